@@ -1,0 +1,44 @@
+"""The exceptions that ``forecast`` raises.
+
+One base class, with subclasses that are also built-in exceptions so that
+``except ValueError`` keeps working for users who do not know ours::
+
+    ForecastError
+    ├── DataError(ValueError)         bad data: names the column, series and timestamp
+    ├── DataTypeError(TypeError)      data of the wrong kind (not a DataFrame, no datetimes)
+    ├── InvalidParameterError(ValueError)
+    │                                 an estimator parameter out of range
+    └── ModelFileError(ValueError)    a saved model that cannot be read
+
+``sklearn.exceptions.NotFittedError`` is raised, unchanged, for use before ``fit``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DataError",
+    "DataTypeError",
+    "ForecastError",
+    "InvalidParameterError",
+    "ModelFileError",
+]
+
+
+class ForecastError(Exception):
+    """Base class of every error raised by ``forecast`` on purpose."""
+
+
+class DataError(ForecastError, ValueError):
+    """The data cannot be used as given; the message says where and how to fix it."""
+
+
+class DataTypeError(ForecastError, TypeError):
+    """The data is of a type ``forecast`` cannot work with."""
+
+
+class InvalidParameterError(ForecastError, ValueError):
+    """An estimator parameter is out of its documented range."""
+
+
+class ModelFileError(ForecastError, ValueError):
+    """A saved model file is missing, damaged, too new, or not a ``forecast`` model."""

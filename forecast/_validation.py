@@ -1,0 +1,84 @@
+"""Checks of estimator parameters, with scikit-learn's message template.
+
+*"The 'horizon' parameter of RNNForecaster must be an int >= 1. Got 0 instead."*
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from forecast._exceptions import InvalidParameterError
+
+__all__ = ["check_bool", "check_float", "check_int", "check_option"]
+
+
+def _fail(owner: object, name: str, what: str, value: Any) -> None:
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {type(owner).__name__} must be {what}. Got {value!r} instead."
+    )
+
+
+def check_int(
+    owner: object,
+    name: str,
+    value: Any,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    allow_none: bool = False,
+) -> None:
+    """``value`` is an int (not a bool) within ``[low, high]``."""
+    if value is None and allow_none:
+        return
+    bounds = " and ".join(
+        b
+        for b in (f">= {low}" if low is not None else "", f"<= {high}" if high is not None else "")
+        if b
+    )
+    what = "an int" + (f" {bounds}" if bounds else "") + (" or None" if allow_none else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(owner, name, what, value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        _fail(owner, name, what, value)
+
+
+def check_float(
+    owner: object,
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_none: bool = False,
+) -> None:
+    """``value`` is a real number within the given (open or closed) bounds."""
+    if value is None and allow_none:
+        return
+    lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
+    hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
+    what = "a float" + (" " + " and ".join(b for b in (lo, hi) if b) if (lo or hi) else "")
+    if allow_none:
+        what += " or None"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
+        _fail(owner, name, what, value)
+    if low is not None and (value <= low if low_open else value < low):
+        _fail(owner, name, what, value)
+    if high is not None and (value >= high if high_open else value > high):
+        _fail(owner, name, what, value)
+
+
+def check_option(owner: object, name: str, value: Any, options: Iterable[Any]) -> None:
+    """``value`` is one of ``options``."""
+    options = list(options)
+    if value not in options:
+        _fail(owner, name, "one of " + ", ".join(repr(o) for o in options), value)
+
+
+def check_bool(owner: object, name: str, value: Any) -> None:
+    """``value`` is a bool."""
+    if not isinstance(value, bool):
+        _fail(owner, name, "a bool", value)

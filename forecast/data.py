@@ -1,0 +1,365 @@
+"""Input validation and conversion: a wide or long DataFrame becomes a :class:`Panel`.
+
+Everything the user hands us passes through :func:`to_panel` before any training starts,
+so every data error is raised here, with the column, series and timestamp it concerns and
+the fix. The rest of the package only sees a validated :class:`Panel`:
+
+* ``values``: one float32 array ``(T, F)`` with every series one after the other, targets in
+  the first columns and past covariates after them;
+* ``offsets``: where each series starts and ends in ``values``;
+* ``times``: the timestamp of each row; ``freq``: the one frequency all series share.
+
+Two layouts are accepted (see :class:`Layout`):
+
+* **wide**: one series; a ``DatetimeIndex`` (or ``time_col``) and numeric columns;
+* **long**: many series; ``id_col`` and ``time_col`` columns, or a ``MultiIndex (id, time)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
+from forecast.frequency import check_on_frequency, infer_freq, resolve_freq
+
+__all__ = ["Layout", "Panel", "to_panel"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where ids and timestamps live in the user's frame, to give the output the same shape.
+
+    Attributes
+    ----------
+    id_col : str or None
+        Column (or index level) naming the series; ``None`` for a wide, single-series frame.
+    time_col : str or None
+        Column (or index level) with the timestamps; ``None`` means the index of a wide frame.
+    time_name : str or None
+        Name used for the time index or column of the output.
+    """
+
+    id_col: str | None
+    time_col: str | None
+    time_name: str | None
+
+    @property
+    def is_long(self) -> bool:
+        """Whether the data has one row per (series, timestamp) with an id column."""
+        return self.id_col is not None
+
+
+@dataclass
+class Panel:
+    """Validated series, stored back to back in one float32 array.
+
+    Attributes
+    ----------
+    values : numpy.ndarray of shape (T, F), float32
+        All series concatenated; columns are ``target_names + covariate_names``.
+    offsets : numpy.ndarray of shape (S + 1,), int64
+        Series ``i`` occupies rows ``offsets[i]:offsets[i + 1]``.
+    ids : list
+        Series identifiers, ``[None]`` for a wide frame.
+    times : pandas.DatetimeIndex of length T
+        Timestamp of each row.
+    target_names, covariate_names : list of str
+        The columns in ``values``.
+    freq : pandas.DateOffset
+        The frequency shared by all series.
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray
+    ids: list[Any]
+    times: pd.DatetimeIndex
+    target_names: list[str]
+    covariate_names: list[str]
+    freq: pd.offsets.BaseOffset
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [*self.target_names, *self.covariate_names]
+
+    @property
+    def last_times(self) -> pd.DatetimeIndex:
+        """The last timestamp of each series (its cutoff)."""
+        return self.times[self.offsets[1:] - 1]
+
+    def series_label(self, i: int) -> str:
+        """How series ``i`` is named in messages."""
+        return "the series" if self.ids == [None] else f"series {self.ids[i]!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Frame → Panel
+
+
+def _to_datetime(values: Any, where: str) -> pd.DatetimeIndex:
+    if isinstance(values, pd.PeriodIndex):
+        return values.to_timestamp(how="start")
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(values))
+    except (ValueError, TypeError) as exc:
+        raise DataTypeError(
+            f"Cannot read the timestamps in {where} as dates ({exc}). Convert them with "
+            "pandas.to_datetime first."
+        ) from exc
+
+
+def _split_layout(
+    df: pd.DataFrame, id_col: str | None, time_col: str | None
+) -> tuple[pd.DataFrame, Layout, pd.DatetimeIndex, np.ndarray | None]:
+    """Find ids and timestamps; return the remaining columns, the layout, times and ids."""
+    if not isinstance(df, pd.DataFrame):
+        if isinstance(df, pd.Series):
+            df = df.to_frame(name=df.name if df.name is not None else "y")
+        else:
+            raise DataTypeError(
+                f"Expected a pandas DataFrame, got {type(df).__name__}. Wrap arrays as "
+                "pandas.DataFrame(values, index=pandas.DatetimeIndex(...))."
+            )
+    if df.empty:
+        raise DataError("The DataFrame is empty: there is nothing to fit or forecast from.")
+
+    if isinstance(df.index, pd.MultiIndex) and id_col is None and time_col is None:
+        if df.index.nlevels != 2:
+            raise DataTypeError(
+                f"A MultiIndex must have 2 levels (id, time); this one has {df.index.nlevels}. "
+                "Pass id_col= and time_col= for a long frame with columns."
+            )
+        id_name = df.index.names[0] or "unique_id"
+        time_name = df.index.names[1] or "ds"
+        df = df.reset_index(names=[id_name, time_name])
+        id_col, time_col = id_name, time_name
+
+    for name, col in (("id_col", id_col), ("time_col", time_col)):
+        if col is not None and col not in df.columns:
+            raise DataError(
+                f"{name}={col!r} is not a column of the data. Columns: {list(df.columns)}."
+            )
+    if id_col is not None and time_col is None:
+        raise DataError(
+            f"id_col={id_col!r} needs time_col= too: a long frame has one row per series and "
+            "timestamp."
+        )
+
+    if time_col is not None:
+        times = _to_datetime(df[time_col], f"column {time_col!r}")
+        layout = Layout(id_col=id_col, time_col=time_col, time_name=time_col)
+        rest = df.drop(columns=[c for c in (id_col, time_col) if c is not None])
+    else:
+        if not isinstance(df.index, pd.DatetimeIndex | pd.PeriodIndex):
+            dated = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+            hint = f" Column {dated[0]!r} holds dates: pass time_col={dated[0]!r}." if dated else ""
+            raise DataTypeError(
+                f"The index is a {type(df.index).__name__}, not datetime-like, and no "
+                f"time_col was given. Set a DatetimeIndex (df.set_index('date')) or pass "
+                f"time_col=.{hint}"
+            )
+        times = _to_datetime(df.index, "the index")
+        layout = Layout(id_col=None, time_col=None, time_name=df.index.name)
+        rest = df
+    ids = df[id_col].to_numpy() if id_col is not None else None
+    return rest, layout, times, ids
+
+
+def _select_columns(
+    rest: pd.DataFrame, target: str | list[str] | None, columns: tuple[list[str], list[str]] | None
+) -> tuple[list[str], list[str]]:
+    """Decide the target and past-covariate columns (at fit) or check them (at predict)."""
+    names = [str(c) for c in rest.columns]
+    if len(set(names)) != len(names):
+        dup = sorted({c for c in names if names.count(c) > 1})
+        raise DataError(f"Column names must be unique; repeated: {dup}.")
+    numeric = [c for c in rest.columns if is_numeric_dtype(rest[c]) or is_bool_dtype(rest[c])]
+
+    if columns is not None:  # predict: the columns seen at fit, no more, no fewer
+        targets, covariates = columns
+        expected = [*targets, *covariates]
+        missing = [c for c in expected if c not in rest.columns]
+        unseen = [c for c in numeric if c not in expected]
+        if missing or unseen:
+            raise DataError(
+                "The data has other columns than at fit: "
+                + "; ".join(
+                    p
+                    for p in (
+                        f"missing {missing}" if missing else "",
+                        f"not seen at fit {unseen}" if unseen else "",
+                    )
+                    if p
+                )
+                + f". The model was fitted on {expected}."
+            )
+        for c in expected:
+            if not (is_numeric_dtype(rest[c]) or is_bool_dtype(rest[c])):
+                raise DataTypeError(f"Column {c!r} must be numeric; it has dtype {rest[c].dtype}.")
+        return list(targets), list(covariates)
+
+    if target is None:
+        targets = list(numeric)
+        if not targets:
+            raise DataError(
+                f"No numeric column to forecast. Columns: {names}; pass target= with the "
+                "column to forecast (and convert it to numbers)."
+            )
+    else:
+        targets = [target] if isinstance(target, str) else list(target)
+        if not targets:
+            raise InvalidParameterError("The 'target' parameter must not be an empty list.")
+        for t in targets:
+            if t not in rest.columns:
+                raise DataError(f"Target column {t!r} is not in the data. Columns: {names}.")
+            if not (is_numeric_dtype(rest[t]) or is_bool_dtype(rest[t])):
+                raise DataTypeError(
+                    f"Target column {t!r} must be numeric; it has dtype {rest[t].dtype}. "
+                    f"Convert it (pandas.to_numeric(df[{t!r}])) or choose another target."
+                )
+    covariates = [c for c in numeric if c not in targets]
+    ignored = [c for c in rest.columns if c not in targets and c not in covariates]
+    if ignored:
+        warnings.warn(
+            f"Non-numeric columns {ignored} are not used by the model (only numeric columns "
+            "become past covariates). Drop them, or encode them as numbers, to silence this.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return targets, covariates
+
+
+def to_panel(
+    df: pd.DataFrame,
+    *,
+    target: str | list[str] | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    freq: Any = None,
+    columns: tuple[list[str], list[str]] | None = None,
+) -> tuple[Panel, Layout]:
+    """Validate a wide or long frame and convert it to a :class:`Panel`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Wide (``DatetimeIndex`` or ``time_col``) or long (``id_col`` and ``time_col``, or a
+        two-level ``MultiIndex``).
+    target : str, list of str or None
+        Columns to forecast; ``None`` means every numeric column. Ignored when ``columns``
+        is given.
+    id_col, time_col : str or None
+        Columns naming the series and holding the timestamps.
+    freq : str, pandas.DateOffset or None
+        The frequency; inferred when ``None``. Business-day frequencies (``"B"``,
+        ``CustomBusinessDay``) allow missing days (holidays): observations are used in order.
+    columns : (targets, covariates) or None
+        At predict time, the columns seen at fit; the frame must have exactly these numeric
+        columns.
+
+    Returns
+    -------
+    panel : Panel
+    layout : Layout
+
+    Raises
+    ------
+    DataTypeError
+        Not a DataFrame, no datetime-like index or ``time_col``, a non-numeric target.
+    DataError
+        Missing column, duplicate timestamps, NaN or inf values, irregular timestamps.
+    """
+    rest, layout, times, raw_ids = _split_layout(df, id_col, time_col)
+    targets, covariates = _select_columns(rest, target, columns)
+    used = [*targets, *covariates]
+
+    # Series codes in order of first appearance; rows sorted by (series, time), stable.
+    if raw_ids is None:
+        codes = np.zeros(len(rest), dtype=np.int64)
+        ids: list[Any] = [None]
+    else:
+        if pd.isna(raw_ids).any():
+            row = int(np.flatnonzero(pd.isna(raw_ids))[0])
+            raise DataError(
+                f"Column {layout.id_col!r} is missing in row {row}: every row needs a series id."
+            )
+        codes, uniques = pd.factorize(raw_ids)
+        ids = list(uniques)
+    if times.hasnans:
+        row = int(np.flatnonzero(times.isna())[0])
+        raise DataError(f"Timestamp missing (NaT) in row {row} of the data; drop or fix that row.")
+    order = np.lexsort((times.asi8, codes))
+    if not np.array_equal(order, np.arange(len(order))):
+        in_series_unsorted = (
+            np.any((np.diff(codes[order]) == 0) & (np.diff(order) < 0))
+            if raw_ids is not None
+            else True
+        )
+        # Interleaved series (rows sorted by date, then id) is a normal database layout; only
+        # time going backwards within a series deserves a word.
+        if in_series_unsorted:
+            warnings.warn(
+                "The timestamps were not in increasing order; the rows were sorted by time"
+                + (" within each series" if raw_ids is not None else "")
+                + ".",
+                UserWarning,
+                stacklevel=3,
+            )
+    codes = codes[order]
+    times = times[order]
+    offsets = np.concatenate([[0], np.flatnonzero(np.diff(codes)) + 1, [len(codes)]]).astype(
+        np.int64
+    )
+
+    labels = ["the series" if raw_ids is None else f"series {i!r}" for i in ids]
+    dup = np.flatnonzero((np.diff(codes) == 0) & (times[1:] == times[:-1]))
+    if dup.size:
+        k = int(dup[0])
+        raise DataError(
+            f"Duplicate timestamp {times[k]} in {labels[codes[k]]}. Each timestamp may appear "
+            "once per series; aggregate the duplicates (e.g. df.groupby(...).mean()) or drop them."
+        )
+
+    values = rest[used].to_numpy(dtype=np.float64, na_value=np.nan)[order]
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        first_row = rows.min()  # the earliest offending row, then its first bad column
+        col = int(cols[rows == first_row][0])
+        kind = "NaN" if np.isnan(values[first_row, col]) else "an infinite value"
+        raise DataError(
+            f"Column {used[col]!r} has {kind} at {times[first_row]} in {labels[codes[first_row]]} "
+            f"({int(bad[:, col].sum())} such value(s) in that column). Fill or drop them before "
+            "fitting (e.g. df.ffill() or df.dropna())."
+        )
+
+    if freq is None:
+        longest = int(np.argmax(np.diff(offsets)))
+        offset = infer_freq(times[offsets[longest] : offsets[longest + 1]], labels[longest])
+    else:
+        offset = freq if isinstance(freq, pd.offsets.BaseOffset) else resolve_freq(freq)
+    check_on_frequency(times, offsets, ids, offset)
+
+    panel = Panel(
+        values=values.astype(np.float32),
+        offsets=offsets,
+        ids=ids,
+        times=times,
+        target_names=list(targets),
+        covariate_names=list(covariates),
+        freq=offset,
+    )
+    return panel, layout

@@ -1,0 +1,489 @@
+"""``RNNForecaster`` (and ``LSTMForecaster``, ``GRUForecaster``): fit on a DataFrame, predict one.
+
+The estimator checks and converts, then delegates: :mod:`forecast.data` validates the frame,
+:mod:`forecast.windowing` makes windows, :mod:`forecast.scaling` scales them,
+:mod:`forecast.training` runs Lightning on :class:`~forecast.module.RecurrentModule`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from torch.utils.data import DataLoader
+
+from forecast._exceptions import DataError, InvalidParameterError
+from forecast._validation import check_bool, check_float, check_int, check_option
+from forecast.data import Layout, Panel, future_times, resolve_freq, to_panel
+from forecast.module import LOSSES, RecurrentModule
+from forecast.nn import CELLS, RecurrentRegressor
+from forecast.scaling import SCALERS, SeriesScaler
+from forecast.training import fit_module, seeded
+from forecast.windowing import WindowDataset, last_windows, window_starts
+
+__all__ = ["GRUForecaster", "LSTMForecaster", "RNNForecaster"]
+
+_PREDICT_BATCH = 8192  # windows per forward pass at predict time
+
+
+class RNNForecaster(BaseEstimator):
+    """Recurrent-network forecaster: a DataFrame in, a DataFrame of future values out.
+
+    The network reads ``seq_len`` past steps of the targets and past covariates (every
+    numeric column that is not a target) and emits all ``horizon`` steps at once from the
+    last time step's hidden state. Scaling, windowing, validation split, early stopping and
+    seeding are handled; the training loop is Lightning's.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}, default "rnn"
+        Recurrent cell. ``LSTMForecaster`` and ``GRUForecaster`` change only this default.
+    seq_len : int, default 24
+        Input window length L (time steps the network reads).
+    horizon : int, default 1
+        Steps forecast at once, H.
+    target : str, list of str or None, default None
+        Column(s) to forecast; ``None`` forecasts every numeric column.
+    id_col, time_col : str or None
+        For a long frame (many series): the series id and timestamp columns. A wide frame
+        needs neither when it has a ``DatetimeIndex``.
+    freq : str, pandas.DateOffset or None
+        Frequency; inferred when ``None``. Use ``"B"`` (or a ``CustomBusinessDay`` with the
+        holidays) for trading days: missing holidays are then the calendar, not an error.
+    hidden_size, num_layers : int, default 64, 1
+    dropout : float, default 0.0
+        Between recurrent layers and before the head.
+    loss : {"mse", "mae", "huber"}, default "mse"
+        Computed on scaled values.
+    learning_rate : float, default 1e-3
+    weight_decay : float, default 0.0
+        Adam's L2 penalty.
+    batch_size : int, default 64
+    max_epochs : int, default 100
+    validation_size : int or float, default 0.1
+        Held-out tail of each series for early stopping and model selection: an int is a
+        number of steps, a float in [0, 1) a fraction of each series' length (raised to at
+        least ``horizon``). ``0`` trains on everything for ``max_epochs`` epochs.
+    early_stopping_patience : int or None, default 10
+        Epochs without validation improvement before stopping; ``None`` never stops early.
+        The weights of the best validation epoch are kept.
+    gradient_clip_val : float or None, default 1.0
+        Gradient norm clipping (recurrent nets explode without it); ``None`` disables it.
+    scaler : {"standard", "minmax", "window", None}, default "standard"
+        ``"standard"``/``"minmax"``: statistics per series and feature, fitted on the training
+        part only (not the validation tail). ``"window"``: each input window scaled by its own
+        mean and std (suits trending series such as prices). See :mod:`forecast.scaling`.
+    random_state : int, numpy.random.RandomState or None, default None
+        Seed of weights, shuffling and dropout. An int gives bitwise-identical forecasts on
+        CPU, also in a fresh process. ``None`` draws a seed, stored in ``seed_``.
+    trainer_kwargs : dict or None
+        Passed to ``lightning.Trainer`` (``accelerator``, ``devices``, ``strategy``,
+        ``callbacks``, ``logger``, ``max_steps``, ...); they override our defaults.
+    progress_bar : bool, default True
+        Show Lightning's progress bar during ``fit``.
+    verbose : bool, default False
+        Let Lightning print its information (devices, model summary).
+
+    Attributes
+    ----------
+    network_ : RecurrentRegressor
+        The trained network (on CPU, in eval mode).
+    scaler_ : SeriesScaler
+    freq_ : pandas.DateOffset
+    target_names_, covariate_names_ : list of str
+    feature_names_in_ : numpy.ndarray of str
+        Targets, then past covariates: the input features of each time step.
+    n_features_in_ : int
+    series_ids_ : list
+        ``[None]`` for a wide frame.
+    cutoffs_ : pandas.DatetimeIndex
+        Last timestamp of each series seen at fit.
+    last_window_ : numpy.ndarray of shape (S, seq_len, F)
+        The last input window of each series, to forecast without new data.
+    history_ : pandas.DataFrame
+        Per epoch: ``train_loss`` and ``val_loss`` (on scaled values).
+    best_epoch_ : int or None
+    seed_ : int
+
+    Examples
+    --------
+    >>> from forecast import LSTMForecaster
+    >>> from forecast.datasets import load_stock_prices
+    >>> df = load_stock_prices().loc["2016":]
+    >>> model = LSTMForecaster(seq_len=20, horizon=5, target="close", freq="B",
+    ...                        scaler="window", max_epochs=2, random_state=0,
+    ...                        progress_bar=False)
+    >>> fc = model.fit(df).predict()
+    >>> fc.shape
+    (5, 1)
+    """
+
+    def __init__(
+        self,
+        *,
+        cell: str = "rnn",
+        seq_len: int = 24,
+        horizon: int = 1,
+        target: str | list[str] | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        freq: Any = None,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        loss: str = "mse",
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 64,
+        max_epochs: int = 100,
+        validation_size: int | float = 0.1,
+        early_stopping_patience: int | None = 10,
+        gradient_clip_val: float | None = 1.0,
+        scaler: str | None = "standard",
+        random_state: Any = None,
+        trainer_kwargs: dict[str, Any] | None = None,
+        progress_bar: bool = True,
+        verbose: bool = False,
+    ) -> None:
+        self.cell = cell
+        self.seq_len = seq_len
+        self.horizon = horizon
+        self.target = target
+        self.id_col = id_col
+        self.time_col = time_col
+        self.freq = freq
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_size = validation_size
+        self.early_stopping_patience = early_stopping_patience
+        self.gradient_clip_val = gradient_clip_val
+        self.scaler = scaler
+        self.random_state = random_state
+        self.trainer_kwargs = trainer_kwargs
+        self.progress_bar = progress_bar
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ parameters
+
+    def _validate_params(self) -> None:
+        check_option(self, "cell", self.cell, CELLS)
+        check_int(self, "seq_len", self.seq_len, low=1)
+        check_int(self, "horizon", self.horizon, low=1)
+        check_int(self, "hidden_size", self.hidden_size, low=1)
+        check_int(self, "num_layers", self.num_layers, low=1)
+        check_float(self, "dropout", self.dropout, low=0.0, high=1.0, high_open=True)
+        check_option(self, "loss", self.loss, LOSSES)
+        check_float(self, "learning_rate", self.learning_rate, low=0.0, low_open=True)
+        check_float(self, "weight_decay", self.weight_decay, low=0.0)
+        check_int(self, "batch_size", self.batch_size, low=1)
+        check_int(self, "max_epochs", self.max_epochs, low=1)
+        if isinstance(self.validation_size, float):
+            check_float(
+                self, "validation_size", self.validation_size, low=0.0, high=1.0, high_open=True
+            )
+        else:
+            check_int(self, "validation_size", self.validation_size, low=0)
+        check_int(
+            self, "early_stopping_patience", self.early_stopping_patience, low=1, allow_none=True
+        )
+        check_float(
+            self,
+            "gradient_clip_val",
+            self.gradient_clip_val,
+            low=0.0,
+            low_open=True,
+            allow_none=True,
+        )
+        check_option(self, "scaler", self.scaler, SCALERS)
+        check_bool(self, "progress_bar", self.progress_bar)
+        check_bool(self, "verbose", self.verbose)
+        if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
+            raise InvalidParameterError(
+                "The 'trainer_kwargs' parameter of "
+                f"{type(self).__name__} must be a dict or None. Got {self.trainer_kwargs!r} "
+                "instead."
+            )
+        if self.freq is not None:
+            resolve_freq(self.freq)
+
+    def _validation_rows(self, lengths: np.ndarray) -> np.ndarray:
+        """Held-out tail length of each series (0 = no validation)."""
+        size = self.validation_size
+        if isinstance(size, float):
+            if size == 0.0:
+                return np.zeros_like(lengths)
+            return np.maximum(np.ceil(size * lengths).astype(np.int64), self.horizon)
+        if 0 < size < self.horizon:
+            raise InvalidParameterError(
+                f"The 'validation_size' parameter of {type(self).__name__} must be 0 or at "
+                f"least horizon={self.horizon} steps (one validation window). Got {size} instead."
+            )
+        return np.full_like(lengths, size)
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, df: pd.DataFrame, y: None = None) -> RNNForecaster:
+        """Validate ``df``, train the network and keep what ``predict`` needs.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Wide (one series, ``DatetimeIndex`` or ``time_col``) or long (``id_col`` and
+            ``time_col``, or a ``MultiIndex (id, time)``).
+        y : None
+            Ignored; for scikit-learn compatibility.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError, DataError, DataTypeError
+            Before any training, naming the parameter, or the column, series and timestamp.
+        """
+        self._validate_params()
+        panel, layout = to_panel(
+            df, target=self.target, id_col=self.id_col, time_col=self.time_col, freq=self.freq
+        )
+        lengths = panel.lengths
+        val_rows = self._validation_rows(lengths)
+        self._check_lengths(panel, lengths, val_rows)
+
+        scaler = SeriesScaler(self.scaler).fit(panel.values, panel.offsets, lengths - val_rows)
+        starts, series = window_starts(panel.offsets, self.seq_len, self.horizon)
+        target_pos = starts + self.seq_len - panel.offsets[series]  # first target row in series
+        in_val = target_pos >= (lengths - val_rows)[series]
+        in_train = target_pos + self.horizon <= (lengths - val_rows)[series]
+
+        n_targets = len(panel.target_names)
+
+        def loader(mask: np.ndarray, shuffle: bool) -> DataLoader:
+            data = WindowDataset(
+                panel.values,
+                starts[mask],
+                series[mask],
+                seq_len=self.seq_len,
+                horizon=self.horizon,
+                n_targets=n_targets,
+                scaler=scaler,
+            )
+            return DataLoader(
+                data, batch_size=self.batch_size, shuffle=shuffle, collate_fn=WindowDataset.collate
+            )
+
+        self.seed_ = (
+            int(self.random_state)
+            if isinstance(self.random_state, int | np.integer)
+            else int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        )
+        with seeded(self.seed_):
+            module = RecurrentModule(
+                cell=self.cell,
+                input_size=panel.values.shape[1],
+                hidden_size=self.hidden_size,
+                num_layers=self.num_layers,
+                dropout=self.dropout,
+                horizon=self.horizon,
+                n_targets=n_targets,
+                loss=self.loss,
+                learning_rate=self.learning_rate,
+                weight_decay=self.weight_decay,
+            )
+            result = fit_module(
+                module,
+                loader(in_train, shuffle=True),
+                loader(in_val, shuffle=False) if in_val.any() else None,
+                max_epochs=self.max_epochs,
+                early_stopping_patience=self.early_stopping_patience,
+                gradient_clip_val=self.gradient_clip_val,
+                progress_bar=self.progress_bar,
+                verbose=self.verbose,
+                trainer_kwargs=self.trainer_kwargs,
+            )
+
+        self.network_: RecurrentRegressor = module.net.to("cpu").eval()
+        self.scaler_ = scaler
+        self.freq_ = panel.freq
+        self.layout_ = layout
+        self.target_names_ = panel.target_names
+        self.covariate_names_ = panel.covariate_names
+        self.feature_names_in_ = np.asarray(panel.feature_names, dtype=object)
+        self.n_features_in_ = len(panel.feature_names)
+        self.series_ids_ = panel.ids
+        self.cutoffs_ = panel.last_times
+        self.training_start_ = panel.times[panel.offsets[:-1]]
+        self.last_window_ = np.ascontiguousarray(
+            last_windows(panel.values, panel.offsets, self.seq_len)
+        )
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        return self
+
+    def _check_lengths(self, panel: Panel, lengths: np.ndarray, val_rows: np.ndarray) -> None:
+        needed = self.seq_len + self.horizon + val_rows
+        short = np.flatnonzero(lengths < needed)
+        if short.size:
+            shown = ", ".join(f"{panel.series_label(i)} has {lengths[i]}" for i in short[:10])
+            more = f" (and {short.size - 10} more)" if short.size > 10 else ""
+            raise DataError(
+                f"Too few rows to train: {shown}{more}, but one training window needs "
+                f"seq_len + horizon = {self.seq_len + self.horizon} rows, plus "
+                f"{int(val_rows[short[0]])} for validation (validation_size="
+                f"{self.validation_size!r}). Use a shorter seq_len or horizon, a smaller "
+                "validation_size, or more history."
+            )
+
+    # ------------------------------------------------------------------ predict
+
+    def predict(
+        self, df: pd.DataFrame | None = None, *, horizon: int | None = None
+    ) -> pd.DataFrame:
+        """Forecast the next steps after the end of the training data, or of ``df``.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame, optional
+            A newer history with the same columns (and series) as at fit; the forecast starts
+            after its last timestamp. No refit: the fitted network and scaler are used.
+        horizon : int, optional
+            Steps to return, ``1 <= horizon <= self.horizon``; default all.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Wide input: indexed by the future timestamps, one column per target. Long input:
+            columns ``id_col, time_col, *targets``, ``horizon`` rows per series.
+        """
+        check_is_fitted(self, "network_")
+        steps = self.horizon if horizon is None else horizon
+        check_int(self, "horizon", steps, low=1, high=self.horizon)
+        if df is None:
+            windows, series, cutoffs, ids = (
+                self.last_window_,
+                np.arange(len(self.series_ids_)),
+                self.cutoffs_,
+                self.series_ids_,
+            )
+        else:
+            windows, series, cutoffs, ids = self._windows_from(df)
+        values = self._forecast_windows(windows, series)[:, :steps]  # (S, k, T)
+        return self._to_frame(values, cutoffs, ids, steps)
+
+    def _windows_from(
+        self, df: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex, list]:
+        panel, _ = to_panel(
+            df,
+            id_col=self.layout_.id_col,
+            time_col=self.layout_.time_col,
+            freq=self.freq_,
+            columns=(self.target_names_, self.covariate_names_),
+        )
+        short = np.flatnonzero(panel.lengths < self.seq_len)
+        if short.size:
+            shown = ", ".join(f"{panel.series_label(i)} has {panel.lengths[i]}" for i in short[:10])
+            raise DataError(
+                f"Too little history to forecast from: {shown} row(s), but the model reads "
+                f"seq_len={self.seq_len} steps. Pass a longer history."
+            )
+        if self.scaler_.is_global:
+            known = {sid: i for i, sid in enumerate(self.series_ids_)}
+            unknown = [sid for sid in panel.ids if sid not in known]
+            if unknown:
+                raise DataError(
+                    f"Series {unknown[:10]} were not seen at fit, so there are no fitted "
+                    f"scaling statistics for them (scaler={self.scaler!r}). Refit with them, "
+                    "or use scaler='window', which needs none."
+                )
+            series = np.array([known[sid] for sid in panel.ids], dtype=np.int64)
+        else:
+            series = np.zeros(panel.n_series, dtype=np.int64)
+        windows = last_windows(panel.values, panel.offsets, self.seq_len)
+        return windows, series, panel.last_times, panel.ids
+
+    def _forecast_windows(self, windows: np.ndarray, series: np.ndarray) -> np.ndarray:
+        """Run the network over input windows ``(S, L, F)`` in batches; ``(S, H, T)`` out."""
+        out = []
+        with torch.inference_mode():
+            for a in range(0, len(windows), _PREDICT_BATCH):
+                x, idx = windows[a : a + _PREDICT_BATCH], series[a : a + _PREDICT_BATCH]
+                loc, scale = self.scaler_.window_stats(x, idx)
+                x_scaled, _ = self.scaler_.transform_windows(x, None, idx)
+                y = self.network_(torch.from_numpy(x_scaled)).numpy().astype(np.float64)
+                out.append(SeriesScaler.inverse_targets(y, loc, scale))
+        return np.concatenate(out, axis=0)
+
+    def _to_frame(
+        self, values: np.ndarray, cutoffs: pd.DatetimeIndex, ids: list, steps: int
+    ) -> pd.DataFrame:
+        layout: Layout = self.layout_
+        if not layout.is_long:
+            index = pd.date_range(
+                start=future_times(cutoffs, self.freq_, 1)[0][0],
+                periods=steps,
+                freq=self.freq_,
+                name=layout.time_name,
+            )
+            return pd.DataFrame(values[0], index=index, columns=list(self.target_names_))
+        times = np.stack(
+            [t.to_numpy() for t in future_times(cutoffs, self.freq_, steps)], axis=1
+        )  # (S, k)
+        frame = pd.DataFrame(
+            {
+                layout.id_col: np.repeat(np.asarray(ids, dtype=object), steps),
+                layout.time_col: times.reshape(-1),
+            }
+        )
+        for t, name in enumerate(self.target_names_):
+            frame[name] = values[:, :, t].reshape(-1)
+        return frame
+
+
+def _forecaster_with_cell(cell: str, name: str, doc_cell: str) -> type[RNNForecaster]:
+    """``RNNForecaster`` with another default ``cell``.
+
+    scikit-learn reads parameter names and defaults from ``__init__``'s signature, so the
+    subclass carries the parent's signature with only ``cell``'s default changed, instead of
+    a third copy of 23 parameters.
+    """
+
+    def __init__(self: RNNForecaster, **params: Any) -> None:
+        params.setdefault("cell", cell)
+        RNNForecaster.__init__(self, **params)
+
+    signature = inspect.signature(RNNForecaster.__init__)
+    __init__.__signature__ = signature.replace(
+        parameters=[
+            p.replace(default=cell) if p.name == "cell" else p
+            for p in signature.parameters.values()
+        ]
+    )
+    doc = (
+        (RNNForecaster.__doc__ or "")
+        .replace(
+            "Recurrent-network forecaster",
+            f"{doc_cell} forecaster ({name} is RNNForecaster with cell={cell!r})",
+            1,
+        )
+        .replace('default "rnn"', f'default "{cell}"', 1)
+    )
+    return type(
+        name, (RNNForecaster,), {"__init__": __init__, "__doc__": doc, "__module__": __name__}
+    )
+
+
+LSTMForecaster = _forecaster_with_cell("lstm", "LSTMForecaster", "LSTM")
+GRUForecaster = _forecaster_with_cell("gru", "GRUForecaster", "GRU")

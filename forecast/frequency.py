@@ -1,0 +1,176 @@
+"""Frequencies: resolve a user's ``freq``, infer one, check series follow it, continue it.
+
+pandas does the calendar arithmetic (month ends, business days, holiday calendars); this
+module turns its answers into errors that name the series, the gap and the fix.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from forecast._exceptions import DataError, InvalidParameterError
+
+__all__ = ["check_on_frequency", "future_times", "infer_freq", "resolve_freq"]
+
+# A trading calendar skips a handful of days at most (holidays, the odd closure); a longer
+# hole in business-day data is more likely missing data, which we report (never fill).
+_MAX_BUSINESS_GAP = 5
+
+
+def resolve_freq(freq: Any) -> pd.offsets.BaseOffset:
+    """Turn a user's ``freq`` (an alias like ``"B"``, ``"MS"``, ``"h"``, or an offset) into one.
+
+    Raises
+    ------
+    InvalidParameterError
+        If pandas does not know the alias.
+    """
+    try:
+        return to_offset(freq)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(
+            f"The 'freq' parameter must be a pandas frequency alias (e.g. 'D', 'B', 'MS', 'h') "
+            f"or a pandas DateOffset. Got {freq!r} instead."
+        ) from exc
+
+
+def _is_business_day(offset: pd.offsets.BaseOffset) -> bool:
+    return isinstance(offset, pd.offsets.BusinessDay | pd.offsets.CustomBusinessDay)
+
+
+def _fixed_step(offset: pd.offsets.BaseOffset) -> pd.Timedelta | None:
+    try:
+        return pd.Timedelta(offset.nanos, unit="ns")
+    except ValueError:  # month, week, business-day ... offsets have no fixed length
+        return None
+
+
+def infer_freq(times: pd.DatetimeIndex, label: str) -> pd.offsets.BaseOffset:
+    """Infer the frequency of one (sorted, duplicate-free) series or explain why we cannot."""
+    if len(times) < 3:
+        raise DataError(
+            f"Cannot infer the frequency of {label}: it has {len(times)} timestamp(s) and "
+            "inference needs 3. Pass freq= (e.g. freq='D')."
+        )
+    with warnings.catch_warnings():
+        # pandas 3 warns that infer_freq will return an offset; to_offset accepts both.
+        warnings.simplefilter("ignore")
+        inferred = pd.infer_freq(times)
+    if inferred is not None:
+        return to_offset(inferred)
+
+    steps = times[1:] - times[:-1]
+    usual = pd.Series(steps).mode().iloc[0]
+    first_odd = int(np.flatnonzero(steps != usual)[0])
+    gap = f"between {times[first_odd]} and {times[first_odd + 1]}"
+    weekdays_only = bool((times.dayofweek < 5).all()) and bool((times == times.normalize()).all())
+    if weekdays_only and usual <= pd.Timedelta(days=1):
+        raise DataError(
+            f"The timestamps of {label} are irregular (first gap {gap}) but fall on weekdays "
+            "only: this looks like trading days, where weekends and holidays are missing. "
+            "Pass freq='B' (business days), or "
+            "freq=pandas.offsets.CustomBusinessDay(holidays=...) to name the holidays."
+        )
+    raise DataError(
+        f"The timestamps of {label} are irregular: the usual step is {usual}, but the first "
+        f"other step is {gap}. Pass freq= if the data is regular at another frequency, or "
+        "resample it (e.g. df.resample('D').mean()) to make it regular."
+    )
+
+
+def check_on_frequency(
+    panel_times: pd.DatetimeIndex, offsets: np.ndarray, ids: list, offset: pd.offsets.BaseOffset
+) -> None:
+    """Check that every series steps exactly by ``offset``.
+
+    With a business-day offset, missing days are holidays of the calendar, not an error.
+    """
+    labels = ["the series" if ids == [None] else f"series {i!r}" for i in ids]
+    step = _fixed_step(offset)
+    if step is not None and not _is_business_day(offset):
+        # Fixed-length steps (hours, minutes, days): compare consecutive differences.
+        for s, (start, end) in enumerate(itertools.pairwise(offsets)):
+            times = panel_times[start:end]
+            bad = np.flatnonzero((times[1:] - times[:-1]) != step)
+            if bad.size:
+                k = int(bad[0])
+                raise DataError(
+                    f"The timestamps of {labels[s]} do not follow freq {offset.freqstr!r}: the "
+                    f"first gap is between {times[k]} and {times[k + 1]}. Resample the data to "
+                    f"{offset.freqstr!r} (e.g. df.resample({offset.freqstr!r}).mean()) or pass "
+                    "the frequency it really has."
+                )
+        return
+
+    # Calendar offsets (month starts, business days, weeks): place every timestamp on the grid
+    # of the offset and check positions (pandas does the calendar arithmetic).
+    start = panel_times.min()
+    grid = pd.date_range(
+        start=start if offset.is_on_offset(start) else offset.rollback(start),
+        end=panel_times.max(),
+        freq=offset,
+    )
+    position = grid.get_indexer(panel_times)
+    for s, (a, b) in enumerate(itertools.pairwise(offsets)):
+        pos = position[a:b]
+        times = panel_times[a:b]
+        off = np.flatnonzero(pos < 0)
+        if off.size:
+            when = times[int(off[0])]
+            extra = " (a weekend, or a holiday of the calendar)" if _is_business_day(offset) else ""
+            raise DataError(
+                f"Timestamp {when} of {labels[s]} is not on freq {offset.freqstr!r}{extra}. "
+                "Pass the frequency the data really has, or resample it to this one."
+            )
+        jumps = np.diff(pos)
+        if _is_business_day(offset):
+            big = np.flatnonzero(jumps > _MAX_BUSINESS_GAP + 1)
+            if big.size:
+                k = int(big[0])
+                warnings.warn(
+                    f"{labels[s].capitalize()} has {big.size} hole(s) longer than "
+                    f"{_MAX_BUSINESS_GAP} business days, the first between {times[k]} and "
+                    f"{times[k + 1]}. The observations are used in order, as consecutive steps; "
+                    "fill or cut the data if these are missing values rather than closures.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            continue
+        bad = np.flatnonzero(jumps != 1)
+        if bad.size:
+            k = int(bad[0])
+            raise DataError(
+                f"The timestamps of {labels[s]} do not follow freq {offset.freqstr!r}: the "
+                f"first gap is between {times[k]} and {times[k + 1]}. Resample the data to "
+                f"{offset.freqstr!r} or pass the frequency it really has."
+            )
+
+
+def future_times(
+    last: pd.DatetimeIndex, freq: pd.offsets.BaseOffset, horizon: int
+) -> list[pd.DatetimeIndex]:
+    """The next ``horizon`` timestamps after each of ``last``.
+
+    Parameters
+    ----------
+    last : pandas.DatetimeIndex of length S
+        The last observed timestamp of each series.
+    freq : pandas.DateOffset
+    horizon : int
+
+    Returns
+    -------
+    list of pandas.DatetimeIndex
+        Element ``k`` holds, for every series, the timestamp ``k + 1`` steps ahead.
+    """
+    with warnings.catch_warnings():
+        # CustomBusinessDay (holiday calendars) has no vectorised addition; pandas warns
+        # about it. The loop it falls back to is over series, which is what we need.
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        return [last + (k * freq) for k in range(1, horizon + 1)]

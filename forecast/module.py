@@ -1,0 +1,126 @@
+"""The LightningModule: loss, optimiser and logging around :class:`~forecast.nn.RecurrentRegressor`.
+
+Usable on its own under a user's ``lightning.Trainer`` and ``DataLoader`` of ``(x, y)``
+batches, ``x`` of shape (N, L, F) and ``y`` of shape (N, H, T).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+from forecast.nn import RecurrentConfig, RecurrentRegressor
+
+__all__ = ["LOSSES", "RecurrentModule"]
+
+LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
+
+
+class RecurrentModule(L.LightningModule):
+    """Train a recurrent regressor with Lightning.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}
+    input_size : int
+        Features per time step, F.
+    hidden_size, num_layers : int
+    dropout : float
+    horizon : int
+        Steps predicted at once, H.
+    n_targets : int
+        Targets T (the first T input features are usually the targets).
+    loss : {"mse", "mae", "huber"}
+    learning_rate, weight_decay : float
+        For Adam.
+    n_future, n_static : int
+        Known-future covariates per step and static covariates (0 = none).
+
+    Examples
+    --------
+    >>> import lightning as L
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> from forecast.datasets import load_air_passengers
+    >>> from forecast.windowing import make_windows
+    >>> X, y = make_windows(load_air_passengers() / 100, seq_len=12, horizon=3)
+    >>> module = RecurrentModule(cell="gru", input_size=1, horizon=3)
+    >>> trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False,
+    ...                     enable_progress_bar=False, enable_model_summary=False)
+    >>> trainer.fit(module, DataLoader(TensorDataset(X, y), batch_size=32))
+    >>> module(X[:2]).shape
+    torch.Size([2, 3, 1])
+    """
+
+    def __init__(
+        self,
+        cell: str = "lstm",
+        input_size: int = 1,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        horizon: int = 1,
+        n_targets: int = 1,
+        loss: str = "mse",
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        n_future: int = 0,
+        n_static: int = 0,
+    ) -> None:
+        super().__init__()
+        if loss not in LOSSES:
+            raise ValueError(f"Unknown loss {loss!r}; expected one of {sorted(LOSSES)}.")
+        self.save_hyperparameters()
+        self.net = RecurrentRegressor(
+            RecurrentConfig(
+                cell=cell,
+                input_size=input_size,
+                hidden_size=hidden_size,
+                num_layers=num_layers,
+                dropout=dropout,
+                horizon=horizon,
+                n_targets=n_targets,
+                n_future=n_future,
+                n_static=n_static,
+            )
+        )
+        self.loss_fn = LOSSES[loss]()
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        future: torch.Tensor | None = None,
+        static: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        return self.net(x, future, static)  # (N, H, T)
+
+    def _common_step(self, batch: Any, stage: str) -> torch.Tensor:
+        if isinstance(batch, dict):
+            pred = self(batch["x"], batch.get("future"), batch.get("static"))
+            y = batch["y"]
+        else:
+            x, y = batch
+            pred = self(x)
+        loss = self.loss_fn(pred, y)
+        self.log(
+            f"{stage}_loss",
+            loss,
+            on_step=False,
+            on_epoch=True,
+            prog_bar=True,
+            batch_size=y.shape[0],
+        )
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._common_step(batch, "train")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._common_step(batch, "val")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(
+            self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
+        )

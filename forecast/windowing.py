@@ -1,0 +1,228 @@
+"""Zero-copy windows over series stored back to back, and the dataset that batches them.
+
+Symbols: N windows (batch), L input length (``seq_len``), H horizon, F features (targets
+first, then past covariates), T targets, S series.
+
+A window is ``values[start : start + L + H]`` of one series: its first L rows are the input,
+the last H rows' target columns are what to predict. Windows are *views*: we never build an
+``(N, L + H, F)`` array of the whole history. :class:`WindowDataset` keeps only the start
+positions and gathers a batch with one fancy-indexing operation over a
+``sliding_window_view``, so memory grows with the batch, not with ``seq_len`` times the
+number of windows.
+
+This module knows nothing of pandas (frames are accepted by duck typing in
+:func:`make_windows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from torch.utils.data import Dataset
+
+__all__ = [
+    "WindowDataset",
+    "last_windows",
+    "make_windows",
+    "window_starts",
+]
+
+
+class BatchScaler(Protocol):
+    """What the dataset needs from a scaler: scale a batch of windows of known series."""
+
+    def transform_windows(
+        self, x: np.ndarray, y: np.ndarray | None, series: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+
+def window_starts(
+    offsets: np.ndarray, seq_len: int, horizon: int, end_margin: int | np.ndarray = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start rows of every full window that stays inside one series.
+
+    Parameters
+    ----------
+    offsets : numpy.ndarray of shape (S + 1,)
+        Series ``i`` occupies rows ``offsets[i]:offsets[i + 1]``.
+    seq_len, horizon : int
+        Input length L and horizon H; a window spans ``L + H`` rows.
+    end_margin : int or numpy.ndarray of shape (S,)
+        Rows at the end of each series that no window may reach (e.g. a validation tail).
+
+    Returns
+    -------
+    starts : numpy.ndarray of shape (N,), int64
+        Row of the first input step of each window.
+    series : numpy.ndarray of shape (N,), int64
+        Which series each window belongs to.
+    """
+    width = seq_len + horizon
+    begin = offsets[:-1]
+    end = offsets[1:] - np.broadcast_to(np.asarray(end_margin, dtype=np.int64), begin.shape)
+    counts = np.maximum(end - begin - width + 1, 0)
+    series = np.repeat(np.arange(len(begin), dtype=np.int64), counts)
+    # Position of each window within its series: 0, 1, ..., counts[s] - 1.
+    first_of_series = np.repeat(np.cumsum(counts) - counts, counts)
+    starts = np.repeat(begin, counts) + (np.arange(counts.sum(), dtype=np.int64) - first_of_series)
+    return starts.astype(np.int64), series
+
+
+def last_windows(values: np.ndarray, offsets: np.ndarray, seq_len: int) -> np.ndarray:
+    """The last ``seq_len`` rows of every series, shape ``(S, L, F)``.
+
+    Every series must have at least ``seq_len`` rows (checked by the caller, which can name
+    the series).
+    """
+    starts = offsets[1:] - seq_len  # (S,)
+    return sliding_window_view(values, seq_len, axis=0)[starts].transpose(0, 2, 1)  # (S, L, F)
+
+
+class WindowDataset(Dataset):
+    """Training windows over series stored back to back, gathered a batch at a time.
+
+    ``DataLoader(dataset, batch_size=B, shuffle=True, collate_fn=WindowDataset.collate)``
+    calls :meth:`__getitems__` once per batch with the B sampled positions; the batch is one
+    fancy-index of a zero-copy ``sliding_window_view`` (no Python loop over items).
+
+    Parameters
+    ----------
+    values : numpy.ndarray of shape (T, F), float32
+        All series back to back; the first ``n_targets`` columns are the targets.
+    starts, series : numpy.ndarray of shape (N,)
+        From :func:`window_starts`.
+    seq_len, horizon, n_targets : int
+    scaler : object with ``transform_windows(x, y, series)``, optional
+        Applied to each batch (so no scaled copy of the data is ever made).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.arange(20, dtype=np.float32).reshape(10, 2)
+    >>> starts, series = window_starts(np.array([0, 10]), seq_len=3, horizon=2)
+    >>> ds = WindowDataset(values, starts, series, seq_len=3, horizon=2, n_targets=1)
+    >>> x, y = ds.__getitems__([0, 5])
+    >>> tuple(x.shape), tuple(y.shape)
+    ((2, 3, 2), (2, 2, 1))
+    """
+
+    def __init__(
+        self,
+        values: np.ndarray,
+        starts: np.ndarray,
+        series: np.ndarray,
+        *,
+        seq_len: int,
+        horizon: int,
+        n_targets: int,
+        scaler: BatchScaler | None = None,
+    ) -> None:
+        self.values = values
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.series = np.asarray(series, dtype=np.int64)
+        self.seq_len = seq_len
+        self.horizon = horizon
+        self.n_targets = n_targets
+        self.scaler = scaler
+        self._windows = sliding_window_view(values, seq_len + horizon, axis=0)  # (T-W+1, F, W) view
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = self.__getitems__([index])
+        return x[0], y[0]
+
+    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = np.asarray(indices, dtype=np.int64)
+        batch = self._windows[self.starts[idx]].transpose(0, 2, 1)  # (N, L+H, F), one gather
+        x = batch[:, : self.seq_len, :]  # (N, L, F)
+        y = batch[:, self.seq_len :, : self.n_targets]  # (N, H, T)
+        if self.scaler is not None:
+            x, y = self.scaler.transform_windows(x, y, self.series[idx])
+        return (
+            torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)),
+            torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)),
+        )
+
+    @staticmethod
+    def collate(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``collate_fn`` for a DataLoader: the batch is already assembled."""
+        return batch
+
+
+def make_windows(
+    data: Any, seq_len: int, horizon: int, target: str | Sequence[str] | int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """All windows of one series as tensors ``X (N, L, F)`` and ``y (N, H, T)``, as views.
+
+    For users who bring their own model or training loop. Both tensors are strided views of
+    one float32 tensor holding the data once: no window is copied.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or array-like of shape (T, F) or (T,)
+        One series in time order; every column becomes a feature of ``X``.
+    seq_len : int
+        Input length L.
+    horizon : int
+        Steps to predict, H.
+    target : str, list of str, int or None
+        Target column name(s) of a DataFrame (or column positions of an array); ``None``
+        means every column.
+
+    Returns
+    -------
+    X : torch.Tensor of shape (N, L, F)
+    y : torch.Tensor of shape (N, H, T)
+        With ``N = T_rows - L - H + 1``; window ``i`` reads rows ``i : i + L`` and predicts
+        rows ``i + L : i + L + H``. The features of ``X`` are the target columns first, then
+        the other columns in their order (so that ``y`` is a view as well).
+
+    Examples
+    --------
+    >>> from forecast.datasets import load_air_passengers
+    >>> X, y = make_windows(load_air_passengers(), seq_len=12, horizon=3)
+    >>> tuple(X.shape), tuple(y.shape)
+    ((130, 12, 1), (130, 3, 1))
+    """
+    for name, value in (("seq_len", seq_len), ("horizon", horizon)):
+        if not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
+    columns = list(getattr(data, "columns", []))
+    array = np.asarray(data, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"data must be 1- or 2-dimensional (time, features); got {array.ndim}.")
+    if target is None:
+        target_pos = list(range(array.shape[1]))
+    else:
+        wanted = [target] if isinstance(target, str | int) else list(target)
+        target_pos = []
+        for t in wanted:
+            if isinstance(t, str):
+                if t not in columns:
+                    raise ValueError(f"Target column {t!r} is not in the data. Columns: {columns}.")
+                target_pos.append(columns.index(t))
+            else:
+                target_pos.append(int(t))
+    n_windows = array.shape[0] - seq_len - horizon + 1
+    if n_windows < 1:
+        raise ValueError(
+            f"The series has {array.shape[0]} rows; a window needs seq_len + horizon = "
+            f"{seq_len + horizon}. Use a shorter seq_len or horizon."
+        )
+    # Targets first, then the other columns (as in the estimator): y is then a strided view too.
+    order = target_pos + [i for i in range(array.shape[1]) if i not in target_pos]
+    if order != list(range(array.shape[1])):
+        array = array[:, order]
+    tensor = torch.from_numpy(np.ascontiguousarray(array))  # (T, F), the only copy
+    windows = tensor.unfold(0, seq_len + horizon, 1).permute(0, 2, 1)  # (N, L+H, F), view
+    X = windows[:, :seq_len, :]  # (N, L, F), view
+    y = windows[:, seq_len:, : len(target_pos)]  # (N, H, T), view
+    return X, y
