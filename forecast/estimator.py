@@ -20,7 +20,8 @@ from torch.utils.data import DataLoader
 
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import check_bool, check_float, check_int, check_option
-from forecast.data import Layout, Panel, future_times, resolve_freq, to_panel
+from forecast.data import Layout, Panel, to_panel
+from forecast.frequency import future_times, resolve_freq
 from forecast.module import LOSSES, RecurrentModule
 from forecast.nn import CELLS, RecurrentRegressor
 from forecast.scaling import SCALERS, SeriesScaler

@@ -1,0 +1,31 @@
+# The README's two commands: `make demo` (install, run the main job) and `make test`.
+# TORCH pins the PyTorch wheel installed first. On our CPU build machines torch==2.13.0 is a
+# local CPU wheel; elsewhere override it (`make test TORCH=torch`) or leave torch to pip.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint install install-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+demo: install
+	$(BIN)/forecast demo
+
+lint:
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+test: install-dev lint
+	$(BIN)/python -m pytest

@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny frames and fast trainer settings, so the suite stays quick on 2 CPUs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+# Small, fast settings every estimator test can start from.
+FAST = {
+    "hidden_size": 8,
+    "max_epochs": 2,
+    "batch_size": 32,
+    "progress_bar": False,
+    "random_state": 0,
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _two_threads() -> None:
+    torch.set_num_threads(2)
+
+
+@pytest.fixture
+def sine_frame() -> pd.DataFrame:
+    """A daily sine with a past covariate, 200 steps."""
+    t = np.arange(200)
+    index = pd.date_range("2020-01-01", periods=200, freq="D", name="date")
+    return pd.DataFrame(
+        {"y": np.sin(2 * np.pi * t / 20), "x": np.cos(2 * np.pi * t / 20)}, index=index
+    )
+
+
+@pytest.fixture
+def long_frame() -> pd.DataFrame:
+    """Three monthly series of different lengths and start dates, in long format."""
+    rng = np.random.default_rng(0)
+    parts = []
+    for sid, (start, n) in {
+        "a": ("2000-01-01", 60),
+        "b": ("2001-06-01", 48),
+        "c": ("1999-03-01", 72),
+    }.items():
+        t = np.arange(n)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": sid,
+                    "ds": pd.date_range(start, periods=n, freq="MS"),
+                    "y": 10 + np.sin(2 * np.pi * t / 12) + 0.1 * rng.standard_normal(n),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
