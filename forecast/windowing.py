@@ -221,7 +221,11 @@ def make_windows(
     order = target_pos + [i for i in range(array.shape[1]) if i not in target_pos]
     if order != list(range(array.shape[1])):
         array = array[:, order]
-    tensor = torch.from_numpy(np.ascontiguousarray(array))  # (T, F), the only copy
+    if not (array.flags.c_contiguous and array.flags.writeable):
+        # torch refuses to share memory with a read-only array (a DataFrame's values may be
+        # one): take one contiguous, writable float32 copy of the history, the only copy made.
+        array = np.array(array, dtype=np.float32, order="C", copy=True)
+    tensor = torch.from_numpy(array)  # (T, F)
     windows = tensor.unfold(0, seq_len + horizon, 1).permute(0, 2, 1)  # (N, L+H, F), view
     X = windows[:, :seq_len, :]  # (N, L, F), view
     y = windows[:, seq_len:, : len(target_pos)]  # (N, H, T), view
