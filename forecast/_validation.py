@@ -9,9 +9,11 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from forecast._exceptions import InvalidParameterError
 
-__all__ = ["check_bool", "check_float", "check_int", "check_option"]
+__all__ = ["check_bool", "check_float", "check_int", "check_option", "series_name"]
 
 
 def _fail(owner: object, name: str, what: str, value: Any) -> None:
@@ -82,3 +84,13 @@ def check_bool(owner: object, name: str, value: Any) -> None:
     """``value`` is a bool."""
     if not isinstance(value, bool):
         _fail(owner, name, "a bool", value)
+
+
+def series_name(sid: Any) -> str:
+    """How a series is named in messages: ``series 'AAPL'`` or ``series 3``.
+
+    NumPy scalar ids print as plain numbers (``3``, not ``np.int64(3)``).
+    """
+    if isinstance(sid, np.generic):
+        sid = sid.item()
+    return f"series {sid!r}"

@@ -26,6 +26,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
+from forecast._validation import series_name
 from forecast.frequency import check_on_frequency, infer_freq, resolve_freq
 
 __all__ = ["Layout", "Panel", "to_panel"]
@@ -43,11 +44,14 @@ class Layout:
         Column (or index level) with the timestamps; ``None`` means the index of a wide frame.
     time_name : str or None
         Name used for the time index or column of the output.
+    multiindex : bool
+        Whether ids and timestamps came as a ``MultiIndex (id, time)`` (the output gets one).
     """
 
     id_col: str | None
     time_col: str | None
     time_name: str | None
+    multiindex: bool = False
 
     @property
     def is_long(self) -> bool:
@@ -102,7 +106,7 @@ class Panel:
 
     def series_label(self, i: int) -> str:
         """How series ``i`` is named in messages."""
-        return "the series" if self.ids == [None] else f"series {self.ids[i]!r}"
+        return "the series" if self.ids == [None] else series_name(self.ids[i])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,14 +140,18 @@ def _split_layout(
     if df.empty:
         raise DataError("The DataFrame is empty: there is nothing to fit or forecast from.")
 
-    if isinstance(df.index, pd.MultiIndex) and id_col is None and time_col is None:
+    from_multiindex = isinstance(df.index, pd.MultiIndex) and (
+        (id_col is None and time_col is None)
+        or (id_col not in df.columns and time_col not in df.columns)
+    )
+    if from_multiindex:
         if df.index.nlevels != 2:
             raise DataTypeError(
                 f"A MultiIndex must have 2 levels (id, time); this one has {df.index.nlevels}. "
                 "Pass id_col= and time_col= for a long frame with columns."
             )
-        id_name = df.index.names[0] or "unique_id"
-        time_name = df.index.names[1] or "ds"
+        id_name = id_col or df.index.names[0] or "unique_id"
+        time_name = time_col or df.index.names[1] or "ds"
         df = df.reset_index(names=[id_name, time_name])
         id_col, time_col = id_name, time_name
 
@@ -160,7 +168,9 @@ def _split_layout(
 
     if time_col is not None:
         times = _to_datetime(df[time_col], f"column {time_col!r}")
-        layout = Layout(id_col=id_col, time_col=time_col, time_name=time_col)
+        layout = Layout(
+            id_col=id_col, time_col=time_col, time_name=time_col, multiindex=from_multiindex
+        )
         rest = df.drop(columns=[c for c in (id_col, time_col) if c is not None])
     else:
         if not isinstance(df.index, pd.DatetimeIndex | pd.PeriodIndex):
@@ -297,7 +307,7 @@ def to_panel(
                 f"Column {layout.id_col!r} is missing in row {row}: every row needs a series id."
             )
         codes, uniques = pd.factorize(raw_ids)
-        ids = list(uniques)
+        ids = [u.item() if isinstance(u, np.generic) else u for u in uniques]
     if times.hasnans:
         row = int(np.flatnonzero(times.isna())[0])
         raise DataError(f"Timestamp missing (NaT) in row {row} of the data; drop or fix that row.")
@@ -324,7 +334,7 @@ def to_panel(
         np.int64
     )
 
-    labels = ["the series" if raw_ids is None else f"series {i!r}" for i in ids]
+    labels = ["the series" if raw_ids is None else series_name(i) for i in ids]
     dup = np.flatnonzero((np.diff(codes) == 0) & (times[1:] == times[:-1]))
     if dup.size:
         k = int(dup[0])

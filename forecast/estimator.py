@@ -450,6 +450,8 @@ class RNNForecaster(BaseEstimator):
         )
         for t, name in enumerate(self.target_names_):
             frame[name] = values[:, :, t].reshape(-1)
+        if layout.multiindex:
+            frame = frame.set_index([layout.id_col, layout.time_col])
         return frame
 
 

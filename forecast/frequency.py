@@ -15,6 +15,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from forecast._exceptions import DataError, InvalidParameterError
+from forecast._validation import series_name
 
 __all__ = ["check_on_frequency", "future_times", "infer_freq", "resolve_freq"]
 
@@ -69,7 +70,7 @@ def infer_freq(times: pd.DatetimeIndex, label: str) -> pd.offsets.BaseOffset:
     usual = pd.Series(steps).mode().iloc[0]
     first_odd = int(np.flatnonzero(steps != usual)[0])
     gap = f"between {times[first_odd]} and {times[first_odd + 1]}"
-    weekdays_only = bool((times.dayofweek < 5).all()) and bool((times == times.normalize()).all())
+    weekdays_only = bool((times.day_of_week < 5).all()) and bool((times == times.normalize()).all())
     if weekdays_only and usual <= pd.Timedelta(days=1):
         raise DataError(
             f"The timestamps of {label} are irregular (first gap {gap}) but fall on weekdays "
@@ -91,7 +92,7 @@ def check_on_frequency(
 
     With a business-day offset, missing days are holidays of the calendar, not an error.
     """
-    labels = ["the series" if ids == [None] else f"series {i!r}" for i in ids]
+    labels = ["the series" if ids == [None] else series_name(i) for i in ids]
     step = _fixed_step(offset)
     if step is not None and not _is_business_day(offset):
         # Fixed-length steps (hours, minutes, days): compare consecutive differences.

@@ -49,7 +49,8 @@ class RecurrentModule(L.LightningModule):
     >>> module = RecurrentModule(cell="gru", input_size=1, horizon=3)
     >>> trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False,
     ...                     enable_progress_bar=False, enable_model_summary=False)
-    >>> trainer.fit(module, DataLoader(TensorDataset(X, y), batch_size=32))
+    >>> train, val = TensorDataset(X[:100], y[:100]), TensorDataset(X[100:], y[100:])
+    >>> trainer.fit(module, DataLoader(train, batch_size=32), DataLoader(val, batch_size=32))
     >>> module(X[:2]).shape
     torch.Size([2, 3, 1])
     """

@@ -42,6 +42,8 @@ _IGNORED_WARNINGS = (
     # Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates: theirs to change,
     # nothing our users can act on.
     r".*isinstance\(treespec, LeafSpec\).*",
+    # validation_size=0 means "no validation" on purpose: nothing for the user to fix.
+    r".*defined a `validation_step` but have no `val_dataloader`.*",
 )
 
 
