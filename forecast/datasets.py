@@ -85,4 +85,6 @@ def load_air_passengers() -> pd.DataFrame:
     """
     data = pd.read_csv(_data_path("air_passengers.csv"), parse_dates=["month"])
     data["passengers"] = data["passengers"].astype("float64")
-    return data.set_index("month")
+    data = data.set_index("month")
+    data.index = pd.DatetimeIndex(data.index, freq="MS")  # checks the months are consecutive
+    return data
