@@ -18,7 +18,7 @@ Two layouts are accepted (see :class:`Layout`):
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast._validation import series_name
 from forecast.frequency import check_on_frequency, infer_freq, resolve_freq
 
-__all__ = ["Layout", "Panel", "to_panel"]
+__all__ = ["Columns", "Layout", "Panel", "to_panel"]
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,14 @@ class Panel:
         Series identifiers, ``[None]`` for a wide frame.
     times : pandas.DatetimeIndex of length T
         Timestamp of each row.
-    target_names, covariate_names : list of str
-        The columns in ``values``.
+    target_names, covariate_names, future_names : list of str
+        The columns in ``values``: targets, past covariates, known-future covariates.
     freq : pandas.DateOffset
         The frequency shared by all series.
+    static : numpy.ndarray of shape (S, Z), float32, or None
+        Static covariates, one row per series (not part of ``values``).
+    static_names : list of str
+        Their column names.
     """
 
     values: np.ndarray
@@ -86,6 +90,9 @@ class Panel:
     target_names: list[str]
     covariate_names: list[str]
     freq: pd.offsets.BaseOffset
+    future_names: list[str] = field(default_factory=list)
+    static: np.ndarray | None = None
+    static_names: list[str] = field(default_factory=list)
 
     @property
     def n_series(self) -> int:
@@ -97,7 +104,26 @@ class Panel:
 
     @property
     def feature_names(self) -> list[str]:
-        return [*self.target_names, *self.covariate_names]
+        """Columns of ``values``: targets, past covariates, known-future covariates."""
+        return [*self.target_names, *self.covariate_names, *self.future_names]
+
+    def subset(self, keep: np.ndarray) -> Panel:
+        """The panel restricted to the series at positions ``keep`` (in that order)."""
+        keep = np.asarray(keep, dtype=np.int64)
+        begin, end = self.offsets[keep], self.offsets[keep + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(begin, end, strict=True)])
+        return Panel(
+            values=self.values[rows],
+            offsets=np.concatenate([[0], np.cumsum(end - begin)]).astype(np.int64),
+            ids=[self.ids[i] for i in keep],
+            times=self.times[rows],
+            target_names=self.target_names,
+            covariate_names=self.covariate_names,
+            freq=self.freq,
+            future_names=self.future_names,
+            static=None if self.static is None else self.static[keep],
+            static_names=self.static_names,
+        )
 
     @property
     def last_times(self) -> pd.DatetimeIndex:
@@ -188,38 +214,89 @@ def _split_layout(
     return rest, layout, times, ids
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The role of each used column: what the model forecasts and what it reads."""
+
+    targets: list[str]
+    past: list[str]
+    future: list[str] = field(default_factory=list)
+    static: list[str] = field(default_factory=list)
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.targets, *self.past, *self.future, *self.static]
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return is_numeric_dtype(column) or is_bool_dtype(column)
+
+
+def _names(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _check_numeric(rest: pd.DataFrame, names: list[str], role: str) -> None:
+    for c in names:
+        if not _is_numeric(rest[c]):
+            raise DataTypeError(
+                f"{role} column {c!r} must be numeric; it has dtype {rest[c].dtype}. Convert "
+                f"it (pandas.to_numeric(df[{c!r}]), or one-hot encode a category)."
+            )
+
+
+def _check_at_predict(rest: pd.DataFrame, columns: Columns) -> Columns:
+    """At predict: exactly the numeric columns seen at fit, no more, no fewer."""
+    expected = columns.all
+    numeric = [c for c in rest.columns if _is_numeric(rest[c])]
+    missing = [c for c in expected if c not in rest.columns]
+    unseen = [c for c in numeric if c not in expected]
+    if missing or unseen:
+        parts = [
+            f"missing {missing}" if missing else "",
+            f"not seen at fit {unseen}" if unseen else "",
+        ]
+        raise DataError(
+            "The data has other columns than at fit: "
+            + "; ".join(p for p in parts if p)
+            + f". The model was fitted on {expected}."
+        )
+    _check_numeric(rest, expected, "Column")
+    return columns
+
+
 def _select_columns(
-    rest: pd.DataFrame, target: str | list[str] | None, columns: tuple[list[str], list[str]] | None
-) -> tuple[list[str], list[str]]:
-    """Decide the target and past-covariate columns (at fit) or check them (at predict)."""
+    rest: pd.DataFrame,
+    target: str | list[str] | None,
+    columns: Columns | None,
+    future: str | list[str] | None = None,
+    static: str | list[str] | None = None,
+) -> Columns:
+    """Decide the role of every column (at fit) or check them against ``columns`` (predict)."""
     names = [str(c) for c in rest.columns]
     if len(set(names)) != len(names):
         dup = sorted({c for c in names if names.count(c) > 1})
         raise DataError(f"Column names must be unique; repeated: {dup}.")
-    numeric = [c for c in rest.columns if is_numeric_dtype(rest[c]) or is_bool_dtype(rest[c])]
+    if columns is not None:
+        return _check_at_predict(rest, columns)
 
-    if columns is not None:  # predict: the columns seen at fit, no more, no fewer
-        targets, covariates = columns
-        expected = [*targets, *covariates]
-        missing = [c for c in expected if c not in rest.columns]
-        unseen = [c for c in numeric if c not in expected]
-        if missing or unseen:
-            raise DataError(
-                "The data has other columns than at fit: "
-                + "; ".join(
-                    p
-                    for p in (
-                        f"missing {missing}" if missing else "",
-                        f"not seen at fit {unseen}" if unseen else "",
-                    )
-                    if p
-                )
-                + f". The model was fitted on {expected}."
-            )
-        for c in expected:
-            if not (is_numeric_dtype(rest[c]) or is_bool_dtype(rest[c])):
-                raise DataTypeError(f"Column {c!r} must be numeric; it has dtype {rest[c].dtype}.")
-        return list(targets), list(covariates)
+    future_names, static_names = _names(future), _names(static)
+    for role, listed in (("future_covariates", future_names), ("static_covariates", static_names)):
+        absent = [c for c in listed if c not in rest.columns]
+        if absent:
+            raise DataError(f"{role} {absent} are not columns of the data. Columns: {names}.")
+    both = sorted(set(future_names) & set(static_names))
+    if both:
+        raise InvalidParameterError(
+            f"Columns {both} are listed both as future_covariates and static_covariates; "
+            "give each column one role."
+        )
+    _check_numeric(rest, future_names, "Future covariate")
+    _check_numeric(rest, static_names, "Static covariate")
+    reserved = set(future_names) | set(static_names)
+    numeric = [c for c in rest.columns if _is_numeric(rest[c]) and c not in reserved]
 
     if target is None:
         targets = list(numeric)
@@ -229,19 +306,20 @@ def _select_columns(
                 "column to forecast (and convert it to numbers)."
             )
     else:
-        targets = [target] if isinstance(target, str) else list(target)
+        targets = _names(target)
         if not targets:
             raise InvalidParameterError("The 'target' parameter must not be an empty list.")
         for t in targets:
             if t not in rest.columns:
                 raise DataError(f"Target column {t!r} is not in the data. Columns: {names}.")
-            if not (is_numeric_dtype(rest[t]) or is_bool_dtype(rest[t])):
-                raise DataTypeError(
-                    f"Target column {t!r} must be numeric; it has dtype {rest[t].dtype}. "
-                    f"Convert it (pandas.to_numeric(df[{t!r}])) or choose another target."
+            if t in reserved:
+                raise InvalidParameterError(
+                    f"Column {t!r} is both a target and a future/static covariate; give it one "
+                    "role."
                 )
-    covariates = [c for c in numeric if c not in targets]
-    ignored = [c for c in rest.columns if c not in targets and c not in covariates]
+        _check_numeric(rest, targets, "Target")
+    past = [c for c in numeric if c not in targets]
+    ignored = [c for c in rest.columns if c not in targets and c not in past and c not in reserved]
     if ignored:
         warnings.warn(
             f"Non-numeric columns {ignored} are not used by the model (only numeric columns "
@@ -249,7 +327,37 @@ def _select_columns(
             UserWarning,
             stacklevel=4,
         )
-    return targets, covariates
+    return Columns(targets=targets, past=past, future=future_names, static=static_names)
+
+
+def _static_values(
+    rest: pd.DataFrame,
+    names: list[str],
+    order: np.ndarray,
+    codes: np.ndarray,
+    offsets: np.ndarray,
+    labels: list[str],
+) -> np.ndarray | None:
+    """One row of static covariates per series; they must be constant within a series."""
+    if not names:
+        return None
+    values = rest[names].to_numpy(dtype=np.float64, na_value=np.nan)[order]  # (R, Z) sorted
+    first = values[offsets[:-1]]  # (S, Z)
+    differs = ~np.isclose(values, first[codes], equal_nan=True) | np.isnan(values)
+    if differs.any():
+        row = int(np.flatnonzero(differs.any(axis=1))[0])
+        col = int(np.flatnonzero(differs[row])[0])
+        if np.isnan(values[row, col]):
+            raise DataError(
+                f"Static covariate {names[col]!r} is missing (NaN) in {labels[codes[row]]}; "
+                "give every series a value."
+            )
+        raise DataError(
+            f"Static covariate {names[col]!r} is not constant within {labels[codes[row]]} "
+            f"({first[codes[row], col]!r} and {values[row, col]!r}). Static covariates hold "
+            "one value per series; use a past or future covariate for values that change."
+        )
+    return first.astype(np.float32)
 
 
 def to_panel(
@@ -259,7 +367,9 @@ def to_panel(
     id_col: str | None = None,
     time_col: str | None = None,
     freq: Any = None,
-    columns: tuple[list[str], list[str]] | None = None,
+    future: str | list[str] | None = None,
+    static: str | list[str] | None = None,
+    columns: Columns | tuple[list[str], list[str]] | None = None,
 ) -> tuple[Panel, Layout]:
     """Validate a wide or long frame and convert it to a :class:`Panel`.
 
@@ -276,9 +386,12 @@ def to_panel(
     freq : str, pandas.DateOffset or None
         The frequency; inferred when ``None``. Business-day frequencies (``"B"``,
         ``CustomBusinessDay``) allow missing days (holidays): observations are used in order.
-    columns : (targets, covariates) or None
+    future, static : str, list of str or None
+        Known-future covariates (part of ``values``, after the past covariates) and static
+        covariates (one value per series, in ``Panel.static``).
+    columns : Columns, (targets, past covariates) or None
         At predict time, the columns seen at fit; the frame must have exactly these numeric
-        columns.
+        columns. ``target``, ``future`` and ``static`` are then ignored.
 
     Returns
     -------
@@ -293,8 +406,10 @@ def to_panel(
         Missing column, duplicate timestamps, NaN or inf values, irregular timestamps.
     """
     rest, layout, times, raw_ids = _split_layout(df, id_col, time_col)
-    targets, covariates = _select_columns(rest, target, columns)
-    used = [*targets, *covariates]
+    if isinstance(columns, tuple):
+        columns = Columns(targets=list(columns[0]), past=list(columns[1]))
+    roles = _select_columns(rest, target, columns, future, static)
+    used = [*roles.targets, *roles.past, *roles.future]
 
     # Series codes in order of first appearance; rows sorted by (series, time), stable.
     if raw_ids is None:
@@ -368,8 +483,11 @@ def to_panel(
         offsets=offsets,
         ids=ids,
         times=times,
-        target_names=list(targets),
-        covariate_names=list(covariates),
+        target_names=list(roles.targets),
+        covariate_names=list(roles.past),
         freq=offset,
+        future_names=list(roles.future),
+        static=_static_values(rest, roles.static, order, codes, offsets, labels),
+        static_names=list(roles.static),
     )
     return panel, layout

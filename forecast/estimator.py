@@ -8,6 +8,7 @@ The estimator checks and converts, then delegates: :mod:`forecast.data` validate
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import DataLoader
 
+from forecast._covariates import StaticScaler, future_block
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import check_bool, check_float, check_int, check_option
-from forecast.data import Layout, Panel, to_panel
+from forecast.data import Columns, Layout, Panel, to_panel
 from forecast.frequency import future_times, resolve_freq
 from forecast.module import LOSSES, RecurrentModule
 from forecast.nn import CELLS, RecurrentRegressor
@@ -50,7 +52,16 @@ class RNNForecaster(BaseEstimator):
     horizon : int, default 1
         Steps forecast at once, H.
     target : str, list of str or None, default None
-        Column(s) to forecast; ``None`` forecasts every numeric column.
+        Column(s) to forecast; ``None`` forecasts every numeric column. Numeric columns that
+        are neither targets nor listed below are past covariates (inputs of the window).
+    future_covariates : str, list of str or None, default None
+        Columns whose values are known ahead (calendar, holidays, planned prices; see
+        :func:`forecast.features.calendar_features`). They are inputs of the window, and
+        their values over the horizon feed the head. At predict time pass those values as
+        ``predict(..., future_covariates=frame)``.
+    static_covariates : str, list of str or None, default None
+        Numeric columns with one value per series (e.g. a ticker's sector code), fed to the
+        head after standardisation across series.
     id_col, time_col : str or None
         For a long frame (many series): the series id and timestamp columns. A wide frame
         needs neither when it has a ``DatetimeIndex``.
@@ -71,6 +82,9 @@ class RNNForecaster(BaseEstimator):
         Held-out tail of each series for early stopping and model selection: an int is a
         number of steps, a float in [0, 1) a fraction of each series' length (raised to at
         least ``horizon``). ``0`` trains on everything for ``max_epochs`` epochs.
+    drop_short : bool, default False
+        Series too short for one training window (plus validation) are an error listing
+        them; with ``True`` they are dropped with a warning that lists them.
     early_stopping_patience : int or None, default 10
         Epochs without validation improvement before stopping; ``None`` never stops early.
         The weights of the best validation epoch are kept.
@@ -97,9 +111,13 @@ class RNNForecaster(BaseEstimator):
         The trained network (on CPU, in eval mode).
     scaler_ : SeriesScaler
     freq_ : pandas.DateOffset
-    target_names_, covariate_names_ : list of str
+    target_names_, covariate_names_, future_names_, static_names_ : list of str
+        Targets, past, known-future and static covariates.
     feature_names_in_ : numpy.ndarray of str
-        Targets, then past covariates: the input features of each time step.
+        Targets, past covariates, known-future covariates: the input features of each
+        time step.
+    static_ : numpy.ndarray of shape (S, Z) or None
+        Static covariates of the series seen at fit.
     n_features_in_ : int
     series_ids_ : list
         ``[None]`` for a wide frame.
@@ -132,6 +150,8 @@ class RNNForecaster(BaseEstimator):
         seq_len: int = 24,
         horizon: int = 1,
         target: str | list[str] | None = None,
+        future_covariates: str | list[str] | None = None,
+        static_covariates: str | list[str] | None = None,
         id_col: str | None = None,
         time_col: str | None = None,
         freq: Any = None,
@@ -144,6 +164,7 @@ class RNNForecaster(BaseEstimator):
         batch_size: int = 64,
         max_epochs: int = 100,
         validation_size: int | float = 0.1,
+        drop_short: bool = False,
         early_stopping_patience: int | None = 10,
         gradient_clip_val: float | None = 1.0,
         scaler: str | None = "standard",
@@ -156,6 +177,8 @@ class RNNForecaster(BaseEstimator):
         self.seq_len = seq_len
         self.horizon = horizon
         self.target = target
+        self.future_covariates = future_covariates
+        self.static_covariates = static_covariates
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq
@@ -168,6 +191,7 @@ class RNNForecaster(BaseEstimator):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.validation_size = validation_size
+        self.drop_short = drop_short
         self.early_stopping_patience = early_stopping_patience
         self.gradient_clip_val = gradient_clip_val
         self.scaler = scaler
@@ -210,6 +234,7 @@ class RNNForecaster(BaseEstimator):
         check_option(self, "scaler", self.scaler, SCALERS)
         check_bool(self, "progress_bar", self.progress_bar)
         check_bool(self, "verbose", self.verbose)
+        check_bool(self, "drop_short", self.drop_short)
         if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
             raise InvalidParameterError(
                 "The 'trainer_kwargs' parameter of "
@@ -257,11 +282,18 @@ class RNNForecaster(BaseEstimator):
         """
         self._validate_params()
         panel, layout = to_panel(
-            df, target=self.target, id_col=self.id_col, time_col=self.time_col, freq=self.freq
+            df,
+            target=self.target,
+            id_col=self.id_col,
+            time_col=self.time_col,
+            freq=self.freq,
+            future=self.future_covariates,
+            static=self.static_covariates,
         )
+        panel = self._drop_short(panel)
         lengths = panel.lengths
         val_rows = self._validation_rows(lengths)
-        self._check_lengths(panel, lengths, val_rows)
+        static_scaler = StaticScaler().fit(panel.static) if panel.static is not None else None
 
         scaler = SeriesScaler(self.scaler).fit(panel.values, panel.offsets, lengths - val_rows)
         starts, series = window_starts(panel.offsets, self.seq_len, self.horizon)
@@ -279,6 +311,8 @@ class RNNForecaster(BaseEstimator):
                 seq_len=self.seq_len,
                 horizon=self.horizon,
                 n_targets=n_targets,
+                n_future=len(panel.future_names),
+                static=None if static_scaler is None else static_scaler.transform(panel.static),
                 scaler=scaler,
             )
             return DataLoader(
@@ -299,6 +333,8 @@ class RNNForecaster(BaseEstimator):
                 dropout=self.dropout,
                 horizon=self.horizon,
                 n_targets=n_targets,
+                n_future=len(panel.future_names),
+                n_static=len(panel.static_names),
                 loss=self.loss,
                 learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay,
@@ -321,6 +357,10 @@ class RNNForecaster(BaseEstimator):
         self.layout_ = layout
         self.target_names_ = panel.target_names
         self.covariate_names_ = panel.covariate_names
+        self.future_names_ = panel.future_names
+        self.static_names_ = panel.static_names
+        self.static_ = panel.static
+        self.static_scaler_ = static_scaler
         self.feature_names_in_ = np.asarray(panel.feature_names, dtype=object)
         self.n_features_in_ = len(panel.feature_names)
         self.series_ids_ = panel.ids
@@ -333,32 +373,61 @@ class RNNForecaster(BaseEstimator):
         self.best_epoch_ = result.best_epoch
         return self
 
-    def _check_lengths(self, panel: Panel, lengths: np.ndarray, val_rows: np.ndarray) -> None:
+    def _drop_short(self, panel: Panel) -> Panel:
+        """Refuse (or, with ``drop_short``, drop with a warning) series too short to train on."""
+        lengths = panel.lengths
+        val_rows = self._validation_rows(lengths)
         needed = self.seq_len + self.horizon + val_rows
         short = np.flatnonzero(lengths < needed)
-        if short.size:
-            shown = ", ".join(f"{panel.series_label(i)} has {lengths[i]}" for i in short[:10])
-            more = f" (and {short.size - 10} more)" if short.size > 10 else ""
-            raise DataError(
-                f"Too few rows to train: {shown}{more}, but one training window needs "
-                f"seq_len + horizon = {self.seq_len + self.horizon} rows, plus "
-                f"{int(val_rows[short[0]])} for validation (validation_size="
-                f"{self.validation_size!r}). Use a shorter seq_len or horizon, a smaller "
-                "validation_size, or more history."
+        if not short.size:
+            return panel
+        shown = ", ".join(f"{panel.series_label(i)} has {lengths[i]}" for i in short[:10])
+        more = f" (and {short.size - 10} more)" if short.size > 10 else ""
+        need = (
+            f"one training window needs seq_len + horizon = {self.seq_len + self.horizon} "
+            f"rows, plus {int(val_rows[short[0]])} for validation (validation_size="
+            f"{self.validation_size!r})"
+        )
+        if self.drop_short and short.size < panel.n_series:
+            warnings.warn(
+                f"Dropped {short.size} series too short to train on: {shown}{more}; {need}.",
+                UserWarning,
+                stacklevel=3,
             )
+            return panel.subset(np.setdiff1d(np.arange(panel.n_series), short))
+        raise DataError(
+            f"Too few rows to train: {shown}{more}, but {need}. Use a shorter seq_len or "
+            "horizon, a smaller validation_size, or more history"
+            + (
+                ", or drop_short=True to leave these series out."
+                if panel.ids != [None] and short.size < panel.n_series
+                else "."
+            )
+        )
 
     # ------------------------------------------------------------------ predict
 
     def predict(
-        self, df: pd.DataFrame | None = None, *, horizon: int | None = None
+        self,
+        df: pd.DataFrame | None = None,
+        *,
+        future_covariates: pd.DataFrame | None = None,
+        horizon: int | None = None,
     ) -> pd.DataFrame:
         """Forecast the next steps after the end of the training data, or of ``df``.
+
+        All series are forecast together: their last windows go through the network in
+        batches, with no loop over series.
 
         Parameters
         ----------
         df : pandas.DataFrame, optional
-            A newer history with the same columns (and series) as at fit; the forecast starts
-            after its last timestamp. No refit: the fitted network and scaler are used.
+            A newer history with the same columns as at fit; the forecast starts after its
+            last timestamp (per series). No refit: the fitted network and scaler are used.
+        future_covariates : pandas.DataFrame, optional
+            Required when the model has known-future covariates: their values at the
+            ``self.horizon`` timestamps after each series' end, in the training layout
+            (index of timestamps, or ``id_col``/``time_col`` columns or ``MultiIndex``).
         horizon : int, optional
             Steps to return, ``1 <= horizon <= self.horizon``; default all.
 
@@ -366,32 +435,51 @@ class RNNForecaster(BaseEstimator):
         -------
         pandas.DataFrame
             Wide input: indexed by the future timestamps, one column per target. Long input:
-            columns ``id_col, time_col, *targets``, ``horizon`` rows per series.
+            columns ``id_col, time_col, *targets``, ``horizon`` rows per series (a
+            ``MultiIndex (id, time)`` if the input had one).
+
+        Raises
+        ------
+        NotFittedError, DataError
+            Before ``fit``; a history with other columns, unknown series or too short.
         """
         check_is_fitted(self, "network_")
         steps = self.horizon if horizon is None else horizon
         check_int(self, "horizon", steps, low=1, high=self.horizon)
         if df is None:
-            windows, series, cutoffs, ids = (
-                self.last_window_,
-                np.arange(len(self.series_ids_)),
-                self.cutoffs_,
-                self.series_ids_,
-            )
+            windows, series = self.last_window_, np.arange(len(self.series_ids_))
+            cutoffs, ids, static = self.cutoffs_, self.series_ids_, self.static_
         else:
-            windows, series, cutoffs, ids = self._windows_from(df)
-        values = self._forecast_windows(windows, series)[:, :steps]  # (S, k, T)
+            windows, series, cutoffs, ids, static = self._windows_from(df)
+        future = None
+        if self.future_names_:
+            future = future_block(
+                future_covariates,
+                self.future_names_,
+                self.layout_,
+                ids,
+                cutoffs,
+                self.freq_,
+                self.horizon,
+            )
+        values = self._forecast_windows(windows, series, future, static)[:, :steps]  # (S, k, T)
         return self._to_frame(values, cutoffs, ids, steps)
 
     def _windows_from(
         self, df: pd.DataFrame
-    ) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex, list]:
+    ) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex, list, np.ndarray | None]:
+        """Last input windows of a newer history, with their series' positions at fit."""
         panel, _ = to_panel(
             df,
             id_col=self.layout_.id_col,
             time_col=self.layout_.time_col,
             freq=self.freq_,
-            columns=(self.target_names_, self.covariate_names_),
+            columns=Columns(
+                targets=self.target_names_,
+                past=self.covariate_names_,
+                future=self.future_names_,
+                static=self.static_names_,
+            ),
         )
         short = np.flatnonzero(panel.lengths < self.seq_len)
         if short.size:
@@ -413,17 +501,46 @@ class RNNForecaster(BaseEstimator):
         else:
             series = np.zeros(panel.n_series, dtype=np.int64)
         windows = last_windows(panel.values, panel.offsets, self.seq_len)
-        return windows, series, panel.last_times, panel.ids
+        return windows, series, panel.last_times, panel.ids, panel.static
 
-    def _forecast_windows(self, windows: np.ndarray, series: np.ndarray) -> np.ndarray:
-        """Run the network over input windows ``(S, L, F)`` in batches; ``(S, H, T)`` out."""
+    def _forecast_windows(
+        self,
+        windows: np.ndarray,
+        series: np.ndarray,
+        future: np.ndarray | None = None,
+        static: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Run the network over input windows in batches, in original units.
+
+        Parameters
+        ----------
+        windows : numpy.ndarray of shape (N, L, F)
+        series : numpy.ndarray of shape (N,)
+            Position of each window's series at fit (for fitted scaling statistics).
+        future : numpy.ndarray of shape (N, H, C), optional
+            Known-future covariates over the horizon (unscaled).
+        static : numpy.ndarray of shape (N, Z), optional
+            Static covariates (unscaled).
+
+        Returns
+        -------
+        numpy.ndarray of shape (N, H, T), float64
+        """
+        n_future = len(self.future_names_)
         out = []
         with torch.inference_mode():
             for a in range(0, len(windows), _PREDICT_BATCH):
-                x, idx = windows[a : a + _PREDICT_BATCH], series[a : a + _PREDICT_BATCH]
-                loc, scale = self.scaler_.window_stats(x, idx)
-                x_scaled, _ = self.scaler_.transform_windows(x, None, idx)
-                y = self.network_(torch.from_numpy(x_scaled)).numpy().astype(np.float64)
+                part = slice(a, a + _PREDICT_BATCH)
+                x, idx = windows[part], series[part]
+                loc, scale = self.scaler_.window_stats(x, idx)  # (n, 1, F) each
+                x_scaled = torch.from_numpy(((x - loc) / scale).astype(np.float32))
+                fut = stat = None
+                if n_future:
+                    fut_scaled = (future[part] - loc[..., -n_future:]) / scale[..., -n_future:]
+                    fut = torch.from_numpy(fut_scaled.astype(np.float32))
+                if self.static_scaler_ is not None:
+                    stat = torch.from_numpy(self.static_scaler_.transform(static[part]))
+                y = self.network_(x_scaled, fut, stat).numpy().astype(np.float64)
                 out.append(SeriesScaler.inverse_targets(y, loc, scale))
         return np.concatenate(out, axis=0)
 

@@ -112,6 +112,9 @@ class RecurrentModule(L.LightningModule):
             on_epoch=True,
             prog_bar=True,
             batch_size=y.shape[0],
+            # Averaged over processes under DDP, so that early stopping and checkpointing
+            # decide the same on every rank; a no-op on one device.
+            sync_dist=True,
         )
         return loss
 

@@ -104,6 +104,18 @@ class SeriesScaler:
             return loc, _safe_scale(x64.std(axis=1, keepdims=True), loc)
         return self.loc_[series][:, None, :], self.scale_[series][:, None, :]  # (N, 1, F)
 
+    def scale_windows(self, windows: np.ndarray, series: np.ndarray, n_input: int) -> np.ndarray:
+        """Scale whole windows ``(N, L + H, F)`` by statistics of their first ``n_input`` rows.
+
+        The statistics come from the fitted training part (``"standard"``, ``"minmax"``) or
+        from the input rows alone (``"window"``), never from the horizon rows, which are
+        scaled with them (targets, and known-future covariates).
+        """
+        if self.method is None:
+            return np.asarray(windows, dtype=np.float32)
+        loc, scale = self.window_stats(windows[:, :n_input], series)
+        return ((windows - loc) / scale).astype(np.float32)
+
     def transform_windows(
         self, x: np.ndarray, y: np.ndarray | None, series: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray | None]:

@@ -8,6 +8,7 @@ directory in the user's working folder, no banners) and collects the loss histor
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import os
@@ -16,6 +17,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -48,9 +50,15 @@ _IGNORED_WARNINGS = (
 
 
 class _History(L.Callback):
-    """Records the epoch's mean train and validation loss after validation has run."""
+    """Records the epoch's mean train and validation loss after validation has run.
 
-    def __init__(self) -> None:
+    Under a spawning strategy (``ddp_spawn``) training runs in child processes, whose
+    callback objects are copies: rank 0 also writes the rows to ``path`` (a JSON file in
+    our temporary directory) for the main process to read back.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.rows: list[dict[str, float]] = []
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -62,6 +70,16 @@ class _History(L.Callback):
                 "val_loss": float(metrics.get("val_loss", math.nan)),
             }
         )
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.is_global_zero:
+            self.path.write_text(json.dumps(self.rows))
+
+    def collected(self) -> list[dict[str, float]]:
+        """The rows, from this process or, after a spawned run, from rank 0's file."""
+        if not self.rows and self.path.is_file():
+            return json.loads(self.path.read_text())
+        return self.rows
 
 
 @dataclass
@@ -127,10 +145,10 @@ def fit_module(
 
     ``trainer_kwargs`` override the defaults below; their ``callbacks`` are added to ours.
     """
-    history = _History()
     user = dict(trainer_kwargs or {})
-    callbacks: list[L.Callback] = [history, *list(user.pop("callbacks", None) or [])]
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp, _quiet(verbose):
+        history = _History(Path(tmp) / "history.json")
+        callbacks: list[L.Callback] = [history, *list(user.pop("callbacks", None) or [])]
         checkpoint = None
         early = None
         if val is not None:
@@ -170,6 +188,7 @@ def fit_module(
             state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
             module.load_state_dict(state["state_dict"])
             best_epoch = int(state["epoch"])
+        rows = history.collected()
     stopped = bool(early is not None and early.stopped_epoch > 0)
     if stopped:
         logger.info(
@@ -177,5 +196,5 @@ def fit_module(
             early.stopped_epoch,
             best_epoch,
         )
-    frame = pd.DataFrame(history.rows, columns=["epoch", "train_loss", "val_loss"])
+    frame = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss"])
     return TrainingResult(history=frame, best_epoch=best_epoch, stopped_early=stopped)

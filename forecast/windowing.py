@@ -17,7 +17,7 @@ This module knows nothing of pandas (frames are accepted by duck typing in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 import torch
@@ -32,12 +32,16 @@ __all__ = [
 ]
 
 
+# (x, y), or {"x", "y", "future", "static"} when there are covariates beyond the inputs.
+Batch: TypeAlias = tuple[torch.Tensor, torch.Tensor] | dict[str, torch.Tensor]
+
+
 class BatchScaler(Protocol):
     """What the dataset needs from a scaler: scale a batch of windows of known series."""
 
-    def transform_windows(
-        self, x: np.ndarray, y: np.ndarray | None, series: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None]: ...
+    def scale_windows(self, windows: np.ndarray, series: np.ndarray, n_input: int) -> np.ndarray:
+        """Scale ``(N, L + H, F)`` windows by statistics of their first ``n_input`` rows."""
+        ...
 
 
 def window_starts(
@@ -96,7 +100,12 @@ class WindowDataset(Dataset):
     starts, series : numpy.ndarray of shape (N,)
         From :func:`window_starts`.
     seq_len, horizon, n_targets : int
-    scaler : object with ``transform_windows(x, y, series)``, optional
+    n_future : int, default 0
+        The last ``n_future`` columns are known-future covariates: their values over the
+        horizon rows of each window are returned as ``future`` (N, H, C).
+    static : numpy.ndarray of shape (S, Z), optional
+        Static covariates per series (already scaled), returned as ``static`` (N, Z).
+    scaler : object with ``scale_windows(windows, series, n_input)``, optional
         Applied to each batch (so no scaled copy of the data is ever made).
 
     Examples
@@ -119,6 +128,8 @@ class WindowDataset(Dataset):
         seq_len: int,
         horizon: int,
         n_targets: int,
+        n_future: int = 0,
+        static: np.ndarray | None = None,
         scaler: BatchScaler | None = None,
     ) -> None:
         self.values = values
@@ -127,30 +138,45 @@ class WindowDataset(Dataset):
         self.seq_len = seq_len
         self.horizon = horizon
         self.n_targets = n_targets
+        self.n_future = n_future
+        self.static = None if static is None else np.asarray(static, dtype=np.float32)
         self.scaler = scaler
         self._windows = sliding_window_view(values, seq_len + horizon, axis=0)  # (T-W+1, F, W) view
 
     def __len__(self) -> int:
         return len(self.starts)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.__getitems__([index])
-        return x[0], y[0]
+    def __getitem__(self, index: int) -> Batch:
+        batch = self.__getitems__([index])
+        if isinstance(batch, dict):
+            return {name: tensor[0] for name, tensor in batch.items()}
+        return batch[0][0], batch[1][0]
 
-    def __getitems__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitems__(self, indices: Sequence[int]) -> Batch:
+        """The windows at ``indices``: ``(x, y)``, or a dict with covariates when there are any.
+
+        ``x`` (N, L, F) and ``y`` (N, H, T) float32 tensors; with known-future or static
+        covariates, ``{"x", "y", "future" (N, H, C), "static" (N, Z)}``.
+        """
         idx = np.asarray(indices, dtype=np.int64)
+        series = self.series[idx]
         batch = self._windows[self.starts[idx]].transpose(0, 2, 1)  # (N, L+H, F), one gather
+        if self.scaler is not None:
+            batch = self.scaler.scale_windows(batch, series, self.seq_len)
+        batch = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
         x = batch[:, : self.seq_len, :]  # (N, L, F)
         y = batch[:, self.seq_len :, : self.n_targets]  # (N, H, T)
-        if self.scaler is not None:
-            x, y = self.scaler.transform_windows(x, y, self.series[idx])
-        return (
-            torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)),
-            torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)),
-        )
+        if not self.n_future and self.static is None:
+            return x, y
+        out = {"x": x, "y": y}
+        if self.n_future:
+            out["future"] = batch[:, self.seq_len :, -self.n_future :]  # (N, H, C)
+        if self.static is not None:
+            out["static"] = torch.from_numpy(self.static[series])  # (N, Z)
+        return out
 
     @staticmethod
-    def collate(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    def collate(batch: Batch) -> Batch:
         """``collate_fn`` for a DataLoader: the batch is already assembled."""
         return batch
 
