@@ -333,7 +333,7 @@ def _select_columns(
 def _static_values(
     rest: pd.DataFrame,
     names: list[str],
-    order: np.ndarray,
+    order: np.ndarray | None,
     codes: np.ndarray,
     offsets: np.ndarray,
     labels: list[str],
@@ -341,7 +341,9 @@ def _static_values(
     """One row of static covariates per series; they must be constant within a series."""
     if not names:
         return None
-    values = rest[names].to_numpy(dtype=np.float64, na_value=np.nan)[order]  # (R, Z) sorted
+    values = rest[names].to_numpy(dtype=np.float64, na_value=np.nan)  # (R, Z)
+    if order is not None:
+        values = values[order]
     first = values[offsets[:-1]]  # (S, Z)
     differs = ~np.isclose(values, first[codes], equal_nan=True) | np.isnan(values)
     if differs.any():
@@ -358,6 +360,49 @@ def _static_values(
             "one value per series; use a past or future covariate for values that change."
         )
     return first.astype(np.float32)
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _float32_values(
+    rest: pd.DataFrame,
+    used: list[str],
+    order: np.ndarray | None,
+    times: pd.DatetimeIndex,
+    codes: np.ndarray,
+    labels: list[str],
+) -> np.ndarray:
+    """The used columns as one float32 ``(R, F)`` array in sorted order; NaN/inf refused.
+
+    Filled one column at a time, so the float64 intermediate is one column, not the table.
+    """
+    values = np.empty((len(rest), len(used)), dtype=np.float32)
+    first_bad: list[tuple[int, int, str, int]] = []  # (row, column, kind, count)
+    for j, name in enumerate(used):
+        column = rest[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        if order is not None:
+            column = column[order]
+        bad = ~np.isfinite(column) | (np.abs(column) > _FLOAT32_MAX)
+        if bad.any():
+            row = int(np.argmax(bad))
+            kind = (
+                "NaN"
+                if np.isnan(column[row])
+                else "an infinite value"
+                if np.isinf(column[row])
+                else "a value beyond float32 range"
+            )
+            first_bad.append((row, j, kind, int(bad.sum())))
+        values[:, j] = column
+    if first_bad:
+        row, j, kind, count = min(first_bad)  # the earliest offending row, then column
+        raise DataError(
+            f"Column {used[j]!r} has {kind} at {times[row]} in {labels[codes[row]]} "
+            f"({count} such value(s) in that column). Fill or drop them before "
+            "fitting (e.g. df.ffill() or df.dropna())."
+        )
+    return values
 
 
 def to_panel(
@@ -426,8 +471,14 @@ def to_panel(
     if times.hasnans:
         row = int(np.flatnonzero(times.isna())[0])
         raise DataError(f"Timestamp missing (NaT) in row {row} of the data; drop or fix that row.")
-    order = np.lexsort((times.asi8, codes))
-    if not np.array_equal(order, np.arange(len(order))):
+    # Rows sorted by (series, time), stable; already-sorted data (the usual case) is used as
+    # it is, without an N-long permutation and reordered copies.
+    # (Comparisons, not np.diff: N booleans instead of N int64 differences.)
+    stamps = times.asi8
+    same_series, later = codes[1:] == codes[:-1], stamps[1:] > stamps[:-1]
+    order: np.ndarray | None = None
+    if not np.all((codes[1:] > codes[:-1]) | (same_series & (later | (stamps[1:] == stamps[:-1])))):
+        order = np.lexsort((stamps, codes))
         in_series_unsorted = (
             np.any((np.diff(codes[order]) == 0) & (np.diff(order) < 0))
             if raw_ids is not None
@@ -443,14 +494,13 @@ def to_panel(
                 UserWarning,
                 stacklevel=3,
             )
-    codes = codes[order]
-    times = times[order]
-    offsets = np.concatenate([[0], np.flatnonzero(np.diff(codes)) + 1, [len(codes)]]).astype(
-        np.int64
-    )
+        codes, times = codes[order], times[order]
+        stamps = times.asi8
+        same_series = codes[1:] == codes[:-1]
+    offsets = np.concatenate([[0], np.flatnonzero(~same_series) + 1, [len(codes)]]).astype(np.int64)
 
     labels = ["the series" if raw_ids is None else series_name(i) for i in ids]
-    dup = np.flatnonzero((np.diff(codes) == 0) & (times[1:] == times[:-1]))
+    dup = np.flatnonzero(same_series & (stamps[1:] == stamps[:-1]))
     if dup.size:
         k = int(dup[0])
         raise DataError(
@@ -458,19 +508,7 @@ def to_panel(
             "once per series; aggregate the duplicates (e.g. df.groupby(...).mean()) or drop them."
         )
 
-    values = rest[used].to_numpy(dtype=np.float64, na_value=np.nan)[order]
-    bad = ~np.isfinite(values)
-    if bad.any():
-        rows, cols = np.nonzero(bad)
-        first_row = rows.min()  # the earliest offending row, then its first bad column
-        col = int(cols[rows == first_row][0])
-        kind = "NaN" if np.isnan(values[first_row, col]) else "an infinite value"
-        raise DataError(
-            f"Column {used[col]!r} has {kind} at {times[first_row]} in {labels[codes[first_row]]} "
-            f"({int(bad[:, col].sum())} such value(s) in that column). Fill or drop them before "
-            "fitting (e.g. df.ffill() or df.dropna())."
-        )
-
+    values = _float32_values(rest, used, order, times, codes, labels)
     if freq is None:
         longest = int(np.argmax(np.diff(offsets)))
         offset = infer_freq(times[offsets[longest] : offsets[longest + 1]], labels[longest])
@@ -479,7 +517,7 @@ def to_panel(
     check_on_frequency(times, offsets, ids, offset)
 
     panel = Panel(
-        values=values.astype(np.float32),
+        values=values,
         offsets=offsets,
         ids=ids,
         times=times,

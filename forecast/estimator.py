@@ -296,18 +296,21 @@ class RNNForecaster(BaseEstimator):
         static_scaler = StaticScaler().fit(panel.static) if panel.static is not None else None
 
         scaler = SeriesScaler(self.scaler).fit(panel.values, panel.offsets, lengths - val_rows)
-        starts, series = window_starts(panel.offsets, self.seq_len, self.horizon)
-        target_pos = starts + self.seq_len - panel.offsets[series]  # first target row in series
-        in_val = target_pos >= (lengths - val_rows)[series]
-        in_train = target_pos + self.horizon <= (lengths - val_rows)[series]
+        # Training windows end before each validation tail; validation windows have their
+        # targets inside it. Listed directly (no mask over all windows: memory).
+        train_windows = window_starts(
+            panel.offsets, self.seq_len, self.horizon, end_margin=val_rows
+        )
+        val_windows = window_starts(
+            panel.offsets, self.seq_len, self.horizon, first_target=lengths - val_rows
+        )
 
         n_targets = len(panel.target_names)
 
-        def loader(mask: np.ndarray, shuffle: bool) -> DataLoader:
+        def loader(windows: tuple[np.ndarray, np.ndarray], shuffle: bool) -> DataLoader:
             data = WindowDataset(
                 panel.values,
-                starts[mask],
-                series[mask],
+                *windows,
                 seq_len=self.seq_len,
                 horizon=self.horizon,
                 n_targets=n_targets,
@@ -341,8 +344,8 @@ class RNNForecaster(BaseEstimator):
             )
             result = fit_module(
                 module,
-                loader(in_train, shuffle=True),
-                loader(in_val, shuffle=False) if in_val.any() else None,
+                loader(train_windows, shuffle=True),
+                loader(val_windows, shuffle=False) if len(val_windows[0]) else None,
                 max_epochs=self.max_epochs,
                 early_stopping_patience=self.early_stopping_patience,
                 gradient_clip_val=self.gradient_clip_val,

@@ -72,18 +72,24 @@ class SeriesScaler:
             self.loc_ = np.zeros((n_series, n_features))
             self.scale_ = np.ones((n_series, n_features))
             return self
-        # Rows of every training part, and where each part starts among them.
-        within = np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
-        rows = values[np.repeat(offsets[:-1], n_rows) + within].astype(np.float64)  # (R, F)
-        starts = np.cumsum(n_rows) - n_rows
+        # The training rows of every series, gathered once in float32 (a boolean mask built
+        # from +1/-1 marks at each part's start and end, not from N-long index arrays).
+        marks = np.zeros(len(values) + 1, dtype=np.int8)
+        np.add.at(marks, offsets[:-1], 1)
+        np.add.at(marks, offsets[:-1] + n_rows, -1)
+        rows = values[np.cumsum(marks[:-1], dtype=np.int8).astype(bool)]  # (R, F)
+        starts = np.cumsum(n_rows) - n_rows  # where each part starts among the rows
         counts = n_rows[:, None].astype(np.float64)
         if self.method == "standard":
-            loc = np.add.reduceat(rows, starts, axis=0) / counts  # (S, F)
-            centred = rows - np.repeat(loc, n_rows, axis=0)
-            spread = np.sqrt(np.add.reduceat(centred**2, starts, axis=0) / counts)
+            loc = np.add.reduceat(rows, starts, axis=0, dtype=np.float64) / counts  # (S, F)
+            # Centred in float32 around the float64 mean: the rounding of the mean shifts
+            # every value alike, which changes the variance by its square (~1e-14 relative).
+            centred = rows - np.repeat(loc.astype(rows.dtype), n_rows, axis=0)
+            centred *= centred
+            spread = np.sqrt(np.add.reduceat(centred, starts, axis=0, dtype=np.float64) / counts)
         else:
-            loc = np.minimum.reduceat(rows, starts, axis=0)
-            spread = np.maximum.reduceat(rows, starts, axis=0) - loc
+            loc = np.minimum.reduceat(rows, starts, axis=0).astype(np.float64)
+            spread = np.maximum.reduceat(rows, starts, axis=0).astype(np.float64) - loc
         self.loc_ = loc
         self.scale_ = _safe_scale(spread, loc)
         return self

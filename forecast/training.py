@@ -159,11 +159,17 @@ def fit_module(
                 mode="min",
                 save_top_k=1,
                 save_weights_only=True,
+                save_on_train_epoch_end=False,
             )
             callbacks.append(checkpoint)
             if early_stopping_patience is not None:
+                # Checked after validation, not at the end of a training epoch: a run cut
+                # short by max_steps may end an epoch before validation has produced a loss.
                 early = EarlyStopping(
-                    monitor="val_loss", mode="min", patience=early_stopping_patience
+                    monitor="val_loss",
+                    mode="min",
+                    patience=early_stopping_patience,
+                    check_on_train_epoch_end=False,
                 )
                 callbacks.append(early)
         options: dict[str, Any] = {

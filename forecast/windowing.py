@@ -45,7 +45,11 @@ class BatchScaler(Protocol):
 
 
 def window_starts(
-    offsets: np.ndarray, seq_len: int, horizon: int, end_margin: int | np.ndarray = 0
+    offsets: np.ndarray,
+    seq_len: int,
+    horizon: int,
+    end_margin: int | np.ndarray = 0,
+    first_target: int | np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start rows of every full window that stays inside one series.
 
@@ -57,23 +61,31 @@ def window_starts(
         Input length L and horizon H; a window spans ``L + H`` rows.
     end_margin : int or numpy.ndarray of shape (S,)
         Rows at the end of each series that no window may reach (e.g. a validation tail).
+    first_target : int or numpy.ndarray of shape (S,), optional
+        Position within each series before which no window's targets may start (e.g. the
+        start of the validation tail, to list the validation windows).
 
     Returns
     -------
     starts : numpy.ndarray of shape (N,), int64
         Row of the first input step of each window.
-    series : numpy.ndarray of shape (N,), int64
-        Which series each window belongs to.
+    series : numpy.ndarray of shape (N,), int32
+        Which series each window belongs to (int32: half the memory of int64, and there are
+        never 2**31 series).
     """
     width = seq_len + horizon
-    begin = offsets[:-1]
+    begin = offsets[:-1].astype(np.int64)
     end = offsets[1:] - np.broadcast_to(np.asarray(end_margin, dtype=np.int64), begin.shape)
+    if first_target is not None:
+        lead = np.asarray(first_target, dtype=np.int64) - seq_len
+        begin = begin + np.maximum(np.broadcast_to(lead, begin.shape), 0)
     counts = np.maximum(end - begin - width + 1, 0)
-    series = np.repeat(np.arange(len(begin), dtype=np.int64), counts)
-    # Position of each window within its series: 0, 1, ..., counts[s] - 1.
-    first_of_series = np.repeat(np.cumsum(counts) - counts, counts)
-    starts = np.repeat(begin, counts) + (np.arange(counts.sum(), dtype=np.int64) - first_of_series)
-    return starts.astype(np.int64), series
+    series = np.repeat(np.arange(len(begin), dtype=np.int32), counts)
+    # Position of each window within its series (0, 1, ..., counts[s] - 1) plus the series'
+    # first start, built in place: three arrays of N int64 would be the peak otherwise.
+    starts = np.arange(counts.sum(), dtype=np.int64)
+    starts -= np.repeat(np.cumsum(counts) - counts - begin, counts)
+    return starts, series
 
 
 def last_windows(values: np.ndarray, offsets: np.ndarray, seq_len: int) -> np.ndarray:
@@ -133,8 +145,12 @@ class WindowDataset(Dataset):
         scaler: BatchScaler | None = None,
     ) -> None:
         self.values = values
-        self.starts = np.asarray(starts, dtype=np.int64)
-        self.series = np.asarray(series, dtype=np.int64)
+        # Kept as given when already integer (no copy of N indices).
+        self.starts = np.asarray(starts)
+        self.series = np.asarray(series)
+        for name, array in (("starts", self.starts), ("series", self.series)):
+            if array.dtype.kind not in "iu":
+                raise TypeError(f"{name} must be integer indices, got dtype {array.dtype}.")
         self.seq_len = seq_len
         self.horizon = horizon
         self.n_targets = n_targets
