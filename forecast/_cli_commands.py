@@ -143,7 +143,8 @@ def run_predict(args: argparse.Namespace) -> int:
         time_index = None if time_col else getattr(layout, "time_name", None)
         df = read_table(data, time_col=time_col, time_index=time_index)
     with _about(data):
-        forecast = model.predict(df, horizon=horizon)
+        # horizon only when asked: not every estimator's predict takes it
+        forecast = model.predict(df) if horizon is None else model.predict(df, horizon=horizon)
     write_table(forecast, out)
     logger.info("wrote %d forecast rows to %s", len(forecast), "stdout" if out == "-" else out)
     return 0

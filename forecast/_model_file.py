@@ -155,4 +155,6 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
         document = json.loads(meta["forecast"])
     except (KeyError, json.JSONDecodeError) as exc:
         raise fail(path, f"it is damaged (no readable description: {exc})") from None
+    if not isinstance(document, dict):
+        raise fail(path, "it is damaged (its description is not a JSON object)")
     return document, arrays

@@ -97,7 +97,7 @@ def resolve_estimator(name: str) -> type:
     """The estimator class registered as ``name`` (imported from the allowlist only)."""
     import importlib
 
-    if name not in ESTIMATORS:
+    if not isinstance(name, str) or name not in ESTIMATORS:
         raise KeyError(name)
     module, attr = ESTIMATORS[name].split(":")
     return getattr(importlib.import_module(module), attr)
@@ -203,27 +203,27 @@ def describe(estimator: Any, *, warn: bool = True) -> tuple[dict[str, Any], dict
     encoders = {
         "freq_": encode_offset,
         "layout_": lambda v: {k: getattr(v, k) for k in ("id_col", "time_col", "time_name")},
-        "target_names_": list,
-        "covariate_names_": list,
         "feature_names_in_": lambda v: [str(x) if isinstance(x, np.str_) else x for x in v],
-        "n_features_in_": int,
         "series_ids_": encode_ids,
         "cutoffs_": encode_times,
         "training_start_": encode_times,
-        "best_epoch_": lambda v: None if v is None else int(v),
-        "seed_": int,
+        "target_names_": list,
+        "covariate_names_": list,
     }
     fitted: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     try:
-        for attr, encode in encoders.items():
-            if hasattr(est, attr):
-                fitted[attr.rstrip("_")] = encode_value(encode(getattr(est, attr)), attr)
-        if getattr(est, "history_", None) is not None:
-            history = est.history_
-            fitted["history_columns"] = encode_value(list(history.columns), "history_.columns")
-            for col in history.columns:
-                arrays[f"history.{col}"] = np.ascontiguousarray(history[col].to_numpy())
+        for attr in COMMON_ATTRIBUTES:
+            if not hasattr(est, attr):  # not every estimator has them all (baselines)
+                continue
+            value = getattr(est, attr)
+            if attr == "history_" and value is not None:  # per epoch: a tensor per column
+                fitted["history_columns"] = encode_value(list(value.columns), "history_.columns")
+                for col in value.columns:
+                    arrays[f"history.{col}"] = np.ascontiguousarray(value[col].to_numpy())
+                continue
+            encode = encoders.get(attr, lambda v: v)
+            fitted[attr.rstrip("_")] = encode_value(encode(value), attr)
     except NotEncodable as exc:
         raise ModelFileError(f"Cannot save the {name}: {exc}.") from exc
     for key, value in est._fitted_arrays().items():
@@ -363,6 +363,9 @@ def load(path: str | os.PathLike[str]) -> Any:
                 import pandas as pd
 
                 estimator.history_ = pd.DataFrame({c: arrays[f"history.{c}"] for c in value})
+                continue
+            if value is None:
+                setattr(estimator, f"{key}_", None)
                 continue
             decode = decoders.get(key, decode_value)
             setattr(estimator, f"{key}_", decode(value))

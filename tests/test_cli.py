@@ -253,6 +253,18 @@ def test_failures(files, capsys, args, code, message):
     assert re.search(message, err), err
 
 
+def test_config_paths_are_relative_to_the_config_file(files, tmp_path_factory, capsys, monkeypatch):
+    (files / "nightly.toml").write_text(
+        '[predict]\nmodel = "model.safetensors"\ndata = "data.csv"\nout = "fc.csv"\n'
+    )
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    assert _run(capsys, "--quiet", "predict", "--config", files / "nightly.toml") == (0, "", "")
+    assert (files / "fc.csv").read_text().startswith("date,y\n")
+    code, _, err = _run(capsys, "predict", "--config", files / "nightly.toml", "--window", "3")
+    assert code == 2
+    assert "unrecognized arguments: --window 3" in err
+
+
 def test_unexpected_errors_exit_1(files, capsys, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import pickle
@@ -167,6 +168,13 @@ def test_file_layout(wide_model, model_path):
     assert document["model"]["network"]["cell"] == "lstm"
 
 
+def test_none_attributes_stay_none(tmp_path, wide_model):
+    model = copy.deepcopy(wide_model[0])
+    model.best_epoch_ = None  # as after a fit without validation
+    model.save(tmp_path / "m.safetensors")
+    assert load(tmp_path / "m.safetensors").best_epoch_ is None
+
+
 def test_non_json_params_are_dropped_with_a_warning(tmp_path, wide_model):
     model = wide_model[0]
     original = model.get_params()
@@ -240,6 +248,18 @@ def test_bit_flip_is_caught_by_the_checksum(tmp_path, model_path):
     raw[-3] ^= 0x10  # inside the last tensor's bytes
     (tmp_path / "flip.safetensors").write_bytes(bytes(raw))
     _one_line_error(tmp_path / "flip.safetensors", "checksum mismatch: the file is damaged")
+
+
+def test_every_bit_flip_is_refused(tmp_path, model_path):
+    raw = model_path.read_bytes()
+    rng = np.random.default_rng(0)
+    flipped = tmp_path / "flipped.safetensors"
+    for position in rng.choice(len(raw), size=200, replace=False):
+        damaged = bytearray(raw)
+        damaged[position] ^= 1 << int(rng.integers(8))
+        flipped.write_bytes(bytes(damaged))
+        with pytest.raises(ModelFileError, match=r"Cannot load model file '.*flipped"):
+            persistence.read(flipped)
 
 
 def test_not_a_safetensors_file(tmp_path):
