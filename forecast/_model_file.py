@@ -89,7 +89,7 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
     Returns
     -------
     document : dict
-        The JSON document (see the module docstring).
+        The JSON document (see :mod:`forecast.persistence`).
     arrays : dict of str to numpy.ndarray
 
     Raises
@@ -97,6 +97,13 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
     ModelFileError
         One line naming the file and the problem: missing, not safetensors, not a forecast
         model, from a newer format version, truncated, or damaged (checksum mismatch).
+
+    Examples
+    --------
+    >>> read("missing.safetensors")
+    Traceback (most recent call last):
+    ...
+    forecast._exceptions.ModelFileError: Cannot load model file 'missing.safetensors': no such file
     """
     from safetensors.numpy import load as from_bytes
 
