@@ -8,7 +8,9 @@ One base class, with subclasses that are also built-in exceptions so that
     ├── DataTypeError(TypeError)      data of the wrong kind (not a DataFrame, no datetimes)
     ├── InvalidParameterError(ValueError)
     │                                 an estimator parameter out of range
-    └── ModelFileError(ValueError)    a saved model that cannot be read
+    ├── ModelFileError(ValueError)    a saved model that cannot be read
+    └── UsageError(ValueError)        the command line was used wrongly (a missing option,
+                                      an unknown file type, a bad config file)
 
 ``sklearn.exceptions.NotFittedError`` is raised, unchanged, for use before ``fit``.
 """
@@ -21,6 +23,7 @@ __all__ = [
     "ForecastError",
     "InvalidParameterError",
     "ModelFileError",
+    "UsageError",
 ]
 
 
@@ -42,3 +45,7 @@ class InvalidParameterError(ForecastError, ValueError):
 
 class ModelFileError(ForecastError, ValueError):
     """A saved model file is missing, damaged, too new, or not a ``forecast`` model."""
+
+
+class UsageError(ForecastError, ValueError):
+    """The ``forecast`` command line was used wrongly; the message says how to use it."""

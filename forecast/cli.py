@@ -1,71 +1,248 @@
-"""The ``forecast`` command line. A thin layer: parse, call the library, map errors to exit codes.
+"""The ``forecast`` command line for scheduled jobs. A thin layer: parse, call, map errors.
 
-Exit codes: 0 success, 2 bad usage or bad input, 1 anything else.
+::
+
+    forecast fit      --data prices.csv --time-col date --target close --cell lstm \\
+                      --seq-len 60 --horizon 5 --freq B --out model.safetensors
+    forecast predict  --model model.safetensors --data latest.parquet --out forecast.csv
+    forecast backtest --model-config job.toml --data prices.csv --windows 4 --out metrics.csv
+    forecast info     model.safetensors [--json]
+    forecast demo
+
+* Every estimator parameter is a flag made from the estimator's signature (``--seq-len``,
+  ``--trainer-kwargs '{"accelerator": "cpu"}'``), and can sit in the ``[model]`` table of a
+  TOML file given with ``--config`` (``--model-config`` is the same); flags override it. See
+  :mod:`forecast._cli_params`.
+* CSV or Parquet in and out by extension; outputs are written atomically; ``--out -``
+  writes CSV to standard output. See :mod:`forecast._cli_io`.
+* Exit codes: 0 success; 2 bad usage or bad input (a missing file, an unknown column, an
+  irregular timestamp, a damaged model), with one line ``forecast: error: TypeName:
+  message`` on stderr and no traceback unless ``--verbose``; 1 anything else (a bug, a full
+  disk). Logs go to stderr (``--quiet`` keeps warnings and errors only); stdout carries
+  only the output asked for. No progress bar unless stderr is a terminal. Never prompts.
+
+**argparse**, not click or typer: it is in the standard library (nothing more for a
+scheduled job to install and pin), it does subcommands and flags built at run time from a
+signature, and it starts fast. torch and Lightning (about 6 s to import) are imported only
+by the commands that train or run a network: ``forecast --help`` and ``forecast info`` never
+import them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from forecast._exceptions import ForecastError
+from forecast import _cli_commands as commands_
+from forecast._exceptions import ForecastError, UsageError
 
 __all__ = ["main"]
 
+logger = logging.getLogger("forecast")
 
-def _demo(args: argparse.Namespace) -> int:
-    from forecast.demo import run_demo
 
-    result = run_demo(
-        args.out_dir,
-        max_epochs=args.max_epochs,
-        progress_bar=sys.stderr.isatty() and not args.quiet,
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# ------------------------------------------------------------------------------ parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _add_estimator_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """``--estimator``, ``--config`` and, for the estimator chosen, one flag per parameter."""
+    from forecast._cli_params import (
+        add_estimator_flags,
+        estimator_aliases,
+        load_config,
+        resolve_cli_estimator,
     )
-    print(
-        f"Backtest on the last 5 trading days of MSFT (mean absolute error, USD):\n"
-        f"  LSTM   {result.model_mae:8.3f}\n"
-        f"  naive  {result.naive_mae:8.3f}  (last value repeated)\n"
-        f"Forecast of the next 5 trading days:\n{result.forecast.round(2).to_string()}\n"
-        f"Wrote {result.csv_path} and {result.png_path}"
+
+    pre = _Parser(prog=f"forecast {_command_of(argv)}", add_help=False, allow_abbrev=False)
+    pre.add_argument("--estimator")
+    pre.add_argument("--config", "--model-config", dest="config")
+    known, _ = pre.parse_known_args(argv)
+    config = load_config(known.config) if known.config else None
+    name = known.estimator or (config or {}).get("model", {}).get("estimator") or "rnn"
+    cls = resolve_cli_estimator(name)
+    parser.add_argument(
+        "--estimator",
+        default=argparse.SUPPRESS,
+        help=f"{', '.join(estimator_aliases())} (default rnn; also 'estimator' in [model])",
     )
-    return 0
+    parser.add_argument(
+        "--config",
+        "--model-config",
+        dest="config",
+        metavar="TOML",
+        help="job file: [model] parameters and this command's options; flags override it",
+    )
+    names = add_estimator_flags(parser, cls)
+    parser.set_defaults(estimator_class=cls, estimator_params=names, config_data=config)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="forecast", description=__doc__.splitlines()[0])
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
-    parser.add_argument("--quiet", action="store_true", help="silence information logs")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="train, backtest and forecast on bundled data")
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS,
+        help="debug logs, and a traceback on errors",
+    )  # fmt: skip
+    common.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS,
+        help="warnings and errors only",
+    )  # fmt: skip
+    parser = _Parser(
+        prog="forecast",
+        description="Fit, save and run forecasting models from scheduled jobs (cron, CI).",
+        parents=[common],
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    chosen = _command_of(argv)
+
+    def command(name: str, run: Any, text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, parents=[common], help=text, description=text, allow_abbrev=False
+        )
+        sub.set_defaults(run=run, config=None, config_data=None)
+        return sub
+
+    data_help = "CSV or Parquet file (by extension)"
+    fit = command("fit", commands_.run_fit, "train an estimator on a data file and save the model")
+    fit.add_argument("--data", default=argparse.SUPPRESS, help=data_help)
+    fit.add_argument("--out", default=argparse.SUPPRESS, help="model file to write")
+    pred = command(
+        "predict", commands_.run_predict, "forecast with a saved model; write CSV or Parquet"
+    )
+    pred.add_argument("--model", default=argparse.SUPPRESS, help="saved model file")
+    pred.add_argument(
+        "--data", default=argparse.SUPPRESS,
+        help=f"{data_help}: the latest history (default: forecast from the training data)",
+    )  # fmt: skip
+    pred.add_argument("--out", default=argparse.SUPPRESS, help="output file, or - (default)")
+    pred.add_argument("--horizon", type=int, default=argparse.SUPPRESS, help="steps to output")
+    pred.add_argument("--config", metavar="TOML", help="job file; its [predict] table")
+    back = command(
+        "backtest", commands_.run_backtest, "rolling-origin evaluation; write the metrics"
+    )
+    back.add_argument("--data", default=argparse.SUPPRESS, help=data_help)
+    back.add_argument("--out", default=argparse.SUPPRESS, help="metrics file, or - (default)")
+    back.add_argument("--windows", type=int, default=argparse.SUPPRESS, help="forecast origins")
+    back.add_argument("--step", type=int, default=argparse.SUPPRESS, help="steps between them")
+    back.add_argument(
+        "--window", default=argparse.SUPPRESS, help="training window: expanding (default) ..."
+    )
+    back.add_argument(
+        "--refit", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+        help="refit at every origin (default) or fit once",
+    )  # fmt: skip
+    for sub, name in ((fit, "fit"), (back, "backtest")):
+        if chosen == name:  # imports the estimator (torch): only when it is needed
+            _add_estimator_options(sub, argv)
+    info = command(
+        "info", commands_.run_info, "describe a saved model: what it is, what it was trained on"
+    )
+    info.add_argument("model", help="saved model file")
+    info.add_argument("--json", action="store_true", help="as JSON")
+    demo = command(
+        "demo", commands_.run_demo_command, "train, backtest and forecast on bundled data"
+    )
     demo.add_argument("--out-dir", default=".", help="folder for forecast.csv and forecast.png")
     demo.add_argument("--max-epochs", type=int, default=30)
-    demo.set_defaults(run=_demo)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+# ------------------------------------------------------------------------------ main
+
+
+def _from_our_code(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` is in this package (a plain ValueError of ours)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(package)
+
+
+@contextlib.contextmanager
+def _logging(args: argparse.Namespace) -> Iterator[None]:
+    """Our log records and warnings as one line each on stderr; restored afterwards."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("forecast: %(levelname)s: %(message)s"))
+    saved = logger.level, logger.propagate
+    verbose, quiet = getattr(args, "verbose", False), getattr(args, "quiet", False)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
     try:
-        return args.run(args)
-    except ForecastError as exc:
-        if args.verbose:
-            raise
-        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # the last line of defence of a scheduled job
-        if args.verbose:
-            raise
-        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        with warnings.catch_warnings():
+            # Ours are UserWarnings: logged, never raised, whatever filters the caller has.
+            warnings.filterwarnings("default", category=UserWarning)
+            warnings.showwarning = _log_warning
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+def _log_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    logger.warning("%s", message)  # one line, without the source line Python would print
+
+
+def _error(exc: BaseException) -> str:
+    return f"forecast: error: {type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad usage or input, 1 other)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in argv
+    try:
+        args = _parser(argv).parse_args(argv)
+        if args.version:
+            from forecast import __version__
+
+            print(f"forecast {__version__}")
+            return 0
+        if args.command is None:
+            raise UsageError("a command is required: fit, predict, backtest, info or demo")
+        if args.config and args.config_data is None:
+            from forecast._cli_params import load_config
+
+            args.config_data = load_config(args.config)
+        commands_.check_config_options(args)
+        with _logging(args):
+            return args.run(args)
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence of a scheduled job
+        if verbose:
+            traceback.print_exc()
+        bad_input = isinstance(exc, ForecastError) or (
+            isinstance(exc, ValueError) and _from_our_code(exc)
+        )
+        print(_error(exc), file=sys.stderr)
+        return 2 if bad_input else 1
 
 
 if __name__ == "__main__":

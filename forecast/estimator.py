@@ -25,7 +25,8 @@ from forecast._validation import check_bool, check_float, check_int, check_optio
 from forecast.data import Columns, Layout, Panel, to_panel
 from forecast.frequency import future_times, resolve_freq
 from forecast.module import LOSSES, RecurrentModule
-from forecast.nn import CELLS, RecurrentRegressor
+from forecast.nn import CELLS, RecurrentConfig, RecurrentRegressor
+from forecast.persistence import PersistenceMixin
 from forecast.scaling import SCALERS, SeriesScaler
 from forecast.training import fit_module, seeded
 from forecast.windowing import WindowDataset, last_windows, window_starts
@@ -35,7 +36,7 @@ __all__ = ["GRUForecaster", "LSTMForecaster", "RNNForecaster"]
 _PREDICT_BATCH = 8192  # windows per forward pass at predict time
 
 
-class RNNForecaster(BaseEstimator):
+class RNNForecaster(PersistenceMixin, BaseEstimator):
     """Recurrent-network forecaster: a DataFrame in, a DataFrame of future values out.
 
     The network reads ``seq_len`` past steps of the targets and past covariates (every
@@ -129,6 +130,9 @@ class RNNForecaster(BaseEstimator):
         Per epoch: ``train_loss`` and ``val_loss`` (on scaled values).
     best_epoch_ : int or None
     seed_ : int
+    backtest_ : dict, optional
+        Not set by ``fit``; a backtest score set here (``{"mae": 1.2}``) is saved with the
+        model and shown by :meth:`card`.
 
     Examples
     --------
@@ -407,6 +411,35 @@ class RNNForecaster(BaseEstimator):
                 else "."
             )
         )
+
+    # ------------------------------------------------------------------ persistence hooks
+
+    def _fitted_arrays(self) -> dict[str, np.ndarray]:
+        """Weights, scaler statistics and last windows, for :mod:`forecast.persistence`."""
+        state = {f"network.{k}": v.numpy() for k, v in self.network_.state_dict().items()}
+        return {
+            **state,
+            "scaler.loc": self.scaler_.loc_,
+            "scaler.scale": self.scaler_.scale_,
+            "last_window": self.last_window_,
+        }
+
+    def _fitted_metadata(self) -> dict[str, Any]:
+        return {"network": self.network_.config.to_dict(), "scaler": self.scaler_.method}
+
+    def _restore_fitted(self, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        """Inverse of :meth:`_fitted_arrays` and :meth:`_fitted_metadata`."""
+        with torch.random.fork_rng(devices=[]):  # building the net must not move the user's RNG
+            network = RecurrentRegressor(RecurrentConfig.from_dict(metadata["network"]))
+        prefix = "network."
+        state = {
+            k[len(prefix) :]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith(prefix)
+        }
+        network.load_state_dict(state, strict=True)
+        self.network_ = network.eval()
+        self.scaler_ = SeriesScaler(metadata["scaler"])
+        self.scaler_.loc_, self.scaler_.scale_ = arrays["scaler.loc"], arrays["scaler.scale"]
+        self.last_window_ = arrays["last_window"]
 
     # ------------------------------------------------------------------ predict
 

@@ -1,0 +1,9 @@
+"""``python -m forecast``: the same as the ``forecast`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from forecast.cli import main
+
+sys.exit(main())

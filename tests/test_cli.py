@@ -1,0 +1,340 @@
+"""The command line: the installed script end to end, then every failure class in-process.
+
+Subprocess runs cost a Python start and, for fit and predict, the torch and Lightning
+imports, so there are few of them; error paths run through :func:`forecast.cli.main`
+in-process, which is what the script calls.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST
+
+from forecast import GRUForecaster, RNNForecaster, load
+from forecast._cli_io import read_table
+from forecast.cli import _parser, main
+
+SCRIPT = Path(sys.executable).parent / "forecast"
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "forecast"]
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
+
+
+JOB = """
+[model]
+estimator = "gru"
+seq_len = 6
+horizon = 2
+id_col = "unique_id"
+time_col = "ds"
+hidden_size = 4          # overridden by --hidden-size 8 below
+max_epochs = 2
+batch_size = 32
+random_state = 0
+trainer_kwargs = { accelerator = "cpu" }
+
+[fit]
+data = "data.csv"
+out = "model.safetensors"
+"""
+
+
+def test_fit_then_predict_matches_the_python_api(tmp_path, long_frame):
+    long_frame.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "job.toml").write_text(JOB)
+
+    fit = run_cli("fit", "--config", "job.toml", "--hidden-size", "8", cwd=tmp_path)
+    assert fit.returncode == 0, fit.stderr
+    assert fit.stdout == ""
+    assert "forecast: INFO: wrote" in fit.stderr
+    pred = run_cli(
+        "predict", "--model", "model.safetensors", "--data", "data.csv", "--out", "-",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert pred.returncode == 0, pred.stderr
+
+    df = read_table(tmp_path / "data.csv", time_col="ds")
+    model = GRUForecaster(
+        seq_len=6, horizon=2, id_col="unique_id", time_col="ds", hidden_size=8, max_epochs=2,
+        batch_size=32, random_state=0, trainer_kwargs={"accelerator": "cpu"},
+        progress_bar=False,
+    ).fit(df)  # fmt: skip
+    assert pred.stdout == model.predict(df).to_csv(index=False)  # same digits, bit for bit
+    assert load(tmp_path / "model.safetensors").get_params() == model.get_params()
+
+
+def test_errors_are_one_line_with_exit_code_2(tmp_path):
+    quiet = run_cli("predict", "--model", "missing.safetensors", cwd=tmp_path)
+    assert quiet.returncode == 2
+    assert quiet.stdout == ""
+    assert quiet.stderr == (
+        "forecast: error: ModelFileError: Cannot load model file 'missing.safetensors': "
+        "no such file\n"
+    )
+    loud = run_cli("--verbose", "predict", "--model", "missing.safetensors", cwd=tmp_path)
+    assert loud.returncode == 2
+    assert "Traceback (most recent call last)" in loud.stderr
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory) -> tuple[Path, RNNForecaster, pd.DataFrame]:
+    """A wide daily frame fitted from Python (DatetimeIndex 'date'), saved, and as CSV."""
+    folder = tmp_path_factory.mktemp("wide")
+    t = np.arange(80)
+    index = pd.date_range("2020-01-01", periods=80, freq="D", name="date")
+    df = pd.DataFrame({"y": np.sin(t / 3), "x": np.cos(t / 3)}, index=index)
+    model = RNNForecaster(seq_len=6, horizon=3, target="y", **FAST).fit(df)
+    model.save(folder / "model.safetensors")
+    df.to_csv(folder / "data.csv")
+    return folder, model, df
+
+
+def test_info_and_help_start_without_torch(wide):
+    folder = wide[0]
+    code = textwrap.dedent(
+        """
+        import sys
+        from forecast.cli import main
+        assert main(sys.argv[1:]) == 0
+        print(sorted({"torch", "lightning", "pandas"} & set(sys.modules)), file=sys.stderr)
+        """
+    )
+    for args, shown in ((["info", "model.safetensors"], "RNNForecaster (forecast "),
+                        (["--help"], "usage: forecast")):  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=folder
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.strip() == "[]"
+        assert proc.stdout.startswith(shown)
+
+
+# ---------------------------------------------------------------------------- in-process
+
+
+def _run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_predict_csv_and_parquet(wide, tmp_path, capsys):
+    folder, model, df = wide
+    code, out, err = _run(capsys, "predict", "--model", folder / "model.safetensors",
+                          "--data", folder / "data.csv", "--horizon", "2")  # fmt: skip
+    assert code == 0, err
+    assert out == model.predict(df, horizon=2).to_csv()
+    assert err == "forecast: INFO: wrote 2 forecast rows to stdout\n"
+
+    pytest.importorskip("pyarrow")
+    df.to_parquet(tmp_path / "data.parquet")
+    parquet = ("--data", tmp_path / "data.parquet", "--out", tmp_path / "fc.parquet")
+    code, out, err = _run(
+        capsys, "--quiet", "predict", "--model", folder / "model.safetensors", *parquet
+    )
+    assert (code, out, err) == (0, "", "")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "fc.parquet"), model.predict(df), check_exact=True,
+        check_freq=False,  # Parquet keeps the timestamps, not the index's freq attribute
+    )  # fmt: skip
+
+
+def test_info_json(wide, capsys):
+    code, out, _ = _run(capsys, "info", wide[0] / "model.safetensors", "--json")
+    card = json.loads(out)
+    assert code == 0
+    assert (card["estimator"], card["targets"], card["freq"]) == ("RNNForecaster", ["y"], "D")
+    assert card["params"]["seq_len"] == 6
+
+
+def test_every_parameter_is_a_flag(capsys):
+    code, out, _ = _run(capsys, "fit", "--help")
+    assert code == 0
+    for name in RNNForecaster().get_params():
+        flag = "--estimator-verbose" if name == "verbose" else "--" + name.replace("_", "-")
+        assert flag in out
+
+
+def test_flag_values_are_typed():
+    argv = [
+        "fit", "--target", "close,open", "--scaler", "none", "--validation-size", "0.2",
+        "--early-stopping-patience", "None", "--trainer-kwargs", '{"accelerator": "cpu"}',
+        "--freq", '{"holidays": ["2024-12-25"]}', "--progress-bar", "false",
+        "--random-state", "3", "--estimator-verbose", "yes", "--seq-len", "5",
+    ]  # fmt: skip
+    params = {
+        k[len("param.") :]: v
+        for k, v in vars(_parser(argv).parse_args(argv)).items()
+        if k.startswith("param.")
+    }
+    assert params == {
+        "target": ["close", "open"],
+        "scaler": None,
+        "validation_size": 0.2,
+        "early_stopping_patience": None,
+        "trainer_kwargs": {"accelerator": "cpu"},
+        "freq": pd.offsets.CustomBusinessDay(holidays=["2024-12-25"]),
+        "progress_bar": False,
+        "random_state": 3,
+        "verbose": True,
+        "seq_len": 5,
+    }
+    args = _parser(["fit", "--target", "close"]).parse_args(["fit", "--target", "close"])
+    assert vars(args)["param.target"] == "close"
+
+
+@pytest.fixture
+def files(tmp_path, wide) -> Path:
+    wide[2].to_csv(tmp_path / "data.csv")
+    wide[2].drop(columns="y").to_csv(tmp_path / "no_y.csv")
+    raw = bytearray((wide[0] / "model.safetensors").read_bytes())
+    raw[-1] ^= 1
+    (tmp_path / "damaged.safetensors").write_bytes(bytes(raw))
+    (tmp_path / "job.toml").write_text("[model]\nsequence_length = 5\n")
+    (tmp_path / "model.safetensors").write_bytes((wide[0] / "model.safetensors").read_bytes())
+    return tmp_path
+
+
+FIT = ("fit", "--time-col", "date", "--out", "{d}/m.safetensors")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        ((*FIT, "--data", "{d}/nope.csv"), 2,
+         r"DataError: Cannot read data file '.*nope\.csv': no such file\."),
+        ((*FIT, "--data", "{d}/data.csv", "--target", "price"), 2,
+         r"DataError: .*data\.csv: Target column 'price' is not in the data\. Columns: "),
+        (("fit", "--data", "{d}/data.csv", "--time-col", "when", "--out", "{d}/m.st"), 2,
+         r"DataError: Data file '.*data\.csv' has no column 'when' \(the time column\)"),
+        ((*FIT, "--data", "{d}/data.csv", "--seq-len", "ten"), 2,
+         r"UsageError: argument --seq-len: invalid int value: 'ten' \(see 'forecast fit"),
+        (("fit", "--data", "{d}/data.csv"), 2, r"UsageError: forecast fit needs --out\."),
+        ((*FIT, "--data", "{d}/data.xlsx"), 2,
+         r"UsageError: Cannot tell the format of data file '.*data\.xlsx'"),
+        ((*FIT, "--data", "{d}/data.csv", "--out", "{d}/no/such/m.st"), 2,
+         r"UsageError: Cannot write '.*m\.st': folder '.*such' does not exist\."),
+        ((*FIT, "--config", "{d}/job.toml"), 2,
+         r"UsageError: Config file '.*job\.toml': \['sequence_length'\] in \[model\] are not "),
+        ((*FIT, "--estimator", "prophet"), 2, r"UsageError: Unknown estimator 'prophet'"),
+        (("predict", "--model", "{d}/damaged.safetensors"), 2,
+         r"ModelFileError: Cannot load model file '.*damaged\.safetensors': checksum mismatch"),
+        (("predict", "--model", "{d}/model.safetensors", "--data", "{d}/no_y.csv"), 2,
+         r"DataError: .*no_y\.csv: The data has other columns than at fit: missing \['y'\]"),
+        (("predict", "--model", "{d}/model.safetensors", "--horizon", "9"), 2,
+         r"InvalidParameterError: The 'horizon' parameter of RNNForecaster must be an int "),
+        (("info",), 2, r"UsageError: the following arguments are required: model"),
+        (("forecastify",), 2, r"UsageError: argument COMMAND: invalid choice: 'forecastify'"),
+        ((), 2, r"UsageError: a command is required"),
+    ],
+)  # fmt: skip
+def test_failures(files, capsys, args, code, message):
+    result, out, err = _run(capsys, *(a.format(d=files) for a in args))
+    assert result == code
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("forecast: error: ")
+    assert re.search(message, err), err
+
+
+def test_config_paths_are_relative_to_the_config_file(files, tmp_path_factory, capsys, monkeypatch):
+    (files / "nightly.toml").write_text(
+        '[predict]\nmodel = "model.safetensors"\ndata = "data.csv"\nout = "fc.csv"\n'
+    )
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    assert _run(capsys, "--quiet", "predict", "--config", files / "nightly.toml") == (0, "", "")
+    assert (files / "fc.csv").read_text().startswith("date,y\n")
+    code, _, err = _run(capsys, "predict", "--config", files / "nightly.toml", "--window", "3")
+    assert code == 2
+    assert "unrecognized arguments: --window 3" in err
+
+
+def test_unexpected_errors_exit_1(files, capsys, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("forecast._cli_io.read_table", boom)
+    result = _run(capsys, *(a.format(d=files) for a in FIT), "--data", files / "data.csv")
+    assert result == (1, "", "forecast: error: RuntimeError: disk on fire\n")
+
+
+def test_parquet_without_pyarrow(files, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    code, _, err = _run(capsys, "predict", "--model", files / "model.safetensors",
+                        "--out", files / "fc.parquet")  # fmt: skip
+    assert code == 2
+    assert "needs pyarrow, which is not installed. Install it with `pip install" in err
+    assert not (files / "fc.parquet").exists()
+
+
+def test_a_closed_stdout_ends_quietly(files, capsys, monkeypatch):
+    def closed(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("forecast._cli_io.write_table", closed)
+    assert _run(capsys, "predict", "--model", files / "model.safetensors") == (1, "", "")
+
+
+def test_warnings_are_logged_on_one_line(files, capsys):
+    df = pd.read_csv(files / "data.csv").assign(note="x")
+    df.to_csv(files / "noted.csv", index=False)
+    code, _, err = _run(capsys, "fit", "--data", files / "noted.csv", "--time-col", "date",
+                        "--target", "y", "--seq-len", "4", "--max-epochs", "1",
+                        "--hidden-size", "4", "--out", files / "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    assert "forecast: WARNING: Non-numeric columns ['note'] are not used" in err
+    assert load(files / "m.safetensors").covariate_names_ == ["x"]
+
+
+def test_backtest_writes_metrics(files, capsys):
+    pytest.importorskip("forecast.backtest")
+    (files / "bt.toml").write_text(
+        '[model]\nestimator = "rnn"\nseq_len = 6\nhorizon = 3\ntarget = "y"\n'
+        'time_col = "date"\nhidden_size = 4\nmax_epochs = 1\nrandom_state = 0\n'
+    )
+    options = ("--data", files / "data.csv", "--windows", "2", "--out", files / "metrics.csv")
+    code, _, err = _run(capsys, "backtest", "--model-config", files / "bt.toml", *options)
+    assert code == 0, err
+    assert len(pd.read_csv(files / "metrics.csv")) >= 1
+    assert "backtest summary" in err
+
+
+def test_output_is_written_atomically(files, capsys, monkeypatch):
+    (files / "fc.csv").write_text("previous forecast\n")
+
+    def half(frame, f, **kwargs):
+        f.write(b"date,y\n2020")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half)
+    code, _, err = _run(capsys, "predict", "--model", files / "model.safetensors",
+                        "--out", files / "fc.csv")  # fmt: skip
+    assert code == 1
+    assert "OSError: [Errno 28] No space left on device" in err
+    assert (files / "fc.csv").read_text() == "previous forecast\n"
+    assert not [p for p in files.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_python_dash_m(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "forecast", "--version"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("forecast ")
+    assert io.StringIO(proc.stdout).read().count("\n") == 1

@@ -1,0 +1,469 @@
+"""Saved models: bitwise round trips, every way a file can be bad, atomic writes, model cards."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import FAST
+from lightning.pytorch.callbacks import Callback
+from safetensors.numpy import save_file
+from sklearn.exceptions import NotFittedError
+
+import forecast
+from forecast import (
+    GRUForecaster,
+    LSTMForecaster,
+    ModelCard,
+    ModelFileError,
+    RNNForecaster,
+    _model_file,
+    load,
+    persistence,
+    save,
+)
+from forecast._codecs import (
+    NotEncodable,
+    decode_ids,
+    decode_offset,
+    decode_times,
+    decode_value,
+    encode_ids,
+    encode_offset,
+    encode_times,
+    encode_value,
+)
+
+# Holidays that fall inside the fitted span and inside the forecast horizon.
+CDAY = pd.offsets.CustomBusinessDay(
+    holidays=["2021-01-18", "2021-02-15", "2021-05-31"], weekmask="Mon Tue Wed Thu Fri"
+)
+
+
+def _business_frame(freq: pd.offsets.BaseOffset) -> pd.DataFrame:
+    index = pd.date_range("2021-01-04", "2021-05-28", freq=freq, name="day")  # to a Friday
+    t = np.arange(len(index))
+    return pd.DataFrame({"price": 100 + np.sin(t / 5) + 0.01 * t}, index=index)
+
+
+def _assert_same_fit(a: RNNForecaster, b: RNNForecaster) -> None:
+    assert type(a) is type(b)
+    assert a.get_params() == b.get_params()
+    assert a.freq_ == b.freq_
+    assert a.layout_ == b.layout_
+    assert a.target_names_ == b.target_names_
+    assert a.covariate_names_ == b.covariate_names_
+    np.testing.assert_array_equal(a.feature_names_in_, b.feature_names_in_)
+    assert a.n_features_in_ == b.n_features_in_
+    assert a.series_ids_ == b.series_ids_
+    assert [type(i) for i in a.series_ids_] == [type(i) for i in b.series_ids_]
+    pd.testing.assert_index_equal(a.cutoffs_, b.cutoffs_, exact=True)
+    pd.testing.assert_index_equal(a.training_start_, b.training_start_, exact=True)
+    pd.testing.assert_frame_equal(a.history_, b.history_, check_exact=True)
+    assert (a.best_epoch_, a.seed_) == (b.best_epoch_, b.seed_)
+    assert np.array_equal(a.last_window_, b.last_window_)
+
+
+@pytest.fixture(scope="module")
+def wide_model() -> tuple[LSTMForecaster, pd.DataFrame]:
+    t = np.arange(120)
+    index = pd.date_range("2020-01-01", periods=120, freq="D", name="date")
+    df = pd.DataFrame({"y": np.sin(t / 4), "x": np.cos(t / 4)}, index=index)
+    return LSTMForecaster(seq_len=8, horizon=3, target="y", **FAST).fit(df), df
+
+
+@pytest.fixture
+def model_path(tmp_path, wide_model):
+    path = tmp_path / "model.safetensors"
+    wide_model[0].save(path)
+    return path
+
+
+# ---------------------------------------------------------------------------- round trips
+
+
+def test_wide_round_trip_is_bitwise(wide_model, model_path):
+    model, df = wide_model
+    loaded = forecast.load(model_path)
+    _assert_same_fit(model, loaded)
+    pd.testing.assert_frame_equal(model.predict(), loaded.predict(), check_exact=True)
+    pd.testing.assert_frame_equal(model.predict(df), loaded.predict(df), check_exact=True)
+    for name, tensor in model.network_.state_dict().items():
+        assert torch.equal(tensor, loaded.network_.state_dict()[name])
+
+
+def test_long_round_trip_is_bitwise(tmp_path, long_frame):
+    model = GRUForecaster(
+        seq_len=6, horizon=2, id_col="unique_id", time_col="ds", scaler="minmax", **FAST
+    ).fit(long_frame)
+    model.save(tmp_path / "long.safetensors")
+    loaded = RNNForecaster.load(tmp_path / "long.safetensors")
+    assert isinstance(loaded, GRUForecaster)
+    _assert_same_fit(model, loaded)
+    assert str(loaded.freq_) == "<MonthBegin>"
+    pd.testing.assert_frame_equal(model.predict(), loaded.predict(), check_exact=True)
+    recent = long_frame.groupby("unique_id").tail(10)
+    pd.testing.assert_frame_equal(model.predict(recent), loaded.predict(recent), check_exact=True)
+
+
+def test_integer_series_ids_keep_their_type(tmp_path, long_frame):
+    df = long_frame.assign(unique_id=long_frame["unique_id"].map({"a": 7, "b": 3, "c": 11}))
+    model = RNNForecaster(seq_len=6, horizon=2, id_col="unique_id", time_col="ds", **FAST)
+    model.fit(df).save(tmp_path / "ids.safetensors")
+    loaded = load(tmp_path / "ids.safetensors")
+    assert loaded.series_ids_ == [7, 3, 11]
+    assert all(isinstance(i, np.int64) for i in loaded.series_ids_)
+    pd.testing.assert_frame_equal(model.predict(), loaded.predict(), check_exact=True)
+
+
+@pytest.mark.parametrize("freq", ["B", CDAY], ids=["B", "CustomBusinessDay"])
+def test_business_day_round_trip(tmp_path, freq):
+    offset = pd.tseries.frequencies.to_offset(freq)
+    df = _business_frame(offset)
+    model = RNNForecaster(seq_len=10, horizon=5, freq=freq, **FAST).fit(df)
+    save(model, tmp_path / "b.safetensors")
+    loaded = load(tmp_path / "b.safetensors")
+    assert loaded.freq_ == offset
+    assert loaded.get_params()["freq"] == freq
+    expected = model.predict()
+    pd.testing.assert_frame_equal(expected, loaded.predict(), check_exact=True)
+    first = pd.Timestamp("2021-06-01" if freq is CDAY else "2021-05-31")  # a holiday Monday
+    assert expected.index[0] == first
+
+
+def test_load_leaves_the_callers_random_streams_alone(model_path):
+    before = torch.get_rng_state()
+    load(model_path)
+    assert torch.equal(before, torch.get_rng_state())
+
+
+def test_public_names():
+    assert forecast.save is persistence.save
+    assert forecast.load is persistence.load
+    assert {"save", "load", "ModelCard"} <= set(forecast.__all__)
+
+
+# ---------------------------------------------------------------------------- what is saved
+
+
+def test_file_layout(wide_model, model_path):
+    document, arrays = persistence.read(model_path)
+    assert document["format"] == "forecast.model"
+    assert document["format_version"] == persistence.FORMAT_VERSION
+    assert document["estimator"] == "LSTMForecaster"
+    assert document["params"]["seq_len"] == 8
+    assert document["fitted"]["freq"] == "D"
+    assert {"model.scaler.loc", "model.scaler.scale", "model.last_window"} <= set(arrays)
+    assert "model.network.encoder.weight_ih_l0" in arrays
+    assert "history.train_loss" in arrays
+    assert document["model"]["network"]["cell"] == "lstm"
+
+
+def test_none_attributes_stay_none(tmp_path, wide_model):
+    model = copy.deepcopy(wide_model[0])
+    model.best_epoch_ = None  # as after a fit without validation
+    model.save(tmp_path / "m.safetensors")
+    assert load(tmp_path / "m.safetensors").best_epoch_ is None
+
+
+def test_non_json_params_are_dropped_with_a_warning(tmp_path, wide_model):
+    model = wide_model[0]
+    original = model.get_params()
+    try:
+        model.set_params(
+            trainer_kwargs={"callbacks": [Callback()], "accelerator": "cpu"},
+            random_state=np.random.RandomState(0),
+        )
+        with pytest.warns(UserWarning, match=r"random_state, trainer_kwargs\['callbacks'\]"):
+            model.save(tmp_path / "m.safetensors")
+        expected = model.predict()
+    finally:
+        model.set_params(**original)
+    loaded = load(tmp_path / "m.safetensors")
+    assert loaded.trainer_kwargs == {"accelerator": "cpu"}
+    assert loaded.random_state is None
+    pd.testing.assert_frame_equal(expected, loaded.predict(), check_exact=True)
+    card = ModelCard.from_document(*persistence.read(tmp_path / "m.safetensors"))
+    assert card.dropped_params == ["random_state", "trainer_kwargs['callbacks']"]
+    assert "not saved:   random_state, trainer_kwargs['callbacks'] (defaults" in str(card)
+
+
+def test_cannot_save_what_is_not_ours_or_not_fitted(tmp_path):
+    class MyForecaster(RNNForecaster):
+        pass
+
+    with pytest.raises(NotFittedError):
+        RNNForecaster().save(tmp_path / "x.safetensors")
+    with pytest.raises(ModelFileError, match="Cannot save a MyForecaster: only forecast's own"):
+        save(MyForecaster(), tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_loading_through_the_wrong_class_is_refused(model_path):
+    with pytest.raises(ModelFileError, match="holds a LSTMForecaster, not a GRUForecaster"):
+        GRUForecaster.load(model_path)
+
+
+# ---------------------------------------------------------------------------- bad files
+
+
+def _one_line_error(path, match):
+    with pytest.raises(ModelFileError, match=match) as info:
+        load(path)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_missing_file(tmp_path):
+    _one_line_error(tmp_path / "nope.safetensors", "no such file")
+
+
+def test_newer_format_version(tmp_path, model_path):
+    _document, arrays = persistence.read(model_path)
+    metadata = {"format": "forecast.model", "format_version": "2", "forecast": "{}"}
+    save_file(arrays, tmp_path / "new.safetensors", metadata=metadata)
+    _one_line_error(tmp_path / "new.safetensors", r"newer forecast \(format version 2; .* up to 1")
+
+
+def test_truncated_file(tmp_path, model_path):
+    raw = model_path.read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(raw[: len(raw) - 100])
+    _one_line_error(tmp_path / "cut.safetensors", r"truncated \(\d+ bytes of \d+\)")
+    (tmp_path / "cut2.safetensors").write_bytes(raw[:50])
+    _one_line_error(tmp_path / "cut2.safetensors", "truncated")
+
+
+def test_bit_flip_is_caught_by_the_checksum(tmp_path, model_path):
+    raw = bytearray(model_path.read_bytes())
+    raw[-3] ^= 0x10  # inside the last tensor's bytes
+    (tmp_path / "flip.safetensors").write_bytes(bytes(raw))
+    _one_line_error(tmp_path / "flip.safetensors", "checksum mismatch: the file is damaged")
+
+
+def test_every_bit_flip_is_refused(tmp_path, model_path):
+    raw = model_path.read_bytes()
+    rng = np.random.default_rng(0)
+    flipped = tmp_path / "flipped.safetensors"
+    for position in rng.choice(len(raw), size=200, replace=False):
+        damaged = bytearray(raw)
+        damaged[position] ^= 1 << int(rng.integers(8))
+        flipped.write_bytes(bytes(damaged))
+        with pytest.raises(ModelFileError, match=r"Cannot load model file '.*flipped"):
+            persistence.read(flipped)
+
+
+def test_not_a_safetensors_file(tmp_path):
+    (tmp_path / "notes.safetensors").write_text("date,close\n2020-01-01,3\n" * 10)
+    _one_line_error(tmp_path / "notes.safetensors", "not a safetensors file")
+
+
+def test_a_safetensors_file_that_is_not_ours(tmp_path):
+    save_file({"weight": np.zeros(3, np.float32)}, tmp_path / "other.safetensors")
+    _one_line_error(tmp_path / "other.safetensors", "safetensors file, but not a forecast model")
+
+
+def test_an_estimator_name_outside_the_allowlist(tmp_path, model_path):
+    document, arrays = persistence.read(model_path)
+    document["estimator"] = "os.system"
+    _model_file.write(tmp_path / "evil.safetensors", document, arrays)
+    _one_line_error(tmp_path / "evil.safetensors", "'os.system', which is not an estimator")
+
+
+class _Exploit:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))  # unpickling this would create the marker file
+
+
+def test_a_malicious_pickle_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps(_Exploit(str(marker))))
+    _one_line_error(path, "Python pickle, not a forecast model; forecast never loads pickles")
+    assert not marker.exists()
+    (tmp_path / "torch.pt").write_bytes(b"PK\x03\x04" + b"\0" * 60)  # torch.save's zip
+    _one_line_error(tmp_path / "torch.pt", "zip archive")
+
+
+# ---------------------------------------------------------------------------- atomic writes
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, model_path, monkeypatch):
+    good = model_path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("safetensors.numpy.save", broken)
+    with pytest.raises(OSError, match="No space left"):
+        load(model_path).save(model_path)
+    assert model_path.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
+
+
+def test_a_process_killed_mid_write_leaves_the_old_model(tmp_path, model_path):
+    good = model_path.read_bytes()
+    script = textwrap.dedent(
+        f"""
+        import io, os
+        import forecast._atomic as atomic
+        from forecast import load
+
+        model = load({str(model_path)!r})
+        real_fdopen = os.fdopen
+
+        def dying_fdopen(fd, *args, **kwargs):
+            f = real_fdopen(fd, *args, **kwargs)
+
+            class Dying(io.RawIOBase):
+                def write(self, data):
+                    f.write(bytes(data)[: len(data) // 2])
+                    f.flush()
+                    os._exit(1)  # killed half-way through the write
+
+            return Dying()
+
+        atomic.os.fdopen = dying_fdopen
+        model.save({str(model_path)!r})
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert model_path.read_bytes() == good
+    load(model_path)  # still loads
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model.safetensors"]
+    assert len(leftovers) == 1
+    assert leftovers[0].startswith(".model.safetensors.")
+    assert 0 < (tmp_path / leftovers[0]).stat().st_size < len(good)
+
+
+# ---------------------------------------------------------------------------- cards
+
+
+def test_card_describes_the_model(tmp_path, long_frame):
+    model = LSTMForecaster(
+        seq_len=6, horizon=2, id_col="unique_id", time_col="ds", target="y", **FAST
+    ).fit(long_frame)
+    model.backtest_ = {"mae": 0.25, "mape": float("nan"), "windows": 2}
+    card = model.card()
+    assert isinstance(card, ModelCard)
+    assert (card.n_series, card.targets, card.freq) == (3, ["y"], "MS")
+    assert (card.start, card.end) == ("1999-03-01T00:00:00", "2005-05-01T00:00:00")
+    text = str(card)
+    for expected in (
+        "LSTMForecaster (forecast ",
+        "forecasts:   y (2 steps ahead)",
+        "3 series (a, b, c; long frame, id column 'unique_id', time column 'ds')",
+        "date span:   1999-03-01 to 2005-05-01",
+        "frequency:   MS",
+        "backtest:    mae=0.25, mape=None, windows=2",
+        "seq_len=6",
+    ):
+        assert expected in text
+    model.save(tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    assert loaded.backtest_ == {"mae": 0.25, "mape": None, "windows": 2}
+    from_file = ModelCard.from_document(*persistence.read(tmp_path / "m.safetensors"))
+    assert from_file == loaded.card()
+    assert json.loads(json.dumps(card.to_dict()))["n_series"] == 3
+
+
+# ---------------------------------------------------------------------------- codecs
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [
+        "D",
+        "B",
+        "MS",
+        "ME",
+        "h",
+        "15min",
+        "W-SUN",
+        "QS-JAN",
+        CDAY,
+        pd.offsets.CustomBusinessDay(n=2, weekmask="Sun Mon Tue Wed Thu"),
+        pd.offsets.CustomBusinessMonthEnd(holidays=["2024-12-31"]),
+    ],
+)
+def test_offsets_round_trip(offset):
+    offset = pd.tseries.frequencies.to_offset(offset)
+    encoded = json.loads(json.dumps(encode_offset(offset)))
+    assert decode_offset(encoded) == offset
+
+
+def test_an_offset_without_alias_is_refused():
+    with pytest.raises(NotEncodable, match="cannot be saved"):
+        encode_offset(pd.DateOffset(months=2, days=3))
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+@pytest.mark.parametrize("unit", ["s", "us", "ns"])
+def test_timestamps_round_trip(tz, unit):
+    times = pd.DatetimeIndex(
+        ["2020-03-29 00:30:00.123456789", "2021-10-31 01:30:00"], name="ds"
+    ).as_unit(unit)
+    if tz:
+        times = times.tz_localize("UTC").tz_convert(tz)
+    back = decode_times(json.loads(json.dumps(encode_times(times))))
+    pd.testing.assert_index_equal(back, times, exact=True)
+    assert back.dtype == times.dtype
+
+
+def test_ids_and_values_round_trip():
+    for ids in ([None], ["a", "b"], [3, 1], [np.int32(3), np.int32(1)]):
+        back = decode_ids(json.loads(json.dumps(encode_ids(ids))))
+        assert back == ids
+        assert [type(i) for i in back] == [type(i) for i in ids]
+    with pytest.raises(NotEncodable, match="series ids of type float, str"):
+        encode_ids(["a", 1.5])
+    value = {"target": ("a", "b"), "freq": CDAY, "n": np.int64(3), "x": [1.5, None, True]}
+    back = decode_value(json.loads(json.dumps(encode_value(value))))
+    assert back == {"target": ("a", "b"), "freq": CDAY, "n": 3, "x": [1.5, None, True]}
+    with pytest.raises(NotEncodable, match=r"p\['x'\] = inf is not a finite number"):
+        encode_value({"x": float("inf")}, "p")
+
+
+# ---------------------------------------------------------------------------- baselines
+
+
+@pytest.mark.parametrize("name", ["NaiveForecaster", "SeasonalNaiveForecaster", "DriftForecaster"])
+def test_baselines_round_trip(tmp_path, sine_frame, name):
+    baselines = pytest.importorskip("forecast.baselines")
+    cls = getattr(baselines, name, None)
+    if cls is None:
+        pytest.skip(f"forecast.baselines has no {name}")
+    model = cls().fit(sine_frame)
+    save(model, tmp_path / "b.safetensors")
+    loaded = load(tmp_path / "b.safetensors")
+    assert type(loaded) is cls
+    assert loaded.get_params() == model.get_params()
+    pd.testing.assert_frame_equal(model.predict(), loaded.predict(), check_exact=True)
+    pd.testing.assert_frame_equal(
+        model.predict(sine_frame), loaded.predict(sine_frame), check_exact=True
+    )
+
+
+def test_the_registry_is_a_fixed_allowlist():
+    assert set(persistence.ESTIMATORS) == {
+        "RNNForecaster",
+        "LSTMForecaster",
+        "GRUForecaster",
+        "NaiveForecaster",
+        "SeasonalNaiveForecaster",
+        "DriftForecaster",
+    }
+    assert os.path.basename(persistence.__file__) == "persistence.py"
