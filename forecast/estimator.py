@@ -417,15 +417,25 @@ class RNNForecaster(PersistenceMixin, BaseEstimator):
     def _fitted_arrays(self) -> dict[str, np.ndarray]:
         """Weights, scaler statistics and last windows, for :mod:`forecast.persistence`."""
         state = {f"network.{k}": v.numpy() for k, v in self.network_.state_dict().items()}
-        return {
+        arrays = {
             **state,
             "scaler.loc": self.scaler_.loc_,
             "scaler.scale": self.scaler_.scale_,
             "last_window": self.last_window_,
         }
+        if self.static_ is not None:
+            arrays["static"] = self.static_
+            arrays["static_scaler.loc"] = self.static_scaler_.loc_
+            arrays["static_scaler.scale"] = self.static_scaler_.scale_
+        return arrays
 
     def _fitted_metadata(self) -> dict[str, Any]:
-        return {"network": self.network_.config.to_dict(), "scaler": self.scaler_.method}
+        return {
+            "network": self.network_.config.to_dict(),
+            "scaler": self.scaler_.method,
+            "future_names": list(self.future_names_),
+            "static_names": list(self.static_names_),
+        }
 
     def _restore_fitted(self, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         """Inverse of :meth:`_fitted_arrays` and :meth:`_fitted_metadata`."""
@@ -440,6 +450,14 @@ class RNNForecaster(PersistenceMixin, BaseEstimator):
         self.scaler_ = SeriesScaler(metadata["scaler"])
         self.scaler_.loc_, self.scaler_.scale_ = arrays["scaler.loc"], arrays["scaler.scale"]
         self.last_window_ = arrays["last_window"]
+        self.future_names_ = list(metadata.get("future_names", []))
+        self.static_names_ = list(metadata.get("static_names", []))
+        self.static_ = arrays.get("static")
+        self.static_scaler_ = None
+        if self.static_ is not None:
+            self.static_scaler_ = StaticScaler()
+            self.static_scaler_.loc_ = arrays["static_scaler.loc"]
+            self.static_scaler_.scale_ = arrays["static_scaler.scale"]
 
     # ------------------------------------------------------------------ predict
 

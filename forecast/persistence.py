@@ -202,7 +202,9 @@ def describe(estimator: Any, *, warn: bool = True) -> tuple[dict[str, Any], dict
     est = estimator
     encoders = {
         "freq_": encode_offset,
-        "layout_": lambda v: {k: getattr(v, k) for k in ("id_col", "time_col", "time_name")},
+        "layout_": lambda v: {
+            k: getattr(v, k) for k in ("id_col", "time_col", "time_name", "multiindex")
+        },
         "feature_names_in_": lambda v: [str(x) if isinstance(x, np.str_) else x for x in v],
         "series_ids_": encode_ids,
         "cutoffs_": encode_times,

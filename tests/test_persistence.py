@@ -115,13 +115,43 @@ def test_long_round_trip_is_bitwise(tmp_path, long_frame):
     pd.testing.assert_frame_equal(model.predict(recent), loaded.predict(recent), check_exact=True)
 
 
+def test_covariates_and_multiindex_round_trip(tmp_path, long_frame):
+    rng = np.random.default_rng(1)
+    frame = long_frame.assign(
+        promo=rng.integers(0, 2, len(long_frame)).astype(float),
+        size=long_frame["unique_id"].map({"a": 1.0, "b": 2.0, "c": 5.0}),
+    ).set_index(["unique_id", "ds"])
+    model = LSTMForecaster(
+        seq_len=6, horizon=2, future_covariates="promo", static_covariates="size", **FAST
+    ).fit(frame)
+    model.save(tmp_path / "cov.safetensors")
+    loaded = forecast.load(tmp_path / "cov.safetensors")
+    _assert_same_fit(model, loaded)
+    assert loaded.future_names_ == ["promo"]
+    assert loaded.static_names_ == ["size"]
+    np.testing.assert_array_equal(loaded.static_, model.static_)
+    future = pd.DataFrame(
+        [
+            (sid, day)
+            for sid, cutoff in zip(model.series_ids_, model.cutoffs_, strict=True)
+            for day in pd.date_range(cutoff, periods=3, freq="MS")[1:]
+        ],
+        columns=["unique_id", "ds"],
+    ).assign(promo=1.0)
+    expected = model.predict(future_covariates=future)
+    assert expected.index.names == ["unique_id", "ds"]
+    pd.testing.assert_frame_equal(
+        loaded.predict(future_covariates=future), expected, check_exact=True
+    )
+
+
 def test_integer_series_ids_keep_their_type(tmp_path, long_frame):
     df = long_frame.assign(unique_id=long_frame["unique_id"].map({"a": 7, "b": 3, "c": 11}))
     model = RNNForecaster(seq_len=6, horizon=2, id_col="unique_id", time_col="ds", **FAST)
     model.fit(df).save(tmp_path / "ids.safetensors")
     loaded = load(tmp_path / "ids.safetensors")
     assert loaded.series_ids_ == [7, 3, 11]
-    assert all(isinstance(i, np.int64) for i in loaded.series_ids_)
+    assert [type(i) for i in loaded.series_ids_] == [type(i) for i in model.series_ids_]
     pd.testing.assert_frame_equal(model.predict(), loaded.predict(), check_exact=True)
 
 
