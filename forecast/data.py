@@ -81,6 +81,9 @@ class Panel:
         Static covariates, one row per series (not part of ``values``).
     static_names : list of str
         Their column names.
+    rows : numpy.ndarray of shape (T,), int64, or None
+        Position in the input frame of each row of ``values`` (so that a subset of rows can
+        be cut from the user's own frame, e.g. the history before a backtest cutoff).
     """
 
     values: np.ndarray
@@ -93,6 +96,7 @@ class Panel:
     future_names: list[str] = field(default_factory=list)
     static: np.ndarray | None = None
     static_names: list[str] = field(default_factory=list)
+    rows: np.ndarray | None = None
 
     @property
     def n_series(self) -> int:
@@ -123,6 +127,7 @@ class Panel:
             future_names=self.future_names,
             static=None if self.static is None else self.static[keep],
             static_names=self.static_names,
+            rows=None if self.rows is None else self.rows[rows],
         )
 
     @property
@@ -370,6 +375,7 @@ def to_panel(
     future: str | list[str] | None = None,
     static: str | list[str] | None = None,
     columns: Columns | tuple[list[str], list[str]] | None = None,
+    dtype: Any = np.float32,
 ) -> tuple[Panel, Layout]:
     """Validate a wide or long frame and convert it to a :class:`Panel`.
 
@@ -392,6 +398,9 @@ def to_panel(
     columns : Columns, (targets, past covariates) or None
         At predict time, the columns seen at fit; the frame must have exactly these numeric
         columns. ``target``, ``future`` and ``static`` are then ignored.
+    dtype : numpy dtype, default numpy.float32
+        Of ``Panel.values``: float32 feeds the network; metrics and baselines ask for
+        float64 so that they see the user's numbers unrounded.
 
     Returns
     -------
@@ -479,7 +488,7 @@ def to_panel(
     check_on_frequency(times, offsets, ids, offset)
 
     panel = Panel(
-        values=values.astype(np.float32),
+        values=values.astype(dtype),
         offsets=offsets,
         ids=ids,
         times=times,
@@ -489,5 +498,6 @@ def to_panel(
         future_names=list(roles.future),
         static=_static_values(rest, roles.static, order, codes, offsets, labels),
         static_names=list(roles.static),
+        rows=order,
     )
     return panel, layout
