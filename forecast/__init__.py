@@ -22,6 +22,7 @@ from forecast._exceptions import (
     InvalidParameterError,
     ModelFileError,
 )
+from forecast.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
 from forecast.estimator import GRUForecaster, LSTMForecaster, RNNForecaster
 from forecast.module import RecurrentModule
 from forecast.nn import RecurrentConfig, RecurrentRegressor
@@ -34,14 +35,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "DataError",
     "DataTypeError",
+    "DriftForecaster",
     "ForecastError",
     "GRUForecaster",
     "InvalidParameterError",
     "LSTMForecaster",
     "ModelFileError",
+    "NaiveForecaster",
     "RNNForecaster",
     "RecurrentConfig",
     "RecurrentModule",
     "RecurrentRegressor",
+    "SeasonalNaiveForecaster",
     "__version__",
 ]
