@@ -159,6 +159,16 @@ class _BaselineForecaster(BaseEstimator):
         """Negative MASE of a forecast of the last ``horizon`` steps of ``df``.
 
         As :meth:`forecast.RNNForecaster.score`: higher is better, 0 is perfect.
+
+        Examples
+        --------
+        >>> from forecast.baselines import NaiveForecaster, SeasonalNaiveForecaster
+        >>> from forecast.datasets import load_air_passengers
+        >>> df = load_air_passengers()  # monthly, strongly seasonal
+        >>> naive = NaiveForecaster(horizon=12).fit(df)
+        >>> seasonal = SeasonalNaiveForecaster(season_length=12, horizon=12).fit(df)
+        >>> seasonal.score(df) > naive.score(df)
+        True
         """
         check_is_fitted(self, self._state[0])
         return holdout_score(self, df)
