@@ -31,6 +31,7 @@ from forecast._exceptions import (
 )
 
 if TYPE_CHECKING:
+    from forecast.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
     from forecast.card import ModelCard
     from forecast.estimator import GRUForecaster, LSTMForecaster, RNNForecaster
     from forecast.module import RecurrentModule
@@ -44,6 +45,9 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 # Public name -> module that defines it.
 _LAZY = {
+    "DriftForecaster": "forecast.baselines",
+    "NaiveForecaster": "forecast.baselines",
+    "SeasonalNaiveForecaster": "forecast.baselines",
     "GRUForecaster": "forecast.estimator",
     "LSTMForecaster": "forecast.estimator",
     "RNNForecaster": "forecast.estimator",
@@ -58,16 +62,19 @@ _LAZY = {
 __all__ = [
     "DataError",
     "DataTypeError",
+    "DriftForecaster",
     "ForecastError",
     "GRUForecaster",
     "InvalidParameterError",
     "LSTMForecaster",
     "ModelCard",
     "ModelFileError",
+    "NaiveForecaster",
     "RNNForecaster",
     "RecurrentConfig",
     "RecurrentModule",
     "RecurrentRegressor",
+    "SeasonalNaiveForecaster",
     "__version__",
     "load",
     "save",

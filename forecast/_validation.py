@@ -17,8 +17,10 @@ __all__ = ["check_bool", "check_float", "check_int", "check_option", "series_nam
 
 
 def _fail(owner: object, name: str, what: str, value: Any) -> None:
+    # ``owner`` is the estimator, or the name of a function (e.g. "backtest").
+    where = owner if isinstance(owner, str) else type(owner).__name__
     raise InvalidParameterError(
-        f"The {name!r} parameter of {type(owner).__name__} must be {what}. Got {value!r} instead."
+        f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead."
     )
 
 

@@ -81,6 +81,10 @@ class Panel:
         Static covariates, one row per series (not part of ``values``).
     static_names : list of str
         Their column names.
+    rows : numpy.ndarray of shape (T,), int64, or None
+        Position in the input frame of each row of ``values`` (so that a subset of rows can
+        be cut from the user's own frame, e.g. the history before a backtest cutoff);
+        ``None`` when the frame was already sorted by series and time (row i is row i).
     """
 
     values: np.ndarray
@@ -93,6 +97,7 @@ class Panel:
     future_names: list[str] = field(default_factory=list)
     static: np.ndarray | None = None
     static_names: list[str] = field(default_factory=list)
+    rows: np.ndarray | None = None
 
     @property
     def n_series(self) -> int:
@@ -123,6 +128,7 @@ class Panel:
             future_names=self.future_names,
             static=None if self.static is None else self.static[keep],
             static_names=self.static_names,
+            rows=rows if self.rows is None else self.rows[rows],
         )
 
     @property
@@ -362,28 +368,27 @@ def _static_values(
     return first.astype(np.float32)
 
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def _float32_values(
+def _float_values(
     rest: pd.DataFrame,
     used: list[str],
     order: np.ndarray | None,
     times: pd.DatetimeIndex,
     codes: np.ndarray,
     labels: list[str],
+    dtype: np.dtype,
 ) -> np.ndarray:
-    """The used columns as one float32 ``(R, F)`` array in sorted order; NaN/inf refused.
+    """The used columns as one ``(R, F)`` array of ``dtype`` in sorted order; NaN/inf refused.
 
     Filled one column at a time, so the float64 intermediate is one column, not the table.
     """
-    values = np.empty((len(rest), len(used)), dtype=np.float32)
+    values = np.empty((len(rest), len(used)), dtype=dtype)
+    limit = float(np.finfo(dtype).max)
     first_bad: list[tuple[int, int, str, int]] = []  # (row, column, kind, count)
     for j, name in enumerate(used):
         column = rest[name].to_numpy(dtype=np.float64, na_value=np.nan)
         if order is not None:
             column = column[order]
-        bad = ~np.isfinite(column) | (np.abs(column) > _FLOAT32_MAX)
+        bad = ~np.isfinite(column) | (np.abs(column) > limit)
         if bad.any():
             row = int(np.argmax(bad))
             kind = (
@@ -391,7 +396,7 @@ def _float32_values(
                 if np.isnan(column[row])
                 else "an infinite value"
                 if np.isinf(column[row])
-                else "a value beyond float32 range"
+                else f"a value beyond {dtype.name} range"
             )
             first_bad.append((row, j, kind, int(bad.sum())))
         values[:, j] = column
@@ -415,6 +420,7 @@ def to_panel(
     future: str | list[str] | None = None,
     static: str | list[str] | None = None,
     columns: Columns | tuple[list[str], list[str]] | None = None,
+    dtype: Any = np.float32,
 ) -> tuple[Panel, Layout]:
     """Validate a wide or long frame and convert it to a :class:`Panel`.
 
@@ -437,6 +443,9 @@ def to_panel(
     columns : Columns, (targets, past covariates) or None
         At predict time, the columns seen at fit; the frame must have exactly these numeric
         columns. ``target``, ``future`` and ``static`` are then ignored.
+    dtype : numpy dtype, default numpy.float32
+        Of ``Panel.values``: float32 feeds the network; metrics and baselines ask for
+        float64 so that they see the user's numbers unrounded.
 
     Returns
     -------
@@ -508,7 +517,7 @@ def to_panel(
             "once per series; aggregate the duplicates (e.g. df.groupby(...).mean()) or drop them."
         )
 
-    values = _float32_values(rest, used, order, times, codes, labels)
+    values = _float_values(rest, used, order, times, codes, labels, np.dtype(dtype))
     if freq is None:
         longest = int(np.argmax(np.diff(offsets)))
         offset = infer_freq(times[offsets[longest] : offsets[longest + 1]], labels[longest])
@@ -527,5 +536,6 @@ def to_panel(
         future_names=list(roles.future),
         static=_static_values(rest, roles.static, order, codes, offsets, labels),
         static_names=list(roles.static),
+        rows=order,
     )
     return panel, layout

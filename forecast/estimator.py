@@ -20,16 +20,18 @@ from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import DataLoader
 
 from forecast._covariates import StaticScaler, future_block
+from forecast._evaluation import holdout_score
 from forecast._exceptions import DataError, InvalidParameterError
+from forecast._output import forecast_frame
 from forecast._validation import check_bool, check_float, check_int, check_option
-from forecast.data import Columns, Layout, Panel, to_panel
-from forecast.frequency import future_times, resolve_freq
+from forecast.data import Columns, Panel, to_panel
+from forecast.frequency import resolve_freq
 from forecast.module import LOSSES, RecurrentModule
 from forecast.nn import CELLS, RecurrentConfig, RecurrentRegressor
 from forecast.persistence import PersistenceMixin
 from forecast.scaling import SCALERS, SeriesScaler
 from forecast.training import fit_module, seeded
-from forecast.windowing import WindowDataset, last_windows, window_starts
+from forecast.windowing import WindowDataset, last_windows, window_starts, windows_ending_at
 
 __all__ = ["GRUForecaster", "LSTMForecaster", "RNNForecaster"]
 
@@ -500,11 +502,23 @@ class RNNForecaster(PersistenceMixin, BaseEstimator):
         check_is_fitted(self, "network_")
         steps = self.horizon if horizon is None else horizon
         check_int(self, "horizon", steps, low=1, high=self.horizon)
+        panel = None
         if df is None:
-            windows, series = self.last_window_, np.arange(len(self.series_ids_))
-            cutoffs, ids, static = self.cutoffs_, self.series_ids_, self.static_
+            cutoffs, ids = self.cutoffs_, self.series_ids_
         else:
-            windows, series, cutoffs, ids, static = self._windows_from(df)
+            panel, _ = to_panel(
+                df,
+                id_col=self.layout_.id_col,
+                time_col=self.layout_.time_col,
+                freq=self.freq_,
+                columns=Columns(
+                    targets=self.target_names_,
+                    past=self.covariate_names_,
+                    future=self.future_names_,
+                    static=self.static_names_,
+                ),
+            )
+            cutoffs, ids = panel.last_times, panel.ids
         future = None
         if self.future_names_:
             future = future_block(
@@ -516,46 +530,110 @@ class RNNForecaster(PersistenceMixin, BaseEstimator):
                 self.freq_,
                 self.horizon,
             )
-        values = self._forecast_windows(windows, series, future, static)[:, :steps]  # (S, k, T)
-        return self._to_frame(values, cutoffs, ids, steps)
-
-    def _windows_from(
-        self, df: pd.DataFrame
-    ) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex, list, np.ndarray | None]:
-        """Last input windows of a newer history, with their series' positions at fit."""
-        panel, _ = to_panel(
-            df,
-            id_col=self.layout_.id_col,
-            time_col=self.layout_.time_col,
+        if panel is None:
+            series = np.arange(len(self.series_ids_))
+            values = self._forecast_windows(self.last_window_, series, future, self.static_)
+        else:
+            series = np.arange(panel.n_series)
+            values = self._forecast_at(panel, series, panel.offsets[1:], future)
+        return forecast_frame(
+            values[:, :steps],
+            cutoffs,
+            ids,
+            layout=self.layout_,
             freq=self.freq_,
-            columns=Columns(
-                targets=self.target_names_,
-                past=self.covariate_names_,
-                future=self.future_names_,
-                static=self.static_names_,
-            ),
+            target_names=self.target_names_,
         )
-        short = np.flatnonzero(panel.lengths < self.seq_len)
+
+    def score(self, df: pd.DataFrame, y: None = None) -> float:
+        """Negative MASE of a forecast of the last ``horizon`` steps of ``df`` (higher is better).
+
+        Each series of ``df`` is split into a history (all but its last ``horizon`` rows)
+        and those last ``horizon`` rows; the fitted model forecasts them from the history
+        (as ``predict(history)`` would, without refitting; known-future covariates are read
+        from ``df``). The score is minus the MASE (season length 1: the error is divided by
+        the mean absolute one-step change of each series' history), averaged over series and
+        targets: 0 is perfect, -1 is as good as the naive last-value forecast was in-sample.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Same columns (and, with a fitted scaler, series) as at fit; each series needs
+            ``seq_len + horizon`` rows at least.
+        y : None
+            Ignored; for scikit-learn compatibility.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        NotFittedError, DataError
+            Before ``fit``; a series too short, or with a constant history (MASE undefined).
+        """
+        check_is_fitted(self, "network_")
+        return holdout_score(self, df)
+
+    def _forecast_at(
+        self,
+        panel: Panel,
+        series: np.ndarray,
+        ends: np.ndarray,
+        future: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Forecasts ``(N, H, T)`` made at many cutoffs at once, in batched forward passes.
+
+        Forecast ``i`` reads the ``seq_len`` rows of ``panel`` before row ``ends[i]``
+        (exclusive), which belongs to panel series ``series[i]``: nothing after the cutoff.
+        Used by ``predict(df)`` (one cutoff per series), ``score`` and ``backtest`` without
+        refit (one per series and cutoff). Known-future covariates over the horizon are
+        ``future`` ``(N, H, C)`` or, if None, the panel's rows after each cutoff (known ahead
+        by definition, so reading them is no leak).
+        """
+        before = ends - panel.offsets[series]  # rows of history before each cutoff
+        short = np.flatnonzero(before < self.seq_len)
         if short.size:
-            shown = ", ".join(f"{panel.series_label(i)} has {panel.lengths[i]}" for i in short[:10])
+            shown = ", ".join(
+                f"{panel.series_label(series[i])} has {before[i]}" for i in short[:10]
+            )
             raise DataError(
                 f"Too little history to forecast from: {shown} row(s), but the model reads "
                 f"seq_len={self.seq_len} steps. Pass a longer history."
             )
-        if self.scaler_.is_global:
-            known = {sid: i for i, sid in enumerate(self.series_ids_)}
-            unknown = [sid for sid in panel.ids if sid not in known]
-            if unknown:
+        if self.future_names_ and future is None:
+            after = panel.offsets[series + 1] - ends
+            short = np.flatnonzero(after < self.horizon)
+            if short.size:
+                i = int(short[0])
                 raise DataError(
-                    f"Series {unknown[:10]} were not seen at fit, so there are no fitted "
-                    f"scaling statistics for them (scaler={self.scaler!r}). Refit with them, "
-                    "or use scaler='window', which needs none."
+                    f"The known-future covariates {self.future_names_} of "
+                    f"{panel.series_label(series[i])} end {after[i]} row(s) after the cutoff, "
+                    f"but the model reads them over horizon={self.horizon} steps."
                 )
-            series = np.array([known[sid] for sid in panel.ids], dtype=np.int64)
-        else:
-            series = np.zeros(panel.n_series, dtype=np.int64)
-        windows = last_windows(panel.values, panel.offsets, self.seq_len)
-        return windows, series, panel.last_times, panel.ids, panel.static
+            n_future = len(self.future_names_)
+            rows = windows_ending_at(panel.values, ends + self.horizon, self.horizon)
+            future = rows[:, :, -n_future:].astype(np.float32)  # (N, H, C)
+        windows = windows_ending_at(panel.values, ends, self.seq_len)  # (N, L, F)
+        static = None if panel.static is None else panel.static[series]
+        fitted = self._fitted_positions(panel)[series]
+        return self._forecast_windows(
+            windows.astype(np.float32, copy=False), fitted, future, static
+        )
+
+    def _fitted_positions(self, panel: Panel) -> np.ndarray:
+        """Position at fit of each series of ``panel`` (for fitted scaling statistics)."""
+        if not self.scaler_.is_global:
+            return np.zeros(panel.n_series, dtype=np.int64)
+        known = {sid: i for i, sid in enumerate(self.series_ids_)}
+        unknown = [sid for sid in panel.ids if sid not in known]
+        if unknown:
+            raise DataError(
+                f"Series {unknown[:10]} were not seen at fit, so there are no fitted "
+                f"scaling statistics for them (scaler={self.scaler!r}). Refit with them, "
+                "or use scaler='window', which needs none."
+            )
+        return np.array([known[sid] for sid in panel.ids], dtype=np.int64)
 
     def _forecast_windows(
         self,
@@ -597,33 +675,6 @@ class RNNForecaster(PersistenceMixin, BaseEstimator):
                 y = self.network_(x_scaled, fut, stat).numpy().astype(np.float64)
                 out.append(SeriesScaler.inverse_targets(y, loc, scale))
         return np.concatenate(out, axis=0)
-
-    def _to_frame(
-        self, values: np.ndarray, cutoffs: pd.DatetimeIndex, ids: list, steps: int
-    ) -> pd.DataFrame:
-        layout: Layout = self.layout_
-        if not layout.is_long:
-            index = pd.date_range(
-                start=future_times(cutoffs, self.freq_, 1)[0][0],
-                periods=steps,
-                freq=self.freq_,
-                name=layout.time_name,
-            )
-            return pd.DataFrame(values[0], index=index, columns=list(self.target_names_))
-        times = np.stack(
-            [t.to_numpy() for t in future_times(cutoffs, self.freq_, steps)], axis=1
-        )  # (S, k)
-        frame = pd.DataFrame(
-            {
-                layout.id_col: np.repeat(np.asarray(ids, dtype=object), steps),
-                layout.time_col: times.reshape(-1),
-            }
-        )
-        for t, name in enumerate(self.target_names_):
-            frame[name] = values[:, :, t].reshape(-1)
-        if layout.multiindex:
-            frame = frame.set_index([layout.id_col, layout.time_col])
-        return frame
 
 
 def _forecaster_with_cell(cell: str, name: str, doc_cell: str) -> type[RNNForecaster]:

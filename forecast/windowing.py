@@ -29,6 +29,7 @@ __all__ = [
     "last_windows",
     "make_windows",
     "window_starts",
+    "windows_ending_at",
 ]
 
 
@@ -94,8 +95,25 @@ def last_windows(values: np.ndarray, offsets: np.ndarray, seq_len: int) -> np.nd
     Every series must have at least ``seq_len`` rows (checked by the caller, which can name
     the series).
     """
-    starts = offsets[1:] - seq_len  # (S,)
-    return sliding_window_view(values, seq_len, axis=0)[starts].transpose(0, 2, 1)  # (S, L, F)
+    return windows_ending_at(values, offsets[1:], seq_len)
+
+
+def windows_ending_at(values: np.ndarray, ends: np.ndarray, seq_len: int) -> np.ndarray:
+    """The ``seq_len`` rows before each of ``ends`` (exclusive), shape ``(N, L, F)``.
+
+    One gather from a zero-copy ``sliding_window_view``: the input windows of forecasts
+    made at many cutoffs at once (a backtest without refit). The caller checks that each
+    window stays inside its series.
+
+    Examples
+    --------
+    >>> values = np.arange(10, dtype=np.float32).reshape(10, 1)
+    >>> windows_ending_at(values, np.array([3, 10]), seq_len=2)[:, :, 0]
+    array([[1., 2.],
+           [8., 9.]], dtype=float32)
+    """
+    starts = np.asarray(ends, dtype=np.int64) - seq_len  # (N,)
+    return sliding_window_view(values, seq_len, axis=0)[starts].transpose(0, 2, 1)  # (N, L, F)
 
 
 class WindowDataset(Dataset):

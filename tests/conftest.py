@@ -22,19 +22,17 @@ def _two_threads() -> None:
     torch.set_num_threads(2)
 
 
-@pytest.fixture
-def sine_frame() -> pd.DataFrame:
-    """A daily sine with a past covariate, 200 steps."""
-    t = np.arange(200)
-    index = pd.date_range("2020-01-01", periods=200, freq="D", name="date")
+def make_sine_frame(n: int = 200) -> pd.DataFrame:
+    """A daily sine with a past covariate, ``n`` steps from 2020-01-01."""
+    t = np.arange(n)
+    index = pd.date_range("2020-01-01", periods=n, freq="D", name="date")
     return pd.DataFrame(
         {"y": np.sin(2 * np.pi * t / 20), "x": np.cos(2 * np.pi * t / 20)}, index=index
     )
 
 
-@pytest.fixture
-def long_frame() -> pd.DataFrame:
-    """Three monthly series of different lengths and start dates, in long format."""
+def make_long_frame() -> pd.DataFrame:
+    """Three monthly series of different lengths, start and end dates, in long format."""
     rng = np.random.default_rng(0)
     parts = []
     for sid, (start, n) in {
@@ -53,3 +51,15 @@ def long_frame() -> pd.DataFrame:
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture
+def sine_frame() -> pd.DataFrame:
+    """A daily sine with a past covariate, 200 steps."""
+    return make_sine_frame()
+
+
+@pytest.fixture
+def long_frame() -> pd.DataFrame:
+    """Three monthly series of different lengths and start dates, in long format."""
+    return make_long_frame()

@@ -1,0 +1,277 @@
+"""Frame-level evaluation: backtest folds per series, tidy forecast and metric tables, ``score``.
+
+Symbols: W windows (cutoffs), S series, H horizon, T targets, m season length.
+
+Cutoffs are placed **by position from each series' own end**: in window ``w`` (0 = oldest)
+of ``n_windows``, the last ``H + (n_windows - 1 - w) * step`` rows of every series come after
+the cutoff. Series of different lengths or end dates thus each get their own cutoff
+timestamps, and every series contributes ``H`` test points to every window.
+
+Positions here are rows inside a series (0 = its first row); ``Panel.offsets`` turns them
+into rows of ``Panel.values``, and ``Panel.rows`` into rows of the user's frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast._exceptions import DataError
+from forecast.data import Columns, Layout, Panel, to_panel
+from forecast.metrics import mae, mape, rmse, smape
+
+__all__ = [
+    "METRICS",
+    "Folds",
+    "forecasts_table",
+    "history_frame",
+    "holdout_score",
+    "make_folds",
+    "metrics_table",
+]
+
+METRICS = ("mae", "rmse", "mape", "smape", "mase")
+_POINT_METRICS = {"mae": mae, "rmse": rmse, "mape": mape, "smape": smape}
+
+
+@dataclass(frozen=True)
+class Folds:
+    """History and test rows of each window and series (positions inside each series).
+
+    Attributes
+    ----------
+    starts : numpy.ndarray of shape (W, S)
+        First history row; 0 for an expanding window.
+    ends : numpy.ndarray of shape (W, S)
+        One past the cutoff row: the history is ``starts:ends``, the test ``ends:ends + H``.
+    horizon : int
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    horizon: int
+
+    @property
+    def n_windows(self) -> int:
+        return self.ends.shape[0]
+
+
+def make_folds(
+    panel: Panel,
+    *,
+    n_windows: int,
+    step: int,
+    horizon: int,
+    window_length: int | None,
+    sliding: bool,
+) -> Folds:
+    """Rolling-origin folds over the last cutoffs of every series.
+
+    With ``sliding``, each history holds ``window_length`` rows (default: what the series
+    had at the oldest cutoff), so every window trains on as many rows as the first.
+    """
+    lengths = panel.lengths  # (S,)
+    after = horizon + step * np.arange(n_windows - 1, -1, -1)  # (W,) rows after each cutoff
+    ends = lengths[None, :] - after[:, None]  # (W, S)
+    short = np.flatnonzero(ends[0] < 1)
+    if short.size:
+        shown = ", ".join(f"{panel.series_label(i)} has {lengths[i]}" for i in short[:10])
+        raise DataError(
+            f"Too few rows to backtest: {shown}, but n_windows={n_windows} windows of "
+            f"horizon={horizon} every step={step} hold out the last {after[0]} rows, leaving "
+            "no history before the first cutoff. Use fewer windows, a smaller step, or drop "
+            "the short series."
+        )
+    if not sliding:
+        return Folds(starts=np.zeros_like(ends), ends=ends, horizon=horizon)
+    size = ends[0] if window_length is None else np.full_like(lengths, window_length)
+    short = np.flatnonzero(ends[0] < size)
+    if short.size:
+        shown = ", ".join(f"{panel.series_label(i)} has {ends[0, i]}" for i in short[:10])
+        raise DataError(
+            f"window_length={window_length} rows do not fit before the first cutoff: {shown} "
+            "row(s) there. Use a smaller window_length, fewer windows, or window='expanding'."
+        )
+    return Folds(starts=ends - size[None, :], ends=ends, horizon=horizon)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(a, b) for a, b in zip(starts, ends)])``, without the loop."""
+    counts = ends - starts
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + (np.arange(counts.sum()) - first)
+
+
+def history_frame(df: Any, panel: Panel, folds: Folds, w: int) -> Any:
+    """The user's own frame cut to the history of window ``w``: nothing after its cutoffs.
+
+    Rows keep the user's order and layout (columns, index, MultiIndex), so an estimator
+    fitted on it validates and scales exactly what it would be given in production.
+    """
+    begin = panel.offsets[:-1]
+    keep = _ranges(begin + folds.starts[w], begin + folds.ends[w])
+    if panel.rows is not None:  # the frame was reordered: map back to its own rows
+        keep = np.sort(panel.rows[keep])
+    return df.iloc[keep]
+
+
+def seasonal_scale(
+    panel: Panel, starts: np.ndarray, ends: np.ndarray, m: int, label: Any
+) -> np.ndarray:
+    """MASE's in-sample scale of each history ``starts:ends`` (absolute rows), ``(N, T)``.
+
+    ``mean(|y[t] - y[t - m]|)`` over the history, from prefix sums of the seasonal
+    differences (one pass over the data, however many windows). ``label(i)`` names history
+    ``i`` in errors.
+    """
+    n_targets = len(panel.target_names)
+    y = panel.values[:, :n_targets].astype(np.float64)
+    diff = np.zeros_like(y)
+    diff[m:] = np.abs(y[m:] - y[:-m])  # rows whose lag crosses a series start are never summed
+    prefix = np.concatenate([np.zeros((1, n_targets)), np.cumsum(diff, axis=0)])
+    count = ends - starts - m  # (N,)
+    short = np.flatnonzero(count < 1)
+    if short.size:
+        i = int(short[0])
+        raise DataError(
+            f"MASE with season_length={m} needs more than {m} history rows, but "
+            f"{label(i)} has {ends[i] - starts[i]}. Use a smaller season_length, a longer "
+            "history, or leave 'mase' out of metrics."
+        )
+    scale = (prefix[ends] - prefix[starts + m]) / count[:, None]  # (N, T)
+    zero_rows, zero_cols = np.nonzero(scale == 0)
+    if zero_rows.size:
+        i = int(zero_rows[0])
+        raise DataError(
+            f"MASE is undefined for target {panel.target_names[zero_cols[0]]!r} of {label(i)}: "
+            f"its history repeats itself exactly every {m} step(s), so the seasonal-naive "
+            "scale is 0. Leave 'mase' out of metrics, or drop that series."
+        )
+    return scale
+
+
+def holdout_score(estimator: Any, df: Any) -> float:
+    """``estimator.score(df)``: minus the MASE (m = 1) of forecasting each series' last H rows.
+
+    The fitted estimator forecasts (without refitting) from all but the last ``horizon``
+    rows of each series; the MASE scale comes from those history rows.
+    """
+    layout: Layout = estimator.layout_
+    panel, _ = to_panel(
+        df,
+        id_col=layout.id_col,
+        time_col=layout.time_col,
+        freq=estimator.freq_,
+        columns=Columns(
+            targets=estimator.target_names_,
+            past=estimator.covariate_names_,
+            future=getattr(estimator, "future_names_", []),
+            static=getattr(estimator, "static_names_", []),
+        ),
+        dtype=np.float64,
+    )
+    horizon = estimator.horizon
+    short = np.flatnonzero(panel.lengths < horizon + 2)
+    if short.size:
+        shown = ", ".join(f"{panel.series_label(i)} has {panel.lengths[i]}" for i in short[:10])
+        raise DataError(
+            f"Too few rows to score: {shown}, but score holds out the last horizon={horizon} "
+            f"rows and scales the error by the history before them, which needs 2 rows at "
+            f"least ({horizon + 2} in all). Pass a longer frame."
+        )
+    series = np.arange(panel.n_series)
+    ends = panel.offsets[1:] - horizon
+    forecast = estimator._forecast_at(panel, series, ends)  # (S, H, T)
+    n_targets = len(panel.target_names)
+    actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (S, H, T)
+    scale = seasonal_scale(
+        panel, panel.offsets[:-1], ends, 1, lambda i: f"the history of {panel.series_label(i)}"
+    )
+    return -float(np.mean(np.abs(actual - forecast).mean(axis=1) / scale))
+
+
+def _actuals(panel: Panel, folds: Folds) -> np.ndarray:
+    """Observed test values ``(W, S, H, T)``."""
+    rows = panel.offsets[:-1] + folds.ends  # (W, S) first test row
+    steps = np.arange(folds.horizon)
+    return panel.values[rows[..., None] + steps, : len(panel.target_names)]
+
+
+def forecasts_table(
+    panel: Panel, layout: Layout, folds: Folds, forecast: np.ndarray
+) -> pd.DataFrame:
+    """Tidy frame: one row per window, series, target and step, with actual and forecast.
+
+    Columns: ``[id_col], window, cutoff, <time>, step, target, actual, forecast``, where
+    ``<time>`` is the input's time column or index name (``"timestamp"`` if unnamed) and
+    holds the timestamp of the observation ``step`` rows after the series' cutoff.
+    """
+    n_windows, n_series, horizon, n_targets = forecast.shape
+    w, s, t, h = np.indices((n_windows, n_series, n_targets, horizon)).reshape(4, -1)
+    cutoff_rows = panel.offsets[:-1][s] + folds.ends[w, s] - 1
+    frame = {}
+    if layout.is_long:
+        frame[layout.id_col] = pd.Index(panel.ids).to_numpy()[s]
+    frame.update(
+        {
+            "window": w,
+            "cutoff": panel.times[cutoff_rows],
+            layout.time_name or "timestamp": panel.times[cutoff_rows + 1 + h],
+            "step": h + 1,
+            "target": np.asarray(panel.target_names, dtype=object)[t],
+            "actual": _actuals(panel, folds)[w, s, h, t],
+            "forecast": forecast[w, s, h, t],
+        }
+    )
+    return pd.DataFrame(frame)
+
+
+def metrics_table(
+    panel: Panel,
+    layout: Layout,
+    folds: Folds,
+    forecast: np.ndarray,
+    names: tuple[str, ...],
+    season_length: int,
+) -> pd.DataFrame:
+    """One row per window, series and target: ``[id_col], window, cutoff, target, *names``.
+
+    Each metric is computed over the ``H`` test steps of its row. MASE's scale is the
+    seasonal-naive error on that window's history of that series (what a refit at that
+    cutoff trains on), so it does not depend on the refit schedule.
+    """
+    actual = _actuals(panel, folds)  # (W, S, H, T)
+    n_windows, n_series, horizon, n_targets = actual.shape
+    w, s, t = np.indices((n_windows, n_series, n_targets)).reshape(3, -1)
+    begin = panel.offsets[:-1]
+    cutoffs = panel.times[begin[s] + folds.ends[w, s] - 1]
+
+    def label(i: int) -> str:
+        return f"{panel.series_label(s[i])} at window {w[i]} (cutoff {cutoffs[i]})"
+
+    # (H, W·S·T): one column per row of the table, so each metric is one vectorised call.
+    y_true = actual.transpose(2, 0, 1, 3).reshape(horizon, -1)
+    y_pred = forecast.transpose(2, 0, 1, 3).reshape(horizon, -1)
+    columns: dict[str, Any] = {}
+    if layout.is_long:
+        columns[layout.id_col] = pd.Index(panel.ids).to_numpy()[s]
+    columns.update(window=w, cutoff=cutoffs, target=np.asarray(panel.target_names, dtype=object)[t])
+    for name in names:
+        if name == "mase":
+            starts = (begin[None, :] + folds.starts)[w, s]
+            ends = (begin[None, :] + folds.ends)[w, s]
+            scale = seasonal_scale(panel, starts, ends, season_length, label)[np.arange(len(t)), t]
+            columns[name] = mae(y_true, y_pred, multioutput="raw_values") / scale
+            continue
+        if name == "mape" and (y_true == 0).any():
+            step, i = (int(k[0]) for k in np.nonzero(y_true == 0))
+            raise DataError(
+                f"MAPE divides by the actual values, but {label(i)} has 0 at step {step + 1} "
+                f"({int((y_true == 0).sum())} zero actual(s) in all). Leave 'mape' out of "
+                "metrics, or use smape or mase."
+            )
+        columns[name] = _POINT_METRICS[name](y_true, y_pred, multioutput="raw_values")
+    return pd.DataFrame(columns)
