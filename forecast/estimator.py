@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -22,23 +21,22 @@ from torch.utils.data import DataLoader
 from forecast._covariates import StaticScaler, future_block
 from forecast._evaluation import holdout_score
 from forecast._exceptions import DataError, InvalidParameterError
+from forecast._inference import RecurrentInference
 from forecast._output import forecast_frame
 from forecast._validation import check_bool, check_float, check_int, check_option
 from forecast.data import Columns, Panel, to_panel
 from forecast.frequency import resolve_freq
 from forecast.module import LOSSES, RecurrentModule
-from forecast.nn import CELLS, RecurrentConfig, RecurrentRegressor
+from forecast.nn import CELLS, RecurrentRegressor
 from forecast.persistence import PersistenceMixin
 from forecast.scaling import SCALERS, SeriesScaler
 from forecast.training import fit_module, seeded
-from forecast.windowing import WindowDataset, last_windows, window_starts, windows_ending_at
+from forecast.windowing import WindowDataset, last_windows, window_starts
 
 __all__ = ["GRUForecaster", "LSTMForecaster", "RNNForecaster"]
 
-_PREDICT_BATCH = 8192  # windows per forward pass at predict time
 
-
-class RNNForecaster(PersistenceMixin, BaseEstimator):
+class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
     """Recurrent-network forecaster: a DataFrame in, a DataFrame of future values out.
 
     The network reads ``seq_len`` past steps of the targets and past covariates (every
@@ -416,51 +414,6 @@ class RNNForecaster(PersistenceMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence hooks
 
-    def _fitted_arrays(self) -> dict[str, np.ndarray]:
-        """Weights, scaler statistics and last windows, for :mod:`forecast.persistence`."""
-        state = {f"network.{k}": v.numpy() for k, v in self.network_.state_dict().items()}
-        arrays = {
-            **state,
-            "scaler.loc": self.scaler_.loc_,
-            "scaler.scale": self.scaler_.scale_,
-            "last_window": self.last_window_,
-        }
-        if self.static_ is not None:
-            arrays["static"] = self.static_
-            arrays["static_scaler.loc"] = self.static_scaler_.loc_
-            arrays["static_scaler.scale"] = self.static_scaler_.scale_
-        return arrays
-
-    def _fitted_metadata(self) -> dict[str, Any]:
-        return {
-            "network": self.network_.config.to_dict(),
-            "scaler": self.scaler_.method,
-            "future_names": list(self.future_names_),
-            "static_names": list(self.static_names_),
-        }
-
-    def _restore_fitted(self, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
-        """Inverse of :meth:`_fitted_arrays` and :meth:`_fitted_metadata`."""
-        with torch.random.fork_rng(devices=[]):  # building the net must not move the user's RNG
-            network = RecurrentRegressor(RecurrentConfig.from_dict(metadata["network"]))
-        prefix = "network."
-        state = {
-            k[len(prefix) :]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith(prefix)
-        }
-        network.load_state_dict(state, strict=True)
-        self.network_ = network.eval()
-        self.scaler_ = SeriesScaler(metadata["scaler"])
-        self.scaler_.loc_, self.scaler_.scale_ = arrays["scaler.loc"], arrays["scaler.scale"]
-        self.last_window_ = arrays["last_window"]
-        self.future_names_ = list(metadata.get("future_names", []))
-        self.static_names_ = list(metadata.get("static_names", []))
-        self.static_ = arrays.get("static")
-        self.static_scaler_ = None
-        if self.static_ is not None:
-            self.static_scaler_ = StaticScaler()
-            self.static_scaler_.loc_ = arrays["static_scaler.loc"]
-            self.static_scaler_.scale_ = arrays["static_scaler.scale"]
-
     # ------------------------------------------------------------------ predict
 
     def predict(
@@ -574,107 +527,6 @@ class RNNForecaster(PersistenceMixin, BaseEstimator):
         """
         check_is_fitted(self, "network_")
         return holdout_score(self, df)
-
-    def _forecast_at(
-        self,
-        panel: Panel,
-        series: np.ndarray,
-        ends: np.ndarray,
-        future: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Forecasts ``(N, H, T)`` made at many cutoffs at once, in batched forward passes.
-
-        Forecast ``i`` reads the ``seq_len`` rows of ``panel`` before row ``ends[i]``
-        (exclusive), which belongs to panel series ``series[i]``: nothing after the cutoff.
-        Used by ``predict(df)`` (one cutoff per series), ``score`` and ``backtest`` without
-        refit (one per series and cutoff). Known-future covariates over the horizon are
-        ``future`` ``(N, H, C)`` or, if None, the panel's rows after each cutoff (known ahead
-        by definition, so reading them is no leak).
-        """
-        before = ends - panel.offsets[series]  # rows of history before each cutoff
-        short = np.flatnonzero(before < self.seq_len)
-        if short.size:
-            shown = ", ".join(
-                f"{panel.series_label(series[i])} has {before[i]}" for i in short[:10]
-            )
-            raise DataError(
-                f"Too little history to forecast from: {shown} row(s), but the model reads "
-                f"seq_len={self.seq_len} steps. Pass a longer history."
-            )
-        if self.future_names_ and future is None:
-            after = panel.offsets[series + 1] - ends
-            short = np.flatnonzero(after < self.horizon)
-            if short.size:
-                i = int(short[0])
-                raise DataError(
-                    f"The known-future covariates {self.future_names_} of "
-                    f"{panel.series_label(series[i])} end {after[i]} row(s) after the cutoff, "
-                    f"but the model reads them over horizon={self.horizon} steps."
-                )
-            n_future = len(self.future_names_)
-            rows = windows_ending_at(panel.values, ends + self.horizon, self.horizon)
-            future = rows[:, :, -n_future:].astype(np.float32)  # (N, H, C)
-        windows = windows_ending_at(panel.values, ends, self.seq_len)  # (N, L, F)
-        static = None if panel.static is None else panel.static[series]
-        fitted = self._fitted_positions(panel)[series]
-        return self._forecast_windows(
-            windows.astype(np.float32, copy=False), fitted, future, static
-        )
-
-    def _fitted_positions(self, panel: Panel) -> np.ndarray:
-        """Position at fit of each series of ``panel`` (for fitted scaling statistics)."""
-        if not self.scaler_.is_global:
-            return np.zeros(panel.n_series, dtype=np.int64)
-        known = {sid: i for i, sid in enumerate(self.series_ids_)}
-        unknown = [sid for sid in panel.ids if sid not in known]
-        if unknown:
-            raise DataError(
-                f"Series {unknown[:10]} were not seen at fit, so there are no fitted "
-                f"scaling statistics for them (scaler={self.scaler!r}). Refit with them, "
-                "or use scaler='window', which needs none."
-            )
-        return np.array([known[sid] for sid in panel.ids], dtype=np.int64)
-
-    def _forecast_windows(
-        self,
-        windows: np.ndarray,
-        series: np.ndarray,
-        future: np.ndarray | None = None,
-        static: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Run the network over input windows in batches, in original units.
-
-        Parameters
-        ----------
-        windows : numpy.ndarray of shape (N, L, F)
-        series : numpy.ndarray of shape (N,)
-            Position of each window's series at fit (for fitted scaling statistics).
-        future : numpy.ndarray of shape (N, H, C), optional
-            Known-future covariates over the horizon (unscaled).
-        static : numpy.ndarray of shape (N, Z), optional
-            Static covariates (unscaled).
-
-        Returns
-        -------
-        numpy.ndarray of shape (N, H, T), float64
-        """
-        n_future = len(self.future_names_)
-        out = []
-        with torch.inference_mode():
-            for a in range(0, len(windows), _PREDICT_BATCH):
-                part = slice(a, a + _PREDICT_BATCH)
-                x, idx = windows[part], series[part]
-                loc, scale = self.scaler_.window_stats(x, idx)  # (n, 1, F) each
-                x_scaled = torch.from_numpy(((x - loc) / scale).astype(np.float32))
-                fut = stat = None
-                if n_future:
-                    fut_scaled = (future[part] - loc[..., -n_future:]) / scale[..., -n_future:]
-                    fut = torch.from_numpy(fut_scaled.astype(np.float32))
-                if self.static_scaler_ is not None:
-                    stat = torch.from_numpy(self.static_scaler_.transform(static[part]))
-                y = self.network_(x_scaled, fut, stat).numpy().astype(np.float64)
-                out.append(SeriesScaler.inverse_targets(y, loc, scale))
-        return np.concatenate(out, axis=0)
 
 
 def _forecaster_with_cell(cell: str, name: str, doc_cell: str) -> type[RNNForecaster]:
