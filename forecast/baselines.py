@@ -25,11 +25,12 @@ from forecast._output import forecast_frame
 from forecast._validation import check_int
 from forecast.data import Panel, to_panel
 from forecast.frequency import resolve_freq
+from forecast.persistence import PersistenceMixin
 
 __all__ = ["DriftForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
 
 
-class _BaselineForecaster(BaseEstimator):
+class _BaselineForecaster(PersistenceMixin, BaseEstimator):
     """``fit``/``predict``/``score`` shared by the baselines; subclasses say what to keep.
 
     A subclass names its model-specific fitted arrays in ``_state`` (the first is the one

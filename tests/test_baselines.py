@@ -153,3 +153,17 @@ def test_restore_refuses_state_of_another_model():
     state = NaiveForecaster().fit(make_sine_frame())._fitted_arrays()
     with pytest.raises(ModelFileError, match=r"lacks \['slope_'\]"):
         DriftForecaster()._restore_fitted(state)
+
+
+@pytest.mark.parametrize(
+    "baseline",
+    [NaiveForecaster(), SeasonalNaiveForecaster(season_length=12), DriftForecaster()],
+    ids=lambda b: type(b).__name__,
+)
+def test_baselines_save_load_and_card(baseline, tmp_path, long_frame) -> None:
+    model = clone(baseline).set_params(id_col="unique_id", time_col="ds", horizon=3)
+    model.fit(long_frame)
+    model.save(tmp_path / "baseline.safetensors")
+    loaded = type(model).load(tmp_path / "baseline.safetensors")
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict(), check_exact=True)
+    assert type(model).__name__ in str(model.card())
