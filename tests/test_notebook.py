@@ -92,7 +92,8 @@ def test_default_fit_shows_one_progress_bar_and_nothing_else(fit_output) -> None
     assert frames, "no progress bar"
     assert all(re.match(r"LSTM(: .*)?:\s+\d+%\|.*\| \d/4 ", f) for f in frames), frames
     assert re.match(r"LSTM: best epoch \d: 100%", frames[-1]), frames[-1]
-    assert "train_loss=" in frames[-1] and "val_loss=" in frames[-1]
+    assert "train_loss=" in frames[-1]
+    assert "val_loss=" in frames[-1]
     for noise in NOISE:
         assert noise not in err["default"]
 
@@ -154,4 +155,5 @@ def test_html_representation_shows_the_parameters(estimator) -> None:
 def test_html_representation_of_a_fitted_model(long_frame) -> None:
     model = NaiveForecaster(horizon=2, id_col="unique_id", time_col="ds").fit(long_frame)
     page = model._repr_html_()
-    assert "NaiveForecaster" in page and "unique_id" in page
+    assert "NaiveForecaster" in page
+    assert "unique_id" in page
