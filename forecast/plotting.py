@@ -392,7 +392,8 @@ def plot_history(model: Any, ax: Any = None, *, logy: bool = False) -> Any:
         ax.axvline(best, color="tab:green", ls="--", lw=1, label=f"best epoch {best} (kept)")
     ran, budget = len(history), params["max_epochs"]
     ended = f"; stopped early after {ran} of {budget} epochs" if budget and ran < budget else ""
-    ax.set_title(f"{type(model).__name__}: loss per epoch{ended}", fontsize="medium")
+    name = str(params.get("cell") or type(model).__name__).upper()
+    ax.set_title(f"{name}: loss per epoch{ended}", fontsize="medium")
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{params.get('loss', 'loss')} loss (scaled values)")
     if logy:

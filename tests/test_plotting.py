@@ -252,6 +252,7 @@ def test_history_plot_marks_the_best_epoch(sine_frame, tmp_path) -> None:
     np.testing.assert_allclose(val.get_ydata(), model.history_["val_loss"])
     assert list(best.get_xdata()) == [model.best_epoch_] * 2
     assert ax.get_xlabel() == "epoch"
+    assert ax.get_title() == "RNN: loss per epoch"
     assert _legend(ax)[-1].startswith("best epoch")
 
 
