@@ -293,14 +293,15 @@ def plot_backtest(
     frame = frame[frame["target"] == target]
     metrics = metrics[metrics["target"] == target]
     n_series = 1
-    label = ""
+    label = who = ""
     if id_col is not None:
         available = list(pd.unique(frame[id_col]))
         n_series = len(available)
         chosen, _ = select_ids(available, available[0] if series is None else series, 1,
                                "plot_backtest")  # fmt: skip
         frame = frame[frame[id_col] == chosen[0]]
-        label = f" ({id_col} {chosen[0]})"
+        who = f"{id_col} {chosen[0]}"
+        label = f" ({who})"
     import matplotlib as mpl
 
     top, bottom = _new_axes(2, 1, fig=fig, figsize=(9.0, 6.0), height_ratios=(2.2, 1)).ravel()
@@ -317,7 +318,12 @@ def plot_backtest(
                  label=f"cutoff {cutoff:%Y-%m-%d}")  # fmt: skip
         top.axvline(cutoff, color=colour, ls=":", lw=1)
     top.set_ylabel(str(target))
-    top.legend(loc="best", fontsize="small", ncols=2 if len(windows) > 4 else 1)
+    lines = top.get_lines()
+    if len(windows) <= 6:
+        top.legend(loc="best", fontsize="small", ncols=2 if len(windows) > 3 else 1)
+    else:  # many windows: the actuals, the oldest and the latest cutoff say enough
+        shown = [lines[0], lines[1], lines[-2]]
+        top.legend(shown, [h.get_label() for h in shown], loc="best", fontsize="small")
     _date_axis(top)
     top.set_title(title if title is not None else f"Backtest of {target}{label}")
 
@@ -327,7 +333,12 @@ def plot_backtest(
     mean = float(np.nanmean(per_window.to_numpy()))
     bottom.axhline(mean, color="0.4", ls="--", lw=1, label=f"mean {mean:.4g}")
     bottom.set_xticks(positions, [f"{c:%Y-%m-%d}" for c in cutoffs], fontsize="small")
-    averaged = f", mean over {n_series} series" if n_series > 1 else ""
+    if len(windows) > 6:
+        bottom.tick_params(axis="x", labelrotation=30)
+        for tick in bottom.get_xticklabels():
+            tick.set_horizontalalignment("right")
+    # On a panel each series has its own cutoffs: the ticks name the drawn series' ones.
+    averaged = f" of {who}; {metric.upper()} mean over {n_series} series" if who else ""
     bottom.set_ylabel(metric.upper())
     bottom.set_xlabel("cutoff" + averaged)
     bottom.legend(loc="best", fontsize="small")

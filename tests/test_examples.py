@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pytest
+import torch
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -67,11 +68,22 @@ EXPECTED = {
 }
 
 
+@pytest.fixture
+def _one_thread():
+    """Tiny networks run fastest on one thread: with two, OpenMP's hand-offs cost more than
+    the arithmetic, and on a busy machine (shared CPUs) a step takes 100x longer."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_every_example_is_checked() -> None:
     assert {p.stem for p in EXAMPLES.glob("[0-9]*.py")} == set(EXPECTED)
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("_one_thread")
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_example_runs_top_to_bottom(name, tmp_path, monkeypatch, capsys) -> None:
     out = tmp_path / "figures"

@@ -219,6 +219,16 @@ def test_backtest_plot(seasonal_backtest, tmp_path) -> None:
     assert mase.get_ylabel() == "MASE"
 
 
+def test_backtest_plot_with_many_windows_keeps_its_legend_short(air) -> None:
+    result = backtest(NaiveForecaster(horizon=3), air, n_windows=8)
+    top, bottom = plot_backtest(result).axes
+    cutoffs = result.metrics["cutoff"].dt.strftime("%Y-%m-%d")
+    assert len(top.get_lines()) == 1 + 2 * 8
+    assert _legend(top) == ["actual", f"cutoff {cutoffs.iloc[0]}", f"cutoff {cutoffs.iloc[-1]}"]
+    assert len(bottom.patches) == 8
+    assert {t.get_rotation() for t in bottom.get_xticklabels()} == {30.0}
+
+
 def test_backtest_plot_of_a_panel(long_frame) -> None:
     result = backtest(NaiveForecaster(horizon=3, **LONG), long_frame, n_windows=2)
     fig = plot_backtest(result, series="b")
@@ -228,7 +238,7 @@ def test_backtest_plot_of_a_panel(long_frame) -> None:
     np.testing.assert_array_equal(top.get_lines()[0].get_ydata(), b["actual"].to_numpy()[:6])
     means = result.metrics.groupby("window")["mae"].mean()
     assert [bar.get_height() for bar in bottom.patches] == pytest.approx(means.to_numpy())
-    assert bottom.get_xlabel() == "cutoff, mean over 3 series"
+    assert bottom.get_xlabel() == "cutoff of unique_id b; MAE mean over 3 series"
     with pytest.raises(DataError, match=r"unknown series \['z'\]"):
         plot_backtest(result, series="z")
     with pytest.raises(InvalidParameterError, match=r"'metric' parameter of plot_backtest.*'mae'"):
