@@ -71,7 +71,11 @@ def _sections(text: str) -> dict[str, str]:
 def fit_output(tmp_path_factory) -> tuple[dict[str, str], dict[str, str], Path]:
     """stdout and stderr of fits in a fresh process (as a notebook kernel would start)."""
     cwd = tmp_path_factory.mktemp("user_folder")
-    env = {**os.environ, "PYTHONWARNINGS": "default"}  # show every warning, as Jupyter does
+    env = {
+        **os.environ,
+        "PYTHONWARNINGS": "default",  # show every warning, as Jupyter does
+        "OMP_NUM_THREADS": "1",  # tiny networks: faster on one thread, on a busy machine too
+    }
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(FITS)],
         cwd=cwd,
@@ -157,3 +161,35 @@ def test_html_representation_of_a_fitted_model(long_frame) -> None:
     page = model._repr_html_()
     assert "NaiveForecaster" in page
     assert "unique_id" in page
+
+
+def test_progress_bar_ends_with_how_the_fit_ended(sine_frame, capsys) -> None:
+    params = {**FAST, "progress_bar": True, "max_epochs": 20, "learning_rate": 0.3}
+    model = RNNForecaster(seq_len=10, horizon=2, early_stopping_patience=1, **params)
+    model.fit(sine_frame)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    last = re.split(r"[\r\n]+", captured.err.strip())[-1]
+    stopped = len(model.history_) - 1
+    assert stopped < 19  # these settings stop early
+    assert last.startswith(
+        f"RNN: stopped early at epoch {stopped}, best epoch {model.best_epoch_}: "
+    ), last
+    assert f"{stopped + 1}/20" in last
+
+
+@pytest.mark.parametrize(
+    "trainer_kwargs",
+    [{"enable_progress_bar": True}, {"callbacks": ["lightning_bar"]}],
+    ids=["enable_progress_bar", "ProgressBar callback"],
+)
+def test_lightning_progress_bar_when_asked_for(sine_frame, capsys, trainer_kwargs) -> None:
+    from lightning.pytorch.callbacks import TQDMProgressBar
+
+    if "callbacks" in trainer_kwargs:
+        trainer_kwargs = {"callbacks": [TQDMProgressBar()]}
+    params = {**FAST, "progress_bar": True, "max_epochs": 1}
+    RNNForecaster(seq_len=10, horizon=2, trainer_kwargs=trainer_kwargs, **params).fit(sine_frame)
+    captured = capsys.readouterr()
+    assert "Epoch 0" in captured.out  # Lightning's bar (on stdout), not ours
+    assert "RNN:" not in captured.err
