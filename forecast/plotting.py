@@ -2,7 +2,9 @@
 
 Every function draws into the ``ax=`` (or ``fig=``) it is given, or a new figure, returns
 the matplotlib ``Axes`` or ``Figure``, and never calls ``plt.show()``: in a notebook the
-figure appears as the cell's output; in a script or a job, save it (``fig.savefig``). Dates
+figure appears as the cell's output (a returned ``Figure`` left as the cell's last value is
+drawn twice, as any pyplot figure is: assign it or end the line with ``;``); in a script or
+a job, save it (``fig.savefig``). Dates
 on the x axis use matplotlib's ``AutoDateLocator`` and ``ConciseDateFormatter``, which pick
 ticks and labels for the span and frequency shown (hours, days, months, years).
 
