@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install install-dev
+.PHONY: demo test lint install install-dev examples
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,8 @@ lint:
 
 test: install-dev lint
 	$(BIN)/python -m pytest
+
+# The worked analyses with their full budgets (minutes); figures go to examples/output/.
+# docs/forecast.png is examples/output/air_forecast.png from this run.
+examples: install
+	cd examples && for f in 0*.py; do ../$(BIN)/python $$f || exit 1; done

@@ -199,8 +199,9 @@ def run_demo_command(args: argparse.Namespace) -> int:
         progress_bar=sys.stderr.isatty() and not getattr(args, "quiet", False),
     )
     print(
-        f"Backtest on the last 5 trading days of MSFT (mean absolute error, USD):\n"
-        f"  LSTM   {result.model_mae:8.3f}\n"
+        f"Backtest of MSFT over {result.n_windows} cutoffs, 5 trading days apart; mean "
+        f"absolute error of the next 5 trading days, USD:\n"
+        f"  LSTM   {result.model_mae:8.3f}  (fitted once, at the oldest cutoff)\n"
         f"  naive  {result.naive_mae:8.3f}  (last value repeated)\n"
         f"Forecast of the next 5 trading days:\n{result.forecast.round(2).to_string()}\n"
         f"Wrote {result.csv_path} and {result.png_path}"

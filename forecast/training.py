@@ -1,8 +1,17 @@
 """Running a ``lightning.Trainer`` for the estimators: quiet defaults, history, seeding.
 
-The loop, early stopping, checkpointing of the best epoch, gradient clipping and the progress
-bar are Lightning's; this module only chooses defaults that suit a library call (no logger
-directory in the user's working folder, no banners) and collects the loss history.
+The loop, early stopping, checkpointing of the best epoch and gradient clipping are
+Lightning's; this module chooses defaults that suit a library call and collects the loss
+history. A default fit shows one progress bar (:class:`~forecast._progress.EpochProgressBar`,
+on stderr) and nothing else:
+
+* no banners ("GPU available", "TPU available", the litlogger tip, the model summary,
+  "`Trainer.fit` stopped"): Lightning's loggers are held at WARNING during the fit, also in
+  the processes of a spawning DDP strategy; ``verbose=True`` lets them through;
+* no warnings that do not apply to us (``_IGNORED_WARNINGS``, each with its reason); the
+  others are shown as Python shows warnings, once per place;
+* no ``lightning_logs/`` or checkpoints in the user's folder: Lightning works in a
+  temporary directory, unless ``trainer_kwargs`` asks for a logger.
 """
 
 from __future__ import annotations
@@ -24,8 +33,10 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, ProgressBar
 from torch.utils.data import DataLoader
+
+from forecast._progress import EpochProgressBar
 
 __all__ = ["TrainingResult", "fit_module", "seeded"]
 
@@ -112,21 +123,67 @@ def seeded(seed: int) -> Iterator[None]:
                 os.environ["PL_GLOBAL_SEED"] = env
 
 
+def _silence() -> list[tuple[logging.Logger, int]]:
+    """Lightning's loggers to warnings only, and our ignored warnings filtered; returns levels."""
+    saved = []
+    for name in _LIGHTNING_LOGGERS:
+        lg = logging.getLogger(name)
+        saved.append((lg, lg.level))
+        lg.setLevel(logging.WARNING)
+    for pattern in _IGNORED_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    return saved
+
+
 @contextlib.contextmanager
 def _quiet(verbose: bool) -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
-    levels = [lg.level for lg in loggers]
-    if not verbose:
-        for lg in loggers:
-            lg.setLevel(logging.WARNING)
+    saved: list[tuple[logging.Logger, int]] = []
     try:
         with warnings.catch_warnings():
-            for pattern in _IGNORED_WARNINGS:
-                warnings.filterwarnings("ignore", message=pattern)
+            if verbose:
+                for pattern in _IGNORED_WARNINGS:
+                    warnings.filterwarnings("ignore", message=pattern)
+            else:
+                saved = _silence()
             yield
     finally:
-        for lg, level in zip(loggers, levels, strict=True):
+        for lg, level in saved:
             lg.setLevel(level)
+
+
+class _QuietSpawnedProcesses(L.Callback):
+    """Makes the processes of a spawning strategy (``ddp_spawn``) as quiet as this one.
+
+    Those processes start afresh (Lightning's loggers at INFO, default warning filters) and
+    receive the trainer, with its callbacks, by pickle: unpickling this callback in another
+    process silences that process for its short life, before the strategy prints its
+    "Initializing distributed" banner. Nothing happens when it is copied in this process.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if os.getpid() != self.pid:
+            _silence()
+
+
+def _progress_options(
+    module: L.LightningModule, user: dict[str, Any], callbacks: list[L.Callback], show: bool
+) -> dict[str, Any]:
+    """Our one-bar progress (``EpochProgressBar``) unless the user chose Lightning's.
+
+    A ``ProgressBar`` callback or ``enable_progress_bar`` in ``trainer_kwargs`` means the
+    user wants Lightning's bar: then we add none of ours.
+    """
+    theirs = any(isinstance(cb, ProgressBar) for cb in callbacks)
+    if theirs or "enable_progress_bar" in user:
+        return {"enable_progress_bar": user.get("enable_progress_bar", theirs)}
+    if show:
+        cell = str(getattr(module, "hparams", {}).get("cell", "model"))
+        callbacks.append(EpochProgressBar(cell.upper()))
+    return {"enable_progress_bar": False}
 
 
 def fit_module(
@@ -172,6 +229,8 @@ def fit_module(
                     check_on_train_epoch_end=False,
                 )
                 callbacks.append(early)
+        if not verbose:
+            callbacks.append(_QuietSpawnedProcesses())
         options: dict[str, Any] = {
             "max_epochs": max_epochs,
             "accelerator": "auto",
@@ -179,10 +238,13 @@ def fit_module(
             "gradient_clip_val": gradient_clip_val,
             "logger": False,
             "enable_checkpointing": checkpoint is not None,
-            "enable_progress_bar": progress_bar,
             "enable_model_summary": verbose,
             "num_sanity_val_steps": 0,
-            "default_root_dir": tmp,
+            # Lightning's working folder, in our temporary directory: nothing is left in the
+            # user's folder. A logger asked for keeps Lightning's default (./lightning_logs)
+            # unless they chose where, so that its logs outlive the fit.
+            "default_root_dir": tmp if user.get("logger") in (None, False) else None,
+            **_progress_options(module, user, callbacks, progress_bar),
         }
         options.update(user)
         options["callbacks"] = callbacks

@@ -163,7 +163,7 @@ def test_predict_names_series_too_short_to_forecast_from(long_frame) -> None:
 
 
 @pytest.mark.slow
-def test_ddp_spawn_on_two_cpu_processes_predicts_like_one(long_frame) -> None:
+def test_ddp_spawn_on_two_cpu_processes_predicts_like_one(long_frame, capfd) -> None:
     params = {**LONG, "seq_len": 12, "horizon": 3, **FAST}
     single = RNNForecaster(**params).fit(long_frame).predict()
     ddp = RNNForecaster(
@@ -177,3 +177,7 @@ def test_ddp_spawn_on_two_cpu_processes_predicts_like_one(long_frame) -> None:
     # Rank 0's loss history and best weights come back to this process.
     assert len(ddp.history_) == FAST["max_epochs"]
     assert ddp.best_epoch_ == int(ddp.history_["val_loss"].idxmin())
+    # The spawned processes are as quiet as this one: no banners, no warnings.
+    out, err = capfd.readouterr()
+    for banner in ("Initializing distributed", "distributed_backend", "LeafSpec", "stopped"):
+        assert banner not in out + err

@@ -1,0 +1,47 @@
+"""`forecast demo`: a backtest of the LSTM against naive over several cutoffs, CSV and PNG out."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import pandas as pd
+
+import forecast.demo
+from forecast.cli import main
+
+
+def test_demo_backtests_prints_both_errors_and_writes_csv_and_png(tmp_path, capsys, monkeypatch):
+    small = functools.partial(forecast.demo.run_demo, start="2017-01", n_windows=3)
+    monkeypatch.setattr(forecast.demo, "run_demo", small)
+    assert main(["--quiet", "demo", "--out-dir", str(tmp_path), "--max-epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Backtest of MSFT over 3 cutoffs, 5 trading days apart")
+    errors = {line.split()[0]: float(line.split()[1]) for line in out.splitlines()[1:3]}
+    assert set(errors) == {"LSTM", "naive"}
+    assert all(math.isfinite(v) and v > 0 for v in errors.values())
+    assert f"Wrote {tmp_path / 'forecast.csv'} and {tmp_path / 'forecast.png'}" in out
+    # Only the two outputs, complete (written atomically: no temporary files left).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast.csv", "forecast.png"]
+    csv = pd.read_csv(tmp_path / "forecast.csv", parse_dates=["date"], index_col="date")
+    assert list(csv.columns) == ["close"]
+    assert list(csv.index.strftime("%Y-%m-%d")) == [
+        "2017-11-13",
+        "2017-11-14",
+        "2017-11-15",
+        "2017-11-16",
+        "2017-11-17",
+    ]
+    assert (tmp_path / "forecast.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_demo_result_holds_the_backtests(tmp_path) -> None:
+    result = forecast.demo.run_demo(tmp_path, max_epochs=1, start="2017-01", n_windows=2)
+    for bt in (result.model_backtest, result.naive_backtest):
+        assert list(bt.metrics["window"]) == [0, 1]
+    assert result.model_mae == result.model_backtest.metrics["mae"].mean()
+    assert result.naive_mae == result.naive_backtest.metrics["mae"].mean()
+    # Both forecast the same windows: the same actual values.
+    pd.testing.assert_series_equal(
+        result.model_backtest.forecasts["actual"], result.naive_backtest.forecasts["actual"]
+    )

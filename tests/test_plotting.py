@@ -1,0 +1,278 @@
+"""Plots: each is rendered to PNG with Agg and its artists are checked (lines, bands, labels)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST
+from matplotlib.collections import PolyCollection
+from sklearn.exceptions import NotFittedError
+
+from forecast import DataError, InvalidParameterError, NaiveForecaster, RNNForecaster
+from forecast.backtest import backtest
+from forecast.baselines import SeasonalNaiveForecaster
+from forecast.datasets import load_air_passengers
+from forecast.plotting import plot_backtest, plot_forecast, plot_history
+
+LONG = {"id_col": "unique_id", "time_col": "ds", "target": "y"}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _render(obj, path) -> None:
+    """Draw to PNG, as a notebook or a job would; the file must be a real image."""
+    (obj if hasattr(obj, "savefig") else obj.figure).savefig(path, dpi=50)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _when(x) -> pd.Timestamp:
+    """An x value of a date axis (a matplotlib day number or a timestamp) as a Timestamp."""
+    if isinstance(x, float | int | np.number):
+        return pd.Timestamp(mdates.num2date(x)).tz_localize(None)
+    return pd.Timestamp(x)
+
+
+def _labels(ax) -> list[str]:
+    return [line.get_label() for line in ax.get_lines()]
+
+
+def _bands(ax) -> list[PolyCollection]:
+    return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+
+def _legend(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+@pytest.fixture(scope="module")
+def air() -> pd.DataFrame:
+    return load_air_passengers()
+
+
+@pytest.fixture(scope="module")
+def monthly_forecast(air) -> pd.DataFrame:
+    return SeasonalNaiveForecaster(season_length=12, horizon=12).fit(air).predict()
+
+
+def test_forecast_of_a_model(air, tmp_path) -> None:
+    model = SeasonalNaiveForecaster(season_length=12, horizon=12).fit(air)
+    ax = plot_forecast(model, air, n_history=48)
+    _render(ax, tmp_path / "forecast.png")
+    assert _labels(ax) == ["history", "forecast", "forecast origin"]
+    history, forecast, origin = ax.get_lines()
+    assert len(history.get_xdata()) == 48
+    np.testing.assert_array_equal(forecast.get_ydata(), model.predict()["passengers"])
+    # The origin is a vertical line at the last observation.
+    x0, x1 = origin.get_xdata()
+    assert _when(x0) == _when(x1) == air.index[-1]
+    assert not _bands(ax)
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+    assert ax.get_title() == "passengers: 12-step forecast"
+    assert _legend(ax) == ["history", "forecast", "forecast origin"]
+
+
+def test_forecast_into_a_given_axes(air, monthly_forecast) -> None:
+    _, ax = plt.subplots()
+    assert plot_forecast(monthly_forecast, air, ax, title="mine") is ax
+    assert ax.get_title() == "mine"
+
+
+def test_symmetric_quantile_pairs_become_labelled_bands(air, monthly_forecast, tmp_path) -> None:
+    fc = monthly_forecast.copy()
+    y = fc["passengers"]
+    # Agreed layout with the quantile forecasts: f"{target}_q{q:g}".
+    fc = fc.assign(
+        **{
+            "passengers_q0.025": y - 40,
+            "passengers_q0.1": y - 20,
+            "passengers_q0.9": y + 20,
+            "passengers_q0.975": y + 40,
+            "passengers_q0.3": y - 5,  # no 0.7: not a band
+        }
+    )
+    ax = plot_forecast(fc, air)
+    _render(ax, tmp_path / "bands.png")
+    bands = _bands(ax)
+    assert [b.get_label() for b in bands] == ["95% interval", "80% interval"]
+    assert {"95% interval", "80% interval"} <= set(_legend(ax))
+    outer = bands[0].get_paths()[0].vertices[:, 1]
+    assert outer.min() == pytest.approx((y - 40).min())
+    assert outer.max() == pytest.approx((y + 40).max())
+    assert _labels(ax) == ["history", "forecast", "forecast origin"]
+
+
+def test_median_stands_in_for_a_missing_point_forecast(air, monthly_forecast) -> None:
+    y = monthly_forecast["passengers"]
+    fc = pd.DataFrame(
+        {"passengers_q0.1": y - 9, "passengers_q0.5": y, "passengers_q0.9": y + 9},
+        index=monthly_forecast.index,
+    )
+    ax = plot_forecast(fc, air)
+    assert _labels(ax) == ["history", "forecast (median)", "forecast origin"]
+    assert [b.get_label() for b in _bands(ax)] == ["80% interval"]
+
+
+def test_history_reaching_into_the_forecast_is_drawn_as_actuals(air) -> None:
+    model = SeasonalNaiveForecaster(season_length=12, horizon=12).fit(air.iloc[:-12])
+    ax = plot_forecast(model.predict(), air, n_history=24)
+    assert _labels(ax) == ["history", "actual", "forecast", "forecast origin"]
+    assert _when(ax.get_lines()[-1].get_xdata()[0]) == air.index[-13]
+    assert len(ax.get_lines()[1].get_xdata()) == 13  # joined to the last observation
+
+
+def test_panel_gets_one_subplot_per_series(long_frame, tmp_path) -> None:
+    model = NaiveForecaster(horizon=4, **LONG).fit(long_frame)
+    fig = plot_forecast(model, long_frame)
+    _render(fig, tmp_path / "panel.png")
+    assert len(fig.axes) == 3
+    assert [ax.get_title() for ax in fig.axes] == [f"unique_id {s}" for s in "abc"]
+    for ax in fig.axes:
+        assert _labels(ax) == ["history", "forecast", "forecast origin"]
+    # Each series' own origin: they end on different dates.
+    ends = long_frame.groupby("unique_id")["ds"].max()
+    for ax, sid in zip(fig.axes, "abc", strict=True):
+        assert _when(ax.get_lines()[2].get_xdata()[0]) == ends[sid]
+    assert fig.get_suptitle() == "y: 4-step forecast"
+    one = plot_forecast(model.predict(), long_frame, ids="b", id_col="unique_id", time_col="ds")
+    assert len(one.axes) == 1
+    assert one.axes[0].get_title() == "unique_id b"
+
+
+def test_panel_is_capped_with_a_warning_naming_the_left_out(long_frame) -> None:
+    many = pd.concat(
+        [long_frame.assign(unique_id=long_frame["unique_id"] + str(k)) for k in range(3)]
+    )  # 9 series
+    forecast = NaiveForecaster(horizon=2, **LONG).fit(many).predict()
+    with pytest.warns(UserWarning, match=r"first 6 of 9 series; 3 left out.*ids="):
+        fig = plot_forecast(forecast, many)  # id and time columns guessed
+    assert len(fig.axes) == 6
+    assert fig.get_suptitle() == "y: 2-step forecast (6 of 9 series)"
+    fig = plot_forecast(forecast, many, ids=["a0", "c2"])
+    assert len(fig.axes) == 2
+    assert fig.get_suptitle() == "y: 2-step forecast (2 of 9 series)"
+
+
+def test_multiindex_frames(long_frame) -> None:
+    indexed = long_frame.set_index(["unique_id", "ds"])
+    forecast = NaiveForecaster(horizon=2).fit(indexed).predict()
+    fig = plot_forecast(forecast, indexed, ids=["a", "c"])
+    assert [ax.get_title() for ax in fig.axes] == ["unique_id a", "unique_id c"]
+
+
+def test_plot_forecast_errors(air, long_frame, monthly_forecast) -> None:
+    forecast = NaiveForecaster(horizon=2, **LONG).fit(long_frame).predict()
+    with pytest.raises(DataError, match=r"unknown series \['z'\]; the data has 3 series"):
+        plot_forecast(forecast, long_frame, ids=["a", "z"])
+    _, ax = plt.subplots()
+    with pytest.raises(InvalidParameterError, match=r"one series into ax=; 3 were chosen"):
+        plot_forecast(forecast, long_frame, ax)
+    with pytest.raises(DataError, match=r"Target 'sales' is not in the forecast"):
+        plot_forecast(monthly_forecast, air, target="sales")
+    with pytest.raises(DataError, match=r"no 'passengers' before the forecast's first"):
+        plot_forecast(monthly_forecast, air.iloc[:0])
+    with pytest.raises(InvalidParameterError, match=r"'max_series' parameter of plot_forecast"):
+        plot_forecast(monthly_forecast, air, max_series=0)
+    with pytest.raises(TypeError, match=r"Cannot tell where the timestamps"):
+        plot_forecast(forecast.reset_index(drop=True).drop(columns="ds"), long_frame)
+
+
+@pytest.fixture(scope="module")
+def seasonal_backtest(air):
+    return backtest(
+        SeasonalNaiveForecaster(season_length=12, horizon=12), air, n_windows=3, season_length=12
+    )
+
+
+def test_backtest_plot(seasonal_backtest, tmp_path) -> None:
+    fig = plot_backtest(seasonal_backtest)
+    _render(fig, tmp_path / "backtest.png")
+    top, bottom = fig.axes
+    cutoffs = ["1957-12-01", "1958-12-01", "1959-12-01"]
+    # The actuals, then per window its forecast and a dotted line at its cutoff.
+    assert _labels(top)[0] == "actual"
+    assert [label for label in _labels(top) if label.startswith("cutoff")] == [
+        f"cutoff {c}" for c in cutoffs
+    ]
+    assert len(top.get_lines()) == 1 + 2 * 3
+    assert _legend(top) == ["actual", *[f"cutoff {c}" for c in cutoffs]]
+    colours = [line.get_color() for line in top.get_lines()[1::2]]
+    assert len({tuple(c) for c in colours}) == 3  # one colour per window
+    # One bar per window with the window's MAE, in the window's colour.
+    mae = seasonal_backtest.metrics["mae"].to_numpy()
+    assert [bar.get_height() for bar in bottom.patches] == pytest.approx(mae)
+    assert [tuple(bar.get_facecolor()) for bar in bottom.patches] == [tuple(c) for c in colours]
+    assert [t.get_text() for t in bottom.get_xticklabels()] == cutoffs
+    assert bottom.get_ylabel() == "MAE"
+    assert _legend(bottom) == [f"mean {mae.mean():.4g}"]
+    mase = plot_backtest(seasonal_backtest, metric="mase").axes[1]
+    assert mase.get_ylabel() == "MASE"
+
+
+def test_backtest_plot_with_many_windows_keeps_its_legend_short(air) -> None:
+    result = backtest(NaiveForecaster(horizon=3), air, n_windows=8)
+    top, bottom = plot_backtest(result).axes
+    cutoffs = result.metrics["cutoff"].dt.strftime("%Y-%m-%d")
+    assert len(top.get_lines()) == 1 + 2 * 8
+    assert _legend(top) == ["actual", f"cutoff {cutoffs.iloc[0]}", f"cutoff {cutoffs.iloc[-1]}"]
+    assert len(bottom.patches) == 8
+    assert {t.get_rotation() for t in bottom.get_xticklabels()} == {30.0}
+
+
+def test_backtest_plot_of_a_panel(long_frame) -> None:
+    result = backtest(NaiveForecaster(horizon=3, **LONG), long_frame, n_windows=2)
+    fig = plot_backtest(result, series="b")
+    top, bottom = fig.axes
+    assert top.get_title() == "Backtest of y (unique_id b)"
+    b = result.forecasts[result.forecasts["unique_id"] == "b"]
+    np.testing.assert_array_equal(top.get_lines()[0].get_ydata(), b["actual"].to_numpy()[:6])
+    means = result.metrics.groupby("window")["mae"].mean()
+    assert [bar.get_height() for bar in bottom.patches] == pytest.approx(means.to_numpy())
+    assert bottom.get_xlabel() == "cutoff of unique_id b; MAE mean over 3 series"
+    with pytest.raises(DataError, match=r"unknown series \['z'\]"):
+        plot_backtest(result, series="z")
+    with pytest.raises(InvalidParameterError, match=r"'metric' parameter of plot_backtest.*'mae'"):
+        plot_backtest(result, metric="mape")
+    with pytest.raises(DataError, match=r"target 'x' is not in the backtest"):
+        plot_backtest(result, target="x")
+
+
+def test_history_plot_marks_the_best_epoch(sine_frame, tmp_path) -> None:
+    model = RNNForecaster(seq_len=10, horizon=2, target="y", **{**FAST, "max_epochs": 4})
+    model.fit(sine_frame)
+    ax = plot_history(model)
+    _render(ax, tmp_path / "history.png")
+    assert _labels(ax) == [
+        "train loss",
+        "validation loss",
+        f"best epoch {model.best_epoch_} (kept)",
+    ]
+    train, val, best = ax.get_lines()
+    np.testing.assert_allclose(train.get_ydata(), model.history_["train_loss"])
+    np.testing.assert_allclose(val.get_ydata(), model.history_["val_loss"])
+    assert list(best.get_xdata()) == [model.best_epoch_] * 2
+    assert ax.get_xlabel() == "epoch"
+    assert ax.get_title() == "RNN: loss per epoch"
+    assert _legend(ax)[-1].startswith("best epoch")
+
+
+def test_history_plot_without_validation_or_network(sine_frame) -> None:
+    model = RNNForecaster(seq_len=10, horizon=2, validation_size=0, **FAST).fit(sine_frame)
+    _, ax = plt.subplots()
+    assert plot_history(model, ax, logy=True) is ax
+    assert _labels(ax) == ["train loss"]
+    assert ax.get_yscale() == "log"
+    with pytest.raises(NotFittedError):
+        plot_history(RNNForecaster())
+    with pytest.raises(InvalidParameterError, match=r"NaiveForecaster, which trains no network"):
+        plot_history(NaiveForecaster())
