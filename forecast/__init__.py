@@ -31,6 +31,7 @@ from forecast._exceptions import (
 )
 
 if TYPE_CHECKING:
+    from forecast._output import quantile_column
     from forecast.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
     from forecast.card import ModelCard
     from forecast.estimator import GRUForecaster, LSTMForecaster, RNNForecaster
@@ -55,6 +56,7 @@ _LAZY = {
     "RecurrentConfig": "forecast.nn",
     "RecurrentRegressor": "forecast.nn",
     "ModelCard": "forecast.card",
+    "quantile_column": "forecast._output",
     "load": "forecast.persistence",
     "save": "forecast.persistence",
 }
@@ -77,6 +79,7 @@ __all__ = [
     "SeasonalNaiveForecaster",
     "__version__",
     "load",
+    "quantile_column",
     "save",
 ]
 

@@ -7,6 +7,8 @@ an estimator is on the command line with no change here. Values:
 * ``int``/``float``: numbers; ``bool``: ``true``/``false`` (also ``1``/``0``, ``yes``/``no``);
 * a type that allows ``None``: ``none`` (or ``null``) gives ``None``;
 * ``list[str]``: comma-separated (``--target close,open``);
+* ``list[float]``: comma-separated numbers (``--quantiles 0.1,0.5,0.9``); a parameter that
+  also takes one float (``--coverage 0.9``) gives a float without a comma;
 * ``dict`` (``--trainer-kwargs``): a JSON object;
 * ``freq``: an alias (``B``, ``MS``), or a JSON object for a business calendar with holidays
   (``{"holidays": ["2024-12-25"], "weekmask": "Mon Tue Wed Thu Fri"}``);
@@ -108,7 +110,12 @@ def _param_docs(cls: type) -> dict[str, str]:
 
 
 def _metavar(annotation: str) -> str:
-    for word, metavar in (("dict", "JSON"), ("list[", "COL[,COL]"), ("bool", "BOOL")):
+    for word, metavar in (
+        ("dict", "JSON"),
+        ("list[float]", "NUM[,NUM]"),
+        ("list[", "COL[,COL]"),
+        ("bool", "BOOL"),
+    ):
         if word in annotation:
             return metavar
     for start, metavar in (("int | float", "NUM"), ("int", "INT"), ("float", "FLOAT")):
@@ -140,8 +147,9 @@ def _converter(name: str, annotation: str) -> Any:
             return coerce_param("freq", json.loads(text))
         if annotation.startswith("bool"):
             return _parse_bool(text)
-        if "list[" in annotation and ("," in text or not annotation.startswith("str")):
-            return [part.strip() for part in text.split(",") if part.strip()]
+        if "list[" in annotation and ("," in text or not annotation.startswith(("str", "float"))):
+            parts = [part.strip() for part in text.split(",") if part.strip()]
+            return [float(p) for p in parts] if "list[float]" in annotation else parts
         if annotation.startswith("int | float"):
             return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
         if annotation.startswith("int"):

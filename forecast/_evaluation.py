@@ -1,6 +1,7 @@
 """Frame-level evaluation: backtest folds per series, tidy forecast and metric tables, ``score``.
 
-Symbols: W windows (cutoffs), S series, H horizon, T targets, m season length.
+Symbols: W windows (cutoffs), S series, H horizon, T targets, Q quantile levels, m season
+length.
 
 Cutoffs are placed **by position from each series' own end**: in window ``w`` (0 = oldest)
 of ``n_windows``, the last ``H + (n_windows - 1 - w) * step`` rows of every series come after
@@ -20,8 +21,18 @@ import numpy as np
 import pandas as pd
 
 from forecast._exceptions import DataError
+from forecast._output import quantile_column
 from forecast.data import Columns, Layout, Panel, to_panel
-from forecast.metrics import mae, mape, rmse, smape
+from forecast.metrics import (
+    coverage,
+    interval_width,
+    mae,
+    mape,
+    pinball_loss,
+    rmse,
+    smape,
+    winkler_score,
+)
 
 __all__ = [
     "METRICS",
@@ -29,6 +40,7 @@ __all__ = [
     "forecasts_table",
     "history_frame",
     "holdout_score",
+    "interval_pairs",
     "make_folds",
     "metrics_table",
 ]
@@ -201,13 +213,19 @@ def _actuals(panel: Panel, folds: Folds) -> np.ndarray:
 
 
 def forecasts_table(
-    panel: Panel, layout: Layout, folds: Folds, forecast: np.ndarray
+    panel: Panel,
+    layout: Layout,
+    folds: Folds,
+    forecast: np.ndarray,
+    quantiles: np.ndarray | None = None,
+    levels: tuple[float, ...] | list[float] = (),
 ) -> pd.DataFrame:
     """Tidy frame: one row per window, series, target and step, with actual and forecast.
 
     Columns: ``[id_col], window, cutoff, <time>, step, target, actual, forecast``, where
     ``<time>`` is the input's time column or index name (``"timestamp"`` if unnamed) and
-    holds the timestamp of the observation ``step`` rows after the series' cutoff.
+    holds the timestamp of the observation ``step`` rows after the series' cutoff; with
+    ``quantiles`` ``(W, S, H, T, Q)``, then ``forecast_q{q:g}`` for each of ``levels``.
     """
     n_windows, n_series, horizon, n_targets = forecast.shape
     w, s, t, h = np.indices((n_windows, n_series, n_targets, horizon)).reshape(4, -1)
@@ -226,7 +244,53 @@ def forecasts_table(
             "forecast": forecast[w, s, h, t],
         }
     )
+    if quantiles is not None:
+        for j, q in enumerate(levels):
+            frame[quantile_column("forecast", q)] = quantiles[w, s, h, t, j]
     return pd.DataFrame(frame)
+
+
+def interval_pairs(levels: list[float] | tuple[float, ...]) -> list[tuple[int, int, float]]:
+    """Central intervals among quantile levels: ``(lower index, upper index, coverage)``.
+
+    A level ``q < 0.5`` whose mirror ``1 - q`` is also a level makes an interval of
+    coverage ``1 - 2q``; widest first.
+
+    Examples
+    --------
+    >>> interval_pairs([0.025, 0.1, 0.5, 0.9, 0.975])
+    [(0, 4, 0.95), (1, 3, 0.8)]
+    """
+    pairs = []
+    for i, q in enumerate(levels):
+        mirror = [j for j, p in enumerate(levels) if q < 0.5 and abs(p - (1 - q)) < 1e-9]
+        if mirror:
+            pairs.append((i, mirror[0], round(1 - 2 * q, 12)))
+    return pairs
+
+
+def _interval_metrics(
+    y_true: np.ndarray, quantiles: np.ndarray, levels: list[float] | tuple[float, ...]
+) -> dict[str, np.ndarray]:
+    """Per column of ``y_true`` ``(H, R)``, from ``quantiles`` ``(H, R, Q)`` at ``levels``.
+
+    ``pinball``: the pinball loss averaged over the levels; for each central interval of
+    coverage ``c`` (percent ``p``): ``coverage_p``, ``width_p``, ``winkler_p``.
+    """
+    raw = {"multioutput": "raw_values"}
+    columns = {
+        "pinball": np.mean(
+            [pinball_loss(y_true, quantiles[..., j], q, **raw) for j, q in enumerate(levels)],
+            axis=0,
+        )
+    }
+    for lo, hi, c in interval_pairs(levels):
+        lower, upper = quantiles[..., lo], quantiles[..., hi]
+        percent = f"{100 * c:g}"
+        columns[f"coverage_{percent}"] = coverage(y_true, lower, upper, **raw)
+        columns[f"width_{percent}"] = interval_width(lower, upper, **raw)
+        columns[f"winkler_{percent}"] = winkler_score(y_true, lower, upper, c, **raw)
+    return columns
 
 
 def metrics_table(
@@ -236,12 +300,17 @@ def metrics_table(
     forecast: np.ndarray,
     names: tuple[str, ...],
     season_length: int,
+    quantiles: np.ndarray | None = None,
+    levels: tuple[float, ...] | list[float] = (),
 ) -> pd.DataFrame:
     """One row per window, series and target: ``[id_col], window, cutoff, target, *names``.
 
     Each metric is computed over the ``H`` test steps of its row. MASE's scale is the
     seasonal-naive error on that window's history of that series (what a refit at that
-    cutoff trains on), so it does not depend on the refit schedule.
+    cutoff trains on), so it does not depend on the refit schedule. With ``quantiles``
+    ``(W, S, H, T, Q)`` at ``levels``, the interval metrics of :func:`_interval_metrics`
+    follow (``pinball``, and ``coverage_80``, ``width_80``, ``winkler_80`` for the 80 %
+    interval ...). Every column after ``target`` is a metric.
     """
     actual = _actuals(panel, folds)  # (W, S, H, T)
     n_windows, n_series, horizon, n_targets = actual.shape
@@ -274,4 +343,7 @@ def metrics_table(
                 "metrics, or use smape or mase."
             )
         columns[name] = _POINT_METRICS[name](y_true, y_pred, multioutput="raw_values")
+    if quantiles is not None:
+        y_quant = quantiles.transpose(2, 0, 1, 3, 4).reshape(horizon, -1, len(levels))
+        columns.update(_interval_metrics(y_true, y_quant, levels))
     return pd.DataFrame(columns)

@@ -2,8 +2,10 @@
 
 :class:`RecurrentInference` holds what ``RNNForecaster`` does once fitted, apart from
 the public ``predict``: run the network over many input windows in batches (one window
-per series for ``predict``, one per series and cutoff for ``backtest``), and turn the
-fitted state into arrays for :mod:`forecast.persistence` and back.
+per series for ``predict``, one per series and cutoff for ``backtest``), split a quantile
+network's output into the point forecast (its median) and the quantile columns, add
+conformal intervals (:mod:`forecast.conformal`), and turn the fitted state into arrays for
+:mod:`forecast.persistence` and back.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from forecast import conformal
 from forecast._covariates import StaticScaler
 from forecast._exceptions import DataError
+from forecast._quantiles import split_output
 from forecast.data import Panel
 from forecast.nn import RecurrentConfig, RecurrentRegressor
 from forecast.scaling import SeriesScaler
@@ -40,7 +44,54 @@ class RecurrentInference:
         ends: np.ndarray,
         future: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Forecasts ``(N, H, T)`` made at many cutoffs at once, in batched forward passes.
+        """Point forecasts ``(N, H, T)`` at many cutoffs at once (see :meth:`_network_at`)."""
+        return split_output(self._network_at(panel, series, ends, future), self._levels())[0]
+
+    def _forecast_quantiles_at(
+        self,
+        panel: Panel,
+        series: np.ndarray,
+        ends: np.ndarray,
+        future: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Point forecasts ``(N, H, T)`` and quantiles ``(N, H, T, Q)`` (or None) at cutoffs.
+
+        The quantiles are at ``quantile_levels_``: a quantile network's, or conformal bounds.
+        """
+        raw = self._network_at(panel, series, ends, future)
+        point, quantiles = split_output(raw, self._levels())
+        if quantiles is None:
+            quantiles = conformal.intervals_at(self, point, panel, series, ends)
+        return point, quantiles
+
+    def _predict_arrays(
+        self, panel: Panel | None, future: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``predict``'s forecasts from the fitted last windows (``panel`` None) or ``panel``."""
+        if panel is not None:
+            series = np.arange(panel.n_series)
+            return self._forecast_quantiles_at(panel, series, panel.offsets[1:], future)
+        series = np.arange(len(self.series_ids_))
+        raw = self._forecast_windows(self.last_window_, series, future, self.static_)
+        point, quantiles = split_output(raw, self._levels())
+        if quantiles is None:
+            quantiles = conformal.intervals_at(self, point)
+        return point, quantiles
+
+    def _levels(self) -> list[float]:
+        """The levels of the quantile network's output columns (``[]`` for a point network)."""
+        return (
+            list(getattr(self, "quantile_levels_", [])) if self.network_.config.n_quantiles else []
+        )
+
+    def _network_at(
+        self,
+        panel: Panel,
+        series: np.ndarray,
+        ends: np.ndarray,
+        future: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Network outputs ``(N, H, T[, Q])`` at many cutoffs at once, in batched forward passes.
 
         Forecast ``i`` reads the ``seq_len`` rows of ``panel`` before row ``ends[i]``
         (exclusive), which belongs to panel series ``series[i]``: nothing after the cutoff.
@@ -114,7 +165,7 @@ class RecurrentInference:
 
         Returns
         -------
-        numpy.ndarray of shape (N, H, T), float64
+        numpy.ndarray of shape (N, H, T), or (N, H, T, Q) for a quantile network; float64
         """
         n_future = len(self.future_names_)
         out = []
@@ -149,7 +200,7 @@ class RecurrentInference:
             arrays["static"] = self.static_
             arrays["static_scaler.loc"] = self.static_scaler_.loc_
             arrays["static_scaler.scale"] = self.static_scaler_.scale_
-        return arrays
+        return {**arrays, **conformal.fitted_arrays(self)}
 
     def _fitted_metadata(self) -> dict[str, Any]:
         return {
@@ -157,6 +208,7 @@ class RecurrentInference:
             "scaler": self.scaler_.method,
             "future_names": list(self.future_names_),
             "static_names": list(self.static_names_),
+            **conformal.fitted_metadata(self),
         }
 
     def _restore_fitted(self, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
@@ -180,3 +232,4 @@ class RecurrentInference:
             self.static_scaler_ = StaticScaler()
             self.static_scaler_.loc_ = arrays["static_scaler.loc"]
             self.static_scaler_.scale_ = arrays["static_scaler.scale"]
+        conformal.restore_fitted(self, arrays, metadata)

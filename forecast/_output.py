@@ -1,9 +1,19 @@
 """Forecast arrays back to pandas, in the layout of the user's input (shared by every estimator).
 
-Symbols: S series, k steps returned, T targets.
+**Column naming** (stable; plots, the command line and backtests rely on it): the point
+forecast keeps the target's name (``y``); quantile ``q`` of that target is the column
+``f"{target}_q{q:g}"`` (``y_q0.1``, ``y_q0.5``, ``y_q0.975``), made by
+:func:`quantile_column`. A model trained on quantiles writes its median as the point column;
+a conformal interval of coverage ``c`` is the pair of quantile columns ``(1 - c) / 2`` and
+``(1 + c) / 2``. Each target's quantile columns follow its point column, by level.
+
+Symbols: S series, k steps returned, T targets, Q quantile levels.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +21,33 @@ import pandas as pd
 from forecast.data import Layout
 from forecast.frequency import future_times
 
-__all__ = ["forecast_frame"]
+__all__ = ["forecast_frame", "quantile_column"]
+
+
+def quantile_column(target: Any, q: float) -> str:
+    """The name of the column that holds quantile ``q`` of ``target``: ``f"{target}_q{q:g}"``.
+
+    ``:g`` keeps 6 significant digits and drops trailing zeros, so levels written as
+    ``0.1`` or ``(1 - 0.8) / 2`` (``0.09999999999999998``) name the same column.
+
+    Parameters
+    ----------
+    target : str
+        The target column (the point forecast's column).
+    q : float
+        Quantile level in (0, 1).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from forecast import quantile_column
+    >>> quantile_column("y", 0.1), quantile_column("sales", (1 - 0.95) / 2)
+    ('y_q0.1', 'sales_q0.025')
+    """
+    return f"{target}_q{float(q):g}"
 
 
 def forecast_frame(
@@ -22,6 +58,8 @@ def forecast_frame(
     layout: Layout,
     freq: pd.offsets.BaseOffset,
     target_names: list[str],
+    quantiles: np.ndarray | None = None,
+    levels: Sequence[float] = (),
 ) -> pd.DataFrame:
     """The frame ``predict`` returns, from forecasts ``values`` of shape ``(S, k, T)``.
 
@@ -38,15 +76,26 @@ def forecast_frame(
     freq : pandas.DateOffset
         Continues each series after its cutoff.
     target_names : list of str
+    quantiles : numpy.ndarray of shape (S, k, T, Q), optional
+        Quantile forecasts at ``levels``, non-decreasing along Q.
+    levels : sequence of float
+        The Q quantile levels, increasing.
 
     Returns
     -------
     pandas.DataFrame
-        Wide layout: indexed by the ``k`` future timestamps, one column per target. Long
+        Wide layout: indexed by the ``k`` future timestamps, one column per target (and,
+        with ``quantiles``, one per target and level, after the target's column). Long
         layout: columns ``id_col, time_col, *targets``, ``k`` rows per series in series order
         (indexed by a ``MultiIndex (id, time)`` instead if the input had one).
     """
     steps = values.shape[1]
+    columns: dict[Any, np.ndarray] = {}  # name -> (S, k)
+    for t, name in enumerate(target_names):
+        columns[name] = values[:, :, t]
+        if quantiles is not None:
+            for j, q in enumerate(levels):
+                columns[quantile_column(name, q)] = quantiles[:, :, t, j]
     if not layout.is_long:
         index = pd.date_range(
             start=future_times(cutoffs, freq, 1)[0][0],
@@ -54,7 +103,7 @@ def forecast_frame(
             freq=freq,
             name=layout.time_name,
         )
-        return pd.DataFrame(values[0], index=index, columns=list(target_names))
+        return pd.DataFrame({name: v[0] for name, v in columns.items()}, index=index)
     times = np.stack([t.to_numpy() for t in future_times(cutoffs, freq, steps)], axis=1)  # (S, k)
     frame = pd.DataFrame(
         {
@@ -63,8 +112,8 @@ def forecast_frame(
             layout.time_col: times.reshape(-1),
         }
     )
-    for t, name in enumerate(target_names):
-        frame[name] = values[:, :, t].reshape(-1)
+    for name, v in columns.items():
+        frame[name] = v.reshape(-1)
     if layout.multiindex:
         frame = frame.set_index([layout.id_col, layout.time_col])
     return frame

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -13,7 +14,14 @@ import numpy as np
 
 from forecast._exceptions import InvalidParameterError
 
-__all__ = ["check_bool", "check_float", "check_int", "check_option", "series_name"]
+__all__ = [
+    "check_bool",
+    "check_float",
+    "check_int",
+    "check_levels",
+    "check_option",
+    "series_name",
+]
 
 
 def _fail(owner: object, name: str, what: str, value: Any) -> None:
@@ -86,6 +94,29 @@ def check_bool(owner: object, name: str, value: Any) -> None:
     """``value`` is a bool."""
     if not isinstance(value, bool):
         _fail(owner, name, "a bool", value)
+
+
+def check_levels(
+    owner: object, name: str, value: Any, *, example: str, scalar: bool = False
+) -> None:
+    """``value`` is a non-empty, strictly increasing list (or tuple) of floats in (0, 1).
+
+    Quantile levels and coverage levels. With ``scalar``, one float in (0, 1) is accepted too.
+    Levels must also differ as column names show them (``f"{q:g}"``, 6 significant digits).
+    """
+    what = f"a sorted list of distinct floats in (0, 1), e.g. {example}"
+    if scalar:
+        what += ", or one such float"
+    values = [value] if scalar and isinstance(value, numbers.Real) else value
+    if not isinstance(values, list | tuple) or not values:
+        _fail(owner, name, what, value)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v < 1:
+            _fail(owner, name, what, value)
+    if any(b <= a for a, b in itertools.pairwise(values)):
+        _fail(owner, name, what, value)
+    if len({f"{float(v):g}" for v in values}) < len(values):
+        _fail(owner, name, what + " that differ in their first 6 significant digits", value)
 
 
 def series_name(sid: Any) -> str:

@@ -11,6 +11,10 @@ forecast together: every (window, series) history window goes through one batche
 the estimator's ``_forecast_at`` (for the recurrent models, one forward pass over windows
 gathered from a zero-copy view; for the baselines, one vectorised NumPy expression).
 Estimators without ``_forecast_at`` are asked ``predict(history)`` once per window.
+
+Models that emit quantiles (``quantiles=[...]``) or conformal intervals
+(``intervals="conformal"``) get their quantile columns in ``forecasts`` and the interval
+metrics (pinball loss, coverage, width, Winkler score) in ``metrics`` and ``summary()``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from forecast._evaluation import (
     metrics_table,
 )
 from forecast._exceptions import DataError, InvalidParameterError
+from forecast._output import quantile_column
 from forecast._validation import check_int, check_option
 from forecast.data import Layout, Panel, to_panel
 
@@ -48,9 +53,14 @@ class BacktestResult:
         step, target, actual, forecast``. ``window`` counts from 0 (the oldest cutoff);
         ``cutoff`` is the series' last timestamp seen; ``<time>`` (named like the input's
         time column or index, ``"timestamp"`` if unnamed) is the observation's timestamp.
+        A model with quantiles or intervals adds ``forecast_q{q:g}`` per level
+        (``forecast_q0.1``, ``forecast_q0.9``).
     metrics : pandas.DataFrame
         One row per window, series and target: ``[id_col], window, cutoff, target`` and one
-        column per metric, computed over the ``horizon`` steps of that window.
+        column per metric, computed over the ``horizon`` steps of that window. With
+        quantiles or intervals: ``pinball`` (mean over the levels) and, per central
+        interval of coverage ``p`` percent, ``coverage_p`` (the fraction of steps inside),
+        ``width_p`` and ``winkler_p``; see :mod:`forecast.metrics`.
     models : list
         ``models[w]`` is the fitted estimator that forecast window ``w`` (the same object
         for the windows it served without refit).
@@ -68,7 +78,7 @@ class BacktestResult:
         pandas.DataFrame
             Indexed by ``target``; columns are the metrics.
         """
-        names = [c for c in self.metrics.columns if c in METRICS]
+        names = list(self.metrics.columns[self.metrics.columns.get_loc("target") + 1 :])
         return self.metrics.groupby("target", sort=False)[names].mean()
 
 
@@ -118,11 +128,13 @@ def _check_params(
     check_int(type(estimator).__name__, "horizon", getattr(estimator, "horizon", None), low=1)
 
 
-def _from_predictions(fc: pd.DataFrame, panel: Panel, layout: Layout, horizon: int) -> np.ndarray:
-    """A ``predict`` frame as an array ``(S, H, T)`` in panel series order."""
+def _from_predictions(
+    fc: pd.DataFrame, panel: Panel, layout: Layout, horizon: int, columns: list[Any] | None = None
+) -> np.ndarray:
+    """``columns`` (default the targets) of a ``predict`` frame as ``(S, H, k)``, in panel order."""
     if layout.multiindex:
         fc = fc.reset_index()
-    values = fc[panel.target_names].to_numpy(dtype=np.float64)
+    values = fc[panel.target_names if columns is None else columns].to_numpy(dtype=np.float64)
     if not layout.is_long:
         return values[None, :horizon]
     codes = pd.Index(panel.ids).get_indexer(fc[layout.id_col])
@@ -150,28 +162,52 @@ def _forecast_windows(
 
     Each forecast reads only its own history (up to its cutoff). ``batched`` makes one call
     of the model's ``_forecast_at`` over all (window, series) pairs; otherwise, or for a
-    model without ``_forecast_at``, one ``predict(history)`` per window.
+    model without ``_forecast_at``, one ``predict(history)`` per window. The point forecasts
+    of :func:`_forecast_windows_quantiles`.
     """
-    n_series, horizon = panel.n_series, folds.horizon
+    return _forecast_windows_quantiles(model, df, panel, layout, folds, windows, batched=batched)[0]
+
+
+def _forecast_windows_quantiles(
+    model: Any,
+    df: Any,
+    panel: Panel,
+    layout: Layout,
+    folds: Folds,
+    windows: range,
+    *,
+    batched: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Point forecasts ``(n, S, H, T)`` and quantiles ``(n, S, H, T, Q)`` (None if none).
+
+    The quantiles are at the model's ``quantile_levels_`` (quantile regression or conformal
+    bounds). Paths as in :func:`_forecast_windows`.
+    """
+    n_series, horizon, n = panel.n_series, folds.horizon, len(windows)
+    levels = list(getattr(model, "quantile_levels_", []))
     same_columns = list(getattr(model, "feature_names_in_", [])) == panel.feature_names
     if batched and hasattr(model, "_forecast_at") and same_columns:
         ends = panel.offsets[:-1][None, :] + folds.ends[list(windows)]  # (n, S)
-        series = np.broadcast_to(np.arange(n_series), ends.shape)
-        out = model._forecast_at(panel, series.ravel(), ends.ravel())[:, :horizon]
-        return out.reshape(len(windows), n_series, horizon, -1)
+        series = np.broadcast_to(np.arange(n_series), ends.shape).ravel()
+        if hasattr(model, "_forecast_quantiles_at"):
+            point, quant = model._forecast_quantiles_at(panel, series, ends.ravel())
+        else:
+            point, quant = model._forecast_at(panel, series, ends.ravel()), None
+        point = point[:, :horizon].reshape(n, n_series, horizon, -1)
+        if quant is not None:
+            quant = quant[:, :horizon].reshape(n, n_series, horizon, -1, len(levels))
+        return point, quant
     # Known-future covariates over each horizon are read from df, as the batched path does.
     future = {"future_covariates": df} if getattr(model, "future_names_", None) else {}
-    return np.stack(
-        [
-            _from_predictions(
-                model.predict(history_frame(df, panel, folds, w), **future),
-                panel,
-                layout,
-                horizon,
-            )
-            for w in windows
-        ]
-    )
+    names = [quantile_column(t, q) for t in panel.target_names for q in levels]
+    points, quants = [], []
+    for w in windows:
+        fc = model.predict(history_frame(df, panel, folds, w), **future)
+        points.append(_from_predictions(fc, panel, layout, horizon))
+        if levels:
+            quant = _from_predictions(fc, panel, layout, horizon, names)
+            quants.append(quant.reshape(n_series, horizon, -1, len(levels)))
+    return np.stack(points), np.stack(quants) if levels else None
 
 
 def backtest(
@@ -264,15 +300,24 @@ def backtest(
         sliding=window == "sliding",
     )
     starts = _refit_windows(refit, n_windows)
-    forecast = np.empty((n_windows, panel.n_series, horizon, len(panel.target_names)))
+    shape = (n_windows, panel.n_series, horizon, len(panel.target_names))
+    forecast, quantiles = np.empty(shape), None
     models: list[Any] = [None] * n_windows
     for first, stop in zip(starts, [*starts[1:], n_windows], strict=True):
         model = clone(estimator).fit(history_frame(df, panel, folds, first))
         served = range(first, stop)
-        forecast[first:stop] = _forecast_windows(model, df, panel, layout, folds, served)
+        point, quant = _forecast_windows_quantiles(model, df, panel, layout, folds, served)
+        forecast[first:stop] = point
+        if quant is not None:
+            if quantiles is None:
+                quantiles = np.empty((*shape, quant.shape[-1]))
+            quantiles[first:stop] = quant
         models[first:stop] = [model] * len(served)
+    levels = list(getattr(models[0], "quantile_levels_", []))
     return BacktestResult(
-        forecasts=forecasts_table(panel, layout, folds, forecast),
-        metrics=metrics_table(panel, layout, folds, forecast, tuple(metrics), season_length),
+        forecasts=forecasts_table(panel, layout, folds, forecast, quantiles, levels),
+        metrics=metrics_table(
+            panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+        ),
         models=models,
     )

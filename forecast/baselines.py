@@ -8,6 +8,9 @@ wide and long data, the same output frame and fitted attributes, so that
 Symbols: S series, N forecast origins, H horizon, T targets, m season length. Every target
 column is forecast on its own; past covariates are accepted (as the recurrent models take
 them) and ignored. Values are kept in float64: a naive forecast repeats the data exactly.
+
+Each baseline takes ``intervals="conformal"`` (with ``coverage`` and
+``calibration_windows``) for calibrated prediction intervals: see :mod:`forecast.conformal`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from forecast import conformal
 from forecast._evaluation import holdout_score
 from forecast._exceptions import DataError, ModelFileError
 from forecast._output import forecast_frame
@@ -42,6 +46,7 @@ class _BaselineForecaster(PersistenceMixin, BaseEstimator):
 
     def _validate_params(self) -> None:
         check_int(self, "horizon", self.horizon, low=1)
+        conformal.check_interval_params(self)
         if self.freq is not None:
             resolve_freq(self.freq)
 
@@ -82,6 +87,10 @@ class _BaselineForecaster(PersistenceMixin, BaseEstimator):
             Naming the parameter, or the column, series and timestamp.
         """
         self._validate_params()
+        return conformal.fit_with_intervals(self, df)  # _fit_point once, or calibrate first
+
+    def _fit_point(self, df: pd.DataFrame) -> None:
+        """Fit on ``df`` (parameters already checked)."""
         panel, layout = to_panel(
             df,
             target=self.target,
@@ -102,7 +111,6 @@ class _BaselineForecaster(PersistenceMixin, BaseEstimator):
         self.series_ids_ = panel.ids
         self.cutoffs_ = panel.last_times
         self.training_start_ = panel.times[panel.offsets[:-1]]
-        return self
 
     def predict(
         self,
@@ -129,13 +137,24 @@ class _BaselineForecaster(PersistenceMixin, BaseEstimator):
         pandas.DataFrame
             Wide input: indexed by the future timestamps, one column per target. Long input:
             columns ``id_col, time_col, *targets``, ``horizon`` rows per series (a
-            ``MultiIndex (id, time)`` if the input had one).
+            ``MultiIndex (id, time)`` if the input had one). With ``intervals``, each
+            target's column is followed by the interval bounds ``f"{target}_q{q:g}"``.
+
+        Examples
+        --------
+        >>> from forecast.baselines import SeasonalNaiveForecaster
+        >>> from forecast.datasets import load_air_passengers
+        >>> model = SeasonalNaiveForecaster(season_length=12, horizon=12,
+        ...                                 intervals="conformal", coverage=0.8)
+        >>> model.fit(load_air_passengers()).predict().columns.tolist()
+        ['passengers', 'passengers_q0.1', 'passengers_q0.9']
         """
         check_is_fitted(self, self._state[0])
         steps = self.horizon if horizon is None else horizon
         check_int(self, "horizon", steps, low=1, high=self.horizon)
         if df is None:
             values, cutoffs, ids = self._forecast_fitted(), self.cutoffs_, self.series_ids_
+            quantiles = conformal.intervals_at(self, values)
         else:
             panel, _ = to_panel(
                 df,
@@ -145,7 +164,9 @@ class _BaselineForecaster(PersistenceMixin, BaseEstimator):
                 columns=(self.target_names_, self.covariate_names_),
                 dtype=np.float64,
             )
-            values = self._forecast_at(panel, np.arange(panel.n_series), panel.offsets[1:])
+            values, quantiles = self._forecast_quantiles_at(
+                panel, np.arange(panel.n_series), panel.offsets[1:]
+            )
             cutoffs, ids = panel.last_times, panel.ids
         return forecast_frame(
             values[:, :steps],
@@ -154,7 +175,16 @@ class _BaselineForecaster(PersistenceMixin, BaseEstimator):
             layout=self.layout_,
             freq=self.freq_,
             target_names=self.target_names_,
+            quantiles=None if quantiles is None else quantiles[:, :steps],
+            levels=getattr(self, "quantile_levels_", []),
         )
+
+    def _forecast_quantiles_at(
+        self, panel: Panel, series: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Forecasts ``(N, H, T)`` and conformal bounds ``(N, H, T, Q)`` (or None)."""
+        point = self._forecast_at(panel, series, ends)
+        return point, conformal.intervals_at(self, point, panel, series, ends)
 
     def score(self, df: pd.DataFrame, y: None = None) -> float:
         """Negative MASE of a forecast of the last ``horizon`` steps of ``df``.
@@ -177,19 +207,27 @@ class _BaselineForecaster(PersistenceMixin, BaseEstimator):
     # ------------------------------------------------------------------ persistence protocol
 
     def _fitted_arrays(self) -> dict[str, np.ndarray]:
-        """The model-specific fitted state, by attribute name (for ``forecast.persistence``)."""
+        """The model-specific fitted state, by attribute name (for ``forecast.persistence``).
+
+        With ``intervals``, also the calibration state (``conformal.*``).
+        """
         check_is_fitted(self, self._state[0])
-        return {name: np.asarray(getattr(self, name)) for name in self._state}
+        arrays = {name: np.asarray(getattr(self, name)) for name in self._state}
+        return {**arrays, **conformal.fitted_arrays(self)}
+
+    def _fitted_metadata(self) -> dict[str, Any]:
+        """The calibration state that is not an array (empty without intervals)."""
+        return conformal.fitted_metadata(self)
 
     def _restore_fitted(
         self, arrays: dict[str, np.ndarray], metadata: dict[str, Any] | None = None
     ) -> None:
         """Set back what :meth:`_fitted_arrays` returned (the common attributes are not in it).
 
-        ``metadata`` is unused: a baseline's state is its arrays and its parameters.
+        ``metadata`` holds the conformal calibration's count, if any.
         """
         missing = [name for name in self._state if name not in arrays]
-        extra = [name for name in arrays if name not in self._state]
+        extra = [n for n in arrays if n not in self._state and not n.startswith("conformal.")]
         if missing or extra:
             raise ModelFileError(
                 f"The saved {type(self).__name__} state lacks {missing} and has {extra} in "
@@ -198,6 +236,7 @@ class _BaselineForecaster(PersistenceMixin, BaseEstimator):
             )
         for name in self._state:
             setattr(self, name, np.asarray(arrays[name], dtype=np.float64))
+        conformal.restore_fitted(self, arrays, metadata)
 
     # ------------------------------------------------------------------ helpers
 
@@ -222,7 +261,7 @@ class NaiveForecaster(_BaselineForecaster):
 
     Parameters
     ----------
-    target, id_col, time_col, freq, horizon
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
         As in :class:`forecast.RNNForecaster`.
 
     Attributes
@@ -230,8 +269,10 @@ class NaiveForecaster(_BaselineForecaster):
     last_values_ : numpy.ndarray of shape (S, T)
         Last value of each series and target at fit.
     freq_, layout_, target_names_, covariate_names_, feature_names_in_, n_features_in_, \
-series_ids_, cutoffs_, training_start_
+series_ids_, cutoffs_, training_start_, quantile_levels_
         As in :class:`forecast.RNNForecaster`.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: as in :class:`forecast.RNNForecaster`.
 
     Examples
     --------
@@ -253,12 +294,18 @@ series_ids_, cutoffs_, training_start_
         time_col: str | None = None,
         freq: Any = None,
         horizon: int = 1,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
     ) -> None:
         self.target = target
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq
         self.horizon = horizon
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
 
     def _fit_state(self, panel: Panel) -> None:
         self.last_values_ = self._targets_before(panel, panel.offsets[1:], 1)[:, 0]  # (S, T)
@@ -284,7 +331,7 @@ class SeasonalNaiveForecaster(_BaselineForecaster):
     ----------
     season_length : int, default 1
         ``m``, in steps; 1 is the naive forecast.
-    target, id_col, time_col, freq, horizon
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
         As in :class:`forecast.RNNForecaster`.
 
     Attributes
@@ -292,8 +339,10 @@ class SeasonalNaiveForecaster(_BaselineForecaster):
     last_season_ : numpy.ndarray of shape (S, m, T)
         The last ``m`` values of each series and target at fit.
     freq_, layout_, target_names_, covariate_names_, feature_names_in_, n_features_in_, \
-series_ids_, cutoffs_, training_start_
+series_ids_, cutoffs_, training_start_, quantile_levels_
         As in :class:`forecast.RNNForecaster`.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: as in :class:`forecast.RNNForecaster`.
 
     Examples
     --------
@@ -316,6 +365,9 @@ series_ids_, cutoffs_, training_start_
         time_col: str | None = None,
         freq: Any = None,
         horizon: int = 1,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
     ) -> None:
         self.season_length = season_length
         self.target = target
@@ -323,6 +375,9 @@ series_ids_, cutoffs_, training_start_
         self.time_col = time_col
         self.freq = freq
         self.horizon = horizon
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
 
     def _validate_params(self) -> None:
         check_int(self, "season_length", self.season_length, low=1)
@@ -356,7 +411,7 @@ class DriftForecaster(_BaselineForecaster):
 
     Parameters
     ----------
-    target, id_col, time_col, freq, horizon
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
         As in :class:`forecast.RNNForecaster`.
 
     Attributes
@@ -366,8 +421,10 @@ class DriftForecaster(_BaselineForecaster):
     slope_ : numpy.ndarray of shape (S, T)
         Average change per step over the training data.
     freq_, layout_, target_names_, covariate_names_, feature_names_in_, n_features_in_, \
-series_ids_, cutoffs_, training_start_
+series_ids_, cutoffs_, training_start_, quantile_levels_
         As in :class:`forecast.RNNForecaster`.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: as in :class:`forecast.RNNForecaster`.
 
     Examples
     --------
@@ -389,12 +446,18 @@ series_ids_, cutoffs_, training_start_
         time_col: str | None = None,
         freq: Any = None,
         horizon: int = 1,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
     ) -> None:
         self.target = target
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq
         self.horizon = horizon
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
 
     def _min_rows(self, at_fit: bool) -> int:
         return 2 if at_fit else 1  # a slope needs two points; a forecast, a last value

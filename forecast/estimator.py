@@ -23,10 +23,12 @@ from forecast._evaluation import holdout_score
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._inference import RecurrentInference
 from forecast._output import forecast_frame
+from forecast._quantiles import check_quantile_params, network_levels, resolve_loss
 from forecast._validation import check_bool, check_float, check_int, check_option
+from forecast.conformal import check_interval_params, fit_with_intervals
 from forecast.data import Columns, Panel, to_panel
 from forecast.frequency import resolve_freq
-from forecast.module import LOSSES, RecurrentModule
+from forecast.module import RecurrentModule
 from forecast.nn import CELLS, RecurrentRegressor
 from forecast.persistence import PersistenceMixin
 from forecast.scaling import SCALERS, SeriesScaler
@@ -72,8 +74,26 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
     hidden_size, num_layers : int, default 64, 1
     dropout : float, default 0.0
         Between recurrent layers and before the head.
-    loss : {"mse", "mae", "huber"}, default "mse"
-        Computed on scaled values.
+    loss : {"mse", "mae", "huber", "pinball"} or None, default None
+        Computed on scaled values. None: "mse", or "pinball" with ``quantiles``.
+    quantiles : list of float or None, default None
+        Quantile levels (sorted, distinct, in (0, 1), e.g. ``[0.1, 0.5, 0.9]``): the head
+        emits each level for each step and target, trained with the pinball loss; levels
+        never cross (by construction, see :class:`~forecast.nn.RecurrentRegressor`; the
+        scaler's inverse is increasing). ``predict`` adds a column ``f"{target}_q{q:g}"``
+        per level (:func:`forecast.quantile_column`); the target's column is the median
+        (0.5 is always trained; it gets a column of its own only if listed).
+    intervals : {None, "conformal"}, default None
+        ``"conformal"``: intervals around the point forecast by split conformal calibration
+        on held-out rolling-origin errors per horizon step, then a refit on all data (see
+        :mod:`forecast.conformal`). Not with ``quantiles``.
+    coverage : float, list of float or None, default None
+        Coverage of each conformal interval (sorted, in (0, 1)); None is ``[0.8, 0.95]``,
+        which gives the columns ``y_q0.025, y_q0.1, y_q0.9, y_q0.975``.
+    calibration_windows : int, default 20
+        Conformal calibration origins per series, one step apart, in a held-out tail of
+        ``calibration_windows + horizon - 1`` rows; errors are pooled over series. A ``c``
+        interval needs ``c / (1 - c)`` errors per step (19 for 95 %); more give a steadier width.
     learning_rate : float, default 1e-3
     weight_decay : float, default 0.0
         Adam's L2 penalty.
@@ -130,6 +150,12 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         Per epoch: ``train_loss`` and ``val_loss`` (on scaled values).
     best_epoch_ : int or None
     seed_ : int
+    quantile_levels_ : list of float
+        Levels of the quantile columns of ``predict``: ``quantiles``, conformal bounds, ``[]``.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: the half-width ``(H, T, C)`` of each interval in units of each
+        series' scale ``(S, T)`` (mean absolute one-step change), and the calibration
+        forecasts per step. See :mod:`forecast.conformal`.
     backtest_ : dict, optional
         Not set by ``fit``; a backtest score set here (``{"mae": 1.2}``) is saved with the
         model and shown by :meth:`card`.
@@ -162,7 +188,11 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         hidden_size: int = 64,
         num_layers: int = 1,
         dropout: float = 0.0,
-        loss: str = "mse",
+        loss: str | None = None,
+        quantiles: list[float] | None = None,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         batch_size: int = 64,
@@ -190,6 +220,10 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         self.num_layers = num_layers
         self.dropout = dropout
         self.loss = loss
+        self.quantiles = quantiles
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -213,7 +247,8 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         check_int(self, "hidden_size", self.hidden_size, low=1)
         check_int(self, "num_layers", self.num_layers, low=1)
         check_float(self, "dropout", self.dropout, low=0.0, high=1.0, high_open=True)
-        check_option(self, "loss", self.loss, LOSSES)
+        check_quantile_params(self)
+        check_interval_params(self)
         check_float(self, "learning_rate", self.learning_rate, low=0.0, low_open=True)
         check_float(self, "weight_decay", self.weight_decay, low=0.0)
         check_int(self, "batch_size", self.batch_size, low=1)
@@ -285,6 +320,10 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
             Before any training, naming the parameter, or the column, series and timestamp.
         """
         self._validate_params()
+        return fit_with_intervals(self, df)  # calls _fit_point once, or twice to calibrate
+
+    def _fit_point(self, df: pd.DataFrame) -> None:
+        """Train the network on ``df`` and set the fitted attributes (parameters checked)."""
         panel, layout = to_panel(
             df,
             target=self.target,
@@ -342,9 +381,10 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
                 n_targets=n_targets,
                 n_future=len(panel.future_names),
                 n_static=len(panel.static_names),
-                loss=self.loss,
+                loss=resolve_loss(self),
                 learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay,
+                quantiles=network_levels(self.quantiles) or None,
             )
             result = fit_module(
                 module,
@@ -378,7 +418,6 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         )
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
-        return self
 
     def _drop_short(self, panel: Panel) -> Panel:
         """Refuse (or, with ``drop_short``, drop with a warning) series too short to train on."""
@@ -412,8 +451,6 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
             )
         )
 
-    # ------------------------------------------------------------------ persistence hooks
-
     # ------------------------------------------------------------------ predict
 
     def predict(
@@ -445,12 +482,22 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         pandas.DataFrame
             Wide input: indexed by the future timestamps, one column per target. Long input:
             columns ``id_col, time_col, *targets``, ``horizon`` rows per series (a
-            ``MultiIndex (id, time)`` if the input had one).
+            ``MultiIndex (id, time)`` if the input had one). Each target's column is followed
+            by its quantile columns ``f"{target}_q{q:g}"`` at ``quantile_levels_``, if any.
 
         Raises
         ------
         NotFittedError, DataError
             Before ``fit``; a history with other columns, unknown series or too short.
+
+        Examples
+        --------
+        >>> from forecast import GRUForecaster
+        >>> from forecast.datasets import load_air_passengers
+        >>> model = GRUForecaster(seq_len=12, horizon=3, quantiles=[0.1, 0.9], hidden_size=8,
+        ...                       max_epochs=2, random_state=0, progress_bar=False)
+        >>> model.fit(load_air_passengers()).predict().columns.tolist()
+        ['passengers', 'passengers_q0.1', 'passengers_q0.9']
         """
         check_is_fitted(self, "network_")
         steps = self.horizon if horizon is None else horizon
@@ -483,12 +530,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
                 self.freq_,
                 self.horizon,
             )
-        if panel is None:
-            series = np.arange(len(self.series_ids_))
-            values = self._forecast_windows(self.last_window_, series, future, self.static_)
-        else:
-            series = np.arange(panel.n_series)
-            values = self._forecast_at(panel, series, panel.offsets[1:], future)
+        values, quantiles = self._predict_arrays(panel, future)
         return forecast_frame(
             values[:, :steps],
             cutoffs,
@@ -496,6 +538,8 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
             layout=self.layout_,
             freq=self.freq_,
             target_names=self.target_names_,
+            quantiles=None if quantiles is None else quantiles[:, :steps],
+            levels=getattr(self, "quantile_levels_", []),
         )
 
     def score(self, df: pd.DataFrame, y: None = None) -> float:
@@ -534,7 +578,7 @@ def _forecaster_with_cell(cell: str, name: str, doc_cell: str) -> type[RNNForeca
 
     scikit-learn reads parameter names and defaults from ``__init__``'s signature, so the
     subclass carries the parent's signature with only ``cell``'s default changed, instead of
-    a third copy of 23 parameters.
+    a third copy of every parameter.
     """
 
     def __init__(self: RNNForecaster, **params: Any) -> None:

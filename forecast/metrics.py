@@ -1,4 +1,4 @@
-"""Point-forecast accuracy: MAE, RMSE, MAPE, sMAPE and MASE.
+"""Forecast accuracy: MAE, RMSE, MAPE, sMAPE, MASE; pinball loss, coverage, width, Winkler.
 
 Every metric takes ``y_true`` and ``y_pred`` as arrays, pandas Series or DataFrames of the
 same shape. Rows are time steps; columns are series (or targets), each scored on its own:
@@ -14,6 +14,23 @@ metric     definition (mean over the rows of a column)              unit, range
 ``smape``  ``200 · |y - ŷ| / (|y| + |ŷ|)``; ``0/0`` counts as 0     percent, [0, 200]
 ``mase``   ``|y - ŷ| / mean(|y_train[t] - y_train[t - m]|)``        unitless, [0, ∞)
 =========  =======================================================  ======================
+
+Quantiles and intervals (``ŷ_q`` a forecast of the ``q``-quantile; ``[l, u]`` an interval
+of nominal coverage ``c``, ``α = 1 - c``):
+
+==================  ==============================================  ======================
+``pinball_loss``    ``max(q · (y - ŷ_q), (q - 1) · (y - ŷ_q))``     units of y, [0, ∞)
+``coverage``        ``1 if l <= y <= u else 0``                     fraction, [0, 1]
+``interval_width``  ``u - l``                                       units of y, [0, ∞)
+``winkler_score``   ``(u - l) + (2/α)(l - y)·[y < l]``              units of y, [0, ∞)
+                    ``+ (2/α)(y - u)·[y > u]``
+==================  ==============================================  ======================
+
+The pinball loss is minimised by the true ``q``-quantile (scikit-learn's
+``mean_pinball_loss`` with ``alpha=q``); the Winkler (interval) score of Gneiting & Raftery
+(2007, eq. 43) rewards narrow intervals and penalises each miss by its distance, so it is
+minimised by the true ``α/2`` and ``1 - α/2`` quantiles. Coverage alone is not a score: an
+infinitely wide interval always covers.
 
 sMAPE is the M3/M4 competitions' definition. MASE (Hyndman & Koehler, 2006) divides the MAE
 by the in-sample MAE of the seasonal-naive forecast with period ``m`` on the training
@@ -31,9 +48,19 @@ import numpy as np
 import pandas as pd
 
 from forecast._exceptions import DataError
-from forecast._validation import check_int, check_option
+from forecast._validation import check_float, check_int, check_option
 
-__all__ = ["mae", "mape", "mase", "rmse", "smape"]
+__all__ = [
+    "coverage",
+    "interval_width",
+    "mae",
+    "mape",
+    "mase",
+    "pinball_loss",
+    "rmse",
+    "smape",
+    "winkler_score",
+]
 
 _MULTIOUTPUT = ("uniform_average", "raw_values")
 
@@ -317,3 +344,159 @@ def mase(
         )
     per_column = np.mean(np.abs(true.values - pred.values), axis=0) / scale
     return _reduce(per_column, true, multioutput)
+
+
+# ------------------------------------------------------------------------------ quantiles
+
+
+def _prepare_bounds(
+    func: str, y_true: Any, y_lower: Any, y_upper: Any, multioutput: str
+) -> tuple[_Data | None, _Data, _Data]:
+    """Parse and align ``y_true`` (optional) and the bounds; refuse ``y_lower > y_upper``."""
+    check_option(func, "multioutput", multioutput, _MULTIOUTPUT)
+    lower, upper = _Data(y_lower, "y_lower"), _Data(y_upper, "y_upper")
+    true = None if y_true is None else _Data(y_true, "y_true")
+    first = true if true is not None else lower
+    for other in (lower, upper) if true is not None else (upper,):
+        first.align(other)
+    rows, cols = np.nonzero(lower.values > upper.values)
+    if rows.size:
+        raise DataError(
+            f"y_lower is above y_upper at {rows.size} point(s), the first at "
+            f"{lower.where(rows[0], cols[0])}: interval bounds must not cross. Pass the lower "
+            "quantile as y_lower."
+        )
+    return true, lower, upper
+
+
+def pinball_loss(
+    y_true: Any, y_pred: Any, quantile: float, *, multioutput: str = "uniform_average"
+) -> Any:
+    """Mean pinball (quantile) loss of a forecast of the ``quantile``-quantile.
+
+    ``mean(max(q · (y - ŷ), (q - 1) · (y - ŷ)))``: under-forecasts cost ``q`` per unit,
+    over-forecasts ``1 - q``. Equal to scikit-learn's ``mean_pinball_loss(y, ŷ, alpha=q)``;
+    at ``q = 0.5`` it is half the MAE.
+
+    Parameters
+    ----------
+    y_true, y_pred, multioutput
+        As in :func:`mae`; ``y_pred`` holds the quantile forecasts (e.g. the ``y_q0.9``
+        column of ``predict``).
+    quantile : float
+        The level ``q`` in (0, 1).
+
+    Returns
+    -------
+    float, numpy.ndarray of shape (k,) or pandas.Series
+
+    Examples
+    --------
+    >>> pinball_loss([10.0, 10.0], [8.0, 12.0], quantile=0.9)  # (0.9·2 + 0.1·2) / 2
+    1.0
+    """
+    check_float(
+        "pinball_loss", "quantile", quantile, low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    true, pred = _prepare("pinball_loss", y_true, y_pred, multioutput)
+    diff = true.values - pred.values
+    per_column = np.mean(np.maximum(quantile * diff, (quantile - 1) * diff), axis=0)
+    return _reduce(per_column, true, multioutput)
+
+
+def coverage(
+    y_true: Any, y_lower: Any, y_upper: Any, *, multioutput: str = "uniform_average"
+) -> Any:
+    """Empirical coverage: the fraction of ``y_true`` inside ``[y_lower, y_upper]`` (closed).
+
+    Parameters
+    ----------
+    y_true, multioutput
+        As in :func:`mae`.
+    y_lower, y_upper : array-like, pandas.Series or pandas.DataFrame
+        Interval bounds, shaped like ``y_true`` (e.g. the ``y_q0.1`` and ``y_q0.9`` columns).
+
+    Returns
+    -------
+    float, numpy.ndarray of shape (k,) or pandas.Series
+        In [0, 1]; compare it with the nominal coverage.
+
+    Raises
+    ------
+    DataError
+        Bounds that cross (``y_lower > y_upper``), located; shapes or indexes that differ.
+
+    Examples
+    --------
+    >>> coverage([1.0, 5.0, 9.0, 3.0], [0.0, 0.0, 0.0, 3.0], [4.0, 4.0, 10.0, 3.0])
+    0.75
+    """
+    true, lower, upper = _prepare_bounds("coverage", y_true, y_lower, y_upper, multioutput)
+    inside = (lower.values <= true.values) & (true.values <= upper.values)
+    return _reduce(np.mean(inside, axis=0), true, multioutput)
+
+
+def interval_width(y_lower: Any, y_upper: Any, *, multioutput: str = "uniform_average") -> Any:
+    """Mean width ``y_upper - y_lower`` of intervals, in the units of ``y``.
+
+    Parameters
+    ----------
+    y_lower, y_upper
+        As in :func:`coverage`.
+    multioutput
+        As in :func:`mae`.
+
+    Returns
+    -------
+    float, numpy.ndarray of shape (k,) or pandas.Series
+
+    Examples
+    --------
+    >>> interval_width([0.0, 1.0], [2.0, 5.0])
+    3.0
+    """
+    _, lower, upper = _prepare_bounds("interval_width", None, y_lower, y_upper, multioutput)
+    return _reduce(np.mean(upper.values - lower.values, axis=0), lower, multioutput)
+
+
+def winkler_score(
+    y_true: Any,
+    y_lower: Any,
+    y_upper: Any,
+    coverage: float,
+    *,
+    multioutput: str = "uniform_average",
+) -> Any:
+    """Mean Winkler (interval) score of intervals of nominal ``coverage`` (lower is better).
+
+    ``(u - l) + (2 / α) · (l - y)`` if ``y < l``, ``+ (2 / α) · (y - u)`` if ``y > u``, with
+    ``α = 1 - coverage`` (Winkler, 1972; Gneiting & Raftery, 2007). A proper score: in
+    expectation, no interval beats the true ``α/2`` and ``1 - α/2`` quantiles. It equals
+    ``2 / α`` times the sum of the pinball losses of the two bounds at those levels.
+
+    Parameters
+    ----------
+    y_true, y_lower, y_upper
+        As in :func:`coverage`.
+    coverage : float
+        Nominal coverage ``c`` of the intervals, in (0, 1) (0.8 for ``y_q0.1``-``y_q0.9``).
+    multioutput
+        As in :func:`mae`.
+
+    Returns
+    -------
+    float, numpy.ndarray of shape (k,) or pandas.Series
+
+    Examples
+    --------
+    >>> winkler_score([5.0, 12.0], [0.0, 0.0], [10.0, 10.0], coverage=0.5)  # (10 + 10+4·2) / 2
+    14.0
+    """
+    check_float(
+        "winkler_score", "coverage", coverage, low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    true, lower, upper = _prepare_bounds("winkler_score", y_true, y_lower, y_upper, multioutput)
+    alpha = 1.0 - coverage
+    y, lo, hi = true.values, lower.values, upper.values
+    score = (hi - lo) + (2 / alpha) * (np.maximum(lo - y, 0) + np.maximum(y - hi, 0))
+    return _reduce(np.mean(score, axis=0), true, multioutput)

@@ -1,11 +1,13 @@
 """The LightningModule: loss, optimiser and logging around :class:`~forecast.nn.RecurrentRegressor`.
 
 Usable on its own under a user's ``lightning.Trainer`` and ``DataLoader`` of ``(x, y)``
-batches, ``x`` of shape (N, L, F) and ``y`` of shape (N, H, T).
+batches, ``x`` of shape (N, L, F) and ``y`` of shape (N, H, T). With ``quantiles`` the
+network emits (N, H, T, Q) and is trained with the pinball loss (:class:`PinballLoss`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
@@ -14,9 +16,44 @@ from torch import nn
 
 from forecast.nn import RecurrentConfig, RecurrentRegressor
 
-__all__ = ["LOSSES", "RecurrentModule"]
+__all__ = ["LOSSES", "PinballLoss", "RecurrentModule"]
 
-LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
+
+class PinballLoss(nn.Module):
+    """Mean pinball (quantile) loss over quantile levels ``q``.
+
+    ``max(q · (y - ŷ_q), (q - 1) · (y - ŷ_q))``, averaged over the batch, steps, targets and
+    levels. Its minimiser over ``ŷ_q`` is the ``q``-quantile of ``y``: the loss of quantile
+    regression (Koenker & Bassett, 1978). For one level it equals scikit-learn's
+    ``mean_pinball_loss(y, ŷ, alpha=q)``.
+
+    Parameters
+    ----------
+    quantiles : sequence of float
+        The Q levels, in the order of the predictions' last axis.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss = PinballLoss([0.1, 0.9])
+    >>> y = torch.zeros(1, 1, 1)
+    >>> pred = torch.tensor([[[[-1.0, 1.0]]]])  # (N, H, T, Q): 0.1·1 and 0.1·1
+    >>> round(float(loss(pred, y)), 6)
+    0.1
+    """
+
+    def __init__(self, quantiles: Sequence[float]) -> None:
+        super().__init__()
+        levels = torch.tensor([float(q) for q in quantiles], dtype=torch.float32)
+        self.register_buffer("quantiles", levels, persistent=False)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``pred`` (N, H, T, Q), ``target`` (N, H, T): a scalar."""
+        diff = target.unsqueeze(-1) - pred  # (N, H, T, Q)
+        return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff).mean()
+
+
+LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss, "pinball": PinballLoss}
 
 
 class RecurrentModule(L.LightningModule):
@@ -33,11 +70,14 @@ class RecurrentModule(L.LightningModule):
         Steps predicted at once, H.
     n_targets : int
         Targets T (the first T input features are usually the targets).
-    loss : {"mse", "mae", "huber"}
+    loss : {"mse", "mae", "huber", "pinball"}
+        ``"pinball"`` if and only if ``quantiles`` are given.
     learning_rate, weight_decay : float
         For Adam.
     n_future, n_static : int
         Known-future covariates per step and static covariates (0 = none).
+    quantiles : sequence of float, optional
+        Quantile levels, increasing: the network emits (N, H, T, Q), non-decreasing along Q.
 
     Examples
     --------
@@ -69,10 +109,16 @@ class RecurrentModule(L.LightningModule):
         weight_decay: float = 0.0,
         n_future: int = 0,
         n_static: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"Unknown loss {loss!r}; expected one of {sorted(LOSSES)}.")
+        if (loss == "pinball") != bool(quantiles):
+            raise ValueError(
+                "Quantiles are trained with the pinball loss, and the pinball loss needs "
+                f"quantiles: got loss={loss!r} with quantiles={quantiles!r}."
+            )
         self.save_hyperparameters()
         self.net = RecurrentRegressor(
             RecurrentConfig(
@@ -85,9 +131,10 @@ class RecurrentModule(L.LightningModule):
                 n_targets=n_targets,
                 n_future=n_future,
                 n_static=n_static,
+                n_quantiles=len(quantiles) if quantiles else 0,
             )
         )
-        self.loss_fn = LOSSES[loss]()
+        self.loss_fn = PinballLoss(quantiles) if quantiles else LOSSES[loss]()
 
     def forward(
         self,
@@ -95,7 +142,7 @@ class RecurrentModule(L.LightningModule):
         future: torch.Tensor | None = None,
         static: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        return self.net(x, future, static)  # (N, H, T)
+        return self.net(x, future, static)  # (N, H, T) or (N, H, T, Q)
 
     def _common_step(self, batch: Any, stage: str) -> torch.Tensor:
         if isinstance(batch, dict):

@@ -13,7 +13,8 @@ without importing torch.
 
 * tensors: ``model.<name>`` for each array of the estimator's ``_fitted_arrays()`` (for
   :class:`~forecast.RNNForecaster`: ``model.network.<state_dict key>`` weights,
-  ``model.scaler.loc``, ``model.scaler.scale``, ``model.last_window``), and
+  ``model.scaler.loc``, ``model.scaler.scale``, ``model.last_window``; with conformal
+  intervals ``model.conformal.quantiles`` and ``model.conformal.scale``), and
   ``history.<column>`` for the columns of ``history_`` (train and validation loss per
   epoch);
 * ``__metadata__``: ``format`` (``"forecast.model"``), ``format_version`` (an int as text;
@@ -90,6 +91,7 @@ COMMON_ATTRIBUTES = (
     "history_",
     "best_epoch_",
     "seed_",
+    "quantile_levels_",
 )
 
 

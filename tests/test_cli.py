@@ -338,3 +338,42 @@ def test_python_dash_m(tmp_path):
     assert proc.returncode == 0
     assert proc.stdout.startswith("forecast ")
     assert io.StringIO(proc.stdout).read().count("\n") == 1
+
+
+def test_quantile_and_coverage_flags_are_lists_of_floats():
+    argv = ["fit", "--quantiles", "0.1,0.5,0.9", "--coverage", "0.9", "--intervals", "none"]
+    params = {k: v for k, v in vars(_parser(argv).parse_args(argv)).items() if "param." in k}
+    assert params == {
+        "param.quantiles": [0.1, 0.5, 0.9],
+        "param.coverage": 0.9,
+        "param.intervals": None,
+    }
+    argv = ["fit", "--coverage", "0.8,0.95", "--quantiles", "0.5"]
+    params = {k: v for k, v in vars(_parser(argv).parse_args(argv)).items() if "param." in k}
+    assert params == {"param.coverage": [0.8, 0.95], "param.quantiles": [0.5]}
+
+
+@pytest.mark.parametrize(
+    ("flags", "columns"),
+    [
+        (
+            ["--quantiles", "0.1,0.9", "--seq-len", "6", "--hidden-size", "8", "--max-epochs", "1"],
+            ["date", "y", "y_q0.1", "y_q0.9"],
+        ),
+        (
+            ["--estimator", "naive", "--intervals", "conformal", "--coverage", "0.8,0.95"],
+            ["date", "y", "y_q0.025", "y_q0.1", "y_q0.9", "y_q0.975"],
+        ),
+    ],
+)
+def test_predict_writes_the_quantile_columns(wide, tmp_path, capsys, flags, columns):
+    data, model = wide[0] / "data.csv", tmp_path / "m.safetensors"
+    fit = ["fit", "--data", data, "--time-col", "date", "--target", "y", "--horizon", "3"]
+    code, _, err = _run(capsys, *fit, *flags, "--out", model)
+    assert code == 0, err
+    code, _, err = _run(capsys, "predict", "--model", model, "--out", tmp_path / "fc.csv")
+    assert code == 0, err
+    written = pd.read_csv(tmp_path / "fc.csv")
+    assert list(written.columns) == columns
+    expected = load(model).predict()
+    np.testing.assert_allclose(written[columns[1:]].to_numpy(), expected.to_numpy(), rtol=1e-12)

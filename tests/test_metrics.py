@@ -10,11 +10,22 @@ import pytest
 from sklearn.metrics import (
     mean_absolute_error,
     mean_absolute_percentage_error,
+    mean_pinball_loss,
     root_mean_squared_error,
 )
 
 from forecast import DataError, InvalidParameterError
-from forecast.metrics import mae, mape, mase, rmse, smape
+from forecast.metrics import (
+    coverage,
+    interval_width,
+    mae,
+    mape,
+    mase,
+    pinball_loss,
+    rmse,
+    smape,
+    winkler_score,
+)
 
 Y_TRUE = [2.0, 4.0, 5.0, 10.0]
 Y_PRED = [1.0, 4.0, 7.0, 5.0]  # errors 1, 0, 2, 5
@@ -141,3 +152,58 @@ def test_parameters_are_checked():
         InvalidParameterError, match="The 'season_length' parameter of mase must be an int >= 1"
     ):
         mase(Y_TRUE, Y_PRED, Y_TRUE, season_length=0)
+
+
+# ---------------------------------------------------------------------------- quantiles
+
+
+def test_interval_metrics_by_hand():
+    y, lo, hi = [2.0, 4.0, 5.0, 10.0], [1.0, 4.0, 6.0, 5.0], [3.0, 6.0, 8.0, 9.0]
+    # Inside: 2 in [1, 3], 4 in [4, 6] (closed); 5 below [6, 8]; 10 above [5, 9].
+    assert coverage(y, lo, hi) == pytest.approx(0.5)
+    assert interval_width(lo, hi) == pytest.approx((2 + 2 + 2 + 4) / 4)
+    # alpha = 0.5: misses cost 2 / 0.5 = 4 per unit: 1 below and 1 above.
+    assert winkler_score(y, lo, hi, coverage=0.5) == pytest.approx((2 + 2 + (2 + 4) + (4 + 4)) / 4)
+    # Under-forecasts cost q, over-forecasts 1 - q: errors y - yhat = 1, 0, -1, 5 at q = 0.9.
+    assert pinball_loss(y, lo, quantile=0.9) == pytest.approx((0.9 + 0 + 0.1 + 4.5) / 4)
+
+
+@pytest.mark.parametrize("q", [0.05, 0.5, 0.9])
+@pytest.mark.parametrize("multioutput", ["uniform_average", "raw_values"])
+def test_pinball_loss_is_scikit_learns(two_columns, q, multioutput):
+    y_true, y_pred = two_columns
+    np.testing.assert_allclose(
+        pinball_loss(y_true, y_pred, q, multioutput=multioutput),
+        mean_pinball_loss(y_true, y_pred, alpha=q, multioutput=multioutput),
+    )
+
+
+def test_pinball_at_the_median_is_half_the_mae_and_winkler_is_two_pinballs(two_columns):
+    y_true, y_pred = two_columns
+    assert pinball_loss(y_true, y_pred, 0.5) == pytest.approx(mae(y_true, y_pred) / 2)
+    lower, upper = y_pred - 1.0, y_pred + 1.5
+    alpha = 0.2
+    pinballs = pinball_loss(y_true, lower, alpha / 2) + pinball_loss(y_true, upper, 1 - alpha / 2)
+    assert winkler_score(y_true, lower, upper, 1 - alpha) == pytest.approx(2 / alpha * pinballs)
+
+
+def test_interval_metrics_per_column_of_frames():
+    index = pd.date_range("2024-01-01", periods=3, freq="D")
+    y = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 0.0, 9.0]}, index=index)
+    lo, hi = y - 1.0, y + 1.0
+    hi.loc[index[2], "b"] = 8.0  # b at the last step: 9 above [8, 8], a miss
+    result = coverage(y, lo, hi, multioutput="raw_values")
+    assert list(result.index) == ["a", "b"]
+    assert result.tolist() == pytest.approx([1.0, 2 / 3])
+    assert interval_width(lo, hi, multioutput="raw_values").tolist() == pytest.approx([2.0, 4 / 3])
+
+
+def test_interval_metric_errors_are_named():
+    with pytest.raises(DataError, match=r"y_lower is above y_upper at 1 point\(s\), the first at"):
+        coverage([1.0, 2.0], [0.0, 3.0], [2.0, 2.5])
+    with pytest.raises(DataError, match="y_true has shape"):
+        winkler_score([1.0, 2.0, 3.0], [0.0, 0.0], [2.0, 2.0], 0.8)
+    with pytest.raises(InvalidParameterError, match=r"'quantile' parameter of pinball_loss"):
+        pinball_loss([1.0], [1.0], quantile=1.0)
+    with pytest.raises(InvalidParameterError, match=r"'coverage' parameter of winkler_score"):
+        winkler_score([1.0], [0.0], [2.0], coverage=80)

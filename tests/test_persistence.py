@@ -497,3 +497,51 @@ def test_the_registry_is_a_fixed_allowlist():
         "DriftForecaster",
     }
     assert os.path.basename(persistence.__file__) == "persistence.py"
+
+
+# ---------------------------------------------------------------------------- quantiles, intervals
+
+
+@pytest.mark.parametrize("kind", ["quantiles", "conformal_long", "naive_conformal"])
+def test_quantile_and_calibration_state_round_trip_bitwise(tmp_path, long_frame, kind):
+    from forecast import NaiveForecaster
+
+    long = {"id_col": "unique_id", "time_col": "ds"}
+    frame = make_long_frame_with_scales(long_frame)
+    model = {
+        "quantiles": lambda: LSTMForecaster(
+            seq_len=6, horizon=2, quantiles=[0.1, 0.5, 0.9], **long, **FAST
+        ),
+        "conformal_long": lambda: GRUForecaster(
+            seq_len=6,
+            horizon=2,
+            intervals="conformal",
+            coverage=[0.5, 0.8],
+            calibration_windows=8,
+            **long,
+            **FAST,
+        ),
+        "naive_conformal": lambda: NaiveForecaster(
+            horizon=2, intervals="conformal", calibration_windows=12, **long
+        ),
+    }[kind]().fit(frame)
+    model.save(tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    assert loaded.get_params() == model.get_params()
+    assert loaded.quantile_levels_ == model.quantile_levels_
+    if kind != "quantiles":
+        assert np.array_equal(loaded.conformal_quantiles_, model.conformal_quantiles_)
+        assert np.array_equal(loaded.conformal_scale_, model.conformal_scale_)
+        assert loaded.n_calibration_ == model.n_calibration_
+    fc = model.predict()
+    assert any(str(c).startswith("y_q") for c in fc.columns)
+    pd.testing.assert_frame_equal(fc, loaded.predict(), check_exact=True)
+    recent = frame.groupby("unique_id").tail(12)
+    pd.testing.assert_frame_equal(model.predict(recent), loaded.predict(recent), check_exact=True)
+
+
+def make_long_frame_with_scales(frame: pd.DataFrame) -> pd.DataFrame:
+    """The panel with one series on a 50 times larger scale."""
+    frame = frame.copy()
+    frame.loc[frame["unique_id"] == "c", "y"] *= 50
+    return frame
