@@ -5,8 +5,9 @@ Nothing here imports matplotlib. A frame is split into one time-indexed frame pe
 long (``id_col`` and ``time_col``) or a ``MultiIndex (id, time)``.
 
 Quantile columns (the layout agreed for forecasts with intervals): the point forecast of
-target ``y`` is the column ``y``; its quantile ``q`` is the column ``f"{target}_q{q:g}"``
-(``y_q0.1``, ``y_q0.9``). A symmetric pair ``(q, 1 - q)`` is a ``1 - 2q`` interval.
+target ``y`` is the column ``y``; its quantile ``q`` is the column
+:func:`forecast.quantile_column` names (``y_q0.1``, ``y_q0.9``). A symmetric pair
+``(q, 1 - q)`` is a ``1 - 2q`` interval.
 """
 
 from __future__ import annotations
@@ -25,18 +26,12 @@ __all__ = [
     "FrameLayout",
     "interval_pairs",
     "point_and_quantiles",
-    "quantile_column",
     "quantile_columns",
     "select_ids",
     "split_series",
 ]
 
 _QUANTILE_SUFFIX = re.compile(r"_q(\d*\.?\d+(?:[eE]-?\d+)?)$")
-
-
-def quantile_column(target: str, q: float) -> str:
-    """Name of the column holding quantile ``q`` of ``target`` (``"y_q0.1"``)."""
-    return f"{target}_q{q:g}"
 
 
 def quantile_columns(columns: Iterable[Any], target: str) -> dict[float, str]:
