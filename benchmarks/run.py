@@ -56,6 +56,7 @@ LABELS = {
 }
 PEERS_PYTHON = HERE / "peers" / ".venv" / "bin" / "python"
 SMOKE_SERIES = 12
+MARKER = "<!-- run.py writes the text above this line; the text below is kept -->"
 SMOKE_STEPS = 5
 
 
@@ -339,7 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     shown = sys.argv[1:] if argv is None else argv
     text = report(rows, shown, time.perf_counter() - start, args.smoke)
     print(table(rows))
-    Path(args.output).write_text(text)
+    output = Path(args.output)
+    # Sections that other scripts' results were pasted into, after the marker, are kept.
+    kept = ""
+    if output.is_file() and MARKER in output.read_text():
+        kept = output.read_text().split(MARKER, 1)[1]
+    output.write_text(text + "\n" + MARKER + kept)
     return 0
 
 
