@@ -217,6 +217,9 @@ def run(
                 spec = {"model": model, "freq": freq, "seed": seed, "smoke": smoke}
                 if model in PEERS:
                     out = _spawn(spec, str(PEERS_PYTHON), HERE / "peers" / "nf_lstm.py")
+                elif model in ("theta", "autoets") and PEERS_PYTHON.is_file():
+                    # statsforecast pins pandas < 3: it lives in the peers' environment.
+                    out = _spawn(spec, str(PEERS_PYTHON), Path(__file__))
                 else:
                     out = _spawn(spec, sys.executable, Path(__file__))
                 out.update(m3.score(data, np.asarray(out.pop("forecasts"))))

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = ["panel_params"]
 
 MAX_STEPS = 3000  # optimiser steps of batch 256: ~770k windows, about a minute on 2 cores
+MAX_EPOCHS = 20  # ... or this many passes over the windows, whichever comes first
 
 
 def panel_params(season_length: int, horizon: int) -> dict[str, Any]:
@@ -29,7 +30,9 @@ def panel_params(season_length: int, horizon: int) -> dict[str, Any]:
       seen at fit can be forecast;
     * ``loss="mae"``, Adam at ``learning_rate=3e-3``, ``batch_size=256``;
     * ``validation_size=0`` and a budget of ``MAX_STEPS`` optimiser steps
-      (``trainer_kwargs={"max_steps": ...}``) instead of epochs with early stopping;
+      (``trainer_kwargs={"max_steps": ...}``) or ``MAX_EPOCHS`` passes over the windows,
+      whichever comes first, instead of early stopping (the epoch cap stops a panel with few
+      windows, such as M3 yearly, from being fitted hundreds of times over);
     * ``drop_short=True``: series shorter than ``seq_len + horizon`` are left out of
       training (with a warning) but can still be forecast with ``predict(df)`` when they
       have ``seq_len`` points.
@@ -61,7 +64,7 @@ def panel_params(season_length: int, horizon: int) -> dict[str, Any]:
         "learning_rate": 3e-3,
         "batch_size": 256,
         "validation_size": 0,
-        "max_epochs": 100_000,  # the step budget decides
+        "max_epochs": MAX_EPOCHS,
         "drop_short": True,
         "trainer_kwargs": {"max_steps": MAX_STEPS},
     }
