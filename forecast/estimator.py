@@ -111,10 +111,12 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         The weights of the best validation epoch are kept.
     gradient_clip_val : float or None, default 1.0
         Gradient norm clipping (recurrent nets explode without it); ``None`` disables it.
-    scaler : {"standard", "minmax", "window", None}, default "standard"
+    scaler : {"standard", "minmax", "window", "window_level", None}, default "standard"
         ``"standard"``/``"minmax"``: statistics per series and feature, fitted on the training
         part only (not the validation tail). ``"window"``: each input window scaled by its own
-        mean and std (suits trending series such as prices). See :mod:`forecast.scaling`.
+        mean and std (suits trending series such as prices). ``"window_level"``: centred on
+        the window's mean, divided by its mean absolute level (relative errors; panels of
+        series of very different sizes). See :mod:`forecast.scaling`.
     random_state : int, numpy.random.RandomState or None, default None
         Seed of weights, shuffling and dropout. An int gives bitwise-identical forecasts on
         CPU, also in a fresh process. ``None`` draws a seed, stored in ``seed_``.

@@ -12,6 +12,10 @@ Methods (the ``scaler`` parameter of the estimators):
 * ``"window"``: each input window is scaled by its own mean and std. Nothing is fitted, no
   statistic can see beyond the window's last input step, and a model scaled this way
   forecasts series it never saw; targets are scaled by the statistics of their input window;
+* ``"window_level"``: like ``"window"``, centred on the window's mean but divided by its mean
+  absolute value (its level) instead of its std: errors are then relative to the series'
+  level, as sMAPE measures them, and a nearly flat window is not blown up. Suits panels of
+  positive series of very different sizes (sales, the M3/M4 competitions);
 * ``None``: no scaling.
 
 A constant series (or window) has a spread of 0; its scale is set to 1 so it maps to 0.
@@ -24,7 +28,7 @@ import numpy as np
 
 __all__ = ["SCALERS", "SeriesScaler"]
 
-SCALERS = ("standard", "minmax", "window", None)
+SCALERS = ("standard", "minmax", "window", "window_level", None)
 
 
 def _safe_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:
@@ -38,7 +42,7 @@ class SeriesScaler:
 
     Parameters
     ----------
-    method : {"standard", "minmax", "window", None}
+    method : {"standard", "minmax", "window", "window_level", None}
 
     Attributes
     ----------
@@ -108,14 +112,18 @@ class SeriesScaler:
             x64 = x.astype(np.float64)
             loc = x64.mean(axis=1, keepdims=True)  # (N, 1, F)
             return loc, _safe_scale(x64.std(axis=1, keepdims=True), loc)
+        if self.method == "window_level":
+            x64 = x.astype(np.float64)
+            loc = x64.mean(axis=1, keepdims=True)  # (N, 1, F)
+            return loc, _safe_scale(np.abs(x64).mean(axis=1, keepdims=True), loc)
         return self.loc_[series][:, None, :], self.scale_[series][:, None, :]  # (N, 1, F)
 
     def scale_windows(self, windows: np.ndarray, series: np.ndarray, n_input: int) -> np.ndarray:
         """Scale whole windows ``(N, L + H, F)`` by statistics of their first ``n_input`` rows.
 
         The statistics come from the fitted training part (``"standard"``, ``"minmax"``) or
-        from the input rows alone (``"window"``), never from the horizon rows, which are
-        scaled with them (targets, and known-future covariates).
+        from the input rows alone (``"window"``, ``"window_level"``), never from the horizon
+        rows, which are scaled with them (targets, and known-future covariates).
         """
         if self.method is None:
             return np.asarray(windows, dtype=np.float32)

@@ -16,7 +16,7 @@ finite = st.floats(-1e6, 1e6, allow_nan=False, width=32)
 
 @settings(max_examples=80, deadline=None)
 @given(
-    method=st.sampled_from(["standard", "minmax", "window", None]),
+    method=st.sampled_from(["standard", "minmax", "window", "window_level", None]),
     data=arrays(np.float32, st.tuples(st.integers(4, 40), st.integers(1, 3)), elements=finite),
 )
 def test_inverse_recovers_the_targets(method, data):
@@ -63,6 +63,16 @@ def test_window_scaler_uses_each_window_alone():
     loc, scale = SeriesScaler("window").window_stats(x, np.zeros(2, dtype=int))
     np.testing.assert_allclose(loc[:, 0, 0], [2.0, 200.0])
     np.testing.assert_allclose(scale[:, 0, 0], [1.0, 100.0])
+
+
+def test_window_level_scaler_divides_by_each_windows_level():
+    x = np.array([[[1.0], [3.0]], [[100.0], [300.0]], [[-4.0], [4.0]]])
+    loc, scale = SeriesScaler("window_level").window_stats(x, np.zeros(3, dtype=int))
+    np.testing.assert_allclose(loc[:, 0, 0], [2.0, 200.0, 0.0])
+    np.testing.assert_allclose(scale[:, 0, 0], [2.0, 200.0, 4.0])
+    # The same shape at another level scales to the same numbers: errors are relative.
+    scaled, _ = SeriesScaler("window_level").transform_windows(x[:2], None, np.zeros(2, int))
+    np.testing.assert_allclose(scaled[0], scaled[1])
 
 
 def test_unknown_method():

@@ -1,0 +1,356 @@
+"""Accuracy and cost on the M3 competition: our recurrent models against the baselines.
+
+One command prints one table per M3 frequency and writes ``benchmarks/RESULTS.md``::
+
+    .venv/bin/python benchmarks/run.py                          # all frequencies, seed 0
+    .venv/bin/python benchmarks/run.py --freq monthly --seeds 0,1,2
+    .venv/bin/python benchmarks/run.py --smoke                  # seconds: a few series, steps
+
+Rows: seasonal naive (ours, :class:`forecast.baselines.SeasonalNaiveForecaster`),
+statsforecast's ``Theta`` and ``AutoETS``, our ``RNNForecaster``, ``GRUForecaster`` and
+``LSTMForecaster`` (one global model per frequency over all its series, long format), and
+NeuralForecast's LSTM from the peers environment (``benchmarks/peers/setup.sh``) unless
+``--skip-peers`` or that environment is missing. Columns: sMAPE and MASE (see
+:mod:`m3`), fit and predict seconds, and the peak resident memory of the process that ran
+the model.
+
+Every (model, frequency, seed) runs in a fresh child process (``--child``), so that the
+peak RSS is that model's and one model's caches cannot speed up the next; only the
+training part of each series reaches the child's model. Our recurrent models use the
+settings of :func:`forecast.presets.panel_params` (the documented rule for panels of short
+series), nothing else. With several seeds, the table shows the median with min-max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import m3  # noqa: E402
+
+OURS = ("rnn", "gru", "lstm")
+STATS = ("seasonal_naive", "theta", "autoets")
+PEERS = ("nf_lstm",)
+LABELS = {
+    "seasonal_naive": "seasonal naive (ours)",
+    "theta": "statsforecast Theta",
+    "autoets": "statsforecast AutoETS",
+    "rnn": "RNNForecaster (ours)",
+    "gru": "GRUForecaster (ours)",
+    "lstm": "LSTMForecaster (ours)",
+    "nf_lstm": "NeuralForecast LSTM",
+}
+PEERS_PYTHON = HERE / "peers" / ".venv" / "bin" / "python"
+SMOKE_SERIES = 12
+MARKER = "<!-- run.py writes the text above this line; the text below is kept -->"
+SMOKE_STEPS = 5
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process (VmHWM), in MiB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # not Linux: fall back to getrusage (kilobytes on Linux, bytes on macOS)
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+# ---------------------------------------------------------------------------- children
+
+
+def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[object, float]:
+    import torch
+
+    from forecast import RNNForecaster
+    from forecast.presets import panel_params
+
+    torch.set_num_threads(2)
+    params = panel_params(season_length=data.season, horizon=data.horizon)
+    if smoke:
+        params["trainer_kwargs"] = {"max_steps": SMOKE_STEPS}
+    estimator = RNNForecaster(
+        cell=model,
+        id_col="unique_id",
+        time_col="ds",
+        target="y",
+        freq=data.freq,
+        progress_bar=False,
+        random_state=seed,
+        **params,
+    )
+    start = time.perf_counter()
+    estimator.fit(data.train)
+    fit_s = time.perf_counter() - start
+    # Series too short for a training window are left out of training (drop_short), and
+    # forecast from their own history like every other series: predict(df) reads the last
+    # seq_len points of each series of df, scaled by that window alone.
+    return estimator, fit_s
+
+
+def _child(spec: dict) -> dict:
+    """Fit and forecast one model on one frequency; the training parts only."""
+    warnings.simplefilter("ignore")
+    n_series = SMOKE_SERIES if spec["smoke"] else None
+    data = m3.load(spec["freq"], n_series=n_series)
+    model, seed = spec["model"], spec["seed"]
+    if model in OURS:
+        estimator, fit_s = _run_ours(model, data, seed, spec["smoke"])
+        start = time.perf_counter()
+        frame = estimator.predict(data.train)
+        predict_s = time.perf_counter() - start
+        forecasts = m3.to_matrix(frame, data, "y")
+    elif model == "seasonal_naive":
+        from forecast.baselines import SeasonalNaiveForecaster
+
+        estimator = SeasonalNaiveForecaster(
+            season_length=data.season,
+            horizon=data.horizon,
+            id_col="unique_id",
+            time_col="ds",
+            target="y",
+            freq=data.freq,
+        )
+        start = time.perf_counter()
+        estimator.fit(data.train)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        forecasts = m3.to_matrix(estimator.predict(), data, "y")
+        predict_s = time.perf_counter() - start
+    elif model in ("theta", "autoets"):
+        from statsforecast import StatsForecast
+        from statsforecast.models import AutoETS, Theta
+
+        stat = Theta if model == "theta" else AutoETS
+        sf = StatsForecast(models=[stat(season_length=data.season)], freq=data.freq, n_jobs=1)
+        start = time.perf_counter()
+        sf.fit(data.train)  # includes numba's compilation on first use
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        frame = sf.predict(h=data.horizon)
+        predict_s = time.perf_counter() - start
+        if "unique_id" not in frame.columns:
+            frame = frame.reset_index()
+        column = next(c for c in frame.columns if c not in ("unique_id", "ds"))
+        forecasts = m3.to_matrix(frame, data, column)
+    else:
+        raise ValueError(f"unknown model {model!r}")
+    return {
+        "forecasts": forecasts.tolist(),
+        "fit_s": fit_s,
+        "predict_s": predict_s,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _spawn(spec: dict, python: str, script: Path) -> dict:
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    result = subprocess.run(
+        [python, str(script), "--child", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = result.stderr.strip().splitlines()[-5:]
+        raise RuntimeError(f"{spec} failed:\n" + "\n".join(tail))
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------- parent
+
+
+def _summary(values: list[float], digits: int) -> str:
+    med = statistics.median(values)
+    if len(values) == 1:
+        return f"{med:.{digits}f}"
+    return f"{med:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def run(
+    freqs: list[str],
+    seeds: list[int],
+    smoke: bool,
+    skip_peers: bool,
+    models: list[str] | None = None,
+) -> list[dict]:
+    """Every model on every frequency; one row per (frequency, model), seeds summarised."""
+    peers = not skip_peers and PEERS_PYTHON.is_file()
+    if models is None:
+        models = list(STATS) + list(OURS) + list(PEERS)
+    if not peers:
+        missing = [m for m in models if m in PEERS]
+        if missing and not skip_peers:
+            print(
+                f"  {missing} skipped: no peers environment (bash benchmarks/peers/setup.sh)",
+                file=sys.stderr,
+            )
+        models = [m for m in models if m not in PEERS]
+    rows = []
+    for freq in freqs:
+        data = m3.load(freq, n_series=SMOKE_SERIES if smoke else None)
+        for model in models:
+            # The deterministic baselines need one run; seeds matter to the networks only.
+            model_seeds = seeds if model in OURS or model in PEERS else seeds[:1]
+            runs = []
+            for seed in model_seeds:
+                spec = {"model": model, "freq": freq, "seed": seed, "smoke": smoke}
+                if model in PEERS:
+                    out = _spawn(spec, str(PEERS_PYTHON), HERE / "peers" / "nf_lstm.py")
+                elif model in ("theta", "autoets") and PEERS_PYTHON.is_file():
+                    # statsforecast pins pandas < 3: it lives in the peers' environment.
+                    out = _spawn(spec, str(PEERS_PYTHON), Path(__file__))
+                else:
+                    out = _spawn(spec, sys.executable, Path(__file__))
+                out.update(m3.score(data, np.asarray(out.pop("forecasts"))))
+                runs.append(out)
+                print(
+                    f"  {freq:9s} {model:15s} seed {seed}: sMAPE {out['smape']:.2f} "
+                    f"MASE {out['mase']:.3f} fit {out['fit_s']:.1f}s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            rows.append(
+                {
+                    "freq": freq,
+                    "model": model,
+                    "n_series": len(data.ids),
+                    "horizon": data.horizon,
+                    "seeds": model_seeds,
+                    "runs": runs,
+                }
+            )
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table: one line per (frequency, model)."""
+    lines = [
+        "| frequency | model | sMAPE | MASE | fit s | predict s | peak RSS MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        runs = row["runs"]
+        cells = [
+            f"{row['freq']} ({row['n_series']}, h={row['horizon']})",
+            LABELS[row["model"]],
+            _summary([r["smape"] for r in runs], 2),
+            _summary([r["mase"] for r in runs], 3),
+            _summary([r["fit_s"] for r in runs], 1),
+            _summary([r["predict_s"] for r in runs], 2),
+            _summary([r["peak_rss_mb"] for r in runs], 0),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("forecast", "torch", "lightning", "numpy", "pandas", "statsforecast"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
+
+
+def report(rows: list[dict], argv: list[str], elapsed: float, smoke: bool) -> str:
+    from forecast.presets import panel_params
+
+    versions = ", ".join(f"{k} {v}" for k, v in _versions().items())
+    rules = "\n".join(
+        f"- {freq} (season {m3.SEASON[freq]}): `{panel_params(m3.SEASON[freq], h)}`"
+        for freq, h in (("monthly", 18), ("quarterly", 8), ("yearly", 6), ("other", 8))
+    )
+    return f"""# Benchmarks: M3
+
+{"**Smoke run** (a few series, a few steps): numbers are meaningless. " if smoke else ""}\
+Written by `{" ".join(["python", "benchmarks/run.py", *argv])}` on \
+{datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")} ({elapsed / 60:.1f} min).
+
+- Machine: {_machine()}; torch threads: 2; other jobs shared the CPUs (timings are noisy).
+- Versions: {versions}.
+- Split: M3's own (the last h points of each series are the test set; models see only the
+  training part, which also holds any validation tail). sMAPE as in M3; MASE with the
+  in-sample seasonal-naive scale (season 12 monthly, 4 quarterly, 1 otherwise).
+- Our recurrent models: `forecast.presets.panel_params(season_length, horizon)`, nothing else:
+{rules}
+- Seeds: median (min–max) over seeds for the networks; the baselines are deterministic.
+- Peak RSS: of the process that ran the model (imports included).
+
+{table(rows)}
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--freq", default=",".join(m3.FREQS), help="comma-separated subsets")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds of the networks")
+    parser.add_argument("--smoke", action="store_true", help="a few series and steps")
+    parser.add_argument("--skip-peers", action="store_true", help="no NeuralForecast row")
+    parser.add_argument(
+        "--models", default=",".join(STATS + OURS + PEERS), help="comma-separated rows"
+    )
+    parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="markdown report")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(_child(json.loads(args.child))))
+        return 0
+    freqs = [f.strip() for f in args.freq.split(",") if f.strip()]
+    unknown = sorted(set(freqs) - set(m3.FREQS))
+    if unknown:
+        parser.error(f"unknown --freq {unknown}; choose from {list(m3.FREQS)}")
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = sorted(set(models) - set(LABELS))
+    if unknown:
+        parser.error(f"unknown --models {unknown}; choose from {list(LABELS)}")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    start = time.perf_counter()
+    rows = run(freqs, seeds, args.smoke, args.skip_peers, models)
+    shown = sys.argv[1:] if argv is None else argv
+    text = report(rows, shown, time.perf_counter() - start, args.smoke)
+    print(table(rows))
+    output = Path(args.output)
+    # Sections that other scripts' results were pasted into, after the marker, are kept.
+    kept = ""
+    if output.is_file() and MARKER in output.read_text():
+        kept = output.read_text().split(MARKER, 1)[1]
+    output.write_text(text + "\n" + MARKER + kept)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,189 @@
+"""Training throughput: our ``fit`` against a hand-written PyTorch loop, windows per second.
+
+Both train the same network (:class:`forecast.nn.RecurrentRegressor`) with Adam, MSE and
+gradient-norm clipping at 1.0, batch 256, for ``--steps`` optimiser steps, on 2 threads:
+
+* **plain loop**: the windows of a synthetic panel pre-built once as tensors ``X (N, L, 1)``
+  and ``y (N, H, 1)`` (already scaled), a random batch drawn per step, forward, backward,
+  clip, step: the least any trainer can do;
+* **ours**: ``RNNForecaster(...).fit(frame)`` on the same panel as a long DataFrame, with
+  validation off and ``max_steps`` set: everything counted, from validating the frame and
+  indexing windows to gathering and scaling each batch and Lightning's loop.
+
+Runs alternate (plain, ours, plain, ours, ...) so that both see the same load on a shared
+machine; the ratio is computed per pair and its median reported with min-max.
+
+    .venv/bin/python benchmarks/throughput.py                 # LSTM/GRU/RNN, hidden 64x2 and 16x2
+    .venv/bin/python benchmarks/throughput.py --cells lstm --hidden 64 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+
+from forecast import RNNForecaster
+from forecast.nn import RecurrentConfig, RecurrentRegressor
+
+SEQ_LEN, HORIZON, BATCH, LAYERS = 48, 12, 256, 2
+
+
+def panel(n_series: int = 200, length: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Random-walk series with a yearly season, long format."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    y = (
+        rng.uniform(50, 150, (n_series, 1))
+        + rng.uniform(1, 10, (n_series, 1)) * np.sin(2 * np.pi * t / 12)
+        + rng.standard_normal((n_series, length)).cumsum(axis=1)
+    )
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(n_series), length),
+            "ds": np.tile(pd.date_range("1990-01-01", periods=length, freq="D"), n_series),
+            "y": y.reshape(-1),
+        }
+    )
+
+
+def window_tensors(frame: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every window of every series, standardised per series: ``X (N, L, 1)``, ``y (N, H, 1)``."""
+    xs, ys = [], []
+    for _, g in frame.groupby("unique_id", sort=True):
+        v = g["y"].to_numpy(np.float32)
+        v = (v - v.mean()) / v.std()
+        w = np.lib.stride_tricks.sliding_window_view(v, SEQ_LEN + HORIZON)
+        xs.append(w[:, :SEQ_LEN])
+        ys.append(w[:, SEQ_LEN:])
+    X = torch.from_numpy(np.concatenate(xs)).unsqueeze(-1).contiguous()
+    y = torch.from_numpy(np.concatenate(ys)).unsqueeze(-1).contiguous()
+    return X, y
+
+
+def plain_loop(cell: str, hidden: int, X: torch.Tensor, y: torch.Tensor, steps: int) -> float:
+    """Seconds for ``steps`` optimiser steps of the bare loop."""
+    torch.manual_seed(0)
+    config = RecurrentConfig(
+        cell=cell, input_size=1, hidden_size=hidden, num_layers=LAYERS, horizon=HORIZON
+    )
+    net = RecurrentRegressor(config)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = torch.nn.MSELoss()
+    start = time.perf_counter()
+    for _ in range(steps):
+        idx = torch.randint(0, len(X), (BATCH,))
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(net(X[idx]), y[idx])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+    return time.perf_counter() - start
+
+
+def ours(cell: str, hidden: int, frame: pd.DataFrame, steps: int) -> float:
+    """Seconds for a whole ``fit`` of ``steps`` optimiser steps."""
+    model = RNNForecaster(
+        cell=cell,
+        seq_len=SEQ_LEN,
+        horizon=HORIZON,
+        id_col="unique_id",
+        time_col="ds",
+        target="y",
+        freq="D",
+        hidden_size=hidden,
+        num_layers=LAYERS,
+        batch_size=BATCH,
+        validation_size=0,
+        max_epochs=100_000,
+        progress_bar=False,
+        random_state=0,
+        trainer_kwargs={"max_steps": steps},
+    )
+    start = time.perf_counter()
+    model.fit(frame)
+    return time.perf_counter() - start
+
+
+def measure(
+    cells: list[str], hiddens: list[int], steps: int, repeats: int, n_series: int = 200
+) -> list[dict]:
+    """Alternating timed runs; windows/s and the pairwise ratio ours / plain."""
+    torch.set_num_threads(2)
+    warnings.simplefilter("ignore")
+    frame = panel(n_series=n_series)
+    X, y = window_tensors(frame)
+    ours("rnn", 8, frame.head(SEQ_LEN + HORIZON + 5), 2)  # pays Lightning's lazy imports
+    rows = []
+    for cell in cells:
+        for hidden in hiddens:
+            plain_rate, our_rate, ratio = [], [], []
+            for _ in range(repeats):
+                p = steps * BATCH / plain_loop(cell, hidden, X, y, steps)
+                o = steps * BATCH / ours(cell, hidden, frame, steps)
+                plain_rate.append(p)
+                our_rate.append(o)
+                ratio.append(o / p)
+            rows.append(
+                {
+                    "cell": cell,
+                    "hidden": f"{hidden}x{LAYERS}",
+                    "plain_windows_s": plain_rate,
+                    "ours_windows_s": our_rate,
+                    "ratio": ratio,
+                }
+            )
+    return rows
+
+
+def _fmt(values: list[float], digits: int) -> str:
+    med = statistics.median(values)
+    if len(values) == 1:
+        return f"{med:.{digits}f}"
+    return f"{med:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table of :func:`measure`'s rows."""
+    lines = [
+        "| cell | hidden | plain loop windows/s | ours windows/s | ours / plain |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['cell']} | {r['hidden']} | {_fmt(r['plain_windows_s'], 0)} | "
+            f"{_fmt(r['ours_windows_s'], 0)} | {_fmt(r['ratio'], 2)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cells", default="lstm,gru,rnn")
+    parser.add_argument("--hidden", default="64,16")
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--series", type=int, default=200, help="series in the panel")
+    parser.add_argument("--json", action="store_true", help="print the raw rows too")
+    args = parser.parse_args(argv)
+    rows = measure(
+        args.cells.split(","),
+        [int(h) for h in args.hidden.split(",")],
+        args.steps,
+        args.repeats,
+        args.series,
+    )
+    print(table(rows))
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

