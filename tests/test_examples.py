@@ -62,8 +62,18 @@ EXPECTED = {
             "Known-future covariates: ['day_of_week', 'day_of_month', 'day_of_year', 'month']",
             "6 stores x 2 windows of 14 days, averaged:",
             "LSTM + calendar beats the seasonal naive forecast on",
+            "80% intervals over 6 stores x 2 windows of 14 days:",
+            "LSTM quantiles ",
+            "LSTM conformal ",
+            "seasonal naive conformal ",
         ],
-        {"stores_mase.png", "stores_backtest.png", "stores_training.png", "stores_forecast.png"},
+        {
+            "stores_mase.png",
+            "stores_backtest.png",
+            "stores_training.png",
+            "stores_forecast.png",
+            "stores_intervals.png",
+        },
     ),
 }
 
