@@ -26,6 +26,7 @@ from forecast._plotframes import (
     FrameLayout,
     interval_pairs,
     point_and_quantiles,
+    quantile_columns,
     select_ids,
     split_series,
 )
@@ -259,7 +260,9 @@ def plot_backtest(
     matplotlib.figure.Figure
         Two Axes: on top the actual values (black) and one forecast per window, in the
         window's colour with a dotted line at its cutoff; below, ``metric`` per cutoff
-        (a bar per window, in the same colours) and its mean over windows.
+        (a bar per window, in the same colours) and its mean over windows. A backtest
+        with quantile columns (``forecast_q0.1``...) also gets the widest central interval
+        of each window as a band in the window's colour.
 
     Raises
     ------
@@ -311,6 +314,8 @@ def plot_backtest(
     colours = mpl.colormaps["viridis"](np.linspace(0.0, 0.85, max(len(windows), 1)))
     actual = frame.drop_duplicates(time_col).sort_values(time_col)
     top.plot(actual[time_col], actual["actual"], color="black", lw=1.3, label="actual")
+    # With quantiles or intervals: the widest central interval of each window as a band.
+    bands = interval_pairs(quantile_columns(names, "forecast"))[:1]
     cutoffs = []
     for w, colour in zip(windows, colours, strict=True):
         part = frame[frame["window"] == w].sort_values(time_col)
@@ -319,13 +324,28 @@ def plot_backtest(
         top.plot(part[time_col], part["forecast"], color=colour, lw=1.8,
                  label=f"cutoff {cutoff:%Y-%m-%d}")  # fmt: skip
         top.axvline(cutoff, color=colour, ls=":", lw=1)
+        for coverage, lower, upper in bands:
+            top.fill_between(
+                part[time_col],
+                part[lower].to_numpy(dtype=float),
+                part[upper].to_numpy(dtype=float),
+                color=colour,
+                alpha=0.2,
+                lw=0,
+                label=f"{round(coverage * 100, 6):g}% interval" if w == windows[0] else None,
+            )
     top.set_ylabel(str(target))
     lines = top.get_lines()
-    if len(windows) <= 6:
-        top.legend(loc="best", fontsize="small", ncols=2 if len(windows) > 3 else 1)
-    else:  # many windows: the actuals, the oldest and the latest cutoff say enough
-        shown = [lines[0], lines[1], lines[-2]]
-        top.legend(shown, [h.get_label() for h in shown], loc="best", fontsize="small")
+    # The actuals, the windows (all, or with many the oldest and the latest), then the band.
+    shown = [lines[0], *lines[1::2]] if len(windows) <= 6 else [lines[0], lines[1], lines[-2]]
+    shown += top.collections[:1]
+    top.legend(
+        shown,
+        [h.get_label() for h in shown],
+        loc="best",
+        fontsize="small",
+        ncols=2 if 3 < len(windows) <= 6 else 1,
+    )
     _date_axis(top)
     top.set_title(title if title is not None else f"Backtest of {target}{label}")
 

@@ -229,6 +229,29 @@ def test_backtest_plot_with_many_windows_keeps_its_legend_short(air) -> None:
     assert {t.get_rotation() for t in bottom.get_xticklabels()} == {30.0}
 
 
+def test_backtest_plot_draws_each_windows_widest_interval(air, tmp_path) -> None:
+    model = SeasonalNaiveForecaster(
+        season_length=12, horizon=6, intervals="conformal", coverage=[0.8, 0.95]
+    )
+    result = backtest(model, air, n_windows=3, step=6)
+    cutoffs = pd.DatetimeIndex(pd.unique(result.forecasts["cutoff"])).strftime("%Y-%m-%d")
+    top, _ = plot_backtest(result).axes
+    _render(top, tmp_path / "backtest_bands.png")
+    bands = _bands(top)
+    assert len(bands) == 3  # one per window: the 95% interval only
+    assert _legend(top) == ["actual", *[f"cutoff {c}" for c in cutoffs], "95% interval"]
+    forecasts = result.forecasts.sort_values(["window", "month"])
+    for (_, part), band, line in zip(
+        forecasts.groupby("window"), bands, top.get_lines()[1::2], strict=True
+    ):
+        heights = band.get_paths()[0].vertices[:, 1]
+        assert heights.min() == pytest.approx(part["forecast_q0.025"].min())
+        assert heights.max() == pytest.approx(part["forecast_q0.975"].max())
+        assert tuple(band.get_facecolor()[0][:3]) == tuple(line.get_color()[:3])
+    many = backtest(model, air, n_windows=8, step=3)
+    assert "95% interval" in _legend(plot_backtest(many).axes[0])
+
+
 def test_backtest_plot_of_a_panel(long_frame) -> None:
     result = backtest(NaiveForecaster(horizon=3, **LONG), long_frame, n_windows=2)
     fig = plot_backtest(result, series="b")
