@@ -144,9 +144,14 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     back.add_argument(
         "--window", default=argparse.SUPPRESS, help="training window: expanding (default) ..."
     )
-    back.add_argument(
+    refit = back.add_mutually_exclusive_group()
+    refit.add_argument(
         "--refit", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
         help="refit at every origin (default) or fit once",
+    )  # fmt: skip
+    refit.add_argument(
+        "--refit-every", dest="refit", type=int, metavar="K", default=argparse.SUPPRESS,
+        help="refit at every K-th origin; the others are forecast by the last fitted model",
     )  # fmt: skip
     for sub, name in ((fit, "fit"), (back, "backtest")):
         if chosen == name:  # imports the estimator (torch): only when it is needed

@@ -315,6 +315,35 @@ def test_backtest_writes_metrics(files, capsys):
     assert "backtest summary" in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "refit"),
+    [((), None), (("--refit",), True), (("--no-refit",), False), (("--refit-every", "2"), 2)],
+)
+def test_backtest_refit_flags(files, capsys, monkeypatch, flags, refit):
+    import forecast.backtest
+
+    seen = {}
+    real = forecast.backtest.backtest
+
+    def spy(estimator, df, **kwargs):
+        seen.update(kwargs)
+        return real(estimator, df, **kwargs)
+
+    monkeypatch.setattr(forecast.backtest, "backtest", spy)
+    code, _, err = _run(capsys, "backtest", "--data", files / "data.csv", "--time-col", "date",
+                        "--target", "y", "--seq-len", "4", "--horizon", "2", "--max-epochs", "1",
+                        "--hidden-size", "4", "--windows", "3", *flags)  # fmt: skip
+    assert code == 0, err
+    assert seen.get("refit") == refit
+
+
+def test_backtest_refit_flags_exclude_each_other(files, capsys):
+    code, _, err = _run(capsys, "backtest", "--data", files / "data.csv", "--refit",
+                        "--refit-every", "2")  # fmt: skip
+    assert code == 2
+    assert "not allowed with argument" in err
+
+
 def test_output_is_written_atomically(files, capsys, monkeypatch):
     (files / "fc.csv").write_text("previous forecast\n")
 
