@@ -104,8 +104,8 @@ def test_target_selection_and_ignored_covariates():
 
 
 def test_integer_ids_keep_their_dtype_and_read_well_in_messages():
-    frame = make_long_frame().replace({"unique_id": {"a": 3, "b": 5, "c": 7}})
-    frame["unique_id"] = frame["unique_id"].astype("int64")
+    frame = make_long_frame()
+    frame["unique_id"] = frame["unique_id"].map({"a": 3, "b": 5, "c": 7}).astype("int64")
     forecast = NaiveForecaster(**LONG).fit(frame).predict()
     assert forecast["unique_id"].dtype == np.int64
     short = frame[(frame["unique_id"] != 5) | (frame["ds"] < "2001-07-01")]  # 5 has 1 row
