@@ -149,6 +149,9 @@ def _to_datetime(values: Any, where: str) -> pd.DatetimeIndex:
     if isinstance(values, pd.PeriodIndex):
         return values.to_timestamp(how="start")
     try:
+        if pd.api.types.is_datetime64_any_dtype(values):
+            # Already dates: an index over the same memory (to_datetime would copy N int64).
+            return pd.DatetimeIndex(values)
         return pd.DatetimeIndex(pd.to_datetime(values))
     except (ValueError, TypeError) as exc:
         raise DataTypeError(
@@ -388,7 +391,8 @@ def _float_values(
         column = rest[name].to_numpy(dtype=np.float64, na_value=np.nan)
         if order is not None:
             column = column[order]
-        bad = ~np.isfinite(column) | (np.abs(column) > limit)
+        # Comparisons only: N booleans each, no N-long float temporary (memory on big panels).
+        bad = ~np.isfinite(column) | (column > limit) | (column < -limit)
         if bad.any():
             row = int(np.argmax(bad))
             kind = (
@@ -408,6 +412,24 @@ def _float_values(
             "fitting (e.g. df.ffill() or df.dropna())."
         )
     return values
+
+
+def _series_codes(raw_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Series number of every row (int32) and the ids in order of first appearance.
+
+    When every series is one block of consecutive rows (the usual layout) the codes are a
+    running count of id changes: N int32, where ``pandas.factorize`` (used otherwise) makes
+    N int64 plus a hash table, the peak of a big panel's ``fit``.
+    """
+    change = raw_ids[1:] != raw_ids[:-1]
+    firsts = np.concatenate([[0], np.flatnonzero(change) + 1])
+    uniques = raw_ids[firsts]
+    if len(pd.unique(uniques)) == len(firsts):
+        codes = np.zeros(len(raw_ids), dtype=np.int32)
+        np.cumsum(change, dtype=np.int32, out=codes[1:])
+        return codes, uniques
+    codes, uniques = pd.factorize(raw_ids)
+    return codes.astype(np.int32), uniques
 
 
 def to_panel(
@@ -467,7 +489,7 @@ def to_panel(
 
     # Series codes in order of first appearance; rows sorted by (series, time), stable.
     if raw_ids is None:
-        codes = np.zeros(len(rest), dtype=np.int64)
+        codes = np.zeros(len(rest), dtype=np.int32)
         ids: list[Any] = [None]
     else:
         if pd.isna(raw_ids).any():
@@ -475,7 +497,7 @@ def to_panel(
             raise DataError(
                 f"Column {layout.id_col!r} is missing in row {row}: every row needs a series id."
             )
-        codes, uniques = pd.factorize(raw_ids)
+        codes, uniques = _series_codes(raw_ids)
         ids = [u.item() if isinstance(u, np.generic) else u for u in uniques]
     if times.hasnans:
         row = int(np.flatnonzero(times.isna())[0])

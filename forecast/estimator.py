@@ -33,7 +33,7 @@ from forecast.nn import CELLS, RecurrentRegressor
 from forecast.persistence import PersistenceMixin
 from forecast.scaling import SCALERS, SeriesScaler
 from forecast.training import fit_module, seeded
-from forecast.windowing import WindowDataset, last_windows, window_starts
+from forecast.windowing import ShuffledWindowSampler, WindowDataset, WindowIndex, last_windows
 
 __all__ = ["GRUForecaster", "LSTMForecaster", "RNNForecaster"]
 
@@ -343,19 +343,19 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         scaler = SeriesScaler(self.scaler).fit(panel.values, panel.offsets, lengths - val_rows)
         # Training windows end before each validation tail; validation windows have their
         # targets inside it. Listed directly (no mask over all windows: memory).
-        train_windows = window_starts(
+        train_windows = WindowIndex.build(
             panel.offsets, self.seq_len, self.horizon, end_margin=val_rows
         )
-        val_windows = window_starts(
+        val_windows = WindowIndex.build(
             panel.offsets, self.seq_len, self.horizon, first_target=lengths - val_rows
         )
 
         n_targets = len(panel.target_names)
 
-        def loader(windows: tuple[np.ndarray, np.ndarray], shuffle: bool) -> DataLoader:
+        def loader(windows: WindowIndex, shuffle: bool) -> DataLoader:
             data = WindowDataset(
                 panel.values,
-                *windows,
+                windows,
                 seq_len=self.seq_len,
                 horizon=self.horizon,
                 n_targets=n_targets,
@@ -364,7 +364,10 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
                 scaler=scaler,
             )
             return DataLoader(
-                data, batch_size=self.batch_size, shuffle=shuffle, collate_fn=WindowDataset.collate
+                data,
+                batch_size=self.batch_size,
+                sampler=ShuffledWindowSampler(data) if shuffle else None,
+                collate_fn=WindowDataset.collate,
             )
 
         self.seed_ = (
@@ -391,7 +394,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
             result = fit_module(
                 module,
                 loader(train_windows, shuffle=True),
-                loader(val_windows, shuffle=False) if len(val_windows[0]) else None,
+                loader(val_windows, shuffle=False) if len(val_windows) else None,
                 max_epochs=self.max_epochs,
                 early_stopping_patience=self.early_stopping_patience,
                 gradient_clip_val=self.gradient_clip_val,

@@ -24,6 +24,8 @@ Symbols: N windows, L input length, H horizon, F features, T targets (the first 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 __all__ = ["SCALERS", "SeriesScaler"]
@@ -35,6 +37,9 @@ def _safe_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:
     # A spread below float32 resolution of the level is a constant: scale it by 1.
     tiny = np.finfo(np.float32).eps * np.maximum(np.abs(loc), 1.0)
     return np.where(scale > tiny, scale, 1.0)
+
+
+BLOCK_ROWS = 1 << 18  # rows per block when fitting: bounded temporaries
 
 
 class SeriesScaler:
@@ -76,6 +81,32 @@ class SeriesScaler:
             self.loc_ = np.zeros((n_series, n_features))
             self.scale_ = np.ones((n_series, n_features))
             return self
+        # Blocks of whole series of about BLOCK_ROWS rows each: the temporaries (gathered
+        # training rows, centred copy) then stay a few MB however long the panel is.
+        edges = np.unique(
+            np.concatenate(
+                [
+                    [0],
+                    np.searchsorted(offsets[:-1], np.arange(BLOCK_ROWS, len(values), BLOCK_ROWS)),
+                    [n_series],
+                ]
+            )
+        )
+        loc = np.empty((n_series, n_features))
+        spread = np.empty((n_series, n_features))
+        for a, b in itertools.pairwise(edges):
+            block = values[offsets[a] : offsets[b]]
+            loc[a:b], spread[a:b] = self._block_stats(
+                block, offsets[a : b + 1] - offsets[a], n_rows[a:b]
+            )
+        self.loc_ = loc
+        self.scale_ = _safe_scale(spread, loc)
+        return self
+
+    def _block_stats(
+        self, values: np.ndarray, offsets: np.ndarray, n_rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Location and spread of the training rows of consecutive series in ``values``."""
         # The training rows of every series, gathered once in float32 (a boolean mask built
         # from +1/-1 marks at each part's start and end, not from N-long index arrays).
         marks = np.zeros(len(values) + 1, dtype=np.int8)
@@ -94,9 +125,7 @@ class SeriesScaler:
         else:
             loc = np.minimum.reduceat(rows, starts, axis=0).astype(np.float64)
             spread = np.maximum.reduceat(rows, starts, axis=0).astype(np.float64) - loc
-        self.loc_ = loc
-        self.scale_ = _safe_scale(spread, loc)
-        return self
+        return loc, spread
 
     def window_stats(self, x: np.ndarray, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Location and scale for each window, each of shape ``(N, 1, F)``.

@@ -29,8 +29,9 @@ def bench_modules(monkeypatch):
 
 
 def test_panel_params_rule():
-    assert panel_params(12, 18)["seq_len"] == 36
-    assert panel_params(4, 8)["seq_len"] == 16
+    assert panel_params(12, 18)["seq_len"] == 24
+    assert panel_params(4, 8)["seq_len"] == 8
+    assert panel_params(4, 10)["seq_len"] == 10  # never shorter than the horizon
     assert panel_params(1, 6)["seq_len"] == 12
     params = panel_params(12, 18)
     model = LSTMForecaster(**params)  # every key is a parameter of the estimators
