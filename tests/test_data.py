@@ -229,3 +229,15 @@ def test_predict_from_unseen_series_needs_a_window_scaler(long_frame, monkeypatc
         model.predict(other)
     windowed = _model(id_col="unique_id", time_col="ds", scaler="window").fit(long_frame)
     assert len(windowed.predict(other)) == 3 * 2
+
+
+def test_a_series_split_over_two_blocks_of_rows_is_one_series(long_frame) -> None:
+    # Blocks "a", "b", then "a" again: ids are not one block each, so they are matched by
+    # value (factorize), not by counting id changes.
+    a = long_frame[long_frame["unique_id"] == "a"]
+    b = long_frame[long_frame["unique_id"] == "b"]
+    split = pd.concat([a.iloc[:30], b, a.iloc[30:]])
+    panel, _ = to_panel(split, id_col="unique_id", time_col="ds")
+    assert panel.ids == ["a", "b"]
+    assert panel.lengths.tolist() == [len(a), len(b)]
+    np.testing.assert_array_equal(panel.values[: len(a), 0], a["y"].to_numpy(dtype=np.float32))

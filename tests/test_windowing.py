@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.windowing import WindowDataset, last_windows, make_windows, window_starts
+from forecast.windowing import (
+    ShuffledWindowSampler,
+    WindowDataset,
+    WindowIndex,
+    last_windows,
+    make_windows,
+    window_starts,
+)
 
 
 @st.composite
@@ -134,3 +143,59 @@ def test_make_windows_errors(kwargs, match):
 def test_make_windows_unknown_target():
     with pytest.raises(ValueError, match="Target column 'z' is not in the data"):
         make_windows(pd.DataFrame({"a": np.zeros(10)}), 2, 1, target="z")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 30), min_size=1, max_size=6),
+    seq_len=st.integers(1, 6),
+    horizon=st.integers(1, 4),
+    margin=st.integers(0, 5),
+)
+def test_window_index_numbers_exactly_the_windows_inside_each_series(
+    lengths, seq_len, horizon, margin
+) -> None:
+    # Brute force: every start whose window (plus the margin) stays inside its series.
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    expected = [
+        (start, s)
+        for s, (a, b) in enumerate(itertools.pairwise(offsets))
+        for start in range(a, b - margin - seq_len - horizon + 1)
+    ]
+    index = WindowIndex.build(offsets, seq_len, horizon, end_margin=margin)
+    assert len(index) == len(expected)
+    starts, series = index.locate(np.arange(len(index)))
+    assert list(zip(starts.tolist(), series.tolist(), strict=True)) == expected
+
+
+def test_dataset_over_a_window_index_gives_the_same_batches_as_explicit_starts() -> None:
+    values = np.random.default_rng(0).standard_normal((70, 2)).astype(np.float32)
+    offsets = np.array([0, 30, 31, 70])
+    explicit = WindowDataset(
+        values, *window_starts(offsets, 4, 2), seq_len=4, horizon=2, n_targets=1
+    )
+    implicit = WindowDataset(
+        values, WindowIndex.build(offsets, 4, 2), seq_len=4, horizon=2, n_targets=1
+    )
+    assert len(implicit) == len(explicit) == (30 - 5) + 0 + (39 - 5)
+    picks = [0, 24, 25, 58, 3]
+    for a, b in zip(explicit.__getitems__(picks), implicit.__getitems__(picks), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_shuffled_sampler_is_a_seeded_permutation_across_chunks() -> None:
+    n = ShuffledWindowSampler.CHUNK * 2 + 123  # more than one chunk
+    data = range(n)
+
+    def draw(seed: int) -> list[int]:
+        return list(ShuffledWindowSampler(data, generator=torch.Generator().manual_seed(seed)))
+
+    first = draw(0)
+    assert sorted(first) == list(range(n))  # every window once
+    assert first == draw(0)  # reproducible
+    assert first != draw(1)
+    assert first != sorted(first)
+    torch.manual_seed(5)
+    unseeded = list(ShuffledWindowSampler(data))
+    torch.manual_seed(5)
+    assert list(ShuffledWindowSampler(data)) == unseeded  # seeded by torch's global RNG
