@@ -38,8 +38,17 @@ STEPS = [
     ("3000 steps", {"trainer_kwargs": {"max_steps": 3000}}),
     ("3000 steps, lr 3e-3", {"trainer_kwargs": {"max_steps": 3000}, "learning_rate": 3e-3}),
     (
-        "3000 steps, lr 3e-3, window_level scaler (= panel_params)",
+        "3000 steps, lr 3e-3, window_level scaler",
         {"trainer_kwargs": {"max_steps": 3000}, "learning_rate": 3e-3, "scaler": "window_level"},
+    ),
+    (
+        "+ L=24, two seasons (= panel_params)",
+        {
+            "trainer_kwargs": {"max_steps": 3000},
+            "learning_rate": 3e-3,
+            "scaler": "window_level",
+            "seq_len": 24,
+        },
     ),
     ("panel_params, median of 3 seeds (EnsembleForecaster)", {"n_members": 3}),
 ]
