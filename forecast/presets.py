@@ -62,7 +62,7 @@ def panel_params(season_length: int, horizon: int) -> dict[str, Any]:
     seq_len = max(2 * season_length, horizon) if season_length > 1 else 2 * horizon
     return {
         "seq_len": seq_len,
-        "horizon": int(horizon),
+        "horizon": horizon,
         "scaler": "window_level",
         "loss": "mae",
         "learning_rate": 3e-3,

@@ -196,11 +196,8 @@ class WindowDataset(Dataset):
     ----------
     values : numpy.ndarray of shape (T, F), float32
         All series back to back; the first ``n_targets`` columns are the targets.
-    starts : numpy.ndarray of shape (N,) or WindowIndex
-        Start rows from :func:`window_starts`, or a :class:`WindowIndex` (then ``series``
-        is ``None``): the same windows without N-long arrays.
-    series : numpy.ndarray of shape (N,) or None
-        From :func:`window_starts`; ``None`` with a ``WindowIndex``.
+    windows : WindowIndex
+        Which windows, numbered ``0 .. len(windows) - 1`` (no N-long arrays).
     seq_len, horizon, n_targets : int
     n_future : int, default 0
         The last ``n_future`` columns are known-future covariates: their values over the
@@ -214,8 +211,8 @@ class WindowDataset(Dataset):
     --------
     >>> import numpy as np
     >>> values = np.arange(20, dtype=np.float32).reshape(10, 2)
-    >>> starts, series = window_starts(np.array([0, 10]), seq_len=3, horizon=2)
-    >>> ds = WindowDataset(values, starts, series, seq_len=3, horizon=2, n_targets=1)
+    >>> windows = WindowIndex.build(np.array([0, 10]), seq_len=3, horizon=2)
+    >>> ds = WindowDataset(values, windows, seq_len=3, horizon=2, n_targets=1)
     >>> x, y = ds.__getitems__([0, 5])
     >>> tuple(x.shape), tuple(y.shape)
     ((2, 3, 2), (2, 2, 1))
@@ -224,8 +221,7 @@ class WindowDataset(Dataset):
     def __init__(
         self,
         values: np.ndarray,
-        starts: np.ndarray | WindowIndex,
-        series: np.ndarray | None = None,
+        windows: WindowIndex,
         *,
         seq_len: int,
         horizon: int,
@@ -235,20 +231,7 @@ class WindowDataset(Dataset):
         scaler: BatchScaler | None = None,
     ) -> None:
         self.values = values
-        self.index: WindowIndex | None = None
-        if isinstance(starts, WindowIndex):
-            if series is not None:
-                raise TypeError("With a WindowIndex, series must be None (the index has them).")
-            self.index = starts
-        else:
-            if series is None:
-                raise TypeError("series is required with an array of start rows.")
-            # Kept as given when already integer (no copy of N indices).
-            self.starts = np.asarray(starts)
-            self.series = np.asarray(series)
-            for name, array in (("starts", self.starts), ("series", self.series)):
-                if array.dtype.kind not in "iu":
-                    raise TypeError(f"{name} must be integer indices, got dtype {array.dtype}.")
+        self.windows = windows
         self.seq_len = seq_len
         self.horizon = horizon
         self.n_targets = n_targets
@@ -258,7 +241,7 @@ class WindowDataset(Dataset):
         self._windows = sliding_window_view(values, seq_len + horizon, axis=0)  # (T-W+1, F, W) view
 
     def __len__(self) -> int:
-        return len(self.index) if self.index is not None else len(self.starts)
+        return len(self.windows)
 
     def __getitem__(self, index: int) -> Batch:
         batch = self.__getitems__([index])
@@ -272,11 +255,7 @@ class WindowDataset(Dataset):
         ``x`` (N, L, F) and ``y`` (N, H, T) float32 tensors; with known-future or static
         covariates, ``{"x", "y", "future" (N, H, C), "static" (N, Z)}``.
         """
-        idx = np.asarray(indices, dtype=np.int64)
-        if self.index is not None:
-            starts, series = self.index.locate(idx)
-        else:
-            starts, series = self.starts[idx], self.series[idx]
+        starts, series = self.windows.locate(np.asarray(indices, dtype=np.int64))
         batch = self._windows[starts].transpose(0, 2, 1)  # (N, L+H, F), one gather
         if self.scaler is not None:
             batch = self.scaler.scale_windows(batch, series, self.seq_len)

@@ -67,8 +67,8 @@ def test_window_memory_does_not_grow_with_seq_len_times_windows(seq_len):
 
 def test_window_dataset_keeps_no_copy_of_the_history():
     values = np.random.default_rng(0).standard_normal((5000, 2)).astype(np.float32)
-    starts, series = window_starts(np.array([0, 5000]), seq_len=200, horizon=10)
-    ds = WindowDataset(values, starts, series, seq_len=200, horizon=10, n_targets=1)
+    windows = WindowIndex.build(np.array([0, 5000]), seq_len=200, horizon=10)
+    ds = WindowDataset(values, windows, seq_len=200, horizon=10, n_targets=1)
     assert np.shares_memory(ds._windows, values)
     x, y = ds.__getitems__(np.arange(64))
     assert x.shape == (64, 200, 2)
@@ -94,7 +94,8 @@ def test_windows_never_cross_series_and_cover_all_positions(panel):
     assert len(starts) == np.maximum(lengths - width + 1, 0).sum()
     if len(starts) == 0:
         return
-    ds = WindowDataset(values, starts, series, seq_len=seq_len, horizon=horizon, n_targets=1)
+    windows = WindowIndex.build(offsets, seq_len, horizon)
+    ds = WindowDataset(values, windows, seq_len=seq_len, horizon=horizon, n_targets=1)
     x, y = ds.__getitems__(np.arange(len(ds)))
     # Every value of a window equals the id of the series the window claims to belong to.
     assert (x[..., 0].numpy() == series[:, None]).all()
@@ -119,8 +120,8 @@ def test_last_windows_are_the_last_rows_of_each_series():
 
 def test_dataloader_batches_through_getitems():
     values = np.arange(100, dtype=np.float32)[:, None]
-    starts, series = window_starts(np.array([0, 100]), seq_len=5, horizon=1)
-    ds = WindowDataset(values, starts, series, seq_len=5, horizon=1, n_targets=1)
+    windows = WindowIndex.build(np.array([0, 100]), seq_len=5, horizon=1)
+    ds = WindowDataset(values, windows, seq_len=5, horizon=1, n_targets=1)
     loader = torch.utils.data.DataLoader(ds, batch_size=16, collate_fn=WindowDataset.collate)
     x, y = next(iter(loader))
     assert x.shape == (16, 5, 1)
@@ -168,19 +169,18 @@ def test_window_index_numbers_exactly_the_windows_inside_each_series(
     assert list(zip(starts.tolist(), series.tolist(), strict=True)) == expected
 
 
-def test_dataset_over_a_window_index_gives_the_same_batches_as_explicit_starts() -> None:
+def test_dataset_over_a_window_index_gives_the_slices_window_starts_lists() -> None:
     values = np.random.default_rng(0).standard_normal((70, 2)).astype(np.float32)
     offsets = np.array([0, 30, 31, 70])
-    explicit = WindowDataset(
-        values, *window_starts(offsets, 4, 2), seq_len=4, horizon=2, n_targets=1
-    )
-    implicit = WindowDataset(
-        values, WindowIndex.build(offsets, 4, 2), seq_len=4, horizon=2, n_targets=1
-    )
-    assert len(implicit) == len(explicit) == (30 - 5) + 0 + (39 - 5)
+    starts, _ = window_starts(offsets, 4, 2)
+    ds = WindowDataset(values, WindowIndex.build(offsets, 4, 2), seq_len=4, horizon=2, n_targets=1)
+    assert len(ds) == len(starts) == (30 - 5) + 0 + (39 - 5)
     picks = [0, 24, 25, 58, 3]
-    for a, b in zip(explicit.__getitems__(picks), implicit.__getitems__(picks), strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    x, y = ds.__getitems__(picks)
+    np.testing.assert_array_equal(x.numpy(), np.stack([values[s : s + 4] for s in starts[picks]]))
+    np.testing.assert_array_equal(
+        y.numpy(), np.stack([values[s + 4 : s + 6, :1] for s in starts[picks]])
+    )
 
 
 def test_shuffled_sampler_is_a_seeded_permutation_across_chunks() -> None:
