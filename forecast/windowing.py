@@ -24,6 +24,8 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.data import Dataset, RandomSampler
 
+from forecast._permutation import ROUNDS, LazyPermutation
+
 __all__ = [
     "ShuffledWindowSampler",
     "WindowDataset",
@@ -129,15 +131,16 @@ def window_starts(
 
 
 class ShuffledWindowSampler(RandomSampler):
-    """``RandomSampler`` whose permutation is never turned into one N-long Python list.
+    """``RandomSampler`` whose permutation is never materialised.
 
     torch's ``RandomSampler`` yields from ``torch.randperm(n).tolist()``: for 5M windows
-    that list of Python ints is ~180 MB, nine times the float32 data of a 1,000 x 5,000
-    panel. Here the permutation stays a tensor (int32 while ``n < 2**31``) and is handed
-    out a chunk at a time. Same seeding as ``RandomSampler`` (a seed drawn from torch's
-    global generator when none is given), so ``random_state`` keeps fits reproducible; a
-    subclass, so that Lightning still recognises a shuffled loader and swaps in its
-    ``DistributedSampler`` under DDP.
+    that list of Python ints is ~180 MB, and even the int32 tensor is 20 MB, as much as the
+    float32 data of a 1,000 x 5,000 panel. Here each epoch's order is a
+    :class:`~forecast._permutation.LazyPermutation`, computed a chunk of positions at a
+    time. Its keys are drawn from ``generator`` when given, else from torch's global
+    generator (as ``RandomSampler`` draws its seed), so ``random_state`` keeps fits
+    reproducible and every epoch gets a new order; a subclass, so that Lightning still
+    recognises a shuffled loader and swaps in its ``DistributedSampler`` under DDP.
     """
 
     CHUNK = 1 << 16
@@ -147,15 +150,12 @@ class ShuffledWindowSampler(RandomSampler):
         if self.replacement or self.num_samples != n:
             yield from super().__iter__()
             return
-        if self.generator is None:
-            generator = torch.Generator()
-            generator.manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
-        else:
-            generator = self.generator
-        dtype = torch.int32 if n < 2**31 else torch.int64
-        permutation = torch.randperm(n, generator=generator, dtype=dtype)
-        for chunk in permutation.split(self.CHUNK):
-            yield from chunk.tolist()
+        keys = torch.randint(
+            -(2**63), 2**63 - 1, (ROUNDS,), dtype=torch.int64, generator=self.generator
+        )
+        permutation = LazyPermutation(n, keys.numpy().view(np.uint64))
+        for start in range(0, n, self.CHUNK):
+            yield from permutation(np.arange(start, min(start + self.CHUNK, n))).tolist()
 
 
 def last_windows(values: np.ndarray, offsets: np.ndarray, seq_len: int) -> np.ndarray:

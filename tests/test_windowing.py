@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import tracemalloc
 
 import numpy as np
 import pandas as pd
@@ -199,3 +200,24 @@ def test_shuffled_sampler_is_a_seeded_permutation_across_chunks() -> None:
     unseeded = list(ShuffledWindowSampler(data))
     torch.manual_seed(5)
     assert list(ShuffledWindowSampler(data)) == unseeded  # seeded by torch's global RNG
+    sampler = ShuffledWindowSampler(data, generator=torch.Generator().manual_seed(0))
+    assert list(sampler) != list(sampler)  # a new order every epoch
+
+
+def test_shuffled_sampler_never_materialises_the_permutation(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("an N-long permutation was built")
+
+    monkeypatch.setattr(torch, "randperm", refuse)
+    n = 4_000_000  # as an int64 array, 32 MB
+    sampler = ShuffledWindowSampler(range(n), generator=torch.Generator().manual_seed(0))
+    tracemalloc.start()
+    try:
+        iterator = iter(sampler)
+        first = [next(iterator) for _ in range(ShuffledWindowSampler.CHUNK + 10)]  # 2 chunks
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(set(first)) == len(first)
+    assert all(0 <= i < n for i in first)
+    assert peak < 12 * 2**20, f"{peak / 2**20:.1f} MB traced"
