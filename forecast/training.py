@@ -71,14 +71,22 @@ class _History(L.Callback):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows: list[dict[str, float]] = []
+        self._validated_epoch: int | None = None
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._validated_epoch = trainer.current_epoch
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         metrics = trainer.callback_metrics
+        # An epoch cut short (max_steps) is not validated: its row gets NaN, not the
+        # previous epoch's validation loss that callback_metrics still holds.
+        validated = self._validated_epoch == trainer.current_epoch
         self.rows.append(
             {
                 "epoch": trainer.current_epoch,
                 "train_loss": float(metrics.get("train_loss", math.nan)),
-                "val_loss": float(metrics.get("val_loss", math.nan)),
+                "val_loss": float(metrics.get("val_loss", math.nan)) if validated else math.nan,
             }
         )
 

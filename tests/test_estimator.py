@@ -126,6 +126,20 @@ def test_history_records_train_and_validation_loss_per_epoch(sine_frame) -> None
     assert no_val.best_epoch_ is None
 
 
+def test_history_of_an_epoch_cut_short_has_no_validation_loss(sine_frame) -> None:
+    # ~150 training windows in batches of 32: 5 steps an epoch, so max_steps=7 stops the
+    # second epoch after 2 steps, before its validation. Its row keeps the training loss of
+    # those 2 steps and no validation loss (not the first epoch's, still in Lightning's metrics).
+    params = {**FAST, "max_epochs": 3, "trainer_kwargs": {"max_steps": 7}}
+    model = RNNForecaster(seq_len=10, horizon=3, target="y", **params).fit(sine_frame)
+    history = model.history_
+    assert history["epoch"].tolist() == [0, 1]
+    assert np.isfinite(history["train_loss"]).all()
+    assert np.isfinite(history.loc[0, "val_loss"])
+    assert np.isnan(history.loc[1, "val_loss"])
+    assert model.best_epoch_ == 0
+
+
 def test_early_stopping_keeps_the_best_epoch(sine_frame) -> None:
     model = RNNForecaster(
         seq_len=10,

@@ -75,3 +75,62 @@ def test_head_takes_known_future_and_static_covariates() -> None:
 def test_unknown_loss_is_refused() -> None:
     with pytest.raises(ValueError, match="Unknown loss 'mape'"):
         RecurrentModule(loss="mape")
+
+
+class _StepLosses(L.Callback):
+    """Each step's loss and batch size, and the epoch losses callbacks see at epoch end."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[int, float, int]] = []  # (epoch, loss, batch size)
+        self.val: list[tuple[int, float, int]] = []
+        self.seen: list[dict[str, float]] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.steps.append((trainer.current_epoch, float(outputs["loss"]), len(batch[1])))
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, *_) -> None:
+        if trainer.sanity_checking:  # Lightning's check before training: not an epoch
+            return
+        self.val.append((trainer.current_epoch, float(outputs), len(batch[1])))
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:  # before the module's hook
+        self.seen.append({k: float(v) for k, v in trainer.callback_metrics.items()})
+
+
+def _weighted_mean(rows, epoch) -> float:
+    losses = np.array([(loss, n) for e, loss, n in rows if e == epoch])
+    return float((losses[:, 0] * losses[:, 1]).sum() / losses[:, 1].sum())
+
+
+@pytest.mark.parametrize(
+    ("limits", "epochs"),
+    [
+        ({"max_epochs": 2}, 2),
+        ({"max_epochs": 5, "max_steps": 6}, 2),  # the second epoch cut short by max_steps
+        ({"max_epochs": 2, "limit_train_batches": 3}, 2),
+    ],
+)
+def test_epoch_losses_are_batch_weighted_means_seen_by_callbacks(tmp_path, limits, epochs):
+    # 100 training windows in batches of 32 (the last has 4): the epoch loss is the mean
+    # over windows, not over batches; callbacks see it when the epoch ends, whatever ended it.
+    X, y = torch.randn(100, 6, 1), torch.randn(100, 2, 1)
+    torch.manual_seed(0)
+    module = RecurrentModule(cell="rnn", input_size=1, hidden_size=4, horizon=2)
+    probe = _StepLosses()
+    trainer = L.Trainer(
+        **limits,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        accelerator="cpu",
+        callbacks=[probe],
+    )
+    val = DataLoader(TensorDataset(X[:30], y[:30]), batch_size=16)
+    trainer.fit(module, DataLoader(TensorDataset(X, y), batch_size=32), val)
+    assert len(probe.seen) == epochs
+    for epoch, seen in enumerate(probe.seen):
+        assert seen["train_loss"] == pytest.approx(_weighted_mean(probe.steps, epoch), rel=1e-5)
+        if any(e == epoch for e, _, _ in probe.val):  # a cut-short epoch is not validated
+            assert seen["val_loss"] == pytest.approx(_weighted_mean(probe.val, epoch), rel=1e-5)
