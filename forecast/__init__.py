@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from forecast._output import quantile_column
     from forecast.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
     from forecast.card import ModelCard
+    from forecast.ensemble import EnsembleForecaster
     from forecast.estimator import GRUForecaster, LSTMForecaster, RNNForecaster
     from forecast.module import RecurrentModule
     from forecast.nn import RecurrentConfig, RecurrentRegressor
@@ -49,6 +50,7 @@ _LAZY = {
     "DriftForecaster": "forecast.baselines",
     "NaiveForecaster": "forecast.baselines",
     "SeasonalNaiveForecaster": "forecast.baselines",
+    "EnsembleForecaster": "forecast.ensemble",
     "GRUForecaster": "forecast.estimator",
     "LSTMForecaster": "forecast.estimator",
     "RNNForecaster": "forecast.estimator",
@@ -65,6 +67,7 @@ __all__ = [
     "DataError",
     "DataTypeError",
     "DriftForecaster",
+    "EnsembleForecaster",
     "ForecastError",
     "GRUForecaster",
     "InvalidParameterError",

@@ -25,6 +25,10 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "fail", "read", "write"]
 
 FORMAT = "forecast.model"
 FORMAT_VERSION = 1  # bump when a reader of the previous version could not read the new files
+# Saved ensembles (nested "members", "member.<i>.*" tensors) kept version 1: a single model's
+# file is laid out as before, and a version-1 reader without EnsembleForecaster refuses an
+# ensemble's file by its class name (not in its allowlist) instead of misreading it. A bump
+# would only have made such readers refuse the single-model files they still read correctly.
 
 _MAX_HEADER = 100 * 2**20  # safetensors' own limit on the JSON header
 

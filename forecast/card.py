@@ -28,6 +28,10 @@ def _freq_text(freq: Any) -> str | None:
 
 
 def _param_text(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"__estimator__"}:  # an ensemble's base
+        nested = value["__estimator__"]
+        inner = ", ".join(f"{k}={_param_text(v)}" for k, v in nested.get("params", {}).items())
+        return f"{nested.get('estimator')}({inner})"
     if isinstance(value, dict) and set(value) == {"__offset__"}:
         return _freq_text(value["__offset__"]) or "None"
     if isinstance(value, dict) and set(value) == {"__tuple__"}:
@@ -65,7 +69,12 @@ class ModelCard:
         Parameters not saved (not JSON-representable); the model has defaults for them.
     n_epochs, best_epoch, seed : int or None
     network : dict or None
-        Model-specific description (the network configuration of a recurrent model).
+        Model-specific description (the network configuration of a recurrent model; an
+        ensemble's first member's).
+    ensemble : dict or None
+        For an :class:`~forecast.EnsembleForecaster`: ``estimator`` (the members' class),
+        ``n_members``, ``aggregate``, and per member ``seeds``, ``n_epochs`` and
+        ``best_epochs``. ``n_epochs``, ``best_epoch`` and ``seed`` are then None.
     backtest : dict or None
         Backtest score, if one was attached (``backtest_``) before saving.
     path : str or None
@@ -98,6 +107,7 @@ class ModelCard:
     best_epoch: int | None = None
     seed: int | None = None
     network: dict[str, Any] | None = None
+    ensemble: dict[str, Any] | None = None
     backtest: dict[str, Any] | None = None
     path: str | None = None
     file_bytes: int | None = None
@@ -117,6 +127,11 @@ class ModelCard:
         ends = [v for v in fitted.get("cutoffs", {}).get("values", []) if v]
         history = (arrays or {}).get("history.epoch")
         model = document.get("model") or {}
+        ensemble = None
+        members = document.get("members")
+        if isinstance(members, list) and members and isinstance(members[0], dict):
+            ensemble = _ensemble(document, members, arrays or {})
+            model = members[0].get("model") or {}  # the same network for every member
         return cls(
             estimator=document.get("estimator", "?"),
             library_version=document.get("library_version"),
@@ -138,6 +153,7 @@ class ModelCard:
             best_epoch=fitted.get("best_epoch"),
             seed=fitted.get("seed"),
             network=model.get("network"),
+            ensemble=ensemble,
             backtest=document.get("backtest"),
             path=None if path is None else os.fspath(path),
             file_bytes=None if path is None else os.path.getsize(path),
@@ -168,7 +184,18 @@ class ModelCard:
 
         if self.path is not None:
             row("file", f"{self.path} ({self.file_bytes:,} bytes)")
+        if self.ensemble:
+            e = self.ensemble
+            seeds = ", ".join(map(str, e["seeds"]))
+            row(
+                "members",
+                f"{e['n_members']} {e['estimator']} (seeds {seeds}), forecasts combined by "
+                f"{e['aggregate']}",
+            )
         horizon = self.params.get("horizon")
+        base = self.params.get("estimator")
+        if horizon is None and isinstance(base, dict) and "__estimator__" in base:
+            horizon = base["__estimator__"].get("params", {}).get("horizon")  # an ensemble's
         steps = f" ({horizon} steps ahead)" if isinstance(horizon, int) else ""
         row("forecasts", ", ".join(map(str, self.targets)) + steps)
         if self.covariates:
@@ -194,8 +221,14 @@ class ModelCard:
             training.append(f"best epoch {self.best_epoch}")
         if self.seed is not None:
             training.append(f"seed {self.seed}")
+        if self.ensemble:
+            e = self.ensemble
+            if any(n is not None for n in e["n_epochs"]):
+                training.append(f"{', '.join(map(str, e['n_epochs']))} epochs")
+            if any(b is not None for b in e["best_epochs"]):
+                training.append(f"best epochs {', '.join(map(str, e['best_epochs']))}")
         if training:
-            row("training", ", ".join(training))
+            row("training", "; ".join(training) if self.ensemble else ", ".join(training))
         if self.network:
             row("network", ", ".join(f"{k}={v!r}" for k, v in self.network.items()))
         if self.backtest:
@@ -207,3 +240,18 @@ class ModelCard:
         if self.dropped_params:
             row("not saved", ", ".join(self.dropped_params) + " (defaults in their place)")
         return "\n".join(lines)
+
+
+def _ensemble(
+    document: dict[str, Any], members: list[dict[str, Any]], arrays: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """What the card says of an ensemble's members (see :mod:`forecast.persistence`)."""
+    epochs = [arrays.get(f"member.{i}.history.epoch") for i in range(len(members))]
+    return {
+        "estimator": members[0].get("estimator", "?"),
+        "n_members": len(members),
+        "aggregate": document.get("params", {}).get("aggregate"),
+        "seeds": [m.get("fitted", {}).get("seed") for m in members],
+        "n_epochs": [None if e is None else len(e) for e in epochs],
+        "best_epochs": [m.get("fitted", {}).get("best_epoch") for m in members],
+    }

@@ -29,13 +29,27 @@ without importing torch.
   ``_fitted_metadata()``, if it has one) and ``backtest`` (the ``backtest_`` attribute, if
   set).
 
+**An ensemble** (:class:`~forecast.EnsembleForecaster`) is one file too. Its JSON document
+is laid out as above, and adds ``members``: one document per fitted member (``estimator``,
+``params``, ``dropped_params``, ``fitted``, ``model``, ``backtest``: a single model's keys
+but the file-level ones), whose tensors are named as a single model's under the prefix
+``member.<i>.`` (``member.0.model.network.<key>``, ``member.0.history.train_loss``). The
+ensemble's own ``params`` hold its base estimator as ``{"__estimator__": {"estimator":
+<class name>, "params": {...}}}`` (the class name goes through the allowlist, as the top
+one does); ``fitted`` holds the data attributes it shares with its members (targets,
+series, cutoffs: what ``forecast info`` shows) and ``model`` its seeds. A member is saved
+and loaded by the same code as a single model.
+
 **Protocol for estimators.** A class in :data:`ESTIMATORS` provides
 ``_fitted_arrays(self) -> dict[str, numpy.ndarray]`` (its model-specific fitted numeric
 state) and ``_restore_fitted(self, arrays) -> None``; optionally ``_fitted_metadata(self)
 -> dict`` (JSON-ready), which is then handed back as ``_restore_fitted(arrays,
 metadata=...)``. The common attributes listed in :data:`COMMON_ATTRIBUTES` are saved and
 restored here, for every estimator. Loading rebuilds the estimator as
-``cls(**params)``, restores the common attributes, then calls ``_restore_fitted``.
+``cls(**params)``, restores the common attributes, then calls ``_restore_fitted``. A
+meta-estimator also provides ``_fitted_members(self) -> list`` (fitted estimators of the
+allowlist, saved as ``members``); they are loaded first and handed back as
+``_restore_fitted(arrays, metadata=..., members=[...])``.
 
 **Parameters JSON cannot carry** (callbacks or loggers in ``trainer_kwargs``, a
 ``RandomState`` as ``random_state``) are dropped with a warning rather than refused: they
@@ -48,6 +62,7 @@ has the defaults in their place.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from typing import Any
 
@@ -76,7 +91,13 @@ ESTIMATORS = {
     "NaiveForecaster": "forecast.baselines:NaiveForecaster",
     "SeasonalNaiveForecaster": "forecast.baselines:SeasonalNaiveForecaster",
     "DriftForecaster": "forecast.baselines:DriftForecaster",
+    "EnsembleForecaster": "forecast.ensemble:EnsembleForecaster",
 }
+
+# A parameter that is itself an estimator (an ensemble's base) is saved as
+# {ESTIMATOR_TAG: {"estimator": <name in ESTIMATORS>, "params": {...}}}.
+ESTIMATOR_TAG = "__estimator__"
+_MEMBER_KEY = re.compile(r"member\.(\d+)\.")  # tensors of member i: "member.<i>.model.*"
 
 COMMON_ATTRIBUTES = (
     "freq_",
@@ -108,11 +129,33 @@ def resolve_estimator(name: str) -> type:
 # ------------------------------------------------------------------------------ describe
 
 
+def _registered_name(estimator: Any, what: str) -> str:
+    """The allowlist name of ``estimator``'s class; ``ModelFileError`` if it is not ours."""
+    name = type(estimator).__name__
+    try:
+        registered = resolve_estimator(name) is type(estimator)
+    except (KeyError, ImportError, AttributeError):
+        registered = False
+    if not registered:
+        raise ModelFileError(
+            f"Cannot save {what} {name}: only forecast's own estimators "
+            f"({', '.join(ESTIMATORS)}) can be saved."
+        )
+    return name
+
+
 def _encode_params(estimator: Any) -> tuple[dict[str, Any], list[str]]:
     from forecast._codecs import NotEncodable, encode_value
 
     params, dropped = {}, []
     for name, value in estimator.get_params(deep=False).items():
+        if hasattr(value, "get_params") and not isinstance(value, type):  # an ensemble's base
+            what = f"the {type(estimator).__name__} whose {name!r} is a"
+            inner, inner_dropped = _encode_params(value)
+            nested = {"estimator": _registered_name(value, what), "params": inner}
+            params[name] = {ESTIMATOR_TAG: nested}
+            dropped += [f"{name}__{d}" for d in inner_dropped]  # scikit-learn's nested names
+            continue
         try:
             params[name] = encode_value(value, name)
             continue
@@ -149,59 +192,15 @@ def _encode_backtest(value: Any) -> Any:
             "The backtest_ attribute is not a JSON-representable mapping (e.g. "
             "{'mae': 1.2}); it is not saved.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         return None
 
 
-def describe(estimator: Any, *, warn: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The JSON document and the arrays that a saved ``estimator`` consists of.
+def _encode_fitted(estimator: Any, prefix: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The common fitted attributes as JSON, and ``history_`` as ``<prefix>history.*``."""
+    from forecast._codecs import encode_ids, encode_offset, encode_times, encode_value
 
-    Returns
-    -------
-    document : dict
-        JSON-ready (see the module docstring).
-    arrays : dict of str to numpy.ndarray
-        Tensor name -> array, ``model.*`` and ``history.*``.
-
-    Raises
-    ------
-    ModelFileError
-        If the estimator is not one of ours, not fitted, or holds a value the file cannot
-        carry (e.g. a frequency with no alias).
-    """
-    from sklearn.utils.validation import check_is_fitted
-
-    from forecast import __version__
-    from forecast._codecs import (
-        NotEncodable,
-        encode_ids,
-        encode_offset,
-        encode_times,
-        encode_value,
-    )
-
-    name = type(estimator).__name__
-    try:
-        registered = resolve_estimator(name) is type(estimator)
-    except (KeyError, ImportError, AttributeError):
-        registered = False
-    if not registered:
-        raise ModelFileError(
-            f"Cannot save a {name}: only forecast's own estimators ({', '.join(ESTIMATORS)}) "
-            "can be saved."
-        )
-    check_is_fitted(estimator)
-    params, dropped = _encode_params(estimator)
-    if dropped and warn:
-        warnings.warn(
-            f"{name} parameters not saved, as they are not JSON-representable: "
-            f"{', '.join(dropped)}. They only affect training: the loaded model predicts the "
-            "same, but has the defaults in their place.",
-            UserWarning,
-            stacklevel=3,
-        )
-    est = estimator
     encoders = {
         "freq_": encode_offset,
         "layout_": lambda v: {
@@ -216,39 +215,107 @@ def describe(estimator: Any, *, warn: bool = True) -> tuple[dict[str, Any], dict
     }
     fitted: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
+    for attr in COMMON_ATTRIBUTES:
+        if not hasattr(estimator, attr):  # not every estimator has them all (baselines)
+            continue
+        value = getattr(estimator, attr)
+        if attr == "history_" and value is not None:  # per epoch: a tensor per column
+            fitted["history_columns"] = encode_value(list(value.columns), "history_.columns")
+            for col in value.columns:
+                arrays[f"{prefix}history.{col}"] = np.ascontiguousarray(value[col].to_numpy())
+            continue
+        encode = encoders.get(attr, lambda v: v)
+        fitted[attr.rstrip("_")] = encode_value(encode(value), attr)
+    return fitted, arrays
+
+
+def _describe_part(
+    estimator: Any, prefix: str = ""
+) -> tuple[dict[str, Any], dict[str, np.ndarray], list[str]]:
+    """One estimator's document (without the file-level keys), arrays and dropped parameters.
+
+    Array names start with ``prefix`` (``""``, or ``"member.<i>."`` for an ensemble's
+    member); a meta-estimator's members are described by this same function, nested.
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    from forecast._codecs import NotEncodable
+
+    name = _registered_name(estimator, "a")
+    check_is_fitted(estimator)
+    params, dropped = _encode_params(estimator)
     try:
-        for attr in COMMON_ATTRIBUTES:
-            if not hasattr(est, attr):  # not every estimator has them all (baselines)
-                continue
-            value = getattr(est, attr)
-            if attr == "history_" and value is not None:  # per epoch: a tensor per column
-                fitted["history_columns"] = encode_value(list(value.columns), "history_.columns")
-                for col in value.columns:
-                    arrays[f"history.{col}"] = np.ascontiguousarray(value[col].to_numpy())
-                continue
-            encode = encoders.get(attr, lambda v: v)
-            fitted[attr.rstrip("_")] = encode_value(encode(value), attr)
+        fitted, arrays = _encode_fitted(estimator, prefix)
     except NotEncodable as exc:
         raise ModelFileError(f"Cannot save the {name}: {exc}.") from exc
-    for key, value in est._fitted_arrays().items():
-        arrays[f"model.{key}"] = np.ascontiguousarray(value)
+    for key, value in estimator._fitted_arrays().items():
+        arrays[f"{prefix}model.{key}"] = np.ascontiguousarray(value)
     for key, value in arrays.items():
         if value.dtype.kind not in "biuf":
             raise ModelFileError(
                 f"Cannot save the {name}: array {key!r} has dtype {value.dtype}, not a number."
             )
-    document = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "library_version": __version__,
+    backtest = getattr(estimator, "backtest_", None)
+    part = {
         "estimator": name,
         "params": params,
         "dropped_params": dropped,
         "fitted": fitted,
-        "model": est._fitted_metadata() if hasattr(est, "_fitted_metadata") else None,
-        "backtest": (
-            _encode_backtest(est.backtest_) if getattr(est, "backtest_", None) is not None else None
-        ),
+        "model": (estimator._fitted_metadata() if hasattr(estimator, "_fitted_metadata") else None),
+        "backtest": _encode_backtest(backtest) if backtest is not None else None,
+    }
+    if hasattr(estimator, "_fitted_members"):
+        part["members"] = []
+        for i, member in enumerate(estimator._fitted_members()):
+            # A member's dropped parameters are its base's, which `dropped` names already.
+            member_part, member_arrays, _ = _describe_part(member, f"{prefix}member.{i}.")
+            part["members"].append(member_part)
+            arrays.update(member_arrays)
+    return part, arrays, dropped
+
+
+def describe(estimator: Any, *, warn: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The JSON document and the arrays that a saved ``estimator`` consists of.
+
+    Parameters
+    ----------
+    estimator : estimator of :data:`ESTIMATORS`
+        Fitted.
+    warn : bool, default True
+        Warn about parameters that are not saved.
+
+    Returns
+    -------
+    document : dict
+        JSON-ready (see the module docstring).
+    arrays : dict of str to numpy.ndarray
+        Tensor name -> array: ``model.*`` and ``history.*``, and ``member.<i>.*`` for the
+        members of an ensemble.
+
+    Raises
+    ------
+    ModelFileError
+        If the estimator (or an ensemble's base estimator) is not one of ours, or holds a
+        value the file cannot carry (e.g. a frequency with no alias).
+    sklearn.exceptions.NotFittedError
+        If it is not fitted.
+    """
+    from forecast import __version__
+
+    part, arrays, dropped = _describe_part(estimator)
+    if dropped and warn:
+        warnings.warn(
+            f"{part['estimator']} parameters not saved, as they are not JSON-representable: "
+            f"{', '.join(dropped)}. They only affect training: the loaded model predicts the "
+            "same, but has the defaults in their place.",
+            UserWarning,
+            stacklevel=3,
+        )
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        **part,
     }
     return document, arrays
 
@@ -261,8 +328,8 @@ def save(estimator: Any, path: str | os.PathLike[str]) -> None:
 
     Parameters
     ----------
-    estimator : RNNForecaster, LSTMForecaster, GRUForecaster or a baseline
-        Fitted.
+    estimator : RNNForecaster, LSTMForecaster, GRUForecaster, a baseline or an ensemble
+        Fitted. An :class:`~forecast.EnsembleForecaster` is saved with all its members.
     path : str or path-like
         The file (by convention ``*.safetensors``); replaced atomically if it exists.
 
@@ -302,8 +369,9 @@ def save(estimator: Any, path: str | os.PathLike[str]) -> None:
 def load(path: str | os.PathLike[str]) -> Any:
     """Load an estimator saved with :func:`save`; it predicts bitwise as the saved one did.
 
-    Nothing in the file is executed or imported: the estimator class is looked up by name
-    in :data:`ESTIMATORS`, parameters and attributes are JSON, weights are plain tensors.
+    Nothing in the file is executed or imported: the estimator class (and an ensemble's
+    base and members' classes) is looked up by name in :data:`ESTIMATORS`, parameters and
+    attributes are JSON, weights are plain tensors.
 
     Parameters
     ----------
@@ -332,27 +400,74 @@ def load(path: str | os.PathLike[str]) -> Any:
     >>> type(load(path)).__name__
     'RNNForecaster'
     """
-    from forecast._codecs import decode_ids, decode_offset, decode_times, decode_value
-    from forecast.data import Layout
-
     document, arrays = read(path)
-    name = document.get("estimator")
+    return _build(document, arrays, path)
+
+
+def _resolve(name: Any, path: Any, where: str = "") -> type:
+    """The allowlisted class ``name`` of the file at ``path``, or a one-line error."""
     try:
-        cls = resolve_estimator(name)
+        return resolve_estimator(name)
     except KeyError:
         raise fail(
             path,
-            f"it holds a {name!r}, which is not an estimator forecast can load "
+            f"it holds a {name!r}{where}, which is not an estimator forecast can load "
             f"({', '.join(ESTIMATORS)})",
         ) from None
     except (ImportError, AttributeError):
         raise fail(
             path,
-            f"it holds a {name}, which this installation of forecast does not "
+            f"it holds a {name}{where}, which this installation of forecast does not "
             "have; upgrade forecast",
         ) from None
+
+
+def _decode_params(params: dict[str, Any], path: Any, owner: Any) -> dict[str, Any]:
+    """``params`` as saved back to values; a nested estimator is built through the allowlist."""
+    from forecast._codecs import decode_value
+
+    decoded = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and set(value) == {ESTIMATOR_TAG}:
+            nested = value[ESTIMATOR_TAG]
+            cls = _resolve(nested["estimator"], path, f" as the {key!r} of its {owner}")
+            decoded[key] = cls(**_decode_params(nested["params"], path, nested["estimator"]))
+        else:
+            decoded[key] = decode_value(value)
+    return decoded
+
+
+def _members_of(document: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> list[Any]:
+    """The loaded members of a meta-estimator's document; their tensor count must match."""
+    members = document["members"]
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        raise fail(path, "it is damaged (its 'members' are not a list of descriptions)")
+    found = sorted({int(m.group(1)) for k in arrays if (m := _MEMBER_KEY.match(k))})
+    if found != list(range(len(members))):
+        raise fail(
+            path,
+            f"it is inconsistent: its description lists {len(members)} members, but its "
+            f"tensors are those of members {found}",
+        )
+    loaded = []
+    for i, member in enumerate(members):
+        prefix = f"member.{i}."
+        own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        loaded.append(_build(member, own, path, where=f" in member {i}"))
+    return loaded
+
+
+def _build(
+    document: dict[str, Any], arrays: dict[str, np.ndarray], path: Any, where: str = ""
+) -> Any:
+    """The estimator a (member's) document and its arrays (names without prefix) describe."""
+    from forecast._codecs import decode_ids, decode_offset, decode_times, decode_value
+    from forecast.data import Layout
+
+    name = document.get("estimator")
+    cls = _resolve(name, path, where)
     try:
-        estimator = cls(**decode_value(document["params"]))
+        estimator = cls(**_decode_params(document["params"], path, name))
         decoders = {
             "freq": decode_offset,
             "layout": lambda v: Layout(**v),
@@ -361,8 +476,7 @@ def load(path: str | os.PathLike[str]) -> Any:
             "cutoffs": decode_times,
             "training_start": decode_times,
         }
-        fitted = document["fitted"]
-        for key, value in fitted.items():
+        for key, value in document["fitted"].items():
             if key == "history_columns":
                 import pandas as pd
 
@@ -374,14 +488,18 @@ def load(path: str | os.PathLike[str]) -> Any:
             decode = decoders.get(key, decode_value)
             setattr(estimator, f"{key}_", decode(value))
         own = {k[len("model.") :]: v for k, v in arrays.items() if k.startswith("model.")}
+        restore: dict[str, Any] = {}
         if document.get("model") is not None:
-            estimator._restore_fitted(own, metadata=document["model"])
-        else:
-            estimator._restore_fitted(own)
+            restore["metadata"] = document["model"]
+        if "members" in document:
+            restore["members"] = _members_of(document, arrays, path)
+        estimator._restore_fitted(own, **restore)
         if document.get("backtest") is not None:
             estimator.backtest_ = document["backtest"]
+    except ModelFileError:
+        raise  # already one line naming the file (a member's, or a nested class)
     except Exception as exc:  # any inconsistency means a bad file
-        raise fail(path, f"it is inconsistent ({type(exc).__name__}: {exc})") from None
+        raise fail(path, f"it is inconsistent{where} ({type(exc).__name__}: {exc})") from None
     return estimator
 
 

@@ -1,4 +1,4 @@
-"""The contract every forecaster keeps: recurrent models and baselines alike.
+"""The contract every forecaster keeps: recurrent models, baselines and ensembles alike.
 
 Each estimator is fitted once per layout (module-scoped fixtures) with tiny settings; the
 tests only read the fitted objects.
@@ -22,6 +22,7 @@ from sklearn.utils.estimator_checks import (
 from forecast import (
     DataError,
     DriftForecaster,
+    EnsembleForecaster,
     GRUForecaster,
     InvalidParameterError,
     LSTMForecaster,
@@ -40,6 +41,10 @@ ESTIMATORS = {
     "naive": lambda **kw: NaiveForecaster(horizon=HORIZON, **kw),
     "seasonal_naive": lambda **kw: SeasonalNaiveForecaster(season_length=4, horizon=HORIZON, **kw),
     "drift": lambda **kw: DriftForecaster(horizon=HORIZON, **kw),
+    # An ensemble's data parameters and attributes are its base's and members'.
+    "ensemble": lambda **kw: EnsembleForecaster(
+        GRUForecaster(horizon=HORIZON, **{**RECURRENT, "max_epochs": 1}, **kw), n_members=2
+    ),
 }
 COMMON_ATTRIBUTES = (
     "freq_",
@@ -55,6 +60,14 @@ COMMON_ATTRIBUTES = (
 LONG = {"id_col": "unique_id", "time_col": "ds"}
 
 pytestmark = pytest.mark.parametrize("name", list(ESTIMATORS))
+
+
+def _params(estimator) -> dict:
+    """``get_params()``, with a nested estimator (an ensemble's base) as its parameters."""
+    return {
+        k: _params(v) if hasattr(v, "get_params") else v
+        for k, v in estimator.get_params(deep=False).items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +103,7 @@ def test_scikit_learn_data_free_checks(name):
 def test_clone_keeps_the_parameters_and_nothing_fitted(name, fitted):
     model, _ = fitted(name, "wide")
     copy = clone(model)
-    assert copy.get_params() == model.get_params()
+    assert _params(copy) == _params(model)
     with pytest.raises(NotFittedError):
         copy.predict()
 
@@ -175,7 +188,10 @@ def test_errors_name_the_culprit(name, fitted):
         model.predict(horizon=4)
     with pytest.raises(DataError, match=r"missing \['x'\]"):
         model.predict(frame[["y"]])
+    estimator = ESTIMATORS[name]()
+    key = next(k for k in estimator.get_params() if k.split("__")[-1] == "horizon")
+    estimator.set_params(**{key: 0})  # an ensemble's horizon is its base's
     with pytest.raises(InvalidParameterError, match=r"'horizon' parameter .* >= 1\. Got 0"):
-        ESTIMATORS[name]().set_params(horizon=0).fit(frame)
+        estimator.fit(frame)
     with pytest.raises(DataError, match="Too few rows to score"):
         model.score(frame.iloc[:4])

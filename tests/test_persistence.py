@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import FAST
+from conftest import FAST, make_long_frame
 from lightning.pytorch.callbacks import Callback
 from safetensors.numpy import save_file
 from sklearn.exceptions import NotFittedError
 
 import forecast
 from forecast import (
+    EnsembleForecaster,
     GRUForecaster,
     LSTMForecaster,
     ModelCard,
@@ -495,6 +496,7 @@ def test_the_registry_is_a_fixed_allowlist():
         "NaiveForecaster",
         "SeasonalNaiveForecaster",
         "DriftForecaster",
+        "EnsembleForecaster",
     }
     assert os.path.basename(persistence.__file__) == "persistence.py"
 
@@ -545,3 +547,176 @@ def make_long_frame_with_scales(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame.loc[frame["unique_id"] == "c", "y"] *= 50
     return frame
+
+
+# ---------------------------------------------------------------------------- ensembles
+
+
+@pytest.fixture(scope="module")
+def ensemble_path(tmp_path_factory):
+    """Three quantile GRUs over the panel, saved: (model, frame, path)."""
+    frame = make_long_frame()
+    base = GRUForecaster(
+        seq_len=6, horizon=2, id_col="unique_id", time_col="ds", quantiles=[0.1, 0.9],
+        hidden_size=4, max_epochs=1, progress_bar=False, random_state=7,
+    )  # fmt: skip
+    model = EnsembleForecaster(base, n_members=3, aggregate="mean").fit(frame)
+    path = tmp_path_factory.mktemp("ensemble") / "ensemble.safetensors"
+    model.save(path)
+    return model, frame, path
+
+
+def test_ensemble_round_trip_is_bitwise(ensemble_path):
+    model, frame, path = ensemble_path
+    loaded = EnsembleForecaster.load(path)
+    assert isinstance(loaded, EnsembleForecaster)
+    assert loaded.get_params(deep=False).keys() == model.get_params(deep=False).keys()
+    assert (loaded.n_members, loaded.aggregate) == (3, "mean")
+    assert type(loaded.estimator) is GRUForecaster
+    assert loaded.estimator.get_params() == model.estimator.get_params()
+    assert loaded.seeds_ == model.seeds_ == [7, 8, 9]
+    for saved, back in zip(model.members_, loaded.members_, strict=True):
+        _assert_same_fit(saved, back)
+        assert saved.get_params() == back.get_params()
+        for name, tensor in saved.network_.state_dict().items():
+            assert torch.equal(tensor, back.network_.state_dict()[name])
+    assert loaded.target_names_ == model.target_names_
+    assert loaded.series_ids_ == model.series_ids_
+    pd.testing.assert_index_equal(loaded.cutoffs_, model.cutoffs_, exact=True)
+    assert loaded.freq_ == model.freq_
+    fc = model.predict()
+    assert {"y_q0.1", "y_q0.9"} <= set(fc.columns)
+    pd.testing.assert_frame_equal(fc, loaded.predict(), check_exact=True)
+    recent = frame.groupby("unique_id").tail(12)
+    for kwargs in ({}, {"horizon": 1}):
+        pd.testing.assert_frame_equal(
+            model.predict(recent, **kwargs), loaded.predict(recent, **kwargs), check_exact=True
+        )
+    with pytest.raises(ModelFileError, match="holds a EnsembleForecaster, not a GRUForecaster"):
+        GRUForecaster.load(path)
+
+
+def test_ensemble_file_layout(ensemble_path):
+    path = ensemble_path[2]
+    document, arrays = persistence.read(path)
+    assert document["estimator"] == "EnsembleForecaster"
+    assert document["format_version"] == persistence.FORMAT_VERSION == 1
+    params = document["params"]
+    assert (params["n_members"], params["aggregate"]) == (3, "mean")
+    base = params["estimator"]["__estimator__"]
+    assert base["estimator"] == "GRUForecaster"
+    assert base["params"]["random_state"] == 7
+    assert document["model"] == {"seeds": [7, 8, 9]}
+    assert document["fitted"]["target_names"] == ["y"]  # what `forecast info` shows
+    assert [m["estimator"] for m in document["members"]] == ["GRUForecaster"] * 3
+    assert [m["params"]["random_state"] for m in document["members"]] == [7, 8, 9]
+    assert [m["fitted"]["seed"] for m in document["members"]] == [7, 8, 9]
+    assert not any(k.startswith(("model.", "history.")) for k in arrays)  # all in members
+    for i in range(3):
+        assert f"member.{i}.model.network.encoder.weight_ih_l0" in arrays
+        assert f"member.{i}.history.train_loss" in arrays
+    assert {k.split(".")[1] for k in arrays} == {"0", "1", "2"}
+
+
+def test_ensemble_card(ensemble_path):
+    model, _, path = ensemble_path
+    card = model.card()
+    assert card == load(path).card()
+    assert card.ensemble["seeds"] == [7, 8, 9]
+    assert card.ensemble["n_epochs"] == [1, 1, 1]
+    assert (card.estimator, card.n_series, card.seed, card.n_epochs) == (
+        "EnsembleForecaster", 3, None, None
+    )  # fmt: skip
+    assert card.network["cell"] == "gru"
+    text = str(ModelCard.from_document(*persistence.read(path), path=path))
+    for expected in (
+        "EnsembleForecaster (forecast ",
+        "members:     3 GRUForecaster (seeds 7, 8, 9), forecasts combined by mean",
+        "forecasts:   y (2 steps ahead)",
+        "3 series (a, b, c; long frame",
+        "training:    1, 1, 1 epochs; best epochs ",
+        "estimator=GRUForecaster(batch_size=64,",
+    ):
+        assert expected in text
+    assert json.loads(json.dumps(card.to_dict()))["ensemble"]["n_members"] == 3
+
+
+def _rewrite(path, target, edit):
+    """``path``'s document and arrays, changed by ``edit``, written to ``target`` (checksummed)."""
+    document, arrays = persistence.read(path)
+    edit(document, arrays)
+    _model_file.write(target, document, arrays)
+    return target
+
+
+def test_an_ensemble_base_or_member_outside_the_allowlist(tmp_path, ensemble_path):
+    path = ensemble_path[2]
+
+    def base(document, arrays):
+        document["params"]["estimator"]["__estimator__"]["estimator"] = "os.system"
+
+    def member(document, arrays):
+        document["members"][1]["estimator"] = "subprocess.Popen"
+
+    _one_line_error(
+        _rewrite(path, tmp_path / "base.safetensors", base),
+        r"'os.system' as the 'estimator' of its EnsembleForecaster, which is not an estimator",
+    )
+    _one_line_error(
+        _rewrite(path, tmp_path / "member.safetensors", member),
+        r"'subprocess.Popen' in member 1, which is not an estimator forecast can load",
+    )
+
+
+def test_an_ensemble_whose_members_do_not_match_its_tensors(tmp_path, ensemble_path):
+    path = ensemble_path[2]
+
+    def fewer_documents(document, arrays):
+        del document["members"][2]
+
+    def fewer_members(document, arrays):  # consistent members, but not n_members of them
+        del document["members"][2]
+        document["model"]["seeds"].pop()
+        for key in [k for k in arrays if k.startswith("member.2.")]:
+            del arrays[key]
+
+    def missing_tensor(document, arrays):
+        del arrays["member.1.model.scaler.loc"]
+
+    _one_line_error(
+        _rewrite(path, tmp_path / "docs.safetensors", fewer_documents),
+        r"inconsistent: its description lists 2 members, but its tensors are those of "
+        r"members \[0, 1, 2\]",
+    )
+    _one_line_error(
+        _rewrite(path, tmp_path / "count.safetensors", fewer_members),
+        r"inconsistent \(ValueError: 2 members and 2 seeds for n_members=3\)",
+    )
+    _one_line_error(
+        _rewrite(path, tmp_path / "tensor.safetensors", missing_tensor),
+        r"inconsistent in member 1 \(KeyError: 'scaler.loc'\)",
+    )
+
+
+def test_an_ensemble_must_be_fitted_and_of_ours_to_be_saved(tmp_path):
+    class MyForecaster(GRUForecaster):
+        pass
+
+    with pytest.raises(NotFittedError):
+        EnsembleForecaster(GRUForecaster()).save(tmp_path / "x.safetensors")
+    foreign = EnsembleForecaster(MyForecaster())
+    foreign.members_, foreign.seeds_ = [], []
+    with pytest.raises(
+        ModelFileError,
+        match="Cannot save the EnsembleForecaster whose 'estimator' is a MyForecaster: only",
+    ):
+        foreign.save(tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_an_ensemble_drops_its_base_callbacks_with_a_warning(tmp_path, ensemble_path):
+    model = copy.deepcopy(ensemble_path[0])
+    model.estimator.set_params(trainer_kwargs={"callbacks": [Callback()]})
+    with pytest.warns(UserWarning, match=r"not saved.*estimator__trainer_kwargs\['callbacks'\]"):
+        model.save(tmp_path / "e.safetensors")
+    assert load(tmp_path / "e.safetensors").estimator.trainer_kwargs == {}

@@ -1,0 +1,171 @@
+"""Ensembles over seeds: the data attributes and parameters of a single model, combined
+forecasts (point and quantiles), and the tools that take any forecaster (backtest, plots).
+
+Saving and loading an ensemble is tested in test_persistence.py, the ``--ensemble`` option
+in test_cli.py.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_long_frame
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from forecast import (
+    EnsembleForecaster,
+    InvalidParameterError,
+    LSTMForecaster,
+    NaiveForecaster,
+    quantile_column,
+)
+from forecast.backtest import _forecast_windows_quantiles, backtest
+from forecast.data import to_panel
+from forecast.ensemble import _DATA_ATTRIBUTES
+from forecast.metrics import mase
+from forecast.plotting import plot_forecast
+
+LONG = {"id_col": "unique_id", "time_col": "ds"}
+LEVELS = [0.1, 0.9]
+
+
+def _base(**kwargs) -> LSTMForecaster:
+    return LSTMForecaster(
+        seq_len=6, horizon=2, hidden_size=4, max_epochs=1, progress_bar=False, random_state=3,
+        **kwargs,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ensemble() -> tuple[EnsembleForecaster, pd.DataFrame]:
+    """Three quantile LSTMs over the three-series panel."""
+    frame = make_long_frame()
+    return EnsembleForecaster(_base(quantiles=LEVELS, **LONG), n_members=3).fit(frame), frame
+
+
+def test_the_data_attributes_are_the_members(ensemble):
+    model, frame = ensemble
+    first = model.members_[0]
+    for name in _DATA_ATTRIBUTES:
+        assert getattr(model, name) is getattr(first, name), name
+    assert model.target_names_ == ["y"]
+    assert model.series_ids_ == ["a", "b", "c"]
+    assert list(model.cutoffs_) == list(frame.groupby("unique_id")["ds"].max())
+    assert model.freq_ == pd.offsets.MonthBegin()
+    assert model.quantile_levels_ == LEVELS
+    assert model.seeds_ == [3, 4, 5]
+    assert [m.seed_ for m in model.members_] == [3, 4, 5]
+
+
+def test_the_base_parameters_are_shown_read_only(ensemble):
+    model, _ = ensemble
+    assert (model.horizon, model.id_col, model.time_col, model.target) == (
+        2,
+        "unique_id",
+        "ds",
+        None,
+    )
+    assert set(model.get_params(deep=False)) == {"estimator", "n_members", "aggregate"}
+    with pytest.raises(ValueError, match="Invalid parameter 'horizon'"):
+        clone(model).set_params(horizon=3)
+    assert clone(model).set_params(estimator__horizon=3).horizon == 3
+    unfitted = EnsembleForecaster(_base())
+    assert not hasattr(unfitted, "target_names_")
+    assert not hasattr(EnsembleForecaster(), "horizon")
+    with pytest.raises(NotFittedError):
+        unfitted.predict()
+
+
+def test_points_and_quantiles_are_combined_step_by_step(ensemble):
+    model, frame = ensemble
+    columns = ["y", *(quantile_column("y", q) for q in LEVELS)]
+    for kwargs in ({}, {"horizon": 1}):
+        forecast = model.predict(frame, **kwargs)
+        members = np.stack([m.predict(frame, **kwargs)[columns].to_numpy() for m in model.members_])
+        assert list(forecast.columns) == ["unique_id", "ds", *columns]
+        np.testing.assert_array_equal(forecast[columns].to_numpy(), np.median(members, axis=0))
+        assert len(forecast) == 3 * (kwargs.get("horizon") or 2)
+    mean = clone(model).set_params(aggregate="mean")
+    mean.members_, mean.seeds_ = model.members_, model.seeds_
+    mean._share_data_attributes()
+    members = np.stack([m.predict()[columns].to_numpy() for m in model.members_])
+    np.testing.assert_allclose(mean.predict()[columns].to_numpy(), members.mean(axis=0))
+    point, low, high = (model.predict()[c].to_numpy() for c in columns)
+    assert (low <= point).all()  # the combined levels do not cross
+    assert (point <= high).all()
+
+
+def test_score_is_minus_the_mase_of_the_combined_forecast(ensemble):
+    model, frame = ensemble
+    history = frame.groupby("unique_id").head(-2)
+    actual = frame.groupby("unique_id").tail(2)
+    forecast = model.predict(history)
+    expected = [
+        mase(
+            actual.loc[actual["unique_id"] == sid, "y"].to_numpy(),
+            forecast.loc[forecast["unique_id"] == sid, "y"].to_numpy(),
+            history.loc[history["unique_id"] == sid, "y"].to_numpy(),
+            season_length=1,
+        )
+        for sid in model.series_ids_
+    ]
+    assert model.score(frame) == pytest.approx(-np.mean(expected), rel=1e-6)
+
+
+def test_backtest_takes_an_ensemble(ensemble):
+    model, frame = ensemble
+    result = backtest(model, frame, n_windows=2, refit=False)
+    assert all(isinstance(m, EnsembleForecaster) for m in result.models)
+    assert result.models[0] is result.models[1]
+    assert len(result.models[0].members_) == 3
+    assert {"coverage_80", "pinball"} <= set(result.metrics.columns)
+    assert np.isfinite(result.summary().to_numpy()).all()
+    # The batched forecasts (one call per member over every cutoff) are predict's.
+    fitted = result.models[0]
+    panel, layout = to_panel(frame, **LONG, dtype=np.float64)
+    from forecast._evaluation import make_folds
+
+    folds = make_folds(panel, n_windows=2, step=2, horizon=2, window_length=None, sliding=False)
+    batched = _forecast_windows_quantiles(fitted, frame, panel, layout, folds, range(2))
+    looped = _forecast_windows_quantiles(
+        fitted, frame, panel, layout, folds, range(2), batched=False
+    )
+    for a, b in zip(batched, looped, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_backtest_refits_a_clone_of_the_ensemble_at_each_origin():
+    frame = make_long_frame()
+    model = EnsembleForecaster(_base(**LONG), n_members=2)
+    result = backtest(model, frame, n_windows=1)
+    assert not hasattr(model, "members_")  # the user's ensemble is left unfitted
+    assert result.models[0].seeds_ == [3, 4]
+    assert list(result.metrics.columns[-4:]) == ["mae", "rmse", "smape", "mase"]
+
+
+def test_plot_forecast_takes_an_ensemble(ensemble, tmp_path):
+    model, frame = ensemble
+    fig = plot_forecast(model, frame, n_history=24)
+    assert len(fig.axes) == 3  # one panel per series
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels[:2] == ["history", "forecast"]
+    assert fig.axes[0].collections  # the combined 10-90 % interval, as a band
+    fig.savefig(tmp_path / "ensemble.png", dpi=40)
+    plt.close(fig)
+
+
+def test_base_estimator_errors_name_the_parameter():
+    frame = make_long_frame()
+    with pytest.raises(TypeError, match="'estimator' parameter of EnsembleForecaster must be"):
+        EnsembleForecaster().fit(frame)
+    with pytest.raises(InvalidParameterError, match=r"with a random_state .* NaiveForecaster"):
+        EnsembleForecaster(NaiveForecaster(**LONG), n_members=2).fit(frame)
+    with pytest.raises(InvalidParameterError, match="'aggregate' parameter"):
+        EnsembleForecaster(_base(**LONG), aggregate="max").fit(frame)
