@@ -67,12 +67,24 @@ def check_config_options(args: argparse.Namespace) -> None:
 
 
 def _estimator(args: argparse.Namespace) -> Any:
-    """The estimator built from the [model] table of the config, overridden by flags."""
+    """The estimator built from the [model] table of the config, overridden by flags.
+
+    With ``--ensemble N`` (``ensemble = N`` in [model]), an :class:`EnsembleForecaster` of N
+    such estimators.
+    """
     from forecast._cli_params import coerce_param
 
     cls, names = args.estimator_class, set(args.estimator_params)
     table = dict((args.config_data or {}).get("model", {}))
     table.pop("estimator", None)
+    n_members = getattr(args, "ensemble", table.pop("ensemble", None))
+    if n_members is not None and (
+        isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1
+    ):
+        raise UsageError(
+            f"--ensemble (ensemble in [model]) must be an int >= 1, the number of models "
+            f"fitted with different seeds. Got {n_members!r} instead."
+        )
     unknown = sorted(set(table) - names)
     if unknown:
         raise UsageError(
@@ -83,7 +95,11 @@ def _estimator(args: argparse.Namespace) -> Any:
     params.update({k[len("param.") :]: v for k, v in vars(args).items() if k.startswith("param.")})
     if "progress_bar" in names and "progress_bar" not in params:
         params["progress_bar"] = sys.stderr.isatty() and not getattr(args, "quiet", False)
-    return cls(**params)
+    if n_members is None:
+        return cls(**params)
+    from forecast.ensemble import EnsembleForecaster
+
+    return EnsembleForecaster(cls(**params), n_members=n_members)
 
 
 @contextlib.contextmanager
@@ -112,7 +128,7 @@ def run_fit(args: argparse.Namespace) -> int:
     model = _estimator(args)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out_folder(out)  # before training, not after
-    df = read_table(data, time_col=model.get_params().get("time_col"))
+    df = read_table(data, time_col=model.time_col)  # an ensemble shows its base's
     start = time.perf_counter()
     with _about(data):
         model.fit(df)
@@ -162,7 +178,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     model = _estimator(args)
     data, out = _option(args, "data", required=True), _option(args, "out") or "-"
     _check_out_folder(out)
-    df = read_table(data, time_col=model.get_params().get("time_col"))
+    df = read_table(data, time_col=model.time_col)
     options = {
         key: value
         for key, value in (

@@ -15,9 +15,10 @@ an estimator is on the command line with no change here. Values:
 * anything else: a JSON number, ``null`` or ``true``/``false`` if it parses as one, else text.
 
 A config file (TOML, ``--config job.toml``) holds the same parameters in a ``[model]`` table
-(with an optional ``estimator = "lstm"``) and each command's options in ``[fit]``,
-``[predict]``, ``[backtest]``; flags override it. Relative paths in a config file are
-relative to the file's folder, so a cron line may run from anywhere.
+(with an optional ``estimator = "lstm"``, and ``ensemble = 5`` for the median of five seeds)
+and each command's options in ``[fit]``, ``[predict]``, ``[backtest]``; flags override it.
+Relative paths in a config file are relative to the file's folder, so a cron line may run
+from anywhere.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ else:  # pragma: no cover
 
 SECTIONS = ("model", "fit", "predict", "backtest")
 # Parameter names that would collide with the command line's own options get this prefix.
-RESERVED = {"verbose", "quiet", "config", "model_config", "data", "out", "estimator", "help"}
+RESERVED = {"verbose", "quiet", "config", "model_config", "data", "out", "help"}
+RESERVED |= {"estimator", "ensemble"}  # options that are also keys of [model]
 PREFIX = "estimator-"
 # What the command line does differently from the Python defaults, said in the help.
 _NOTES = {
@@ -60,11 +62,19 @@ def _alias(class_name: str) -> str:
     return class_name.lower().removesuffix("forecaster")
 
 
+# Registered classes that wrap another estimator, so have no flags of their own: the
+# command line builds them from the wrapped one's (--ensemble N).
+_WRAPPERS = {"EnsembleForecaster": "--estimator lstm --ensemble 5"}
+
+
 def estimator_aliases() -> dict[str, str]:
-    """``{"rnn": "RNNForecaster", "lstm": "LSTMForecaster", ...}`` for every registered class."""
+    """``{"rnn": "RNNForecaster", "lstm": "LSTMForecaster", ...}`` for every registered class.
+
+    Wrappers (:class:`~forecast.EnsembleForecaster`) are not among them.
+    """
     from forecast.persistence import ESTIMATORS
 
-    return {_alias(name): name for name in ESTIMATORS}
+    return {_alias(name): name for name in ESTIMATORS if name not in _WRAPPERS}
 
 
 def resolve_cli_estimator(name: str) -> type:
@@ -73,6 +83,12 @@ def resolve_cli_estimator(name: str) -> type:
 
     key = _alias(re.sub(r"[-_\s]", "", str(name)))
     aliases = estimator_aliases()
+    wrappers = {_alias(w): (w, usage) for w, usage in _WRAPPERS.items()}
+    if key in wrappers:
+        wrapper, usage = wrappers[key]
+        raise UsageError(
+            f"{wrapper} wraps another estimator; choose that one and wrap it: {usage}."
+        )
     if key not in aliases:
         raise UsageError(f"Unknown estimator {name!r}; choose one of {', '.join(aliases)}.")
     try:

@@ -6,13 +6,16 @@
                       --seq-len 60 --horizon 5 --freq B --out model.safetensors
     forecast predict  --model model.safetensors --data latest.parquet --out forecast.csv
     forecast backtest --model-config job.toml --data prices.csv --windows 4 --out metrics.csv
+    forecast fit      --config job.toml --estimator lstm --ensemble 5
     forecast info     model.safetensors [--json]
     forecast demo
 
 * Every estimator parameter is a flag made from the estimator's signature (``--seq-len``,
   ``--trainer-kwargs '{"accelerator": "cpu"}'``), and can sit in the ``[model]`` table of a
   TOML file given with ``--config`` (``--model-config`` is the same); flags override it. See
-  :mod:`forecast._cli_params`.
+  :mod:`forecast._cli_params`. ``--ensemble N`` (``ensemble = N`` in ``[model]``) fits N
+  such models with consecutive seeds and saves them as one
+  :class:`~forecast.EnsembleForecaster` (their median forecast).
 * CSV or Parquet in and out by extension; outputs are written atomically; ``--out -``
   writes CSV to standard output. See :mod:`forecast._cli_io`.
 * Exit codes: 0 success; 2 bad usage or bad input (a missing file, an unknown column, an
@@ -61,7 +64,7 @@ def _command_of(argv: Sequence[str]) -> str | None:
 
 
 def _add_estimator_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
-    """``--estimator``, ``--config`` and, for the estimator chosen, one flag per parameter."""
+    """``--estimator``, ``--config``, ``--ensemble`` and one flag per estimator parameter."""
     from forecast._cli_params import (
         add_estimator_flags,
         estimator_aliases,
@@ -88,6 +91,11 @@ def _add_estimator_options(parser: argparse.ArgumentParser, argv: Sequence[str])
         metavar="TOML",
         help="job file: [model] parameters and this command's options; flags override it",
     )
+    parser.add_argument(
+        "--ensemble", type=int, metavar="N", default=argparse.SUPPRESS,
+        help="fit N models, seeded random_state + 0 ... N-1, and forecast their median "
+        "(EnsembleForecaster; also 'ensemble' in [model])",
+    )  # fmt: skip
     names = add_estimator_flags(parser, cls)
     parser.set_defaults(estimator_class=cls, estimator_params=names, config_data=config)
 

@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 from conftest import FAST
 
-from forecast import GRUForecaster, RNNForecaster, load
+from forecast import EnsembleForecaster, GRUForecaster, LSTMForecaster, RNNForecaster, load
+from forecast._cli_commands import _estimator
 from forecast._cli_io import read_table
 from forecast.cli import _parser, main
 
@@ -233,6 +234,13 @@ FIT = ("fit", "--time-col", "date", "--out", "{d}/m.safetensors")
         ((*FIT, "--config", "{d}/job.toml"), 2,
          r"UsageError: Config file '.*job\.toml': \['sequence_length'\] in \[model\] are not "),
         ((*FIT, "--estimator", "prophet"), 2, r"UsageError: Unknown estimator 'prophet'"),
+        ((*FIT, "--estimator", "ensemble"), 2,
+         r"UsageError: EnsembleForecaster wraps another .*: --estimator lstm --ensemble 5\."),
+        ((*FIT, "--data", "{d}/data.csv", "--ensemble", "0"), 2,
+         r"UsageError: --ensemble \(ensemble in \[model\]\) must be an int >= 1, .* Got 0"),
+        ((*FIT, "--data", "{d}/data.csv", "--estimator", "naive", "--ensemble", "2"), 2,
+         r"InvalidParameterError: .*data\.csv: The 'estimator' parameter of EnsembleForecaster "
+         r"must be a forecaster with a random_state"),
         (("predict", "--model", "{d}/damaged.safetensors"), 2,
          r"ModelFileError: Cannot load model file '.*damaged\.safetensors': checksum mismatch"),
         (("predict", "--model", "{d}/model.safetensors", "--data", "{d}/no_y.csv"), 2,
@@ -406,3 +414,44 @@ def test_predict_writes_the_quantile_columns(wide, tmp_path, capsys, flags, colu
     assert list(written.columns) == columns
     expected = load(model).predict()
     np.testing.assert_allclose(written[columns[1:]].to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
+def test_ensemble_fit_predict_and_info(tmp_path, long_frame, capsys):
+    long_frame.to_csv(tmp_path / "data.csv", index=False)
+    job = JOB.replace('estimator = "gru"\n', 'estimator = "gru"\nensemble = 2\n')
+    (tmp_path / "job.toml").write_text(job)
+    code, _, err = _run(capsys, "fit", "--config", tmp_path / "job.toml", "--hidden-size", "4")
+    assert code == 0, err
+    assert "fitted EnsembleForecaster on 3 series" in err
+    code, _, err = _run(capsys, "predict", "--model", tmp_path / "model.safetensors",
+                        "--data", tmp_path / "data.csv", "--out", tmp_path / "fc.csv")  # fmt: skip
+    assert code == 0, err
+
+    df = read_table(tmp_path / "data.csv", time_col="ds")
+    base = GRUForecaster(
+        seq_len=6, horizon=2, id_col="unique_id", time_col="ds", hidden_size=4, max_epochs=2,
+        batch_size=32, random_state=0, trainer_kwargs={"accelerator": "cpu"},
+        progress_bar=False,
+    )  # fmt: skip
+    model = EnsembleForecaster(base, n_members=2).fit(df)
+    assert (tmp_path / "fc.csv").read_text() == model.predict(df).to_csv(index=False)
+    saved = load(tmp_path / "model.safetensors")
+    assert saved.seeds_ == [0, 1]
+    assert saved.estimator.get_params() == base.get_params()
+
+    code, out, _ = _run(capsys, "info", tmp_path / "model.safetensors")
+    assert code == 0
+    assert out.startswith("EnsembleForecaster (forecast ")
+    assert "members:     2 GRUForecaster (seeds 0, 1), forecasts combined by median" in out
+
+
+def test_the_ensemble_flag_overrides_the_config(tmp_path):
+    (tmp_path / "job.toml").write_text('[model]\nestimator = "lstm"\nensemble = 2\nhorizon = 4\n')
+    for argv, expected in (([], 2), (["--ensemble", "5"], 5)):
+        argv = ["fit", "--config", str(tmp_path / "job.toml"), *argv]
+        model = _estimator(_parser(argv).parse_args(argv))
+        assert isinstance(model, EnsembleForecaster)
+        assert (model.n_members, model.horizon) == (expected, 4)
+        assert isinstance(model.estimator, LSTMForecaster)
+    argv = ["fit", "--estimator", "gru"]
+    assert isinstance(_estimator(_parser(argv).parse_args(argv)), GRUForecaster)
