@@ -28,7 +28,7 @@ from forecast._validation import check_bool, check_float, check_int, check_optio
 from forecast.conformal import check_interval_params, fit_with_intervals
 from forecast.data import Columns, Panel, to_panel
 from forecast.frequency import resolve_freq
-from forecast.module import RecurrentModule
+from forecast.module import LR_SCHEDULES, RecurrentModule
 from forecast.nn import CELLS, RecurrentRegressor
 from forecast.persistence import PersistenceMixin
 from forecast.scaling import SCALERS, SeriesScaler
@@ -97,6 +97,12 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
     learning_rate : float, default 1e-3
     weight_decay : float, default 0.0
         Adam's L2 penalty.
+    lr_schedule : {"constant", "cosine"}, default "constant"
+        ``"cosine"``: the learning rate decays from ``learning_rate`` to 0 along a half
+        cosine over the training budget (``max_epochs`` epochs, or ``max_steps`` in
+        ``trainer_kwargs``), one step per batch: smaller, less noisy updates towards the
+        end. Not in :func:`forecast.presets.panel_params`: on M3 monthly it cost 0.2 sMAPE
+        (``benchmarks/RESULTS.md``).
     batch_size : int, default 64
     max_epochs : int, default 100
     validation_size : int or float, default 0.1
@@ -197,6 +203,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         calibration_windows: int = 20,
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
+        lr_schedule: str = "constant",
         batch_size: int = 64,
         max_epochs: int = 100,
         validation_size: int | float = 0.1,
@@ -228,6 +235,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         self.calibration_windows = calibration_windows
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.validation_size = validation_size
@@ -253,6 +261,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         check_interval_params(self)
         check_float(self, "learning_rate", self.learning_rate, low=0.0, low_open=True)
         check_float(self, "weight_decay", self.weight_decay, low=0.0)
+        check_option(self, "lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_int(self, "batch_size", self.batch_size, low=1)
         check_int(self, "max_epochs", self.max_epochs, low=1)
         if isinstance(self.validation_size, float):
@@ -389,6 +398,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
                 loss=resolve_loss(self),
                 learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay,
+                lr_schedule=self.lr_schedule,
                 quantiles=network_levels(self.quantiles) or None,
             )
             result = fit_module(

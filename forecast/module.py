@@ -7,6 +7,7 @@ network emits (N, H, T, Q) and is trained with the pinball loss (:class:`Pinball
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from torch import nn
 
 from forecast.nn import RecurrentConfig, RecurrentRegressor
 
-__all__ = ["LOSSES", "PinballLoss", "RecurrentModule"]
+__all__ = ["LOSSES", "LR_SCHEDULES", "PinballLoss", "RecurrentModule"]
 
 
 class PinballLoss(nn.Module):
@@ -53,6 +54,8 @@ class PinballLoss(nn.Module):
         return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff).mean()
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
 LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss, "pinball": PinballLoss}
 
 
@@ -74,6 +77,10 @@ class RecurrentModule(L.LightningModule):
         ``"pinball"`` if and only if ``quantiles`` are given.
     learning_rate, weight_decay : float
         For Adam.
+    lr_schedule : {"constant", "cosine"}
+        ``"cosine"``: the learning rate decays from ``learning_rate`` to 0 along a half
+        cosine over the run's optimiser steps (``trainer.estimated_stepping_batches``: the
+        ``max_steps`` or ``max_epochs`` budget), stepped after every batch.
     n_future, n_static : int
         Known-future covariates per step and static covariates (0 = none).
     quantiles : sequence of float, optional
@@ -110,10 +117,15 @@ class RecurrentModule(L.LightningModule):
         n_future: int = 0,
         n_static: int = 0,
         quantiles: Sequence[float] | None = None,
+        lr_schedule: str = "constant",
     ) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"Unknown loss {loss!r}; expected one of {sorted(LOSSES)}.")
+        if lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"Unknown lr_schedule {lr_schedule!r}; expected one of {list(LR_SCHEDULES)}."
+            )
         if (loss == "pinball") != bool(quantiles):
             raise ValueError(
                 "Quantiles are trained with the pinball loss, and the pinball loss needs "
@@ -209,7 +221,20 @@ class RecurrentModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self._log_epoch_loss("val")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(
+    def configure_optimizers(self) -> Any:
+        optimizer = torch.optim.Adam(
             self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
         )
+        if self.hparams.get("lr_schedule", "constant") == "constant":
+            return optimizer
+        steps = self.trainer.estimated_stepping_batches
+        if not math.isfinite(steps) or steps < 1:  # an unsized loader without max_steps: -1
+            raise ValueError(
+                "lr_schedule='cosine' needs a finite number of optimiser steps: set max_steps "
+                "or max_epochs with a sized DataLoader."
+            )
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(int(steps), 1))
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }

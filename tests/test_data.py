@@ -192,6 +192,7 @@ def test_empty_frame() -> None:
         ("validation_size", 1.5, r"'validation_size' parameter"),
         ("validation_size", 1, r"'validation_size'.*0 or at least horizon=2"),
         ("scaler", "robust", r"'scaler' parameter"),
+        ("lr_schedule", "linear", r"'lr_schedule' parameter of RNNForecaster must be one of"),
         ("freq", "fortnightly", r"'freq' parameter must be a pandas frequency alias"),
         ("trainer_kwargs", ["gpu"], r"'trainer_kwargs' parameter.*dict"),
         ("gradient_clip_val", -1.0, r"'gradient_clip_val' parameter"),

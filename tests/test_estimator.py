@@ -311,3 +311,26 @@ def test_multiindex_input_gives_multiindex_output(long_frame) -> None:
     assert forecast.index.names == ["unique_id", "ds"]
     assert len(forecast) == 3 * 2
     pd.testing.assert_frame_equal(model.predict(indexed), forecast)
+
+
+def test_cosine_lr_schedule_reaches_the_optimiser(sine_frame) -> None:
+    import lightning as L
+
+    rates: list[float] = []
+
+    class Rates(L.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            rates.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    params = {**FAST, "max_epochs": 2, "learning_rate": 0.01, "validation_size": 0}
+    RNNForecaster(
+        seq_len=10,
+        horizon=3,
+        target="y",
+        lr_schedule="cosine",
+        trainer_kwargs={"callbacks": [Rates()]},
+        **params,
+    ).fit(sine_frame)
+    assert rates[0] == pytest.approx(0.01)
+    assert all(a > b for a, b in zip(rates, rates[1:], strict=False))  # decays every step
+    assert rates[-1] < 0.01 * 0.05

@@ -134,3 +134,71 @@ def test_epoch_losses_are_batch_weighted_means_seen_by_callbacks(tmp_path, limit
         assert seen["train_loss"] == pytest.approx(_weighted_mean(probe.steps, epoch), rel=1e-5)
         if any(e == epoch for e, _, _ in probe.val):  # a cut-short epoch is not validated
             assert seen["val_loss"] == pytest.approx(_weighted_mean(probe.val, epoch), rel=1e-5)
+
+
+no_val_loop = pytest.mark.filterwarnings(
+    "ignore:You defined a `validation_step` but have no `val_dataloader`"
+)
+
+
+class _LearningRates(L.Callback):
+    def __init__(self) -> None:
+        self.rates: list[float] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.rates.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+
+def _trainer(tmp_path, **kwargs) -> L.Trainer:
+    return L.Trainer(
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        accelerator="cpu",
+        **kwargs,
+    )
+
+
+@no_val_loop
+@pytest.mark.parametrize("limits", [{"max_epochs": 3}, {"max_epochs": 100, "max_steps": 7}])
+def test_cosine_schedule_decays_the_learning_rate_over_the_budget(tmp_path, limits) -> None:
+    X, y = torch.randn(100, 6, 1), torch.randn(100, 2, 1)  # 4 batches of 32 an epoch
+    module = RecurrentModule(input_size=1, hidden_size=4, horizon=2, lr_schedule="cosine")
+    rates = _LearningRates()
+    _trainer(tmp_path, callbacks=[rates], **limits).fit(
+        module, DataLoader(TensorDataset(X, y), batch_size=32)
+    )
+    total = limits.get("max_steps", 4 * limits["max_epochs"])
+    assert len(rates.rates) == total
+    expected = [1e-3 * (1 + np.cos(np.pi * k / total)) / 2 for k in range(total)]
+    np.testing.assert_allclose(rates.rates, expected, rtol=1e-6)
+
+
+@no_val_loop
+def test_constant_schedule_keeps_the_learning_rate(tmp_path) -> None:
+    X, y = torch.randn(64, 6, 1), torch.randn(64, 2, 1)
+    module = RecurrentModule(input_size=1, hidden_size=4, horizon=2, learning_rate=0.01)
+    rates = _LearningRates()
+    _trainer(tmp_path, callbacks=[rates], max_epochs=2).fit(
+        module, DataLoader(TensorDataset(X, y), batch_size=32)
+    )
+    assert rates.rates == [0.01] * 4
+
+
+@no_val_loop
+def test_cosine_schedule_needs_a_finite_budget(tmp_path) -> None:
+    class Endless(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            while True:
+                yield torch.randn(6, 1), torch.randn(2, 1)
+
+    module = RecurrentModule(input_size=1, hidden_size=4, horizon=2, lr_schedule="cosine")
+    with pytest.raises(ValueError, match="finite number of optimiser steps"):
+        _trainer(tmp_path, max_epochs=1).fit(module, DataLoader(Endless(), batch_size=8))
+
+
+def test_unknown_lr_schedule_is_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown lr_schedule 'linear'"):
+        RecurrentModule(lr_schedule="linear")
