@@ -51,6 +51,17 @@ STEPS = [
         },
     ),
     ("panel_params, median of 3 seeds (EnsembleForecaster)", {"n_members": 3}),
+    (
+        "panel_params + cosine learning-rate decay (not kept)",
+        {
+            "trainer_kwargs": {"max_steps": 3000},
+            "learning_rate": 3e-3,
+            "scaler": "window_level",
+            "seq_len": 24,
+            "max_epochs": 20,
+            "lr_schedule": "cosine",
+        },
+    ),
 ]
 
 

@@ -43,6 +43,10 @@ sys.path.insert(0, str(HERE))
 import m3  # noqa: E402
 
 OURS = ("rnn", "gru", "lstm")
+# EnsembleForecaster(LSTM, n_members=3): one run, seeded by the first seed (members seed,
+# seed+1, seed+2), so that its members are the single LSTM's seeds of a --seeds 0,1,2 run.
+ENSEMBLES = ("lstm_x3",)
+ENSEMBLE_MEMBERS = 3
 STATS = ("seasonal_naive", "theta", "autoets")
 PEERS = ("nf_lstm",)
 LABELS = {
@@ -52,6 +56,7 @@ LABELS = {
     "rnn": "RNNForecaster (ours)",
     "gru": "GRUForecaster (ours)",
     "lstm": "LSTMForecaster (ours)",
+    "lstm_x3": "LSTM, median of 3 seeds (ours)",
     "nf_lstm": "NeuralForecast LSTM",
 }
 PEERS_PYTHON = HERE / "peers" / ".venv" / "bin" / "python"
@@ -81,7 +86,7 @@ def _peak_rss_mb() -> float:
 def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[object, float]:
     import torch
 
-    from forecast import RNNForecaster
+    from forecast import EnsembleForecaster, RNNForecaster
     from forecast.presets import panel_params
 
     torch.set_num_threads(2)
@@ -89,7 +94,7 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
     if smoke:
         params["trainer_kwargs"] = {"max_steps": SMOKE_STEPS}
     estimator = RNNForecaster(
-        cell=model,
+        cell=model.removesuffix("_x3"),
         id_col="unique_id",
         time_col="ds",
         target="y",
@@ -98,6 +103,8 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
         random_state=seed,
         **params,
     )
+    if model in ENSEMBLES:
+        estimator = EnsembleForecaster(estimator, n_members=ENSEMBLE_MEMBERS)
     start = time.perf_counter()
     estimator.fit(data.train)
     fit_s = time.perf_counter() - start
@@ -113,7 +120,7 @@ def _child(spec: dict) -> dict:
     n_series = SMOKE_SERIES if spec["smoke"] else None
     data = m3.load(spec["freq"], n_series=n_series)
     model, seed = spec["model"], spec["seed"]
-    if model in OURS:
+    if model in OURS or model in ENSEMBLES:
         estimator, fit_s = _run_ours(model, data, seed, spec["smoke"])
         start = time.perf_counter()
         frame = estimator.predict(data.train)
@@ -197,7 +204,7 @@ def run(
     """Every model on every frequency; one row per (frequency, model), seeds summarised."""
     peers = not skip_peers and PEERS_PYTHON.is_file()
     if models is None:
-        models = list(STATS) + list(OURS) + list(PEERS)
+        models = list(STATS) + list(OURS) + list(ENSEMBLES) + list(PEERS)
     if not peers:
         missing = [m for m in models if m in PEERS]
         if missing and not skip_peers:
@@ -308,6 +315,9 @@ Written by `{" ".join(["python", "benchmarks/run.py", *argv])}` on \
 - Our recurrent models: `forecast.presets.panel_params(season_length, horizon)`, nothing else:
 {rules}
 - Seeds: median (min–max) over seeds for the networks; the baselines are deterministic.
+- `LSTM, median of 3 seeds`: `EnsembleForecaster(LSTMForecaster(**panel_params(...)),
+  n_members=3)` seeded with the first seed (members: that seed and the next two), one run;
+  its fit time is the three fits'.
 - Peak RSS: of the process that ran the model (imports included).
 
 {table(rows)}
@@ -321,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="a few series and steps")
     parser.add_argument("--skip-peers", action="store_true", help="no NeuralForecast row")
     parser.add_argument(
-        "--models", default=",".join(STATS + OURS + PEERS), help="comma-separated rows"
+        "--models",
+        default=",".join(STATS + OURS + ENSEMBLES + PEERS),
+        help="comma-separated rows",
     )
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="markdown report")
     parser.add_argument("--child", help=argparse.SUPPRESS)

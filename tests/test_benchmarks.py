@@ -65,7 +65,7 @@ def test_m3_run_smoke(bench_modules, tmp_path):
             "--freq",
             "yearly",
             "--models",
-            "seasonal_naive,lstm",
+            "seasonal_naive,lstm,lstm_x3",
             "--skip-peers",
             "--output",
             str(out),
@@ -75,9 +75,10 @@ def test_m3_run_smoke(bench_modules, tmp_path):
     text = out.read_text()
     assert "Smoke run" in text
     rows = [line for line in text.splitlines() if line.startswith("| yearly")]
-    assert len(rows) == 2
+    assert len(rows) == 3
     assert "seasonal naive (ours)" in rows[0]
     assert "LSTMForecaster (ours)" in rows[1]
+    assert "LSTM, median of 3 seeds (ours)" in rows[2]
     smape = float(rows[0].split("|")[3])
     assert 0.0 < smape < 200.0
 
