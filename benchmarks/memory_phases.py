@@ -1,0 +1,102 @@
+"""Where the memory of a big ``fit`` goes: resident memory at each Lightning hook.
+
+The panel of ``panel_scale.py`` (1,000 series x 5,000 steps); after a small warm-up fit,
+the big fit runs with a callback that prints, at every hook of the first steps, the
+resident memory (VmRSS) and the peak since the previous line (VmHWM, reset after each
+line), both in MB above the resident memory before ``fit``. Linux only (``/proc``).
+
+    .venv/bin/python benchmarks/memory_phases.py
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from sklearn.base import clone
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from panel_scale import HORIZON, SEQ_LEN, monthly_panel
+
+from forecast import LSTMForecaster
+
+SHOWN_STEPS = 3
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _reset_peak() -> None:
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # VmHWM := VmRSS
+
+
+class MemoryProbe(L.Callback):
+    """Prints memory at each hook of the first ``SHOWN_STEPS`` training steps and at the end."""
+
+    def __init__(self, baseline_mb: float) -> None:
+        self.baseline_mb = baseline_mb
+        self.steps = 0
+
+    def _mark(self, hook: str) -> None:
+        rss = _status_mb("VmRSS:") - self.baseline_mb
+        peak = _status_mb("VmHWM:") - self.baseline_mb
+        print(f"{hook:26s} rss {rss:6.1f} MB   peak since last line {peak:6.1f} MB")
+        _reset_peak()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name.startswith("on_") and "checkpoint" not in name and "exception" not in name:
+
+            def hook(*args: Any, **kwargs: Any) -> None:
+                if name == "on_train_batch_end":
+                    self.steps += 1
+                per_step = "batch" in name or "before_" in name or "after_" in name
+                if per_step and self.steps >= SHOWN_STEPS:
+                    return
+                self._mark(name)
+
+            return hook
+        return object.__getattribute__(self, name)
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    warnings.simplefilter("ignore")
+    n_series, length = 1000, 5000
+    df = monthly_panel(n_series, length)
+    df["ds"] = np.tile(np.arange(length), n_series)  # 5000 months overflow pandas' dates
+    df["ds"] = df["ds"] * np.timedelta64(1, "D") + np.datetime64("2000-01-01")
+    model = LSTMForecaster(
+        seq_len=SEQ_LEN,
+        horizon=HORIZON,
+        id_col="unique_id",
+        time_col="ds",
+        target="y",
+        freq="D",
+        max_epochs=1,
+        batch_size=256,
+        progress_bar=False,
+        random_state=0,
+        trainer_kwargs={"max_steps": 50},
+    )
+    clone(model).fit(df[df["unique_id"] < 10])  # Lightning's lazy imports, allocator pools
+    _reset_peak()
+    baseline = _status_mb("VmRSS:")
+    model.set_params(trainer_kwargs={"max_steps": 50, "callbacks": [MemoryProbe(baseline)]})
+    model.fit(df)
+    print(f"after fit: rss {_status_mb('VmRSS:') - baseline:.1f} MB above the start")
+
+
+if __name__ == "__main__":
+    main()
