@@ -1,9 +1,10 @@
 """Where the memory of a big ``fit`` goes: resident memory at each Lightning hook.
 
-The panel of ``panel_scale.py`` (1,000 series x 5,000 steps); after a small warm-up fit,
-the big fit runs with a callback that prints, at every hook of the first steps, the
-resident memory (VmRSS) and the peak since the previous line (VmHWM, reset after each
-line), both in MB above the resident memory before ``fit``. Linux only (``/proc``).
+The panel and model of ``panel_scale.memory_case`` (1,000 series x 5,000 steps); after a
+small warm-up fit, the big fit runs with a callback that prints, at every hook of the
+first steps, the resident memory (VmRSS) and the peak since the previous line (VmHWM,
+reset after each line), both in MB above the resident memory before ``fit``. Linux only
+(``/proc``).
 
     .venv/bin/python benchmarks/memory_phases.py
 """
@@ -16,15 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-import numpy as np
 import torch
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from panel_scale import HORIZON, SEQ_LEN, monthly_panel
-
-from forecast import LSTMForecaster
+from panel_scale import memory_case
 
 SHOWN_STEPS = 3
 
@@ -73,27 +71,12 @@ class MemoryProbe(L.Callback):
 def main() -> None:
     torch.set_num_threads(2)
     warnings.simplefilter("ignore")
-    n_series, length = 1000, 5000
-    df = monthly_panel(n_series, length)
-    df["ds"] = np.tile(np.arange(length), n_series)  # 5000 months overflow pandas' dates
-    df["ds"] = df["ds"] * np.timedelta64(1, "D") + np.datetime64("2000-01-01")
-    model = LSTMForecaster(
-        seq_len=SEQ_LEN,
-        horizon=HORIZON,
-        id_col="unique_id",
-        time_col="ds",
-        target="y",
-        freq="D",
-        max_epochs=1,
-        batch_size=256,
-        progress_bar=False,
-        random_state=0,
-        trainer_kwargs={"max_steps": 50},
-    )
+    df, model = memory_case()
     clone(model).fit(df[df["unique_id"] < 10])  # Lightning's lazy imports, allocator pools
     _reset_peak()
     baseline = _status_mb("VmRSS:")
-    model.set_params(trainer_kwargs={"max_steps": 50, "callbacks": [MemoryProbe(baseline)]})
+    budget = dict(model.trainer_kwargs)
+    model.set_params(trainer_kwargs={**budget, "callbacks": [MemoryProbe(baseline)]})
     model.fit(df)
     print(f"after fit: rss {_status_mb('VmRSS:') - baseline:.1f} MB above the start")
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 SEQ_LEN, HORIZON = 36, 18
+MEMORY_SERIES, MEMORY_LENGTH = 1000, 5000
 
 
 def monthly_panel(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:
@@ -42,6 +43,33 @@ def monthly_panel(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:
             "y": y.reshape(-1),
         }
     )
+
+
+def memory_case() -> tuple[pd.DataFrame, object]:
+    """The 1,000 x 5,000 panel and the (unfitted) LSTM whose ``fit`` memory is measured.
+
+    Daily stamps: 5,000 months overflow pandas' dates. 50 optimiser steps of batch 256.
+    Shared by the memory child below and ``memory_phases.py``.
+    """
+    from forecast import LSTMForecaster
+
+    df = monthly_panel(MEMORY_SERIES, MEMORY_LENGTH)
+    steps = np.tile(np.arange(MEMORY_LENGTH), MEMORY_SERIES)
+    df["ds"] = steps * np.timedelta64(1, "D") + np.datetime64("2000-01-01")
+    model = LSTMForecaster(
+        seq_len=SEQ_LEN,
+        horizon=HORIZON,
+        id_col="unique_id",
+        time_col="ds",
+        target="y",
+        freq="D",
+        max_epochs=1,
+        batch_size=256,
+        progress_bar=False,
+        random_state=0,
+        trainer_kwargs={"max_steps": 50},
+    )
+    return df, model
 
 
 def predict_many(n_series: int = 10_000, length: int = 120) -> dict[str, float]:
@@ -95,22 +123,16 @@ import json, sys
 import numpy as np
 import torch
 sys.path.insert(0, "benchmarks")
-from panel_scale import monthly_panel, SEQ_LEN, HORIZON
+from panel_scale import memory_case, SEQ_LEN, HORIZON, MEMORY_SERIES, MEMORY_LENGTH
 from sklearn.base import clone
-from forecast import LSTMForecaster
 
 def rss(field):
     for line in open("/proc/self/status"):
         if line.startswith(field):
             return int(line.split()[1]) * 1024
 torch.set_num_threads(2)
-n_series, length = 1000, 5000
-df = monthly_panel(n_series, length)
-df["ds"] = np.tile(np.arange(length), n_series)  # 5000 months overflow pandas' dates
-df["ds"] = df["ds"] * np.timedelta64(1, "D") + np.datetime64("2000-01-01")
-model = LSTMForecaster(seq_len=SEQ_LEN, horizon=HORIZON, id_col="unique_id", time_col="ds",
-                       target="y", freq="D", max_epochs=1, batch_size=256, progress_bar=False,
-                       random_state=0, trainer_kwargs={"max_steps": 50})
+n_series, length = MEMORY_SERIES, MEMORY_LENGTH
+df, model = memory_case()
 # A first fit on a small panel loads Lightning's lazily imported modules and torch's
 # allocator pools: a fixed cost, reported apart from the cost that grows with the data.
 small = df[df["unique_id"] < 10]
