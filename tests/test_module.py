@@ -33,6 +33,18 @@ def test_config_round_trips_through_json_types() -> None:
     assert RecurrentConfig.from_dict(config.to_dict()) == config
 
 
+def _trainer(tmp_path, **kwargs) -> L.Trainer:
+    return L.Trainer(
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        accelerator="cpu",
+        **kwargs,
+    )
+
+
 def test_module_trains_under_a_users_own_trainer(tmp_path) -> None:
     t = np.arange(300)
     frame = pd.DataFrame(
@@ -45,15 +57,7 @@ def test_module_trains_under_a_users_own_trainer(tmp_path) -> None:
     )
     loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True)
     before = torch.nn.functional.mse_loss(module(X), y).item()
-    trainer = L.Trainer(
-        max_epochs=5,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-        accelerator="cpu",
-    )
+    trainer = _trainer(tmp_path, max_epochs=5)
     trainer.fit(module, loader, DataLoader(TensorDataset(X[-50:], y[-50:]), batch_size=50))
     after = torch.nn.functional.mse_loss(module(X), y).item()
     assert after < before / 5
@@ -117,16 +121,7 @@ def test_epoch_losses_are_batch_weighted_means_seen_by_callbacks(tmp_path, limit
     torch.manual_seed(0)
     module = RecurrentModule(cell="rnn", input_size=1, hidden_size=4, horizon=2)
     probe = _StepLosses()
-    trainer = L.Trainer(
-        **limits,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-        accelerator="cpu",
-        callbacks=[probe],
-    )
+    trainer = _trainer(tmp_path, callbacks=[probe], **limits)
     val = DataLoader(TensorDataset(X[:30], y[:30]), batch_size=16)
     trainer.fit(module, DataLoader(TensorDataset(X, y), batch_size=32), val)
     assert len(probe.seen) == epochs
@@ -147,18 +142,6 @@ class _LearningRates(L.Callback):
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         self.rates.append(trainer.optimizers[0].param_groups[0]["lr"])
-
-
-def _trainer(tmp_path, **kwargs) -> L.Trainer:
-    return L.Trainer(
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-        accelerator="cpu",
-        **kwargs,
-    )
 
 
 @no_val_loop
