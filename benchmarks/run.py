@@ -9,10 +9,11 @@ One command prints one table per M3 frequency and writes ``benchmarks/RESULTS.md
 Rows: seasonal naive (ours, :class:`forecast.baselines.SeasonalNaiveForecaster`),
 statsforecast's ``Theta`` and ``AutoETS``, our ``RNNForecaster``, ``GRUForecaster`` and
 ``LSTMForecaster`` (one global model per frequency over all its series, long format), and
-NeuralForecast's LSTM from the peers environment (``benchmarks/peers/setup.sh``) unless
-``--skip-peers`` or that environment is missing. Columns: sMAPE and MASE (see
-:mod:`m3`), fit and predict seconds, and the peak resident memory of the process that ran
-the model.
+NeuralForecast's LSTM and Darts' ``BlockRNNModel`` (LSTM) from the peers environment
+(``benchmarks/peers/setup.sh``; one script per peer in ``benchmarks/peers/``, its settings
+in its docstring) unless ``--skip-peers`` or that environment is missing. Columns: sMAPE
+and MASE (see :mod:`m3`), fit and predict seconds, and the peak resident memory of the
+process that ran the model.
 
 Every (model, frequency, seed) runs in a fresh child process (``--child``), so that the
 peak RSS is that model's and one model's caches cannot speed up the next; only the
@@ -48,7 +49,16 @@ OURS = ("rnn", "gru", "lstm")
 ENSEMBLES = ("lstm_x3",)
 ENSEMBLE_MEMBERS = 3
 STATS = ("seasonal_naive", "theta", "autoets")
-PEERS = ("nf_lstm",)
+PEERS = ("nf_lstm", "darts_blockrnn")  # each runs benchmarks/peers/<name>.py in the peers' venv
+PEER_PACKAGES = (
+    "neuralforecast",
+    "statsforecast",
+    "darts",
+    "pandas",
+    "numpy",
+    "torch",
+    "pytorch-lightning",
+)
 LABELS = {
     "seasonal_naive": "seasonal naive (ours)",
     "theta": "statsforecast Theta",
@@ -58,6 +68,7 @@ LABELS = {
     "lstm": "LSTMForecaster (ours)",
     "lstm_x3": "LSTM, median of 3 seeds (ours)",
     "nf_lstm": "NeuralForecast LSTM",
+    "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
 PEERS_PYTHON = HERE / "peers" / ".venv" / "bin" / "python"
 SMOKE_SERIES = 12
@@ -223,17 +234,19 @@ def run(
             for seed in model_seeds:
                 spec = {"model": model, "freq": freq, "seed": seed, "smoke": smoke}
                 if model in PEERS:
-                    out = _spawn(spec, str(PEERS_PYTHON), HERE / "peers" / "nf_lstm.py")
+                    out = _spawn(spec, str(PEERS_PYTHON), HERE / "peers" / f"{model}.py")
                 elif model in ("theta", "autoets") and PEERS_PYTHON.is_file():
                     # statsforecast pins pandas < 3: it lives in the peers' environment.
                     out = _spawn(spec, str(PEERS_PYTHON), Path(__file__))
                 else:
                     out = _spawn(spec, sys.executable, Path(__file__))
                 out.update(m3.score(data, np.asarray(out.pop("forecasts"))))
+                note = out.pop("note", None)  # a child's word on what it did (short series)
                 runs.append(out)
                 print(
                     f"  {freq:9s} {model:15s} seed {seed}: sMAPE {out['smape']:.2f} "
-                    f"MASE {out['mase']:.3f} fit {out['fit_s']:.1f}s",
+                    f"MASE {out['mase']:.3f} fit {out['fit_s']:.1f}s"
+                    + (f"\n    {note}" if note else ""),
                     file=sys.stderr,
                     flush=True,
                 )
@@ -271,16 +284,34 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _versions() -> dict[str, str]:
+def _versions(
+    names: tuple[str, ...] = ("forecast", "torch", "lightning", "numpy", "pandas", "statsforecast"),
+) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("forecast", "torch", "lightning", "numpy", "pandas", "statsforecast"):
+    for name in names:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def _peer_versions() -> str:
+    """The peers' venv versions, as its own Python reports them (``run.py --versions``)."""
+    if not PEERS_PYTHON.is_file():
+        return "no peers environment"
+    result = subprocess.run(
+        [str(PEERS_PYTHON), str(Path(__file__)), "--versions"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return "unavailable (" + " ".join(result.stderr.strip().splitlines()[-1:]) + ")"
+    versions = json.loads(result.stdout.strip().splitlines()[-1])
+    return ", ".join(f"{k} {v}" for k, v in versions.items())
 
 
 def _machine() -> str:
@@ -309,6 +340,7 @@ Written by `{" ".join(["python", "benchmarks/run.py", *argv])}` on \
 
 - Machine: {_machine()}; torch threads: 2; other jobs shared the CPUs (timings are noisy).
 - Versions: {versions}.
+- Peers' venv versions: {_peer_versions()}.
 - Split: M3's own (the last h points of each series are the test set; models see only the
   training part, which also holds any validation tail). sMAPE as in M3; MASE with the
   in-sample seasonal-naive scale (season 12 monthly, 4 quarterly, 1 otherwise).
@@ -329,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--freq", default=",".join(m3.FREQS), help="comma-separated subsets")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds of the networks")
     parser.add_argument("--smoke", action="store_true", help="a few series and steps")
-    parser.add_argument("--skip-peers", action="store_true", help="no NeuralForecast row")
+    parser.add_argument("--skip-peers", action="store_true", help="no NeuralForecast or Darts rows")
     parser.add_argument(
         "--models",
         default=",".join(STATS + OURS + ENSEMBLES + PEERS),
@@ -337,7 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="markdown report")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--versions", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.versions:  # run by the parent with the peers' Python: that venv's versions
+        print(json.dumps(_versions(PEER_PACKAGES)))
+        return 0
     if args.child:
         print(json.dumps(_child(json.loads(args.child))))
         return 0

@@ -3,8 +3,9 @@
 Protocol of ``run.py``'s children: ``--child '{"freq": ..., "seed": ..., "smoke": ...}'``
 prints one JSON line with the forecasts (S, h) in ``m3.load``'s order, fit and predict
 seconds and the peak RSS. Settings: NeuralForecast's defaults except the input length
-(the same rule as ours, ``max(3 * season, 2 * h)``), 2 layers of 128 units, 1000 steps
-(the configuration of the issue's reference numbers), start padding for short series.
+``max(3 * season, 2 * h)`` (36 months; ours is now two seasons, see
+``forecast.presets.panel_params``), 2 layers of 128 units, 1000 steps (the configuration of
+the issue's reference numbers), start padding for short series.
 """
 
 from __future__ import annotations
