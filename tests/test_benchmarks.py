@@ -101,4 +101,7 @@ def test_throughput_smoke(bench_modules):
     rows = throughput.measure(["gru"], [4], steps=2, repeats=1, n_series=3)
     assert rows[0]["cell"] == "gru"
     assert rows[0]["ratio"][0] > 0
+    # The training loop is part of the fit: its rate can only be the higher one.
+    assert rows[0]["loop_ratio"][0] >= rows[0]["ratio"][0] > 0
     assert "ours / plain" in throughput.table(rows)
+    assert "loop / plain" in throughput.table(rows)
