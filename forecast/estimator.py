@@ -103,6 +103,13 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         ``trainer_kwargs``), one step per batch: smaller, less noisy updates towards the
         end. Not in :func:`forecast.presets.panel_params`: on M3 monthly it cost 0.2 sMAPE
         (``benchmarks/RESULTS.md``).
+    swa_start : float or None, default None
+        Stochastic weight averaging (Izmailov et al., 2018): from this fraction in [0, 1)
+        of the training budget's optimiser steps on, the weights after every step are
+        averaged with equal weight, and the average is the network kept (with validation,
+        it is also what early stopping and the best epoch are judged on once it has begun).
+        Needs a finite budget (``max_epochs``, or ``max_steps`` in ``trainer_kwargs``).
+        ``None``: the weights of the last step (or best epoch).
     batch_size : int, default 64
     max_epochs : int, default 100
     validation_size : int or float, default 0.1
@@ -204,6 +211,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         lr_schedule: str = "constant",
+        swa_start: float | None = None,
         batch_size: int = 64,
         max_epochs: int = 100,
         validation_size: int | float = 0.1,
@@ -236,6 +244,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.lr_schedule = lr_schedule
+        self.swa_start = swa_start
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.validation_size = validation_size
@@ -262,6 +271,9 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
         check_float(self, "learning_rate", self.learning_rate, low=0.0, low_open=True)
         check_float(self, "weight_decay", self.weight_decay, low=0.0)
         check_option(self, "lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_float(
+            self, "swa_start", self.swa_start, low=0.0, high=1.0, high_open=True, allow_none=True
+        )
         check_int(self, "batch_size", self.batch_size, low=1)
         check_int(self, "max_epochs", self.max_epochs, low=1)
         if isinstance(self.validation_size, float):
@@ -411,6 +423,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
                 progress_bar=self.progress_bar,
                 verbose=self.verbose,
                 trainer_kwargs=self.trainer_kwargs,
+                swa_start=self.swa_start,
             )
 
         self.network_: RecurrentRegressor = module.net.to("cpu").eval()

@@ -36,6 +36,7 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, ProgressBar
 from torch.utils.data import DataLoader
 
+from forecast._averaging import TailWeightAveraging
 from forecast._progress import EpochProgressBar
 
 __all__ = ["TrainingResult", "fit_module", "seeded"]
@@ -205,15 +206,20 @@ def fit_module(
     progress_bar: bool,
     verbose: bool,
     trainer_kwargs: dict[str, Any] | None,
+    swa_start: float | None = None,
 ) -> TrainingResult:
     """Train ``module``; with validation data, stop early and keep the best epoch's weights.
 
     ``trainer_kwargs`` override the defaults below; their ``callbacks`` are added to ours.
+    ``swa_start``: average the weights of every step from that fraction of the run on
+    (:class:`~forecast._averaging.TailWeightAveraging`); validation then scores the average.
     """
     user = dict(trainer_kwargs or {})
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp, _quiet(verbose):
         history = _History(Path(tmp) / "history.json")
         callbacks: list[L.Callback] = [history, *list(user.pop("callbacks", None) or [])]
+        if swa_start is not None:
+            callbacks.append(TailWeightAveraging(swa_start))
         checkpoint = None
         early = None
         if val is not None:
