@@ -190,6 +190,11 @@ def decode_ids(data: dict[str, Any]) -> list[Any]:
 # ------------------------------------------------------------------------------ values
 
 
+# Tags of the encoding (an offset, a tuple, an ensemble's nested base estimator in
+# persistence.py): a user's dict holding one would decode as something else.
+RESERVED_KEYS = frozenset({"__offset__", "__tuple__", "__estimator__"})
+
+
 def _encode(value: Any, where: str) -> Any:
     if value is None or isinstance(value, bool | str):
         return value
@@ -206,8 +211,11 @@ def _encode(value: Any, where: str) -> Any:
     if isinstance(value, tuple):
         return {"__tuple__": [_encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value) or {"__offset__", "__tuple__"} & set(value):
-            raise NotEncodable(f"{where} has keys that are not plain strings")
+        if not all(isinstance(k, str) for k in value):
+            raise NotEncodable(f"{where} has keys that are not strings")
+        reserved = sorted(RESERVED_KEYS & set(value))
+        if reserved:
+            raise NotEncodable(f"{where} uses the reserved key(s) {reserved}; rename them")
         return {k: _encode(v, f"{where}[{k!r}]") for k, v in value.items()}
     raise NotEncodable(f"{where} = {value!r} ({type(value).__name__}) is not JSON-representable")
 

@@ -145,7 +145,7 @@ def _registered_name(estimator: Any, what: str) -> str:
 
 
 def _encode_params(estimator: Any) -> tuple[dict[str, Any], list[str]]:
-    from forecast._codecs import NotEncodable, encode_value
+    from forecast._codecs import RESERVED_KEYS, NotEncodable, encode_value
 
     params, dropped = {}, []
     for name, value in estimator.get_params(deep=False).items():
@@ -165,6 +165,9 @@ def _encode_params(estimator: Any) -> tuple[dict[str, Any], list[str]]:
                 continue
         kept = {}
         for key, item in value.items():  # a dict (trainer_kwargs): drop only the bad keys
+            if key in RESERVED_KEYS:  # would decode as an offset, tuple or estimator
+                dropped.append(f"{name}[{key!r}]")
+                continue
             try:
                 kept[key] = encode_value(item, f"{name}[{key!r}]")
             except NotEncodable:

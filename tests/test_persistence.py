@@ -228,6 +228,22 @@ def test_non_json_params_are_dropped_with_a_warning(tmp_path, wide_model):
     assert "not saved:   random_state, trainer_kwargs['callbacks'] (defaults" in str(card)
 
 
+def test_reserved_tag_keys_in_a_dict_param_are_dropped_not_misread(tmp_path, wide_model):
+    # "__estimator__" (or "__offset__"...) in a user's dict would decode as a nested
+    # estimator (or a frequency) on load: the key is left out, with the warning.
+    model = wide_model[0]
+    original = model.get_params()
+    try:
+        model.set_params(trainer_kwargs={"__estimator__": {"estimator": "x"}, "max_steps": 5})
+        with pytest.warns(UserWarning, match=r"trainer_kwargs\['__estimator__'\]"):
+            model.save(tmp_path / "m.safetensors")
+    finally:
+        model.set_params(**original)
+    assert load(tmp_path / "m.safetensors").trainer_kwargs == {"max_steps": 5}
+    with pytest.raises(NotEncodable, match=r"p uses the reserved key\(s\) \['__tuple__'\]"):
+        encode_value({"__tuple__": [1]}, "p")
+
+
 def test_cannot_save_what_is_not_ours_or_not_fitted(tmp_path):
     class MyForecaster(RNNForecaster):
         pass
