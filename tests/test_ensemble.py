@@ -169,3 +169,9 @@ def test_base_estimator_errors_name_the_parameter():
         EnsembleForecaster(NaiveForecaster(**LONG), n_members=2).fit(frame)
     with pytest.raises(InvalidParameterError, match="'aggregate' parameter"):
         EnsembleForecaster(_base(**LONG), aggregate="max").fit(frame)
+
+
+@pytest.mark.parametrize("n_members", [0, -1, 1.5])
+def test_n_members_must_be_a_positive_int(n_members):
+    with pytest.raises(ValueError, match="n_members"):
+        EnsembleForecaster(_base(**LONG), n_members=n_members).fit(make_long_frame())
