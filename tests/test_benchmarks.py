@@ -10,11 +10,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from forecast import LSTMForecaster
-from forecast.ensemble import EnsembleForecaster
 from forecast.presets import panel_params
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -24,7 +22,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 def bench_modules(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     yield
-    for name in ("m3", "run", "throughput"):
+    for name in ("m3", "run", "throughput", "ablation"):
         sys.modules.pop(name, None)
 
 
@@ -36,22 +34,6 @@ def test_panel_params_rule():
     params = panel_params(12, 18)
     model = LSTMForecaster(**params)  # every key is a parameter of the estimators
     assert model.get_params()["scaler"] == "window_level"
-
-
-def test_ensemble_combines_members_by_median(monkeypatch):
-    idx = pd.date_range("2020-01-01", periods=40, freq="D")
-    df = pd.DataFrame({"y": np.sin(np.arange(40) / 3.0) + 5.0}, index=idx)
-    base = LSTMForecaster(
-        seq_len=6, horizon=2, max_epochs=1, random_state=3, progress_bar=False, hidden_size=4
-    )
-    ens = EnsembleForecaster(base, n_members=3).fit(df)
-    assert ens.seeds_ == [3, 4, 5]
-    members = np.stack([m.predict()["y"].to_numpy() for m in ens.members_])
-    fc = ens.predict()
-    assert list(fc.index) == list(ens.members_[0].predict().index)
-    np.testing.assert_allclose(fc["y"].to_numpy(), np.median(members, axis=0))
-    with pytest.raises(ValueError, match="n_members"):
-        EnsembleForecaster(base, n_members=0).fit(df)
 
 
 def test_m3_run_smoke(bench_modules, tmp_path):
@@ -105,3 +87,23 @@ def test_throughput_smoke(bench_modules):
     assert rows[0]["loop_ratio"][0] >= rows[0]["ratio"][0] > 0
     assert "ours / plain" in throughput.table(rows)
     assert "loop / plain" in throughput.table(rows)
+
+
+@pytest.mark.parametrize("step", [9, 12])  # EMA (a callback made per fit), panel_params
+def test_ablation_step_smoke(bench_modules, step):
+    import ablation
+
+    result = ablation.run_step(step, seed=0, n_series=12)
+    assert result["change"] == ablation.STEPS[step][0]
+    assert np.isfinite(result["smape"])
+    assert result["smape"] > 0
+
+
+def test_ablation_last_step_is_panel_params(bench_modules):
+    import ablation
+
+    last = {**ablation.START, **ablation.STEPS[-1][1]}
+    preset = panel_params(season_length=12, horizon=18)
+    for key, value in preset.items():
+        if key != "horizon":
+            assert last[key] == value, key
