@@ -106,10 +106,13 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
     swa_start : float or None, default None
         Stochastic weight averaging (Izmailov et al., 2018): from this fraction in [0, 1)
         of the training budget's optimiser steps on, the weights after every step are
-        averaged with equal weight, and the average is the network kept (with validation,
-        it is also what early stopping and the best epoch are judged on once it has begun).
-        Needs a finite budget (``max_epochs``, or ``max_steps`` in ``trainer_kwargs``).
-        ``None``: the weights of the last step (or best epoch).
+        averaged with equal weight, and the average is the network kept. With validation,
+        early stopping judges the average once it has begun, and the final average is kept
+        rather than the best epoch's weights (``best_epoch_`` is then None); a run that
+        early stopping ends before ``swa_start`` keeps its best epoch, with a warning. The
+        fraction is of the whole budget (``max_epochs``, or ``max_steps`` in
+        ``trainer_kwargs``), not of the run early stopping makes. ``None``: the weights of
+        the last step (or best epoch).
     batch_size : int, default 64
     max_epochs : int, default 100
     validation_size : int or float, default 0.1
@@ -164,6 +167,8 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
     history_ : pandas.DataFrame
         Per epoch: ``train_loss`` and ``val_loss`` (on scaled values).
     best_epoch_ : int or None
+        The epoch whose weights were kept (validation only); None without validation, or
+        when ``swa_start`` kept an average.
     seed_ : int
     quantile_levels_ : list of float
         Levels of the quantile columns of ``predict``: ``quantiles``, conformal bounds, ``[]``.

@@ -107,7 +107,7 @@ class TrainingResult:
     """What a fit produced besides the weights."""
 
     history: pd.DataFrame  # epoch, train_loss, val_loss (scaled units)
-    best_epoch: int | None  # epoch whose weights were kept (None without validation)
+    best_epoch: int | None  # epoch whose weights were kept (None: no validation, or averaged)
     stopped_early: bool
 
 
@@ -212,14 +212,18 @@ def fit_module(
 
     ``trainer_kwargs`` override the defaults below; their ``callbacks`` are added to ours.
     ``swa_start``: average the weights of every step from that fraction of the run on
-    (:class:`~forecast._averaging.TailWeightAveraging`); validation then scores the average.
+    (:class:`~forecast._averaging.TailWeightAveraging`). Validation then scores the average,
+    and once the average has begun it is what is kept: the best epoch's checkpoint holds the
+    raw weights of that epoch (Lightning's weights-only checkpoints skip the callback that
+    would put the average there), so it is not reloaded over the average.
     """
     user = dict(trainer_kwargs or {})
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp, _quiet(verbose):
         history = _History(Path(tmp) / "history.json")
         callbacks: list[L.Callback] = [history, *list(user.pop("callbacks", None) or [])]
-        if swa_start is not None:
-            callbacks.append(TailWeightAveraging(swa_start))
+        averaging = None if swa_start is None else TailWeightAveraging(swa_start)
+        if averaging is not None:
+            callbacks.append(averaging)
         checkpoint = None
         early = None
         if val is not None:
@@ -266,7 +270,8 @@ def fit_module(
         trainer.fit(module, train_dataloaders=train, val_dataloaders=val)
 
         best_epoch = None
-        if checkpoint is not None and checkpoint.best_model_path:
+        kept_average = averaging is not None and averaging.averaged_steps > 0
+        if checkpoint is not None and checkpoint.best_model_path and not kept_average:
             state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
             module.load_state_dict(state["state_dict"])
             best_epoch = int(state["epoch"])
@@ -274,9 +279,9 @@ def fit_module(
     stopped = bool(early is not None and early.stopped_epoch > 0)
     if stopped:
         logger.info(
-            "Early stopping at epoch %d; keeping the weights of epoch %s.",
+            "Early stopping at epoch %d; keeping %s.",
             early.stopped_epoch,
-            best_epoch,
+            "the averaged weights" if kept_average else f"the weights of epoch {best_epoch}",
         )
     frame = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss"])
     return TrainingResult(history=frame, best_epoch=best_epoch, stopped_early=stopped)

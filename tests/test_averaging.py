@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import lightning as L
 import numpy as np
 import pytest
@@ -11,6 +13,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from forecast import RecurrentModule, RNNForecaster, load
 from forecast._averaging import TailWeightAveraging
+from forecast._exceptions import InvalidParameterError
+from forecast.training import fit_module
 
 no_val_loop = pytest.mark.filterwarnings(
     "ignore:You defined a `validation_step` but have no `val_dataloader`"
@@ -83,7 +87,8 @@ def test_a_run_ended_before_the_start_keeps_its_trained_weights(tmp_path) -> Non
     module = _module()
     averaging = TailWeightAveraging(0.5)
     trainer = _trainer(tmp_path, callbacks=[snapshots, averaging], max_steps=20, max_epochs=100)
-    trainer.fit(module, _data())
+    with pytest.warns(UserWarning, match=r"step 3, before swa_start=0.5 \(step 10 "):
+        trainer.fit(module, _data())
     assert averaging.averaged_steps == 0
     for name, value in module.state_dict().items():
         torch.testing.assert_close(value, snapshots.weights[-1][name])
@@ -114,11 +119,12 @@ def test_validation_before_the_start_scores_the_trained_weights(tmp_path) -> Non
 def test_a_checkpoint_before_the_start_holds_the_trained_weights() -> None:
     module = _module()
     averaging = TailWeightAveraging(0.5)
-    averaging.setup(None, module, "fit")  # Lightning's copy of the module is made here
+    trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cpu")))
+    averaging.setup(trainer, module, "fit")  # Lightning's copy of the module is made here
     with torch.no_grad():
         module.net.head.weight.add_(1.0)  # "training"
     checkpoint = {"state_dict": {k: v.clone() for k, v in module.state_dict().items()}}
-    averaging.on_save_checkpoint(None, module, checkpoint)
+    averaging.on_save_checkpoint(trainer, module, checkpoint)
     torch.testing.assert_close(checkpoint["state_dict"]["net.head.weight"], module.net.head.weight)
     assert "current_model_state" not in checkpoint
 
@@ -130,7 +136,7 @@ def test_averaging_needs_a_finite_budget(tmp_path) -> None:
             while True:
                 yield torch.randn(6, 1), torch.randn(2, 1)
 
-    with pytest.raises(ValueError, match="swa_start needs a finite number of optimiser steps"):
+    with pytest.raises(InvalidParameterError, match="swa_start needs a finite number of"):
         _trainer(tmp_path, callbacks=[TailWeightAveraging(0.5)], max_epochs=1).fit(
             _module(), DataLoader(Endless(), batch_size=8)
         )
@@ -138,7 +144,7 @@ def test_averaging_needs_a_finite_budget(tmp_path) -> None:
 
 @pytest.mark.parametrize("start", [-0.1, 1.0, 1.5])
 def test_start_outside_zero_one_is_refused(start) -> None:
-    with pytest.raises(ValueError, match=r"fraction in \[0, 1\)"):
+    with pytest.raises(InvalidParameterError, match=r"fraction in \[0, 1\)"):
         TailWeightAveraging(start)
 
 
@@ -156,11 +162,36 @@ def test_estimator_swa_start_averages_and_survives_save_and_load(sine_frame, tmp
     np.testing.assert_array_equal(loaded.predict().to_numpy(), averaged.predict().to_numpy())
 
 
-def test_estimator_swa_start_with_validation_trains_and_keeps_a_best_epoch(sine_frame) -> None:
+def test_with_validation_the_average_is_kept_not_the_best_epochs_raw_weights() -> None:
+    # The best epoch's checkpoint is weights-only: it holds that epoch's raw weights, not
+    # the average its val_loss was scored on. Reloading it would throw the average away.
+    snapshots = _Snapshots()
+    module = _module()
+    result = fit_module(
+        module,
+        _data(),
+        _data(),
+        max_epochs=3,
+        early_stopping_patience=None,
+        gradient_clip_val=None,
+        progress_bar=False,
+        verbose=False,
+        trainer_kwargs={"callbacks": [snapshots], "accelerator": "cpu"},
+        swa_start=0.5,
+    )
+    first = 6  # half of 3 epochs x 4 steps
+    for name, value in module.state_dict().items():
+        expected = torch.stack([w[name] for w in snapshots.weights[first:]]).mean(dim=0)
+        torch.testing.assert_close(value, expected)
+    assert result.best_epoch is None
+    assert np.isfinite(result.history["val_loss"]).all()
+
+
+def test_estimator_swa_start_with_validation_keeps_the_average(sine_frame) -> None:
     params = {**FAST, "max_epochs": 4, "validation_size": 0.2}
     model = RNNForecaster(seq_len=10, horizon=3, target="y", swa_start=0.5, **params)
     model.fit(sine_frame)
-    assert model.best_epoch_ is not None
+    assert model.best_epoch_ is None  # the average, not one epoch's weights
     assert np.isfinite(model.history_["val_loss"]).all()
     assert np.isfinite(model.predict().to_numpy()).all()
 

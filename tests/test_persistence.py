@@ -229,17 +229,18 @@ def test_non_json_params_are_dropped_with_a_warning(tmp_path, wide_model):
 
 
 def test_reserved_tag_keys_in_a_dict_param_are_dropped_not_misread(tmp_path, wide_model):
-    # "__estimator__" (or "__offset__"...) in a user's dict would decode as a nested
-    # estimator (or a frequency) on load: the key is left out, with the warning.
+    # A dict whose only key is "__estimator__" would decode as a nested estimator on load
+    # (and one of only "__offset__" as a frequency): the key is left out, with the warning.
     model = wide_model[0]
     original = model.get_params()
+    nested = {"estimator": "RNNForecaster", "params": {}}
     try:
-        model.set_params(trainer_kwargs={"__estimator__": {"estimator": "x"}, "max_steps": 5})
+        model.set_params(trainer_kwargs={"__estimator__": nested})
         with pytest.warns(UserWarning, match=r"trainer_kwargs\['__estimator__'\]"):
             model.save(tmp_path / "m.safetensors")
     finally:
         model.set_params(**original)
-    assert load(tmp_path / "m.safetensors").trainer_kwargs == {"max_steps": 5}
+    assert load(tmp_path / "m.safetensors").trainer_kwargs == {}
     with pytest.raises(NotEncodable, match=r"p uses the reserved key\(s\) \['__tuple__'\]"):
         encode_value({"__tuple__": [1]}, "p")
 
