@@ -19,19 +19,19 @@ from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import DataLoader
 
 from forecast._covariates import StaticScaler, future_block
+from forecast._estimator_params import check_recurrent_params
 from forecast._evaluation import holdout_score
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._inference import RecurrentInference
 from forecast._output import forecast_frame
-from forecast._quantiles import check_quantile_params, network_levels, resolve_loss
-from forecast._validation import check_bool, check_float, check_int, check_option
-from forecast.conformal import check_interval_params, fit_with_intervals
+from forecast._quantiles import network_levels, resolve_loss
+from forecast._validation import check_int
+from forecast.conformal import fit_with_intervals
 from forecast.data import Columns, Panel, to_panel
-from forecast.frequency import resolve_freq
-from forecast.module import LR_SCHEDULES, RecurrentModule
-from forecast.nn import CELLS, RecurrentRegressor
+from forecast.module import RecurrentModule
+from forecast.nn import RecurrentRegressor
 from forecast.persistence import PersistenceMixin
-from forecast.scaling import SCALERS, SeriesScaler
+from forecast.scaling import SeriesScaler
 from forecast.training import fit_module, seeded
 from forecast.windowing import ShuffledWindowSampler, WindowDataset, WindowIndex, last_windows
 
@@ -265,51 +265,7 @@ class RNNForecaster(PersistenceMixin, RecurrentInference, BaseEstimator):
     # ------------------------------------------------------------------ parameters
 
     def _validate_params(self) -> None:
-        check_option(self, "cell", self.cell, CELLS)
-        check_int(self, "seq_len", self.seq_len, low=1)
-        check_int(self, "horizon", self.horizon, low=1)
-        check_int(self, "hidden_size", self.hidden_size, low=1)
-        check_int(self, "num_layers", self.num_layers, low=1)
-        check_float(self, "dropout", self.dropout, low=0.0, high=1.0, high_open=True)
-        check_quantile_params(self)
-        check_interval_params(self)
-        check_float(self, "learning_rate", self.learning_rate, low=0.0, low_open=True)
-        check_float(self, "weight_decay", self.weight_decay, low=0.0)
-        check_option(self, "lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        check_float(
-            self, "swa_start", self.swa_start, low=0.0, high=1.0, high_open=True, allow_none=True
-        )
-        check_int(self, "batch_size", self.batch_size, low=1)
-        check_int(self, "max_epochs", self.max_epochs, low=1)
-        if isinstance(self.validation_size, float):
-            check_float(
-                self, "validation_size", self.validation_size, low=0.0, high=1.0, high_open=True
-            )
-        else:
-            check_int(self, "validation_size", self.validation_size, low=0)
-        check_int(
-            self, "early_stopping_patience", self.early_stopping_patience, low=1, allow_none=True
-        )
-        check_float(
-            self,
-            "gradient_clip_val",
-            self.gradient_clip_val,
-            low=0.0,
-            low_open=True,
-            allow_none=True,
-        )
-        check_option(self, "scaler", self.scaler, SCALERS)
-        check_bool(self, "progress_bar", self.progress_bar)
-        check_bool(self, "verbose", self.verbose)
-        check_bool(self, "drop_short", self.drop_short)
-        if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
-            raise InvalidParameterError(
-                "The 'trainer_kwargs' parameter of "
-                f"{type(self).__name__} must be a dict or None. Got {self.trainer_kwargs!r} "
-                "instead."
-            )
-        if self.freq is not None:
-            resolve_freq(self.freq)
+        check_recurrent_params(self)
 
     def _validation_rows(self, lengths: np.ndarray) -> np.ndarray:
         """Held-out tail length of each series (0 = no validation)."""
