@@ -37,6 +37,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, Progress
 from torch.utils.data import DataLoader
 
 from forecast._averaging import TailWeightAveraging
+from forecast._exceptions import InvalidParameterError
 from forecast._progress import EpochProgressBar
 
 __all__ = ["TrainingResult", "fit_module", "seeded"]
@@ -195,6 +196,15 @@ def _progress_options(
     return {"enable_progress_bar": False}
 
 
+def _trains_in_child_processes(trainer: L.Trainer) -> bool:
+    """Whether the fit runs in processes of its own (``ddp_spawn``, ``ddp_fork``), whose
+    callbacks' state never comes back to this one."""
+    # Lightning has no public flag for it; its launcher class is the one that spawns/forks.
+    from lightning.pytorch.strategies.launchers.multiprocessing import _MultiProcessingLauncher
+
+    return isinstance(getattr(trainer.strategy, "launcher", None), _MultiProcessingLauncher)
+
+
 def fit_module(
     module: L.LightningModule,
     train: DataLoader,
@@ -267,6 +277,13 @@ def fit_module(
         options.update(user)
         options["callbacks"] = callbacks
         trainer = L.Trainer(**options)
+        if averaging is not None and val is not None and _trains_in_child_processes(trainer):
+            raise InvalidParameterError(
+                "swa_start with a validation set cannot run under a strategy that trains in "
+                "new processes (ddp_spawn, ddp_fork): this process would not learn whether the "
+                "average was taken, and would put the best epoch's raw weights over it. Use "
+                "strategy='ddp', or validation_size=0."
+            )
         trainer.fit(module, train_dataloaders=train, val_dataloaders=val)
 
         best_epoch = None

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import DataError, GRUForecaster, LSTMForecaster, RNNForecaster
+from forecast import DataError, GRUForecaster, InvalidParameterError, LSTMForecaster, RNNForecaster
 from forecast.features import calendar_features
 from tests.conftest import FAST
 
@@ -160,6 +160,22 @@ def test_predict_names_series_too_short_to_forecast_from(long_frame) -> None:
     cut = long_frame.groupby("unique_id").tail(10)
     with pytest.raises(DataError, match=r"series 'a' has 10, series 'b' has 10.*seq_len=12"):
         model.predict(cut)
+
+
+def test_swa_start_with_validation_under_ddp_spawn_is_refused_before_training(long_frame):
+    # The spawned processes' averaging state never comes back: the best epoch's raw
+    # weights would silently replace the average.
+    model = RNNForecaster(
+        **LONG,
+        seq_len=12,
+        horizon=3,
+        swa_start=0.5,
+        trainer_kwargs={"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"},
+        **FAST,
+    )
+    with pytest.raises(InvalidParameterError, match="strategy='ddp', or validation_size=0"):
+        model.fit(long_frame)
+    assert not hasattr(model, "network_")
 
 
 @pytest.mark.slow
