@@ -76,8 +76,8 @@ MARKER = "<!-- run.py writes the text above this line; the text below is kept --
 SMOKE_STEPS = 5
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident set size of this process (VmHWM), in MiB."""
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (VmHWM), in MiB (also the peers' children's)."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
@@ -176,7 +176,7 @@ def _child(spec: dict) -> dict:
         "forecasts": forecasts.tolist(),
         "fit_s": fit_s,
         "predict_s": predict_s,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

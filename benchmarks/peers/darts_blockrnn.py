@@ -48,6 +48,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import m3
+from run import peak_rss_mb
 
 
 def main() -> int:
@@ -113,15 +114,13 @@ def main() -> int:
     predicted = scaler.inverse_transform(model.predict(n=data.horizon, series=inputs))
     predict_s = time.perf_counter() - start
     forecasts = np.stack([p.values()[: data.horizon, 0] for p in predicted])
-    with open("/proc/self/status") as status:
-        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     print(
         json.dumps(
             {
                 "forecasts": forecasts.astype(np.float64).tolist(),
                 "fit_s": fit_s,
                 "predict_s": predict_s,
-                "peak_rss_mb": peak / 1024,
+                "peak_rss_mb": peak_rss_mb(),
                 "note": note,
             }
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import m3
+from run import peak_rss_mb
 
 
 def main() -> int:
@@ -57,15 +58,13 @@ def main() -> int:
     if "unique_id" not in frame.columns:
         frame = frame.reset_index()
     forecasts = m3.to_matrix(frame, data, "LSTM")
-    with open("/proc/self/status") as status:
-        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     print(
         json.dumps(
             {
                 "forecasts": forecasts.tolist(),
                 "fit_s": fit_s,
                 "predict_s": predict_s,
-                "peak_rss_mb": peak / 1024,
+                "peak_rss_mb": peak_rss_mb(),
             }
         )
     )
