@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lightning as L
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +16,25 @@ FAST = {
     "progress_bar": False,
     "random_state": 0,
 }
+
+
+# For tests that fit a RecurrentModule without validation data under their own Trainer.
+no_val_loop = pytest.mark.filterwarnings(
+    "ignore:You defined a `validation_step` but have no `val_dataloader`"
+)
+
+
+def quiet_trainer(tmp_path, **kwargs) -> L.Trainer:
+    """A CPU ``lightning.Trainer`` with no logger, checkpoints, progress bar or summary."""
+    return L.Trainer(
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        accelerator="cpu",
+        **kwargs,
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

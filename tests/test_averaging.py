@@ -8,29 +8,13 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
+from conftest import FAST, no_val_loop, quiet_trainer
 from torch.utils.data import DataLoader, TensorDataset
 
 from forecast import RecurrentModule, RNNForecaster, load
 from forecast._averaging import TailWeightAveraging
 from forecast._exceptions import InvalidParameterError
 from forecast.training import fit_module
-
-no_val_loop = pytest.mark.filterwarnings(
-    "ignore:You defined a `validation_step` but have no `val_dataloader`"
-)
-
-
-def _trainer(tmp_path, **kwargs) -> L.Trainer:
-    return L.Trainer(
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-        accelerator="cpu",
-        **kwargs,
-    )
 
 
 class _Snapshots(L.Callback):
@@ -68,7 +52,7 @@ def test_kept_weights_are_the_mean_of_every_step_from_the_start_fraction_on(
     snapshots = _Snapshots()
     module = _module()
     averaging = TailWeightAveraging(start)
-    _trainer(tmp_path, callbacks=[snapshots, averaging], **limits).fit(module, _data())
+    quiet_trainer(tmp_path, callbacks=[snapshots, averaging], **limits).fit(module, _data())
     total = len(snapshots.weights)
     assert averaging.first_step == first
     assert averaging.averaged_steps == total - first
@@ -86,7 +70,9 @@ def test_a_run_ended_before_the_start_keeps_its_trained_weights(tmp_path) -> Non
     snapshots = _Snapshots(stop_after=3)
     module = _module()
     averaging = TailWeightAveraging(0.5)
-    trainer = _trainer(tmp_path, callbacks=[snapshots, averaging], max_steps=20, max_epochs=100)
+    trainer = quiet_trainer(
+        tmp_path, callbacks=[snapshots, averaging], max_steps=20, max_epochs=100
+    )
     with pytest.warns(UserWarning, match=r"step 3, before swa_start=0.5 \(step 10 "):
         trainer.fit(module, _data())
     assert averaging.averaged_steps == 0
@@ -107,7 +93,7 @@ def test_validation_before_the_start_scores_the_trained_weights(tmp_path) -> Non
     # 3 epochs of 4 steps; averaging from step 9, so epochs 0 and 1 validate raw weights
     # and epoch 2 the average. The swap callback runs first so the probe sees its result.
     callbacks = [snapshots, TailWeightAveraging(0.75), HeadAtValidation()]
-    trainer = _trainer(tmp_path, callbacks=callbacks, max_epochs=3, num_sanity_val_steps=0)
+    trainer = quiet_trainer(tmp_path, callbacks=callbacks, max_epochs=3, num_sanity_val_steps=0)
     trainer.fit(module, _data(), _data())
     assert len(scored) == 3
     torch.testing.assert_close(scored[0], snapshots.weights[3]["net.head.weight"])
@@ -137,7 +123,7 @@ def test_averaging_needs_a_finite_budget(tmp_path) -> None:
                 yield torch.randn(6, 1), torch.randn(2, 1)
 
     with pytest.raises(InvalidParameterError, match="swa_start needs a finite number of"):
-        _trainer(tmp_path, callbacks=[TailWeightAveraging(0.5)], max_epochs=1).fit(
+        quiet_trainer(tmp_path, callbacks=[TailWeightAveraging(0.5)], max_epochs=1).fit(
             _module(), DataLoader(Endless(), batch_size=8)
         )
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import no_val_loop, quiet_trainer
 from torch.utils.data import DataLoader, TensorDataset
 
 from forecast import RecurrentConfig, RecurrentModule, RecurrentRegressor
@@ -33,18 +34,6 @@ def test_config_round_trips_through_json_types() -> None:
     assert RecurrentConfig.from_dict(config.to_dict()) == config
 
 
-def _trainer(tmp_path, **kwargs) -> L.Trainer:
-    return L.Trainer(
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-        accelerator="cpu",
-        **kwargs,
-    )
-
-
 def test_module_trains_under_a_users_own_trainer(tmp_path) -> None:
     t = np.arange(300)
     frame = pd.DataFrame(
@@ -57,7 +46,7 @@ def test_module_trains_under_a_users_own_trainer(tmp_path) -> None:
     )
     loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True)
     before = torch.nn.functional.mse_loss(module(X), y).item()
-    trainer = _trainer(tmp_path, max_epochs=5)
+    trainer = quiet_trainer(tmp_path, max_epochs=5)
     trainer.fit(module, loader, DataLoader(TensorDataset(X[-50:], y[-50:]), batch_size=50))
     after = torch.nn.functional.mse_loss(module(X), y).item()
     assert after < before / 5
@@ -121,7 +110,7 @@ def test_epoch_losses_are_batch_weighted_means_seen_by_callbacks(tmp_path, limit
     torch.manual_seed(0)
     module = RecurrentModule(cell="rnn", input_size=1, hidden_size=4, horizon=2)
     probe = _StepLosses()
-    trainer = _trainer(tmp_path, callbacks=[probe], **limits)
+    trainer = quiet_trainer(tmp_path, callbacks=[probe], **limits)
     val = DataLoader(TensorDataset(X[:30], y[:30]), batch_size=16)
     trainer.fit(module, DataLoader(TensorDataset(X, y), batch_size=32), val)
     assert len(probe.seen) == epochs
@@ -129,11 +118,6 @@ def test_epoch_losses_are_batch_weighted_means_seen_by_callbacks(tmp_path, limit
         assert seen["train_loss"] == pytest.approx(_weighted_mean(probe.steps, epoch), rel=1e-5)
         if any(e == epoch for e, _, _ in probe.val):  # a cut-short epoch is not validated
             assert seen["val_loss"] == pytest.approx(_weighted_mean(probe.val, epoch), rel=1e-5)
-
-
-no_val_loop = pytest.mark.filterwarnings(
-    "ignore:You defined a `validation_step` but have no `val_dataloader`"
-)
 
 
 class _LearningRates(L.Callback):
@@ -150,7 +134,7 @@ def test_cosine_schedule_decays_the_learning_rate_over_the_budget(tmp_path, limi
     X, y = torch.randn(100, 6, 1), torch.randn(100, 2, 1)  # 4 batches of 32 an epoch
     module = RecurrentModule(input_size=1, hidden_size=4, horizon=2, lr_schedule="cosine")
     rates = _LearningRates()
-    _trainer(tmp_path, callbacks=[rates], **limits).fit(
+    quiet_trainer(tmp_path, callbacks=[rates], **limits).fit(
         module, DataLoader(TensorDataset(X, y), batch_size=32)
     )
     total = limits.get("max_steps", 4 * limits["max_epochs"])
@@ -164,7 +148,7 @@ def test_constant_schedule_keeps_the_learning_rate(tmp_path) -> None:
     X, y = torch.randn(64, 6, 1), torch.randn(64, 2, 1)
     module = RecurrentModule(input_size=1, hidden_size=4, horizon=2, learning_rate=0.01)
     rates = _LearningRates()
-    _trainer(tmp_path, callbacks=[rates], max_epochs=2).fit(
+    quiet_trainer(tmp_path, callbacks=[rates], max_epochs=2).fit(
         module, DataLoader(TensorDataset(X, y), batch_size=32)
     )
     assert rates.rates == [0.01] * 4
@@ -179,7 +163,7 @@ def test_cosine_schedule_needs_a_finite_budget(tmp_path) -> None:
 
     module = RecurrentModule(input_size=1, hidden_size=4, horizon=2, lr_schedule="cosine")
     with pytest.raises(ValueError, match="finite number of optimiser steps"):
-        _trainer(tmp_path, max_epochs=1).fit(module, DataLoader(Endless(), batch_size=8))
+        quiet_trainer(tmp_path, max_epochs=1).fit(module, DataLoader(Endless(), batch_size=8))
 
 
 def test_unknown_lr_schedule_is_refused() -> None:
