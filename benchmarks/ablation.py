@@ -13,7 +13,6 @@ step changes one thing from the one it names (or from the row above), and the la
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 import warnings
@@ -22,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import m3
+from run import median_range
 
 START = {
     "seq_len": 36,
@@ -116,14 +116,6 @@ def run_step(index: int, seed: int, n_series: int | None = None) -> dict:
     return {"step": index, "change": STEPS[index][0], **scores, "fit_s": fit_s}
 
 
-def _spread(values: list[float], digits: int) -> str:
-    """Median, with min-max when there are several seeds."""
-    med = statistics.median(values)
-    if len(values) == 1:
-        return f"{med:.{digits}f}"
-    return f"{med:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", default=",".join(str(i) for i in range(len(STEPS))))
@@ -135,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = [run_step(i, seed) for seed in seeds]
         smape, mase, fit = ([r[k] for r in runs] for k in ("smape", "mase", "fit_s"))
         print(
-            f"| {i} | {STEPS[i][0]} | {_spread(smape, 2)} | {_spread(mase, 3)} | "
-            f"{_spread(fit, 0)} |",
+            f"| {i} | {STEPS[i][0]} | {median_range(smape, 2)} | {median_range(mase, 3)} | "
+            f"{median_range(fit, 0)} |",
             flush=True,
         )
     return 0

@@ -198,7 +198,8 @@ def _spawn(spec: dict, python: str, script: Path) -> dict:
 # ---------------------------------------------------------------------------- parent
 
 
-def _summary(values: list[float], digits: int) -> str:
+def median_range(values: list[float], digits: int) -> str:
+    """``median (min–max)``, or the value alone for one run (the benchmarks' table cells)."""
     med = statistics.median(values)
     if len(values) == 1:
         return f"{med:.{digits}f}"
@@ -274,11 +275,11 @@ def table(rows: list[dict]) -> str:
         cells = [
             f"{row['freq']} ({row['n_series']}, h={row['horizon']})",
             LABELS[row["model"]],
-            _summary([r["smape"] for r in runs], 2),
-            _summary([r["mase"] for r in runs], 3),
-            _summary([r["fit_s"] for r in runs], 1),
-            _summary([r["predict_s"] for r in runs], 2),
-            _summary([r["peak_rss_mb"] for r in runs], 0),
+            median_range([r["smape"] for r in runs], 2),
+            median_range([r["mase"] for r in runs], 3),
+            median_range([r["fit_s"] for r in runs], 1),
+            median_range([r["predict_s"] for r in runs], 2),
+            median_range([r["peak_rss_mb"] for r in runs], 0),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

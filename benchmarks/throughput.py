@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 import warnings
 
@@ -34,6 +33,7 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
+from run import median_range
 
 from forecast import RNNForecaster
 from forecast.nn import RecurrentConfig, RecurrentRegressor
@@ -171,13 +171,6 @@ def measure(
     return rows
 
 
-def _fmt(values: list[float], digits: int) -> str:
-    med = statistics.median(values)
-    if len(values) == 1:
-        return f"{med:.{digits}f}"
-    return f"{med:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
-
-
 def table(rows: list[dict]) -> str:
     """Markdown table of :func:`measure`'s rows."""
     lines = [
@@ -187,9 +180,9 @@ def table(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['cell']} | {r['hidden']} | {_fmt(r['plain_windows_s'], 0)} | "
-            f"{_fmt(r['ours_windows_s'], 0)} | {_fmt(r['ratio'], 2)} | "
-            f"{_fmt(r['ours_loop_windows_s'], 0)} | {_fmt(r['loop_ratio'], 2)} |"
+            f"| {r['cell']} | {r['hidden']} | {median_range(r['plain_windows_s'], 0)} | "
+            f"{median_range(r['ours_windows_s'], 0)} | {median_range(r['ratio'], 2)} | "
+            f"{median_range(r['ours_loop_windows_s'], 0)} | {median_range(r['loop_ratio'], 2)} |"
         )
     return "\n".join(lines)
 
