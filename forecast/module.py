@@ -221,10 +221,42 @@ class RecurrentModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self._log_epoch_loss("val")
 
-    def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.Adam(
-            self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Lightning sets `_current_fx_name` on the module before and after each of the ~22
+        # hooks it calls per training step. nn.Module.__setattr__ checks every assignment
+        # against parameters, buffers and submodules; for this plain string that costs about
+        # 0.4 ms a step on a 2-core CPU, 3 % of a small LSTM's step. The fast path stores it
+        # as nn.Module would, since the name is never a parameter, buffer or submodule.
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def _adam(self) -> torch.optim.Adam:
+        """Adam, with the fewest kernel launches the run allows.
+
+        torch's default on a CPU is a Python loop of ~10 small ops per parameter tensor;
+        ``fused=True`` (one kernel for all of them) takes a small network's optimiser step
+        from 0.8 to 0.2 ms on this project's 2-core CPU. It is used where torch has the
+        kernel (CPU from torch 2.4, CUDA) and no float16 gradient scaler runs: fused Adam
+        unscales gradients itself, which Lightning's loss scaling then refuses to clip.
+        Elsewhere ``foreach=True`` does the same arithmetic, batched per op.
+        """
+        options = {"lr": self.hparams.learning_rate, "weight_decay": self.hparams.weight_decay}
+        params = list(self.parameters())
+        scaler = getattr(getattr(self._trainer, "precision_plugin", None), "scaler", None)
+        on_fused_devices = all(
+            p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params
         )
+        if scaler is None and on_fused_devices:
+            try:
+                return torch.optim.Adam(params, fused=True, **options)
+            except RuntimeError:  # torch < 2.4 has no CPU kernel, and says so here
+                pass
+        return torch.optim.Adam(params, foreach=True, **options)
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self._adam()
         if self.hparams.get("lr_schedule", "constant") == "constant":
             return optimizer
         steps = self.trainer.estimated_stepping_batches

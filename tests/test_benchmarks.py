@@ -86,7 +86,8 @@ def test_throughput_smoke(bench_modules):
     # The training loop is part of the fit: its rate can only be the higher one.
     assert rows[0]["loop_ratio"][0] >= rows[0]["ratio"][0] > 0
     assert "ours / plain" in throughput.table(rows)
-    assert "loop / plain" in throughput.table(rows)
+    assert rows[0]["loop_fused_ratio"][0] > 0
+    assert "loop / plain fused" in throughput.table(rows)
 
 
 def test_ablation_step_smoke(bench_modules):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from types import SimpleNamespace
+
 import lightning as L
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from conftest import no_val_loop, quiet_trainer
+from lightning.pytorch.plugins.precision import MixedPrecision
 from torch.utils.data import DataLoader, TensorDataset
 
 from forecast import RecurrentConfig, RecurrentModule, RecurrentRegressor
@@ -169,3 +173,54 @@ def test_cosine_schedule_needs_a_finite_budget(tmp_path) -> None:
 def test_unknown_lr_schedule_is_refused() -> None:
     with pytest.raises(ValueError, match="Unknown lr_schedule 'linear'"):
         RecurrentModule(lr_schedule="linear")
+
+
+def _grads_like(module: torch.nn.Module, seed: int) -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(p.shape, generator=generator) for p in module.parameters()]
+
+
+def test_optimiser_does_torchs_adam_arithmetic_in_one_fused_kernel() -> None:
+    module = RecurrentModule(
+        input_size=2, hidden_size=4, num_layers=2, horizon=3, learning_rate=0.01, weight_decay=0.1
+    )
+    reference = copy.deepcopy(module)
+    ours = module.configure_optimizers()
+    # torch's default on a CPU: one Python loop over the parameters.
+    theirs = torch.optim.Adam(reference.parameters(), lr=0.01, weight_decay=0.1, foreach=False)
+    assert ours.defaults["fused"]  # the CPU kernel exists in every torch this suite installs
+    for step in range(25):
+        for net in (module, reference):
+            for p, g in zip(net.parameters(), _grads_like(net, step), strict=True):
+                p.grad = g
+        ours.step()
+        theirs.step()
+    for a, b in zip(module.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_float16_loss_scaling_gets_an_optimiser_lightning_can_clip() -> None:
+    # Fused Adam unscales gradients itself, and Lightning's float16 loss scaling refuses to
+    # clip such an optimiser: with a gradient scaler (precision="16-mixed" on a GPU, and
+    # gradient_clip_val, on by default in the estimators) the module must not pick it.
+    module = RecurrentModule(input_size=1, hidden_size=4, horizon=2)
+    plugin = MixedPrecision("16-mixed", device="cpu", scaler=torch.amp.GradScaler("cpu"))
+    module._trainer = SimpleNamespace(precision_plugin=plugin)
+    optimizer = module.configure_optimizers()
+    assert not optimizer.defaults["fused"]
+    for p, g in zip(module.parameters(), _grads_like(module, 0), strict=True):
+        p.grad = g * 100
+    plugin.clip_gradients(optimizer, clip_val=1.0)
+    norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in module.parameters()]))
+    assert float(norm) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_lightnings_hook_name_is_stored_as_a_plain_attribute() -> None:
+    # Lightning sets _current_fx_name around every hook; the module stores it without
+    # nn.Module's registration checks, which must still work for everything else.
+    module = RecurrentModule(input_size=1, hidden_size=4, horizon=2)
+    module._current_fx_name = "training_step"
+    assert module._current_fx_name == "training_step"
+    module.extra = torch.nn.Linear(1, 1)
+    assert "extra.weight" in module.state_dict()
+    assert "_current_fx_name" not in module.state_dict()
