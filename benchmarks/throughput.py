@@ -13,9 +13,9 @@ gradient-norm clipping at 1.0, batch 256, for ``--steps`` optimiser steps, on 2 
   validation off and ``max_steps`` set: everything counted, from validating the frame and
   indexing windows to gathering and scaling each batch and Lightning's loop.
 
-Runs alternate (plain, plain fused, ours, plain, ...) so that all see the same load on a
-shared machine; each ratio is computed within its triple and its median reported with
-min-max.
+Runs alternate in triples (plain, plain fused, ours; then plain fused, ours, plain; ...: the
+order rotates) so that all see the same load on a shared machine; each ratio is computed
+within its triple and its median reported with min-max.
 
 Two rates are reported for ours: the whole ``fit`` (the user's wait) and its training loop
 alone (from Lightning's ``on_train_start`` to ``on_train_end``, timed by a callback), which
@@ -161,16 +161,22 @@ def measure(
             rates: dict[str, list[float]] = {
                 k: [] for k in ("plain", "plain_fused", "ours", "ours_loop")
             }
-            for _ in range(repeats):
-                rates["plain"].append(steps * BATCH / plain_loop(cell, hidden, X, y, steps))
-                fused_s = plain_loop(cell, hidden, X, y, steps, fused=True)
-                rates["plain_fused"].append(steps * BATCH / fused_s)
-                fit_s, loop_s = ours(cell, hidden, frame, steps)
-                rates["ours"].append(steps * BATCH / fit_s)
-                rates["ours_loop"].append(steps * BATCH / loop_s)
+            runners = ("plain", "plain_fused", "ours")
+            for k in range(repeats):
+                # The order rotates each repeat (a, b, c; b, c, a; ...): none is always first
+                # or last when the machine's speed drifts within a triple.
+                for runner in runners[k % 3 :] + runners[: k % 3]:
+                    if runner == "ours":
+                        fit_s, loop_s = ours(cell, hidden, frame, steps)
+                        rates["ours"].append(steps * BATCH / fit_s)
+                        rates["ours_loop"].append(steps * BATCH / loop_s)
+                    else:
+                        fused = runner == "plain_fused"
+                        seconds = plain_loop(cell, hidden, X, y, steps, fused=fused)
+                        rates[runner].append(steps * BATCH / seconds)
 
             def ratio(a: str, b: str, rates: dict[str, list[float]] = rates) -> list[float]:
-                return [x / y for x, y in zip(rates[a], rates[b], strict=True)]
+                return [num / den for num, den in zip(rates[a], rates[b], strict=True)]
 
             rows.append(
                 {
