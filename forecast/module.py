@@ -13,6 +13,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.plugins.precision import Precision
 from torch import nn
 
 from forecast.nn import RecurrentConfig, RecurrentRegressor
@@ -238,17 +239,20 @@ class RecurrentModule(L.LightningModule):
         torch's default on a CPU is a Python loop of ~10 small ops per parameter tensor;
         ``fused=True`` (one kernel for all of them) takes a small network's optimiser step
         from 0.8 to 0.2 ms on this project's 2-core CPU. It is used where torch has the
-        kernel (CPU from torch 2.4, CUDA) and no float16 gradient scaler runs: fused Adam
-        unscales gradients itself, which Lightning's loss scaling then refuses to clip.
-        Elsewhere ``foreach=True`` does the same arithmetic, batched per op.
+        kernel (CPU from torch 2.4, CUDA) under full float32 precision. Under Lightning's
+        mixed precision (``"16-mixed"``, ``"bf16-mixed"``) and FSDP, a fused optimiser is
+        one that unscales gradients itself, and Lightning refuses to clip its gradients:
+        there, and on other devices and precisions, ``foreach=True`` does the same
+        arithmetic, batched per op.
         """
         options = {"lr": self.hparams.learning_rate, "weight_decay": self.hparams.weight_decay}
         params = list(self.parameters())
-        scaler = getattr(getattr(self._trainer, "precision_plugin", None), "scaler", None)
+        plugin = getattr(self._trainer, "precision_plugin", None)
+        full_precision = plugin is None or type(plugin) is Precision  # "32-true"
         on_fused_devices = all(
-            p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params
+            p.device.type in ("cpu", "cuda") and p.dtype == torch.float32 for p in params
         )
-        if scaler is None and on_fused_devices:
+        if full_precision and on_fused_devices:
             try:
                 return torch.optim.Adam(params, fused=True, **options)
             except RuntimeError:  # torch < 2.4 has no CPU kernel, and says so here

@@ -199,12 +199,13 @@ def test_optimiser_does_torchs_adam_arithmetic_in_one_fused_kernel() -> None:
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_float16_loss_scaling_gets_an_optimiser_lightning_can_clip() -> None:
-    # Fused Adam unscales gradients itself, and Lightning's float16 loss scaling refuses to
-    # clip such an optimiser: with a gradient scaler (precision="16-mixed" on a GPU, and
-    # gradient_clip_val, on by default in the estimators) the module must not pick it.
+@pytest.mark.parametrize("precision", ["16-mixed", "bf16-mixed"])
+def test_mixed_precision_gets_an_optimiser_lightning_can_clip(precision) -> None:
+    # Lightning's mixed precision refuses to clip the gradients of an optimiser that
+    # unscales them itself, as fused Adam does, with or without a float16 scaler; the
+    # estimators clip by default (gradient_clip_val=1.0), so the module must not pick it.
     module = RecurrentModule(input_size=1, hidden_size=4, horizon=2)
-    plugin = MixedPrecision("16-mixed", device="cpu", scaler=torch.amp.GradScaler("cpu"))
+    plugin = MixedPrecision(precision, device="cpu")
     module._trainer = SimpleNamespace(precision_plugin=plugin)
     optimizer = module.configure_optimizers()
     assert not optimizer.defaults["fused"]
@@ -213,6 +214,19 @@ def test_float16_loss_scaling_gets_an_optimiser_lightning_can_clip() -> None:
     plugin.clip_gradients(optimizer, clip_val=1.0)
     norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in module.parameters()]))
     assert float(norm) == pytest.approx(1.0, rel=1e-4)
+
+
+@no_val_loop
+def test_bf16_mixed_training_with_clipping_runs_on_a_cpu(tmp_path) -> None:
+    X, y = torch.randn(64, 6, 1), torch.randn(64, 2, 1)
+    # A GRU: oneDNN has no bfloat16 LSTM on CPUs without AVX-512 BF16, as on our CI machine.
+    module = RecurrentModule(cell="gru", input_size=1, hidden_size=4, horizon=2)
+    before = [p.detach().clone() for p in module.parameters()]
+    trainer = quiet_trainer(tmp_path, max_epochs=1, precision="bf16-mixed", gradient_clip_val=1.0)
+    trainer.fit(module, DataLoader(TensorDataset(X, y), batch_size=32))
+    assert trainer.global_step == 2
+    assert not trainer.optimizers[0].defaults["fused"]
+    assert any(not torch.equal(a, b) for a, b in zip(before, module.parameters(), strict=True))
 
 
 def test_lightnings_hook_name_is_stored_as_a_plain_attribute() -> None:
