@@ -15,7 +15,8 @@ gradient-norm clipping at 1.0, batch 256, for ``--steps`` optimiser steps, on 2 
 
 Runs alternate in triples (plain, plain fused, ours; then plain fused, ours, plain; ...: the
 order rotates) so that all see the same load on a shared machine; each ratio is computed
-within its triple and its median reported with min-max.
+within its triple and its median reported with min-max. A ``--repeats`` that is a
+multiple of 3 puts each runner first, second and last equally often.
 
 Two rates are reported for ours: the whole ``fit`` (the user's wait) and its training loop
 alone (from Lightning's ``on_train_start`` to ``on_train_end``, timed by a callback), which

@@ -7,6 +7,7 @@ network emits (N, H, T, Q) and is trained with the pinball loss (:class:`Pinball
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -238,26 +239,33 @@ class RecurrentModule(L.LightningModule):
 
         torch's default on a CPU is a Python loop of ~10 small ops per parameter tensor;
         ``fused=True`` (one kernel for all of them) takes a small network's optimiser step
-        from 0.8 to 0.2 ms on this project's 2-core CPU. It is used where torch has the
-        kernel (CPU from torch 2.4, CUDA) under full float32 precision. Under Lightning's
-        mixed precision (``"16-mixed"``, ``"bf16-mixed"``) and FSDP, a fused optimiser is
-        one that unscales gradients itself, and Lightning refuses to clip its gradients:
-        there, and on other devices and precisions, ``foreach=True`` does the same
-        arithmetic, batched per op.
+        from 0.8 to 0.2 ms on this project's 2-core CPU. It is used under Lightning's full
+        float32 precision (``"32-true"``, the default, or no trainer attached) where torch
+        has the kernel (CPU from torch 2.4, CUDA). Lightning's mixed precision
+        (``"16-mixed"``, ``"bf16-mixed"``) refuses to clip the gradients of a fused
+        optimiser, and the estimators clip by default, so there, as under every other
+        precision plugin, CPU and CUDA parameters get ``foreach=True`` (the same arithmetic,
+        batched per op) and other devices torch's own choice. Calling this by hand for
+        Fabric's mixed precision is the one case that would still get the fused kernel.
+
+        Resuming from a checkpoint keeps the choice made here (:func:`_keep_kernel_choice`).
         """
         options = {"lr": self.hparams.learning_rate, "weight_decay": self.hparams.weight_decay}
         params = list(self.parameters())
         plugin = getattr(self._trainer, "precision_plugin", None)
         full_precision = plugin is None or type(plugin) is Precision  # "32-true"
-        on_fused_devices = all(
-            p.device.type in ("cpu", "cuda") and p.dtype == torch.float32 for p in params
-        )
-        if full_precision and on_fused_devices:
-            try:
-                return torch.optim.Adam(params, fused=True, **options)
-            except RuntimeError:  # torch < 2.4 has no CPU kernel, and says so here
-                pass
-        return torch.optim.Adam(params, foreach=True, **options)
+        on_cpu_or_cuda = all(p.device.type in ("cpu", "cuda") for p in params)
+        optimizer = None
+        if full_precision and on_cpu_or_cuda and all(p.dtype == torch.float32 for p in params):
+            # torch < 2.4 has no CPU kernel, and says so here with a RuntimeError.
+            with contextlib.suppress(RuntimeError):
+                optimizer = torch.optim.Adam(params, fused=True, **options)
+        if optimizer is None:
+            optimizer = torch.optim.Adam(
+                params, foreach=True if on_cpu_or_cuda else None, **options
+            )
+        optimizer.register_load_state_dict_pre_hook(_keep_kernel_choice)
+        return optimizer
 
     def configure_optimizers(self) -> Any:
         optimizer = self._adam()
@@ -274,3 +282,19 @@ class RecurrentModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
+
+
+def _keep_kernel_choice(optimizer: torch.optim.Optimizer, state_dict: dict) -> dict:
+    """Load-state-dict pre-hook: resuming keeps this run's ``fused`` and ``foreach``.
+
+    torch's ``Optimizer.load_state_dict`` takes every option of a parameter group from the
+    saved dict, these two included: a checkpoint written under another precision, device or
+    version would otherwise bring back a kernel this run may lack (no fused kernel on the
+    device) or that Lightning cannot clip (fused under mixed precision). Only the groups
+    are copied; the caller's dict is left as it was.
+    """
+    groups = [
+        {**saved, "fused": now.get("fused"), "foreach": now.get("foreach")}
+        for saved, now in zip(state_dict["param_groups"], optimizer.param_groups, strict=False)
+    ]
+    return {**state_dict, "param_groups": groups}

@@ -180,6 +180,13 @@ def _grads_like(module: torch.nn.Module, seed: int) -> list[torch.Tensor]:
     return [torch.randn(p.shape, generator=generator) for p in module.parameters()]
 
 
+FUSED_ON_CPU = pytest.mark.skipif(
+    tuple(int(v) for v in torch.__version__.split(".")[:2]) < (2, 4),
+    reason="torch has a fused Adam kernel for CPUs from 2.4 (CI installs 2.13)",
+)
+
+
+@FUSED_ON_CPU
 def test_optimiser_does_torchs_adam_arithmetic_in_one_fused_kernel() -> None:
     module = RecurrentModule(
         input_size=2, hidden_size=4, num_layers=2, horizon=3, learning_rate=0.01, weight_decay=0.1
@@ -188,7 +195,7 @@ def test_optimiser_does_torchs_adam_arithmetic_in_one_fused_kernel() -> None:
     ours = module.configure_optimizers()
     # torch's default on a CPU: one Python loop over the parameters.
     theirs = torch.optim.Adam(reference.parameters(), lr=0.01, weight_decay=0.1, foreach=False)
-    assert ours.defaults["fused"]  # the CPU kernel exists in every torch this suite installs
+    assert ours.defaults["fused"]
     for step in range(25):
         for net in (module, reference):
             for p, g in zip(net.parameters(), _grads_like(net, step), strict=True):
@@ -229,12 +236,65 @@ def test_bf16_mixed_training_with_clipping_runs_on_a_cpu(tmp_path) -> None:
     assert any(not torch.equal(a, b) for a, b in zip(before, module.parameters(), strict=True))
 
 
-def test_lightnings_hook_name_is_stored_as_a_plain_attribute() -> None:
-    # Lightning sets _current_fx_name around every hook; the module stores it without
-    # nn.Module's registration checks, which must still work for everything else.
+def test_lightnings_hook_name_skips_nn_modules_registration_checks(monkeypatch) -> None:
+    # Lightning sets _current_fx_name 44 times a training step; it is stored without
+    # nn.Module.__setattr__, which must still see (and register) everything else.
+    seen = []
+    original = torch.nn.Module.__setattr__
+
+    def spy(self, name, value):
+        seen.append(name)
+        original(self, name, value)
+
     module = RecurrentModule(input_size=1, hidden_size=4, horizon=2)
+    extra = torch.nn.Linear(1, 1)
+    monkeypatch.setattr(torch.nn.Module, "__setattr__", spy)
     module._current_fx_name = "training_step"
+    module.extra = extra
     assert module._current_fx_name == "training_step"
-    module.extra = torch.nn.Linear(1, 1)
+    assert seen == ["extra"]
     assert "extra.weight" in module.state_dict()
     assert "_current_fx_name" not in module.state_dict()
+
+
+def _fused_flags(optimizer: torch.optim.Optimizer) -> tuple:
+    return tuple((g["fused"], g["foreach"]) for g in optimizer.param_groups)
+
+
+@FUSED_ON_CPU
+@no_val_loop
+def test_resuming_keeps_this_runs_adam_kernel_not_the_checkpoints(tmp_path) -> None:
+    loader = DataLoader(TensorDataset(torch.randn(64, 6, 1), torch.randn(64, 2, 1)), batch_size=32)
+    module = RecurrentModule(cell="gru", input_size=1, hidden_size=4, horizon=2)
+    trainer = quiet_trainer(tmp_path, max_epochs=1, gradient_clip_val=1.0)
+    trainer.fit(module, loader)
+    assert _fused_flags(trainer.optimizers[0]) == ((True, None),)  # the default, 32-true
+    fused_path = tmp_path / "fused.ckpt"
+    trainer.save_checkpoint(fused_path)
+
+    # A checkpoint written with torch's default Adam (before fused Adam was used) resumes
+    # with the fused kernel, its moments and step count carried over.
+    old = torch.load(fused_path, weights_only=False)
+    for group in old["optimizer_states"][0]["param_groups"]:
+        group["fused"], group["foreach"] = None, None
+    old_path = tmp_path / "old.ckpt"
+    torch.save(old, old_path)
+    resumed = quiet_trainer(tmp_path, max_epochs=2, gradient_clip_val=1.0)
+    resumed.fit(
+        RecurrentModule(cell="gru", input_size=1, hidden_size=4, horizon=2),
+        loader,
+        ckpt_path=old_path,
+    )
+    assert resumed.global_step == 4
+    assert _fused_flags(resumed.optimizers[0]) == ((True, None),)
+
+    # A fused checkpoint resumed under bf16-mixed with clipping (which Lightning refuses for
+    # a fused optimiser) gets foreach and trains.
+    mixed = quiet_trainer(tmp_path, max_epochs=2, gradient_clip_val=1.0, precision="bf16-mixed")
+    mixed.fit(
+        RecurrentModule(cell="gru", input_size=1, hidden_size=4, horizon=2),
+        loader,
+        ckpt_path=fused_path,
+    )
+    assert mixed.global_step == 4
+    assert _fused_flags(mixed.optimizers[0]) == ((None, True),)
