@@ -261,6 +261,17 @@ def _fused_flags(optimizer: torch.optim.Optimizer) -> tuple:
     return tuple((g["fused"], g["foreach"]) for g in optimizer.param_groups)
 
 
+def _resume_two_epochs(tmp_path, loader, ckpt_path, **trainer_kwargs) -> L.Trainer:
+    """A new GRU module trained to epoch 2 from ``ckpt_path``, with gradient clipping."""
+    trainer = quiet_trainer(tmp_path, max_epochs=2, gradient_clip_val=1.0, **trainer_kwargs)
+    trainer.fit(
+        RecurrentModule(cell="gru", input_size=1, hidden_size=4, horizon=2),
+        loader,
+        ckpt_path=ckpt_path,
+    )
+    return trainer
+
+
 @FUSED_ON_CPU
 @no_val_loop
 def test_resuming_keeps_this_runs_adam_kernel_not_the_checkpoints(tmp_path) -> None:
@@ -279,22 +290,12 @@ def test_resuming_keeps_this_runs_adam_kernel_not_the_checkpoints(tmp_path) -> N
         group["fused"], group["foreach"] = None, None
     old_path = tmp_path / "old.ckpt"
     torch.save(old, old_path)
-    resumed = quiet_trainer(tmp_path, max_epochs=2, gradient_clip_val=1.0)
-    resumed.fit(
-        RecurrentModule(cell="gru", input_size=1, hidden_size=4, horizon=2),
-        loader,
-        ckpt_path=old_path,
-    )
+    resumed = _resume_two_epochs(tmp_path, loader, old_path)
     assert resumed.global_step == 4
     assert _fused_flags(resumed.optimizers[0]) == ((True, None),)
 
     # A fused checkpoint resumed under bf16-mixed with clipping (which Lightning refuses for
     # a fused optimiser) gets foreach and trains.
-    mixed = quiet_trainer(tmp_path, max_epochs=2, gradient_clip_val=1.0, precision="bf16-mixed")
-    mixed.fit(
-        RecurrentModule(cell="gru", input_size=1, hidden_size=4, horizon=2),
-        loader,
-        ckpt_path=fused_path,
-    )
+    mixed = _resume_two_epochs(tmp_path, loader, fused_path, precision="bf16-mixed")
     assert mixed.global_step == 4
     assert _fused_flags(mixed.optimizers[0]) == ((None, True),)
