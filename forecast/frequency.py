@@ -6,7 +6,6 @@ module turns its answers into errors that name the series, the gap and the fix.
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from typing import Any
 
@@ -91,22 +90,33 @@ def check_on_frequency(
     """Check that every series steps exactly by ``offset``.
 
     With a business-day offset, missing days are holidays of the calendar, not an error.
+    Each check runs once over the whole panel (a loop over series in pandas took 2 s for
+    10,000 series); errors still name the first series, in panel order, that fails.
     """
-    labels = ["the series" if ids == [None] else series_name(i) for i in ids]
+
+    def label(s: int) -> str:
+        return "the series" if ids == [None] else series_name(ids[s])
+
+    # Consecutive rows k, k + 1 of the same series: every pair but those across a boundary.
+    within = np.ones(max(len(panel_times) - 1, 0), dtype=bool)
+    within[offsets[1:-1] - 1] = False
+
+    def series_of(rows: np.ndarray) -> np.ndarray:
+        return np.searchsorted(offsets, rows, side="right") - 1
+
     step = _fixed_step(offset)
     if step is not None and not _is_business_day(offset):
         # Fixed-length steps (hours, minutes, days): compare consecutive differences.
-        for s, (start, end) in enumerate(itertools.pairwise(offsets)):
-            times = panel_times[start:end]
-            bad = np.flatnonzero((times[1:] - times[:-1]) != step)
-            if bad.size:
-                k = int(bad[0])
-                raise DataError(
-                    f"The timestamps of {labels[s]} do not follow freq {offset.freqstr!r}: the "
-                    f"first gap is between {times[k]} and {times[k + 1]}. Resample the data to "
-                    f"{offset.freqstr!r} (e.g. df.resample({offset.freqstr!r}).mean()) or pass "
-                    "the frequency it really has."
-                )
+        steps = np.diff(panel_times.asi8)
+        bad = np.flatnonzero(within & (steps != _step_in_unit(step, panel_times)))
+        if bad.size:
+            k = int(bad[0])
+            raise DataError(
+                f"The timestamps of {label(int(series_of(bad[:1])[0]))} do not follow freq "
+                f"{offset.freqstr!r}: the first gap is between {panel_times[k]} and "
+                f"{panel_times[k + 1]}. Resample the data to {offset.freqstr!r} (e.g. "
+                f"df.resample({offset.freqstr!r}).mean()) or pass the frequency it really has."
+            )
         return
 
     # Calendar offsets (month starts, business days, weeks): place every timestamp on the grid
@@ -118,39 +128,51 @@ def check_on_frequency(
         freq=offset,
     )
     position = grid.get_indexer(panel_times)
-    for s, (a, b) in enumerate(itertools.pairwise(offsets)):
-        pos = position[a:b]
-        times = panel_times[a:b]
-        off = np.flatnonzero(pos < 0)
-        if off.size:
-            when = times[int(off[0])]
-            extra = " (a weekend, or a holiday of the calendar)" if _is_business_day(offset) else ""
-            raise DataError(
-                f"Timestamp {when} of {labels[s]} is not on freq {offset.freqstr!r}{extra}. "
-                "Pass the frequency the data really has, or resample it to this one."
+    off_grid = np.flatnonzero(position < 0)
+    # A series whose rows are all on the grid has its jumps checked; the first series that
+    # fails either way is reported, an off-grid row first, as a series-by-series check would.
+    first_off = int(series_of(off_grid[:1])[0]) if off_grid.size else len(offsets) - 1
+    jumps = np.diff(position)
+    if _is_business_day(offset):
+        big = np.flatnonzero(within & (jumps > _MAX_BUSINESS_GAP + 1))
+        big_series = series_of(big)
+        for s in np.unique(big_series[big_series < first_off]):
+            rows = big[big_series == s]
+            k = int(rows[0])
+            warnings.warn(
+                f"{label(int(s)).capitalize()} has {rows.size} hole(s) longer than "
+                f"{_MAX_BUSINESS_GAP} business days, the first between {panel_times[k]} and "
+                f"{panel_times[k + 1]}. The observations are used in order, as consecutive "
+                "steps; fill or cut the data if these are missing values rather than closures.",
+                UserWarning,
+                stacklevel=4,
             )
-        jumps = np.diff(pos)
-        if _is_business_day(offset):
-            big = np.flatnonzero(jumps > _MAX_BUSINESS_GAP + 1)
-            if big.size:
-                k = int(big[0])
-                warnings.warn(
-                    f"{labels[s].capitalize()} has {big.size} hole(s) longer than "
-                    f"{_MAX_BUSINESS_GAP} business days, the first between {times[k]} and "
-                    f"{times[k + 1]}. The observations are used in order, as consecutive steps; "
-                    "fill or cut the data if these are missing values rather than closures.",
-                    UserWarning,
-                    stacklevel=4,
-                )
-            continue
-        bad = np.flatnonzero(jumps != 1)
-        if bad.size:
-            k = int(bad[0])
-            raise DataError(
-                f"The timestamps of {labels[s]} do not follow freq {offset.freqstr!r}: the "
-                f"first gap is between {times[k]} and {times[k + 1]}. Resample the data to "
-                f"{offset.freqstr!r} or pass the frequency it really has."
-            )
+        bad = np.empty(0, dtype=np.int64)
+    else:
+        bad = np.flatnonzero(within & (jumps != 1))
+    first_bad = int(series_of(bad[:1])[0]) if bad.size else len(offsets) - 1
+    if off_grid.size and first_off <= first_bad:
+        extra = " (a weekend, or a holiday of the calendar)" if _is_business_day(offset) else ""
+        raise DataError(
+            f"Timestamp {panel_times[int(off_grid[0])]} of {label(first_off)} is not on freq "
+            f"{offset.freqstr!r}{extra}. Pass the frequency the data really has, or resample "
+            "it to this one."
+        )
+    if bad.size:
+        k = int(bad[0])
+        raise DataError(
+            f"The timestamps of {label(first_bad)} do not follow freq {offset.freqstr!r}: the "
+            f"first gap is between {panel_times[k]} and {panel_times[k + 1]}. Resample the data "
+            f"to {offset.freqstr!r} or pass the frequency it really has."
+        )
+
+
+def _step_in_unit(step: pd.Timedelta, times: pd.DatetimeIndex) -> int:
+    """``step`` as a count of ``times``' own unit (pandas keeps the unit the data came in:
+    ns, us, ms or s), to compare with differences of ``times.asi8``; -1, which no difference
+    of sorted timestamps equals, when the unit cannot express it."""
+    count, rest = divmod(step.value, pd.Timedelta(1, unit=times.unit).value)
+    return -1 if rest else int(count)
 
 
 def future_times(

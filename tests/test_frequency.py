@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
 from forecast import DataError, LSTMForecaster, RNNForecaster
 from forecast.datasets import load_stock_prices
-from forecast.frequency import future_times, infer_freq, resolve_freq
+from forecast.frequency import check_on_frequency, future_times, infer_freq, resolve_freq
 from tests.conftest import FAST
 
 
@@ -88,3 +92,96 @@ def test_future_times_per_series() -> None:
 def test_infer_freq_needs_three_timestamps() -> None:
     with pytest.raises(DataError, match=r"has 2 timestamp\(s\).*Pass freq="):
         infer_freq(pd.DatetimeIndex(["2024-01-01", "2024-01-02"]), "series 'a'")
+
+
+# --- check_on_frequency runs once over the whole panel; a per-series pandas check is the oracle.
+
+_NUDGE = {"D": "1h", "h": "1min", "MS": "1D", "W-SUN": "1D", "B": "1D"}
+
+
+def _follows(times: pd.DatetimeIndex, offset: pd.offsets.BaseOffset) -> bool:
+    """The slow, obvious check of one series: every stamp on the grid, no step skipped (a
+    business-day series may skip days: holidays)."""
+    if isinstance(offset, pd.offsets.BusinessDay):
+        return all(offset.is_on_offset(t) for t in times)
+    return times.equals(pd.date_range(times[0], periods=len(times), freq=offset))
+
+
+@st.composite
+def _panels(draw):
+    freq = draw(st.sampled_from(sorted(_NUDGE)))
+    offset = resolve_freq(freq)
+    series = []
+    for _ in range(draw(st.integers(1, 4))):
+        start = offset.rollforward(
+            pd.Timestamp("2024-01-01") + pd.Timedelta(days=draw(st.integers(0, 40)))
+        )
+        times = pd.date_range(start, periods=draw(st.integers(2, 12)), freq=offset)
+        change = draw(st.sampled_from(["none", "none", "drop", "nudge"]))
+        k = draw(st.integers(1, len(times) - 1))
+        if change == "drop" and len(times) > 2:
+            times = times.delete(k)
+        elif change == "nudge":
+            stamps = times.to_list()
+            stamps[k] = stamps[k] + pd.Timedelta(_NUDGE[freq])
+            if k + 1 < len(stamps) and stamps[k] >= stamps[k + 1]:
+                stamps[k] = stamps[k - 1] + pd.Timedelta(_NUDGE[freq])  # keep them sorted
+            times = pd.DatetimeIndex(stamps)
+        series.append(times)
+    return offset, series
+
+
+@settings(max_examples=150, deadline=None)
+@given(_panels())
+def test_the_panel_check_names_the_first_series_the_per_series_check_fails(case) -> None:
+    offset, series = case
+    times = pd.DatetimeIndex(np.concatenate([t.values for t in series]))
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in series])])
+    ids = [f"s{i}" for i in range(len(series))]
+    failing = [i for i, t in enumerate(series) if not _follows(t, offset)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # business-day holes: tested below
+        if not failing:
+            check_on_frequency(times, offsets, ids, offset)  # series may overlap in time
+            return
+        first = series[failing[0]]
+        # Stamps off a calendar grid are named as such; fixed steps (days, hours) only gap.
+        off_grid = offset.freqstr not in ("D", "h") and not all(map(offset.is_on_offset, first))
+        kind = "is not on freq" if off_grid else "do not follow freq"
+        with pytest.raises(
+            DataError, match=f"series 's{failing[0]}'.*{kind}|{kind}.*series 's{failing[0]}'"
+        ):
+            check_on_frequency(times, offsets, ids, offset)
+
+
+def test_a_gap_at_a_series_boundary_is_not_a_gap() -> None:
+    # Series b starts before a ends and after a jump: only steps inside a series count.
+    a = pd.date_range("2024-01-10", periods=5, freq="D")
+    b = pd.date_range("2024-01-01", periods=5, freq="D")
+    check_on_frequency(a.append(b), np.array([0, 5, 10]), ["a", "b"], resolve_freq("D"))
+
+
+def test_business_day_holes_warn_per_series_until_the_first_error() -> None:
+    holes = pd.bdate_range("2024-01-01", periods=40).delete(slice(10, 20))
+    weekend = pd.date_range("2024-01-01", periods=10, freq="D")  # Saturday 6 January
+    times = holes.append(holes).append(weekend).append(holes)
+    offsets = np.cumsum([0, len(holes), len(holes), len(weekend), len(holes)])
+    with (
+        pytest.warns(UserWarning, match=r"hole\(s\) longer than 5 business days") as caught,
+        pytest.raises(DataError, match=r"2024-01-06 00:00:00 of series 'c' is not on freq 'B'"),
+    ):
+        check_on_frequency(times, offsets, ["a", "b", "c", "d"], resolve_freq("B"))
+    named = [str(w.message).split(" has ")[0] for w in caught]
+    assert named == ["Series 'a'", "Series 'b'"]  # one each, none for 'd' after the error
+    assert all("1 hole(s)" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_fixed_steps_are_checked_in_the_data_s_own_unit(unit) -> None:
+    times = pd.date_range("2024-03-09", periods=48, freq="h", tz="America/New_York").as_unit(unit)
+    check_on_frequency(times, np.array([0, 48]), [None], resolve_freq("h"))  # across DST
+    with pytest.raises(DataError, match="do not follow freq '30min'"):
+        check_on_frequency(times, np.array([0, 48]), [None], resolve_freq("30min"))
+    if unit == "s":  # 1.5 s is no whole number of seconds: never a step of this data
+        with pytest.raises(DataError, match="do not follow freq"):
+            check_on_frequency(times[:2], np.array([0, 2]), [None], resolve_freq("1500ms"))
