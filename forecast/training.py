@@ -257,8 +257,6 @@ def fit_module(
                     check_on_train_epoch_end=False,
                 )
                 callbacks.append(early)
-        if not verbose:
-            callbacks.append(_QuietSpawnedProcesses())
         options: dict[str, Any] = {
             "max_epochs": max_epochs,
             "accelerator": "auto",
@@ -277,6 +275,10 @@ def fit_module(
         options.update(user)
         options["callbacks"] = callbacks
         trainer = L.Trainer(**options)
+        if not verbose and _trains_in_child_processes(trainer):
+            # Added only where processes are spawned: Lightning calls every hook of every
+            # callback at every step (~30 us a step for a callback that has none).
+            trainer.callbacks.append(_QuietSpawnedProcesses())
         if averaging is not None and val is not None and _trains_in_child_processes(trainer):
             raise InvalidParameterError(
                 "swa_start with a validation set cannot run under a strategy that trains in "
