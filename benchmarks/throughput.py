@@ -18,6 +18,12 @@ order rotates) so that all see the same load on a shared machine; each ratio is 
 within its triple and its median reported with min-max. A ``--repeats`` that is a
 multiple of 3 puts each runner first, second and last equally often.
 
+With ``--interleaved``, each repeat is instead one fit with the two plain loops' steps run
+inside it, 10 of each after every 10 of the fit's (a callback; their time is taken off the
+fit's). This machine's speed drifts by up to 2x over seconds, so whole runs seconds apart
+see different machines; steps a fraction of a second apart see the same one. It measures
+the same thing more precisely, at the price of one more callback in our fit.
+
 Two rates are reported for ours: the whole ``fit`` (the user's wait) and its training loop
 alone (from Lightning's ``on_train_start`` to ``on_train_end``, timed by a callback), which
 is what the plain loop's timer covers. Their difference is ``fit``'s fixed setup (frame
@@ -25,6 +31,7 @@ checks, window index, Trainer), a cost per fit, not per window.
 
     .venv/bin/python benchmarks/throughput.py                 # LSTM/GRU/RNN, hidden 64x2 and 16x2
     .venv/bin/python benchmarks/throughput.py --cells lstm --hidden 64 --repeats 5
+    .venv/bin/python benchmarks/throughput.py --hidden 16 --repeats 6 --interleaved
 """
 
 from __future__ import annotations
@@ -78,30 +85,48 @@ def window_tensors(frame: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
     return X, y
 
 
-def plain_loop(
-    cell: str, hidden: int, X: torch.Tensor, y: torch.Tensor, steps: int, fused: bool = False
-) -> float:
-    """Seconds for ``steps`` optimiser steps of the bare loop.
+class PlainLoop:
+    """The bare loop, a few steps at a time (:func:`plain_loop` runs it in one go).
 
     ``fused=False`` is Adam as a user writes it (``torch.optim.Adam(params, lr)``); ``True``
     is the fused Adam that ``fit`` uses, so that ours / plain then measures the trainer alone.
     """
-    torch.manual_seed(0)
-    config = RecurrentConfig(
-        cell=cell, input_size=1, hidden_size=hidden, num_layers=LAYERS, horizon=HORIZON
-    )
-    net = RecurrentRegressor(config)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3, fused=fused or None)
-    loss_fn = torch.nn.MSELoss()
-    start = time.perf_counter()
-    for _ in range(steps):
-        idx = torch.randint(0, len(X), (BATCH,))
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(net(X[idx]), y[idx])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-    return time.perf_counter() - start
+
+    def __init__(
+        self, cell: str, hidden: int, X: torch.Tensor, y: torch.Tensor, fused: bool = False
+    ) -> None:
+        torch.manual_seed(0)
+        config = RecurrentConfig(
+            cell=cell, input_size=1, hidden_size=hidden, num_layers=LAYERS, horizon=HORIZON
+        )
+        self.net = RecurrentRegressor(config)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-3, fused=fused or None)
+        self.loss_fn = torch.nn.MSELoss()
+        self.X, self.y = X, y
+        self.steps, self.seconds = 0, 0.0
+
+    def run(self, steps: int) -> float:
+        """Seconds for ``steps`` more optimiser steps (also added to ``self.seconds``)."""
+        net, opt, loss_fn, X, y = self.net, self.opt, self.loss_fn, self.X, self.y
+        start = time.perf_counter()
+        for _ in range(steps):
+            idx = torch.randint(0, len(X), (BATCH,))
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(X[idx]), y[idx])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+        seconds = time.perf_counter() - start
+        self.steps += steps
+        self.seconds += seconds
+        return seconds
+
+
+def plain_loop(
+    cell: str, hidden: int, X: torch.Tensor, y: torch.Tensor, steps: int, fused: bool = False
+) -> float:
+    """Seconds for ``steps`` optimiser steps of the bare loop (:class:`PlainLoop`)."""
+    return PlainLoop(cell, hidden, X, y, fused=fused).run(steps)
 
 
 class LoopTimer(L.Callback):
@@ -117,8 +142,35 @@ class LoopTimer(L.Callback):
         self.seconds = time.perf_counter() - self.start
 
 
-def ours(cell: str, hidden: int, frame: pd.DataFrame, steps: int) -> tuple[float, float]:
-    """Seconds for a whole ``fit`` of ``steps`` optimiser steps, and for its training loop."""
+class Interleave(L.Callback):
+    """Runs ``chunk`` steps of each plain loop after every ``chunk`` steps of the fit.
+
+    The machine's speed drifts over seconds; steps a fraction of a second apart see the
+    same machine, which whole runs seconds apart do not. ``inserted`` is the time spent in
+    the plain loops, to take off the fit's.
+    """
+
+    def __init__(self, loops: list[PlainLoop], chunk: int = 10) -> None:
+        self.loops, self.chunk, self.inserted = loops, chunk, 0.0
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: object, batch_idx: int
+    ) -> None:
+        if trainer.global_step and trainer.global_step % self.chunk == 0:
+            start = time.perf_counter()
+            for loop in self.loops:
+                loop.run(self.chunk)
+            self.inserted += time.perf_counter() - start
+
+
+def ours(
+    cell: str, hidden: int, frame: pd.DataFrame, steps: int, interleave: Interleave | None = None
+) -> tuple[float, float]:
+    """Seconds for a whole ``fit`` of ``steps`` optimiser steps, and for its training loop.
+
+    With ``interleave``, the plain loops' steps run inside the fit and their time is not
+    counted in either.
+    """
     timer = LoopTimer()
     model = RNNForecaster(
         cell=cell,
@@ -135,21 +187,32 @@ def ours(cell: str, hidden: int, frame: pd.DataFrame, steps: int) -> tuple[float
         max_epochs=100_000,
         progress_bar=False,
         random_state=0,
-        trainer_kwargs={"max_steps": steps, "callbacks": [timer]},
+        trainer_kwargs={
+            "max_steps": steps,
+            "callbacks": [timer, *([interleave] if interleave else [])],
+        },
     )
     start = time.perf_counter()
     model.fit(frame)
-    return time.perf_counter() - start, timer.seconds
+    inserted = interleave.inserted if interleave else 0.0
+    return time.perf_counter() - start - inserted, timer.seconds - inserted
 
 
 def measure(
-    cells: list[str], hiddens: list[int], steps: int, repeats: int, n_series: int = 200
+    cells: list[str],
+    hiddens: list[int],
+    steps: int,
+    repeats: int,
+    n_series: int = 200,
+    interleaved: bool = False,
 ) -> list[dict]:
     """Alternating timed runs; windows/s and the pairwise ratios ours / plain.
 
     ``ratio`` is the whole ``fit``'s rate over the plain loop's, ``loop_ratio`` that of
     ``fit``'s training loop alone, ``loop_fused_ratio`` the training loop's over the plain
-    loop with fused Adam.
+    loop with fused Adam. ``interleaved``: each repeat is one fit with both plain loops'
+    steps run in chunks of 10 between its own (:class:`Interleave`), instead of a triple of
+    whole runs.
     """
     torch.set_num_threads(2)
     warnings.simplefilter("ignore")
@@ -164,6 +227,16 @@ def measure(
             }
             runners = ("plain", "plain_fused", "ours")
             for k in range(repeats):
+                if interleaved:
+                    loops = [PlainLoop(cell, hidden, X, y, fused=f) for f in (False, True)]
+                    # Which plain loop runs first in each chunk alternates between repeats.
+                    interleave = Interleave(loops if k % 2 == 0 else loops[::-1])
+                    fit_s, loop_s = ours(cell, hidden, frame, steps, interleave)
+                    rates["ours"].append(steps * BATCH / fit_s)
+                    rates["ours_loop"].append(steps * BATCH / loop_s)
+                    for name, loop in zip(("plain", "plain_fused"), loops, strict=True):
+                        rates[name].append(loop.steps * BATCH / loop.seconds)
+                    continue
                 # The order rotates each repeat (a, b, c; b, c, a; ...): none is always first
                 # or last when the machine's speed drifts within a triple.
                 for runner in runners[k % 3 :] + runners[: k % 3]:
@@ -221,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--series", type=int, default=200, help="series in the panel")
+    parser.add_argument(
+        "--interleaved",
+        action="store_true",
+        help="run the plain loops' steps in chunks of 10 inside each fit (see Interleave)",
+    )
     parser.add_argument("--json", action="store_true", help="print the raw rows too")
     args = parser.parse_args(argv)
     rows = measure(
@@ -229,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         args.steps,
         args.repeats,
         args.series,
+        args.interleaved,
     )
     print(table(rows))
     if args.json:

@@ -7,6 +7,7 @@ themselves are meaningless at this size. No network and no peers environment nee
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,27 @@ def test_throughput_smoke(bench_modules):
     assert "ours / plain" in throughput.table(rows)
     assert rows[0]["loop_fused_ratio"][0] > 0
     assert "loop / plain fused" in throughput.table(rows)
+
+
+def test_throughput_interleaved_runs_the_plain_loops_inside_the_fit(bench_modules):
+    import throughput
+
+    frame = throughput.panel(n_series=3, length=100)
+    X, y = throughput.window_tensors(frame)
+    loops = [throughput.PlainLoop("gru", 4, X, y, fused=f) for f in (False, True)]
+    interleave = throughput.Interleave(loops, chunk=10)
+    start = time.perf_counter()
+    fit_s, loop_s = throughput.ours("gru", 4, frame, 25, interleave)
+    wall = time.perf_counter() - start
+    # After steps 10 and 20 of 25: two chunks of 10 steps of each plain loop.
+    assert [loop.steps for loop in loops] == [20, 20]
+    assert interleave.inserted >= sum(loop.seconds for loop in loops) > 0
+    assert wall - fit_s >= interleave.inserted  # the plain loops' time is not the fit's
+    assert fit_s > loop_s > 0
+
+    rows = throughput.measure(["gru"], [4], steps=12, repeats=2, n_series=3, interleaved=True)
+    assert all(rate > 0 for rate in rows[0]["plain_windows_s"] + rows[0]["ratio"])
+    assert len(rows[0]["ratio"]) == 2
 
 
 def test_ablation_step_smoke(bench_modules):
