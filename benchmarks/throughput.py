@@ -13,16 +13,19 @@ gradient-norm clipping at 1.0, batch 256, for ``--steps`` optimiser steps, on 2 
   validation off and ``max_steps`` set: everything counted, from validating the frame and
   indexing windows to gathering and scaling each batch and Lightning's loop.
 
-Runs alternate in triples (plain, plain fused, ours; then plain fused, ours, plain; ...: the
-order rotates) so that all see the same load on a shared machine; each ratio is computed
-within its triple and its median reported with min-max. A ``--repeats`` that is a
-multiple of 3 puts each runner first, second and last equally often.
+Each repeat is one fit with the two plain loops' steps run inside it: 10 steps of each
+after every 10 of the fit's, by a callback (:class:`Interleave`), their time taken off the
+fit's. This machine's speed drifts by up to 2x over seconds, so whole runs seconds apart
+see different machines; steps a fraction of a second apart see the same one. The order of
+the two plain loops alternates between repeats; the callback is one more in our fit, a
+cost counted against ours. Each ratio is computed within its repeat and its median
+reported with min-max.
 
-With ``--interleaved``, each repeat is instead one fit with the two plain loops' steps run
-inside it, 10 of each after every 10 of the fit's (a callback; their time is taken off the
-fit's). This machine's speed drifts by up to 2x over seconds, so whole runs seconds apart
-see different machines; steps a fraction of a second apart see the same one. It measures
-the same thing more precisely, at the price of one more callback in our fit.
+``--triples`` runs the three whole, one after another, in triples whose order rotates
+(plain, plain fused, ours; then plain fused, ours, plain; ...), each ratio within its
+triple: the design of the earlier runs in RESULTS.md, whose ratios spread ~4x wider. A
+``--repeats`` that is a multiple of 3 then puts each runner first, second and last
+equally often.
 
 Two rates are reported for ours: the whole ``fit`` (the user's wait) and its training loop
 alone (from Lightning's ``on_train_start`` to ``on_train_end``, timed by a callback), which
@@ -30,8 +33,8 @@ is what the plain loop's timer covers. Their difference is ``fit``'s fixed setup
 checks, window index, Trainer), a cost per fit, not per window.
 
     .venv/bin/python benchmarks/throughput.py                 # LSTM/GRU/RNN, hidden 64x2 and 16x2
-    .venv/bin/python benchmarks/throughput.py --cells lstm --hidden 64 --repeats 5
-    .venv/bin/python benchmarks/throughput.py --hidden 16 --repeats 6 --interleaved
+    .venv/bin/python benchmarks/throughput.py --hidden 16              # the small cells, ~7 min
+    .venv/bin/python benchmarks/throughput.py --cells lstm --hidden 64 --triples --repeats 3
 """
 
 from __future__ import annotations
@@ -150,7 +153,9 @@ class Interleave(L.Callback):
     the plain loops, to take off the fit's.
     """
 
-    def __init__(self, loops: list[PlainLoop], chunk: int = 10) -> None:
+    CHUNK = 10
+
+    def __init__(self, loops: list[PlainLoop], chunk: int = CHUNK) -> None:
         self.loops, self.chunk, self.inserted = loops, chunk, 0.0
 
     def on_train_batch_start(
@@ -204,16 +209,21 @@ def measure(
     steps: int,
     repeats: int,
     n_series: int = 200,
-    interleaved: bool = False,
+    interleaved: bool = True,
 ) -> list[dict]:
     """Alternating timed runs; windows/s and the pairwise ratios ours / plain.
 
     ``ratio`` is the whole ``fit``'s rate over the plain loop's, ``loop_ratio`` that of
     ``fit``'s training loop alone, ``loop_fused_ratio`` the training loop's over the plain
     loop with fused Adam. ``interleaved``: each repeat is one fit with both plain loops'
-    steps run in chunks of 10 between its own (:class:`Interleave`), instead of a triple of
-    whole runs.
+    steps run in chunks of 10 between its own (:class:`Interleave`; ``steps`` must exceed
+    10), else a triple of whole runs.
     """
+    if interleaved and steps <= Interleave.CHUNK:
+        raise ValueError(
+            f"Interleaving runs the plain loops every {Interleave.CHUNK} steps of the fit: "
+            f"steps must exceed {Interleave.CHUNK}, got {steps}. Use --triples for fewer."
+        )
     torch.set_num_threads(2)
     warnings.simplefilter("ignore")
     frame = panel(n_series=n_series)
@@ -292,12 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cells", default="lstm,gru,rnn")
     parser.add_argument("--hidden", default="64,16")
     parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=6)
     parser.add_argument("--series", type=int, default=200, help="series in the panel")
     parser.add_argument(
-        "--interleaved",
+        "--triples",
         action="store_true",
-        help="run the plain loops' steps in chunks of 10 inside each fit (see Interleave)",
+        help="whole runs in rotating triples instead of steps interleaved in each fit",
     )
     parser.add_argument("--json", action="store_true", help="print the raw rows too")
     args = parser.parse_args(argv)
@@ -307,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         args.steps,
         args.repeats,
         args.series,
-        args.interleaved,
+        interleaved=not args.triples,
     )
     print(table(rows))
     if args.json:

@@ -81,7 +81,7 @@ def test_m3_score_matches_definition(bench_modules):
 def test_throughput_smoke(bench_modules):
     import throughput
 
-    rows = throughput.measure(["gru"], [4], steps=2, repeats=1, n_series=3)
+    rows = throughput.measure(["gru"], [4], steps=2, repeats=1, n_series=3, interleaved=False)
     assert rows[0]["cell"] == "gru"
     assert rows[0]["ratio"][0] > 0
     # The training loop is part of the fit: its rate can only be the higher one.
@@ -107,9 +107,11 @@ def test_throughput_interleaved_runs_the_plain_loops_inside_the_fit(bench_module
     assert wall - fit_s >= interleave.inserted  # the plain loops' time is not the fit's
     assert fit_s > loop_s > 0
 
-    rows = throughput.measure(["gru"], [4], steps=12, repeats=2, n_series=3, interleaved=True)
+    rows = throughput.measure(["gru"], [4], steps=12, repeats=2, n_series=3)  # the default
     assert all(rate > 0 for rate in rows[0]["plain_windows_s"] + rows[0]["ratio"])
     assert len(rows[0]["ratio"]) == 2
+    with pytest.raises(ValueError, match="steps must exceed 10"):
+        throughput.measure(["gru"], [4], steps=10, repeats=1, n_series=3)
 
 
 def test_ablation_step_smoke(bench_modules):
