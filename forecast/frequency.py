@@ -7,6 +7,7 @@ module turns its answers into errors that name the series, the gap and the fix.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -90,16 +91,13 @@ def check_on_frequency(
     """Check that every series steps exactly by ``offset``.
 
     With a business-day offset, missing days are holidays of the calendar, not an error.
-    Each check runs once over the whole panel (a loop over series in pandas took 2 s for
-    10,000 series); errors still name the first series, in panel order, that fails.
+    The panel is checked in blocks of rows, not series by series (a pandas loop over series
+    took 2 s for 10,000 series); errors still name the first series, in panel order, that
+    fails.
     """
 
     def label(s: int) -> str:
         return "the series" if ids == [None] else series_name(ids[s])
-
-    # Consecutive rows k, k + 1 of the same series: every pair but those across a boundary.
-    within = np.ones(max(len(panel_times) - 1, 0), dtype=bool)
-    within[offsets[1:-1] - 1] = False
 
     def series_of(rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(offsets, rows, side="right") - 1
@@ -107,16 +105,18 @@ def check_on_frequency(
     step = _fixed_step(offset)
     if step is not None and not _is_business_day(offset):
         # Fixed-length steps (hours, minutes, days): compare consecutive differences.
-        steps = np.diff(panel_times.asi8)
-        bad = np.flatnonzero(within & (steps != _step_in_unit(step, panel_times)))
-        if bad.size:
-            k = int(bad[0])
-            raise DataError(
-                f"The timestamps of {label(int(series_of(bad[:1])[0]))} do not follow freq "
-                f"{offset.freqstr!r}: the first gap is between {panel_times[k]} and "
-                f"{panel_times[k + 1]}. Resample the data to {offset.freqstr!r} (e.g. "
-                f"df.resample({offset.freqstr!r}).mean()) or pass the frequency it really has."
-            )
+        stamps, want = panel_times.asi8, _step_in_unit(step, panel_times)
+        for first, _, stop, within in _row_blocks(len(panel_times), offsets):
+            bad = np.flatnonzero(within & (np.diff(stamps[first:stop]) != want))
+            if bad.size:
+                k = first + int(bad[0])
+                raise DataError(
+                    f"The timestamps of {label(int(series_of(np.array([k]))[0]))} do not "
+                    f"follow freq {offset.freqstr!r}: the first gap is between "
+                    f"{panel_times[k]} and {panel_times[k + 1]}. Resample the data to "
+                    f"{offset.freqstr!r} (e.g. df.resample({offset.freqstr!r}).mean()) or "
+                    "pass the frequency it really has."
+                )
         return
 
     # Calendar offsets (month starts, business days, weeks): place every timestamp on the grid
@@ -127,14 +127,26 @@ def check_on_frequency(
         end=panel_times.max(),
         freq=offset,
     )
-    position = grid.get_indexer(panel_times)
-    off_grid = np.flatnonzero(position < 0)
-    # A series whose rows are all on the grid has its jumps checked; the first series that
-    # fails either way is reported, an off-grid row first, as a series-by-series check would.
-    first_off = int(series_of(off_grid[:1])[0]) if off_grid.size else len(offsets) - 1
-    jumps = np.diff(position)
-    if _is_business_day(offset):
-        big = np.flatnonzero(within & (jumps > _MAX_BUSINESS_GAP + 1))
+    business = _is_business_day(offset)
+    off_grid_row = bad_pair = None
+    holes = []  # business days: pairs further apart than a closure
+    for first, end, stop, within in _row_blocks(len(panel_times), offsets):
+        position = grid.get_indexer(panel_times[first:stop])
+        off = np.flatnonzero(position[: end - first] < 0)
+        if off_grid_row is None and off.size:
+            off_grid_row = first + int(off[0])
+        jumps = np.diff(position)
+        if business:
+            holes.append(first + np.flatnonzero(within & (jumps > _MAX_BUSINESS_GAP + 1)))
+        elif bad_pair is None:
+            bad = np.flatnonzero(within & (jumps != 1))
+            bad_pair = first + int(bad[0]) if bad.size else None
+    # The first series that fails either way is reported, an off-grid stamp before a gap,
+    # as a series-by-series check would; business-day holes warn per series until then.
+    n_series = len(offsets) - 1
+    first_off = n_series if off_grid_row is None else int(series_of(np.array([off_grid_row]))[0])
+    if business:
+        big = np.concatenate(holes) if holes else np.empty(0, dtype=np.int64)
         big_series = series_of(big)
         for s in np.unique(big_series[big_series < first_off]):
             rows = big[big_series == s]
@@ -147,24 +159,42 @@ def check_on_frequency(
                 UserWarning,
                 stacklevel=4,
             )
-        bad = np.empty(0, dtype=np.int64)
-    else:
-        bad = np.flatnonzero(within & (jumps != 1))
-    first_bad = int(series_of(bad[:1])[0]) if bad.size else len(offsets) - 1
-    if off_grid.size and first_off <= first_bad:
-        extra = " (a weekend, or a holiday of the calendar)" if _is_business_day(offset) else ""
+    first_bad = n_series if bad_pair is None else int(series_of(np.array([bad_pair]))[0])
+    if off_grid_row is not None and first_off <= first_bad:
+        extra = " (a weekend, or a holiday of the calendar)" if business else ""
         raise DataError(
-            f"Timestamp {panel_times[int(off_grid[0])]} of {label(first_off)} is not on freq "
+            f"Timestamp {panel_times[off_grid_row]} of {label(first_off)} is not on freq "
             f"{offset.freqstr!r}{extra}. Pass the frequency the data really has, or resample "
             "it to this one."
         )
-    if bad.size:
-        k = int(bad[0])
+    if bad_pair is not None:
         raise DataError(
             f"The timestamps of {label(first_bad)} do not follow freq {offset.freqstr!r}: the "
-            f"first gap is between {panel_times[k]} and {panel_times[k + 1]}. Resample the data "
-            f"to {offset.freqstr!r} or pass the frequency it really has."
+            f"first gap is between {panel_times[bad_pair]} and {panel_times[bad_pair + 1]}. "
+            f"Resample the data to {offset.freqstr!r} or pass the frequency it really has."
         )
+
+
+# Rows per block of check_on_frequency: arrays over the whole panel (differences, grid
+# positions: 8 bytes a row) would be twice the float32 data of a one-column panel.
+_ROWS_PER_BLOCK = 1 << 16
+
+
+def _row_blocks(n_rows: int, offsets: np.ndarray) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """Blocks ``first, end, stop, within`` covering the rows of a panel in order.
+
+    The block owns rows ``first .. end - 1`` and reads up to ``stop - 1`` (one row more, so
+    that the pair ``(end - 1, end)`` is checked); ``within[i]`` says whether rows
+    ``first + i`` and ``first + i + 1`` belong to the same series.
+    """
+    boundaries = offsets[1:-1] - 1  # pair k straddles series when k + 1 starts one
+    for first in range(0, n_rows, _ROWS_PER_BLOCK):
+        end = min(first + _ROWS_PER_BLOCK, n_rows)
+        stop = min(end + 1, n_rows)
+        within = np.ones(stop - first - 1, dtype=bool)
+        lo, hi = np.searchsorted(boundaries, [first, stop - 1])
+        within[boundaries[lo:hi] - first] = False
+        yield first, end, stop, within
 
 
 def _step_in_unit(step: pd.Timedelta, times: pd.DatetimeIndex) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from forecast import DataError, LSTMForecaster, RNNForecaster
+from forecast import DataError, LSTMForecaster, RNNForecaster, frequency
 from forecast.datasets import load_stock_prices
 from forecast.frequency import check_on_frequency, future_times, infer_freq, resolve_freq
 from tests.conftest import FAST
@@ -131,10 +132,18 @@ def _panels(draw):
     return offset, series
 
 
-@settings(max_examples=150, deadline=None)
-@given(_panels())
-def test_the_panel_check_names_the_first_series_the_per_series_check_fails(case) -> None:
-    offset, series = case
+@pytest.mark.parametrize("rows_per_block", [2, 5, frequency._ROWS_PER_BLOCK])
+@settings(max_examples=100, deadline=None)
+@given(case=_panels())
+def test_the_panel_check_names_the_first_series_the_per_series_check_fails(
+    case, rows_per_block
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:  # blocks of 2 and 5 rows cut through series
+        patch.setattr(frequency, "_ROWS_PER_BLOCK", rows_per_block)
+        _check_against_the_oracle(*case)
+
+
+def _check_against_the_oracle(offset, series) -> None:
     times = pd.DatetimeIndex(np.concatenate([t.values for t in series]))
     offsets = np.concatenate([[0], np.cumsum([len(t) for t in series])])
     ids = [f"s{i}" for i in range(len(series))]
@@ -185,3 +194,18 @@ def test_fixed_steps_are_checked_in_the_data_s_own_unit(unit) -> None:
     if unit == "s":  # 1.5 s is no whole number of seconds: never a step of this data
         with pytest.raises(DataError, match="do not follow freq"):
             check_on_frequency(times[:2], np.array([0, 2]), [None], resolve_freq("1500ms"))
+
+
+def test_the_panel_check_holds_no_array_over_the_whole_panel() -> None:
+    # 2M rows: differences or grid positions of all of them at once would be 16 MB of int64.
+    offsets = np.arange(0, 2_000_001, 2_000)
+    for freq in ("D", "MS"):  # a fixed step, and a calendar grid
+        one = pd.date_range("2000-01-01", periods=2_000, freq=freq)
+        times = pd.DatetimeIndex(np.tile(one.values, 1_000))
+        tracemalloc.start()
+        try:
+            check_on_frequency(times, offsets, list(range(1_000)), resolve_freq(freq))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 4e6, f"{freq}: {peak / 1e6:.1f} MB"
