@@ -23,7 +23,7 @@ reported with min-max.
 
 ``--triples`` runs the three whole, one after another, in triples whose order rotates
 (plain, plain fused, ours; then plain fused, ours, plain; ...), each ratio within its
-triple: the design of the earlier runs in RESULTS.md, whose ratios spread ~4x wider. A
+triple: the design of the earlier runs in RESULTS.md, whose ratios spread 3-10x wider. A
 ``--repeats`` that is a multiple of 3 then puts each runner first, second and last
 equally often.
 
@@ -32,7 +32,7 @@ alone (from Lightning's ``on_train_start`` to ``on_train_end``, timed by a callb
 is what the plain loop's timer covers. Their difference is ``fit``'s fixed setup (frame
 checks, window index, Trainer), a cost per fit, not per window.
 
-    .venv/bin/python benchmarks/throughput.py                 # LSTM/GRU/RNN, hidden 64x2 and 16x2
+    .venv/bin/python benchmarks/throughput.py                 # LSTM/GRU/RNN, 64x2 and 16x2, ~27 min
     .venv/bin/python benchmarks/throughput.py --hidden 16              # the small cells, ~7 min
     .venv/bin/python benchmarks/throughput.py --cells lstm --hidden 64 --triples --repeats 3
 """
