@@ -17,13 +17,13 @@ Each repeat is one fit with the two plain loops' steps run inside it: 10 steps o
 after every 10 of the fit's, by a callback (:class:`Interleave`), their time taken off the
 fit's. This machine's speed drifts by up to 2x over seconds, so whole runs seconds apart
 see different machines; steps a fraction of a second apart see the same one. The order of
-the two plain loops alternates between repeats; the callback is one more in our fit, a
-cost counted against ours. Each ratio is computed within its repeat and its median
-reported with min-max.
+the two plain loops alternates between repeats (an even ``--repeats`` balances it); the
+callback is one more in our fit, a cost counted against ours. Each ratio is computed within
+its repeat and its median reported with min-max.
 
 ``--triples`` runs the three whole, one after another, in triples whose order rotates
 (plain, plain fused, ours; then plain fused, ours, plain; ...), each ratio within its
-triple: the design of the earlier runs in RESULTS.md, whose ratios spread 3-10x wider. A
+triple: the design of the earlier runs in RESULTS.md, whose ratios spread 3-8x wider. A
 ``--repeats`` that is a multiple of 3 then puts each runner first, second and last
 equally often.
 

@@ -128,8 +128,11 @@ def check_on_frequency(
         freq=offset,
     )
     business = _is_business_day(offset)
+    n_series = len(offsets) - 1
     off_grid_row = bad_pair = None
-    holes = []  # business days: pairs further apart than a closure
+    if business:  # per series: how many pairs are further apart than a closure, the first
+        hole_count = np.zeros(n_series, dtype=np.int64)
+        first_hole = np.full(n_series, -1, dtype=np.int64)
     for first, end, stop, within in _row_blocks(len(panel_times), offsets):
         position = grid.get_indexer(panel_times[first:stop])
         off = np.flatnonzero(position[: end - first] < 0)
@@ -137,22 +140,22 @@ def check_on_frequency(
             off_grid_row = first + int(off[0])
         jumps = np.diff(position)
         if business:
-            holes.append(first + np.flatnonzero(within & (jumps > _MAX_BUSINESS_GAP + 1)))
+            holes = first + np.flatnonzero(within & (jumps > _MAX_BUSINESS_GAP + 1))
+            where, at, count = np.unique(series_of(holes), return_index=True, return_counts=True)
+            hole_count[where] += count
+            new = first_hole[where] < 0  # a series' first hole is in the first block with one
+            first_hole[where[new]] = holes[at[new]]
         elif bad_pair is None:
             bad = np.flatnonzero(within & (jumps != 1))
             bad_pair = first + int(bad[0]) if bad.size else None
     # The first series that fails either way is reported, an off-grid stamp before a gap,
     # as a series-by-series check would; business-day holes warn per series until then.
-    n_series = len(offsets) - 1
     first_off = n_series if off_grid_row is None else int(series_of(np.array([off_grid_row]))[0])
     if business:
-        big = np.concatenate(holes) if holes else np.empty(0, dtype=np.int64)
-        big_series = series_of(big)
-        for s in np.unique(big_series[big_series < first_off]):
-            rows = big[big_series == s]
-            k = int(rows[0])
+        for s in np.flatnonzero(hole_count[:first_off]):
+            k = int(first_hole[s])
             warnings.warn(
-                f"{label(int(s)).capitalize()} has {rows.size} hole(s) longer than "
+                f"{label(int(s)).capitalize()} has {hole_count[s]} hole(s) longer than "
                 f"{_MAX_BUSINESS_GAP} business days, the first between {panel_times[k]} and "
                 f"{panel_times[k + 1]}. The observations are used in order, as consecutive "
                 "steps; fill or cut the data if these are missing values rather than closures.",

@@ -170,19 +170,30 @@ def test_a_gap_at_a_series_boundary_is_not_a_gap() -> None:
     check_on_frequency(a.append(b), np.array([0, 5, 10]), ["a", "b"], resolve_freq("D"))
 
 
-def test_business_day_holes_warn_per_series_until_the_first_error() -> None:
-    holes = pd.bdate_range("2024-01-01", periods=40).delete(slice(10, 20))
-    weekend = pd.date_range("2024-01-01", periods=10, freq="D")  # Saturday 6 January
-    times = holes.append(holes).append(weekend).append(holes)
-    offsets = np.cumsum([0, len(holes), len(holes), len(weekend), len(holes)])
+@pytest.mark.parametrize("rows_per_block", [3, frequency._ROWS_PER_BLOCK])
+def test_business_day_holes_warn_per_series_until_the_first_error(
+    rows_per_block, monkeypatch
+) -> None:
+    monkeypatch.setattr(frequency, "_ROWS_PER_BLOCK", rows_per_block)  # 3: holes span blocks
+    one_hole = pd.bdate_range("2024-01-01", periods=40).delete(slice(10, 20))
+    two_holes = one_hole.delete(slice(20, 28))
+    # 'c' has a hole too, then a Saturday: the error, and no warning for 'c' itself.
+    hole_then_weekend = pd.bdate_range("2024-01-01", periods=5).append(
+        pd.DatetimeIndex(["2024-01-22", "2024-01-27"])
+    )
+    parts = [one_hole, two_holes, hole_then_weekend, one_hole]
+    times = parts[0].append(parts[1:])
+    offsets = np.cumsum([0, *map(len, parts)])
     with (
         pytest.warns(UserWarning, match=r"hole\(s\) longer than 5 business days") as caught,
-        pytest.raises(DataError, match=r"2024-01-06 00:00:00 of series 'c' is not on freq 'B'"),
+        pytest.raises(DataError, match=r"2024-01-27 00:00:00 of series 'c' is not on freq 'B'"),
     ):
         check_on_frequency(times, offsets, ["a", "b", "c", "d"], resolve_freq("B"))
-    named = [str(w.message).split(" has ")[0] for w in caught]
-    assert named == ["Series 'a'", "Series 'b'"]  # one each, none for 'd' after the error
-    assert all("1 hole(s)" in str(w.message) for w in caught)
+    messages = [str(w.message) for w in caught]
+    assert [m.split(" has ")[0] for m in messages] == ["Series 'a'", "Series 'b'"]
+    assert "has 1 hole(s)" in messages[0]
+    assert "has 2 hole(s)" in messages[1]
+    assert "the first between 2024-01-12 00:00:00 and 2024-01-29 00:00:00" in messages[1]
 
 
 @pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
@@ -192,8 +203,9 @@ def test_fixed_steps_are_checked_in_the_data_s_own_unit(unit) -> None:
     with pytest.raises(DataError, match="do not follow freq '30min'"):
         check_on_frequency(times, np.array([0, 48]), [None], resolve_freq("30min"))
     if unit == "s":  # 1.5 s is no whole number of seconds: never a step of this data
-        with pytest.raises(DataError, match="do not follow freq"):
-            check_on_frequency(times[:2], np.array([0, 2]), [None], resolve_freq("1500ms"))
+        seconds = pd.date_range("2024-01-01", periods=3, freq="s").as_unit("s")
+        with pytest.raises(DataError, match="do not follow freq '1500ms'"):
+            check_on_frequency(seconds, np.array([0, 3]), [None], resolve_freq("1500ms"))
 
 
 def test_the_panel_check_holds_no_array_over_the_whole_panel() -> None:
@@ -203,6 +215,7 @@ def test_the_panel_check_holds_no_array_over_the_whole_panel() -> None:
         one = pd.date_range("2000-01-01", periods=2_000, freq=freq)
         times = pd.DatetimeIndex(np.tile(one.values, 1_000))
         tracemalloc.start()
+        tracemalloc.reset_peak()  # start() does nothing if tracing is already on
         try:
             check_on_frequency(times, offsets, list(range(1_000)), resolve_freq(freq))
             _, peak = tracemalloc.get_traced_memory()
