@@ -99,7 +99,7 @@ def check_on_frequency(
     def label(s: int) -> str:
         return "the series" if ids == [None] else series_name(ids[s])
 
-    def series_of(rows: np.ndarray) -> np.ndarray:
+    def series_of(rows: Any) -> Any:  # rows: an int or an array of them
         return np.searchsorted(offsets, rows, side="right") - 1
 
     step = _fixed_step(offset)
@@ -111,7 +111,7 @@ def check_on_frequency(
             if bad.size:
                 k = first + int(bad[0])
                 raise DataError(
-                    f"The timestamps of {label(int(series_of(np.array([k]))[0]))} do not "
+                    f"The timestamps of {label(int(series_of(k)))} do not "
                     f"follow freq {offset.freqstr!r}: the first gap is between "
                     f"{panel_times[k]} and {panel_times[k + 1]}. Resample the data to "
                     f"{offset.freqstr!r} (e.g. df.resample({offset.freqstr!r}).mean()) or "
@@ -150,7 +150,7 @@ def check_on_frequency(
             bad_pair = first + int(bad[0]) if bad.size else None
     # The first series that fails either way is reported, an off-grid stamp before a gap,
     # as a series-by-series check would; business-day holes warn per series until then.
-    first_off = n_series if off_grid_row is None else int(series_of(np.array([off_grid_row]))[0])
+    first_off = n_series if off_grid_row is None else int(series_of(off_grid_row))
     if business:
         for s in np.flatnonzero(hole_count[:first_off]):
             k = int(first_hole[s])
@@ -162,7 +162,7 @@ def check_on_frequency(
                 UserWarning,
                 stacklevel=4,
             )
-    first_bad = n_series if bad_pair is None else int(series_of(np.array([bad_pair]))[0])
+    first_bad = n_series if bad_pair is None else int(series_of(bad_pair))
     if off_grid_row is not None and first_off <= first_bad:
         extra = " (a weekend, or a holiday of the calendar)" if business else ""
         raise DataError(

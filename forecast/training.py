@@ -275,11 +275,12 @@ def fit_module(
         options.update(user)
         options["callbacks"] = callbacks
         trainer = L.Trainer(**options)
-        if not verbose and _trains_in_child_processes(trainer):
+        in_child_processes = _trains_in_child_processes(trainer)
+        if not verbose and in_child_processes:
             # Added only where processes are spawned: Lightning calls every hook of every
             # callback at every step (~30 us a step for a callback that has none).
             trainer.callbacks.append(_QuietSpawnedProcesses())
-        if averaging is not None and val is not None and _trains_in_child_processes(trainer):
+        if averaging is not None and val is not None and in_child_processes:
             raise InvalidParameterError(
                 "swa_start with a validation set cannot run under a strategy that trains in "
                 "new processes (ddp_spawn, ddp_fork): this process would not learn whether the "
