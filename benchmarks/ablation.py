@@ -87,7 +87,7 @@ def run_step(index: int, seed: int, n_series: int | None = None) -> dict:
     import torch
 
     from forecast import LSTMForecaster
-    from forecast.ensemble import EnsembleForecaster
+    from forecast.forecasters.ensemble import EnsembleForecaster
 
     torch.set_num_threads(2)
     warnings.simplefilter("ignore")

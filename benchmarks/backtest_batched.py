@@ -19,9 +19,9 @@ import pandas as pd
 import torch
 
 from forecast import LSTMForecaster
-from forecast._evaluation import make_folds
-from forecast.backtest import _forecast_windows
-from forecast.data import to_panel
+from forecast.data.panel import to_panel
+from forecast.evaluation.backtest import _forecast_windows
+from forecast.evaluation.folds import make_folds
 
 
 def panel_frame(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:

@@ -51,7 +51,7 @@ import torch
 from run import median_range
 
 from forecast import RNNForecaster
-from forecast.nn import RecurrentConfig, RecurrentRegressor
+from forecast.neural.network import RecurrentConfig, RecurrentRegressor
 
 SEQ_LEN, HORIZON, BATCH, LAYERS = 48, 12, 256, 2
 

@@ -13,13 +13,14 @@ estimator::
 
 The names below are imported on first use (PEP 562), so ``import forecast`` and the
 ``forecast`` command line start without importing torch and Lightning (about 6 s on a small
-machine) until a model is built or trained.
+machine) until a model is built or trained. The package's layers (``forecasters``,
+``neural``, ``data``, ``evaluation``, ``io``, ``cli``, ``plotting``) are mapped in
+``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import (
@@ -29,46 +30,54 @@ from forecast._exceptions import (
     InvalidParameterError,
     ModelFileError,
 )
+from forecast._version import __version__
 
 if TYPE_CHECKING:
-    from forecast._output import quantile_column
-    from forecast.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
-    from forecast.card import ModelCard
-    from forecast.ensemble import EnsembleForecaster
-    from forecast.estimator import GRUForecaster, LSTMForecaster, RNNForecaster
-    from forecast.module import RecurrentModule
-    from forecast.nn import RecurrentConfig, RecurrentRegressor
-    from forecast.persistence import load, save
-
-try:
-    __version__ = version("forecast")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+    from forecast.data.output import quantile_column
+    from forecast.forecasters.base import BaseForecaster
+    from forecast.forecasters.baselines import (
+        DriftForecaster,
+        NaiveForecaster,
+        SeasonalNaiveForecaster,
+    )
+    from forecast.forecasters.builtin import load, save
+    from forecast.forecasters.ensemble import EnsembleForecaster
+    from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
+    from forecast.io.card import ModelCard
+    from forecast.neural.module import RecurrentModule
+    from forecast.neural.network import RecurrentConfig, RecurrentRegressor
+    from forecast.protocol import Forecast, Forecaster
 
 # Public name -> module that defines it.
 _LAZY = {
-    "DriftForecaster": "forecast.baselines",
-    "NaiveForecaster": "forecast.baselines",
-    "SeasonalNaiveForecaster": "forecast.baselines",
-    "EnsembleForecaster": "forecast.ensemble",
-    "GRUForecaster": "forecast.estimator",
-    "LSTMForecaster": "forecast.estimator",
-    "RNNForecaster": "forecast.estimator",
-    "RecurrentModule": "forecast.module",
-    "RecurrentConfig": "forecast.nn",
-    "RecurrentRegressor": "forecast.nn",
-    "ModelCard": "forecast.card",
-    "quantile_column": "forecast._output",
-    "load": "forecast.persistence",
-    "save": "forecast.persistence",
+    "BaseForecaster": "forecast.forecasters.base",
+    "DriftForecaster": "forecast.forecasters.baselines",
+    "NaiveForecaster": "forecast.forecasters.baselines",
+    "SeasonalNaiveForecaster": "forecast.forecasters.baselines",
+    "EnsembleForecaster": "forecast.forecasters.ensemble",
+    "GRUForecaster": "forecast.forecasters.recurrent",
+    "LSTMForecaster": "forecast.forecasters.recurrent",
+    "RNNForecaster": "forecast.forecasters.recurrent",
+    "RecurrentModule": "forecast.neural.module",
+    "RecurrentConfig": "forecast.neural.network",
+    "RecurrentRegressor": "forecast.neural.network",
+    "ModelCard": "forecast.io.card",
+    "Forecast": "forecast.protocol",
+    "Forecaster": "forecast.protocol",
+    "quantile_column": "forecast.data.output",
+    "load": "forecast.forecasters.builtin",
+    "save": "forecast.forecasters.builtin",
 }
 
 __all__ = [
+    "BaseForecaster",
     "DataError",
     "DataTypeError",
     "DriftForecaster",
     "EnsembleForecaster",
+    "Forecast",
     "ForecastError",
+    "Forecaster",
     "GRUForecaster",
     "InvalidParameterError",
     "LSTMForecaster",

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from forecast.cli import main
+from forecast.cli.main import main
 
 sys.exit(main())

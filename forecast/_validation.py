@@ -111,7 +111,7 @@ def check_levels(
     if not isinstance(values, list | tuple) or not values:
         _fail(owner, name, what, value)
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v < 1:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < float(v) < 1:
             _fail(owner, name, what, value)
     if any(b <= a for a, b in itertools.pairwise(values)):
         _fail(owner, name, what, value)

@@ -1,84 +1,13 @@
-"""Documented settings for one global model over a panel of many short series.
+"""Parameter presets: the public path ``forecast.presets``, kept for users' imports.
 
-The estimators' own defaults suit one long series (epochs over its windows, a validation
-tail, per-series scaling). A panel of thousands of short series (the M3 and M4
-competitions, retail sales) is better served by a fixed budget of optimiser steps, no
-validation tail (it would cost every series its most recent points), per-window level
-scaling and an input length tied to the season. :func:`panel_params` is that rule, and it
-is exactly what ``benchmarks/run.py`` fits on M3: no per-dataset tuning beyond it.
+Its code lives in :mod:`forecast.forecasters.presets`; this module names it where README
+lines, notebooks and scripts import it (``from forecast.presets import ...``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from forecast.forecasters.presets import (
+    panel_params,
+)
 
 __all__ = ["panel_params"]
-
-MAX_STEPS = 3000  # optimiser steps of batch 256: ~770k windows, about a minute on 2 cores
-MAX_EPOCHS = 20  # ... or this many passes over the windows, whichever comes first
-LEARNING_RATE = 1e-2  # Adam; high, and the weight average below takes out its noise
-SWA_START = 0.67  # average every step's weights over the last third of the budget
-
-
-def panel_params(season_length: int, horizon: int) -> dict[str, Any]:
-    """Estimator parameters for a global recurrent model over many short series.
-
-    The rule:
-
-    * ``seq_len = max(2 * season_length, horizon)`` for seasonal data: two seasons of input
-      (24 months, 8 quarters), never less than the horizon; ``2 * horizon`` without a
-      season. (Three seasons, 36 months, gave sMAPE 14.14 on M3 monthly against 13.78
-      for two: ``benchmarks/RESULTS.md``.)
-    * ``scaler="window_level"``: each input window centred on its mean and divided by its
-      level, so that the loss weighs relative errors as sMAPE and MASE do, and series never
-      seen at fit can be forecast;
-    * ``loss="mae"``, Adam at ``learning_rate=1e-2``, ``batch_size=256``;
-    * ``swa_start=0.67``: the network kept is the average of the weights after every step
-      of the last third of the budget (stochastic weight averaging). At a constant, high
-      learning rate the last steps wander around a minimum; their average sits nearer its
-      centre. On M3 (LSTM, seeds 0-2) lr 1e-2 with the average gave monthly sMAPE 13.67
-      (13.65-13.69) against 13.84 (13.78-13.93) for the earlier lr 3e-3 without it, and
-      quarterly 9.00 (9.23), yearly 15.95 (16.67), other 4.45 (4.52); either change alone
-      bought less (``benchmarks/ablation.py``; ``benchmarks/RESULTS.md``);
-    * ``validation_size=0`` and a budget of ``MAX_STEPS`` optimiser steps
-      (``trainer_kwargs={"max_steps": ...}``) or ``MAX_EPOCHS`` passes over the windows,
-      whichever comes first, instead of early stopping (the epoch cap stops a panel with few
-      windows, such as M3 yearly, from being fitted hundreds of times over);
-    * ``drop_short=True``: series shorter than ``seq_len + horizon`` are left out of
-      training (with a warning) but can still be forecast with ``predict(df)`` when they
-      have ``seq_len`` points.
-
-    Parameters
-    ----------
-    season_length : int
-        Steps per season (12 monthly, 4 quarterly, 1 when there is none).
-    horizon : int
-        Steps to forecast.
-
-    Returns
-    -------
-    dict
-        Keyword arguments for ``RNNForecaster``, ``LSTMForecaster`` or ``GRUForecaster``
-        (add ``id_col``, ``time_col``, ``target``...).
-
-    Examples
-    --------
-    >>> params = panel_params(season_length=12, horizon=18)
-    >>> params["seq_len"], params["scaler"], params["trainer_kwargs"]
-    (24, 'window_level', {'max_steps': 3000})
-    """
-    season_length, horizon = int(season_length), int(horizon)
-    seq_len = max(2 * season_length, horizon) if season_length > 1 else 2 * horizon
-    return {
-        "seq_len": seq_len,
-        "horizon": horizon,
-        "scaler": "window_level",
-        "loss": "mae",
-        "learning_rate": LEARNING_RATE,
-        "swa_start": SWA_START,
-        "batch_size": 256,
-        "validation_size": 0,
-        "max_epochs": MAX_EPOCHS,
-        "drop_short": True,
-        "trainer_kwargs": {"max_steps": MAX_STEPS},
-    }

@@ -16,10 +16,10 @@ from forecast import (
     RNNForecaster,
     SeasonalNaiveForecaster,
 )
-from forecast._evaluation import make_folds
-from forecast.backtest import _forecast_windows, backtest
-from forecast.data import to_panel
+from forecast.data.panel import to_panel
 from forecast.datasets import load_air_passengers
+from forecast.evaluation.backtest import _forecast_windows, backtest
+from forecast.evaluation.folds import make_folds
 from forecast.metrics import mae, mase, rmse, smape
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}

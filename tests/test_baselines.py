@@ -17,19 +17,10 @@ from forecast import (
     SeasonalNaiveForecaster,
 )
 from forecast.datasets import load_air_passengers
+from forecast.protocol import DATA_ATTRIBUTES
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
-COMMON = (
-    "freq_",
-    "layout_",
-    "target_names_",
-    "covariate_names_",
-    "feature_names_in_",
-    "n_features_in_",
-    "series_ids_",
-    "cutoffs_",
-    "training_start_",
-)
+COMMON = DATA_ATTRIBUTES  # the common fitted attributes, as forecast declares them
 
 
 def _tail(frame: pd.DataFrame, sid: str, n: int) -> np.ndarray:

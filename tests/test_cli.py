@@ -22,9 +22,9 @@ import pytest
 from conftest import FAST
 
 from forecast import EnsembleForecaster, GRUForecaster, LSTMForecaster, RNNForecaster, load
-from forecast._cli_commands import _estimator
-from forecast._cli_io import read_table
-from forecast.cli import _parser, main
+from forecast.cli.commands import _estimator
+from forecast.cli.main import _parser, main
+from forecast.cli.tables import read_table
 
 SCRIPT = Path(sys.executable).parent / "forecast"
 
@@ -277,7 +277,7 @@ def test_unexpected_errors_exit_1(files, capsys, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("forecast._cli_io.read_table", boom)
+    monkeypatch.setattr("forecast.cli.tables.read_table", boom)
     result = _run(capsys, *(a.format(d=files) for a in FIT), "--data", files / "data.csv")
     assert result == (1, "", "forecast: error: RuntimeError: disk on fire\n")
 
@@ -295,7 +295,7 @@ def test_a_closed_stdout_ends_quietly(files, capsys, monkeypatch):
     def closed(*args, **kwargs):
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr("forecast._cli_io.write_table", closed)
+    monkeypatch.setattr("forecast.cli.tables.write_table", closed)
     assert _run(capsys, "predict", "--model", files / "model.safetensors") == (1, "", "")
 
 
@@ -328,16 +328,16 @@ def test_backtest_writes_metrics(files, capsys):
     [((), None), (("--refit",), True), (("--no-refit",), False), (("--refit-every", "2"), 2)],
 )
 def test_backtest_refit_flags(files, capsys, monkeypatch, flags, refit):
-    import forecast.backtest
+    import forecast.evaluation.backtest
 
     seen = {}
-    real = forecast.backtest.backtest
+    real = forecast.evaluation.backtest.backtest
 
     def spy(estimator, df, **kwargs):
         seen.update(kwargs)
         return real(estimator, df, **kwargs)
 
-    monkeypatch.setattr(forecast.backtest, "backtest", spy)
+    monkeypatch.setattr(forecast.evaluation.backtest, "backtest", spy)
     code, _, err = _run(capsys, "backtest", "--data", files / "data.csv", "--time-col", "date",
                         "--target", "y", "--seq-len", "4", "--horizon", "2", "--max-epochs", "1",
                         "--hidden-size", "4", "--windows", "3", *flags)  # fmt: skip

@@ -20,10 +20,10 @@ from forecast import (
     RNNForecaster,
     SeasonalNaiveForecaster,
 )
-from forecast._evaluation import make_folds
-from forecast.backtest import _forecast_windows_quantiles, backtest
-from forecast.conformal import coverage_levels
-from forecast.data import to_panel
+from forecast.data.panel import to_panel
+from forecast.evaluation.backtest import _forecast_windows_quantiles, backtest
+from forecast.evaluation.conformal import coverage_levels
+from forecast.evaluation.folds import make_folds
 from forecast.metrics import coverage, interval_width, pinball_loss, winkler_score
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
@@ -81,21 +81,26 @@ def test_coverage_levels_and_default_columns():
 
 def test_the_calibration_model_never_sees_the_calibration_targets(monkeypatch):
     df = make_sine_frame(120)
-    seen = []
-    fit_point = RNNForecaster._fit_point
+    seen = []  # the data each fit trained on: (last timestamp, values)
+    fit = RNNForecaster._fit
 
-    def spy(self, frame):
-        seen.append(frame)
-        return fit_point(self, frame)
+    def spy(self, panel, layout):
+        seen.append((panel.times[-1], panel.values.copy()))
+        return fit(self, panel, layout)
 
-    monkeypatch.setattr(RNNForecaster, "_fit_point", spy)
+    def values(frame):  # target first, then the past covariate, as the network reads them
+        return frame[["y", "x"]].to_numpy(np.float32)
+
+    monkeypatch.setattr(RNNForecaster, "_fit", spy)
     model = RNNForecaster(
         horizon=3, target="y", intervals="conformal", calibration_windows=25, **SMALL
     ).fit(df)
     tail = 25 + 3 - 1
     assert len(seen) == 2
-    assert seen[0].index.max() == df.index[-tail - 1]  # before the first calibration target
-    assert seen[1].equals(df)  # the final model is refitted on everything
+    assert seen[0][0] == df.index[-tail - 1]  # before the first calibration target
+    np.testing.assert_array_equal(seen[0][1], values(df.iloc[:-tail]))
+    assert seen[1][0] == df.index[-1]  # the final model is refitted on everything
+    np.testing.assert_array_equal(seen[1][1], values(df))
     assert model.n_calibration_ == 25
 
     # Poisoning the calibration tail changes the residuals, never the calibration model.
@@ -103,7 +108,7 @@ def test_the_calibration_model_never_sees_the_calibration_targets(monkeypatch):
     poisoned.iloc[-tail:, 0] += 100.0
     seen.clear()
     clone(model).fit(poisoned)
-    assert seen[0].equals(df.iloc[:-tail])
+    np.testing.assert_array_equal(seen[0][1], values(df.iloc[:-tail]))
 
 
 @pytest.mark.parametrize("refit", [True, False])

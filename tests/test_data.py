@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from forecast import DataError, DataTypeError, InvalidParameterError, RNNForecaster
-from forecast.data import to_panel
+from forecast.data.panel import to_panel
 from tests.conftest import FAST
 
 
@@ -18,7 +18,7 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("training started before the input was validated")
 
-    monkeypatch.setattr("forecast.estimator.fit_module", refuse)
+    monkeypatch.setattr("forecast.neural.training.fit_module", refuse)
 
 
 def _model(**params) -> RNNForecaster:

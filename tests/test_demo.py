@@ -7,13 +7,13 @@ import math
 
 import pandas as pd
 
-import forecast.demo
+import forecast.cli.demo
 from forecast.cli import main
 
 
 def test_demo_backtests_prints_both_errors_and_writes_csv_and_png(tmp_path, capsys, monkeypatch):
-    small = functools.partial(forecast.demo.run_demo, start="2017-01", n_windows=3)
-    monkeypatch.setattr(forecast.demo, "run_demo", small)
+    small = functools.partial(forecast.cli.demo.run_demo, start="2017-01", n_windows=3)
+    monkeypatch.setattr(forecast.cli.demo, "run_demo", small)
     assert main(["--quiet", "demo", "--out-dir", str(tmp_path), "--max-epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Backtest of MSFT over 3 cutoffs, 5 trading days apart")
@@ -36,7 +36,7 @@ def test_demo_backtests_prints_both_errors_and_writes_csv_and_png(tmp_path, caps
 
 
 def test_demo_result_holds_the_backtests(tmp_path) -> None:
-    result = forecast.demo.run_demo(tmp_path, max_epochs=1, start="2017-01", n_windows=2)
+    result = forecast.cli.demo.run_demo(tmp_path, max_epochs=1, start="2017-01", n_windows=2)
     for bt in (result.model_backtest, result.naive_backtest):
         assert list(bt.metrics["window"]) == [0, 1]
     assert result.model_mae == result.model_backtest.metrics["mae"].mean()

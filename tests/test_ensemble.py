@@ -26,11 +26,11 @@ from forecast import (
     NaiveForecaster,
     quantile_column,
 )
-from forecast.backtest import _forecast_windows_quantiles, backtest
-from forecast.data import to_panel
-from forecast.ensemble import _DATA_ATTRIBUTES
+from forecast.data.panel import to_panel
+from forecast.evaluation.backtest import _forecast_windows_quantiles, backtest
 from forecast.metrics import mase
 from forecast.plotting import plot_forecast
+from forecast.protocol import DATA_ATTRIBUTES as _DATA_ATTRIBUTES
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
 LEVELS = [0.1, 0.9]
@@ -53,8 +53,14 @@ def ensemble() -> tuple[EnsembleForecaster, pd.DataFrame]:
 def test_the_data_attributes_are_the_members(ensemble):
     model, frame = ensemble
     first = model.members_[0]
-    for name in _DATA_ATTRIBUTES:
-        assert getattr(model, name) is getattr(first, name), name
+    for name in _DATA_ATTRIBUTES:  # from the same converted frame as the members'
+        mine, theirs = getattr(model, name), getattr(first, name)
+        assert type(mine) is type(theirs), name
+        if isinstance(mine, np.ndarray | pd.Index):
+            assert np.array_equal(mine, theirs), name
+            assert mine.dtype == theirs.dtype, name
+        else:
+            assert mine == theirs, name
     assert model.target_names_ == ["y"]
     assert model.series_ids_ == ["a", "b", "c"]
     assert list(model.cutoffs_) == list(frame.groupby("unique_id")["ds"].max())
@@ -94,7 +100,8 @@ def test_points_and_quantiles_are_combined_step_by_step(ensemble):
         assert len(forecast) == 3 * (kwargs.get("horizon") or 2)
     mean = clone(model).set_params(aggregate="mean")
     mean.members_, mean.seeds_ = model.members_, model.seeds_
-    mean._share_data_attributes()
+    for name in _DATA_ATTRIBUTES:
+        setattr(mean, name, getattr(model, name))
     members = np.stack([m.predict()[columns].to_numpy() for m in model.members_])
     np.testing.assert_allclose(mean.predict()[columns].to_numpy(), members.mean(axis=0))
     point, low, high = (model.predict()[c].to_numpy() for c in columns)
@@ -130,7 +137,7 @@ def test_backtest_takes_an_ensemble(ensemble):
     # The batched forecasts (one call per member over every cutoff) are predict's.
     fitted = result.models[0]
     panel, layout = to_panel(frame, **LONG, dtype=np.float64)
-    from forecast._evaluation import make_folds
+    from forecast.evaluation.folds import make_folds
 
     folds = make_folds(panel, n_windows=2, step=2, horizon=2, window_length=None, sliding=False)
     batched = _forecast_windows_quantiles(fitted, frame, panel, layout, folds, range(2))

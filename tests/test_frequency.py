@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from forecast import DataError, LSTMForecaster, RNNForecaster, frequency
+from forecast import DataError, LSTMForecaster, RNNForecaster
+from forecast.data import frequency
+from forecast.data.frequency import check_on_frequency, future_times, infer_freq, resolve_freq
 from forecast.datasets import load_stock_prices
-from forecast.frequency import check_on_frequency, future_times, infer_freq, resolve_freq
 from tests.conftest import FAST
 
 

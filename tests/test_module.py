@@ -213,7 +213,7 @@ def test_mixed_precision_gets_an_optimiser_lightning_can_clip(precision) -> None
     # estimators clip by default (gradient_clip_val=1.0), so the module must not pick it.
     module = RecurrentModule(input_size=1, hidden_size=4, horizon=2)
     plugin = MixedPrecision(precision, device="cpu")
-    module._trainer = SimpleNamespace(precision_plugin=plugin)
+    module._trainer = SimpleNamespace(precision=plugin.precision, precision_plugin=plugin)
     optimizer = module.configure_optimizers()
     assert not optimizer.defaults["fused"]
     for p, g in zip(module.parameters(), _grads_like(module, 0), strict=True):

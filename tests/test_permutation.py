@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast._permutation import ROUNDS, LazyPermutation
+from forecast.data.permutation import ROUNDS, LazyPermutation
 
 keys_strategy = st.lists(st.integers(0, 2**64 - 1), min_size=ROUNDS, max_size=ROUNDS).map(
     lambda k: np.array(k, dtype=np.uint64)

@@ -23,9 +23,9 @@ from forecast import (
     RecurrentRegressor,
     quantile_column,
 )
-from forecast.module import PinballLoss
-from forecast.nn import monotone_quantiles
-from forecast.scaling import SeriesScaler
+from forecast.data.scaling import SeriesScaler
+from forecast.neural.network import monotone_quantiles
+from forecast.neural.objectives import PinballLoss
 from forecast.windowing import make_windows
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
@@ -146,7 +146,7 @@ def test_wide_columns_median_and_order(wide_quantile_model):
     assert model.network_.config.n_quantiles == 3  # 0.5 added: the point column is the median
     assert (fc["y_q0.1"] <= fc["y"]).all()
     assert (fc["y"] <= fc["y_q0.9"]).all()
-    raw = model._forecast_windows(model.last_window_, np.arange(1))  # (1, H, T, Q)
+    raw = model._runner().windows(model.last_window_, np.arange(1))  # (1, H, T, Q)
     np.testing.assert_array_equal(fc["y"].to_numpy(), raw[0, :, 0, 1])  # level 0.5 is index 1
     np.testing.assert_array_equal(fc["y_q0.9"].to_numpy(), raw[0, :, 0, 2])
     short = model.predict(df.iloc[:-4], horizon=2)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.scaling import SeriesScaler
+from forecast.data.scaling import SeriesScaler
 from forecast.windowing import window_starts
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, width=32)

@@ -1,0 +1,223 @@
+"""The commands of the command line (``fit``, ``predict``, ``backtest``, ``info``, ``demo``).
+
+Each takes the parsed arguments (:mod:`forecast.cli.main` builds the parser) and returns an exit
+code; errors propagate to :func:`forecast.cli.main.main`, which maps them to exit codes. Options
+come from flags, else from the command's table of the ``--config`` file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from forecast._exceptions import ForecastError, UsageError
+
+__all__ = [
+    "OPTIONS",
+    "check_config_options",
+    "run_backtest",
+    "run_demo_command",
+    "run_fit",
+    "run_info",
+    "run_predict",
+]
+
+logger = logging.getLogger("forecast")
+
+OPTIONS = {  # what each command reads from its table of a config file
+    "fit": ("data", "out"),
+    "predict": ("model", "data", "out", "horizon", "estimator"),
+    "backtest": ("data", "out", "windows", "step", "window", "refit"),
+}
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _option(args: argparse.Namespace, name: str, *, required: bool = False) -> Any:
+    """A command option: the flag, else the command's table of the config, else None."""
+    if hasattr(args, name):
+        return getattr(args, name)
+    config = args.config_data or {}
+    if name in config.get(args.command, {}):
+        return config[args.command][name]
+    if required:
+        where = f" (or {name} = ... in [{args.command}] of {args.config})" if args.config else ""
+        raise UsageError(f"forecast {args.command} needs --{name}{where}.")
+    return None
+
+
+def check_config_options(args: argparse.Namespace) -> None:
+    table = (args.config_data or {}).get(args.command, {})
+    allowed = OPTIONS.get(args.command, ())
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise UsageError(
+            f"Config file '{args.config}': {unknown} in [{args.command}] are not options of "
+            f"forecast {args.command} ({', '.join(allowed)})."
+        )
+
+
+def _estimator(args: argparse.Namespace) -> Any:
+    """The estimator built from the [model] table of the config, overridden by flags.
+
+    With ``--ensemble N`` (``ensemble = N`` in [model]), an :class:`EnsembleForecaster` of N
+    such estimators.
+    """
+    from forecast.cli.params import coerce_param
+
+    cls, names = args.estimator_class, set(args.estimator_params)
+    table = dict((args.config_data or {}).get("model", {}))
+    table.pop("estimator", None)
+    n_members = getattr(args, "ensemble", table.pop("ensemble", None))
+    if n_members is not None and (
+        isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1
+    ):
+        raise UsageError(
+            f"--ensemble (ensemble in [model]) must be an int >= 1, the number of models "
+            f"fitted with different seeds. Got {n_members!r} instead."
+        )
+    unknown = sorted(set(table) - names)
+    if unknown:
+        raise UsageError(
+            f"Config file '{args.config}': {unknown} in [model] are not parameters of "
+            f"{cls.__name__} ({', '.join(sorted(names))})."
+        )
+    params = {k: coerce_param(k, v) for k, v in table.items()}
+    params.update({k[len("param.") :]: v for k, v in vars(args).items() if k.startswith("param.")})
+    if "progress_bar" in names and "progress_bar" not in params:
+        params["progress_bar"] = sys.stderr.isatty() and not getattr(args, "quiet", False)
+    if n_members is None:
+        return cls(**params)
+    from forecast.forecasters.ensemble import EnsembleForecaster
+
+    return EnsembleForecaster(cls(**params), n_members=n_members)
+
+
+@contextlib.contextmanager
+def _about(path: Any) -> Iterator[None]:
+    """Prefix our errors with the data file they concern."""
+    try:
+        yield
+    except ForecastError as exc:
+        if path is None:
+            raise
+        raise type(exc)(f"{path}: {exc}") from exc
+
+
+def _check_out_folder(path: Any) -> None:
+    if path is not None and str(path) != "-" and not Path(path).parent.is_dir():
+        raise UsageError(f"Cannot write '{path}': folder '{Path(path).parent}' does not exist.")
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from forecast.cli.tables import read_table
+    from forecast.forecasters.builtin import save
+
+    model = _estimator(args)
+    data, out = _option(args, "data", required=True), _option(args, "out", required=True)
+    _check_out_folder(out)  # before training, not after
+    df = read_table(data, time_col=model.time_col)  # an ensemble shows its base's
+    start = time.perf_counter()
+    with _about(data):
+        model.fit(df)
+    logger.info(
+        "fitted %s on %d series, %d rows, in %.1f s",
+        type(model).__name__,
+        len(model.series_ids_),
+        len(df),
+        time.perf_counter() - start,
+    )
+    save(model, out)
+    logger.info("wrote %s (%s bytes)", out, f"{os.path.getsize(out):,}")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from forecast.cli.tables import read_table, write_table
+    from forecast.forecasters.builtin import load
+
+    path, data = _option(args, "model", required=True), _option(args, "data")
+    out, horizon = _option(args, "out") or "-", _option(args, "horizon")
+    _check_out_folder(out)
+    own = _option(args, "estimator")
+    if own is not None:  # defines the class the file names (forecast.io.registry)
+        from forecast.cli.params import resolve_cli_estimator
+
+        resolve_cli_estimator(own)
+    model = load(path)
+    df = None
+    if data is not None:
+        time_col = model.layout_.time_col
+        time_index = None if time_col else model.layout_.time_name
+        df = read_table(data, time_col=time_col, time_index=time_index)
+    with _about(data):
+        forecast = model.predict(df, horizon=horizon)
+    write_table(forecast, out)
+    logger.info("wrote %d forecast rows to %s", len(forecast), "stdout" if out == "-" else out)
+    return 0
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from forecast.cli.tables import read_table, write_table
+    from forecast.evaluation.backtest import backtest
+
+    model = _estimator(args)
+    data, out = _option(args, "data", required=True), _option(args, "out") or "-"
+    _check_out_folder(out)
+    df = read_table(data, time_col=model.time_col)
+    options = {
+        key: value
+        for key, value in (
+            ("n_windows", _option(args, "windows")),
+            ("step", _option(args, "step")),
+            ("refit", _option(args, "refit")),
+            ("window", _option(args, "window")),
+        )
+        if value is not None
+    }
+    with _about(data):
+        result = backtest(model, df, **options)
+    write_table(result.metrics, out)
+    logger.info("backtest summary:\n%s", result.summary().to_string())
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from forecast.io.card import ModelCard
+    from forecast.io.model_file import read  # not persistence: info imports no pandas
+
+    document, arrays = read(args.model)
+    card = ModelCard.from_document(document, arrays, path=args.model)
+    print(json.dumps(card.to_dict(), indent=2) if args.json else card)
+    return 0
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    from forecast.cli.demo import run_demo
+
+    result = run_demo(
+        args.out_dir,
+        max_epochs=args.max_epochs,
+        progress_bar=sys.stderr.isatty() and not getattr(args, "quiet", False),
+    )
+    print(
+        f"Backtest of MSFT over {result.n_windows} cutoffs, 5 trading days apart; mean "
+        f"absolute error of the next 5 trading days, USD:\n"
+        f"  LSTM   {result.model_mae:8.3f}  (fitted once, at the oldest cutoff)\n"
+        f"  naive  {result.naive_mae:8.3f}  (last value repeated)\n"
+        f"Forecast of the next 5 trading days:\n{result.forecast.round(2).to_string()}\n"
+        f"Wrote {result.csv_path} and {result.png_path}"
+    )
+    return 0

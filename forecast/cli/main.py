@@ -1,0 +1,269 @@
+"""The ``forecast`` command line for scheduled jobs. A thin layer: parse, call, map errors.
+
+::
+
+    forecast fit      --data prices.csv --time-col date --target close --cell lstm \\
+                      --seq-len 60 --horizon 5 --freq B --out model.safetensors
+    forecast predict  --model model.safetensors --data latest.parquet --out forecast.csv
+    forecast backtest --model-config job.toml --data prices.csv --windows 4 --out metrics.csv
+    forecast fit      --config job.toml --estimator lstm --ensemble 5
+    forecast info     model.safetensors [--json]
+    forecast demo
+
+* Every estimator parameter is a flag made from the estimator's signature (``--seq-len``,
+  ``--trainer-kwargs '{"accelerator": "cpu"}'``), and can sit in the ``[model]`` table of a
+  TOML file given with ``--config`` (``--model-config`` is the same); flags override it. See
+  :mod:`forecast.cli.params`. ``--ensemble N`` (``ensemble = N`` in ``[model]``) fits N
+  such models with consecutive seeds and saves them as one
+  :class:`~forecast.EnsembleForecaster` (their median forecast).
+* CSV or Parquet in and out by extension; outputs are written atomically; ``--out -``
+  writes CSV to standard output. See :mod:`forecast.cli.tables`.
+* Exit codes: 0 success; 2 bad usage or bad input (a missing file, an unknown column, an
+  irregular timestamp, a damaged model), with one line ``forecast: error: TypeName:
+  message`` on stderr and no traceback unless ``--verbose``; 1 anything else (a bug, a full
+  disk). Logs go to stderr (``--quiet`` keeps warnings and errors only); stdout carries
+  only the output asked for. No progress bar unless stderr is a terminal. Never prompts.
+
+**argparse**, not click or typer: it is in the standard library (nothing more for a
+scheduled job to install and pin), it does subcommands and flags built at run time from a
+signature, and it starts fast. torch and Lightning (about 6 s to import) are imported only
+by the commands that train or run a network: ``forecast --help`` and ``forecast info`` never
+import them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from forecast._exceptions import ForecastError, UsageError
+from forecast.cli import commands as commands_
+
+__all__ = ["main"]
+
+logger = logging.getLogger("forecast")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# ------------------------------------------------------------------------------ parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _add_estimator_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """``--estimator``, ``--config``, ``--ensemble`` and one flag per estimator parameter."""
+    from forecast.cli.params import (
+        add_estimator_flags,
+        estimator_aliases,
+        load_config,
+        resolve_cli_estimator,
+    )
+
+    pre = _Parser(prog=f"forecast {_command_of(argv)}", add_help=False, allow_abbrev=False)
+    pre.add_argument("--estimator")
+    pre.add_argument("--config", "--model-config", dest="config")
+    known, _ = pre.parse_known_args(argv)
+    config = load_config(known.config) if known.config else None
+    name = known.estimator or (config or {}).get("model", {}).get("estimator") or "rnn"
+    cls = resolve_cli_estimator(name)
+    parser.add_argument(
+        "--estimator",
+        default=argparse.SUPPRESS,
+        help=f"{', '.join(estimator_aliases())} (default rnn; also 'estimator' in [model])",
+    )
+    parser.add_argument(
+        "--config",
+        "--model-config",
+        dest="config",
+        metavar="TOML",
+        help="job file: [model] parameters and this command's options; flags override it",
+    )
+    parser.add_argument(
+        "--ensemble", type=int, metavar="N", default=argparse.SUPPRESS,
+        help="fit N models, seeded random_state + 0 ... N-1, and forecast their median "
+        "(EnsembleForecaster; also 'ensemble' in [model])",
+    )  # fmt: skip
+    command = _command_of(argv) or ""
+    taken = {*commands_.OPTIONS.get(command, ()), "refit_every"}  # the command's own
+    names = add_estimator_flags(parser, cls, taken)
+    parser.set_defaults(estimator_class=cls, estimator_params=names, config_data=config)
+
+
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS,
+        help="debug logs, and a traceback on errors",
+    )  # fmt: skip
+    common.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS,
+        help="warnings and errors only",
+    )  # fmt: skip
+    parser = _Parser(
+        prog="forecast",
+        description="Fit, save and run forecasting models from scheduled jobs (cron, CI).",
+        parents=[common],
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    chosen = _command_of(argv)
+
+    def command(name: str, run: Any, text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, parents=[common], help=text, description=text, allow_abbrev=False
+        )
+        sub.set_defaults(run=run, config=None, config_data=None)
+        return sub
+
+    data_help = "CSV or Parquet file (by extension)"
+    fit = command("fit", commands_.run_fit, "train an estimator on a data file and save the model")
+    fit.add_argument("--data", default=argparse.SUPPRESS, help=data_help)
+    fit.add_argument("--out", default=argparse.SUPPRESS, help="model file to write")
+    pred = command(
+        "predict", commands_.run_predict, "forecast with a saved model; write CSV or Parquet"
+    )
+    pred.add_argument("--model", default=argparse.SUPPRESS, help="saved model file")
+    pred.add_argument(
+        "--data", default=argparse.SUPPRESS,
+        help=f"{data_help}: the latest history (default: forecast from the training data)",
+    )  # fmt: skip
+    pred.add_argument("--out", default=argparse.SUPPRESS, help="output file, or - (default)")
+    pred.add_argument("--horizon", type=int, default=argparse.SUPPRESS, help="steps to output")
+    pred.add_argument(
+        "--estimator", metavar="MODULE:CLASS", default=argparse.SUPPRESS,
+        help="a forecaster of your own that the model file holds: its module is imported "
+        "so that the class is defined (forecast's own need nothing)",
+    )  # fmt: skip
+    pred.add_argument("--config", metavar="TOML", help="job file; its [predict] table")
+    back = command(
+        "backtest", commands_.run_backtest, "rolling-origin evaluation; write the metrics"
+    )
+    back.add_argument("--data", default=argparse.SUPPRESS, help=data_help)
+    back.add_argument("--out", default=argparse.SUPPRESS, help="metrics file, or - (default)")
+    back.add_argument("--windows", type=int, default=argparse.SUPPRESS, help="forecast origins")
+    back.add_argument("--step", type=int, default=argparse.SUPPRESS, help="steps between them")
+    back.add_argument(
+        "--window", default=argparse.SUPPRESS, help="training window: expanding (default) ..."
+    )
+    refit = back.add_mutually_exclusive_group()
+    refit.add_argument(
+        "--refit", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+        help="refit at every origin (default) or fit once",
+    )  # fmt: skip
+    refit.add_argument(
+        "--refit-every", dest="refit", type=int, metavar="K", default=argparse.SUPPRESS,
+        help="refit at every K-th origin; the others are forecast by the last fitted model",
+    )  # fmt: skip
+    for sub, name in ((fit, "fit"), (back, "backtest")):
+        if chosen == name:  # imports the estimator (torch): only when it is needed
+            _add_estimator_options(sub, argv)
+    info = command(
+        "info", commands_.run_info, "describe a saved model: what it is, what it was trained on"
+    )
+    info.add_argument("model", help="saved model file")
+    info.add_argument("--json", action="store_true", help="as JSON")
+    demo = command(
+        "demo", commands_.run_demo_command, "train, backtest and forecast on bundled data"
+    )
+    demo.add_argument("--out-dir", default=".", help="folder for forecast.csv and forecast.png")
+    demo.add_argument("--max-epochs", type=int, default=30)
+    return parser
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def _from_our_code(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` is in this package (a plain ValueError of ours)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(package)
+
+
+@contextlib.contextmanager
+def _logging(args: argparse.Namespace) -> Iterator[None]:
+    """Our log records and warnings as one line each on stderr; restored afterwards."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("forecast: %(levelname)s: %(message)s"))
+    saved = logger.level, logger.propagate
+    verbose, quiet = getattr(args, "verbose", False), getattr(args, "quiet", False)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            # Ours are UserWarnings: logged, never raised, whatever filters the caller has.
+            warnings.filterwarnings("default", category=UserWarning)
+            warnings.showwarning = _log_warning
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+def _log_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    logger.warning("%s", message)  # one line, without the source line Python would print
+
+
+def _error(exc: BaseException) -> str:
+    return f"forecast: error: {type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad usage or input, 1 other)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in argv
+    try:
+        args = _parser(argv).parse_args(argv)
+        if args.version:
+            from forecast._version import __version__
+
+            print(f"forecast {__version__}")
+            return 0
+        if args.command is None:
+            raise UsageError("a command is required: fit, predict, backtest, info or demo")
+        if args.config and args.config_data is None:
+            from forecast.cli.params import load_config
+
+            args.config_data = load_config(args.config)
+        commands_.check_config_options(args)
+        with _logging(args):
+            return args.run(args)
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence of a scheduled job
+        if verbose:
+            traceback.print_exc()
+        bad_input = isinstance(exc, ForecastError) or (
+            isinstance(exc, ValueError) and _from_our_code(exc)
+        )
+        print(_error(exc), file=sys.stderr)
+        return 2 if bad_input else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

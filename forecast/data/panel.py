@@ -1,0 +1,607 @@
+"""Input validation and conversion: a wide or long DataFrame becomes a :class:`Panel`.
+
+Everything the user hands us passes through :func:`to_panel` before any training starts,
+so every data error is raised here, with the column, series and timestamp it concerns and
+the fix. The rest of the package only sees a validated :class:`Panel`:
+
+* ``values``: one float32 array ``(T, F)`` with every series one after the other, targets in
+  the first columns and past covariates after them;
+* ``offsets``: where each series starts and ends in ``values``;
+* ``times``: the timestamp of each row; ``freq``: the one frequency all series share.
+
+Two layouts are accepted (see :class:`Layout`):
+
+* **wide**: one series; a ``DatetimeIndex`` (or ``time_col``) and numeric columns;
+* **long**: many series; ``id_col`` and ``time_col`` columns, or a ``MultiIndex (id, time)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
+from forecast._validation import series_name
+from forecast.data.frequency import check_on_frequency, infer_freq, resolve_freq
+
+__all__ = ["Columns", "Layout", "Panel", "to_panel"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where ids and timestamps live in the user's frame, to give the output the same shape.
+
+    Attributes
+    ----------
+    id_col : str or None
+        Column (or index level) naming the series; ``None`` for a wide, single-series frame.
+    time_col : str or None
+        Column (or index level) with the timestamps; ``None`` means the index of a wide frame.
+    time_name : str or None
+        Name used for the time index or column of the output.
+    multiindex : bool
+        Whether ids and timestamps came as a ``MultiIndex (id, time)`` (the output gets one).
+    """
+
+    id_col: str | None
+    time_col: str | None
+    time_name: Hashable | None
+    multiindex: bool = False
+
+    @property
+    def is_long(self) -> bool:
+        """Whether the data has one row per (series, timestamp) with an id column."""
+        return self.id_col is not None
+
+
+@dataclass
+class Panel:
+    """Validated series, stored back to back in one float32 array.
+
+    Attributes
+    ----------
+    values : numpy.ndarray of shape (T, F), float32
+        All series concatenated; columns are ``target_names + covariate_names``.
+    offsets : numpy.ndarray of shape (S + 1,), int64
+        Series ``i`` occupies rows ``offsets[i]:offsets[i + 1]``.
+    ids : list
+        Series identifiers, ``[None]`` for a wide frame.
+    times : pandas.DatetimeIndex of length T
+        Timestamp of each row.
+    target_names, covariate_names, future_names : list of str
+        The columns in ``values``: targets, past covariates, known-future covariates.
+    freq : pandas.DateOffset
+        The frequency shared by all series.
+    static : numpy.ndarray of shape (S, Z), float32, or None
+        Static covariates, one row per series (not part of ``values``).
+    static_names : list of str
+        Their column names.
+    rows : numpy.ndarray of shape (T,), int64, or None
+        Position in the input frame of each row of ``values`` (so that a subset of rows can
+        be cut from the user's own frame, e.g. the history before a backtest cutoff);
+        ``None`` when the frame was already sorted by series and time (row i is row i).
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray
+    ids: list[Any]
+    times: pd.DatetimeIndex
+    target_names: list[str]
+    covariate_names: list[str]
+    freq: pd.offsets.BaseOffset
+    future_names: list[str] = field(default_factory=list)
+    static: np.ndarray | None = None
+    static_names: list[str] = field(default_factory=list)
+    rows: np.ndarray | None = None
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Columns of ``values``: targets, past covariates, known-future covariates."""
+        return [*self.target_names, *self.covariate_names, *self.future_names]
+
+    def subset(self, keep: np.ndarray) -> Panel:
+        """The panel restricted to the series at positions ``keep`` (in that order)."""
+        keep = np.asarray(keep, dtype=np.int64)
+        begin, end = self.offsets[keep], self.offsets[keep + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(begin, end, strict=True)])
+        return Panel(
+            values=self.values[rows],
+            offsets=np.concatenate([[0], np.cumsum(end - begin)]).astype(np.int64),
+            ids=[self.ids[i] for i in keep],
+            times=self.times[rows],
+            target_names=self.target_names,
+            covariate_names=self.covariate_names,
+            freq=self.freq,
+            future_names=self.future_names,
+            static=None if self.static is None else self.static[keep],
+            static_names=self.static_names,
+            rows=rows if self.rows is None else self.rows[rows],
+        )
+
+    def head(self, lengths: np.ndarray) -> Panel:
+        """The panel with series ``i`` cut to its first ``lengths[i]`` rows (each >= 1).
+
+        What converting the user's frame cut at those rows would give (the history before a
+        cutoff), without converting it again.
+        """
+        lengths = np.asarray(lengths, dtype=np.int64)
+        begin = self.offsets[:-1]
+        counts = np.minimum(lengths, self.lengths)
+        starts = np.repeat(begin, counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        rows = starts + (np.arange(counts.sum()) - first)  # begin[i] + 0 .. counts[i] - 1
+        return replace(
+            self,
+            values=self.values[rows],
+            offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            times=self.times[rows],
+            rows=rows if self.rows is None else self.rows[rows],
+        )
+
+    def astype(self, dtype: Any) -> Panel:
+        """The panel with ``values`` as ``dtype``, refused as :func:`to_panel` would refuse it.
+
+        A value beyond the range of ``dtype`` (float64 data narrowed to float32) is a
+        :class:`~forecast.DataError` naming the column, series and timestamp.
+        """
+        dtype = np.dtype(dtype)
+        if dtype == self.values.dtype:
+            return self
+        limit = float(np.finfo(dtype).max)
+        bad = (self.values > limit) | (self.values < -limit)
+        if bad.any():
+            row, j = (int(k[0]) for k in np.nonzero(bad))
+            series = int(np.searchsorted(self.offsets, row, side="right")) - 1
+            name = self.feature_names[j]
+            raise DataError(
+                f"Column {name!r} has a value beyond {dtype.name} range at {self.times[row]} "
+                f"in {self.series_label(series)} ({int(bad[:, j].sum())} such value(s) in "
+                "that column). Fill or drop them before fitting (e.g. df.ffill() or "
+                "df.dropna())."
+            )
+        return replace(self, values=self.values.astype(dtype))
+
+    @property
+    def last_times(self) -> pd.DatetimeIndex:
+        """The last timestamp of each series (its cutoff)."""
+        return self.times[self.offsets[1:] - 1]
+
+    def series_label(self, i: int) -> str:
+        """How series ``i`` is named in messages."""
+        return "the series" if self.ids == [None] else series_name(self.ids[i])
+
+
+# ---------------------------------------------------------------------------------------------
+# Frame → Panel
+
+
+def _to_datetime(values: Any, where: str) -> pd.DatetimeIndex:
+    if isinstance(values, pd.PeriodIndex):
+        return values.to_timestamp(how="start")
+    try:
+        if pd.api.types.is_datetime64_any_dtype(values):
+            # Already dates: an index over the same memory (to_datetime would copy N int64).
+            return pd.DatetimeIndex(values)
+        return pd.DatetimeIndex(pd.to_datetime(values))
+    except (ValueError, TypeError) as exc:
+        raise DataTypeError(
+            f"Cannot read the timestamps in {where} as dates ({exc}). Convert them with "
+            "pandas.to_datetime first."
+        ) from exc
+
+
+def _split_layout(
+    df: pd.DataFrame, id_col: str | None, time_col: str | None
+) -> tuple[pd.DataFrame, Layout, pd.DatetimeIndex, np.ndarray | None]:
+    """Find ids and timestamps; return the remaining columns, the layout, times and ids."""
+    if not isinstance(df, pd.DataFrame):
+        if isinstance(df, pd.Series):
+            df = df.to_frame(name=df.name if df.name is not None else "y")
+        else:
+            raise DataTypeError(
+                f"Expected a pandas DataFrame, got {type(df).__name__}. Wrap arrays as "
+                "pandas.DataFrame(values, index=pandas.DatetimeIndex(...))."
+            )
+    if df.empty:
+        raise DataError("The DataFrame is empty: there is nothing to fit or forecast from.")
+
+    from_multiindex = isinstance(df.index, pd.MultiIndex) and (
+        (id_col is None and time_col is None)
+        or (id_col not in df.columns and time_col not in df.columns)
+    )
+    if from_multiindex:
+        if df.index.nlevels != 2:
+            raise DataTypeError(
+                f"A MultiIndex must have 2 levels (id, time); this one has {df.index.nlevels}. "
+                "Pass id_col= and time_col= for a long frame with columns."
+            )
+        id_name: Any = id_col or df.index.names[0] or "unique_id"
+        time_name: Any = time_col or df.index.names[1] or "ds"
+        df = df.reset_index(names=[id_name, time_name])
+        id_col, time_col = id_name, time_name
+
+    for name, col in (("id_col", id_col), ("time_col", time_col)):
+        if col is not None and col not in df.columns:
+            raise DataError(
+                f"{name}={col!r} is not a column of the data. Columns: {list(df.columns)}."
+            )
+    if id_col is not None and time_col is None:
+        raise DataError(
+            f"id_col={id_col!r} needs time_col= too: a long frame has one row per series and "
+            "timestamp."
+        )
+
+    if time_col is not None:
+        times = _to_datetime(df[time_col], f"column {time_col!r}")
+        layout = Layout(
+            id_col=id_col, time_col=time_col, time_name=time_col, multiindex=from_multiindex
+        )
+        rest = df.drop(columns=[c for c in (id_col, time_col) if c is not None])
+    else:
+        if not isinstance(df.index, pd.DatetimeIndex | pd.PeriodIndex):
+            dated = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+            hint = f" Column {dated[0]!r} holds dates: pass time_col={dated[0]!r}." if dated else ""
+            raise DataTypeError(
+                f"The index is a {type(df.index).__name__}, not datetime-like, and no "
+                f"time_col was given. Set a DatetimeIndex (df.set_index('date')) or pass "
+                f"time_col=.{hint}"
+            )
+        times = _to_datetime(df.index, "the index")
+        layout = Layout(id_col=None, time_col=None, time_name=df.index.name)
+        rest = df
+    ids = df[id_col].to_numpy() if id_col is not None else None
+    return rest, layout, times, ids
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The role of each used column: what the model forecasts and what it reads."""
+
+    targets: list[str]
+    past: list[str]
+    future: list[str] = field(default_factory=list)
+    static: list[str] = field(default_factory=list)
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.targets, *self.past, *self.future, *self.static]
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return is_numeric_dtype(column) or is_bool_dtype(column)
+
+
+def _names(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _check_numeric(rest: pd.DataFrame, names: list[str], role: str) -> None:
+    for c in names:
+        if not _is_numeric(rest[c]):
+            raise DataTypeError(
+                f"{role} column {c!r} must be numeric; it has dtype {rest[c].dtype}. Convert "
+                f"it (pandas.to_numeric(df[{c!r}]), or one-hot encode a category)."
+            )
+
+
+def _check_at_predict(rest: pd.DataFrame, columns: Columns) -> Columns:
+    """At predict: exactly the numeric columns seen at fit, no more, no fewer."""
+    expected = columns.all
+    numeric = [c for c in rest.columns if _is_numeric(rest[c])]
+    missing = [c for c in expected if c not in rest.columns]
+    unseen = [c for c in numeric if c not in expected]
+    if missing or unseen:
+        parts = [
+            f"missing {missing}" if missing else "",
+            f"not seen at fit {unseen}" if unseen else "",
+        ]
+        raise DataError(
+            "The data has other columns than at fit: "
+            + "; ".join(p for p in parts if p)
+            + f". The model was fitted on {expected}."
+        )
+    _check_numeric(rest, expected, "Column")
+    return columns
+
+
+def _select_columns(
+    rest: pd.DataFrame,
+    target: str | list[str] | None,
+    columns: Columns | None,
+    future: str | list[str] | None = None,
+    static: str | list[str] | None = None,
+) -> Columns:
+    """Decide the role of every column (at fit) or check them against ``columns`` (predict)."""
+    names = [str(c) for c in rest.columns]
+    if len(set(names)) != len(names):
+        dup = sorted({c for c in names if names.count(c) > 1})
+        raise DataError(f"Column names must be unique; repeated: {dup}.")
+    if columns is not None:
+        return _check_at_predict(rest, columns)
+
+    future_names, static_names = _names(future), _names(static)
+    for role, listed in (("future_covariates", future_names), ("static_covariates", static_names)):
+        absent = [c for c in listed if c not in rest.columns]
+        if absent:
+            raise DataError(f"{role} {absent} are not columns of the data. Columns: {names}.")
+    both = sorted(set(future_names) & set(static_names))
+    if both:
+        raise InvalidParameterError(
+            f"Columns {both} are listed both as future_covariates and static_covariates; "
+            "give each column one role."
+        )
+    _check_numeric(rest, future_names, "Future covariate")
+    _check_numeric(rest, static_names, "Static covariate")
+    reserved = set(future_names) | set(static_names)
+    numeric = [c for c in rest.columns if _is_numeric(rest[c]) and c not in reserved]
+
+    if target is None:
+        targets = list(numeric)
+        if not targets:
+            raise DataError(
+                f"No numeric column to forecast. Columns: {names}; pass target= with the "
+                "column to forecast (and convert it to numbers)."
+            )
+    else:
+        targets = _names(target)
+        if not targets:
+            raise InvalidParameterError("The 'target' parameter must not be an empty list.")
+        for t in targets:
+            if t not in rest.columns:
+                raise DataError(f"Target column {t!r} is not in the data. Columns: {names}.")
+            if t in reserved:
+                raise InvalidParameterError(
+                    f"Column {t!r} is both a target and a future/static covariate; give it one "
+                    "role."
+                )
+        _check_numeric(rest, targets, "Target")
+    past = [c for c in numeric if c not in targets]
+    ignored = [c for c in rest.columns if c not in targets and c not in past and c not in reserved]
+    if ignored:
+        warnings.warn(
+            f"Non-numeric columns {ignored} are not used by the model (only numeric columns "
+            "become past covariates). Drop them, or encode them as numbers, to silence this.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return Columns(targets=targets, past=past, future=future_names, static=static_names)
+
+
+def _static_values(
+    rest: pd.DataFrame,
+    names: list[str],
+    order: np.ndarray | None,
+    codes: np.ndarray,
+    offsets: np.ndarray,
+    labels: list[str],
+) -> np.ndarray | None:
+    """One row of static covariates per series; they must be constant within a series."""
+    if not names:
+        return None
+    values = rest[names].to_numpy(dtype=np.float64, na_value=np.nan)  # (R, Z)
+    if order is not None:
+        values = values[order]
+    first = values[offsets[:-1]]  # (S, Z)
+    differs = ~np.isclose(values, first[codes], equal_nan=True) | np.isnan(values)
+    if differs.any():
+        row = int(np.flatnonzero(differs.any(axis=1))[0])
+        col = int(np.flatnonzero(differs[row])[0])
+        if np.isnan(values[row, col]):
+            raise DataError(
+                f"Static covariate {names[col]!r} is missing (NaN) in {labels[codes[row]]}; "
+                "give every series a value."
+            )
+        raise DataError(
+            f"Static covariate {names[col]!r} is not constant within {labels[codes[row]]} "
+            f"({first[codes[row], col]!r} and {values[row, col]!r}). Static covariates hold "
+            "one value per series; use a past or future covariate for values that change."
+        )
+    return first.astype(np.float32)
+
+
+def _float_values(
+    rest: pd.DataFrame,
+    used: list[str],
+    order: np.ndarray | None,
+    times: pd.DatetimeIndex,
+    codes: np.ndarray,
+    labels: list[str],
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The used columns as one ``(R, F)`` array of ``dtype`` in sorted order; NaN/inf refused.
+
+    Filled one column at a time, so the float64 intermediate is one column, not the table.
+    """
+    values = np.empty((len(rest), len(used)), dtype=dtype)
+    limit = float(np.finfo(dtype).max)
+    first_bad: list[tuple[int, int, str, int]] = []  # (row, column, kind, count)
+    for j, name in enumerate(used):
+        column = rest[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        if order is not None:
+            column = column[order]
+        # Comparisons only: N booleans each, no N-long float temporary (memory on big panels).
+        bad = ~np.isfinite(column) | (column > limit) | (column < -limit)
+        if bad.any():
+            row = int(np.argmax(bad))
+            kind = (
+                "NaN"
+                if np.isnan(column[row])
+                else "an infinite value"
+                if np.isinf(column[row])
+                else f"a value beyond {dtype.name} range"
+            )
+            first_bad.append((row, j, kind, int(bad.sum())))
+        values[:, j] = column
+    if first_bad:
+        row, j, kind, count = min(first_bad)  # the earliest offending row, then column
+        raise DataError(
+            f"Column {used[j]!r} has {kind} at {times[row]} in {labels[codes[row]]} "
+            f"({count} such value(s) in that column). Fill or drop them before "
+            "fitting (e.g. df.ffill() or df.dropna())."
+        )
+    return values
+
+
+def _series_codes(raw_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Series number of every row (int32) and the ids in order of first appearance.
+
+    When every series is one block of consecutive rows (the usual layout) the codes are a
+    running count of id changes: N int32, where ``pandas.factorize`` (used otherwise) makes
+    N int64 plus a hash table, the peak of a big panel's ``fit``.
+    """
+    change = raw_ids[1:] != raw_ids[:-1]
+    firsts = np.concatenate([[0], np.flatnonzero(change) + 1])
+    uniques = raw_ids[firsts]
+    if len(pd.unique(uniques)) == len(firsts):
+        codes = np.zeros(len(raw_ids), dtype=np.int32)
+        np.cumsum(change, dtype=np.int32, out=codes[1:])
+        return codes, uniques
+    factorized, uniques = pd.factorize(raw_ids)
+    return factorized.astype(np.int32), uniques
+
+
+def to_panel(
+    df: pd.DataFrame,
+    *,
+    target: str | list[str] | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    freq: Any = None,
+    future: str | list[str] | None = None,
+    static: str | list[str] | None = None,
+    columns: Columns | tuple[list[str], list[str]] | None = None,
+    dtype: Any = np.float32,
+) -> tuple[Panel, Layout]:
+    """Validate a wide or long frame and convert it to a :class:`Panel`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Wide (``DatetimeIndex`` or ``time_col``) or long (``id_col`` and ``time_col``, or a
+        two-level ``MultiIndex``).
+    target : str, list of str or None
+        Columns to forecast; ``None`` means every numeric column. Ignored when ``columns``
+        is given.
+    id_col, time_col : str or None
+        Columns naming the series and holding the timestamps.
+    freq : str, pandas.DateOffset or None
+        The frequency; inferred when ``None``. Business-day frequencies (``"B"``,
+        ``CustomBusinessDay``) allow missing days (holidays): observations are used in order.
+    future, static : str, list of str or None
+        Known-future covariates (part of ``values``, after the past covariates) and static
+        covariates (one value per series, in ``Panel.static``).
+    columns : Columns, (targets, past covariates) or None
+        At predict time, the columns seen at fit; the frame must have exactly these numeric
+        columns. ``target``, ``future`` and ``static`` are then ignored.
+    dtype : numpy dtype, default numpy.float32
+        Of ``Panel.values``: float32 feeds the network; metrics and baselines ask for
+        float64 so that they see the user's numbers unrounded.
+
+    Returns
+    -------
+    panel : Panel
+    layout : Layout
+
+    Raises
+    ------
+    DataTypeError
+        Not a DataFrame, no datetime-like index or ``time_col``, a non-numeric target.
+    DataError
+        Missing column, duplicate timestamps, NaN or inf values, irregular timestamps.
+    """
+    rest, layout, times, raw_ids = _split_layout(df, id_col, time_col)
+    if isinstance(columns, tuple):
+        columns = Columns(targets=list(columns[0]), past=list(columns[1]))
+    roles = _select_columns(rest, target, columns, future, static)
+    used = [*roles.targets, *roles.past, *roles.future]
+
+    # Series codes in order of first appearance; rows sorted by (series, time), stable.
+    if raw_ids is None:
+        codes = np.zeros(len(rest), dtype=np.int32)
+        ids: list[Any] = [None]
+    else:
+        if pd.isna(raw_ids).any():
+            row = int(np.flatnonzero(pd.isna(raw_ids))[0])
+            raise DataError(
+                f"Column {layout.id_col!r} is missing in row {row}: every row needs a series id."
+            )
+        codes, uniques = _series_codes(raw_ids)
+        ids = [u.item() if isinstance(u, np.generic) else u for u in uniques]
+    if times.hasnans:
+        row = int(np.flatnonzero(times.isna())[0])
+        raise DataError(f"Timestamp missing (NaT) in row {row} of the data; drop or fix that row.")
+    # Rows sorted by (series, time), stable; already-sorted data (the usual case) is used as
+    # it is, without an N-long permutation and reordered copies.
+    # (Comparisons, not np.diff: N booleans instead of N int64 differences.)
+    stamps = times.asi8
+    same_series, later = codes[1:] == codes[:-1], stamps[1:] > stamps[:-1]
+    order: np.ndarray | None = None
+    if not np.all((codes[1:] > codes[:-1]) | (same_series & (later | (stamps[1:] == stamps[:-1])))):
+        order = np.lexsort((stamps, codes))
+        in_series_unsorted = (
+            np.any((np.diff(codes[order]) == 0) & (np.diff(order) < 0))
+            if raw_ids is not None
+            else True
+        )
+        # Interleaved series (rows sorted by date, then id) is a normal database layout; only
+        # time going backwards within a series deserves a word.
+        if in_series_unsorted:
+            warnings.warn(
+                "The timestamps were not in increasing order; the rows were sorted by time"
+                + (" within each series" if raw_ids is not None else "")
+                + ".",
+                UserWarning,
+                stacklevel=3,
+            )
+        codes, times = codes[order], times[order]
+        stamps = times.asi8
+        same_series = codes[1:] == codes[:-1]
+    offsets = np.concatenate([[0], np.flatnonzero(~same_series) + 1, [len(codes)]]).astype(np.int64)
+
+    labels = ["the series" if raw_ids is None else series_name(i) for i in ids]
+    dup = np.flatnonzero(same_series & (stamps[1:] == stamps[:-1]))
+    if dup.size:
+        k = int(dup[0])
+        raise DataError(
+            f"Duplicate timestamp {times[k]} in {labels[codes[k]]}. Each timestamp may appear "
+            "once per series; aggregate the duplicates (e.g. df.groupby(...).mean()) or drop them."
+        )
+
+    values = _float_values(rest, used, order, times, codes, labels, np.dtype(dtype))
+    if freq is None:
+        longest = int(np.argmax(np.diff(offsets)))
+        offset = infer_freq(times[offsets[longest] : offsets[longest + 1]], labels[longest])
+    else:
+        offset = freq if isinstance(freq, pd.offsets.BaseOffset) else resolve_freq(freq)
+    check_on_frequency(times, offsets, ids, offset)
+
+    panel = Panel(
+        values=values,
+        offsets=offsets,
+        ids=ids,
+        times=times,
+        target_names=list(roles.targets),
+        covariate_names=list(roles.past),
+        freq=offset,
+        future_names=list(roles.future),
+        static=_static_values(rest, roles.static, order, codes, offsets, labels),
+        static_names=list(roles.static),
+        rows=order,
+    )
+    return panel, layout

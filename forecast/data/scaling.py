@@ -1,0 +1,202 @@
+"""Per-series scaling fitted on training rows only, with an exact inverse.
+
+Written here rather than taken from scikit-learn: its scalers fit one set of statistics per
+column of one matrix, while we need one set per (series, feature) over thousands of series
+stored back to back, applied to batches of windows as they are gathered (so no scaled copy
+of the data is made), and a state that is plain arrays (for safetensors).
+
+Methods (the ``scaler`` parameter of the estimators):
+
+* ``"standard"``: ``(x - mean) / std`` with the mean and std of each series' training rows;
+* ``"minmax"``: ``(x - min) / (max - min)`` over each series' training rows;
+* ``"window"``: each input window is scaled by its own mean and std. Nothing is fitted, no
+  statistic can see beyond the window's last input step, and a model scaled this way
+  forecasts series it never saw; targets are scaled by the statistics of their input window;
+* ``"window_level"``: like ``"window"``, centred on the window's mean but divided by its mean
+  absolute value (its level) instead of its std: errors are then relative to the series'
+  level, as sMAPE measures them, and a nearly flat window is not blown up. Suits panels of
+  positive series of very different sizes (sales, the M3/M4 competitions);
+* ``None``: no scaling.
+
+A constant series (or window) has a spread of 0; its scale is set to 1 so it maps to 0.
+:class:`StaticScaler` standardises static covariates across the training series.
+Symbols: N windows, L input length, H horizon, F features, T targets (the first T features).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["SCALERS", "SeriesScaler", "StaticScaler"]
+
+SCALERS = ("standard", "minmax", "window", "window_level", None)
+
+
+def _safe_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:
+    # A spread below float32 resolution of the level is a constant: scale it by 1.
+    tiny = np.finfo(np.float32).eps * np.maximum(np.abs(loc), 1.0)
+    return np.where(scale > tiny, scale, 1.0)
+
+
+BLOCK_ROWS = 1 << 18  # rows per block when fitting: bounded temporaries
+
+
+class SeriesScaler:
+    """Affine per-series scaling ``x' = (x - loc) / scale`` of windows and its inverse.
+
+    Parameters
+    ----------
+    method : {"standard", "minmax", "window", "window_level", None}
+
+    Attributes
+    ----------
+    loc_, scale_ : numpy.ndarray of shape (S, F), float64
+        Per series and feature, for the fitted methods (``"standard"``, ``"minmax"``, None).
+    """
+
+    def __init__(self, method: str | None = "standard") -> None:
+        if method not in SCALERS:
+            raise ValueError(f"Unknown scaler {method!r}; expected one of {SCALERS}.")
+        self.method = method
+
+    @property
+    def is_global(self) -> bool:
+        """Whether statistics are fitted per series (and so exist only for series seen at fit)."""
+        return self.method in ("standard", "minmax")
+
+    def fit(self, values: np.ndarray, offsets: np.ndarray, n_rows: np.ndarray) -> SeriesScaler:
+        """Fit on the first ``n_rows[s]`` rows of each series ``s`` (its training part).
+
+        Parameters
+        ----------
+        values : numpy.ndarray of shape (T, F)
+        offsets : numpy.ndarray of shape (S + 1,)
+        n_rows : numpy.ndarray of shape (S,)
+            Training rows of each series, all >= 1; the rest is never looked at.
+        """
+        n_series, n_features = len(offsets) - 1, values.shape[1]
+        n_rows = np.asarray(n_rows, dtype=np.int64)
+        if self.method not in ("standard", "minmax"):
+            self.loc_ = np.zeros((n_series, n_features))
+            self.scale_ = np.ones((n_series, n_features))
+            return self
+        # Blocks of whole series of about BLOCK_ROWS rows each: the temporaries (gathered
+        # training rows, centred copy) then stay a few MB however long the panel is.
+        edges = np.unique(
+            np.concatenate(
+                [
+                    [0],
+                    np.searchsorted(offsets[:-1], np.arange(BLOCK_ROWS, len(values), BLOCK_ROWS)),
+                    [n_series],
+                ]
+            )
+        )
+        loc = np.empty((n_series, n_features))
+        spread = np.empty((n_series, n_features))
+        for a, b in itertools.pairwise(edges):
+            block = values[offsets[a] : offsets[b]]
+            loc[a:b], spread[a:b] = self._block_stats(
+                block, offsets[a : b + 1] - offsets[a], n_rows[a:b]
+            )
+        self.loc_ = loc
+        self.scale_ = _safe_scale(spread, loc)
+        return self
+
+    def _block_stats(
+        self, values: np.ndarray, offsets: np.ndarray, n_rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Location and spread of the training rows of consecutive series in ``values``."""
+        # The training rows of every series, gathered once in float32 (a boolean mask built
+        # from +1/-1 marks at each part's start and end, not from N-long index arrays).
+        marks = np.zeros(len(values) + 1, dtype=np.int8)
+        np.add.at(marks, offsets[:-1], 1)
+        np.add.at(marks, offsets[:-1] + n_rows, -1)
+        rows = values[np.cumsum(marks[:-1], dtype=np.int8).astype(bool)]  # (R, F)
+        starts = np.cumsum(n_rows) - n_rows  # where each part starts among the rows
+        counts = n_rows[:, None].astype(np.float64)
+        if self.method == "standard":
+            loc = np.add.reduceat(rows, starts, axis=0, dtype=np.float64) / counts  # (S, F)
+            # Centred in float32 around the float64 mean: the rounding of the mean shifts
+            # every value alike, which changes the variance by its square (~1e-14 relative).
+            centred = rows - np.repeat(loc.astype(rows.dtype), n_rows, axis=0)
+            centred *= centred
+            spread = np.sqrt(np.add.reduceat(centred, starts, axis=0, dtype=np.float64) / counts)
+        else:
+            loc = np.minimum.reduceat(rows, starts, axis=0).astype(np.float64)
+            spread = np.maximum.reduceat(rows, starts, axis=0).astype(np.float64) - loc
+        return loc, spread
+
+    def window_stats(self, x: np.ndarray, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Location and scale for each window, each of shape ``(N, 1, F)``.
+
+        Parameters
+        ----------
+        x : numpy.ndarray of shape (N, L, F)
+            Input windows (only ``"window"`` reads them).
+        series : numpy.ndarray of shape (N,)
+            Series of each window (only the fitted methods read it).
+        """
+        if self.method == "window":
+            x64 = x.astype(np.float64)
+            loc = x64.mean(axis=1, keepdims=True)  # (N, 1, F)
+            return loc, _safe_scale(x64.std(axis=1, keepdims=True), loc)
+        if self.method == "window_level":
+            x64 = x.astype(np.float64)
+            loc = x64.mean(axis=1, keepdims=True)  # (N, 1, F)
+            return loc, _safe_scale(np.abs(x64).mean(axis=1, keepdims=True), loc)
+        return self.loc_[series][:, None, :], self.scale_[series][:, None, :]  # (N, 1, F)
+
+    def scale_windows(self, windows: np.ndarray, series: np.ndarray, n_input: int) -> np.ndarray:
+        """Scale whole windows ``(N, L + H, F)`` by statistics of their first ``n_input`` rows.
+
+        The statistics come from the fitted training part (``"standard"``, ``"minmax"``) or
+        from the input rows alone (``"window"``, ``"window_level"``), never from the horizon
+        rows, which are scaled with them (targets, and known-future covariates).
+        """
+        if self.method is None:
+            return np.asarray(windows, dtype=np.float32)
+        loc, scale = self.window_stats(windows[:, :n_input], series)
+        return ((windows - loc) / scale).astype(np.float32)
+
+    def transform_windows(
+        self, x: np.ndarray, y: np.ndarray | None, series: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Scale input windows ``(N, L, F)`` and their targets ``(N, H, T)``."""
+        if self.method is None:
+            return x, y
+        loc, scale = self.window_stats(x, series)
+        x_scaled = ((x - loc) / scale).astype(np.float32)
+        if y is None:
+            return x_scaled, None
+        n_targets = y.shape[-1]
+        y_scaled = ((y - loc[..., :n_targets]) / scale[..., :n_targets]).astype(np.float32)
+        return x_scaled, y_scaled
+
+    @staticmethod
+    def inverse_targets(y: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """Back to original units: ``y (N, H, T[, Q])`` with the stats of its windows."""
+        n_targets = y.shape[2]
+        loc, scale = loc[..., :n_targets], scale[..., :n_targets]  # (N, 1, T)
+        if y.ndim == 4:  # quantiles on a last axis
+            loc, scale = loc[..., None], scale[..., None]
+        return y * scale + loc
+
+
+class StaticScaler:
+    """Standardise static covariates across the training series (mean 0, std 1 per column).
+
+    Static values have no time axis, so there is nothing to leak: the statistics are those of
+    the series the model was fitted on.
+    """
+
+    def fit(self, static: np.ndarray) -> StaticScaler:
+        values = static.astype(np.float64)
+        self.loc_ = values.mean(axis=0)
+        spread = values.std(axis=0)
+        self.scale_ = np.where(spread > 0, spread, 1.0)
+        return self
+
+    def transform(self, static: np.ndarray) -> np.ndarray:
+        return ((static - self.loc_) / self.scale_).astype(np.float32)

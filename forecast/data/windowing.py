@@ -1,0 +1,354 @@
+"""Zero-copy windows over series stored back to back, and the dataset that batches them.
+
+Symbols: N windows (batch), L input length (``seq_len``), H horizon, F features (targets
+first, then past covariates), T targets, S series.
+
+A window is ``values[start : start + L + H]`` of one series: its first L rows are the input,
+the last H rows' target columns are what to predict. Windows are *views*: we never build an
+``(N, L + H, F)`` array of the whole history. :class:`WindowDataset` keeps only the start
+positions and gathers a batch with one fancy-indexing operation over a
+``sliding_window_view``, so memory grows with the batch, not with ``seq_len`` times the
+number of windows.
+
+This module knows nothing of pandas (frames are accepted by duck typing in
+:func:`make_windows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, TypeAlias
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from torch.utils.data import Dataset, RandomSampler
+
+from forecast.data.permutation import ROUNDS, LazyPermutation
+
+__all__ = [
+    "ShuffledWindowSampler",
+    "WindowDataset",
+    "WindowIndex",
+    "last_windows",
+    "make_windows",
+    "window_starts",
+    "windows_ending_at",
+]
+
+
+# (x, y), or {"x", "y", "future", "static"} when there are covariates beyond the inputs.
+Batch: TypeAlias = tuple[torch.Tensor, torch.Tensor] | dict[str, torch.Tensor]
+
+
+class BatchScaler(Protocol):
+    """What the dataset needs from a scaler: scale a batch of windows of known series."""
+
+    def scale_windows(self, windows: np.ndarray, series: np.ndarray, n_input: int) -> np.ndarray:
+        """Scale ``(N, L + H, F)`` windows by statistics of their first ``n_input`` rows."""
+        ...
+
+
+class WindowIndex:
+    """Every full window of series stored back to back, indexed without a per-window array.
+
+    Window ``k`` (``0 <= k < len(index)``) is found from two arrays of one entry per series
+    (the first window number and the first start row of each series) by a binary search:
+    memory O(S), not O(N). A panel of 1,000 series x 5,000 steps has ~5M windows, whose
+    explicit start rows and series numbers would take 60 MB, three times its float32 data.
+
+    Built by :meth:`build` with the same arguments as :func:`window_starts`.
+    """
+
+    def __init__(self, first_start: np.ndarray, counts: np.ndarray) -> None:
+        self.first_start = np.asarray(first_start, dtype=np.int64)  # (S,)
+        counts = np.asarray(counts, dtype=np.int64)
+        self.cumulative = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)  # (S + 1,)
+
+    @classmethod
+    def build(
+        cls,
+        offsets: np.ndarray,
+        seq_len: int,
+        horizon: int,
+        end_margin: int | np.ndarray = 0,
+        first_target: int | np.ndarray | None = None,
+    ) -> WindowIndex:
+        """Index the windows that :func:`window_starts` lists (same parameters)."""
+        width = seq_len + horizon
+        begin = offsets[:-1].astype(np.int64)
+        end = offsets[1:] - np.broadcast_to(np.asarray(end_margin, dtype=np.int64), begin.shape)
+        if first_target is not None:
+            lead = np.asarray(first_target, dtype=np.int64) - seq_len
+            begin = begin + np.maximum(np.broadcast_to(lead, begin.shape), 0)
+        return cls(begin, np.maximum(end - begin - width + 1, 0))
+
+    def __len__(self) -> int:
+        return int(self.cumulative[-1])
+
+    def locate(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start rows (int64) and series (int32) of the windows numbered ``positions``."""
+        positions = np.asarray(positions, dtype=np.int64)
+        series = np.searchsorted(self.cumulative, positions, side="right") - 1
+        starts = self.first_start[series] + (positions - self.cumulative[series])
+        return starts, series.astype(np.int32)
+
+
+def window_starts(
+    offsets: np.ndarray,
+    seq_len: int,
+    horizon: int,
+    end_margin: int | np.ndarray = 0,
+    first_target: int | np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start rows of every full window that stays inside one series.
+
+    Parameters
+    ----------
+    offsets : numpy.ndarray of shape (S + 1,)
+        Series ``i`` occupies rows ``offsets[i]:offsets[i + 1]``.
+    seq_len, horizon : int
+        Input length L and horizon H; a window spans ``L + H`` rows.
+    end_margin : int or numpy.ndarray of shape (S,)
+        Rows at the end of each series that no window may reach (e.g. a validation tail).
+    first_target : int or numpy.ndarray of shape (S,), optional
+        Position within each series before which no window's targets may start (e.g. the
+        start of the validation tail, to list the validation windows).
+
+    Returns
+    -------
+    starts : numpy.ndarray of shape (N,), int64
+        Row of the first input step of each window.
+    series : numpy.ndarray of shape (N,), int32
+        Which series each window belongs to.
+
+    See Also
+    --------
+    WindowIndex : the same windows without the two N-long arrays (what training uses).
+    """
+    index = WindowIndex.build(offsets, seq_len, horizon, end_margin, first_target)
+    return index.locate(np.arange(len(index), dtype=np.int64))
+
+
+class ShuffledWindowSampler(RandomSampler):
+    """``RandomSampler`` whose permutation is never materialised.
+
+    torch's ``RandomSampler`` yields from ``torch.randperm(n).tolist()``: for 5M windows
+    that list of Python ints is ~180 MB, and even the int32 tensor is 20 MB, as much as the
+    float32 data of a 1,000 x 5,000 panel. Here each epoch's order is a
+    :class:`~forecast.data.permutation.LazyPermutation`, computed a chunk of positions at a
+    time. Its keys are drawn from ``generator`` when given, else from torch's global
+    generator (as ``RandomSampler`` draws its seed), so ``random_state`` keeps fits
+    reproducible and every epoch gets a new order; a subclass, so that Lightning still
+    recognises a shuffled loader and swaps in its ``DistributedSampler`` under DDP.
+    """
+
+    CHUNK = 1 << 16
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.data_source)
+        if self.replacement or self.num_samples != n:
+            yield from super().__iter__()
+            return
+        keys = torch.randint(
+            -(2**63), 2**63 - 1, (ROUNDS,), dtype=torch.int64, generator=self.generator
+        )
+        permutation = LazyPermutation(n, keys.numpy().view(np.uint64))
+        for start in range(0, n, self.CHUNK):
+            yield from permutation(np.arange(start, min(start + self.CHUNK, n))).tolist()
+
+
+def last_windows(values: np.ndarray, offsets: np.ndarray, seq_len: int) -> np.ndarray:
+    """The last ``seq_len`` rows of every series, shape ``(S, L, F)``.
+
+    Every series must have at least ``seq_len`` rows (checked by the caller, which can name
+    the series).
+    """
+    return windows_ending_at(values, offsets[1:], seq_len)
+
+
+def windows_ending_at(values: np.ndarray, ends: np.ndarray, seq_len: int) -> np.ndarray:
+    """The ``seq_len`` rows before each of ``ends`` (exclusive), shape ``(N, L, F)``.
+
+    One gather from a zero-copy ``sliding_window_view``: the input windows of forecasts
+    made at many cutoffs at once (a backtest without refit). The caller checks that each
+    window stays inside its series.
+
+    Examples
+    --------
+    >>> values = np.arange(10, dtype=np.float32).reshape(10, 1)
+    >>> windows_ending_at(values, np.array([3, 10]), seq_len=2)[:, :, 0]
+    array([[1., 2.],
+           [8., 9.]], dtype=float32)
+    """
+    starts = np.asarray(ends, dtype=np.int64) - seq_len  # (N,)
+    return sliding_window_view(values, seq_len, axis=0)[starts].transpose(0, 2, 1)  # (N, L, F)
+
+
+class WindowDataset(Dataset):
+    """Training windows over series stored back to back, gathered a batch at a time.
+
+    ``DataLoader(dataset, batch_size=B, shuffle=True, collate_fn=WindowDataset.collate)``
+    calls :meth:`__getitems__` once per batch with the B sampled positions; the batch is one
+    fancy-index of a zero-copy ``sliding_window_view`` (no Python loop over items).
+
+    Parameters
+    ----------
+    values : numpy.ndarray of shape (T, F), float32
+        All series back to back; the first ``n_targets`` columns are the targets.
+    windows : WindowIndex
+        Which windows, numbered ``0 .. len(windows) - 1`` (no N-long arrays).
+    seq_len, horizon, n_targets : int
+    n_future : int, default 0
+        The last ``n_future`` columns are known-future covariates: their values over the
+        horizon rows of each window are returned as ``future`` (N, H, C).
+    static : numpy.ndarray of shape (S, Z), optional
+        Static covariates per series (already scaled), returned as ``static`` (N, Z).
+    scaler : object with ``scale_windows(windows, series, n_input)``, optional
+        Applied to each batch (so no scaled copy of the data is ever made).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.arange(20, dtype=np.float32).reshape(10, 2)
+    >>> windows = WindowIndex.build(np.array([0, 10]), seq_len=3, horizon=2)
+    >>> ds = WindowDataset(values, windows, seq_len=3, horizon=2, n_targets=1)
+    >>> x, y = ds.__getitems__([0, 5])
+    >>> tuple(x.shape), tuple(y.shape)
+    ((2, 3, 2), (2, 2, 1))
+    """
+
+    def __init__(
+        self,
+        values: np.ndarray,
+        windows: WindowIndex,
+        *,
+        seq_len: int,
+        horizon: int,
+        n_targets: int,
+        n_future: int = 0,
+        static: np.ndarray | None = None,
+        scaler: BatchScaler | None = None,
+    ) -> None:
+        self.values = values
+        self.windows = windows
+        self.seq_len = seq_len
+        self.horizon = horizon
+        self.n_targets = n_targets
+        self.n_future = n_future
+        self.static = None if static is None else np.asarray(static, dtype=np.float32)
+        self.scaler = scaler
+        self._windows = sliding_window_view(values, seq_len + horizon, axis=0)  # (T-W+1, F, W) view
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index: int) -> Batch:
+        batch = self.__getitems__([index])
+        if isinstance(batch, dict):
+            return {name: tensor[0] for name, tensor in batch.items()}
+        return batch[0][0], batch[1][0]
+
+    def __getitems__(self, indices: Sequence[int]) -> Batch:
+        """The windows at ``indices``: ``(x, y)``, or a dict with covariates when there are any.
+
+        ``x`` (N, L, F) and ``y`` (N, H, T) float32 tensors; with known-future or static
+        covariates, ``{"x", "y", "future" (N, H, C), "static" (N, Z)}``.
+        """
+        starts, series = self.windows.locate(np.asarray(indices, dtype=np.int64))
+        batch = self._windows[starts].transpose(0, 2, 1)  # (N, L+H, F), one gather
+        if self.scaler is not None:
+            batch = self.scaler.scale_windows(batch, series, self.seq_len)
+        batch = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
+        x = batch[:, : self.seq_len, :]  # (N, L, F)
+        y = batch[:, self.seq_len :, : self.n_targets]  # (N, H, T)
+        if not self.n_future and self.static is None:
+            return x, y
+        out = {"x": x, "y": y}
+        if self.n_future:
+            out["future"] = batch[:, self.seq_len :, -self.n_future :]  # (N, H, C)
+        if self.static is not None:
+            out["static"] = torch.from_numpy(self.static[series])  # (N, Z)
+        return out
+
+    @staticmethod
+    def collate(batch: Any) -> Batch:
+        """``collate_fn`` for a DataLoader: the batch is already assembled."""
+        return batch
+
+
+def make_windows(
+    data: Any, seq_len: int, horizon: int, target: str | Sequence[str] | int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """All windows of one series as tensors ``X (N, L, F)`` and ``y (N, H, T)``, as views.
+
+    For users who bring their own model or training loop. Both tensors are strided views of
+    one float32 tensor holding the data once: no window is copied.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or array-like of shape (T, F) or (T,)
+        One series in time order; every column becomes a feature of ``X``.
+    seq_len : int
+        Input length L.
+    horizon : int
+        Steps to predict, H.
+    target : str, list of str, int or None
+        Target column name(s) of a DataFrame (or column positions of an array); ``None``
+        means every column.
+
+    Returns
+    -------
+    X : torch.Tensor of shape (N, L, F)
+    y : torch.Tensor of shape (N, H, T)
+        With ``N = T_rows - L - H + 1``; window ``i`` reads rows ``i : i + L`` and predicts
+        rows ``i + L : i + L + H``. The features of ``X`` are the target columns first, then
+        the other columns in their order (so that ``y`` is a view as well).
+
+    Examples
+    --------
+    >>> from forecast.datasets import load_air_passengers
+    >>> X, y = make_windows(load_air_passengers(), seq_len=12, horizon=3)
+    >>> tuple(X.shape), tuple(y.shape)
+    ((130, 12, 1), (130, 3, 1))
+    """
+    for name, value in (("seq_len", seq_len), ("horizon", horizon)):
+        if not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
+    columns = list(getattr(data, "columns", []))
+    array = np.asarray(data, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"data must be 1- or 2-dimensional (time, features); got {array.ndim}.")
+    if target is None:
+        target_pos = list(range(array.shape[1]))
+    else:
+        wanted = [target] if isinstance(target, str | int) else list(target)
+        target_pos = []
+        for t in wanted:
+            if isinstance(t, str):
+                if t not in columns:
+                    raise ValueError(f"Target column {t!r} is not in the data. Columns: {columns}.")
+                target_pos.append(columns.index(t))
+            else:
+                target_pos.append(int(t))
+    n_windows = array.shape[0] - seq_len - horizon + 1
+    if n_windows < 1:
+        raise ValueError(
+            f"The series has {array.shape[0]} rows; a window needs seq_len + horizon = "
+            f"{seq_len + horizon}. Use a shorter seq_len or horizon."
+        )
+    # Targets first, then the other columns (as in the estimator): y is then a strided view too.
+    order = target_pos + [i for i in range(array.shape[1]) if i not in target_pos]
+    if order != list(range(array.shape[1])):
+        array = array[:, order]
+    if not (array.flags.c_contiguous and array.flags.writeable):
+        # torch refuses to share memory with a read-only array (a DataFrame's values may be
+        # one): take one contiguous, writable float32 copy of the history, the only copy made.
+        array = np.array(array, dtype=np.float32, order="C", copy=True)
+    tensor = torch.from_numpy(array)  # (T, F)
+    windows = tensor.unfold(0, seq_len + horizon, 1).permute(0, 2, 1)  # (N, L+H, F), view
+    X = windows[:, :seq_len, :]  # (N, L, F), view
+    y = windows[:, seq_len:, : len(target_pos)]  # (N, H, T), view
+    return X, y

@@ -1,0 +1,309 @@
+"""Rolling-origin backtests of any of our estimators, that cannot see past their cutoffs.
+
+``backtest`` cuts the user's frame at the last ``n_windows`` cutoffs of every series, fits a
+``sklearn.base.clone`` of the estimator on each history (the frame literally truncated, so
+validation, scalers and early stopping see nothing after the cutoff), forecasts the next
+``horizon`` steps and scores them. How cutoffs are placed on panels of unequal series is
+described in :mod:`forecast.evaluation.folds`.
+
+Without refit (``refit=False`` or an int ``k``), the windows served by one fitted model are
+forecast together: every (window, series) history window goes through one batched call of
+the forecaster's ``_forecast_at`` (:class:`forecast.protocol.Forecaster`; for the recurrent
+models, one forward pass over windows gathered from a zero-copy view; for the baselines,
+one vectorised NumPy expression). A model fitted on other columns than the frame has is
+asked ``predict(history)`` once per window instead.
+
+Models that emit quantiles (``quantiles=[...]``) or conformal intervals
+(``intervals="conformal"``) get their quantile columns in ``forecasts`` and the interval
+metrics (pinball loss, coverage, width, Winkler score) in ``metrics`` and ``summary()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from forecast._exceptions import DataError, InvalidParameterError
+from forecast._validation import check_int, check_option
+from forecast.data.output import quantile_column
+from forecast.data.panel import Layout, Panel
+from forecast.evaluation.folds import Folds, history_frame, make_folds
+from forecast.evaluation.tables import METRICS, forecasts_table, metrics_table
+from forecast.io import registry
+from forecast.protocol import Forecaster
+
+__all__ = ["BacktestResult", "backtest"]
+
+
+@dataclass
+class BacktestResult:
+    """What :func:`backtest` found.
+
+    Attributes
+    ----------
+    forecasts : pandas.DataFrame
+        One row per window, series, target and step: ``[id_col], window, cutoff, <time>,
+        step, target, actual, forecast``. ``window`` counts from 0 (the oldest cutoff);
+        ``cutoff`` is the series' last timestamp seen; ``<time>`` (named like the input's
+        time column or index, ``"timestamp"`` if unnamed) is the observation's timestamp.
+        A model with quantiles or intervals adds ``forecast_q{q:g}`` per level
+        (``forecast_q0.1``, ``forecast_q0.9``).
+    metrics : pandas.DataFrame
+        One row per window, series and target: ``[id_col], window, cutoff, target`` and one
+        column per metric, computed over the ``horizon`` steps of that window. With
+        quantiles or intervals: ``pinball`` (mean over the levels) and, per central
+        interval of coverage ``p`` percent, ``coverage_p`` (the fraction of steps inside),
+        ``width_p`` and ``winkler_p``; see :mod:`forecast.evaluation.metrics`.
+    models : list
+        ``models[w]`` is the fitted estimator that forecast window ``w`` (the same object
+        for the windows it served without refit).
+    """
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+    models: list[Forecaster] = field(repr=False)
+
+    def summary(self) -> pd.DataFrame:
+        """Each metric averaged over all windows and series, one row per target.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``target``; columns are the metrics.
+        """
+        names = list(self.metrics.columns[list(self.metrics.columns).index("target") + 1 :])
+        return self.metrics.groupby("target", sort=False)[names].mean()
+
+
+def _refit_windows(refit: bool | int, n_windows: int) -> list[int]:
+    if refit is True:
+        return list(range(n_windows))
+    if refit is False:
+        return [0]
+    return list(range(0, n_windows, refit))
+
+
+def _check_params(
+    estimator: Any,
+    n_windows: Any,
+    step: Any,
+    refit: Any,
+    window: Any,
+    window_length: Any,
+    metrics: Any,
+    season_length: Any,
+) -> None:
+    check_int("backtest", "n_windows", n_windows, low=1)
+    check_int("backtest", "step", step, low=1, allow_none=True)
+    if not isinstance(refit, bool):
+        check_int("backtest", "refit", refit, low=1)
+    check_option("backtest", "window", window, ("expanding", "sliding"))
+    check_int("backtest", "window_length", window_length, low=1, allow_none=True)
+    if window_length is not None and window != "sliding":
+        raise InvalidParameterError(
+            "The 'window_length' parameter of backtest only applies to window='sliding'. "
+            f"Got window_length={window_length!r} with window={window!r}; drop it or use "
+            "window='sliding'."
+        )
+    if isinstance(metrics, str) or not metrics:
+        raise InvalidParameterError(
+            "The 'metrics' parameter of backtest must be a non-empty list of metric names "
+            f"among {list(METRICS)}. Got {metrics!r} instead."
+        )
+    for name in metrics:
+        check_option("backtest", "metrics", name, METRICS)
+    check_int("backtest", "season_length", season_length, low=1)
+    if registry.registered_name(estimator) is None:  # every forecaster class registers
+        raise InvalidParameterError(
+            "The 'estimator' parameter of backtest must be a forecaster (a subclass of "
+            "forecast.BaseForecaster, e.g. LSTMForecaster, NaiveForecaster). Got "
+            f"{estimator!r} instead."
+        )
+    check_int(type(estimator).__name__, "horizon", estimator.horizon, low=1)
+
+
+def _from_predictions(
+    fc: pd.DataFrame, panel: Panel, layout: Layout, horizon: int, columns: list[Any] | None = None
+) -> np.ndarray:
+    """``columns`` (default the targets) of a ``predict`` frame as ``(S, H, k)``, in panel order."""
+    if layout.multiindex:
+        fc = fc.reset_index()
+    values = fc[panel.target_names if columns is None else columns].to_numpy(dtype=np.float64)
+    if not layout.is_long:
+        return values[None, :horizon]
+    codes = pd.Index(panel.ids).get_indexer(fc[layout.id_col])
+    if (codes < 0).any() or len(codes) != panel.n_series * horizon:
+        raise DataError(
+            f"The estimator's forecast has {len(codes)} rows for series "
+            f"{sorted(set(fc[layout.id_col]), key=str)[:10]}; expected {horizon} rows for each "
+            "series of the data."
+        )
+    order = np.argsort(codes, kind="stable")  # rows of one series stay in time order
+    return values[order].reshape(panel.n_series, horizon, -1)
+
+
+def _forecast_windows(
+    model: Forecaster,
+    df: Any,
+    panel: Panel,
+    layout: Layout,
+    folds: Folds,
+    windows: range,
+    *,
+    batched: bool = True,
+) -> np.ndarray:
+    """Forecasts ``(len(windows), S, H, T)`` of a fitted ``model`` at the cutoffs of ``windows``.
+
+    Each forecast reads only its own history (up to its cutoff). ``batched`` makes one call
+    of the model's ``_forecast_at`` over all (window, series) pairs; otherwise, or for a
+    model fitted on other columns, one ``predict(history)`` per window. The point forecasts
+    of :func:`_forecast_windows_quantiles`.
+    """
+    return _forecast_windows_quantiles(model, df, panel, layout, folds, windows, batched=batched)[0]
+
+
+def _forecast_windows_quantiles(
+    model: Forecaster,
+    df: Any,
+    panel: Panel,
+    layout: Layout,
+    folds: Folds,
+    windows: range,
+    *,
+    batched: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Point forecasts ``(n, S, H, T)`` and quantiles ``(n, S, H, T, Q)`` (None if none).
+
+    The quantiles are at the model's ``quantile_levels_`` (quantile regression or conformal
+    bounds). Paths as in :func:`_forecast_windows`.
+    """
+    n_series, horizon, n = panel.n_series, folds.horizon, len(windows)
+    levels = list(model.quantile_levels_)
+    same_columns = list(model.feature_names_in_) == panel.feature_names
+    if batched and same_columns:
+        ends = panel.offsets[:-1][None, :] + folds.ends[list(windows)]  # (n, S)
+        series = np.broadcast_to(np.arange(n_series), ends.shape).ravel()
+        point, quant = model._forecast_at(panel, series, ends.ravel())
+        point = point[:, :horizon].reshape(n, n_series, horizon, -1)
+        if quant is not None:
+            quant = quant[:, :horizon].reshape(n, n_series, horizon, -1, len(levels))
+        return point, quant
+    # Known-future covariates over each horizon are read from df, as the batched path does.
+    future = {"future_covariates": df} if model.future_names_ else {}
+    names = [quantile_column(t, q) for t in panel.target_names for q in levels]
+    points, quants = [], []
+    for w in windows:
+        fc = model.predict(history_frame(df, panel, folds, w), **future)
+        points.append(_from_predictions(fc, panel, layout, horizon))
+        if levels:
+            quant = _from_predictions(fc, panel, layout, horizon, names)
+            quants.append(quant.reshape(n_series, horizon, -1, len(levels)))
+    return np.stack(points), np.stack(quants) if levels else None
+
+
+def backtest(
+    estimator: Forecaster,
+    df: pd.DataFrame,
+    n_windows: int = 1,
+    step: int | None = None,
+    *,
+    refit: bool | int = True,
+    window: str = "expanding",
+    window_length: int | None = None,
+    metrics: tuple[str, ...] | list[str] = ("mae", "rmse", "smape", "mase"),
+    season_length: int = 1,
+) -> BacktestResult:
+    """Rolling-origin evaluation over the last ``n_windows`` cutoffs of every series.
+
+    Window ``w`` (0 = oldest) puts the cutoff of each series ``horizon + (n_windows - 1 - w)
+    * step`` rows before that series' end, fits on the history up to the cutoff, forecasts
+    the ``horizon`` rows after it and scores them. Cutoffs are counted per series from its
+    own end, so a panel's series may have different lengths and end dates.
+
+    Parameters
+    ----------
+    estimator : forecaster
+        An unfitted (or fitted: it is not used, only cloned) estimator of ours, e.g.
+        ``LSTMForecaster(...)`` or ``NaiveForecaster(...)``. It is never modified.
+    df : pandas.DataFrame
+        Wide or long data, as ``estimator.fit`` takes it.
+    n_windows : int, default 1
+        Number of cutoffs.
+    step : int, optional
+        Rows between consecutive cutoffs; default ``estimator.horizon`` (test windows tile
+        the end of the data without overlap).
+    refit : bool or int, default True
+        ``True``: a fresh clone is fitted at every cutoff. ``False``: the clone fitted at
+        the first cutoff forecasts the later ones from their own histories, without refit
+        (the scheduled-job case). An int ``k``: refit at every ``k``-th cutoff.
+    window : {"expanding", "sliding"}, default "expanding"
+        Fit on all history up to the cutoff, or on its last ``window_length`` rows.
+    window_length : int, optional
+        Rows per series in a sliding window; default what each series has at the first
+        cutoff. Only with ``window="sliding"``.
+    metrics : sequence of {"mae", "rmse", "mape", "smape", "mase"}
+        See :mod:`forecast.evaluation.metrics`. MAPE refuses zero actuals.
+    season_length : int, default 1
+        MASE's ``m``; its scale is the seasonal-naive error on each window's history.
+
+    Returns
+    -------
+    BacktestResult
+        ``.forecasts``, ``.metrics``, ``.models`` and ``.summary()``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A parameter out of range, named.
+    DataError
+        A series too short for the windows asked (named), or data the estimator refuses.
+
+    Examples
+    --------
+    >>> from forecast.backtest import backtest
+    >>> from forecast.baselines import SeasonalNaiveForecaster
+    >>> from forecast.datasets import load_air_passengers
+    >>> res = backtest(SeasonalNaiveForecaster(season_length=12, horizon=12),
+    ...                load_air_passengers(), n_windows=3, season_length=12)
+    >>> res.metrics[["window", "cutoff"]].astype(str).values.tolist()
+    [['0', '1957-12-01'], ['1', '1958-12-01'], ['2', '1959-12-01']]
+    >>> res.summary()[["mae", "mase"]].round(2).to_dict("index")
+    {'passengers': {'mae': 35.92, 'mase': 1.21}}
+    """
+    _check_params(estimator, n_windows, step, refit, window, window_length, metrics, season_length)
+    horizon = estimator.horizon
+    panel, layout = estimator._to_panel(df, np.float64)
+    folds = make_folds(
+        panel,
+        n_windows=n_windows,
+        step=horizon if step is None else step,
+        horizon=horizon,
+        window_length=window_length,
+        sliding=window == "sliding",
+    )
+    starts = _refit_windows(refit, n_windows)
+    shape = (n_windows, panel.n_series, horizon, len(panel.target_names))
+    forecast, quantiles = np.empty(shape), None
+    models: list[Forecaster] = []
+    for first, stop in zip(starts, [*starts[1:], n_windows], strict=True):
+        model = clone(estimator).fit(history_frame(df, panel, folds, first))
+        served = range(first, stop)
+        point, quant = _forecast_windows_quantiles(model, df, panel, layout, folds, served)
+        forecast[first:stop] = point
+        if quant is not None:
+            if quantiles is None:
+                quantiles = np.empty((*shape, quant.shape[-1]))
+            quantiles[first:stop] = quant
+        models += [model] * len(served)
+    levels = list(models[0].quantile_levels_)
+    return BacktestResult(
+        forecasts=forecasts_table(panel, layout, folds, forecast, quantiles, levels),
+        metrics=metrics_table(
+            panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+        ),
+        models=models,
+    )

@@ -1,0 +1,602 @@
+"""``BaseForecaster``: fit, predict, score, save and intervals, written once for every forecaster.
+
+A forecaster is one class that implements the hooks below; everything else is here:
+
+``fit(df)``
+    checks the parameters (``_check_params``), validates and converts ``df`` once
+    (:func:`forecast.data.panel.to_panel`), keeps the series it can fit on
+    (``_select_series``), fits (``_fit``), sets the common fitted attributes
+    (:data:`forecast.protocol.DATA_ATTRIBUTES`) and, with ``intervals="conformal"``,
+    calibrates intervals first (:meth:`BaseForecaster._calibrate`, the maths in
+    :mod:`forecast.evaluation.conformal`).
+``predict(df=None)``
+    forecasts from the end of the fitted data (``_forecast_fitted``) or of ``df``
+    (``_forecast``), adds conformal bounds, and returns the frame of
+    :func:`forecast.data.output.forecast_frame`.
+``score(df)``, ``save(path)``, ``load(path)``, ``card()``
+    through the same hooks; :func:`forecast.backtest.backtest`,
+    :mod:`forecast.io` and the command line use the methods of
+    :class:`forecast.protocol.Forecaster`, which this class implements.
+
+**The hooks.** Required (abstract): ``_check_params``, ``_fit``, ``_forecast``,
+``_forecast_fitted``, ``_fitted_arrays``, ``_restore_fitted``. Optional, with defaults:
+``_select_series``, ``_covariates``, ``_panel_dtype``, ``_quantile_levels``,
+``_conformal_coverage``, ``_fitted_metadata``, ``_fitted_members``. A subclass also
+declares its parameters in ``__init__`` (scikit-learn's rules: keyword-only, stored
+verbatim) and, if it trains a network, lists :data:`~forecast.protocol.TRAINING_ATTRIBUTES`
+in ``_saved_attributes``.
+
+Symbols: S series, N forecasts, H horizon, T targets, Q quantile levels, C coverage levels.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from forecast._exceptions import DataError, InvalidParameterError
+from forecast._validation import check_int, check_levels, check_option
+from forecast.data.covariates import future_block
+from forecast.data.frequency import resolve_freq
+from forecast.data.output import forecast_frame
+from forecast.data.panel import Columns, Layout, Panel, to_panel
+from forecast.evaluation.conformal import (
+    INTERVALS,
+    conformal_quantile,
+    coverage_levels,
+    coverage_list,
+    history_scale,
+    interval_bounds,
+)
+from forecast.evaluation.tables import seasonal_scale
+from forecast.io import persistence, registry
+from forecast.io.card import ModelCard
+from forecast.protocol import DATA_ATTRIBUTES, Forecast, Forecaster, SavedState
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["BaseForecaster"]
+
+# The conformal calibration's fitted attributes (see BaseForecaster._calibrate).
+_CALIBRATION = ("conformal_quantiles_", "conformal_scale_", "n_calibration_")
+_CALIBRATION_ARRAYS = {
+    "conformal.quantiles": "conformal_quantiles_",
+    "conformal.scale": "conformal_scale_",
+}
+
+
+class BaseForecaster(BaseEstimator, Forecaster, ABC):
+    """Base class of every forecaster: the ``fit``/``predict`` template and its hooks.
+
+    Subclass it and implement the abstract hooks to get ``fit``, ``predict``, ``score``,
+    conformal intervals, backtests (:func:`forecast.backtest.backtest`), model files
+    (``save``, :func:`forecast.load`), model cards, plots and the command line. See
+    :mod:`forecast.forecasters.base` for the template and ``docs/architecture.md`` for a
+    complete small example.
+
+    Parameters read by the template (declare them in the subclass's ``__init__``):
+    ``horizon``, ``target``, ``id_col``, ``time_col``, ``freq``, and for conformal
+    intervals ``intervals``, ``coverage``, ``calibration_windows``.
+    """
+
+    horizon: int
+    target: str | list[str] | None
+    id_col: str | None
+    time_col: str | None
+    freq: Any
+    intervals: str | None
+    coverage: float | list[float] | None
+    calibration_windows: int
+
+    #: The common fitted attributes a model file holds for this class.
+    _saved_attributes: ClassVar[tuple[str, ...]] = DATA_ATTRIBUTES
+
+    # With intervals="conformal" (BaseForecaster._calibrate):
+    conformal_quantiles_: np.ndarray  # (H, T, C) half-widths in units of the history scale
+    conformal_scale_: np.ndarray  # (S, T) scale of each fitted series' full history
+    n_calibration_: int
+    # Not set by fit: a score a user sets ({"mae": 1.2}) is saved with the model and shown
+    # by its card.
+    backtest_: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        registry.register(cls)  # model files may name it (forecast.io.registry)
+
+    # ================================================================== hooks: required
+
+    @abstractmethod
+    def _check_params(self) -> None:
+        """Raise :class:`~forecast.InvalidParameterError` naming the first bad parameter.
+
+        Called first by ``fit``; never in ``__init__`` (``clone`` and ``set_params`` rely
+        on it). :meth:`_check_interval_params` checks the conformal ones.
+        """
+
+    @abstractmethod
+    def _fit(self, panel: Panel, layout: Layout) -> None:
+        """Fit the model-specific state on ``panel`` (validated, series selected).
+
+        ``panel.values`` is of :meth:`_panel_dtype`. The common fitted attributes are set
+        by the template after this returns.
+        """
+
+    @abstractmethod
+    def _forecast(
+        self, panel: Panel, series: np.ndarray, ends: np.ndarray, future: np.ndarray | None
+    ) -> Forecast:
+        """This model's forecasts from many origins at once (without conformal bounds).
+
+        Forecast ``i`` reads only the rows of panel series ``series[i]`` before row
+        ``ends[i]`` (exclusive). ``future`` ``(N, H, C)``: known-future covariates over each
+        horizon, or None to read them from the panel after each origin. Quantiles, if any,
+        are at :meth:`_quantile_levels`.
+        """
+
+    @abstractmethod
+    def _forecast_fitted(self, future: np.ndarray | None) -> Forecast:
+        """This model's forecasts ``(S, H, T)`` from the end of each fitted series."""
+
+    @abstractmethod
+    def _fitted_arrays(self) -> dict[str, np.ndarray]:
+        """The model-specific fitted state as named numeric arrays (for model files)."""
+
+    @abstractmethod
+    def _restore_fitted(
+        self,
+        arrays: dict[str, np.ndarray],
+        metadata: dict[str, Any] | None = None,
+        members: Sequence[BaseForecaster] = (),
+    ) -> None:
+        """Inverse of :meth:`_fitted_arrays`, :meth:`_fitted_metadata`, :meth:`_fitted_members`.
+
+        Raise :class:`~forecast.ModelFileError` for a state that is not this model's.
+        """
+
+    # ================================================================== hooks: optional
+
+    def _select_series(self, panel: Panel) -> Panel:
+        """The series of ``panel`` this model can be fitted on: refuse, or drop and warn."""
+        return panel
+
+    def _covariates(self) -> tuple[str | list[str] | None, str | list[str] | None]:
+        """The known-future and static covariate columns asked for (none by default)."""
+        return None, None
+
+    def _panel_dtype(self) -> np.dtype:
+        """The dtype of the panels ``_fit`` and ``_forecast`` get (float64 by default)."""
+        return np.dtype(np.float64)
+
+    def _quantile_levels(self) -> list[float]:
+        """The levels of the quantiles ``_forecast`` returns (``[]``: point forecasts)."""
+        return []
+
+    def _conformal_coverage(self) -> list[float] | None:
+        """The coverage levels to calibrate at this level, or None (no calibration)."""
+        return None if self.intervals is None else coverage_list(self.coverage)
+
+    def _fitted_metadata(self) -> dict[str, Any]:
+        """The model-specific fitted state that is not an array (JSON-ready)."""
+        return {}
+
+    def _fitted_members(self) -> list[BaseForecaster]:
+        """A meta-forecaster's fitted members (saved nested in its model file)."""
+        return []
+
+    # ================================================================== fit
+
+    def fit(self, df: pd.DataFrame, y: None = None) -> Self:
+        """Validate ``df``, fit, and keep what ``predict`` needs.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Wide (one series, ``DatetimeIndex`` or ``time_col``) or long (``id_col`` and
+            ``time_col``, or a ``MultiIndex (id, time)``).
+        y : None
+            Ignored; for scikit-learn compatibility.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError, DataError, DataTypeError
+            Before any training, naming the parameter, or the column, series and timestamp.
+        """
+        self._check_params()
+        panel, layout = self._to_panel(df, self._fit_dtype())
+        self._fit_panel(panel, layout)
+        return self
+
+    def _fit_dtype(self) -> np.dtype:
+        """The dtype ``fit`` converts to: float64 to calibrate (scores from the data as given)."""
+        if self._conformal_coverage() is not None:
+            return np.dtype(np.float64)
+        return self._panel_dtype()
+
+    def _fit_panel(self, panel: Panel, layout: Layout) -> None:
+        """``fit`` on a converted panel (of :meth:`_fit_dtype`); a meta-forecaster's members'
+        entry point, so that the frame is converted once for all of them."""
+        for name in _CALIBRATION:
+            self.__dict__.pop(name, None)  # a refit must not use the previous calibration
+        coverage = self._conformal_coverage()
+        if coverage is None:
+            self._fit_series(panel, layout)
+            self.quantile_levels_ = self._quantile_levels()
+            return
+        quantiles, n_calibration = self._calibrate(panel, layout, coverage)
+        self._fit_series(panel.astype(self._panel_dtype()), layout)  # sees everything
+        fitted = _positions(panel, self.series_ids_)
+        self.conformal_quantiles_ = quantiles
+        self.conformal_scale_ = history_scale(panel, fitted, panel.offsets[fitted + 1])
+        self.n_calibration_ = n_calibration
+        self.quantile_levels_ = coverage_levels(coverage)
+
+    def _fit_series(self, panel: Panel, layout: Layout) -> None:
+        panel = self._select_series(panel)
+        self._fit(panel, layout)
+        self.freq_ = panel.freq
+        self.layout_ = layout
+        self.target_names_ = panel.target_names
+        self.covariate_names_ = panel.covariate_names
+        self.future_names_ = panel.future_names
+        self.static_names_ = panel.static_names
+        self.feature_names_in_ = np.asarray(panel.feature_names, dtype=object)
+        self.n_features_in_ = len(panel.feature_names)
+        self.series_ids_ = panel.ids
+        self.cutoffs_ = panel.last_times
+        self.training_start_ = panel.times[panel.offsets[:-1]]
+
+    def _calibrate(
+        self, panel: Panel, layout: Layout, coverage: list[float]
+    ) -> tuple[np.ndarray, int]:
+        """Conformal half-widths ``(H, T, C)`` and the number of calibration forecasts.
+
+        Fits this model on each series without its last ``calibration_windows + horizon -
+        1`` rows, forecasts from ``calibration_windows`` origins one step apart in that tail
+        and takes the split-conformal quantile of the scaled errors (see
+        :mod:`forecast.evaluation.conformal`). ``panel`` is float64.
+        """
+        horizon, windows = self.horizon, self.calibration_windows
+        tail = windows + horizon - 1
+        short = np.flatnonzero(panel.lengths <= tail)
+        if short.size:
+            shown = ", ".join(f"{panel.series_label(i)} has {panel.lengths[i]}" for i in short[:10])
+            raise DataError(
+                f"Too few rows for conformal calibration: {shown} row(s), but the calibration "
+                f"tail holds out calibration_windows + horizon - 1 = {tail} rows of each "
+                "series, and the calibration model needs rows before it. Use a smaller "
+                "calibration_windows, or longer series."
+            )
+        first = panel.lengths - tail  # position of the first origin's end in each series
+        try:
+            self._fit_series(panel.head(first).astype(self._panel_dtype()), layout)
+        except DataError as exc:
+            raise DataError(
+                f"{exc} (This is the conformal calibration model, fitted on each series "
+                f"without its last calibration_windows + horizon - 1 = {tail} rows; a smaller "
+                "calibration_windows leaves it more.)"
+            ) from exc
+        kept = _positions(panel, self.series_ids_)  # _select_series may leave some out
+        if kept.size < panel.n_series:
+            panel, first = panel.subset(kept), first[kept]
+        series = np.repeat(np.arange(panel.n_series), windows)
+        ends = (panel.offsets[:-1] + first)[series] + np.tile(np.arange(windows), panel.n_series)
+        forecast = self._forecast(panel, series, ends, None).point[:, :horizon]  # (N, H, T)
+        n_targets = len(panel.target_names)
+        actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (N, H, T)
+        scale = history_scale(panel, series, ends)  # (N, T)
+        scores = np.abs(actual - forecast) / scale[:, None, :]
+        return conformal_quantile(scores, coverage), len(series)
+
+    def _check_interval_params(self) -> None:
+        """Check ``intervals``, ``coverage`` and ``calibration_windows`` (and ``quantiles``)."""
+        name = type(self).__name__
+        check_option(self, "intervals", self.intervals, INTERVALS)
+        check_int(self, "calibration_windows", self.calibration_windows, low=1)
+        if self.coverage is not None:
+            check_levels(self, "coverage", self.coverage, example="[0.8, 0.95]", scalar=True)
+            if self.intervals is None:
+                raise InvalidParameterError(
+                    f"The 'coverage' parameter of {name} only applies to "
+                    f"intervals='conformal'. Got coverage={self.coverage!r} with "
+                    "intervals=None; set intervals='conformal' or leave coverage out."
+                )
+        if self.intervals is not None and self._quantile_levels():
+            raise InvalidParameterError(
+                f"The 'intervals' parameter of {name} cannot be combined with 'quantiles': a "
+                "quantile model's intervals are its own quantile columns. Use "
+                "quantiles=[...] or intervals='conformal', not both."
+            )
+
+    def _check_freq(self) -> None:
+        if self.freq is not None:
+            resolve_freq(self.freq)
+
+    # ================================================================== data in
+
+    def _to_panel(self, df: pd.DataFrame, dtype: Any = None) -> tuple[Panel, Layout]:
+        """``df`` validated and converted as ``fit`` converts it (``dtype`` default float64)."""
+        future, static = self._covariates()
+        return to_panel(
+            df,
+            target=self.target,
+            id_col=self.id_col,
+            time_col=self.time_col,
+            freq=self.freq,
+            future=future,
+            static=static,
+            dtype=np.float64 if dtype is None else dtype,
+        )
+
+    def _to_fitted_panel(self, df: pd.DataFrame, dtype: Any = None) -> Panel:
+        """A newer ``df`` with the columns seen at fit, converted (default :meth:`_panel_dtype`)."""
+        panel, _ = to_panel(
+            df,
+            id_col=self.layout_.id_col,
+            time_col=self.layout_.time_col,
+            freq=self.freq_,
+            columns=Columns(
+                targets=self.target_names_,
+                past=self.covariate_names_,
+                future=self.future_names_,
+                static=self.static_names_,
+            ),
+            dtype=self._panel_dtype() if dtype is None else dtype,
+        )
+        return panel
+
+    def _future_values(
+        self, frame: pd.DataFrame | None, ids: list[Any], cutoffs: pd.DatetimeIndex
+    ) -> np.ndarray | None:
+        """Known-future covariates ``(S, H, C)`` over each horizon from ``frame``, if used."""
+        if not self.future_names_:
+            return None  # nothing to read: a frame passed anyway is ignored
+        return future_block(
+            frame, self.future_names_, self.layout_, ids, cutoffs, self.freq_, self.horizon
+        )
+
+    # ================================================================== forecasts
+
+    def _forecast_at(
+        self,
+        panel: Panel,
+        series: np.ndarray,
+        ends: np.ndarray,
+        future: np.ndarray | None = None,
+    ) -> Forecast:
+        """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
+        calibrated: used by ``predict(df)``, ``score``, backtests and meta-forecasters."""
+        forecast = self._forecast(panel, series, ends, future)
+        if forecast.quantiles is not None or "conformal_quantiles_" not in self.__dict__:
+            return forecast
+        scale = history_scale(panel, series, ends)  # (N, T) of each history
+        bounds = interval_bounds(forecast.point, self.conformal_quantiles_, scale)
+        return Forecast(forecast.point, bounds)
+
+    def _forecast_end(self, future: np.ndarray | None = None) -> Forecast:
+        """Forecasts from the end of each fitted series, with conformal bounds if calibrated."""
+        forecast = self._forecast_fitted(future)
+        if forecast.quantiles is not None or "conformal_quantiles_" not in self.__dict__:
+            return forecast
+        bounds = interval_bounds(forecast.point, self.conformal_quantiles_, self.conformal_scale_)
+        return Forecast(forecast.point, bounds)
+
+    def predict(
+        self,
+        df: pd.DataFrame | None = None,
+        *,
+        future_covariates: pd.DataFrame | None = None,
+        horizon: int | None = None,
+    ) -> pd.DataFrame:
+        """Forecast the next steps after the end of the training data, or of ``df``.
+
+        All series are forecast together, in batches, with no loop over series.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame, optional
+            A newer history with the same columns as at fit; the forecast starts after its
+            last timestamp (per series). Nothing is refitted.
+        future_covariates : pandas.DataFrame, optional
+            Required when the model has known-future covariates: their values at the
+            ``self.horizon`` timestamps after each series' end, in the training layout
+            (index of timestamps, or ``id_col``/``time_col`` columns or ``MultiIndex``).
+            Ignored by a model without them.
+        horizon : int, optional
+            Steps to return, ``1 <= horizon <= self.horizon``; default all.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Wide input: indexed by the future timestamps, one column per target. Long input:
+            columns ``id_col, time_col, *targets``, ``horizon`` rows per series (a
+            ``MultiIndex (id, time)`` if the input had one). Each target's column is followed
+            by its quantile columns ``f"{target}_q{q:g}"`` at ``quantile_levels_``, if any.
+
+        Raises
+        ------
+        NotFittedError, DataError
+            Before ``fit``; a history with other columns, unknown series or too short.
+        """
+        check_is_fitted(self, "cutoffs_")
+        steps = self.horizon if horizon is None else horizon
+        check_int(self, "horizon", steps, low=1, high=self.horizon)
+        if df is None:
+            cutoffs, ids = self.cutoffs_, self.series_ids_
+            forecast = self._forecast_end(self._future_values(future_covariates, ids, cutoffs))
+        else:
+            panel = self._to_fitted_panel(df)
+            cutoffs, ids = panel.last_times, panel.ids
+            future = self._future_values(future_covariates, ids, cutoffs)
+            forecast = self._forecast_at(
+                panel, np.arange(panel.n_series), panel.offsets[1:], future
+            )
+        quantiles = forecast.quantiles
+        return forecast_frame(
+            forecast.point[:, :steps],
+            cutoffs,
+            ids,
+            layout=self.layout_,
+            freq=self.freq_,
+            target_names=self.target_names_,
+            quantiles=None if quantiles is None else quantiles[:, :steps],
+            levels=self.quantile_levels_,
+        )
+
+    def score(self, df: pd.DataFrame, y: None = None) -> float:
+        """Negative MASE of a forecast of the last ``horizon`` steps of ``df`` (higher is better).
+
+        Each series of ``df`` is split into a history (all but its last ``horizon`` rows)
+        and those last ``horizon`` rows; the fitted model forecasts them from the history
+        (as ``predict(history)`` would, without refitting; known-future covariates are read
+        from ``df``). The score is minus the MASE (season length 1: the error is divided by
+        the mean absolute one-step change of each series' history), averaged over series and
+        targets: 0 is perfect, -1 is as good as the naive last-value forecast was in-sample.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Same columns (and, with fitted per-series statistics, series) as at fit; each
+            series needs enough rows for the model's input plus ``horizon``.
+        y : None
+            Ignored; for scikit-learn compatibility.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        NotFittedError, DataError
+            Before ``fit``; a series too short, or with a constant history (MASE undefined).
+        """
+        check_is_fitted(self, "cutoffs_")
+        panel = self._to_fitted_panel(df, np.float64)
+        horizon = self.horizon
+        short = np.flatnonzero(panel.lengths < horizon + 2)
+        if short.size:
+            shown = ", ".join(f"{panel.series_label(i)} has {panel.lengths[i]}" for i in short[:10])
+            raise DataError(
+                f"Too few rows to score: {shown}, but score holds out the last "
+                f"horizon={horizon} rows and scales the error by the history before them, "
+                f"which needs 2 rows at least ({horizon + 2} in all). Pass a longer frame."
+            )
+        series = np.arange(panel.n_series)
+        ends = panel.offsets[1:] - horizon
+        forecast = self._forecast_at(panel, series, ends).point  # (S, H, T)
+        n_targets = len(panel.target_names)
+        actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (S, H, T)
+        scale = seasonal_scale(
+            panel, panel.offsets[:-1], ends, 1, lambda i: f"the history of {panel.series_label(i)}"
+        )
+        return -float(np.mean(np.abs(actual - forecast).mean(axis=1) / scale))
+
+    # ================================================================== model files
+
+    def _saved_state(self) -> SavedState:
+        """The fitted state to save: common attributes, arrays (with the calibration's)."""
+        check_is_fitted(self, "cutoffs_")
+        attributes = {name: self.__dict__[name] for name in self._saved_attributes}
+        arrays = dict(self._fitted_arrays())
+        metadata = dict(self._fitted_metadata())
+        if "conformal_quantiles_" in self.__dict__:
+            for key, name in _CALIBRATION_ARRAYS.items():
+                arrays[key] = self.__dict__[name]
+            metadata["n_calibration"] = self.n_calibration_
+        members: list[Forecaster] = list(self._fitted_members())
+        backtest = self.__dict__.get("backtest_")  # set by a user, to be saved with the model
+        return SavedState(attributes, arrays, metadata, members, backtest)
+
+    def _restore_saved(
+        self,
+        attributes: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        metadata: dict[str, Any],
+        members: Sequence[Forecaster],
+        backtest: dict[str, Any] | None = None,
+    ) -> None:
+        """Inverse of :meth:`_saved_state`, on a new instance built from the saved params."""
+        missing = [name for name in self._saved_attributes if name not in attributes]
+        if missing:
+            raise ValueError(f"the fitted attributes {missing} are missing")
+        for name in self._saved_attributes:
+            setattr(self, name, attributes[name])
+        own = {k: v for k, v in arrays.items() if k not in _CALIBRATION_ARRAYS}
+        metadata = dict(metadata)
+        if "conformal.quantiles" in arrays:
+            for key, name in _CALIBRATION_ARRAYS.items():
+                setattr(self, name, np.asarray(arrays[key], dtype=np.float64))
+            self.n_calibration_ = int(metadata.pop("n_calibration", 0))
+        forecasters = [m for m in members if isinstance(m, BaseForecaster)]
+        if len(forecasters) != len(members):
+            raise ValueError("a member is not a forecaster")
+        self._restore_fitted(own, metadata, forecasters)
+        if backtest is not None:
+            self.backtest_ = backtest
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the fitted forecaster to one safetensors file, atomically.
+
+        See :func:`forecast.save`.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from forecast import RNNForecaster
+        >>> from forecast.datasets import load_air_passengers
+        >>> model = RNNForecaster(seq_len=12, hidden_size=8, max_epochs=1, random_state=0,
+        ...                       progress_bar=False).fit(load_air_passengers())
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "air.safetensors"
+        >>> model.save(path)
+        >>> RNNForecaster.load(path).predict().equals(model.predict())
+        True
+        """
+        persistence.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Self:
+        """Load a model saved with :meth:`save`; it must be of this class (or a subclass).
+
+        See :func:`forecast.load`, which loads any forecaster.
+
+        Raises
+        ------
+        ModelFileError
+            If the file is not a readable model of this class.
+        """
+        estimator = persistence.load(path, expect=cls)
+        if not isinstance(estimator, cls):  # load(expect=cls) refuses other classes
+            raise TypeError(f"{type(estimator).__name__} is not a {cls.__name__}")
+        return estimator
+
+    def card(self) -> ModelCard:
+        """What this model is and what it was trained on: a :class:`~forecast.ModelCard`.
+
+        Examples
+        --------
+        >>> from forecast import RNNForecaster
+        >>> from forecast.datasets import load_air_passengers
+        >>> model = RNNForecaster(seq_len=12, hidden_size=8, max_epochs=1, random_state=0,
+        ...                       progress_bar=False).fit(load_air_passengers())
+        >>> model.card().n_series
+        1
+        """
+        document, arrays = persistence.describe(self, warn=False)
+        return ModelCard.from_document(document, arrays)
+
+
+def _positions(panel: Panel, ids: list[Any]) -> np.ndarray:
+    """Positions in ``panel`` of the series ``ids``."""
+    where = {sid: i for i, sid in enumerate(panel.ids)}
+    return np.array([where[sid] for sid in ids], dtype=np.int64)

@@ -1,0 +1,376 @@
+"""Benchmark forecasters: naive, seasonal naive and drift, with the recurrent models' API.
+
+"Is this LSTM better than repeating the last value?" needs the last value forecast to be
+an estimator like the LSTM: the same ``fit(df)`` / ``predict(df=None, *, horizon=None)``,
+wide and long data, the same output frame and fitted attributes, so that
+:func:`~forecast.backtest.backtest`, ``score`` and ``clone`` take either.
+
+Symbols: S series, N forecast origins, H horizon, T targets, m season length. Every target
+column is forecast on its own; past covariates are accepted (as the recurrent models take
+them) and ignored. Values are kept in float64: a naive forecast repeats the data exactly.
+
+Each baseline takes ``intervals="conformal"`` (with ``coverage`` and
+``calibration_windows``) for calibrated prediction intervals, as every
+:class:`~forecast.BaseForecaster` does: see :mod:`forecast.evaluation.conformal`.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from forecast._exceptions import DataError, ModelFileError
+from forecast._validation import check_int
+from forecast.data.panel import Layout, Panel
+from forecast.forecasters.base import BaseForecaster
+from forecast.protocol import Forecast
+
+__all__ = ["DriftForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
+
+
+class _BaselineForecaster(BaseForecaster):
+    """The hooks the baselines share; subclasses say what to keep and how to forecast.
+
+    A subclass names its model-specific fitted arrays in ``_state`` and implements
+    ``_fit_state(panel)``, ``_point_fitted()`` (forecasts from the end of the fitted data)
+    and ``_point_at(panel, series, ends)`` (from many origins at once).
+    """
+
+    _state: tuple[str, ...] = ()
+
+    def _check_params(self) -> None:
+        check_int(self, "horizon", self.horizon, low=1)
+        self._check_interval_params()
+        self._check_freq()
+
+    def _min_rows(self, at_fit: bool) -> int:
+        """Rows a series needs to be fitted on (``at_fit``) or forecast from."""
+        return 1
+
+    def _check_history(
+        self, panel: Panel, series: np.ndarray, rows: np.ndarray, at_fit: bool
+    ) -> None:
+        needed = self._min_rows(at_fit)
+        short = np.flatnonzero(rows < needed)
+        if short.size:
+            shown = ", ".join(f"{panel.series_label(series[i])} has {rows[i]}" for i in short[:10])
+            raise DataError(
+                f"Too little history to {'fit' if at_fit else 'forecast from'}: {shown} "
+                f"row(s), but {type(self).__name__} needs {needed}. Pass a longer history."
+            )
+
+    # ------------------------------------------------------------------ hooks
+
+    def _select_series(self, panel: Panel) -> Panel:
+        self._check_history(panel, np.arange(panel.n_series), panel.lengths, at_fit=True)
+        return panel
+
+    def _fit(self, panel: Panel, layout: Layout) -> None:
+        self._fit_state(panel)
+
+    @abstractmethod
+    def _fit_state(self, panel: Panel) -> None:
+        """Keep the arrays named in ``_state`` from ``panel`` (float64)."""
+
+    @abstractmethod
+    def _point_fitted(self) -> np.ndarray:
+        """Forecasts ``(S, H, T)`` from the end of each fitted series."""
+
+    @abstractmethod
+    def _point_at(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Forecasts ``(N, H, T)`` from the histories before rows ``ends`` (vectorised)."""
+
+    def _forecast(
+        self, panel: Panel, series: np.ndarray, ends: np.ndarray, future: np.ndarray | None
+    ) -> Forecast:
+        return Forecast(self._point_at(panel, series, ends), None)  # reads no covariates
+
+    def _forecast_fitted(self, future: np.ndarray | None) -> Forecast:
+        return Forecast(self._point_fitted(), None)
+
+    def _fitted_arrays(self) -> dict[str, np.ndarray]:
+        """The model-specific fitted state, by attribute name."""
+        check_is_fitted(self, self._state[0])
+        return {name: np.asarray(self.__dict__[name]) for name in self._state}
+
+    def _restore_fitted(
+        self,
+        arrays: dict[str, np.ndarray],
+        metadata: dict[str, Any] | None = None,
+        members: Sequence[BaseForecaster] = (),
+    ) -> None:
+        """Set back what :meth:`_fitted_arrays` returned (the common attributes are not in it)."""
+        missing = [name for name in self._state if name not in arrays]
+        extra = [name for name in arrays if name not in self._state]
+        if missing or extra:
+            raise ModelFileError(
+                f"The saved {type(self).__name__} state lacks {missing} and has {extra} in "
+                f"addition; expected exactly {list(self._state)}. The file was not written by "
+                "this version of forecast, or is damaged."
+            )
+        for name in self._state:
+            setattr(self, name, np.asarray(arrays[name], dtype=np.float64))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _targets_before(self, panel: Panel, ends: np.ndarray, m: int) -> np.ndarray:
+        """The last ``m`` target rows before each of ``ends``: ``(N, m, T)``."""
+        rows = ends[:, None] - m + np.arange(m)  # (N, m)
+        return panel.values[rows, : len(panel.target_names)]
+
+    def _check_origins(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> None:
+        self._check_history(panel, series, ends - panel.offsets[series], at_fit=False)
+
+
+def _steps(horizon: int) -> np.ndarray:
+    return np.arange(1, horizon + 1, dtype=np.float64)[None, :, None]  # (1, H, 1)
+
+
+class NaiveForecaster(_BaselineForecaster):
+    """Repeat each series' last observed value over the horizon.
+
+    ``ŷ[T + h] = y[T]``. ``predict(df)`` repeats the last value of ``df``; series unseen at
+    fit are forecast too (nothing of them needed to be fitted).
+
+    Parameters
+    ----------
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
+        As in :class:`forecast.RNNForecaster`.
+
+    Attributes
+    ----------
+    last_values_ : numpy.ndarray of shape (S, T)
+        Last value of each series and target at fit.
+    freq_, layout_, target_names_, covariate_names_, feature_names_in_, n_features_in_, \
+series_ids_, cutoffs_, training_start_, quantile_levels_
+        As in :class:`forecast.RNNForecaster`.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: as in :class:`forecast.RNNForecaster`.
+
+    Examples
+    --------
+    >>> from forecast.baselines import NaiveForecaster
+    >>> from forecast.datasets import load_air_passengers
+    >>> df = load_air_passengers()
+    >>> fc = NaiveForecaster(horizon=3).fit(df).predict()
+    >>> fc["passengers"].tolist() == [df["passengers"].iloc[-1]] * 3
+    True
+    """
+
+    _state = ("last_values_",)
+
+    def __init__(
+        self,
+        *,
+        target: str | list[str] | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        freq: Any = None,
+        horizon: int = 1,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
+    ) -> None:
+        self.target = target
+        self.id_col = id_col
+        self.time_col = time_col
+        self.freq = freq
+        self.horizon = horizon
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
+
+    def _fit_state(self, panel: Panel) -> None:
+        self.last_values_ = self._targets_before(panel, panel.offsets[1:], 1)[:, 0]  # (S, T)
+
+    def _point_fitted(self) -> np.ndarray:
+        return np.repeat(self.last_values_[:, None, :], self.horizon, axis=1)  # (S, H, T)
+
+    def _point_at(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Forecasts ``(N, H, T)`` from the histories before rows ``ends`` (vectorised)."""
+        self._check_origins(panel, series, ends)
+        last = self._targets_before(panel, ends, 1)  # (N, 1, T)
+        return np.repeat(last, self.horizon, axis=1)
+
+
+class SeasonalNaiveForecaster(_BaselineForecaster):
+    """Repeat each series' last observed season over the horizon.
+
+    ``ŷ[T + h] = y[T + h - m·k]`` with ``k = ceil(h / m)``: the value one season before
+    (12 months before, on monthly data with ``season_length=12``). ``predict(df)`` repeats
+    the last season of ``df``; series unseen at fit are forecast too.
+
+    Parameters
+    ----------
+    season_length : int, default 1
+        ``m``, in steps; 1 is the naive forecast.
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
+        As in :class:`forecast.RNNForecaster`.
+
+    Attributes
+    ----------
+    last_season_ : numpy.ndarray of shape (S, m, T)
+        The last ``m`` values of each series and target at fit.
+    freq_, layout_, target_names_, covariate_names_, feature_names_in_, n_features_in_, \
+series_ids_, cutoffs_, training_start_, quantile_levels_
+        As in :class:`forecast.RNNForecaster`.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: as in :class:`forecast.RNNForecaster`.
+
+    Examples
+    --------
+    >>> from forecast.baselines import SeasonalNaiveForecaster
+    >>> from forecast.datasets import load_air_passengers
+    >>> df = load_air_passengers()
+    >>> fc = SeasonalNaiveForecaster(season_length=12, horizon=12).fit(df).predict()
+    >>> (fc["passengers"].to_numpy() == df["passengers"].iloc[-12:].to_numpy()).all()
+    np.True_
+
+    With conformal intervals, and scored against the naive forecast (monthly data with a
+    strong season):
+
+    >>> from forecast.baselines import NaiveForecaster
+    >>> model = SeasonalNaiveForecaster(season_length=12, horizon=12,
+    ...                                 intervals="conformal", coverage=0.8)
+    >>> model.fit(df).predict().columns.tolist()
+    ['passengers', 'passengers_q0.1', 'passengers_q0.9']
+    >>> naive = NaiveForecaster(horizon=12).fit(df)
+    >>> seasonal = SeasonalNaiveForecaster(season_length=12, horizon=12).fit(df)
+    >>> seasonal.score(df) > naive.score(df)
+    True
+    """
+
+    _state = ("last_season_",)
+
+    def __init__(
+        self,
+        *,
+        season_length: int = 1,
+        target: str | list[str] | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        freq: Any = None,
+        horizon: int = 1,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
+    ) -> None:
+        self.season_length = season_length
+        self.target = target
+        self.id_col = id_col
+        self.time_col = time_col
+        self.freq = freq
+        self.horizon = horizon
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
+
+    def _check_params(self) -> None:
+        check_int(self, "season_length", self.season_length, low=1)
+        super()._check_params()
+
+    def _min_rows(self, at_fit: bool) -> int:
+        return self.season_length
+
+    def _repeat(self, season: np.ndarray) -> np.ndarray:
+        """``(N, m, T)`` last seasons to ``(N, H, T)`` forecasts."""
+        return season[:, np.arange(self.horizon) % season.shape[1]]
+
+    def _fit_state(self, panel: Panel) -> None:
+        self.last_season_ = self._targets_before(panel, panel.offsets[1:], self.season_length)
+
+    def _point_fitted(self) -> np.ndarray:
+        return self._repeat(self.last_season_)
+
+    def _point_at(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Forecasts ``(N, H, T)`` from the histories before rows ``ends`` (vectorised)."""
+        self._check_origins(panel, series, ends)
+        return self._repeat(self._targets_before(panel, ends, self.season_length))
+
+
+class DriftForecaster(_BaselineForecaster):
+    """Extend the line from each series' first to its last observation.
+
+    ``ŷ[T + h] = y[T] + h · (y[T] - y[1]) / (T - 1)``: the naive forecast plus the average
+    change per step seen at fit. ``predict(df)`` keeps the fitted slope (nothing is refitted)
+    and starts from the last value of ``df``, so it needs the series seen at fit.
+
+    Parameters
+    ----------
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
+        As in :class:`forecast.RNNForecaster`.
+
+    Attributes
+    ----------
+    last_values_ : numpy.ndarray of shape (S, T)
+        Last value of each series and target at fit.
+    slope_ : numpy.ndarray of shape (S, T)
+        Average change per step over the training data.
+    freq_, layout_, target_names_, covariate_names_, feature_names_in_, n_features_in_, \
+series_ids_, cutoffs_, training_start_, quantile_levels_
+        As in :class:`forecast.RNNForecaster`.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: as in :class:`forecast.RNNForecaster`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from forecast.baselines import DriftForecaster
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0]},
+    ...                   index=pd.date_range("2024-01-01", periods=3, freq="D"))
+    >>> DriftForecaster(horizon=2).fit(df).predict()["y"].tolist()
+    [5.5, 7.0]
+    """
+
+    _state = ("last_values_", "slope_")
+
+    def __init__(
+        self,
+        *,
+        target: str | list[str] | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        freq: Any = None,
+        horizon: int = 1,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
+    ) -> None:
+        self.target = target
+        self.id_col = id_col
+        self.time_col = time_col
+        self.freq = freq
+        self.horizon = horizon
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
+
+    def _min_rows(self, at_fit: bool) -> int:
+        return 2 if at_fit else 1  # a slope needs two points; a forecast, a last value
+
+    def _fit_state(self, panel: Panel) -> None:
+        n_targets = len(panel.target_names)
+        first = panel.values[panel.offsets[:-1], :n_targets]  # (S, T)
+        self.last_values_ = panel.values[panel.offsets[1:] - 1, :n_targets]
+        self.slope_ = (self.last_values_ - first) / (panel.lengths - 1)[:, None]
+
+    def _point_fitted(self) -> np.ndarray:
+        return self.last_values_[:, None, :] + _steps(self.horizon) * self.slope_[:, None, :]
+
+    def _point_at(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Forecasts ``(N, H, T)``: last value before ``ends`` plus the fitted slope."""
+        self._check_origins(panel, series, ends)
+        known = {sid: i for i, sid in enumerate(self.series_ids_)}
+        unknown = [sid for sid in panel.ids if sid not in known]
+        if unknown:
+            raise DataError(
+                f"Series {unknown[:10]} were not seen at fit, so DriftForecaster has no slope "
+                "for them. Refit with them (fitting a drift is cheap)."
+            )
+        fitted = np.array([known[sid] for sid in panel.ids], dtype=np.int64)[series]
+        last = self._targets_before(panel, ends, 1)  # (N, 1, T)
+        return last + _steps(self.horizon) * self.slope_[fitted][:, None, :]

@@ -1,0 +1,223 @@
+"""Ensembles over seeds: the same forecaster fitted several times, forecasts combined.
+
+A recurrent network's forecast depends on its random initialisation and on the order it saw
+the windows in; the median (or mean) of a few independently seeded fits is more accurate
+than a typical single fit and varies much less from seed to seed (the M4 competition's
+best neural models were such ensembles). The cost is ``n_members`` fits.
+
+The ensemble is a forecaster like the others: it has the fitted attributes that come from
+the data (``target_names_``, ``freq_``, ``series_ids_``, ``cutoffs_``, ...: the same in
+every member), shows its base estimator's data parameters (``horizon``, ``target``,
+``id_col``, ...) read-only, so that :func:`forecast.backtest.backtest`, the plots and the
+command line take it as they take a single model, and saves to one file
+(:mod:`forecast.io.persistence`: each member nested, as a single model is saved). The
+frame is validated and converted once, for all the members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+
+from forecast._exceptions import InvalidParameterError
+from forecast._validation import check_int, check_option
+from forecast.data.panel import Layout, Panel
+from forecast.forecasters.base import BaseForecaster
+from forecast.protocol import Forecast
+
+__all__ = ["EnsembleForecaster"]
+
+_AGGREGATES = ("median", "mean")
+
+
+def _base_parameter(name: str) -> Any:
+    """The base estimator's parameter ``name``, read-only (the template reads it)."""
+
+    def get(self: EnsembleForecaster) -> Any:
+        return getattr(self.estimator, name)
+
+    return property(
+        get,
+        doc=f"The base estimator's ``{name}`` (read-only; ``set_params(estimator__{name}=...)``).",
+    )
+
+
+class EnsembleForecaster(BaseForecaster):
+    """Fit ``n_members`` clones of a forecaster with different seeds; combine their forecasts.
+
+    Parameters
+    ----------
+    estimator : RNNForecaster, LSTMForecaster, GRUForecaster, or a forecaster with ``random_state``
+        The forecaster to clone; its ``random_state`` seeds the members (member ``i`` gets
+        ``seed + i``), so an int gives reproducible ensembles.
+    n_members : int, default 5
+    aggregate : {"median", "mean"}, default "median"
+        How the members' forecasts are combined, step by step and column by column: the
+        point forecasts, and each quantile level of quantile or conformal members (the
+        median or mean of non-crossing quantiles does not cross).
+
+    Attributes
+    ----------
+    members_ : list
+        The fitted clones.
+    seeds_ : list of int
+        ``random_state`` of each member.
+    freq_, layout_, target_names_, covariate_names_, future_names_, static_names_
+        As the members' (they come from the data, not the seed).
+    feature_names_in_, n_features_in_, series_ids_, cutoffs_, training_start_
+        As the members'.
+    quantile_levels_ : list of float
+        Levels of the quantile columns of ``predict``, as the members'.
+    horizon, target, id_col, time_col, freq, future_covariates, static_covariates
+        The base estimator's parameters, read-only (set them with
+        ``set_params(estimator__horizon=...)``).
+
+    Examples
+    --------
+    >>> from forecast import EnsembleForecaster, LSTMForecaster
+    >>> from forecast.datasets import load_air_passengers
+    >>> base = LSTMForecaster(seq_len=12, horizon=3, max_epochs=1, random_state=0,
+    ...                       progress_bar=False)
+    >>> ensemble = EnsembleForecaster(base, n_members=2).fit(load_air_passengers())
+    >>> ensemble.predict().shape
+    (3, 1)
+    >>> ensemble.seeds_
+    [0, 1]
+    """
+
+    # The data parameters are the base estimator's (BaseForecaster declares them as plain
+    # attributes; here they are read-only views, so mypy is told they are the same thing).
+    horizon = _base_parameter("horizon")
+    target = _base_parameter("target")
+    id_col = _base_parameter("id_col")
+    time_col = _base_parameter("time_col")
+    freq = _base_parameter("freq")
+    future_covariates = _base_parameter("future_covariates")
+    static_covariates = _base_parameter("static_covariates")
+
+    members_: list[BaseForecaster]
+    seeds_: list[int]
+
+    def __init__(
+        self, estimator: Any = None, *, n_members: int = 5, aggregate: str = "median"
+    ) -> None:
+        self.estimator = estimator
+        self.n_members = n_members
+        self.aggregate = aggregate
+
+    # ------------------------------------------------------------------ hooks: parameters
+
+    def _check_params(self) -> None:
+        """Also the base estimator's parameters: its clones are fitted without a check."""
+        check_int(self, "n_members", self.n_members, low=1)
+        check_option(self, "aggregate", self.aggregate, _AGGREGATES)
+        if not isinstance(self.estimator, BaseForecaster):
+            raise TypeError(
+                f"The 'estimator' parameter of {type(self).__name__} must be a forecaster "
+                f"of ours. Got {self.estimator!r} instead."
+            )
+        if "random_state" not in self.estimator.get_params():
+            raise InvalidParameterError(
+                f"The 'estimator' parameter of {type(self).__name__} must be a forecaster "
+                "with a random_state (RNNForecaster, LSTMForecaster, GRUForecaster): its "
+                f"members differ only by their seed. Got {self.estimator!r} instead."
+            )
+        self.estimator._check_params()
+
+    def _base(self) -> BaseForecaster:
+        if not isinstance(self.estimator, BaseForecaster):  # checked by fit; for mypy
+            raise TypeError(f"{self.estimator!r} is not a forecaster")
+        return self.estimator
+
+    # ------------------------------------------------------------------ hooks: data
+
+    def _covariates(self) -> tuple[str | list[str] | None, str | list[str] | None]:
+        return self._base()._covariates()
+
+    def _panel_dtype(self) -> np.dtype:
+        return self._base()._panel_dtype()
+
+    def _fit_dtype(self) -> np.dtype:
+        return self._base()._fit_dtype()  # float64 when the members calibrate intervals
+
+    def _conformal_coverage(self) -> list[float] | None:
+        return None  # each member calibrates its own intervals; their bounds are combined
+
+    def _quantile_levels(self) -> list[float]:
+        return list(self.members_[0].quantile_levels_)
+
+    def _select_series(self, panel: Panel) -> Panel:
+        return self._base()._select_series(panel)  # what each member will keep
+
+    # ------------------------------------------------------------------ hooks: fit, forecast
+
+    def _fit(self, panel: Panel, layout: Layout) -> None:
+        """Fit every member on ``panel``, member ``i`` seeded ``random_state + i``."""
+        base = self._base()
+        state = base.get_params()["random_state"]
+        first = (
+            int(state)
+            if isinstance(state, int | np.integer)
+            else int(check_random_state(state).randint(np.iinfo(np.int32).max - self.n_members))
+        )
+        self.seeds_ = [first + i for i in range(self.n_members)]
+        members = []
+        for seed in self.seeds_:
+            member = clone(base).set_params(random_state=seed)
+            member._fit_panel(panel, layout)
+            members.append(member)
+        self.members_ = members
+
+    def _combine(self, forecasts: list[np.ndarray]) -> np.ndarray:
+        """The members' forecasts (each of one shape), combined elementwise by ``aggregate``."""
+        stacked = np.stack(forecasts)  # (M, ...)
+        return np.median(stacked, axis=0) if self.aggregate == "median" else stacked.mean(axis=0)
+
+    def _combine_forecasts(self, parts: list[Forecast]) -> Forecast:
+        point = self._combine([p.point for p in parts])
+        quantiles = [p.quantiles for p in parts if p.quantiles is not None]
+        if len(quantiles) < len(parts):
+            return Forecast(point, None)
+        return Forecast(point, self._combine(quantiles))
+
+    def _forecast(
+        self, panel: Panel, series: np.ndarray, ends: np.ndarray, future: np.ndarray | None
+    ) -> Forecast:
+        """The members' forecasts (with their own intervals), combined."""
+        return self._combine_forecasts(
+            [m._forecast_at(panel, series, ends, future) for m in self.members_]
+        )
+
+    def _forecast_fitted(self, future: np.ndarray | None) -> Forecast:
+        return self._combine_forecasts([m._forecast_end(future) for m in self.members_])
+
+    # ------------------------------------------------------------------ hooks: model files
+
+    def _fitted_arrays(self) -> dict[str, np.ndarray]:
+        """None of its own: the members' arrays are saved with them (``_fitted_members``)."""
+        return {}
+
+    def _fitted_metadata(self) -> dict[str, Any]:
+        return {"seeds": [int(s) for s in self.seeds_]}
+
+    def _fitted_members(self) -> list[BaseForecaster]:
+        """The fitted members, each saved as a model of its own inside the ensemble's file."""
+        return list(self.members_)
+
+    def _restore_fitted(
+        self,
+        arrays: dict[str, np.ndarray],
+        metadata: dict[str, Any] | None = None,
+        members: Sequence[BaseForecaster] = (),
+    ) -> None:
+        """Inverse of the three methods above; ``members`` are loaded already."""
+        seeds = [int(s) for s in (metadata or {})["seeds"]]
+        if not len(members) == len(seeds) == self.n_members:
+            raise ValueError(
+                f"{len(members)} members and {len(seeds)} seeds for n_members={self.n_members}"
+            )
+        self.seeds_, self.members_ = seeds, list(members)

@@ -1,0 +1,171 @@
+"""The model file on disk: a safetensors file whose metadata carries our JSON document.
+
+Reads and writes the bytes, checks them and says precisely what is wrong with a file that
+cannot be read; knows nothing of estimators (that is :mod:`forecast.io.persistence`, whose
+docstring describes the layout and why). Parsing the header is done here, by hand, before
+safetensors sees the file, so that a pickle, a zip, a truncated copy or a file from a newer
+version is named as such in a one-line :class:`~forecast.ModelFileError`. Needs neither
+torch nor pandas: ``forecast info`` reads files through this module alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecast._exceptions import ModelFileError
+from forecast.io.atomic import atomic_write_bytes
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "fail", "read", "write"]
+
+FORMAT = "forecast.model"
+FORMAT_VERSION = 2  # bump when a reader of the previous version could not read the new files
+# Saved ensembles (nested "members", "member.<i>.*" tensors) kept version 1: a single model's
+# file is laid out as before, and a version-1 reader without EnsembleForecaster refuses an
+# ensemble's file by its class name (not in its allowlist) instead of misreading it. A bump
+# would only have made such readers refuse the single-model files they still read correctly.
+
+_MAX_HEADER = 100 * 2**20  # safetensors' own limit on the JSON header
+
+
+def fail(path: Any, problem: str) -> ModelFileError:
+    """The one-line error for a model file that cannot be loaded."""
+    return ModelFileError(f"Cannot load model file '{path}': {problem}")
+
+
+def _checksum(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        a = arrays[name]
+        digest.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
+        digest.update(np.ascontiguousarray(a).tobytes())
+    digest.update(json.dumps({k: metadata[k] for k in sorted(metadata)}).encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def write(path: str | os.PathLike[str], document: dict[str, Any], arrays: dict[str, Any]) -> None:
+    """Write ``document`` (JSON-ready) and ``arrays`` to ``path`` atomically, with a checksum."""
+    from safetensors.numpy import save as to_bytes
+
+    metadata = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "forecast": json.dumps(document, sort_keys=True, allow_nan=False),
+    }
+    metadata["checksum"] = _checksum(arrays, metadata)
+    atomic_write_bytes(path, to_bytes(arrays, metadata=metadata))
+
+
+def _header(raw: bytes, path: Any) -> tuple[dict[str, Any], int]:
+    """Parse the safetensors header by hand: nothing in the file runs, whatever it holds."""
+    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise fail(
+            path,
+            "it is a Python pickle, not a forecast model; forecast never loads "
+            "pickles (unpickling can run any code)",
+        )
+    if raw[:4] == b"PK\x03\x04":
+        raise fail(path, "it is a zip archive (e.g. from torch.save), not a forecast model")
+    if len(raw) < 8:
+        raise fail(path, f"it is too short to be a model file ({len(raw)} bytes)")
+    size = int.from_bytes(raw[:8], "little")
+    if raw[8:9] != b"{" or size > _MAX_HEADER:
+        raise fail(path, "it is not a safetensors file (no safetensors header)")
+    if 8 + size > len(raw):
+        raise fail(path, f"it is truncated ({len(raw)} bytes; the header alone needs {8 + size})")
+    try:
+        header = json.loads(raw[8 : 8 + size])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(path, f"it is damaged (its header is not valid JSON: {exc})") from None
+    if not isinstance(header, dict):
+        raise fail(path, "it is not a safetensors file (its header is not a JSON object)")
+    return header, 8 + size
+
+
+def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read and verify a model file without building the estimator (no torch needed).
+
+    Returns
+    -------
+    document : dict
+        The JSON document (see :mod:`forecast.io.persistence`).
+    arrays : dict of str to numpy.ndarray
+
+    Raises
+    ------
+    ModelFileError
+        One line naming the file and the problem: missing, not safetensors, not a forecast
+        model, from a newer format version, truncated, or damaged (checksum mismatch).
+
+    Examples
+    --------
+    >>> read("missing.safetensors")
+    Traceback (most recent call last):
+    ...
+    forecast._exceptions.ModelFileError: Cannot load model file 'missing.safetensors': no such file
+    """
+    from safetensors.numpy import load as from_bytes
+
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise fail(path, "no such file") from None
+    except IsADirectoryError:
+        raise fail(path, "it is a folder, not a file") from None
+    except OSError as exc:
+        raise fail(path, exc.strerror or str(exc)) from None
+    header, data_start = _header(raw, path)
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise fail(
+            path,
+            f"it is a safetensors file, but not a forecast model (no format "
+            f"{FORMAT!r} in its metadata)",
+        )
+    try:
+        version = int(meta.get("format_version", ""))
+    except ValueError:
+        raise fail(path, "it is damaged (its format_version is not a number)") from None
+    if version > FORMAT_VERSION:
+        from forecast._version import __version__
+
+        raise fail(
+            path,
+            f"it was written by a newer forecast (format version {version}; "
+            f"forecast {__version__} reads versions up to {FORMAT_VERSION}). Upgrade "
+            "forecast to load it",
+        )
+    try:
+        ends = [int(t["data_offsets"][1]) for k, t in header.items() if k != "__metadata__"]
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise fail(path, "it is damaged (its tensor table is not readable)") from None
+    expected = data_start + max(ends, default=0)
+    if len(raw) < expected:
+        raise fail(
+            path,
+            f"it is truncated ({len(raw)} bytes of {expected}); the copy or the save was cut short",
+        )
+    try:
+        arrays = from_bytes(raw)
+    except Exception as exc:  # safetensors' own errors have no common base class
+        raise fail(path, f"it is damaged ({type(exc).__name__}: {exc})") from None
+    expected_sum = meta.get("checksum")
+    rest = {k: v for k, v in meta.items() if k != "checksum"}
+    if expected_sum != _checksum(arrays, rest):
+        raise fail(
+            path,
+            "checksum mismatch: the file is damaged (a bad copy or a disk "
+            "error). Restore it from a good copy or refit",
+        )
+    try:
+        document = json.loads(meta["forecast"])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise fail(path, f"it is damaged (no readable description: {exc})") from None
+    if not isinstance(document, dict):
+        raise fail(path, "it is damaged (its description is not a JSON object)")
+    return document, arrays

@@ -1,0 +1,305 @@
+"""Running a ``lightning.Trainer`` for the estimators: quiet defaults, history, seeding.
+
+The loop, early stopping, checkpointing of the best epoch and gradient clipping are
+Lightning's; this module chooses defaults that suit a library call and collects the loss
+history. A default fit shows one progress bar (:class:`~forecast.neural.progress.EpochProgressBar`,
+on stderr) and nothing else:
+
+* no banners ("GPU available", "TPU available", the litlogger tip, the model summary,
+  "`Trainer.fit` stopped"): Lightning's loggers are held at WARNING during the fit, also in
+  the processes of a spawning DDP strategy; ``verbose=True`` lets them through;
+* no warnings that do not apply to us (``_IGNORED_WARNINGS``, each with its reason); the
+  others are shown as Python shows warnings, once per place;
+* no ``lightning_logs/`` or checkpoints in the user's folder: Lightning works in a
+  temporary directory, unless ``trainer_kwargs`` asks for a logger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import random
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, ProgressBar
+from torch.utils.data import DataLoader
+
+from forecast._exceptions import InvalidParameterError
+from forecast.neural.averaging import TailWeightAveraging
+from forecast.neural.progress import EpochProgressBar
+
+__all__ = ["TrainingResult", "fit_module", "seeded"]
+
+logger = logging.getLogger("forecast")
+
+# Lightning's informational messages ("GPU available: ...", tips) go through these loggers.
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning")
+
+# Warnings Lightning raises that do not apply to us, each with the reason it does not:
+_IGNORED_WARNINGS = (
+    # Batches are gathered by one vectorised index op in the main process; workers would only
+    # add process start-up and inter-process copies.
+    r".*does not have many workers.*",
+    # We log per epoch only, so a short epoch is not a problem.
+    r".*smaller than the logging interval.*",
+    # Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates: theirs to change,
+    # nothing our users can act on.
+    r".*isinstance\(treespec, LeafSpec\).*",
+    # validation_size=0 means "no validation" on purpose: nothing for the user to fix.
+    r".*defined a `validation_step` but have no `val_dataloader`.*",
+)
+
+
+class _History(L.Callback):
+    """Records the epoch's mean train and validation loss after validation has run.
+
+    Under a spawning strategy (``ddp_spawn``) training runs in child processes, whose
+    callback objects are copies: rank 0 also writes the rows to ``path`` (a JSON file in
+    our temporary directory) for the main process to read back.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: list[dict[str, float]] = []
+        self._validated_epoch: int | None = None
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._validated_epoch = trainer.current_epoch
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        metrics = trainer.callback_metrics
+        # An epoch cut short (max_steps) is not validated: its row gets NaN, not the
+        # previous epoch's validation loss that callback_metrics still holds.
+        validated = self._validated_epoch == trainer.current_epoch
+        self.rows.append(
+            {
+                "epoch": trainer.current_epoch,
+                "train_loss": float(metrics.get("train_loss", math.nan)),
+                "val_loss": float(metrics.get("val_loss", math.nan)) if validated else math.nan,
+            }
+        )
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.is_global_zero:
+            self.path.write_text(json.dumps(self.rows))
+
+    def collected(self) -> list[dict[str, float]]:
+        """The rows, from this process or, after a spawned run, from rank 0's file."""
+        if not self.rows and self.path.is_file():
+            return json.loads(self.path.read_text())
+        return self.rows
+
+
+@dataclass
+class TrainingResult:
+    """What a fit produced besides the weights."""
+
+    history: list[dict[str, float]]  # per epoch: epoch, train_loss, val_loss (scaled units)
+    best_epoch: int | None  # epoch whose weights were kept (None: no validation, or averaged)
+    stopped_early: bool
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed Python, NumPy and torch for a fit, and restore the caller's generators afterwards.
+
+    The user's own random streams are not disturbed by fitting a model.
+    """
+    py_state, np_state = random.getstate(), np.random.get_state()  # noqa: NPY002 (the legacy global stream is what we protect)
+    env = os.environ.get("PL_GLOBAL_SEED")
+    with torch.random.fork_rng(devices=[]):
+        L.seed_everything(seed, verbose=False)
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)  # noqa: NPY002
+            if env is None:
+                os.environ.pop("PL_GLOBAL_SEED", None)
+            else:
+                os.environ["PL_GLOBAL_SEED"] = env
+
+
+def _silence() -> list[tuple[logging.Logger, int]]:
+    """Lightning's loggers to warnings only, and our ignored warnings filtered; returns levels."""
+    saved = []
+    for name in _LIGHTNING_LOGGERS:
+        lg = logging.getLogger(name)
+        saved.append((lg, lg.level))
+        lg.setLevel(logging.WARNING)
+    for pattern in _IGNORED_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    return saved
+
+
+@contextlib.contextmanager
+def _quiet(verbose: bool) -> Iterator[None]:
+    saved: list[tuple[logging.Logger, int]] = []
+    try:
+        with warnings.catch_warnings():
+            if verbose:
+                for pattern in _IGNORED_WARNINGS:
+                    warnings.filterwarnings("ignore", message=pattern)
+            else:
+                saved = _silence()
+            yield
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)
+
+
+class _QuietSpawnedProcesses(L.Callback):
+    """Makes the processes of a spawning strategy (``ddp_spawn``) as quiet as this one.
+
+    Those processes start afresh (Lightning's loggers at INFO, default warning filters) and
+    receive the trainer, with its callbacks, by pickle: unpickling this callback in another
+    process silences that process for its short life, before the strategy prints its
+    "Initializing distributed" banner. Nothing happens when it is copied in this process.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if os.getpid() != self.pid:
+            _silence()
+
+
+def _progress_options(
+    module: L.LightningModule, user: dict[str, Any], callbacks: list[L.Callback], show: bool
+) -> dict[str, Any]:
+    """Our one-bar progress (``EpochProgressBar``) unless the user chose Lightning's.
+
+    A ``ProgressBar`` callback or ``enable_progress_bar`` in ``trainer_kwargs`` means the
+    user wants Lightning's bar: then we add none of ours.
+    """
+    theirs = any(isinstance(cb, ProgressBar) for cb in callbacks)
+    if theirs or "enable_progress_bar" in user:
+        return {"enable_progress_bar": user.get("enable_progress_bar", theirs)}
+    if show:
+        cell = str(getattr(module, "hparams", {}).get("cell", "model"))
+        callbacks.append(EpochProgressBar(cell.upper()))
+    return {"enable_progress_bar": False}
+
+
+def _trains_in_child_processes(trainer: L.Trainer) -> bool:
+    """Whether the fit runs in processes of its own (``ddp_spawn``, ``ddp_fork``), whose
+    callbacks' state never comes back to this one."""
+    # Lightning has no public flag for it; its launcher class is the one that spawns/forks.
+    from lightning.pytorch.strategies.launchers.multiprocessing import _MultiProcessingLauncher
+
+    return isinstance(getattr(trainer.strategy, "launcher", None), _MultiProcessingLauncher)
+
+
+def fit_module(
+    module: L.LightningModule,
+    train: DataLoader,
+    val: DataLoader | None,
+    *,
+    max_epochs: int,
+    early_stopping_patience: int | None,
+    gradient_clip_val: float | None,
+    progress_bar: bool,
+    verbose: bool,
+    trainer_kwargs: dict[str, Any] | None,
+    swa_start: float | None = None,
+) -> TrainingResult:
+    """Train ``module``; with validation data, stop early and keep the best epoch's weights.
+
+    ``trainer_kwargs`` override the defaults below; their ``callbacks`` are added to ours.
+    ``swa_start``: average the weights of every step from that fraction of the run on
+    (:class:`~forecast.neural.averaging.TailWeightAveraging`). Validation then scores the average,
+    and once the average has begun it is what is kept: the best epoch's checkpoint holds the
+    raw weights of that epoch (Lightning's weights-only checkpoints skip the callback that
+    would put the average there), so it is not reloaded over the average.
+    """
+    user = dict(trainer_kwargs or {})
+    with tempfile.TemporaryDirectory(prefix="forecast-") as tmp, _quiet(verbose):
+        history = _History(Path(tmp) / "history.json")
+        callbacks: list[L.Callback] = [history, *list(user.pop("callbacks", None) or [])]
+        averaging = None if swa_start is None else TailWeightAveraging(swa_start)
+        if averaging is not None:
+            callbacks.append(averaging)
+        checkpoint = None
+        early = None
+        if val is not None:
+            checkpoint = ModelCheckpoint(
+                dirpath=tmp,
+                filename="best",
+                monitor="val_loss",
+                mode="min",
+                save_top_k=1,
+                save_weights_only=True,
+                save_on_train_epoch_end=False,
+            )
+            callbacks.append(checkpoint)
+            if early_stopping_patience is not None:
+                # Checked after validation, not at the end of a training epoch: a run cut
+                # short by max_steps may end an epoch before validation has produced a loss.
+                early = EarlyStopping(
+                    monitor="val_loss",
+                    mode="min",
+                    patience=early_stopping_patience,
+                    check_on_train_epoch_end=False,
+                )
+                callbacks.append(early)
+        options: dict[str, Any] = {
+            "max_epochs": max_epochs,
+            "accelerator": "auto",
+            "devices": 1,
+            "gradient_clip_val": gradient_clip_val,
+            "logger": False,
+            "enable_checkpointing": checkpoint is not None,
+            "enable_model_summary": verbose,
+            "num_sanity_val_steps": 0,
+            # Lightning's working folder, in our temporary directory: nothing is left in the
+            # user's folder. A logger asked for keeps Lightning's default (./lightning_logs)
+            # unless they chose where, so that its logs outlive the fit.
+            "default_root_dir": tmp if user.get("logger") in (None, False) else None,
+            **_progress_options(module, user, callbacks, progress_bar),
+        }
+        options.update(user)
+        options["callbacks"] = callbacks
+        trainer = L.Trainer(**options)
+        in_child_processes = _trains_in_child_processes(trainer)
+        if not verbose and in_child_processes:
+            # Added only where processes are spawned: Lightning calls every hook of every
+            # callback at every step (~30 us a step for a callback that has none).
+            trainer.callbacks.append(_QuietSpawnedProcesses())  # type: ignore[attr-defined]
+        if averaging is not None and val is not None and in_child_processes:
+            raise InvalidParameterError(
+                "swa_start with a validation set cannot run under a strategy that trains in "
+                "new processes (ddp_spawn, ddp_fork): this process would not learn whether the "
+                "average was taken, and would put the best epoch's raw weights over it. Use "
+                "strategy='ddp', or validation_size=0."
+            )
+        trainer.fit(module, train_dataloaders=train, val_dataloaders=val)
+
+        best_epoch = None
+        kept_average = averaging is not None and averaging.averaged_steps > 0
+        if checkpoint is not None and checkpoint.best_model_path and not kept_average:
+            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+            module.load_state_dict(state["state_dict"])
+            best_epoch = int(state["epoch"])
+        rows = history.collected()
+    stopped = early is not None and early.stopped_epoch > 0
+    if early is not None and stopped:
+        logger.info(
+            "Early stopping at epoch %d; keeping %s.",
+            early.stopped_epoch,
+            "the averaged weights" if kept_average else f"the weights of epoch {best_epoch}",
+        )
+    return TrainingResult(history=rows, best_epoch=best_epoch, stopped_early=stopped)

@@ -1,0 +1,187 @@
+"""The pandas side of plotting: series out of forecast frames, quantile columns, selections.
+
+Nothing here imports matplotlib. A frame is split into one time-indexed frame per series
+(:func:`split_series`), in any of our layouts: wide (a ``DatetimeIndex`` or ``time_col``),
+long (``id_col`` and ``time_col``) or a ``MultiIndex (id, time)``.
+
+Quantile columns (the layout agreed for forecasts with intervals): the point forecast of
+target ``y`` is the column ``y``; its quantile ``q`` is the column
+:func:`forecast.quantile_column` names (``y_q0.1``, ``y_q0.9``). A symmetric pair
+``(q, 1 - q)`` is a ``1 - 2q`` interval.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from forecast._exceptions import DataError, DataTypeError
+
+__all__ = [
+    "FrameLayout",
+    "interval_pairs",
+    "point_and_quantiles",
+    "quantile_columns",
+    "select_ids",
+    "split_series",
+]
+
+_QUANTILE_SUFFIX = re.compile(r"_q(\d*\.?\d+(?:[eE]-?\d+)?)$")
+
+
+def quantile_columns(columns: Iterable[Any], target: str) -> dict[float, str]:
+    """``{q: column}`` for the quantile columns of ``target`` among ``columns``."""
+    found = {}
+    for column in columns:
+        name = str(column)
+        match = _QUANTILE_SUFFIX.search(name)
+        if match and name[: match.start()] == str(target):
+            q = float(match.group(1))
+            if 0.0 < q < 1.0:
+                found[q] = column
+    return dict(sorted(found.items()))
+
+
+def interval_pairs(quantiles: dict[float, str]) -> list[tuple[float, str, str]]:
+    """``(coverage, lower column, upper column)`` per symmetric pair, widest first."""
+    pairs = []
+    for q, lower in quantiles.items():
+        if q >= 0.5:
+            break
+        upper = next((c for p, c in quantiles.items() if abs(p - (1.0 - q)) < 1e-9), None)
+        if upper is not None:
+            pairs.append((1.0 - 2.0 * q, lower, upper))
+    return pairs
+
+
+def point_and_quantiles(
+    columns: Sequence[Any], target: str | None
+) -> tuple[str, str | None, dict[float, str]]:
+    """The target, its point-forecast column (or the median, or None) and quantile columns."""
+    if target is None:
+        plain = [c for c in columns if not _QUANTILE_SUFFIX.search(str(c))]
+        stems = [
+            str(c)[: match.start()]
+            for c in columns
+            if c not in plain and (match := _QUANTILE_SUFFIX.search(str(c)))
+        ]
+        if not plain and not stems:
+            raise DataError("The forecast frame has no value columns to plot.")
+        target = plain[0] if plain else stems[0]
+    quantiles = quantile_columns(columns, target)
+    if target in columns:
+        point = target
+    else:
+        point = quantiles.get(0.5)
+        if point is None and not quantiles:
+            raise DataError(
+                f"Target {target!r} is not in the forecast (columns: {list(columns)}); pass "
+                "target= one of them."
+            )
+    return target, point, quantiles
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    """Where a frame keeps its series ids and timestamps (``None``: the index / one series)."""
+
+    id_col: str | None = None
+    time_col: str | None = None
+
+    @classmethod
+    def of_model(cls, model: Any) -> FrameLayout:
+        layout = model.layout_
+        return cls(layout.id_col, layout.time_col)
+
+    @classmethod
+    def guess(cls, frame: pd.DataFrame, id_col: str | None, time_col: str | None) -> FrameLayout:
+        """Columns named by the caller, else a MultiIndex, a DatetimeIndex or the only
+        datetime column and the only text column."""
+        if isinstance(frame.index, pd.MultiIndex):
+            return cls(*_level_names(frame.index))
+        if id_col is not None or time_col is not None:
+            return cls(id_col, time_col)
+        if isinstance(frame.index, pd.DatetimeIndex):
+            return cls()
+        dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+        texts = [
+            c
+            for c in frame.columns
+            if not pd.api.types.is_numeric_dtype(frame[c]) and c not in dates
+        ]
+        if len(dates) != 1 or len(texts) > 1:
+            raise DataTypeError(
+                "Cannot tell where the timestamps (and series ids) are: the frame has no "
+                f"DatetimeIndex, datetime columns {dates} and text columns {texts}. Pass "
+                "time_col= (and id_col= for many series), or the fitted model instead of "
+                "its forecast."
+            )
+        return cls(texts[0] if texts else None, dates[0])
+
+
+def _level_names(index: pd.MultiIndex) -> list[Any]:
+    if index.nlevels != 2:
+        raise DataTypeError(f"A MultiIndex must have two levels (id, time); got {index.nlevels}.")
+    return [n if n is not None else f"level_{i}" for i, n in enumerate(index.names)]
+
+
+def split_series(data: pd.DataFrame | pd.Series, layout: FrameLayout) -> dict[Any, pd.DataFrame]:
+    """One frame per series (``{None: frame}`` for a wide one), indexed by sorted timestamps."""
+    frame = data.to_frame() if isinstance(data, pd.Series) else data
+    if isinstance(frame.index, pd.MultiIndex):
+        names = _level_names(frame.index)
+        frame = frame.reset_index(names=names)
+        layout = FrameLayout(*names)
+    for column in (layout.id_col, layout.time_col):
+        if column is not None and column not in frame.columns:
+            raise DataError(f"Column {column!r} is not in the frame: {list(frame.columns)}.")
+    if layout.time_col is not None:
+        frame = frame.set_index(pd.DatetimeIndex(pd.to_datetime(frame[layout.time_col])))
+        frame = frame.drop(columns=layout.time_col)
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataTypeError(
+            "Plots need timestamps: a DatetimeIndex, or time_col= naming the column that "
+            f"holds them. Got a {type(frame.index).__name__}."
+        )
+    if layout.id_col is None:
+        return {None: frame.sort_index()}
+    return {
+        key: part.drop(columns=layout.id_col).sort_index()
+        for key, part in frame.groupby(layout.id_col, sort=False)
+    }
+
+
+def select_ids(
+    available: Sequence[Any], ids: Any, max_series: int, function: str
+) -> tuple[list[Any], int]:
+    """The ids to plot (at most ``max_series``, warning when some are left out) and how many
+    series there were to choose from."""
+    if ids is None:
+        wanted = list(available)
+    elif isinstance(ids, str) or not isinstance(ids, Iterable):
+        wanted = [ids]
+    else:
+        wanted = list(ids)
+    known = set(available)
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        shown = ", ".join(map(repr, list(available)[:10]))
+        raise DataError(
+            f"{function}: unknown series {unknown[:10]}; the data has {len(available)} "
+            f"series: {shown}{', ...' if len(available) > 10 else ''}."
+        )
+    if len(wanted) > max_series:
+        left = len(wanted) - max_series
+        warnings.warn(
+            f"{function} shows the first {max_series} of {len(wanted)} series; {left} left "
+            f"out. Choose them with ids=[...], or raise max_series={max_series}.",
+            UserWarning,
+            stacklevel=3,
+        )
+        wanted = wanted[:max_series]
+    return wanted, len(available)
