@@ -26,6 +26,7 @@ demo: install
 lint:
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: install-dev lint
 	$(BIN)/python -m pytest

@@ -6,9 +6,7 @@ lines, notebooks and scripts import it (``from forecast.backtest import ...``).
 
 from __future__ import annotations
 
-from forecast.evaluation.backtest import (
-    BacktestResult,
-    backtest,
-)
+from forecast.evaluation import backtest as _code
+from forecast.evaluation.backtest import *  # noqa: F403  (every public name of the code, as listed below)
 
-__all__ = ["BacktestResult", "backtest"]
+__all__ = _code.__all__

@@ -6,10 +6,7 @@ lines, notebooks and scripts import it (``from forecast.baselines import ...``).
 
 from __future__ import annotations
 
-from forecast.forecasters.baselines import (
-    DriftForecaster,
-    NaiveForecaster,
-    SeasonalNaiveForecaster,
-)
+from forecast.forecasters import baselines as _code
+from forecast.forecasters.baselines import *  # noqa: F403  (every public name of the code, as listed below)
 
-__all__ = ["DriftForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
+__all__ = _code.__all__

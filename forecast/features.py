@@ -6,9 +6,7 @@ lines, notebooks and scripts import it (``from forecast.features import ...``).
 
 from __future__ import annotations
 
-from forecast.data.features import (
-    CALENDAR_FEATURES,
-    calendar_features,
-)
+from forecast.data import features as _code
+from forecast.data.features import *  # noqa: F403  (every public name of the code, as listed below)
 
-__all__ = ["CALENDAR_FEATURES", "calendar_features"]
+__all__ = _code.__all__

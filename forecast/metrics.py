@@ -6,26 +6,7 @@ lines, notebooks and scripts import it (``from forecast.metrics import ...``).
 
 from __future__ import annotations
 
-from forecast.evaluation.metrics import (
-    coverage,
-    interval_width,
-    mae,
-    mape,
-    mase,
-    pinball_loss,
-    rmse,
-    smape,
-    winkler_score,
-)
+from forecast.evaluation import metrics as _code
+from forecast.evaluation.metrics import *  # noqa: F403  (every public name of the code, as listed below)
 
-__all__ = [
-    "coverage",
-    "interval_width",
-    "mae",
-    "mape",
-    "mase",
-    "pinball_loss",
-    "rmse",
-    "smape",
-    "winkler_score",
-]
+__all__ = _code.__all__

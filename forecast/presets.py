@@ -6,8 +6,7 @@ lines, notebooks and scripts import it (``from forecast.presets import ...``).
 
 from __future__ import annotations
 
-from forecast.forecasters.presets import (
-    panel_params,
-)
+from forecast.forecasters import presets as _code
+from forecast.forecasters.presets import *  # noqa: F403  (every public name of the code, as listed below)
 
-__all__ = ["panel_params"]
+__all__ = _code.__all__

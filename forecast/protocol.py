@@ -19,12 +19,15 @@ Symbols: N forecasts, H horizon, T targets, Q quantile levels.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
 
 from forecast.data.panel import Layout, Panel
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "DATA_ATTRIBUTES",
@@ -131,7 +134,7 @@ class Forecaster(Protocol):
 
     def get_params(self, deep: bool = True) -> dict[str, Any]: ...
 
-    def fit(self, df: pd.DataFrame, y: None = None) -> Any: ...
+    def fit(self, df: pd.DataFrame, y: None = None) -> Self: ...
 
     def predict(
         self,

@@ -6,22 +6,7 @@ lines, notebooks and scripts import it (``from forecast.windowing import ...``).
 
 from __future__ import annotations
 
-from forecast.data.windowing import (
-    ShuffledWindowSampler,
-    WindowDataset,
-    WindowIndex,
-    last_windows,
-    make_windows,
-    window_starts,
-    windows_ending_at,
-)
+from forecast.data import windowing as _code
+from forecast.data.windowing import *  # noqa: F403  (every public name of the code, as listed below)
 
-__all__ = [
-    "ShuffledWindowSampler",
-    "WindowDataset",
-    "WindowIndex",
-    "last_windows",
-    "make_windows",
-    "window_starts",
-    "windows_ending_at",
-]
+__all__ = _code.__all__

@@ -242,3 +242,21 @@ def test_a_series_split_over_two_blocks_of_rows_is_one_series(long_frame) -> Non
     assert panel.ids == ["a", "b"]
     assert panel.lengths.tolist() == [len(a), len(b)]
     np.testing.assert_array_equal(panel.values[: len(a), 0], a["y"].to_numpy(dtype=np.float32))
+
+
+def test_data_warnings_point_at_the_users_line_whatever_the_path():
+    from forecast import NaiveForecaster
+    from forecast.backtest import backtest
+
+    backwards = _daily(60).iloc[::-1]
+    model = NaiveForecaster(horizon=2, intervals="conformal", calibration_windows=20)
+    calls = {
+        "fit": lambda: model.fit(backwards),
+        "predict(df)": lambda: model.predict(backwards),
+        "score": lambda: model.score(backwards),
+        "backtest": lambda: backtest(NaiveForecaster(horizon=2), backwards, n_windows=2),
+    }
+    for path, call in calls.items():
+        with pytest.warns(UserWarning, match="not in increasing order") as record:
+            call()
+        assert {w.filename for w in record} == {__file__}, path

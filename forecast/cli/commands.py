@@ -16,9 +16,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import ForecastError, UsageError
+
+if TYPE_CHECKING:  # imported by the commands that use them: info and --help need neither
+    from forecast.forecasters.base import BaseForecaster
 
 __all__ = [
     "OPTIONS",
@@ -66,7 +69,7 @@ def check_config_options(args: argparse.Namespace) -> None:
         )
 
 
-def _estimator(args: argparse.Namespace) -> Any:
+def _estimator(args: argparse.Namespace) -> BaseForecaster:
     """The estimator built from the [model] table of the config, overridden by flags.
 
     With ``--ensemble N`` (``ensemble = N`` in [model]), an :class:`EnsembleForecaster` of N

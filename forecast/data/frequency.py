@@ -16,6 +16,7 @@ from pandas.tseries.frequencies import to_offset
 
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import series_name
+from forecast._warnings import warn
 
 __all__ = ["check_on_frequency", "future_times", "infer_freq", "resolve_freq"]
 
@@ -154,13 +155,11 @@ def check_on_frequency(
     if business:
         for s in np.flatnonzero(hole_count[:first_off]):
             k = int(first_hole[s])
-            warnings.warn(
+            warn(
                 f"{label(int(s)).capitalize()} has {hole_count[s]} hole(s) longer than "
                 f"{_MAX_BUSINESS_GAP} business days, the first between {panel_times[k]} and "
                 f"{panel_times[k + 1]}. The observations are used in order, as consecutive "
                 "steps; fill or cut the data if these are missing values rather than closures.",
-                UserWarning,
-                stacklevel=4,
             )
     first_bad = n_series if bad_pair is None else int(series_of(bad_pair))
     if off_grid_row is not None and first_off <= first_bad:

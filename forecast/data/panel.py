@@ -17,7 +17,6 @@ Two layouts are accepted (see :class:`Layout`):
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,6 +27,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast._validation import series_name
+from forecast._warnings import warn
 from forecast.data.frequency import check_on_frequency, infer_freq, resolve_freq
 
 __all__ = ["Columns", "Layout", "Panel", "to_panel"]
@@ -374,11 +374,9 @@ def _select_columns(
     past = [c for c in numeric if c not in targets]
     ignored = [c for c in rest.columns if c not in targets and c not in past and c not in reserved]
     if ignored:
-        warnings.warn(
+        warn(
             f"Non-numeric columns {ignored} are not used by the model (only numeric columns "
             "become past covariates). Drop them, or encode them as numbers, to silence this.",
-            UserWarning,
-            stacklevel=4,
         )
     return Columns(targets=targets, past=past, future=future_names, static=static_names)
 
@@ -562,12 +560,10 @@ def to_panel(
         # Interleaved series (rows sorted by date, then id) is a normal database layout; only
         # time going backwards within a series deserves a word.
         if in_series_unsorted:
-            warnings.warn(
+            warn(
                 "The timestamps were not in increasing order; the rows were sorted by time"
                 + (" within each series" if raw_ids is not None else "")
                 + ".",
-                UserWarning,
-                stacklevel=3,
             )
         codes, times = codes[order], times[order]
         stamps = times.asi8

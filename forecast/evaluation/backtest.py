@@ -88,7 +88,7 @@ def _refit_windows(refit: bool | int, n_windows: int) -> list[int]:
 
 
 def _check_params(
-    estimator: Any,
+    estimator: Forecaster,
     n_windows: Any,
     step: Any,
     refit: Any,

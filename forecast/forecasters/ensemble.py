@@ -103,7 +103,11 @@ class EnsembleForecaster(BaseForecaster):
     seeds_: list[int]
 
     def __init__(
-        self, estimator: Any = None, *, n_members: int = 5, aggregate: str = "median"
+        self,
+        estimator: BaseForecaster | None = None,
+        *,
+        n_members: int = 5,
+        aggregate: str = "median",
     ) -> None:
         self.estimator = estimator
         self.n_members = n_members

@@ -13,7 +13,6 @@ predicts with torch alone.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from types import FunctionType
 from typing import Any, ClassVar, ParamSpec, TypeVar
@@ -24,14 +23,15 @@ import torch
 from sklearn.utils import check_random_state
 
 from forecast._exceptions import DataError, InvalidParameterError, ModelFileError
-from forecast._validation import check_bool, check_float, check_int, check_levels, check_option
+from forecast._validation import check_bool, check_float, check_int, check_option
+from forecast._warnings import warn
 from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowIndex, last_windows
 from forecast.forecasters._network_forecast import NetworkRunner
 from forecast.forecasters.base import BaseForecaster
 from forecast.neural.network import CELLS, RecurrentConfig, RecurrentRegressor
-from forecast.neural.objectives import LOSSES, LR_SCHEDULES
+from forecast.neural.objectives import LR_SCHEDULES, check_loss, resolve_loss
 from forecast.neural.quantiles import network_levels, split_output
 from forecast.protocol import DATA_ATTRIBUTES, TRAINING_ATTRIBUTES, Forecast
 
@@ -288,7 +288,7 @@ class RNNForecaster(BaseForecaster):
         check_int(self, "hidden_size", self.hidden_size, low=1)
         check_int(self, "num_layers", self.num_layers, low=1)
         check_float(self, "dropout", self.dropout, low=0.0, high=1.0, high_open=True)
-        self._check_quantile_params()
+        check_loss(self, self.loss, self.quantiles)
         self._check_interval_params()
         check_float(self, "learning_rate", self.learning_rate, low=0.0, low_open=True)
         check_float(self, "weight_decay", self.weight_decay, low=0.0)
@@ -342,32 +342,6 @@ class RNNForecaster(BaseForecaster):
             )
         self._check_freq()
 
-    def _check_quantile_params(self) -> None:
-        """Check ``loss`` and ``quantiles`` together (scikit-learn's message template)."""
-        name = type(self).__name__
-        check_option(self, "loss", self.loss, (*LOSSES, None))
-        if self.quantiles is None:
-            if self.loss == "pinball":
-                raise InvalidParameterError(
-                    f"The 'loss' parameter of {name} is 'pinball', which trains quantiles, "
-                    "but 'quantiles' is None. Give the levels, e.g. quantiles=[0.1, 0.5, "
-                    "0.9], or use another loss."
-                )
-            return
-        check_levels(self, "quantiles", self.quantiles, example="[0.1, 0.5, 0.9]")
-        if self.loss not in (None, "pinball"):
-            raise InvalidParameterError(
-                f"The 'loss' parameter of {name} must be None or 'pinball' when 'quantiles' "
-                f"is set (quantiles are trained with the pinball loss). Got {self.loss!r} "
-                "instead."
-            )
-
-    def _loss(self) -> str:
-        """The loss to train with: ``loss``, or by default "pinball" with quantiles, else "mse"."""
-        if self.loss is not None:
-            return self.loss
-        return "pinball" if self.quantiles is not None else "mse"
-
     def _validation_rows(self, lengths: np.ndarray) -> np.ndarray:
         """Held-out tail length of each series (0 = no validation)."""
         size = self.validation_size
@@ -409,10 +383,8 @@ class RNNForecaster(BaseForecaster):
             f"{self.validation_size!r})"
         )
         if self.drop_short and short.size < panel.n_series:
-            warnings.warn(
+            warn(
                 f"Dropped {short.size} series too short to train on: {shown}{more}; {need}.",
-                UserWarning,
-                stacklevel=3,
             )
             return panel.subset(np.setdiff1d(np.arange(panel.n_series), short))
         raise DataError(
@@ -491,7 +463,7 @@ class RNNForecaster(BaseForecaster):
                 n_targets=n_targets,
                 n_future=len(panel.future_names),
                 n_static=len(panel.static_names),
-                loss=self._loss(),
+                loss=resolve_loss(self.loss, self.quantiles),
                 learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay,
                 lr_schedule=self.lr_schedule,

@@ -66,11 +66,11 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from typing import Any, cast
 
 import numpy as np
 
+from forecast import _warnings
 from forecast._exceptions import ModelFileError
 from forecast._version import __version__
 from forecast.io import registry
@@ -109,11 +109,9 @@ def _encode_backtest(value: Any) -> Any:
     try:
         return encode_value(finite(dict(value)), "backtest_")
     except (NotEncodable, TypeError, ValueError):
-        warnings.warn(
+        _warnings.warn(
             "The backtest_ attribute is not a JSON-representable mapping (e.g. "
             "{'mae': 1.2}); it is not saved.",
-            UserWarning,
-            stacklevel=5,
         )
         return None
 
@@ -186,12 +184,10 @@ def describe(estimator: Forecaster, *, warn: bool = True) -> tuple[dict[str, Any
     """
     part, arrays, dropped = _describe_part(estimator)
     if dropped and warn:
-        warnings.warn(
+        _warnings.warn(
             f"{part['estimator']} parameters not saved, as they are not JSON-representable: "
             f"{', '.join(dropped)}. They only affect training: the loaded model predicts the "
             "same, but has the defaults in their place.",
-            UserWarning,
-            stacklevel=3,
         )
     document = {
         "format": FORMAT,

@@ -13,14 +13,17 @@ target ``y`` is the column ``y``; its quantile ``q`` is the column
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from forecast._exceptions import DataError, DataTypeError
+from forecast._warnings import warn
+
+if TYPE_CHECKING:
+    from forecast.protocol import Forecaster
 
 __all__ = [
     "FrameLayout",
@@ -94,7 +97,7 @@ class FrameLayout:
     time_col: str | None = None
 
     @classmethod
-    def of_model(cls, model: Any) -> FrameLayout:
+    def of_model(cls, model: Forecaster) -> FrameLayout:
         layout = model.layout_
         return cls(layout.id_col, layout.time_col)
 
@@ -177,11 +180,9 @@ def select_ids(
         )
     if len(wanted) > max_series:
         left = len(wanted) - max_series
-        warnings.warn(
+        warn(
             f"{function} shows the first {max_series} of {len(wanted)} series; {left} left "
             f"out. Choose them with ids=[...], or raise max_series={max_series}.",
-            UserWarning,
-            stacklevel=3,
         )
         wanted = wanted[:max_series]
     return wanted, len(available)

@@ -114,7 +114,7 @@ def _draw_one(
 
 
 def plot_forecast(
-    model_or_forecast: Any,
+    model_or_forecast: BaseForecaster | pd.DataFrame,
     history: pd.DataFrame | pd.Series,
     ax: Any = None,
     *,
@@ -368,7 +368,7 @@ def plot_backtest(
     return top.figure
 
 
-def plot_history(model: Any, ax: Any = None, *, logy: bool = False) -> Any:
+def plot_history(model: BaseForecaster, ax: Any = None, *, logy: bool = False) -> Any:
     """Plot the training and validation loss per epoch, with the epoch whose weights were kept.
 
     Parameters
