@@ -10,8 +10,8 @@ typed with it.
 The **common fitted attributes** are declared here and nowhere else: their names in
 :data:`DATA_ATTRIBUTES` (every forecaster, set by ``BaseForecaster.fit`` from the data,
 typed on :class:`Forecaster`) and :data:`TRAINING_ATTRIBUTES` (forecasters that train a
-network, set by their ``_fit``). A model file holds the ones its forecaster has
-(``Forecaster._saved_attributes``).
+network, set by their ``_fit``, typed on :class:`TrainedForecaster`). A model file holds
+the ones its forecaster has (``Forecaster._saved_attributes``).
 
 Symbols: N forecasts, H horizon, T targets, Q quantile levels.
 """
@@ -35,6 +35,7 @@ __all__ = [
     "Forecast",
     "Forecaster",
     "SavedState",
+    "TrainedForecaster",
 ]
 
 #: Set by every forecaster's ``fit`` from the data, in this order (the order of a model
@@ -54,8 +55,7 @@ DATA_ATTRIBUTES: tuple[str, ...] = (
     "quantile_levels_",
 )
 
-#: Set by forecasters that train a network (not the baselines); their types are declared
-#: on :class:`~forecast.RNNForecaster`, the forecaster that has them.
+#: Set by forecasters that train a network (not the baselines): :class:`TrainedForecaster`.
 TRAINING_ATTRIBUTES: tuple[str, ...] = ("history_", "best_epoch_", "seed_")
 
 
@@ -174,3 +174,11 @@ class Forecaster(Protocol):
     ) -> None:
         """Inverse of :meth:`_saved_state` on a new, unfitted instance."""
         ...
+
+
+class TrainedForecaster(Forecaster, Protocol):
+    """A forecaster that trains a network (``RNNForecaster`` and its subclasses)."""
+
+    history_: pd.DataFrame  # per epoch: epoch, train_loss, val_loss (scaled units)
+    best_epoch_: int | None  # the epoch whose weights were kept, if any
+    seed_: int  # the seed of weights, shuffling and dropout

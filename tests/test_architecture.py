@@ -68,11 +68,21 @@ def _imports(name: str) -> set[str]:
             if node.level:  # relative: from the package, up node.level - 1 levels
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, *([base] if base else [])])
-            found.add(base)
-            found |= {f"{base}.{alias.name}" for alias in node.names}  # submodules
-    # Its own packages run first whatever it imports (importing forecast.cli.main runs
-    # forecast/cli/__init__.py): an edge to them says nothing.
-    return {m for m in found if m in MODULES and m != name and not name.startswith(m + ".")}
+            for alias in node.names:
+                # "from P import m" of a submodule m imports P.m; any other name comes from
+                # P's __init__ (for the top package: the module its lazy table names).
+                sub = f"{base}.{alias.name}"
+                if sub in MODULES:
+                    found.add(sub)
+                elif base == "forecast" and alias.name in forecast._LAZY:
+                    found |= {"forecast", forecast._LAZY[alias.name]}
+                else:
+                    found.add(base)
+    # A package's __init__ runs first whatever one imports from inside it (importing
+    # forecast.cli.main runs forecast/cli/__init__.py), so "import forecast.cli.commands"
+    # from forecast.cli.main adds no edge to forecast.cli; naming a name of that __init__
+    # ("from forecast import LSTMForecaster") does, and the layers then refuse it.
+    return {m for m in found if m in MODULES and m != name}
 
 
 def _layer(name: str) -> int:

@@ -455,3 +455,24 @@ def test_the_ensemble_flag_overrides_the_config(tmp_path):
         assert isinstance(model.estimator, LSTMForecaster)
     argv = ["fit", "--estimator", "gru"]
     assert isinstance(_estimator(_parser(argv).parse_args(argv)), GRUForecaster)
+
+
+def test_a_plain_value_error_raised_anywhere_in_forecast_is_bad_input():
+    from forecast.cli.main import _from_our_code
+    from forecast.data.panel import Panel
+
+    panel = Panel(
+        values=np.zeros((3, 1)),
+        offsets=np.array([0, 3]),
+        ids=[None],
+        times=pd.date_range("2024-01-01", periods=3),
+        target_names=["y"],
+        covariate_names=[],
+        freq=pd.offsets.Day(),
+    )
+    with pytest.raises(ValueError, match="one length >= 1") as raised:
+        panel.head(np.array([0]))  # a ValueError of forecast/data/, outside forecast/cli/
+    assert _from_our_code(raised.value)
+    with pytest.raises(ValueError, match="invalid literal") as raised:
+        int("not a number")
+    assert not _from_our_code(raised.value)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import FAST, make_long_frame, make_sine_frame
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from forecast import (
     DataError,
@@ -298,3 +299,54 @@ def test_batched_quantiles_equal_a_loop_of_predict(kind):
     assert batched[1].shape == (4, 3, 3, 1, len(model.quantile_levels_))
     np.testing.assert_allclose(batched[0], looped[0], rtol=1e-5)
     np.testing.assert_allclose(batched[1], looped[1], rtol=1e-5)
+
+
+def test_the_calibration_model_numbers_series_as_the_cut_frame_would(monkeypatch):
+    # Series are numbered by first appearance in the frame they are fitted on. Here b's
+    # last row comes first: in the whole frame b is series 0, in the frame cut before the
+    # calibration tail it is series 1, as converting that frame numbered it before.
+    frame = make_long_frame()
+    last_b = frame.index[frame["unique_id"] == "b"][-1]
+    frame = pd.concat([frame.loc[[last_b]], frame.drop(last_b)])
+    seen = []
+    fit = RNNForecaster._fit
+
+    def spy(self, panel, layout):
+        seen.append(list(panel.ids))
+        return fit(self, panel, layout)
+
+    monkeypatch.setattr(RNNForecaster, "_fit", spy)
+    with pytest.warns(UserWarning, match="not in increasing order"):
+        RNNForecaster(
+            horizon=2, intervals="conformal", coverage=0.8, calibration_windows=5, **SMALL, **LONG
+        ).fit(frame)
+    assert seen == [["a", "b", "c"], ["b", "a", "c"]]
+
+
+def test_a_fit_that_fails_leaves_no_fitted_state_behind(monkeypatch):
+    frame = make_sine_frame(120)
+    model = RNNForecaster(horizon=3, target="y", intervals="conformal", **SMALL).fit(frame)
+    assert model.predict().shape == (3, 5)
+
+    huge = frame.copy()
+    huge.iloc[-1, 0] = 1e39  # fits float64, not the network's float32
+    with pytest.raises(DataError, match=r"'y' has a value beyond float32 range at 2020-04-29"):
+        model.fit(huge)  # refused before any training
+    with pytest.raises(NotFittedError):
+        model.predict()  # not the previous model, nor a calibration model
+
+    calls = []
+    fit = RNNForecaster._fit
+
+    def fails_the_second_time(self, panel, layout):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # e.g. the user stops the final fit
+        return fit(self, panel, layout)
+
+    monkeypatch.setattr(RNNForecaster, "_fit", fails_the_second_time)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(frame)
+    assert not [k for k in vars(model) if k.endswith("_")]
+    with pytest.raises(NotFittedError):
+        model.predict()

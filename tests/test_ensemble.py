@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from forecast import (
+    DataError,
     EnsembleForecaster,
     InvalidParameterError,
     LSTMForecaster,
@@ -182,3 +183,15 @@ def test_base_estimator_errors_name_the_parameter():
 def test_n_members_must_be_a_positive_int(n_members):
     with pytest.raises(ValueError, match="n_members"):
         EnsembleForecaster(_base(**LONG), n_members=n_members).fit(make_long_frame())
+
+
+def test_a_series_too_short_to_calibrate_is_refused_as_a_single_model_refuses_it():
+    frame = make_long_frame()
+    short = frame[frame["unique_id"] != "c"]
+    short = pd.concat([short, frame[frame["unique_id"] == "c"].tail(5)])
+    base = _base(intervals="conformal", calibration_windows=10, drop_short=True, **LONG)
+    match = r"Too few rows for conformal calibration: series 'c' has 5"
+    with pytest.raises(DataError, match=match):
+        clone(base).fit(short)
+    with pytest.raises(DataError, match=match):
+        EnsembleForecaster(base, n_members=2).fit(short)

@@ -6,6 +6,8 @@ model files and cards, plots, and the command line, all from BaseForecaster.
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -147,3 +149,23 @@ def test_the_command_line(tmp_path, capsys):
     assert out.splitlines()[0].startswith("window,cutoff,target,mae")
     assert main(["fit", "--estimator", "toy_forecaster:Nope", "--data", "x.csv"]) == 2
     assert "has no 'Nope'" in capsys.readouterr().err
+
+
+def test_a_bad_estimator_spec_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "broken_forecaster.py").write_text("raise RuntimeError('half-written')\n")
+    for spec, said in (
+        (":MeanForecaster", "must be module:Class"),
+        (".toy_forecaster:MeanForecaster", "must be module:Class"),
+        ("toy_forecaster:", "must be module:Class"),
+        ("no_such_module_here:X", "ModuleNotFoundError"),
+        ("broken_forecaster:X", "RuntimeError: half-written"),
+        ("toy_forecaster:check_int", "not a forecaster"),
+    ):
+        argv = ["fit", "--estimator", spec, "--data", "x.csv", "--out", "m.safetensors"]
+        cwd = os.getcwd()
+        os.chdir(tmp_path)  # the current folder is where the CLI looks for a module too
+        try:
+            assert main(argv) == 2, spec
+        finally:
+            os.chdir(cwd)
+        assert said in capsys.readouterr().err, spec

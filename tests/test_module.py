@@ -15,6 +15,7 @@ from lightning.pytorch.plugins.precision import MixedPrecision
 from torch.utils.data import DataLoader, TensorDataset
 
 from forecast import RecurrentConfig, RecurrentModule, RecurrentRegressor
+from forecast.neural.lightning_internals import HOOK_NAME
 from forecast.windowing import make_windows
 
 
@@ -234,6 +235,27 @@ def test_bf16_mixed_training_with_clipping_runs_on_a_cpu(tmp_path) -> None:
     assert trainer.global_step == 2
     assert not trainer.optimizers[0].defaults["fused"]
     assert any(not torch.equal(a, b) for a, b in zip(before, module.parameters(), strict=True))
+
+
+@no_val_loop
+def test_lightning_still_sets_the_hook_name_that_the_fast_path_serves(tmp_path) -> None:
+    # If Lightning stopped setting _current_fx_name (or renamed it), FastHookName would be
+    # dead code: forecast/neural/lightning_internals.py says to delete it then.
+    seen = []
+
+    class Recording(RecurrentModule):
+        def __setattr__(self, name, value):
+            if name == HOOK_NAME:
+                seen.append(value)
+            super().__setattr__(name, value)
+
+    module = Recording(input_size=1, hidden_size=4, horizon=2)
+    X, y = torch.randn(32, 6, 1), torch.randn(32, 2, 1)
+    quiet_trainer(tmp_path, max_epochs=1).fit(
+        module, DataLoader(TensorDataset(X, y), batch_size=16)
+    )
+    assert seen.count("training_step") == 2  # set before each of the 2 steps
+    assert module.__dict__[HOOK_NAME] == seen[-1]  # stored in the instance, as nn.Module would
 
 
 def test_lightnings_hook_name_skips_nn_modules_registration_checks(monkeypatch) -> None:

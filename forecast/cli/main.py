@@ -188,11 +188,11 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 
 def _from_our_code(exc: BaseException) -> bool:
-    """Whether the innermost frame of ``exc`` is in this package (a plain ValueError of ours)."""
+    """Whether the innermost frame of ``exc`` is in forecast (a plain ValueError of ours)."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # forecast/
     return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(package)
 
 

@@ -27,6 +27,7 @@ import argparse
 import importlib
 import inspect
 import json
+import os
 import re
 import sys
 from collections.abc import Collection
@@ -79,8 +80,8 @@ def resolve_cli_estimator(name: str) -> type:
 
     ``NAME`` is a built-in forecaster (``lstm``, ``LSTMForecaster``, ``naive``), or a
     forecaster of your own as ``module:Class`` (``mypkg.models:MyForecaster``): the module
-    is imported from the command line's own ``sys.path``, as ``python -m`` would, since
-    the user named it.
+    the user names is imported, from the installed packages or the current folder (put
+    first on ``sys.path``, as ``python -m`` and ``uvicorn`` do).
     """
     from forecast.forecasters.base import BaseForecaster
     from forecast.forecasters.builtin import WRAPPERS
@@ -106,10 +107,16 @@ def resolve_cli_estimator(name: str) -> type:
 def _import_forecaster(spec: str, base: type) -> type:
     """The class ``module:Class`` names, which must be a forecaster."""
     module_name, _, attr = spec.partition(":")
+    if not module_name or not attr or module_name.startswith("."):
+        raise UsageError(f"--estimator {spec!r} must be module:Class, e.g. mypkg.models:Mine.")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UsageError(f"Cannot import {module_name!r} for --estimator {spec}: {exc}") from None
+    except Exception as exc:  # the user's module failed to import: say so, exit 2
+        raise UsageError(
+            f"Cannot import {module_name!r} for --estimator {spec}: {type(exc).__name__}: {exc}"
+        ) from None
     cls: Any = module
     for part in attr.split("."):
         cls = getattr(cls, part, None)  # a dotted class path inside the module

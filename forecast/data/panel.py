@@ -139,6 +139,8 @@ class Panel:
         cutoff), without converting it again.
         """
         lengths = np.asarray(lengths, dtype=np.int64)
+        if lengths.shape != (self.n_series,) or (lengths < 1).any():
+            raise ValueError(f"head needs one length >= 1 per series, got {lengths!r}")
         begin = self.offsets[:-1]
         counts = np.minimum(lengths, self.lengths)
         starts = np.repeat(begin, counts)
@@ -151,6 +153,35 @@ class Panel:
             times=self.times[rows],
             rows=rows if self.rows is None else self.rows[rows],
         )
+
+    def in_frame_order(self) -> Panel:
+        """The panel with its series numbered by first appearance in the user's frame.
+
+        :func:`to_panel` numbers series so; a panel cut from a bigger one (:meth:`head`) keeps
+        the bigger frame's numbering, which differs when a series' first row in the frame was
+        cut off.
+        """
+        if self.rows is None:  # the frame was sorted: series appear in panel order
+            return self
+        first_row = np.minimum.reduceat(self.rows, self.offsets[:-1])  # per series
+        order = np.argsort(first_row, kind="stable")
+        if np.array_equal(order, np.arange(self.n_series)):
+            return self
+        return self.subset(order)
+
+    def describe(self, positions: np.ndarray, counts: np.ndarray | None = None) -> str:
+        """``"'a' has 3, 'b' has 4"`` for series at ``positions`` (10 at most, then a count).
+
+        ``counts`` (one per position) default to the series' lengths.
+        """
+        positions = np.asarray(positions)
+        counts = self.lengths[positions] if counts is None else np.asarray(counts)
+        shown = ", ".join(
+            f"{self.series_label(int(i))} has {c}"
+            for i, c in zip(positions[:10], counts[:10], strict=True)
+        )
+        more = len(positions) - 10
+        return shown + (f" (and {more} more)" if more > 0 else "")
 
     def astype(self, dtype: Any) -> Panel:
         """The panel with ``values`` as ``dtype``, refused as :func:`to_panel` would refuse it.

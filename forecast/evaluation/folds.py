@@ -65,21 +65,20 @@ def make_folds(
     ends = lengths[None, :] - after[:, None]  # (W, S)
     short = np.flatnonzero(ends[0] < 1)
     if short.size:
-        shown = ", ".join(f"{panel.series_label(i)} has {lengths[i]}" for i in short[:10])
         raise DataError(
-            f"Too few rows to backtest: {shown}, but n_windows={n_windows} windows of "
-            f"horizon={horizon} every step={step} hold out the last {after[0]} rows, leaving "
-            "no history before the first cutoff. Use fewer windows, a smaller step, or drop "
-            "the short series."
+            f"Too few rows to backtest: {panel.describe(short)}, but n_windows={n_windows} "
+            f"windows of horizon={horizon} every step={step} hold out the last {after[0]} rows, "
+            "leaving no history before the first cutoff. Use fewer windows, a smaller step, or "
+            "drop the short series."
         )
     if not sliding:
         return Folds(starts=np.zeros_like(ends), ends=ends, horizon=horizon)
     size = ends[0] if window_length is None else np.full_like(lengths, window_length)
     short = np.flatnonzero(ends[0] < size)
     if short.size:
-        shown = ", ".join(f"{panel.series_label(i)} has {ends[0, i]}" for i in short[:10])
         raise DataError(
-            f"window_length={window_length} rows do not fit before the first cutoff: {shown} "
+            f"window_length={window_length} rows do not fit before the first cutoff: "
+            f"{panel.describe(short, ends[0, short])} "
             "row(s) there. Use a smaller window_length, fewer windows, or window='expanding'."
         )
     return Folds(starts=ends - size[None, :], ends=ends, horizon=horizon)

@@ -74,11 +74,9 @@ class NetworkRunner:
         before = ends - panel.offsets[series]  # rows of history before each cutoff
         short = np.flatnonzero(before < self.seq_len)
         if short.size:
-            shown = ", ".join(
-                f"{panel.series_label(series[i])} has {before[i]}" for i in short[:10]
-            )
             raise DataError(
-                f"Too little history to forecast from: {shown} row(s), but the model reads "
+                "Too little history to forecast from: "
+                f"{panel.describe(series[short], before[short])} row(s), but the model reads "
                 f"seq_len={self.seq_len} steps. Pass a longer history."
             )
         if self.future_names and future is None:

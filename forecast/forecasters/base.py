@@ -33,12 +33,11 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from forecast._exceptions import DataError, InvalidParameterError
@@ -63,6 +62,19 @@ from forecast.protocol import DATA_ATTRIBUTES, Forecast, Forecaster, SavedState
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    class BaseEstimator:
+        """What mypy sees of scikit-learn's ``BaseEstimator``, which ships no types.
+
+        Subclassing the untyped class would make every forecaster ``Any`` to mypy, so that
+        a misspelt fitted attribute (``model.cutoff_``) passed unnoticed.
+        """
+
+        def get_params(self, deep: bool = True) -> dict[str, Any]: ...
+        def set_params(self, **params: Any) -> Self: ...
+
+else:
+    from sklearn.base import BaseEstimator
+
 __all__ = ["BaseForecaster"]
 
 # The conformal calibration's fitted attributes (see BaseForecaster._calibrate).
@@ -82,19 +94,22 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
     :mod:`forecast.forecasters.base` for the template and ``docs/architecture.md`` for a
     complete small example.
 
-    Parameters read by the template (declare them in the subclass's ``__init__``):
-    ``horizon``, ``target``, ``id_col``, ``time_col``, ``freq``, and for conformal
-    intervals ``intervals``, ``coverage``, ``calibration_windows``.
+    Parameters read by the template: ``horizon`` (required), and, where the subclass offers
+    them in its ``__init__``, ``target``, ``id_col``, ``time_col``, ``freq`` and, for
+    conformal intervals, ``intervals``, ``coverage``, ``calibration_windows`` (a subclass
+    that does not offer one gets the class default: ``None``, or 20 windows).
     """
 
+    # Parameters the template reads. A subclass declares the ones it offers in __init__;
+    # these class-level values stand for the ones it does not (no intervals, wide only...).
     horizon: int
-    target: str | list[str] | None
-    id_col: str | None
-    time_col: str | None
-    freq: Any
-    intervals: str | None
-    coverage: float | list[float] | None
-    calibration_windows: int
+    target: str | list[str] | None = None
+    id_col: str | None = None
+    time_col: str | None = None
+    freq: Any = None
+    intervals: str | None = None
+    coverage: float | list[float] | None = None
+    calibration_windows: int = 20
 
     #: The common fitted attributes a model file holds for this class.
     _saved_attributes: ClassVar[tuple[str, ...]] = DATA_ATTRIBUTES
@@ -218,6 +233,15 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         self._fit_panel(panel, layout)
         return self
 
+    def _clear_fitted(self) -> None:
+        """Forget every fitted attribute: a fit that fails leaves an unfitted forecaster.
+
+        Otherwise a refit that failed half-way (the calibration model fitted, the final one
+        not) would leave a model that predicts from the wrong data without a word.
+        """
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)
+
     def _fit_dtype(self) -> np.dtype:
         """The dtype ``fit`` converts to: float64 to calibrate (scores from the data as given)."""
         if self._conformal_coverage() is not None:
@@ -226,7 +250,17 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
 
     def _fit_panel(self, panel: Panel, layout: Layout) -> None:
         """``fit`` on a converted panel (of :meth:`_fit_dtype`); a meta-forecaster's members'
-        entry point, so that the frame is converted once for all of them."""
+        entry point, so that the frame is converted once for all of them.
+
+        On any error (or an interrupt) the forecaster is left unfitted.
+        """
+        try:
+            self._fit_panel_or_fail(panel, layout)
+        except BaseException:
+            self._clear_fitted()
+            raise
+
+    def _fit_panel_or_fail(self, panel: Panel, layout: Layout) -> None:
         for name in _CALIBRATION:
             self.__dict__.pop(name, None)  # a refit must not use the previous calibration
         coverage = self._conformal_coverage()
@@ -234,8 +268,9 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             self._fit_series(panel, layout)
             self.quantile_levels_ = self._quantile_levels()
             return
-        quantiles, n_calibration = self._calibrate(panel, layout, coverage)
-        self._fit_series(panel.astype(self._panel_dtype()), layout)  # sees everything
+        narrow = panel.astype(self._panel_dtype())  # refused before any training, if it is
+        quantiles, n_calibration = self._calibrate(panel, narrow, layout, coverage)
+        self._fit_series(narrow, layout)  # the final model sees everything
         fitted = _positions(panel, self.series_ids_)
         self.conformal_quantiles_ = quantiles
         self.conformal_scale_ = history_scale(panel, fitted, panel.offsets[fitted + 1])
@@ -257,30 +292,38 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         self.cutoffs_ = panel.last_times
         self.training_start_ = panel.times[panel.offsets[:-1]]
 
+    def _check_calibration_rows(self, panel: Panel) -> None:
+        """Refuse series too short to hold out the calibration tail and fit before it."""
+        tail = self.calibration_windows + self.horizon - 1
+        short = np.flatnonzero(panel.lengths <= tail)
+        if short.size:
+            raise DataError(
+                f"Too few rows for conformal calibration: {panel.describe(short)} row(s), but "
+                f"the calibration tail holds out calibration_windows + horizon - 1 = {tail} "
+                "rows of each series, and the calibration model needs rows before it. Use a "
+                "smaller calibration_windows, or longer series."
+            )
+
     def _calibrate(
-        self, panel: Panel, layout: Layout, coverage: list[float]
+        self, panel: Panel, narrow: Panel, layout: Layout, coverage: list[float]
     ) -> tuple[np.ndarray, int]:
         """Conformal half-widths ``(H, T, C)`` and the number of calibration forecasts.
 
         Fits this model on each series without its last ``calibration_windows + horizon -
         1`` rows, forecasts from ``calibration_windows`` origins one step apart in that tail
         and takes the split-conformal quantile of the scaled errors (see
-        :mod:`forecast.evaluation.conformal`). ``panel`` is float64.
+        :mod:`forecast.evaluation.conformal`). ``panel`` is float64, ``narrow`` the same data
+        in :meth:`_panel_dtype`.
         """
         horizon, windows = self.horizon, self.calibration_windows
         tail = windows + horizon - 1
-        short = np.flatnonzero(panel.lengths <= tail)
-        if short.size:
-            shown = ", ".join(f"{panel.series_label(i)} has {panel.lengths[i]}" for i in short[:10])
-            raise DataError(
-                f"Too few rows for conformal calibration: {shown} row(s), but the calibration "
-                f"tail holds out calibration_windows + horizon - 1 = {tail} rows of each "
-                "series, and the calibration model needs rows before it. Use a smaller "
-                "calibration_windows, or longer series."
-            )
+        self._check_calibration_rows(panel)
         first = panel.lengths - tail  # position of the first origin's end in each series
+        # The series in the order the frame cut before the tail would number them (first
+        # appearance), as converting that frame would: the calibration fit is the same.
+        head = narrow.head(first).in_frame_order()
         try:
-            self._fit_series(panel.head(first).astype(self._panel_dtype()), layout)
+            self._fit_series(head, layout)
         except DataError as exc:
             raise DataError(
                 f"{exc} (This is the conformal calibration model, fitted on each series "
@@ -376,20 +419,19 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         future: np.ndarray | None = None,
     ) -> Forecast:
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
-        calibrated: used by ``predict(df)``, ``score``, backtests and meta-forecasters."""
+        calibrated: used by ``predict(df)``, backtests and meta-forecasters."""
         forecast = self._forecast(panel, series, ends, future)
-        if forecast.quantiles is not None or "conformal_quantiles_" not in self.__dict__:
-            return forecast
-        scale = history_scale(panel, series, ends)  # (N, T) of each history
-        bounds = interval_bounds(forecast.point, self.conformal_quantiles_, scale)
-        return Forecast(forecast.point, bounds)
+        return self._with_bounds(forecast, lambda: history_scale(panel, series, ends))
 
     def _forecast_end(self, future: np.ndarray | None = None) -> Forecast:
         """Forecasts from the end of each fitted series, with conformal bounds if calibrated."""
-        forecast = self._forecast_fitted(future)
+        return self._with_bounds(self._forecast_fitted(future), lambda: self.conformal_scale_)
+
+    def _with_bounds(self, forecast: Forecast, scale: Callable[[], np.ndarray]) -> Forecast:
+        """``forecast`` with conformal bounds, if calibrated; ``scale()``: each history's."""
         if forecast.quantiles is not None or "conformal_quantiles_" not in self.__dict__:
             return forecast
-        bounds = interval_bounds(forecast.point, self.conformal_quantiles_, self.conformal_scale_)
+        bounds = interval_bounds(forecast.point, self.conformal_quantiles_, scale())
         return Forecast(forecast.point, bounds)
 
     def predict(
@@ -486,15 +528,14 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         horizon = self.horizon
         short = np.flatnonzero(panel.lengths < horizon + 2)
         if short.size:
-            shown = ", ".join(f"{panel.series_label(i)} has {panel.lengths[i]}" for i in short[:10])
             raise DataError(
-                f"Too few rows to score: {shown}, but score holds out the last "
+                f"Too few rows to score: {panel.describe(short)}, but score holds out the last "
                 f"horizon={horizon} rows and scales the error by the history before them, "
                 f"which needs 2 rows at least ({horizon + 2} in all). Pass a longer frame."
             )
         series = np.arange(panel.n_series)
         ends = panel.offsets[1:] - horizon
-        forecast = self._forecast_at(panel, series, ends).point  # (S, H, T)
+        forecast = self._forecast(panel, series, ends, None).point  # (S, H, T), no bounds
         n_targets = len(panel.target_names)
         actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (S, H, T)
         scale = seasonal_scale(
@@ -527,6 +568,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         backtest: dict[str, Any] | None = None,
     ) -> None:
         """Inverse of :meth:`_saved_state`, on a new instance built from the saved params."""
+        self._check_params()  # the saved parameters, checked as fit checks them
         missing = [name for name in self._saved_attributes if name not in attributes]
         if missing:
             raise ValueError(f"the fitted attributes {missing} are missing")
@@ -576,7 +618,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             If the file is not a readable model of this class.
         """
         estimator = persistence.load(path, expect=cls)
-        if not isinstance(estimator, cls):  # load(expect=cls) refuses other classes
+        if not isinstance(estimator, cls):  # load(expect=cls) refuses other classes (mypy)
             raise TypeError(f"{type(estimator).__name__} is not a {cls.__name__}")
         return estimator
 

@@ -57,9 +57,9 @@ class _BaselineForecaster(BaseForecaster):
         needed = self._min_rows(at_fit)
         short = np.flatnonzero(rows < needed)
         if short.size:
-            shown = ", ".join(f"{panel.series_label(series[i])} has {rows[i]}" for i in short[:10])
             raise DataError(
-                f"Too little history to {'fit' if at_fit else 'forecast from'}: {shown} "
+                f"Too little history to {'fit' if at_fit else 'forecast from'}: "
+                f"{panel.describe(series[short], rows[short])} "
                 f"row(s), but {type(self).__name__} needs {needed}. Pass a longer history."
             )
 

@@ -26,10 +26,15 @@ from sklearn.utils import check_random_state
 from forecast._exceptions import InvalidParameterError
 from forecast._validation import check_int, check_option
 from forecast.data.panel import Layout, Panel
+from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
 from forecast.forecasters.base import BaseForecaster
 from forecast.protocol import Forecast
 
 __all__ = ["EnsembleForecaster"]
+
+# The baselines and recurrent modules are imported above so that the classes an ensemble's
+# file names for its base and members are defined (forecast.io.registry) wherever
+# EnsembleForecaster is: EnsembleForecaster.load(path) in a fresh program needs them.
 
 _AGGREGATES = ("median", "mean")
 
@@ -155,7 +160,12 @@ class EnsembleForecaster(BaseForecaster):
         return list(self.members_[0].quantile_levels_)
 
     def _select_series(self, panel: Panel) -> Panel:
-        return self._base()._select_series(panel)  # what each member will keep
+        """What each member will keep; a series too short to calibrate on is refused first,
+        as a single model refuses it (before dropping the series too short to train on)."""
+        base = self._base()
+        if base._conformal_coverage() is not None:
+            base._check_calibration_rows(panel)
+        return base._select_series(panel)
 
     # ------------------------------------------------------------------ hooks: fit, forecast
 
@@ -168,13 +178,13 @@ class EnsembleForecaster(BaseForecaster):
             if isinstance(state, int | np.integer)
             else int(check_random_state(state).randint(np.iinfo(np.int32).max - self.n_members))
         )
-        self.seeds_ = [first + i for i in range(self.n_members)]
+        seeds = [first + i for i in range(self.n_members)]
         members = []
-        for seed in self.seeds_:
+        for seed in seeds:
             member = clone(base).set_params(random_state=seed)
             member._fit_panel(panel, layout)
             members.append(member)
-        self.members_ = members
+        self.seeds_, self.members_ = seeds, members
 
     def _combine(self, forecasts: list[np.ndarray]) -> np.ndarray:
         """The members' forecasts (each of one shape), combined elementwise by ``aggregate``."""

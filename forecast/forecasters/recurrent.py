@@ -33,12 +33,12 @@ from forecast.forecasters.base import BaseForecaster
 from forecast.neural.network import CELLS, RecurrentConfig, RecurrentRegressor
 from forecast.neural.objectives import LR_SCHEDULES, check_loss, resolve_loss
 from forecast.neural.quantiles import network_levels, split_output
-from forecast.protocol import DATA_ATTRIBUTES, TRAINING_ATTRIBUTES, Forecast
+from forecast.protocol import DATA_ATTRIBUTES, TRAINING_ATTRIBUTES, Forecast, TrainedForecaster
 
 __all__ = ["GRUForecaster", "LSTMForecaster", "RNNForecaster"]
 
 
-class RNNForecaster(BaseForecaster):
+class RNNForecaster(BaseForecaster, TrainedForecaster):
     """Recurrent-network forecaster: a DataFrame in, a DataFrame of future values out.
 
     The network reads ``seq_len`` past steps of the targets and past covariates (every
@@ -200,10 +200,7 @@ class RNNForecaster(BaseForecaster):
 
     _saved_attributes: ClassVar[tuple[str, ...]] = (*DATA_ATTRIBUTES, *TRAINING_ATTRIBUTES)
 
-    # The fitted attributes of a trained network (TRAINING_ATTRIBUTES), and its own.
-    history_: pd.DataFrame
-    best_epoch_: int | None
-    seed_: int
+    # Its own fitted attributes (TRAINING_ATTRIBUTES are typed on TrainedForecaster).
     network_: RecurrentRegressor
     scaler_: SeriesScaler
     static_scaler_: StaticScaler | None
@@ -375,8 +372,7 @@ class RNNForecaster(BaseForecaster):
         short = np.flatnonzero(lengths < needed)
         if not short.size:
             return panel
-        shown = ", ".join(f"{panel.series_label(i)} has {lengths[i]}" for i in short[:10])
-        more = f" (and {short.size - 10} more)" if short.size > 10 else ""
+        shown = panel.describe(short)
         need = (
             f"one training window needs seq_len + horizon = {self.seq_len + self.horizon} "
             f"rows, plus {int(val_rows[short[0]])} for validation (validation_size="
@@ -384,11 +380,11 @@ class RNNForecaster(BaseForecaster):
         )
         if self.drop_short and short.size < panel.n_series:
             warn(
-                f"Dropped {short.size} series too short to train on: {shown}{more}; {need}.",
+                f"Dropped {short.size} series too short to train on: {shown}; {need}.",
             )
             return panel.subset(np.setdiff1d(np.arange(panel.n_series), short))
         raise DataError(
-            f"Too few rows to train: {shown}{more}, but {need}. Use a shorter seq_len or "
+            f"Too few rows to train: {shown}, but {need}. Use a shorter seq_len or "
             "horizon, a smaller validation_size, or more history"
             + (
                 ", or drop_short=True to leave these series out."
@@ -584,6 +580,9 @@ def _with_defaults(init: Callable[_P, _R], **defaults: Any) -> Callable[_P, _R]:
     """
     if not isinstance(init, FunctionType):
         raise TypeError(f"{init!r} is not a plain function")
+    unknown = set(defaults) - set(init.__kwdefaults__ or {})
+    if unknown:
+        raise TypeError(f"{init.__qualname__} has no keyword-only parameters {sorted(unknown)}")
     copy = FunctionType(init.__code__, init.__globals__, init.__name__, None, init.__closure__)
     copy.__kwdefaults__ = {**(init.__kwdefaults__ or {}), **defaults}
     copy.__qualname__, copy.__doc__ = init.__qualname__, init.__doc__

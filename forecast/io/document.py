@@ -76,7 +76,7 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def saved_name(estimator: Any, what: str) -> str:
+def saved_name(estimator: object, what: str) -> str:
     """The registered name of ``estimator``'s class; ``ModelFileError`` if it has none."""
     name = registry.registered_name(estimator)
     if name is None:
@@ -87,7 +87,7 @@ def saved_name(estimator: Any, what: str) -> str:
     return name
 
 
-def encode_params(estimator: Any) -> tuple[dict[str, Any], list[str]]:
+def encode_params(estimator: BaseEstimator) -> tuple[dict[str, Any], list[str]]:
     """``estimator.get_params(deep=False)`` as JSON, and the names of the parameters dropped."""
     params: dict[str, Any] = {}
     dropped: list[str] = []

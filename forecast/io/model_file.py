@@ -24,11 +24,11 @@ from forecast.io.atomic import atomic_write_bytes
 __all__ = ["FORMAT", "FORMAT_VERSION", "fail", "read", "write"]
 
 FORMAT = "forecast.model"
-FORMAT_VERSION = 2  # bump when a reader of the previous version could not read the new files
-# Saved ensembles (nested "members", "member.<i>.*" tensors) kept version 1: a single model's
-# file is laid out as before, and a version-1 reader without EnsembleForecaster refuses an
-# ensemble's file by its class name (not in its allowlist) instead of misreading it. A bump
-# would only have made such readers refuse the single-model files they still read correctly.
+# Bump when a reader of the previous version could not read the new files correctly. 2: the
+# covariate names of every forecaster in its "fitted" table (a version-1 reader would take a
+# recurrent model's from its "model" table, find none, and misread it); version-1 files are
+# upgraded on reading (forecast.io.document.upgrade).
+FORMAT_VERSION = 2
 
 _MAX_HEADER = 100 * 2**20  # safetensors' own limit on the JSON header
 
@@ -164,8 +164,14 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
         )
     try:
         document = json.loads(meta["forecast"])
-    except (KeyError, json.JSONDecodeError) as exc:
+    except (KeyError, json.JSONDecodeError, RecursionError) as exc:  # too deeply nested too
         raise fail(path, f"it is damaged (no readable description: {exc})") from None
     if not isinstance(document, dict):
         raise fail(path, "it is damaged (its description is not a JSON object)")
+    if document.get("format_version") != version:
+        raise fail(
+            path,
+            f"it is inconsistent (format version {version} in its metadata, "
+            f"{document.get('format_version')!r} in its description)",
+        )
     return document, arrays

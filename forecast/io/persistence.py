@@ -42,7 +42,7 @@ is laid out as above, and adds ``members``: one document per fitted member (``es
 but the file-level ones), whose tensors are named as a single model's under the prefix
 ``member.<i>.`` (``member.0.model.network.<key>``, ``member.0.history.train_loss``). The
 ensemble's own ``params`` hold its base estimator as ``{"__estimator__": {"estimator":
-<class name>, "params": {...}}}`` (the class name goes through the allowlist, as the top
+<class name>, "params": {...}}}`` (the class name goes through the registry, as the top
 one does); ``fitted`` holds the data attributes it shares with its members (targets,
 series, cutoffs: what ``forecast info`` shows) and ``model`` its seeds. A member is saved
 and loaded by the same code as a single model.
@@ -210,7 +210,7 @@ def save(estimator: Forecaster, path: str | os.PathLike[str]) -> None:
 # ------------------------------------------------------------------------------ load
 
 
-def load(path: str | os.PathLike[str], expect: type | None = None) -> Forecaster:
+def load(path: str | os.PathLike[str], expect: type[Forecaster] | None = None) -> Forecaster:
     """Load a forecaster saved with :func:`save` (see :func:`forecast.load`).
 
     Parameters
@@ -224,14 +224,18 @@ def load(path: str | os.PathLike[str], expect: type | None = None) -> Forecaster
     ModelFileError
         One line naming the file and the problem.
     """
-    document, arrays = read(path)
-    document = upgrade(document, int(document.get("format_version", 1)))
+    document, arrays = read(path)  # its format version checked against the file's
+    try:
+        document = upgrade(document, document["format_version"])
+    except Exception as exc:  # a damaged or crafted document of an older version
+        raise fail(path, f"it is inconsistent ({type(exc).__name__}: {exc})") from None
+    name = document.get("estimator")
     if expect is not None:
-        name = document.get("estimator")
         try:
             is_expected = issubclass(registry.resolve(name), expect)
-        except KeyError:  # every class defined here is registered: not a subclass of expect
-            is_expected = False
+        except KeyError:
+            _resolve(name, path)  # raises: no class of that name is defined here
+            raise
         if not is_expected:
             raise fail(
                 path,
@@ -249,8 +253,9 @@ def _resolve(name: Any, path: Any, where: str = "") -> type[Forecaster]:
         raise fail(
             path,
             f"it holds a {name!r}{where}, which is not an estimator forecast can load (no "
-            f"forecaster of that name is defined here; forecast's own: "
-            f"{', '.join(n for n in registry.registered() if ':' not in n)})",
+            "forecaster of that name is defined in this program: forecast.load(path) defines "
+            "forecast's own; a class of yours must be imported first, from an importable "
+            "module)",
         ) from None
 
 

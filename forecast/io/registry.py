@@ -13,7 +13,6 @@ model of your own class loads wherever your class is imported.
 from __future__ import annotations
 
 import inspect
-from typing import Any
 
 __all__ = ["class_name", "register", "registered", "registered_name", "resolve"]
 
@@ -37,7 +36,7 @@ def register(cls: type) -> None:
         _CLASSES[class_name(cls)] = cls
 
 
-def registered_name(estimator: Any) -> str | None:
+def registered_name(estimator: object) -> str | None:
     """The name ``estimator``'s class is registered under, or None if it is not."""
     name = class_name(type(estimator))
     return name if _CLASSES.get(name) is type(estimator) else None

@@ -18,7 +18,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from forecast.neural.hook_name import FastHookName
+from forecast.neural.lightning_internals import FastHookName
 from forecast.neural.network import RecurrentConfig, RecurrentRegressor
 from forecast.neural.objectives import LOSSES, LR_SCHEDULES, PinballLoss
 

@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader
 
 from forecast._exceptions import InvalidParameterError
 from forecast.neural.averaging import TailWeightAveraging
+from forecast.neural.lightning_internals import trains_in_child_processes
 from forecast.neural.progress import EpochProgressBar
 
 __all__ = ["TrainingResult", "fit_module", "seeded"]
@@ -195,15 +196,6 @@ def _progress_options(
     return {"enable_progress_bar": False}
 
 
-def _trains_in_child_processes(trainer: L.Trainer) -> bool:
-    """Whether the fit runs in processes of its own (``ddp_spawn``, ``ddp_fork``), whose
-    callbacks' state never comes back to this one."""
-    # Lightning has no public flag for it; its launcher class is the one that spawns/forks.
-    from lightning.pytorch.strategies.launchers.multiprocessing import _MultiProcessingLauncher
-
-    return isinstance(getattr(trainer.strategy, "launcher", None), _MultiProcessingLauncher)
-
-
 def fit_module(
     module: L.LightningModule,
     train: DataLoader,
@@ -274,7 +266,7 @@ def fit_module(
         options.update(user)
         options["callbacks"] = callbacks
         trainer = L.Trainer(**options)
-        in_child_processes = _trains_in_child_processes(trainer)
+        in_child_processes = trains_in_child_processes(trainer)
         if not verbose and in_child_processes:
             # Added only where processes are spawned: Lightning calls every hook of every
             # callback at every step (~30 us a step for a callback that has none).

@@ -16,7 +16,7 @@ coverage ("80% interval"). See :mod:`forecast.plotting.frames` for the frame lay
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ import pandas as pd
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import check_int
 from forecast.forecasters.base import BaseForecaster
+
+if TYPE_CHECKING:
+    from forecast.protocol import TrainedForecaster
 from forecast.plotting.frames import (
     FrameLayout,
     interval_pairs,
@@ -411,7 +414,8 @@ def plot_history(model: BaseForecaster, ax: Any = None, *, logy: bool = False) -
             f"{type(model).__name__}, which trains no network."
         )
     check_is_fitted(model, "history_")
-    history = model.history_
+    trained = cast("TrainedForecaster", model)  # it has max_epochs: it trains a network
+    history = trained.history_
     if ax is None:
         ax = _new_axes(figsize=(7.0, 3.8))[0, 0]
     epochs = history["epoch"].to_numpy()
@@ -421,7 +425,7 @@ def plot_history(model: BaseForecaster, ax: Any = None, *, logy: bool = False) -
         ax.plot(
             epochs, history["val_loss"], color="tab:orange", marker=".", label="validation loss"
         )
-    best = model.best_epoch_
+    best = trained.best_epoch_
     if best is not None:
         ax.axvline(best, color="tab:green", ls="--", lw=1, label=f"best epoch {best} (kept)")
     ran, budget = len(history), params["max_epochs"]
