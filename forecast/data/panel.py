@@ -618,6 +618,9 @@ def to_panel(
         offset = freq if isinstance(freq, pd.offsets.BaseOffset) else resolve_freq(freq)
     check_on_frequency(times, offsets, ids, offset)
 
+    # Read-only: one panel serves the calibration and final fits, an ensemble's members and
+    # the calibration scores; none may change what the others read.
+    values.setflags(write=False)
     panel = Panel(
         values=values,
         offsets=offsets,
