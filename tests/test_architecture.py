@@ -168,8 +168,14 @@ def test_no_module_is_imported_by_a_string_name():
     assert users <= set(IMPORT_BY_NAME_ALLOWED), sorted(users - set(IMPORT_BY_NAME_ALLOWED))
 
 
+# STYLE.md splits modules past ~600 lines; three hold one job each past it (the base class's
+# template, the recurrent forecaster with its 170-line parameter docstring, the frame's
+# validation): 700 is the ceiling until a split by job, not by length, is found for them.
+MAX_LINES = 700
+
+
 def test_every_module_has_a_docstring_and_stays_small():
     for name, path in MODULES.items():
         source = path.read_text()
         assert ast.get_docstring(ast.parse(source)), f"{name} has no module docstring"
-        assert source.count("\n") <= 700, f"{name} has {source.count(chr(10))} lines"
+        assert source.count("\n") <= MAX_LINES, f"{name} has {source.count(chr(10))} lines"
