@@ -95,8 +95,6 @@ _MEMBER_KEY = re.compile(r"member\.(\d+)\.")  # tensors of member i: "member.<i>
 
 
 def _encode_backtest(value: Any) -> Any:
-    from forecast.io.codecs import NotEncodable
-
     def finite(v: Any) -> Any:  # a NaN score (MAPE on zeros) is stored as null
         if isinstance(v, dict):
             return {k: finite(x) for k, x in v.items()}

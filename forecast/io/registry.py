@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["class_name", "register", "registered", "registered_name", "resolve"]
+__all__ = ["class_name", "register", "registered_name", "resolve"]
 
 _CLASSES: dict[str, type] = {}
 
@@ -47,8 +47,3 @@ def resolve(name: object) -> type:
     if not isinstance(name, str) or name not in _CLASSES:
         raise KeyError(name)
     return _CLASSES[name]
-
-
-def registered() -> list[str]:
-    """The names of every registered class, built-in ones first, in registration order."""
-    return sorted(_CLASSES, key=lambda name: ":" in name)
