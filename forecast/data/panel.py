@@ -17,7 +17,7 @@ Two layouts are accepted (see :class:`Layout`):
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,7 +30,7 @@ from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data.frequency import check_on_frequency, infer_freq, resolve_freq
 
-__all__ = ["Columns", "Layout", "Panel", "to_panel"]
+__all__ = ["Columns", "Layout", "Panel", "series_positions", "to_panel"]
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,16 @@ class Panel:
     def series_label(self, i: int) -> str:
         """How series ``i`` is named in messages."""
         return "the series" if self.ids == [None] else series_name(self.ids[i])
+
+
+def series_positions(ids: Sequence[Any], among: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """The position in ``among`` of each of ``ids``, and those of ``ids`` not in it.
+
+    Positions of ids not found are -1; the caller says what their absence means.
+    """
+    where = {sid: i for i, sid in enumerate(among)}
+    positions = np.array([where.get(sid, -1) for sid in ids], dtype=np.int64)
+    return positions, [sid for sid in ids if sid not in where]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from forecast._exceptions import DataError
-from forecast.data.panel import Panel
+from forecast.data.panel import Panel, series_positions
 from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.windowing import windows_ending_at
 from forecast.neural.network import RecurrentRegressor
@@ -101,15 +101,14 @@ class NetworkRunner:
         """Position at fit of each series of ``panel`` (for fitted scaling statistics)."""
         if not self.scaler.is_global:
             return np.zeros(panel.n_series, dtype=np.int64)
-        known = {sid: i for i, sid in enumerate(self.series_ids)}
-        unknown = [sid for sid in panel.ids if sid not in known]
+        positions, unknown = series_positions(panel.ids, self.series_ids)
         if unknown:
             raise DataError(
                 f"Series {unknown[:10]} were not seen at fit, so there are no fitted "
                 f"scaling statistics for them (scaler={self.scaler.method!r}). Refit with them, "
                 "or use scaler='window', which needs none."
             )
-        return np.array([known[sid] for sid in panel.ids], dtype=np.int64)
+        return positions
 
     def windows(
         self,

@@ -45,7 +45,7 @@ from forecast._validation import check_int, check_levels, check_option
 from forecast.data.covariates import future_block
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
-from forecast.data.panel import Columns, Layout, Panel, to_panel
+from forecast.data.panel import Columns, Layout, Panel, series_positions, to_panel
 from forecast.evaluation.conformal import (
     INTERVALS,
     conformal_quantile,
@@ -639,6 +639,8 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
 
 
 def _positions(panel: Panel, ids: list[Any]) -> np.ndarray:
-    """Positions in ``panel`` of the series ``ids``."""
-    where = {sid: i for i, sid in enumerate(panel.ids)}
-    return np.array([where[sid] for sid in ids], dtype=np.int64)
+    """Positions in ``panel`` of the series ``ids`` (fitted on it: all are there)."""
+    positions, missing = series_positions(ids, panel.ids)
+    if missing:
+        raise KeyError(f"series {missing[:10]} are not in the panel")
+    return positions

@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from forecast._exceptions import DataError, ModelFileError
 from forecast._validation import check_int
-from forecast.data.panel import Layout, Panel
+from forecast.data.panel import Layout, Panel, series_positions
 from forecast.forecasters.base import BaseForecaster
 from forecast.protocol import Forecast
 
@@ -364,13 +364,11 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     def _point_at(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Forecasts ``(N, H, T)``: last value before ``ends`` plus the fitted slope."""
         self._check_origins(panel, series, ends)
-        known = {sid: i for i, sid in enumerate(self.series_ids_)}
-        unknown = [sid for sid in panel.ids if sid not in known]
+        fitted, unknown = series_positions(panel.ids, self.series_ids_)
         if unknown:
             raise DataError(
                 f"Series {unknown[:10]} were not seen at fit, so DriftForecaster has no slope "
                 "for them. Refit with them (fitting a drift is cheap)."
             )
-        fitted = np.array([known[sid] for sid in panel.ids], dtype=np.int64)[series]
         last = self._targets_before(panel, ends, 1)  # (N, 1, T)
-        return last + _steps(self.horizon) * self.slope_[fitted][:, None, :]
+        return last + _steps(self.horizon) * self.slope_[fitted[series]][:, None, :]
