@@ -29,6 +29,7 @@ from forecast._exceptions import (
     ForecastError,
     InvalidParameterError,
     ModelFileError,
+    NumericalError,
 )
 from forecast._version import __version__
 
@@ -84,6 +85,7 @@ __all__ = [
     "ModelCard",
     "ModelFileError",
     "NaiveForecaster",
+    "NumericalError",
     "RNNForecaster",
     "RecurrentConfig",
     "RecurrentModule",

@@ -9,6 +9,9 @@ One base class, with subclasses that are also built-in exceptions so that
     ├── InvalidParameterError(ValueError)
     │                                 an estimator parameter out of range
     ├── ModelFileError(ValueError)    a saved model that cannot be read
+    ├── NumericalError(ArithmeticError)
+    │                                 a NaN or infinity arose (a diverged fit, a history
+    │                                 far outside the training range): names where
     └── UsageError(ValueError)        the command line was used wrongly (a missing option,
                                       an unknown file type, a bad config file)
 
@@ -23,6 +26,7 @@ __all__ = [
     "ForecastError",
     "InvalidParameterError",
     "ModelFileError",
+    "NumericalError",
     "UsageError",
 ]
 
@@ -45,6 +49,14 @@ class InvalidParameterError(ForecastError, ValueError):
 
 class ModelFileError(ForecastError, ValueError):
     """A saved model file is missing, damaged, too new, or not a ``forecast`` model."""
+
+
+class NumericalError(ForecastError, ArithmeticError):
+    """A computation gave NaN or infinity; the message says where it arose and what to change.
+
+    Raised instead of returning a non-finite forecast: a fit whose loss diverged, weights that
+    are not finite, a history so far outside the training data that scaling it overflows.
+    """
 
 
 class UsageError(ForecastError, ValueError):

@@ -18,7 +18,8 @@ Methods (the ``scaler`` parameter of the estimators):
   positive series of very different sizes (sales, the M3/M4 competitions);
 * ``None``: no scaling.
 
-A constant series (or window) has a spread of 0; its scale is set to 1 so it maps to 0.
+A constant series (or window) has a spread of exactly 0; its scale is set to 1 so it maps to
+0. Any other spread is divided out, however small against the series' level.
 :class:`StaticScaler` standardises static covariates across the training series.
 Symbols: N windows, L input length, H horizon, F features, T targets (the first T features).
 """
@@ -34,10 +35,16 @@ __all__ = ["SCALERS", "SeriesScaler", "StaticScaler"]
 SCALERS = ("standard", "minmax", "window", "window_level", None)
 
 
-def _safe_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:
-    # A spread below float32 resolution of the level is a constant: scale it by 1.
-    tiny = np.finfo(np.float32).eps * np.maximum(np.abs(loc), 1.0)
-    return np.where(scale > tiny, scale, 1.0)
+def _safe_scale(scale: np.ndarray) -> np.ndarray:
+    """``scale`` with each zero (a constant series or window) set to 1, so it maps to 0.
+
+    Only an exact zero is a constant: the statistics are float64 over float32 or float64
+    data, so a series of identical values has a spread of exactly 0, and any other spread,
+    however small against the level (1e-30 series, or ppm wiggles on 1e6), is the series'
+    own and is divided out. A threshold relative to the level would leave such series
+    unscaled and the network would see (and forecast) them as flat.
+    """
+    return np.where(scale > 0, scale, 1.0)
 
 
 BLOCK_ROWS = 1 << 18  # rows per block when fitting: bounded temporaries
@@ -101,7 +108,7 @@ class SeriesScaler:
                 block, offsets[a : b + 1] - offsets[a], n_rows[a:b]
             )
         self.loc_ = loc
-        self.scale_ = _safe_scale(spread, loc)
+        self.scale_ = _safe_scale(spread)
         return self
 
     def _block_stats(
@@ -117,12 +124,13 @@ class SeriesScaler:
         starts = np.cumsum(n_rows) - n_rows  # where each part starts among the rows
         counts = n_rows[:, None].astype(np.float64)
         if self.method == "standard":
-            loc = np.add.reduceat(rows, starts, axis=0, dtype=np.float64) / counts  # (S, F)
-            # Centred in float32 around the float64 mean: the rounding of the mean shifts
-            # every value alike, which changes the variance by its square (~1e-14 relative).
-            centred = rows - np.repeat(loc.astype(rows.dtype), n_rows, axis=0)
+            # In float64 throughout: squares of float32 values overflow above ~1.8e19
+            # (their range ends at 3.4e38), and the block bounds the float64 temporaries.
+            rows64 = rows.astype(np.float64)
+            loc = np.add.reduceat(rows64, starts, axis=0) / counts  # (S, F)
+            centred = rows64 - np.repeat(loc, n_rows, axis=0)
             centred *= centred
-            spread = np.sqrt(np.add.reduceat(centred, starts, axis=0, dtype=np.float64) / counts)
+            spread = np.sqrt(np.add.reduceat(centred, starts, axis=0) / counts)
         else:
             loc = np.minimum.reduceat(rows, starts, axis=0).astype(np.float64)
             spread = np.maximum.reduceat(rows, starts, axis=0).astype(np.float64) - loc
@@ -141,11 +149,11 @@ class SeriesScaler:
         if self.method == "window":
             x64 = x.astype(np.float64)
             loc = x64.mean(axis=1, keepdims=True)  # (N, 1, F)
-            return loc, _safe_scale(x64.std(axis=1, keepdims=True), loc)
+            return loc, _safe_scale(x64.std(axis=1, keepdims=True))
         if self.method == "window_level":
             x64 = x.astype(np.float64)
             loc = x64.mean(axis=1, keepdims=True)  # (N, 1, F)
-            return loc, _safe_scale(np.abs(x64).mean(axis=1, keepdims=True), loc)
+            return loc, _safe_scale(np.abs(x64).mean(axis=1, keepdims=True))
         return self.loc_[series][:, None, :], self.scale_[series][:, None, :]  # (N, 1, F)
 
     def scale_windows(self, windows: np.ndarray, series: np.ndarray, n_input: int) -> np.ndarray:

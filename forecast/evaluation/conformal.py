@@ -59,6 +59,7 @@ import numpy as np
 
 from forecast._exceptions import DataError
 from forecast.data.panel import Panel
+from forecast.data.ranges import range_sums
 
 __all__ = [
     "DEFAULT_COVERAGE",
@@ -101,8 +102,8 @@ def history_scale(panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndar
     """Mean absolute one-step change of each history, ``(N, T)``: the scores' scale ``s``.
 
     History ``i`` is series ``series[i]`` up to row ``ends[i]`` (exclusive) of ``panel``.
-    One pass of prefix sums, however many histories. A history of one row, or one that
-    does not move (a constant series), gets ``s = 1`` (in the target's units), as the
+    One vectorised sum per history (no loop over them). A history of one row, or one that
+    does not move at all (a constant series), gets ``s = 1`` (in the target's units), as the
     scalers of :mod:`forecast.data.scaling` do for a zero spread.
     """
     n_targets = len(panel.target_names)
@@ -110,13 +111,13 @@ def history_scale(panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndar
     step = np.zeros_like(y)
     step[1:] = np.abs(np.diff(y, axis=0))
     step[panel.offsets[:-1]] = 0.0  # no change across the start of a series
-    prefix = np.concatenate([np.zeros((1, n_targets)), np.cumsum(step, axis=0)])
-    start = panel.offsets[series]
-    count = (ends - start - 1)[:, None]  # changes inside each history
-    total = prefix[ends] - prefix[np.minimum(start + 1, ends)]
+    start = panel.offsets[series] + 1  # the first change inside each history
+    count = (ends - start)[:, None]  # changes inside each history
+    total = range_sums(step, start, ends)
     mean = total / np.maximum(count, 1)
-    tiny = np.finfo(np.float32).eps * np.maximum(np.abs(y[ends - 1]), 1.0)
-    return np.where((count >= 1) & (mean > tiny), mean, 1.0)
+    # Only a history that does not move at all is a zero spread (as in the scalers): a
+    # small one is the series' own scale, whatever its level.
+    return np.where(mean > 0, mean, 1.0)
 
 
 def conformal_quantile(scores: np.ndarray, coverage: Sequence[float]) -> np.ndarray:

@@ -14,6 +14,7 @@ import pandas as pd
 from forecast._exceptions import DataError
 from forecast.data.output import quantile_column
 from forecast.data.panel import Layout, Panel
+from forecast.data.ranges import range_sums
 from forecast.evaluation.folds import Folds
 from forecast.evaluation.metrics import (
     coverage,
@@ -43,15 +44,13 @@ def seasonal_scale(
 ) -> np.ndarray:
     """MASE's in-sample scale of each history ``starts:ends`` (absolute rows), ``(N, T)``.
 
-    ``mean(|y[t] - y[t - m]|)`` over the history, from prefix sums of the seasonal
-    differences (one pass over the data, however many windows). ``label(i)`` names history
-    ``i`` in errors.
+    ``mean(|y[t] - y[t - m]|)`` over the history, one vectorised sum per history
+    (:func:`~forecast.data.ranges.range_sums`). ``label(i)`` names history ``i`` in errors.
     """
     n_targets = len(panel.target_names)
     y = panel.values[:, :n_targets].astype(np.float64)
     diff = np.zeros_like(y)
     diff[m:] = np.abs(y[m:] - y[:-m])  # rows whose lag crosses a series start are never summed
-    prefix = np.concatenate([np.zeros((1, n_targets)), np.cumsum(diff, axis=0)])
     count = ends - starts - m  # (N,)
     short = np.flatnonzero(count < 1)
     if short.size:
@@ -61,7 +60,7 @@ def seasonal_scale(
             f"{label(i)} has {ends[i] - starts[i]}. Use a smaller season_length, a longer "
             "history, or leave 'mase' out of metrics."
         )
-    scale = (prefix[ends] - prefix[starts + m]) / count[:, None]  # (N, T)
+    scale = range_sums(diff, starts + m, ends) / count[:, None]  # (N, T)
     zero_rows, zero_cols = np.nonzero(scale == 0)
     if zero_rows.size:
         i = int(zero_rows[0])

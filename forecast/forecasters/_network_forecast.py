@@ -11,13 +11,15 @@ C known-future covariates, Z static covariates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from forecast._exceptions import DataError
+from forecast._exceptions import DataError, NumericalError
+from forecast._validation import series_name
 from forecast.data.panel import Panel, series_positions
 from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.windowing import windows_ending_at
@@ -95,7 +97,13 @@ class NetworkRunner:
         windows = windows_ending_at(panel.values, ends, self.seq_len)  # (N, L, F)
         static = None if panel.static is None else panel.static[series]
         fitted = self._fitted_positions(panel)[series]
-        return self.windows(windows.astype(np.float32, copy=False), fitted, future, static)
+        return self.windows(
+            windows.astype(np.float32, copy=False),
+            fitted,
+            future,
+            static,
+            label=lambda i: panel.series_label(int(series[i])),
+        )
 
     def _fitted_positions(self, panel: Panel) -> np.ndarray:
         """Position at fit of each series of ``panel`` (for fitted scaling statistics)."""
@@ -116,6 +124,7 @@ class NetworkRunner:
         series: np.ndarray,
         future: np.ndarray | None = None,
         static: np.ndarray | None = None,
+        label: Callable[[int], str] | None = None,
     ) -> np.ndarray:
         """Run the network over input windows in batches, in original units.
 
@@ -128,29 +137,90 @@ class NetworkRunner:
             Known-future covariates over the horizon (unscaled).
         static : numpy.ndarray of shape (N, Z), optional
             Static covariates (unscaled).
+        label : callable, optional
+            ``label(i)`` names the series of window ``i`` in errors; default: the fitted
+            series at ``series[i]``.
 
         Returns
         -------
         numpy.ndarray of shape (N, H, T), or (N, H, T, Q) for a quantile network; float64
         """
         n_future = len(self.future_names)
+        if label is None:
+            label = self._fitted_label(series)
         out = []
-        with torch.inference_mode():
+        # Overflow in the casts to float32 is checked and explained (_check_scaled), not
+        # warned about by numpy first.
+        with torch.inference_mode(), np.errstate(over="ignore"):
             for a in range(0, len(windows), _PREDICT_BATCH):
                 part = slice(a, a + _PREDICT_BATCH)
                 x, idx = windows[part], series[part]
                 loc, scale = self.scaler.window_stats(x, idx)  # (n, 1, F) each
-                x_scaled = torch.from_numpy(((x - loc) / scale).astype(np.float32))
+                x_scaled = ((x - loc) / scale).astype(np.float32)
+                self._check_scaled(x_scaled, a, label, "inputs")
                 fut = stat = None
                 if n_future:
                     if future is None:
                         raise ValueError("the network reads known-future covariates: pass them")
                     fut_scaled = (future[part] - loc[..., -n_future:]) / scale[..., -n_future:]
-                    fut = torch.from_numpy(fut_scaled.astype(np.float32))
+                    fut = fut_scaled.astype(np.float32)
+                    self._check_scaled(fut, a, label, "known-future covariates")
                 if self.static_scaler is not None:
                     if static is None:
                         raise ValueError("the network reads static covariates: pass them")
-                    stat = torch.from_numpy(self.static_scaler.transform(static[part]))
-                y = self.network(x_scaled, fut, stat).numpy().astype(np.float64)
-                out.append(SeriesScaler.inverse_targets(y, loc, scale))
+                    stat_scaled = self.static_scaler.transform(static[part])
+                    self._check_scaled(stat_scaled, a, label, "static covariates")
+                    stat = torch.from_numpy(stat_scaled)
+                y = self.network(
+                    torch.from_numpy(x_scaled),
+                    None if fut is None else torch.from_numpy(fut),
+                    stat,
+                ).numpy()
+                if not np.isfinite(y).all():
+                    raise NumericalError(
+                        f"The network's output is NaN or infinite for {label(a + _first(y))}, "
+                        f"from finite scaled inputs: {self._why_not_finite()}"
+                    )
+                out.append(SeriesScaler.inverse_targets(y.astype(np.float64), loc, scale))
         return np.concatenate(out, axis=0)
+
+    def _check_scaled(
+        self, scaled: np.ndarray, first: int, label: Callable[[int], str], what: str
+    ) -> None:
+        """Refuse windows whose scaling overflowed float32: a history so far outside the
+        training data's range that the network cannot read it."""
+        if not np.isfinite(scaled).all():
+            raise NumericalError(
+                f"The scaled {what} of {label(first + _first(scaled))} overflow float32: the "
+                "history is far outside the range of the data the model was fitted on "
+                f"(scaler={self.scaler.method!r}). Refit the model on data that includes it."
+            )
+
+    def _why_not_finite(self) -> str:
+        """Why finite inputs gave a non-finite output: the weights, or the inputs' size."""
+        damaged = [
+            name
+            for name, tensor in self.network.state_dict().items()
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+        ]
+        if damaged:
+            return (
+                f"its weights {damaged[:3]} hold NaN or infinite values (a damaged model "
+                "file, or a fit that diverged). Refit the model."
+            )
+        return (
+            "its weights are finite, so the scaled inputs are too large for float32 "
+            "arithmetic: the history is far outside the range of the data the model was "
+            "fitted on. Refit the model on data that includes it."
+        )
+
+    def _fitted_label(self, series: np.ndarray) -> Callable[[int], str]:
+        """Names window ``i`` by its series as fitted (``series[i]`` is its position)."""
+        if self.series_ids == [None]:
+            return lambda i: "the series"
+        return lambda i: series_name(self.series_ids[int(series[i])])
+
+
+def _first(values: np.ndarray) -> int:
+    """The first window (along axis 0) holding a non-finite value."""
+    return int(np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))[0])

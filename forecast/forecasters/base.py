@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from forecast._exceptions import DataError, InvalidParameterError
-from forecast._validation import check_int, check_levels, check_option
+from forecast._exceptions import DataError, InvalidParameterError, NumericalError
+from forecast._validation import check_int, check_levels, check_option, series_name
 from forecast.data.covariates import future_block
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
@@ -319,9 +319,9 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         tail = windows + horizon - 1
         self._check_calibration_rows(panel)
         first = panel.lengths - tail  # position of the first origin's end in each series
-        # The series in the order the frame cut before the tail would number them (first
-        # appearance), as converting that frame would: the calibration fit is the same.
-        head = narrow.head(first).in_frame_order()
+        # Series keep their canonical numbering in the cut panel, as converting the cut
+        # frame would number them: the calibration fit is the same.
+        head = narrow.head(first)
         try:
             self._fit_series(head, layout)
         except DataError as exc:
@@ -421,11 +421,17 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
         calibrated: used by ``predict(df)``, backtests and meta-forecasters."""
         forecast = self._forecast(panel, series, ends, future)
-        return self._with_bounds(forecast, lambda: history_scale(panel, series, ends))
+        forecast = self._with_bounds(forecast, lambda: history_scale(panel, series, ends))
+        return _finite(
+            forecast,
+            lambda i: f"{panel.series_label(int(series[i]))} (from {panel.times[ends[i] - 1]})",
+        )
 
     def _forecast_end(self, future: np.ndarray | None = None) -> Forecast:
         """Forecasts from the end of each fitted series, with conformal bounds if calibrated."""
-        return self._with_bounds(self._forecast_fitted(future), lambda: self.conformal_scale_)
+        forecast = self._with_bounds(self._forecast_fitted(future), lambda: self.conformal_scale_)
+        ids = self.series_ids_
+        return _finite(forecast, lambda i: "the series" if ids == [None] else series_name(ids[i]))
 
     def _with_bounds(self, forecast: Forecast, scale: Callable[[], np.ndarray]) -> Forecast:
         """``forecast`` with conformal bounds, if calibrated; ``scale()``: each history's."""
@@ -644,3 +650,19 @@ def _positions(panel: Panel, ids: list[Any]) -> np.ndarray:
     if missing:
         raise KeyError(f"series {missing[:10]} are not in the panel")
     return positions
+
+
+def _finite(forecast: Forecast, label: Callable[[int], str]) -> Forecast:
+    """``forecast``, refused if any value is NaN or infinite: a non-finite forecast never
+    leaves the library (hooks below, a subclass's included, may not catch every case)."""
+    for what, values in (("forecast", forecast.point), ("interval", forecast.quantiles)):
+        if values is None or np.isfinite(values).all():
+            continue
+        bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+        window = int(np.flatnonzero(bad)[0])
+        raise NumericalError(
+            f"The {what} of {label(window)} is NaN or infinite ({int(bad.sum())} forecast(s) "
+            "in all): the model or its inputs overflowed. Refit the model, or check the "
+            "data's scale."
+        )
+    return forecast

@@ -18,6 +18,7 @@ from typing import Any
 import lightning as L
 import torch
 
+from forecast._exceptions import NumericalError
 from forecast.neural.lightning_internals import FastHookName
 from forecast.neural.network import RecurrentConfig, RecurrentRegressor
 from forecast.neural.objectives import LOSSES, LR_SCHEDULES, PinballLoss
@@ -143,6 +144,9 @@ class RecurrentModule(FastHookName, L.LightningModule):
         total, count = self._epoch_loss.pop(stage, (0.0, 0))
         if not count:
             return
+        if not math.isfinite(float(total)):
+            name = "training" if stage == "train" else "validation"
+            self._diverged(name, float(total), "epoch")
         self.log(
             f"{stage}_loss",
             total / count,
@@ -156,7 +160,12 @@ class RecurrentModule(FastHookName, L.LightningModule):
         )
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        return self._common_step(batch, "train")
+        loss = self._common_step(batch, "train")
+        # Checked at every step where it costs nothing (the loss is on the CPU); on an
+        # accelerator, where it would wait for the device, once per epoch (_log_epoch_loss).
+        if loss.device.type == "cpu" and not torch.isfinite(loss):
+            self._diverged("training", float(loss.detach()), f"step {batch_idx} of epoch")
+        return loss
 
     def validation_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._common_step(batch, "val")
@@ -186,6 +195,25 @@ class RecurrentModule(FastHookName, L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch_loss("val")
+
+    def _diverged(self, stage: str, value: float, where: str) -> None:
+        """Stop the fit: a NaN or infinite loss would only train weights into NaN forecasts."""
+        try:
+            trainer = self.trainer
+            at = f"{where} {trainer.current_epoch}"
+            clip = trainer.gradient_clip_val
+        except RuntimeError:  # not attached to a Trainer
+            at, clip = where, None
+        clipping = (
+            f"gradient clipping is at {clip}: try a smaller gradient_clip_val"
+            if clip
+            else "turn gradient clipping on (gradient_clip_val=1.0)"
+        )
+        raise NumericalError(
+            f"The {stage} loss is {value} at {at}: the fit diverged. Lower learning_rate "
+            f"(now {self.hparams['learning_rate']:g}) or {clipping}; if the data is not "
+            "scaled (scaler=None), scale it (scaler='standard')."
+        )
 
     def _adam(self) -> torch.optim.Adam:
         """Adam, with the fewest kernel launches the run allows.

@@ -35,7 +35,7 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, ProgressBar
 from torch.utils.data import DataLoader
 
-from forecast._exceptions import InvalidParameterError
+from forecast._exceptions import InvalidParameterError, NumericalError
 from forecast.neural.averaging import TailWeightAveraging
 from forecast.neural.lightning_internals import trains_in_child_processes
 from forecast.neural.progress import EpochProgressBar
@@ -196,6 +196,18 @@ def _progress_options(
     return {"enable_progress_bar": False}
 
 
+def _check_finite_weights(module: torch.nn.Module) -> None:
+    """Refuse trained weights holding NaN or infinity (the last optimiser step can make them
+    so after the last loss was computed, where no loss check sees it)."""
+    for name, tensor in module.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise NumericalError(
+                f"The trained weights {name!r} hold NaN or infinite values: the fit diverged "
+                "at its last steps. Lower learning_rate, or turn gradient clipping on "
+                "(gradient_clip_val=1.0)."
+            )
+
+
 def fit_module(
     module: L.LightningModule,
     train: DataLoader,
@@ -287,6 +299,7 @@ def fit_module(
             module.load_state_dict(state["state_dict"])
             best_epoch = int(state["epoch"])
         rows = history.collected()
+    _check_finite_weights(module)
     stopped = early is not None and early.stopped_epoch > 0
     if early is not None and stopped:
         logger.info(
