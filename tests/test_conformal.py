@@ -301,10 +301,10 @@ def test_batched_quantiles_equal_a_loop_of_predict(kind):
     np.testing.assert_allclose(batched[1], looped[1], rtol=1e-5)
 
 
-def test_the_calibration_model_numbers_series_as_the_cut_frame_would(monkeypatch):
-    # Series are numbered by first appearance in the frame they are fitted on. Here b's
-    # last row comes first: in the whole frame b is series 0, in the frame cut before the
-    # calibration tail it is series 1, as converting that frame numbered it before.
+def test_the_calibration_model_numbers_series_in_canonical_order(monkeypatch):
+    # Series are numbered by sorted id, whatever the row order. Here b's last row comes
+    # first (numbered by first appearance, b would be series 0 in the whole frame and
+    # series 1 in the frame cut before the calibration tail); both fits see a, b, c.
     frame = make_long_frame()
     last_b = frame.index[frame["unique_id"] == "b"][-1]
     frame = pd.concat([frame.loc[[last_b]], frame.drop(last_b)])
@@ -320,7 +320,7 @@ def test_the_calibration_model_numbers_series_as_the_cut_frame_would(monkeypatch
         RNNForecaster(
             horizon=2, intervals="conformal", coverage=0.8, calibration_windows=5, **SMALL, **LONG
         ).fit(frame)
-    assert seen == [["a", "b", "c"], ["b", "a", "c"]]
+    assert seen == [["a", "b", "c"], ["a", "b", "c"]]
 
 
 def test_a_fit_that_fails_leaves_no_fitted_state_behind(monkeypatch):

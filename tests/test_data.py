@@ -81,8 +81,10 @@ def test_unsorted_timestamps_are_sorted_with_a_warning() -> None:
 def test_interleaved_long_rows_are_not_a_warning(long_frame) -> None:
     by_date = long_frame.sort_values(["ds", "unique_id"])
     panel, _ = to_panel(by_date, id_col="unique_id", time_col="ds")  # warnings are errors here
-    assert panel.ids == ["c", "a", "b"]
-    assert panel.lengths.tolist() == [72, 60, 48]
+    # c's rows come first by date, but series are numbered by sorted id.
+    assert by_date["unique_id"].iloc[0] == "c"
+    assert panel.ids == ["a", "b", "c"]
+    assert panel.lengths.tolist() == [60, 48, 72]
 
 
 def test_index_that_is_not_datetime_and_no_time_col() -> None:

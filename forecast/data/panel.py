@@ -33,6 +33,37 @@ from forecast.data.frequency import check_on_frequency, infer_freq, resolve_freq
 __all__ = ["Columns", "Layout", "Panel", "series_positions", "to_panel"]
 
 
+def _unfit_for(column: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Where ``column`` holds NaN, infinity, or a value ``dtype`` cannot hold.
+
+    Beyond its range, or non-zero below its smallest normal number (1.2e-38 in float32): such
+    values lose their digits (subnormal) or become 0, and a series of them would be forecast
+    as noise or as flat zeros. Comparisons only: N booleans each, no N-long float temporary.
+    """
+    limit, tiny = float(np.finfo(dtype).max), float(np.finfo(dtype).tiny)
+    bad = ~np.isfinite(column) | (column > limit) | (column < -limit)
+    bad |= (column != 0) & (column < tiny) & (column > -tiny)
+    return bad
+
+
+def _what_is_wrong(value: float, dtype: np.dtype) -> tuple[str, str]:
+    """``(what, fix)`` for a value :func:`_unfit_for` flagged, for an error message."""
+    if np.isnan(value):
+        return "NaN", "Fill or drop them before fitting (e.g. df.ffill() or df.dropna())."
+    if np.isinf(value):
+        return "an infinite value", "Fill or drop them before fitting."
+    if abs(value) > float(np.finfo(dtype).max):
+        return (
+            f"a value beyond {dtype.name} range",
+            f"({value:.3g}) Divide the column by a constant (and multiply the forecasts back).",
+        )
+    return (
+        f"a value too close to 0 for {dtype.name}",
+        f"({value:.3g}, below {float(np.finfo(dtype).tiny):.3g}) Multiply the column by a "
+        "constant (and divide the forecasts back).",
+    )
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where ids and timestamps live in the user's frame, to give the output the same shape.
@@ -154,21 +185,6 @@ class Panel:
             rows=rows if self.rows is None else self.rows[rows],
         )
 
-    def in_frame_order(self) -> Panel:
-        """The panel with its series numbered by first appearance in the user's frame.
-
-        :func:`to_panel` numbers series so; a panel cut from a bigger one (:meth:`head`) keeps
-        the bigger frame's numbering, which differs when a series' first row in the frame was
-        cut off.
-        """
-        if self.rows is None:  # the frame was sorted: series appear in panel order
-            return self
-        first_row = np.minimum.reduceat(self.rows, self.offsets[:-1])  # per series
-        order = np.argsort(first_row, kind="stable")
-        if np.array_equal(order, np.arange(self.n_series)):
-            return self
-        return self.subset(order)
-
     def describe(self, positions: np.ndarray, counts: np.ndarray | None = None) -> str:
         """``"'a' has 3, 'b' has 4"`` for series at ``positions`` (10 at most, then a count).
 
@@ -192,17 +208,15 @@ class Panel:
         dtype = np.dtype(dtype)
         if dtype == self.values.dtype:
             return self
-        limit = float(np.finfo(dtype).max)
-        bad = (self.values > limit) | (self.values < -limit)
+        bad = _unfit_for(self.values, dtype)
         if bad.any():
             row, j = (int(k[0]) for k in np.nonzero(bad))
             series = int(np.searchsorted(self.offsets, row, side="right")) - 1
-            name = self.feature_names[j]
+            what, fix = _what_is_wrong(float(self.values[row, j]), dtype)
             raise DataError(
-                f"Column {name!r} has a value beyond {dtype.name} range at {self.times[row]} "
-                f"in {self.series_label(series)} ({int(bad[:, j].sum())} such value(s) in "
-                "that column). Fill or drop them before fitting (e.g. df.ffill() or "
-                "df.dropna())."
+                f"Column {self.feature_names[j]!r} has {what} at {self.times[row]} in "
+                f"{self.series_label(series)} ({int(bad[:, j].sum())} such value(s) in that "
+                f"column). {fix}"
             )
         return replace(self, values=self.values.astype(dtype))
 
@@ -463,45 +477,44 @@ def _float_values(
     labels: list[str],
     dtype: np.dtype,
 ) -> np.ndarray:
-    """The used columns as one ``(R, F)`` array of ``dtype`` in sorted order; NaN/inf refused.
+    """The used columns as one ``(R, F)`` array of ``dtype`` in sorted order.
+
+    NaN, infinities and values ``dtype`` cannot hold (beyond its range, or non-zero below its
+    smallest normal number) are refused, the earliest one named.
 
     Filled one column at a time, so the float64 intermediate is one column, not the table.
     """
     values = np.empty((len(rest), len(used)), dtype=dtype)
-    limit = float(np.finfo(dtype).max)
-    first_bad: list[tuple[int, int, str, int]] = []  # (row, column, kind, count)
+    first_bad: list[tuple[int, int, int, float]] = []  # (row, column, count, value)
     for j, name in enumerate(used):
         column = rest[name].to_numpy(dtype=np.float64, na_value=np.nan)
         if order is not None:
             column = column[order]
-        # Comparisons only: N booleans each, no N-long float temporary (memory on big panels).
-        bad = ~np.isfinite(column) | (column > limit) | (column < -limit)
+        bad = _unfit_for(column, dtype)
         if bad.any():
             row = int(np.argmax(bad))
-            kind = (
-                "NaN"
-                if np.isnan(column[row])
-                else "an infinite value"
-                if np.isinf(column[row])
-                else f"a value beyond {dtype.name} range"
-            )
-            first_bad.append((row, j, kind, int(bad.sum())))
+            first_bad.append((row, j, int(bad.sum()), float(column[row])))
+            continue  # refused below; not cast (an overflow warning would come first)
         values[:, j] = column
     if first_bad:
-        row, j, kind, count = min(first_bad)  # the earliest offending row, then column
+        row, j, count, value = min(first_bad)  # the earliest offending row, then column
+        what, fix = _what_is_wrong(value, dtype)
         raise DataError(
-            f"Column {used[j]!r} has {kind} at {times[row]} in {labels[codes[row]]} "
-            f"({count} such value(s) in that column). Fill or drop them before "
-            "fitting (e.g. df.ffill() or df.dropna())."
+            f"Column {used[j]!r} has {what} at {times[row]} in {labels[codes[row]]} "
+            f"({count} such value(s) in that column). {fix}"
         )
     return values
 
 
 def _series_codes(raw_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Series number of every row (int32) and the ids in order of first appearance.
+    """Series number of every row (int32) and the ids, numbered in their canonical order.
 
-    When every series is one block of consecutive rows (the usual layout) the codes are a
-    running count of id changes: N int32, where ``pandas.factorize`` (used otherwise) makes
+    Series are numbered by sorted id (:func:`_canonical_order`), not by first appearance, so
+    that the fitted model is a function of the data, not of its row order: the numbering
+    decides the order of the windows' shuffle and of the forecasts.
+
+    When every series is one block of consecutive rows (the usual layout) the codes start as
+    a running count of id changes: N int32, where ``pandas.factorize`` (used otherwise) makes
     N int64 plus a hash table, the peak of a big panel's ``fit``.
     """
     change = raw_ids[1:] != raw_ids[:-1]
@@ -510,9 +523,30 @@ def _series_codes(raw_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(pd.unique(uniques)) == len(firsts):
         codes = np.zeros(len(raw_ids), dtype=np.int32)
         np.cumsum(change, dtype=np.int32, out=codes[1:])
+    else:
+        factorized, uniques = pd.factorize(raw_ids)
+        codes = factorized.astype(np.int32)
+    order = _canonical_order(uniques)
+    if np.array_equal(order, np.arange(len(order))):
         return codes, uniques
-    factorized, uniques = pd.factorize(raw_ids)
-    return factorized.astype(np.int32), uniques
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return rank[codes], uniques[order]
+
+
+def _canonical_order(uniques: Any) -> np.ndarray:
+    """The order that sorts series ids; ids of mixed kinds by (kind, text) instead.
+
+    Ids that compare (all numbers, all strings, all dates) are sorted as they are; ids that
+    do not (``1`` beside ``"a"``) fall back to a key that any two ids have, so the order is
+    still the same for every row order of the same data.
+    """
+    values = np.asarray(uniques, dtype=object)
+    try:
+        return np.argsort(values, kind="stable")
+    except TypeError:
+        keys = [(type(v).__name__, str(v)) for v in values]
+        return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
 
 
 def to_panel(
@@ -570,7 +604,7 @@ def to_panel(
     roles = _select_columns(rest, target, columns, future, static)
     used = [*roles.targets, *roles.past, *roles.future]
 
-    # Series codes in order of first appearance; rows sorted by (series, time), stable.
+    # Series codes in canonical (sorted id) order; rows sorted by (series, time), stable.
     if raw_ids is None:
         codes = np.zeros(len(rest), dtype=np.int32)
         ids: list[Any] = [None]
