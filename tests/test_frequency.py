@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from forecast import DataError, LSTMForecaster, RNNForecaster
+from forecast import DataError, LSTMForecaster, NaiveForecaster, RNNForecaster
 from forecast.data import frequency
 from forecast.data.frequency import check_on_frequency, future_times, infer_freq, resolve_freq
 from forecast.datasets import load_stock_prices
@@ -223,3 +223,80 @@ def test_the_panel_check_holds_no_array_over_the_whole_panel() -> None:
         finally:
             tracemalloc.stop()
         assert peak < 4e6, f"{freq}: {peak / 1e6:.1f} MB"
+
+
+# ------------------------------------------------------------- time zones across DST
+
+
+def _berlin(start: str, n: int = 40, freq: str = "D") -> pd.DataFrame:
+    index = pd.date_range(start, periods=n, freq=freq, tz="Europe/Berlin", name="when")
+    return pd.DataFrame({"y": np.sin(np.arange(n) / 3) + 2}, index=index)
+
+
+@pytest.mark.parametrize("start", ["2021-03-10", "2021-10-15"])  # spring and autumn changes
+@pytest.mark.parametrize("freq", [None, "D", pd.offsets.Day()])
+def test_tz_aware_daily_data_across_dst_follows_the_local_calendar(start, freq) -> None:
+    # A 23- or 25-hour day was refused ("do not follow freq 'D'").
+    frame = _berlin(start)
+    model = RNNForecaster(seq_len=6, horizon=3, freq=freq, validation_size=0, **FAST).fit(frame)
+    assert model.freq_ == pd.offsets.Day()
+    forecast = model.predict()
+    expected = pd.date_range(frame.index[-1], periods=4, freq="D")[1:]  # local midnights
+    assert list(forecast.index) == list(expected)
+    assert (forecast.index == forecast.index.normalize()).all()
+    naive = NaiveForecaster(horizon=3, freq=freq).fit(frame).predict()
+    assert list(naive.index) == list(expected)
+
+
+def test_forecasts_cross_a_dst_change_at_local_midnights() -> None:
+    frame = _berlin("2021-10-01", n=29)  # ends 2021-10-29; clocks go back on the 31st
+    forecast = NaiveForecaster(horizon=4).fit(frame).predict()
+    assert [str(t) for t in forecast.index] == [
+        "2021-10-30 00:00:00+02:00",
+        "2021-10-31 00:00:00+02:00",
+        "2021-11-01 00:00:00+01:00",
+        "2021-11-02 00:00:00+01:00",
+    ]
+    long = frame.reset_index().assign(unique_id="a")
+    out = NaiveForecaster(horizon=4, id_col="unique_id", time_col="when").fit(long).predict()
+    assert list(out["when"]) == list(forecast.index)
+
+
+def test_the_suggested_resample_gives_data_that_fits() -> None:
+    hourly = _berlin("2021-03-20", n=24 * 20, freq="h")
+    daily = hourly.resample("D").mean()
+    NaiveForecaster(horizon=2).fit(daily)  # was refused like the raw daily data
+
+
+def test_tz_aware_hourly_data_keeps_absolute_hours_across_dst() -> None:
+    frame = _berlin("2021-03-27 12:00", n=12, freq="h")  # 02:00 on the 28th does not exist
+    forecast = NaiveForecaster(horizon=3).fit(frame).predict()
+    steps = np.diff(pd.DatetimeIndex([frame.index[-1], *forecast.index]).asi8)
+    assert (steps == steps[0]).all()  # one absolute hour each
+    shifted = frame.iloc[:-1].index[-1]
+    assert NaiveForecaster(horizon=1).fit(frame.iloc[:-1]).predict().index[0] - shifted == (
+        pd.Timedelta(hours=1)
+    )
+
+
+@pytest.mark.parametrize("freq", ["MS", "W-SUN", "B"])
+def test_tz_aware_calendar_frequencies_across_dst(freq) -> None:
+    frame = _berlin("2021-01-04", n=40, freq=freq)
+    forecast = NaiveForecaster(horizon=3).fit(frame).predict()
+    expected = pd.date_range(frame.index[-1], periods=4, freq=freq)[1:]
+    assert list(forecast.index) == list(expected)
+    assert (forecast.index == forecast.index.normalize()).all()
+
+
+def test_a_daily_gap_in_tz_aware_data_is_still_refused() -> None:
+    frame = _berlin("2021-03-10").drop(pd.Timestamp("2021-03-29", tz="Europe/Berlin"))
+    with pytest.raises(DataError, match=r"first gap is between 2021-03-28 00:00:00\+01:00"):
+        NaiveForecaster(horizon=2, freq="D").fit(frame)
+
+
+def test_a_local_midnight_that_does_not_exist_moves_forward() -> None:
+    # Chile changes its clocks at 00:00: 2022-09-11 00:00 does not exist there.
+    last = pd.DatetimeIndex(["2022-09-10"], tz="America/Santiago")
+    first, second = future_times(last, pd.offsets.Day(), 2)
+    assert str(first[0]) == "2022-09-11 01:00:00-03:00"
+    assert str(second[0]) == "2022-09-12 00:00:00-03:00"

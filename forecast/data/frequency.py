@@ -18,7 +18,13 @@ from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import series_name
 from forecast._warnings import warn
 
-__all__ = ["check_on_frequency", "future_times", "infer_freq", "resolve_freq"]
+__all__ = [
+    "check_on_frequency",
+    "follows_local_calendar",
+    "future_times",
+    "infer_freq",
+    "resolve_freq",
+]
 
 # A trading calendar skips a handful of days at most (holidays, the odd closure); a longer
 # hole in business-day data is more likely missing data, which we report (never fill).
@@ -44,6 +50,25 @@ def resolve_freq(freq: Any) -> pd.offsets.BaseOffset:
 
 def _is_business_day(offset: pd.offsets.BaseOffset) -> bool:
     return isinstance(offset, pd.offsets.BusinessDay | pd.offsets.CustomBusinessDay)
+
+
+def follows_local_calendar(times: pd.DatetimeIndex, offset: pd.offsets.BaseOffset) -> bool:
+    """Whether steps of ``offset`` over tz-aware ``times`` are taken on the local calendar.
+
+    Days, weeks, months, business days ... step from local midnight to local midnight, so a
+    day across a daylight-saving change lasts 23 or 25 hours (as ``pandas.date_range``
+    makes them); hours, minutes and seconds are fixed lengths of absolute time. pandas 2
+    treats ``Day`` as a fixed 24 hours, pandas 3 as a calendar day: this rule makes both
+    give the same timestamps.
+    """
+    if times.tz is None:
+        return False
+    return isinstance(offset, pd.offsets.Day) or not isinstance(offset, pd.offsets.Tick)
+
+
+def _wall_times(times: pd.DatetimeIndex, offset: pd.offsets.BaseOffset) -> pd.DatetimeIndex:
+    """``times`` as local wall-clock times when ``offset`` steps on the local calendar."""
+    return times.tz_localize(None) if follows_local_calendar(times, offset) else times
 
 
 def _fixed_step(offset: pd.offsets.BaseOffset) -> pd.Timedelta | None:
@@ -103,10 +128,14 @@ def check_on_frequency(
     def series_of(rows: Any) -> Any:  # rows: an int or an array of them
         return np.searchsorted(offsets, rows, side="right") - 1
 
+    # Computed on local wall-clock times for calendar offsets on tz-aware data (a day across
+    # a daylight-saving change is 23 or 25 hours long); messages show the user's timestamps.
+    wall = _wall_times(panel_times, offset)
+
     step = _fixed_step(offset)
     if step is not None and not _is_business_day(offset):
         # Fixed-length steps (hours, minutes, days): compare consecutive differences.
-        stamps, want = panel_times.asi8, _step_in_unit(step, panel_times)
+        stamps, want = wall.asi8, _step_in_unit(step, wall)
         for first, _, stop, within in _row_blocks(len(panel_times), offsets):
             bad = np.flatnonzero(within & (np.diff(stamps[first:stop]) != want))
             if bad.size:
@@ -122,10 +151,10 @@ def check_on_frequency(
 
     # Calendar offsets (month starts, business days, weeks): place every timestamp on the grid
     # of the offset and check positions (pandas does the calendar arithmetic).
-    start = panel_times.min()
+    start = wall.min()
     grid = pd.date_range(
         start=start if offset.is_on_offset(start) else offset.rollback(start),
-        end=panel_times.max(),
+        end=wall.max(),
         freq=offset,
     )
     business = _is_business_day(offset)
@@ -135,7 +164,7 @@ def check_on_frequency(
         hole_count = np.zeros(n_series, dtype=np.int64)
         first_hole = np.full(n_series, -1, dtype=np.int64)
     for first, end, stop, within in _row_blocks(len(panel_times), offsets):
-        position = grid.get_indexer(panel_times[first:stop])
+        position = grid.get_indexer(wall[first:stop])
         off = np.flatnonzero(position[: end - first] < 0)
         if off_grid_row is None and off.size:
             off_grid_row = first + int(off[0])
@@ -224,8 +253,27 @@ def future_times(
     list of pandas.DatetimeIndex
         Element ``k`` holds, for every series, the timestamp ``k + 1`` steps ahead.
     """
+    local = follows_local_calendar(last, freq)
+    start = last.tz_localize(None) if local else last
     with warnings.catch_warnings():
         # CustomBusinessDay (holiday calendars) has no vectorised addition; pandas warns
         # about it. The loop it falls back to is over series, which is what we need.
         warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
-        return [last + (k * freq) for k in range(1, horizon + 1)]
+        steps = [start + (k * freq) for k in range(1, horizon + 1)]
+    if not local:
+        return steps
+    return [_localize(step, last.tz) for step in steps]
+
+
+def _localize(wall: pd.DatetimeIndex, tz: Any) -> pd.DatetimeIndex:
+    """Local wall-clock times back in ``tz``; a time that does not exist there (skipped by a
+    daylight-saving change, e.g. a midnight in zones that change at 00:00) moves forward to
+    the first one that does, as the calendar's day starts then."""
+    try:
+        return wall.tz_localize(tz, nonexistent="shift_forward", ambiguous="raise")
+    except ValueError as exc:  # pytz/zoneinfo's AmbiguousTimeError is a ValueError
+        raise DataError(
+            f"A future timestamp is ambiguous in time zone {tz} ({exc}): a daylight-saving "
+            "change repeats that local time. Convert the data to UTC (df.tz_convert('UTC')) "
+            "or to a zone without the change."
+        ) from exc

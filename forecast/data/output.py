@@ -12,6 +12,7 @@ Symbols: S series, k steps returned, T targets, Q quantile levels.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -97,12 +98,13 @@ def forecast_frame(
             for j, q in enumerate(levels):
                 columns[quantile_column(name, q)] = quantiles[:, :, t, j]
     if not layout.is_long:
-        index = pd.date_range(
-            start=future_times(cutoffs, freq, 1)[0][0],
-            periods=steps,
-            freq=freq,
-            name=layout.time_name,
+        # The same steps as a long frame's (local calendar days on tz-aware data, under
+        # pandas 2 and 3 alike), not pandas.date_range's own rule.
+        index = pd.DatetimeIndex(
+            [t[0] for t in future_times(cutoffs, freq, steps)], name=layout.time_name
         )
+        with contextlib.suppress(ValueError):  # pandas 2: a 23-hour day is no 'D' step
+            index.freq = freq
         return pd.DataFrame({name: v[0] for name, v in columns.items()}, index=index)
     times = np.stack([t.to_numpy() for t in future_times(cutoffs, freq, steps)], axis=1)  # (S, k)
     frame = pd.DataFrame(
