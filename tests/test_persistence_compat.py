@@ -70,7 +70,11 @@ def test_a_format_1_file_loads_and_forecasts_as_it_did(name):
     for which, history in (("predict", None), ("predict_df", frame)):
         got = model.predict(history, **kwargs)
         expected = _expected(name, which, got)
-        pd.testing.assert_frame_equal(got, expected, check_exact=True, check_freq=False)
+        # To the last bits but one: conformal bounds from a history are now summed per
+        # history (issue 18: exact beside big series), which may round the last bit apart.
+        pd.testing.assert_frame_equal(
+            got, expected, check_exact=False, rtol=1e-12, atol=0.0, check_freq=False
+        )
 
 
 def test_format_1_covariate_names_move_to_the_fitted_table():
