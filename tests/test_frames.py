@@ -54,7 +54,7 @@ def test_a_polars_frame_gets_a_polars_forecast_with_its_own_date_type(long_frame
     assert dates == [d.strftime("%Y-%m-%d") for d in expected["ds"]]
     if getattr(ds_type, "time_zone", None):  # the same instants, in the input's zone
         local = expected["ds"].dt.tz_localize(ds_type.time_zone)
-        assert forecast["ds"].to_list() == list(local.dt.to_pydatetime())
+        assert forecast["ds"].to_list() == [t.to_pydatetime() for t in local]
 
 
 def test_a_pyarrow_table_gets_a_pyarrow_table(long_frame):
@@ -154,3 +154,14 @@ def test_without_narwhals_a_polars_frame_is_refused_with_the_install(long_frame,
         NaiveForecaster(horizon=2).fit(_long(long_frame, pl.Date))
     # pandas needs no narwhals.
     assert len(NaiveForecaster(horizon=2).fit(long_frame).predict()) == 6
+
+
+def test_a_loaded_model_answers_in_pandas_unless_given_a_frame(long_frame, tmp_path):
+    frame = _long(long_frame, pl.Date)
+    model = NaiveForecaster(horizon=2).fit(frame)
+    model.save(tmp_path / "m.safetensors")
+    loaded = NaiveForecaster.load(tmp_path / "m.safetensors")
+    assert loaded.layout_ == model.layout_  # the library is not part of the saved layout
+    assert isinstance(loaded.predict(), pd.DataFrame)
+    assert isinstance(loaded.predict(frame), pl.DataFrame)
+    np.testing.assert_array_equal(loaded.predict()["y"].to_numpy(), model.predict()["y"].to_numpy())

@@ -48,12 +48,16 @@ class Layout:
         Name used for the time index or column of the output.
     multiindex : bool
         Whether ids and timestamps came as a ``MultiIndex (id, time)`` (the output gets one).
+    source : forecast.data.frames.FrameKind or None
+        The library of the frame fitted on (polars, pyarrow), for ``predict()`` to answer in
+        it; ``None`` for pandas. Set by ``fit``; not saved in model files.
     """
 
     id_col: str | None
     time_col: str | None
     time_name: Hashable | None
     multiindex: bool = False
+    source: Any = field(default=None, compare=False, repr=False)
 
     @property
     def is_long(self) -> bool:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -234,8 +235,8 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         self._check_params()
         frame, kind = to_pandas(df)
         panel, layout = self._to_panel(frame, self._fit_dtype())
-        self._fit_panel(panel, layout)
-        self._frame_kind = kind  # predict() answers in the fitted frame's library
+        # predict() answers in the fitted frame's library: layout_.source.
+        self._fit_panel(panel, replace(layout, source=None if kind.is_pandas else kind))
         return self
 
     def _clear_fitted(self) -> None:
@@ -481,7 +482,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         df, kind = to_pandas(df)
         future_covariates, future_kind = to_pandas(future_covariates, "future_covariates")
         if df is None:
-            fitted: FrameKind = self.__dict__.get("_frame_kind", PANDAS)
+            fitted: FrameKind = self.layout_.source or PANDAS
             kind = fitted if future_covariates is None else future_kind
             cutoffs, ids = self.cutoffs_, self.series_ids_
             forecast = self._forecast_end(self._future_values(future_covariates, ids, cutoffs))
