@@ -68,14 +68,14 @@ class BacktestResult:
     metrics: Any
     models: list[Forecaster] = field(repr=False)
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self) -> Any:
         """Each metric averaged over all windows and series, one row per target.
 
         Returns
         -------
         pandas.DataFrame
-            Indexed by ``target``; columns are the metrics. A backtest of a polars or pyarrow
-        frame gets a frame of that library, with ``target`` as its first column.
+            Indexed by ``target``; columns are the metrics. A backtest of a polars or
+            pyarrow frame gets a frame of that library, with ``target`` as its first column.
         """
         metrics, kind = to_pandas(self.metrics)
         names = list(metrics.columns[list(metrics.columns).index("target") + 1 :])
