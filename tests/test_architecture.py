@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "forecast.features",
             "forecast.presets",
             "forecast.baselines",
+            "forecast.interop",
         ),
     ),
     ("cli", ("forecast.cli", "forecast.__main__")),

@@ -8,5 +8,7 @@
   (no pandas); :mod:`~forecast.data.permutation`: the lazy shuffle they use;
 * :mod:`~forecast.data.scaling`: per-series and per-window scalers, with exact inverses;
 * :mod:`~forecast.data.features`: calendar features (known-future covariates);
-* :mod:`~forecast.data.output`: forecast arrays back to a frame in the input's layout.
+* :mod:`~forecast.data.output`: forecast arrays back to a frame in the input's layout;
+* :mod:`~forecast.data.conventions`: column defaults of a known convention (Nixtla's
+  ``unique_id, ds, y``); :mod:`~forecast.data.frames`: polars and pyarrow frames in and out.
 """

@@ -28,6 +28,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast._validation import series_name
 from forecast._warnings import warn
+from forecast.data.conventions import default_columns
 from forecast.data.frequency import check_on_frequency, infer_freq, resolve_freq
 
 __all__ = ["Columns", "Layout", "Panel", "series_positions", "to_panel"]
@@ -78,12 +79,16 @@ class Layout:
         Name used for the time index or column of the output.
     multiindex : bool
         Whether ids and timestamps came as a ``MultiIndex (id, time)`` (the output gets one).
+    source : forecast.data.frames.FrameKind or None
+        The library of the frame fitted on (polars, pyarrow), for ``predict()`` to answer in
+        it; ``None`` for pandas. Set by ``fit``; not saved in model files.
     """
 
     id_col: str | None
     time_col: str | None
     time_name: Hashable | None
     multiindex: bool = False
+    source: Any = field(default=None, compare=False, repr=False)
 
     @property
     def is_long(self) -> bool:
@@ -572,7 +577,9 @@ def to_panel(
         Columns to forecast; ``None`` means every numeric column. Ignored when ``columns``
         is given.
     id_col, time_col : str or None
-        Columns naming the series and holding the timestamps.
+        Columns naming the series and holding the timestamps. When both are None (and
+        ``columns`` is), a frame with the columns ``unique_id``, ``ds`` and ``y`` is read as
+        Nixtla's long format (:mod:`forecast.data.conventions`).
     freq : str, pandas.DateOffset or None
         The frequency; inferred when ``None``. Business-day frequencies (``"B"``,
         ``CustomBusinessDay``) allow missing days (holidays): observations are used in order.
@@ -598,6 +605,8 @@ def to_panel(
     DataError
         Missing column, duplicate timestamps, NaN or inf values, irregular timestamps.
     """
+    if columns is None:  # at fit; predict passes the fitted layout
+        id_col, time_col, target = default_columns(df, id_col, time_col, target)
     rest, layout, times, raw_ids = _split_layout(df, id_col, time_col)
     if isinstance(columns, tuple):
         columns = Columns(targets=list(columns[0]), past=list(columns[1]))

@@ -29,6 +29,7 @@ from sklearn.base import clone
 
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import check_int, check_option
+from forecast.data.frames import to_native, to_pandas
 from forecast.data.output import quantile_column
 from forecast.data.panel import Layout, Panel
 from forecast.evaluation.folds import Folds, history_frame, make_folds
@@ -45,7 +46,7 @@ class BacktestResult:
 
     Attributes
     ----------
-    forecasts : pandas.DataFrame
+    forecasts : pandas.DataFrame (or polars, pyarrow: the input's library)
         One row per window, series, target and step: ``[id_col], window, cutoff, <time>,
         step, target, actual, forecast``. ``window`` counts from 0 (the oldest cutoff);
         ``cutoff`` is the series' last timestamp seen; ``<time>`` (named like the input's
@@ -63,20 +64,22 @@ class BacktestResult:
         for the windows it served without refit).
     """
 
-    forecasts: pd.DataFrame
-    metrics: pd.DataFrame
+    forecasts: Any  # pandas.DataFrame, or a frame of the input's library
+    metrics: Any
     models: list[Forecaster] = field(repr=False)
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self) -> Any:
         """Each metric averaged over all windows and series, one row per target.
 
         Returns
         -------
         pandas.DataFrame
-            Indexed by ``target``; columns are the metrics.
+            Indexed by ``target``; columns are the metrics. A backtest of a polars or
+            pyarrow frame gets a frame of that library, with ``target`` as its first column.
         """
-        names = list(self.metrics.columns[list(self.metrics.columns).index("target") + 1 :])
-        return self.metrics.groupby("target", sort=False)[names].mean()
+        metrics, kind = to_pandas(self.metrics)
+        names = list(metrics.columns[list(metrics.columns).index("target") + 1 :])
+        return to_native(metrics.groupby("target", sort=False)[names].mean(), kind)
 
 
 def _refit_windows(refit: bool | int, n_windows: int) -> list[int]:
@@ -229,8 +232,9 @@ def backtest(
     estimator : forecaster
         An unfitted (or fitted: it is not used, only cloned) estimator of ours, e.g.
         ``LSTMForecaster(...)`` or ``NaiveForecaster(...)``. It is never modified.
-    df : pandas.DataFrame
-        Wide or long data, as ``estimator.fit`` takes it.
+    df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        Wide or long data, as ``estimator.fit`` takes it. The result's frames are of the
+        same library (:mod:`forecast.data.frames`).
     n_windows : int, default 1
         Number of cutoffs.
     step : int, optional
@@ -276,6 +280,7 @@ def backtest(
     """
     _check_params(estimator, n_windows, step, refit, window, window_length, metrics, season_length)
     horizon = estimator.horizon
+    df, kind = to_pandas(df)
     panel, layout = estimator._to_panel(df, np.float64)
     folds = make_folds(
         panel,
@@ -300,10 +305,19 @@ def backtest(
             quantiles[first:stop] = quant
         models += [model] * len(served)
     levels = list(models[0].quantile_levels_)
+    cutoff = {"cutoff": layout.time_col}  # a polars Date time column: Date cutoffs too
     return BacktestResult(
-        forecasts=forecasts_table(panel, layout, folds, forecast, quantiles, levels),
-        metrics=metrics_table(
-            panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+        forecasts=to_native(
+            forecasts_table(panel, layout, folds, forecast, quantiles, levels),
+            kind,
+            same_type=cutoff,
+        ),
+        metrics=to_native(
+            metrics_table(
+                panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+            ),
+            kind,
+            same_type=cutoff,
         ),
         models=models,
     )

@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -43,6 +44,7 @@ from sklearn.utils.validation import check_is_fitted
 from forecast._exceptions import DataError, InvalidParameterError, NumericalError
 from forecast._validation import check_int, check_levels, check_option, series_name
 from forecast.data.covariates import future_block
+from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
 from forecast.data.panel import Columns, Layout, Panel, series_positions, to_panel
@@ -208,14 +210,16 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
 
     # ================================================================== fit
 
-    def fit(self, df: pd.DataFrame, y: None = None) -> Self:
+    def fit(self, df: Any, y: None = None) -> Self:
         """Validate ``df``, fit, and keep what ``predict`` needs.
 
         Parameters
         ----------
-        df : pandas.DataFrame
+        df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             Wide (one series, ``DatetimeIndex`` or ``time_col``) or long (``id_col`` and
-            ``time_col``, or a ``MultiIndex (id, time)``).
+            ``time_col``, or a ``MultiIndex (id, time)``; with no column arguments, the
+            columns ``unique_id, ds, y`` of Nixtla's format). polars and pyarrow frames
+            need ``forecast[interop]`` (:mod:`forecast.data.frames`).
         y : None
             Ignored; for scikit-learn compatibility.
 
@@ -229,8 +233,10 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             Before any training, naming the parameter, or the column, series and timestamp.
         """
         self._check_params()
-        panel, layout = self._to_panel(df, self._fit_dtype())
-        self._fit_panel(panel, layout)
+        frame, kind = to_pandas(df)
+        panel, layout = self._to_panel(frame, self._fit_dtype())
+        # predict() answers in the fitted frame's library: layout_.source.
+        self._fit_panel(panel, replace(layout, source=None if kind.is_pandas else kind))
         return self
 
     def _clear_fitted(self) -> None:
@@ -441,22 +447,18 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         return Forecast(forecast.point, bounds)
 
     def predict(
-        self,
-        df: pd.DataFrame | None = None,
-        *,
-        future_covariates: pd.DataFrame | None = None,
-        horizon: int | None = None,
-    ) -> pd.DataFrame:
+        self, df: Any = None, *, future_covariates: Any = None, horizon: int | None = None
+    ) -> Any:
         """Forecast the next steps after the end of the training data, or of ``df``.
 
         All series are forecast together, in batches, with no loop over series.
 
         Parameters
         ----------
-        df : pandas.DataFrame, optional
+        df : pandas.DataFrame, polars.DataFrame or pyarrow.Table, optional
             A newer history with the same columns as at fit; the forecast starts after its
             last timestamp (per series). Nothing is refitted.
-        future_covariates : pandas.DataFrame, optional
+        future_covariates : pandas.DataFrame, polars.DataFrame or pyarrow.Table, optional
             Required when the model has known-future covariates: their values at the
             ``self.horizon`` timestamps after each series' end, in the training layout
             (index of timestamps, or ``id_col``/``time_col`` columns or ``MultiIndex``).
@@ -466,7 +468,10 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame, polars.DataFrame or pyarrow.Table
+            Of the library of ``df`` (else of ``future_covariates``, else of the frame
+            fitted on in this process; pandas for a loaded model); a polars or pyarrow
+            frame has the timestamps as a column, with their input type.
             Wide input: indexed by the future timestamps, one column per target. Long input:
             columns ``id_col, time_col, *targets``, ``horizon`` rows per series (a
             ``MultiIndex (id, time)`` if the input had one). Each target's column is followed
@@ -480,7 +485,11 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         check_is_fitted(self, "cutoffs_")
         steps = self.horizon if horizon is None else horizon
         check_int(self, "horizon", steps, low=1, high=self.horizon)
+        df, kind = to_pandas(df)
+        future_covariates, future_kind = to_pandas(future_covariates, "future_covariates")
         if df is None:
+            fitted: FrameKind = self.layout_.source or PANDAS
+            kind = fitted if future_covariates is None else future_kind
             cutoffs, ids = self.cutoffs_, self.series_ids_
             forecast = self._forecast_end(self._future_values(future_covariates, ids, cutoffs))
         else:
@@ -491,7 +500,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
                 panel, np.arange(panel.n_series), panel.offsets[1:], future
             )
         quantiles = forecast.quantiles
-        return forecast_frame(
+        frame = forecast_frame(
             forecast.point[:, :steps],
             cutoffs,
             ids,
@@ -501,8 +510,9 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             quantiles=None if quantiles is None else quantiles[:, :steps],
             levels=self.quantile_levels_,
         )
+        return to_native(frame, kind)
 
-    def score(self, df: pd.DataFrame, y: None = None) -> float:
+    def score(self, df: Any, y: None = None) -> float:
         """Negative MASE of a forecast of the last ``horizon`` steps of ``df`` (higher is better).
 
         Each series of ``df`` is split into a history (all but its last ``horizon`` rows)
@@ -514,7 +524,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
 
         Parameters
         ----------
-        df : pandas.DataFrame
+        df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             Same columns (and, with fitted per-series statistics, series) as at fit; each
             series needs enough rows for the model's input plus ``horizon``.
         y : None
@@ -530,7 +540,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             Before ``fit``; a series too short, or with a constant history (MASE undefined).
         """
         check_is_fitted(self, "cutoffs_")
-        panel = self._to_fitted_panel(df, np.float64)
+        panel = self._to_fitted_panel(to_pandas(df)[0], np.float64)
         horizon = self.horizon
         short = np.flatnonzero(panel.lengths < horizon + 2)
         if short.size:

@@ -67,7 +67,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         head after standardisation across series.
     id_col, time_col : str or None
         For a long frame (many series): the series id and timestamp columns. A wide frame
-        needs neither when it has a ``DatetimeIndex``.
+        needs neither when it has a ``DatetimeIndex``; nor does a frame with Nixtla's
+        columns ``unique_id, ds, y`` (then ``y`` is the target unless ``target`` is given).
     freq : str, pandas.DateOffset or None
         Frequency; inferred when ``None``. Use ``"B"`` (or a ``CustomBusinessDay`` with the
         holidays) for trading days: missing holidays are then the calendar, not an error.

@@ -23,6 +23,7 @@ import pandas as pd
 
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import check_int
+from forecast.data.frames import to_pandas
 from forecast.forecasters.base import BaseForecaster
 
 if TYPE_CHECKING:
@@ -117,8 +118,8 @@ def _draw_one(
 
 
 def plot_forecast(
-    model_or_forecast: BaseForecaster | pd.DataFrame,
-    history: pd.DataFrame | pd.Series,
+    model_or_forecast: BaseForecaster | Any,
+    history: Any,
     ax: Any = None,
     *,
     ids: Any = None,
@@ -138,7 +139,8 @@ def plot_forecast(
     model_or_forecast : fitted forecaster or pandas.DataFrame
         A fitted model of ours (the forecast is then ``model.predict(history)``, from the
         end of ``history``) or a forecast frame as ``predict`` returns it, possibly with
-        quantile columns ``f"{target}_q{q:g}"``, drawn as bands.
+        quantile columns ``f"{target}_q{q:g}"``, drawn as bands (a polars or pyarrow
+        frame too: every frame here may be one).
     history : pandas.DataFrame or pandas.Series
         The observed data, in the same layout as the forecast. Rows after the forecast
         origin, if any, are drawn as the actual values.
@@ -189,6 +191,8 @@ def plot_forecast(
     """
     check_int("plot_forecast", "max_series", max_series, low=1)
     check_int("plot_forecast", "n_history", n_history, low=1, allow_none=True)
+    history = to_pandas(history, "history")[0]
+    future_covariates = to_pandas(future_covariates, "future_covariates")[0]
     if isinstance(model_or_forecast, BaseForecaster):
         model = model_or_forecast
         given: Any = history  # a Series is refused by predict, with a message naming it
@@ -196,7 +200,7 @@ def plot_forecast(
         layout = FrameLayout.of_model(model)
         target = target if target is not None else model.target_names_[0]
     else:
-        forecast = model_or_forecast
+        forecast = to_pandas(model_or_forecast, "The forecast")[0]
         layout = FrameLayout.guess(forecast, id_col, time_col)
     forecasts = split_series(forecast, layout)
     histories = split_series(history, layout)
@@ -285,7 +289,7 @@ def plot_backtest(
     >>> len(top.get_lines()), len(bottom.patches)  # actual + 3 forecasts + 3 cutoffs; 3 bars
     (7, 3)
     """
-    frame, metrics = result.forecasts, result.metrics
+    frame, metrics = to_pandas(result.forecasts)[0], to_pandas(result.metrics)[0]
     names = list(frame.columns)
     time_col = names[names.index("cutoff") + 1]
     id_col = names[0] if names[0] != "window" else None
