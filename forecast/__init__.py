@@ -29,6 +29,7 @@ from forecast._exceptions import (
     ForecastError,
     InvalidParameterError,
     ModelFileError,
+    Terminated,
 )
 from forecast._version import __version__
 
@@ -89,6 +90,7 @@ __all__ = [
     "RecurrentModule",
     "RecurrentRegressor",
     "SeasonalNaiveForecaster",
+    "Terminated",
     "__version__",
     "load",
     "quantile_column",

@@ -227,6 +227,16 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         ------
         InvalidParameterError, DataError, DataTypeError
             Before any training, naming the parameter, or the column, series and timestamp.
+        KeyboardInterrupt, Terminated
+            Ctrl-C, or SIGTERM (:class:`~forecast.Terminated`, a ``SystemExit`` with exit
+            status 143), during training.
+
+        Notes
+        -----
+        A fit that raises, or is interrupted, leaves the forecaster unfitted, also if it was
+        fitted before: ``predict`` then raises ``NotFittedError`` rather than forecast from
+        a model of other data or parameters without a word. To keep a fitted model while
+        trying another fit, fit a ``sklearn.base.clone`` of it, or ``save`` it first.
         """
         self._check_params()
         panel, layout = self._to_panel(df, self._fit_dtype())
