@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from forecast._exceptions import DataError, InvalidParameterError
+from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast._validation import check_int, check_levels, check_option
 from forecast.data.covariates import future_block
 from forecast.data.frequency import resolve_freq
@@ -409,6 +409,24 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         )
         return panel
 
+    def _check_future_covariates(self, frame: Any) -> None:
+        """``predict``'s ``future_covariates``: a frame, and only for a model that reads one."""
+        if frame is None:
+            return
+        if not isinstance(frame, pd.DataFrame):
+            raise DataTypeError(
+                "future_covariates must be a pandas DataFrame of the known-future covariates "
+                "in the training layout (timestamps as index, or id and time columns). Got "
+                f"a {type(frame).__name__} instead."
+            )
+        if not self.future_names_:
+            raise DataError(
+                f"This {type(self).__name__} was fitted without known-future covariates, so "
+                "it would ignore future_covariates: leave it out, or refit with "
+                "future_covariates=[...] naming those columns (they must then be in the "
+                "training frame too)."
+            )
+
     def _future_values(
         self, frame: pd.DataFrame | None, ids: list[Any], cutoffs: pd.DatetimeIndex
     ) -> np.ndarray | None:
@@ -482,8 +500,10 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             Before ``fit``; a history with other columns, unknown series or too short.
         """
         check_is_fitted(self, "cutoffs_")
+        check_int(self, "horizon", self.horizon, low=1)  # set_params(horizon=-1) after fit
         steps = self.horizon if horizon is None else horizon
         check_int(self, "horizon", steps, low=1, high=self.horizon)
+        self._check_future_covariates(future_covariates)
         if df is None:
             cutoffs, ids = self.cutoffs_, self.series_ids_
             forecast = self._forecast_end(self._future_values(future_covariates, ids, cutoffs))
@@ -493,6 +513,12 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             future = self._future_values(future_covariates, ids, cutoffs)
             forecast = self._forecast_at(
                 panel, np.arange(panel.n_series), panel.offsets[1:], future
+            )
+        if forecast.point.shape[1] != self.horizon:
+            raise InvalidParameterError(
+                f"The 'horizon' parameter of {type(self).__name__} was set to "
+                f"{self.horizon} after fit; this model forecasts {forecast.point.shape[1]} "
+                "steps. Refit it, or set horizon back (predict(horizon=...) returns fewer)."
             )
         quantiles = forecast.quantiles
         return forecast_frame(

@@ -13,7 +13,8 @@ predicts with torch alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from types import FunctionType
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
@@ -23,7 +24,7 @@ import torch
 from sklearn.utils import check_random_state
 
 from forecast._exceptions import DataError, InvalidParameterError, ModelFileError
-from forecast._validation import check_bool, check_float, check_int, check_option
+from forecast._validation import check_bool, check_float, check_int, check_option, check_seed
 from forecast._warnings import warn
 from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
@@ -331,6 +332,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         check_bool(self, "progress_bar", self.progress_bar)
         check_bool(self, "verbose", self.verbose)
         check_bool(self, "drop_short", self.drop_short)
+        check_seed(self, "random_state", self.random_state)
         if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
             raise InvalidParameterError(
                 "The 'trainer_kwargs' parameter of "
@@ -449,22 +451,23 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             else int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         )
         with seeded(self.seed_):
-            module = RecurrentModule(
-                cell=self.cell,
-                input_size=panel.values.shape[1],
-                hidden_size=self.hidden_size,
-                num_layers=self.num_layers,
-                dropout=self.dropout,
-                horizon=self.horizon,
-                n_targets=n_targets,
-                n_future=len(panel.future_names),
-                n_static=len(panel.static_names),
-                loss=resolve_loss(self.loss, self.quantiles),
-                learning_rate=self.learning_rate,
-                weight_decay=self.weight_decay,
-                lr_schedule=self.lr_schedule,
-                quantiles=network_levels(self.quantiles) or None,
-            )
+            with self._allocating(panel.values.shape[1]):
+                module = RecurrentModule(
+                    cell=self.cell,
+                    input_size=panel.values.shape[1],
+                    hidden_size=self.hidden_size,
+                    num_layers=self.num_layers,
+                    dropout=self.dropout,
+                    horizon=self.horizon,
+                    n_targets=n_targets,
+                    n_future=len(panel.future_names),
+                    n_static=len(panel.static_names),
+                    loss=resolve_loss(self.loss, self.quantiles),
+                    learning_rate=self.learning_rate,
+                    weight_decay=self.weight_decay,
+                    lr_schedule=self.lr_schedule,
+                    quantiles=network_levels(self.quantiles) or None,
+                )
             result = fit_module(
                 module,
                 loader(train_windows, shuffle=True),
@@ -487,6 +490,26 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         )
         self.history_ = pd.DataFrame(result.history, columns=["epoch", "train_loss", "val_loss"])
         self.best_epoch_ = result.best_epoch
+
+    @contextlib.contextmanager
+    def _allocating(self, n_features: int) -> Iterator[None]:
+        """Building the network: a size that cannot be allocated is a parameter error.
+
+        torch raises a bare ``RuntimeError`` ("can't allocate memory", or CUDA's
+        ``OutOfMemoryError``, a subclass) or an ``OverflowError`` for sizes past int64.
+        """
+        try:
+            yield
+        except (RuntimeError, OverflowError, MemoryError) as exc:
+            gates = {"rnn": 1, "gru": 3, "lstm": 4}.get(self.cell, 4)
+            h, layers = self.hidden_size, self.num_layers
+            weights = gates * h * (n_features + h + 2) + (layers - 1) * gates * h * (2 * h + 2)
+            raise InvalidParameterError(
+                f"The network of {type(self).__name__} with hidden_size={h} and "
+                f"num_layers={layers} ({weights:.3g} recurrent weights, {4 * weights:.3g} "
+                f"bytes) cannot be allocated ({type(exc).__name__}: {str(exc)[:200]}). Use a "
+                "smaller 'hidden_size' or 'num_layers'."
+            ) from exc
 
     # ------------------------------------------------------------------ hooks: forecast
 

@@ -25,6 +25,7 @@ restores the SIGINT handler: one place, around ``Trainer.fit``.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import logging
 import math
@@ -34,6 +35,8 @@ import shutil
 import signal
 import tempfile
 import threading
+import types
+import typing
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -292,6 +295,74 @@ def _fit_or_interrupt(fit: Any) -> None:
             signal.signal(signal.SIGINT, sigint)
 
 
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether ``value`` fits a simple annotation of ``Trainer.__init__`` (others: True).
+
+    Only plain types, ``Optional``, ``Union`` and ``Literal`` are judged; anything else
+    (callbacks, loggers, strategies) is left to Lightning, which checks those itself.
+    """
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if annotation is type(None):
+        return value is None
+    if annotation is float:
+        return isinstance(value, int | float)
+    if annotation in (int, bool, str):
+        return isinstance(value, annotation)
+    return True
+
+
+def _shown(annotation: Any) -> str:
+    """``Optional[int]`` as "an int or None", for messages."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_shown(arg) for arg in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return "None"
+    name = getattr(annotation, "__name__", str(annotation))
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def _build_trainer(options: dict[str, Any], user: dict[str, Any]) -> L.Trainer:
+    """``lightning.Trainer(**options)``; a ``trainer_kwargs`` it cannot take is a parameter
+    error, raised before training and naming the key.
+
+    Lightning checks some arguments when the trainer is built (with ``TypeError``,
+    ``ValueError`` or its ``MisconfigurationException``), others only when training starts
+    (``max_epochs="x"`` fails there with a bare ``AssertionError``): the simple types of
+    its signature are checked here first.
+    """
+
+    def refuse(problem: str) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"The 'trainer_kwargs' parameter cannot be passed to lightning.Trainer: {problem}"
+        )
+
+    hints = inspect.signature(L.Trainer.__init__).parameters
+    for key, value in user.items():
+        if key in hints and not _matches(value, hints[key].annotation):
+            raise refuse(f"{key}={value!r} is not {_shown(hints[key].annotation)}.")
+    accelerator = str(user.get("accelerator", "")).lower()
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise refuse(
+            f"accelerator={user['accelerator']!r}, but no GPU is visible to this process "
+            "(torch.cuda.is_available() is False: no CUDA device, CUDA_VISIBLE_DEVICES "
+            "empty, or a CPU-only torch). Use accelerator='cpu', or 'auto' to use a GPU "
+            "when there is one."
+        )
+    try:
+        return L.Trainer(**options)
+    except Exception as exc:  # TypeError, ValueError, MisconfigurationException, ...
+        if not user:
+            raise  # our own options: a bug of ours
+        raise refuse(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from exc
+
+
 def _progress_options(
     module: L.LightningModule, user: dict[str, Any], callbacks: list[L.Callback], show: bool
 ) -> dict[str, Any]:
@@ -378,7 +449,7 @@ def fit_module(
         }
         options.update(user)
         options["callbacks"] = callbacks
-        trainer = L.Trainer(**options)
+        trainer = _build_trainer(options, user)
         in_child_processes = trains_in_child_processes(trainer)
         if not verbose and in_child_processes:
             # Added only where processes are spawned: Lightning calls every hook of every
