@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
+from forecast._exceptions import DataError, DataTypeError, InvalidParameterError, ModelFileError
 from forecast._validation import check_int, check_levels, check_option
 from forecast.data.covariates import future_block
 from forecast.data.frequency import resolve_freq
@@ -603,13 +603,27 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         members: Sequence[Forecaster],
         backtest: dict[str, Any] | None = None,
     ) -> None:
-        """Inverse of :meth:`_saved_state`, on a new instance built from the saved params."""
+        """Inverse of :meth:`_saved_state`, on a new instance built from the saved params.
+
+        The parameters are checked as ``fit`` checks them, and every array of the state
+        must be finite (a fitted model's always is).
+        """
         self._check_params()  # the saved parameters, checked as fit checks them
         missing = [name for name in self._saved_attributes if name not in attributes]
         if missing:
             raise ValueError(f"the fitted attributes {missing} are missing")
         for name in self._saved_attributes:
             setattr(self, name, attributes[name])
+        not_finite = [
+            key
+            for key, value in arrays.items()
+            if np.asarray(value).dtype.kind in "fc" and not np.isfinite(value).all()
+        ]
+        if not_finite:  # they would forecast NaN or inf without a word
+            raise ModelFileError(
+                f"its arrays {sorted(not_finite)} hold NaN or infinite values, which no fit "
+                "produces"
+            )
         own = {k: v for k, v in arrays.items() if k not in _CALIBRATION_ARRAYS}
         metadata = dict(metadata)
         if "conformal.quantiles" in arrays:
