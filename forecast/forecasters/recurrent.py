@@ -30,6 +30,7 @@ from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowIndex, last_windows
 from forecast.forecasters._network_forecast import NetworkRunner
+from forecast.forecasters._saved_network import check_saved_config, check_saved_shapes
 from forecast.forecasters.base import BaseForecaster
 from forecast.neural.network import CELLS, RecurrentConfig, RecurrentRegressor
 from forecast.neural.objectives import LR_SCHEDULES, check_loss, resolve_loss
@@ -569,10 +570,24 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 f"The saved {type(self).__name__} state has no network description; the file "
                 "was not written by forecast, or is damaged."
             )
-        config = self._saved_config(metadata["network"])
+        config = RecurrentConfig(  # what the parameters, checked as fit checks them, give
+            cell=self.cell,
+            input_size=self.n_features_in_,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            horizon=self.horizon,
+            n_targets=len(self.target_names_),
+            n_future=len(self.future_names_),
+            n_static=len(self.static_names_),
+            n_quantiles=len(network_levels(self.quantiles)),
+        )
+        check_saved_config(metadata["network"], config, type(self).__name__)
         prefix = "network."
         weights = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-        self._check_saved_shapes(config, weights, arrays)
+        check_saved_shapes(
+            config, weights, arrays, self.seq_len, len(self.series_ids_), type(self).__name__
+        )
         with torch.random.fork_rng(devices=[]):  # building the net must not move the user's RNG
             network = RecurrentRegressor(config)  # of the size its weights in the file have
         state = {k: torch.from_numpy(v) for k, v in weights.items()}
@@ -587,79 +602,6 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             self.static_scaler_ = StaticScaler()
             self.static_scaler_.loc_ = arrays["static_scaler.loc"]
             self.static_scaler_.scale_ = arrays["static_scaler.scale"]
-
-    def _saved_config(self, saved: Any) -> RecurrentConfig:
-        """The network configuration of a file, which must be the one the parameters and
-        fitted attributes (checked as ``fit`` checks them) give: nothing is built from a
-        configuration before that."""
-        expected = RecurrentConfig(
-            cell=self.cell,
-            input_size=self.n_features_in_,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
-            horizon=self.horizon,
-            n_targets=len(self.target_names_),
-            n_future=len(self.future_names_),
-            n_static=len(self.static_names_),
-            n_quantiles=len(network_levels(self.quantiles)),
-        )
-        if not isinstance(saved, dict):
-            raise ModelFileError(f"its network description is not a JSON object: {saved!r}")
-        config = RecurrentConfig.from_dict(saved)
-        differ = [
-            f"{name}={getattr(config, name)!r} (the parameters give {getattr(expected, name)!r})"
-            for name in expected.to_dict()
-            if getattr(config, name) != getattr(expected, name)
-            or type(getattr(config, name)) is bool
-        ]
-        if differ:
-            raise ModelFileError(
-                f"its {type(self).__name__} network does not match its parameters: "
-                f"{', '.join(differ)}"
-            )
-        return expected
-
-    def _check_saved_shapes(
-        self, config: RecurrentConfig, weights: dict[str, np.ndarray], arrays: dict[str, Any]
-    ) -> None:
-        """The saved weights, scaler statistics and last windows have the shapes ``config``
-        and the fitted attributes give (weights: those of a network built on PyTorch's
-        ``meta`` device, which allocates nothing)."""
-        with torch.device("meta"), torch.random.fork_rng(devices=[]):
-            expected = {
-                k: tuple(v.shape) for k, v in RecurrentRegressor(config).state_dict().items()
-            }
-        n_series, n_features = len(self.series_ids_), config.input_size
-        expected = {f"network.{k}": v for k, v in expected.items()}
-        expected["scaler.loc"] = expected["scaler.scale"] = (n_series, n_features)
-        expected["last_window"] = (n_series, self.seq_len, n_features)
-        if config.n_static:
-            expected["static"] = (n_series, config.n_static)
-            expected["static_scaler.loc"] = expected["static_scaler.scale"] = (config.n_static,)
-        found = {f"network.{k}": v for k, v in weights.items()}
-        found.update({k: arrays[k] for k in expected if k in arrays and k not in found})
-        missing = sorted(set(expected) - set(found))
-        extra = sorted(set(weights) - {k[len("network.") :] for k in expected})
-        wrong = [
-            f"{k} {tuple(np.shape(v))} (expected {expected[k]})"
-            for k, v in found.items()
-            if k in expected and tuple(np.shape(v)) != expected[k]
-        ]
-        if missing or extra or wrong:
-            raise ModelFileError(
-                f"its {type(self).__name__} state does not match its configuration "
-                f"(seq_len={self.seq_len}, {n_series} series, {n_features} features): "
-                + "; ".join(
-                    part
-                    for part in (
-                        f"missing {missing}" if missing else "",
-                        f"unexpected network weights {extra}" if extra else "",
-                        f"shapes {', '.join(wrong)}" if wrong else "",
-                    )
-                    if part
-                )
-            )
 
 
 _P = ParamSpec("_P")
