@@ -73,3 +73,6 @@ class Terminated(SystemExit):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[type[Terminated], tuple[str]]:  # args hold the code
+        return type(self), (self.message,)
