@@ -120,6 +120,7 @@ def test_an_unwritable_output_is_refused_before_any_work(
     assert code == 2, err
     assert reason in err
     assert ".tmp" not in err  # the user's path, not the hidden temporary file
+    assert err.count("Cannot write") <= 1
     assert work == []
 
 

@@ -94,7 +94,7 @@ def unwritable(path: str | os.PathLike[str]) -> str | None:
     try:
         fd, tmp = _create_temp(target, path)
     except OSError as exc:
-        return exc.strerror or str(exc)
+        return os.strerror(exc.errno) if exc.errno else str(exc)
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(tmp)
