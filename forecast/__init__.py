@@ -30,6 +30,7 @@ from forecast._exceptions import (
     InvalidParameterError,
     ModelFileError,
     NumericalError,
+    Terminated,
 )
 from forecast._version import __version__
 
@@ -91,6 +92,7 @@ __all__ = [
     "RecurrentModule",
     "RecurrentRegressor",
     "SeasonalNaiveForecaster",
+    "Terminated",
     "__version__",
     "load",
     "quantile_column",

@@ -16,6 +16,12 @@ One base class, with subclasses that are also built-in exceptions so that
                                       an unknown file type, a bad config file)
 
 ``sklearn.exceptions.NotFittedError`` is raised, unchanged, for use before ``fit``.
+
+Two ways a fit is stopped from outside are not errors, and are no ``Exception`` (so that
+``except Exception`` does not swallow them): Ctrl-C raises Python's own
+``KeyboardInterrupt``, and SIGTERM (a scheduler's timeout, ``kill``, Kubernetes) raises
+:class:`Terminated`, a ``SystemExit`` with exit status 143 (128 + 15, what a shell reports
+for a process SIGTERM ended).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ __all__ = [
     "InvalidParameterError",
     "ModelFileError",
     "NumericalError",
+    "Terminated",
     "UsageError",
 ]
 
@@ -61,3 +68,23 @@ class NumericalError(ForecastError, ArithmeticError):
 
 class UsageError(ForecastError, ValueError):
     """The ``forecast`` command line was used wrongly; the message says how to use it."""
+
+
+class Terminated(SystemExit):
+    """The process received SIGTERM during a fit (or, in the command line, at any time).
+
+    A ``SystemExit`` with ``code`` 143: uncaught, the program ends with the exit status a
+    shell reports for a process SIGTERM ended, never 0. Lightning's own ``SIGTERMException``
+    has no code (exit status 0: a scheduler's timeout recorded as success); ``fit`` raises
+    this instead.
+    """
+
+    def __init__(self, message: str = "terminated by SIGTERM") -> None:
+        super().__init__(128 + 15)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type[Terminated], tuple[str]]:  # args hold the code
+        return type(self), (self.message,)

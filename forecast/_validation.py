@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -15,11 +16,13 @@ import numpy as np
 from forecast._exceptions import InvalidParameterError
 
 __all__ = [
+    "SEED_HIGH",
     "check_bool",
     "check_float",
     "check_int",
     "check_levels",
     "check_option",
+    "check_seed",
     "series_name",
 ]
 
@@ -77,9 +80,29 @@ def check_float(
         what += " or None"
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
         _fail(owner, name, what, value)
+    if not math.isfinite(value):  # inf is above any bound, and no parameter means it
+        _fail(owner, name, what.replace("a float", "a finite float", 1), value)
     if low is not None and (value <= low if low_open else value < low):
         _fail(owner, name, what, value)
     if high is not None and (value >= high if high_open else value > high):
+        _fail(owner, name, what, value)
+
+
+SEED_HIGH = 2**32 - 1  # the largest seed NumPy and Lightning accept
+
+
+def check_seed(owner: object, name: str, value: Any) -> None:
+    """``value`` seeds a fit: None, an int in ``[0, 2**32 - 1]``, or a ``RandomState``.
+
+    What :func:`sklearn.utils.check_random_state` and :func:`lightning.seed_everything`
+    both accept (not a bool, although Python counts it an int).
+    """
+    if value is None or isinstance(value, np.random.RandomState):
+        return
+    what = f"an int in [0, {SEED_HIGH}], a numpy.random.RandomState or None"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(owner, name, what, value)
+    if not 0 <= value <= SEED_HIGH:
         _fail(owner, name, what, value)
 
 

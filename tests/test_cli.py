@@ -172,6 +172,14 @@ def test_every_parameter_is_a_flag(capsys):
         assert flag in out
 
 
+def test_flag_help_is_not_cut_at_an_abbreviation(capsys):
+    _, out, _ = _run(capsys, "fit", "--help")
+    text = " ".join(out.split())
+    assert "(e.g. a ticker's sector code), fed to the head" in text  # --static-covariates
+    assert "in (0, 1), e.g. [0.1, 0.5, 0.9]): the head emits" in text  # --quantiles
+    assert "e.g. Default" not in text
+
+
 def test_flag_values_are_typed():
     argv = [
         "fit", "--target", "close,open", "--scaler", "none", "--validation-size", "0.2",

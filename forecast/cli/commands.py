@@ -15,7 +15,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import ForecastError, UsageError
@@ -116,9 +115,20 @@ def _about(path: Any) -> Iterator[None]:
         raise type(exc)(f"{path}: {exc}") from exc
 
 
-def _check_out_folder(path: Any) -> None:
-    if path is not None and str(path) != "-" and not Path(path).parent.is_dir():
-        raise UsageError(f"Cannot write '{path}': folder '{Path(path).parent}' does not exist.")
+def _check_out(path: Any, *, table: bool = True) -> None:
+    """Refuse an output that cannot be written, before any work (not after an hour's fit):
+    a folder that is missing or read-only, a file system that takes no files, and for a
+    ``table``, an extension that names no format."""
+    from forecast.cli.tables import check_output
+    from forecast.io.atomic import unwritable
+
+    if path is None or str(path) == "-":
+        return
+    if table:
+        check_output(path)
+    problem = unwritable(path)
+    if problem is not None:
+        raise UsageError(f"Cannot write '{path}': {problem}.")
 
 
 # ------------------------------------------------------------------------------ commands
@@ -130,7 +140,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
     model = _estimator(args)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
-    _check_out_folder(out)  # before training, not after
+    _check_out(out, table=False)  # before training, not after
     df = read_table(data, time_col=model.time_col)  # an ensemble shows its base's
     start = time.perf_counter()
     with _about(data):
@@ -153,7 +163,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     path, data = _option(args, "model", required=True), _option(args, "data")
     out, horizon = _option(args, "out") or "-", _option(args, "horizon")
-    _check_out_folder(out)
+    _check_out(out)
     own = _option(args, "estimator")
     if own is not None:  # defines the class the file names (forecast.io.registry)
         from forecast.cli.params import resolve_cli_estimator
@@ -178,7 +188,7 @@ def run_backtest(args: argparse.Namespace) -> int:
 
     model = _estimator(args)
     data, out = _option(args, "data", required=True), _option(args, "out") or "-"
-    _check_out_folder(out)
+    _check_out(out)
     df = read_table(data, time_col=model.time_col)
     options = {
         key: value

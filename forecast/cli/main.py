@@ -21,8 +21,11 @@
 * Exit codes: 0 success; 2 bad usage or bad input (a missing file, an unknown column, an
   irregular timestamp, a damaged model), with one line ``forecast: error: TypeName:
   message`` on stderr and no traceback unless ``--verbose``; 1 anything else (a bug, a full
-  disk). Logs go to stderr (``--quiet`` keeps warnings and errors only); stdout carries
-  only the output asked for. No progress bar unless stderr is a terminal. Never prompts.
+  disk); 130 on Ctrl-C (SIGINT, ``forecast: interrupted``) and 143 on SIGTERM (``forecast:
+  terminated``), at any point: training stops, nothing is written, a previous output at
+  ``--out`` is left as it was, and no temporary file is left behind. Logs go to stderr
+  (``--quiet`` keeps warnings and errors only); stdout carries only the
+  output asked for. No progress bar unless stderr is a terminal. Never prompts.
 
 **argparse**, not click or typer: it is in the standard library (nothing more for a
 scheduled job to install and pin), it does subcommands and flags built at run time from a
@@ -37,13 +40,15 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from forecast._exceptions import ForecastError, UsageError
+from forecast._exceptions import ForecastError, Terminated, UsageError
 from forecast.cli import commands as commands_
 
 __all__ = ["main"]
@@ -222,13 +227,42 @@ def _log_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None
     logger.warning("%s", message)  # one line, without the source line Python would print
 
 
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises :class:`~forecast.Terminated` while a command runs (Python's default
+    ends the process on the spot, with no clean-up and no message).
+
+    Raised where the program is, like Ctrl-C's ``KeyboardInterrupt``: ``finally`` blocks
+    and the atomic writes' clean-up run, and :func:`main` exits 143. During a fit,
+    Lightning's SIGTERM handler calls this one after its own.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 def _error(exc: BaseException) -> str:
     return f"forecast: error: {type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad usage or input, 1 other)."""
+    """Run the command line; returns the exit code (0 ok, 2 bad usage or input, 1 other,
+    130 Ctrl-C, 143 SIGTERM)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    with _sigterm_raises():
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     verbose = "--verbose" in argv
     try:
         args = _parser(argv).parse_args(argv)
@@ -246,6 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands_.check_config_options(args)
         with _logging(args):
             return args.run(args)
+    except Terminated:
+        print("forecast: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
     except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly

@@ -164,9 +164,27 @@ def _own_param_docs(cls: type) -> dict[str, str]:
                 texts[n].append(line.strip())
     docs = {}
     for n, kind in kinds.items():
-        sentence = re.split(r"(?<=\.)\s", " ".join(texts[n]))[0]
+        # The first sentence: up to a full stop and a space, but not "e.g. " or "i.e. ",
+        # nor a stop inside brackets ("(sorted, in (0, 1), e.g. [0.1, 0.9])").
+        sentence = _first_sentence(" ".join(texts[n]))
         docs[n] = f"{kind}. {sentence}".strip().rstrip(".").replace("``", "") + "."
     return {k: v.replace("%", "%%") for k, v in docs.items()}
+
+
+def _first_sentence(text: str) -> str:
+    """``text`` up to its first full stop followed by a space, outside brackets and
+    abbreviations (``e.g.``, ``i.e.``)."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if (
+            char == "."
+            and depth <= 0
+            and text[i + 1 : i + 2] == " "
+            and not text[: i + 1].endswith(("e.g.", "i.e.", "etc.", "vs."))
+        ):
+            return text[: i + 1]
+    return text
 
 
 def _metavar(annotation: str) -> str:

@@ -20,7 +20,7 @@ from forecast.io.atomic import atomic_open
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["read_table", "write_table"]
+__all__ = ["check_output", "read_table", "write_table"]
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst", ".csv.zip")
@@ -102,6 +102,15 @@ def read_table(
         frame = frame.set_index(time_index)
         frame.index = _dates(frame.index, time_index, path)
     return frame
+
+
+def check_output(path: str | Path) -> None:
+    """Refuse an output whose extension names no format, or Parquet without pyarrow.
+
+    For the commands to call before their work; :func:`write_table` checks again.
+    """
+    if str(path) != "-" and _kind(path, "output file") == "parquet":
+        _need_pyarrow(path)
 
 
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".zip": "zip"}

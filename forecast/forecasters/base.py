@@ -41,7 +41,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from forecast._exceptions import DataError, InvalidParameterError, NumericalError
+from forecast._exceptions import (
+    DataError,
+    DataTypeError,
+    InvalidParameterError,
+    ModelFileError,
+    NumericalError,
+)
 from forecast._validation import check_int, check_levels, check_option, series_name
 from forecast.data.covariates import future_block
 from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
@@ -231,6 +237,16 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         ------
         InvalidParameterError, DataError, DataTypeError
             Before any training, naming the parameter, or the column, series and timestamp.
+        KeyboardInterrupt, Terminated
+            Ctrl-C, or SIGTERM (:class:`~forecast.Terminated`, a ``SystemExit`` with exit
+            status 143), during training.
+
+        Notes
+        -----
+        A fit that raises, or is interrupted, leaves the forecaster unfitted, also if it was
+        fitted before: ``predict`` then raises ``NotFittedError`` rather than forecast from
+        a model of other data or parameters without a word. To keep a fitted model while
+        trying another fit, fit a ``sklearn.base.clone`` of it, or ``save`` it first.
         """
         self._check_params()
         frame, kind = to_pandas(df)
@@ -405,6 +421,25 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         )
         return panel
 
+    def _check_future_covariates(self, frame: Any) -> None:
+        """``predict``'s ``future_covariates``: a frame, and only for a model that reads one."""
+        if frame is None:
+            return
+        if not isinstance(frame, pd.DataFrame):
+            raise DataTypeError(
+                "future_covariates must be a DataFrame (pandas, polars or pyarrow) of the "
+                "known-future covariates "
+                "in the training layout (timestamps as index, or id and time columns). Got "
+                f"a {type(frame).__name__} instead."
+            )
+        if not self.future_names_:
+            raise DataError(
+                f"This {type(self).__name__} was fitted without known-future covariates, so "
+                "it would ignore future_covariates: leave it out, or refit with "
+                "future_covariates=[...] naming those columns (they must then be in the "
+                "training frame too)."
+            )
+
     def _future_values(
         self, frame: pd.DataFrame | None, ids: list[Any], cutoffs: pd.DatetimeIndex
     ) -> np.ndarray | None:
@@ -483,10 +518,12 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             Before ``fit``; a history with other columns, unknown series or too short.
         """
         check_is_fitted(self, "cutoffs_")
+        check_int(self, "horizon", self.horizon, low=1)  # set_params(horizon=-1) after fit
         steps = self.horizon if horizon is None else horizon
         check_int(self, "horizon", steps, low=1, high=self.horizon)
         df, kind = to_pandas(df)
         future_covariates, future_kind = to_pandas(future_covariates, "future_covariates")
+        self._check_future_covariates(future_covariates)
         if df is None:
             fitted: FrameKind = self.layout_.source or PANDAS
             kind = fitted if future_covariates is None else future_kind
@@ -498,6 +535,12 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             future = self._future_values(future_covariates, ids, cutoffs)
             forecast = self._forecast_at(
                 panel, np.arange(panel.n_series), panel.offsets[1:], future
+            )
+        if forecast.point.shape[1] != self.horizon:
+            raise InvalidParameterError(
+                f"The 'horizon' parameter of {type(self).__name__} was set to "
+                f"{self.horizon} after fit; this model forecasts {forecast.point.shape[1]} "
+                "steps. Refit it, or set horizon back (predict(horizon=...) returns fewer)."
             )
         quantiles = forecast.quantiles
         frame = forecast_frame(
@@ -583,13 +626,27 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         members: Sequence[Forecaster],
         backtest: dict[str, Any] | None = None,
     ) -> None:
-        """Inverse of :meth:`_saved_state`, on a new instance built from the saved params."""
+        """Inverse of :meth:`_saved_state`, on a new instance built from the saved params.
+
+        The parameters are checked as ``fit`` checks them, and every array of the state
+        must be finite (a fitted model's always is).
+        """
         self._check_params()  # the saved parameters, checked as fit checks them
         missing = [name for name in self._saved_attributes if name not in attributes]
         if missing:
             raise ValueError(f"the fitted attributes {missing} are missing")
         for name in self._saved_attributes:
             setattr(self, name, attributes[name])
+        not_finite = [
+            key
+            for key, value in arrays.items()
+            if np.asarray(value).dtype.kind in "fc" and not np.isfinite(value).all()
+        ]
+        if not_finite:  # they would forecast NaN or inf without a word
+            raise ModelFileError(
+                f"its arrays {sorted(not_finite)} hold NaN or infinite values, which no fit "
+                "produces"
+            )
         own = {k: v for k, v in arrays.items() if k not in _CALIBRATION_ARRAYS}
         metadata = dict(metadata)
         if "conformal.quantiles" in arrays:

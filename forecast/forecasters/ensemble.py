@@ -24,7 +24,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from forecast._exceptions import InvalidParameterError
-from forecast._validation import check_int, check_option
+from forecast._validation import SEED_HIGH, check_int, check_option
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
 from forecast.forecasters.base import BaseForecaster
@@ -136,6 +136,14 @@ class EnsembleForecaster(BaseForecaster):
                 f"members differ only by their seed. Got {self.estimator!r} instead."
             )
         self.estimator._check_params()
+        state = self.estimator.get_params()["random_state"]
+        last = SEED_HIGH - self.n_members + 1  # member i is seeded random_state + i
+        if isinstance(state, int | np.integer) and state > last:
+            raise InvalidParameterError(
+                f"The 'random_state' of the estimator of {type(self).__name__} must be at "
+                f"most {last} with n_members={self.n_members}: member i is seeded "
+                f"random_state + i, and seeds go up to {SEED_HIGH}. Got {state} instead."
+            )
 
     def _base(self) -> BaseForecaster:
         if not isinstance(self.estimator, BaseForecaster):  # checked by fit; for mypy

@@ -13,7 +13,8 @@ predicts with torch alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from types import FunctionType
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
@@ -23,12 +24,13 @@ import torch
 from sklearn.utils import check_random_state
 
 from forecast._exceptions import DataError, InvalidParameterError, ModelFileError
-from forecast._validation import check_bool, check_float, check_int, check_option
+from forecast._validation import check_bool, check_float, check_int, check_option, check_seed
 from forecast._warnings import warn
 from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowIndex, last_windows
 from forecast.forecasters._network_forecast import NetworkRunner
+from forecast.forecasters._saved_network import check_saved_config, check_saved_shapes
 from forecast.forecasters.base import BaseForecaster
 from forecast.neural.network import CELLS, RecurrentConfig, RecurrentRegressor
 from forecast.neural.objectives import LR_SCHEDULES, check_loss, resolve_loss
@@ -332,6 +334,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         check_bool(self, "progress_bar", self.progress_bar)
         check_bool(self, "verbose", self.verbose)
         check_bool(self, "drop_short", self.drop_short)
+        check_seed(self, "random_state", self.random_state)
         if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
             raise InvalidParameterError(
                 "The 'trainer_kwargs' parameter of "
@@ -450,22 +453,23 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             else int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         )
         with seeded(self.seed_):
-            module = RecurrentModule(
-                cell=self.cell,
-                input_size=panel.values.shape[1],
-                hidden_size=self.hidden_size,
-                num_layers=self.num_layers,
-                dropout=self.dropout,
-                horizon=self.horizon,
-                n_targets=n_targets,
-                n_future=len(panel.future_names),
-                n_static=len(panel.static_names),
-                loss=resolve_loss(self.loss, self.quantiles),
-                learning_rate=self.learning_rate,
-                weight_decay=self.weight_decay,
-                lr_schedule=self.lr_schedule,
-                quantiles=network_levels(self.quantiles) or None,
-            )
+            with self._allocating(panel.values.shape[1]):
+                module = RecurrentModule(
+                    cell=self.cell,
+                    input_size=panel.values.shape[1],
+                    hidden_size=self.hidden_size,
+                    num_layers=self.num_layers,
+                    dropout=self.dropout,
+                    horizon=self.horizon,
+                    n_targets=n_targets,
+                    n_future=len(panel.future_names),
+                    n_static=len(panel.static_names),
+                    loss=resolve_loss(self.loss, self.quantiles),
+                    learning_rate=self.learning_rate,
+                    weight_decay=self.weight_decay,
+                    lr_schedule=self.lr_schedule,
+                    quantiles=network_levels(self.quantiles) or None,
+                )
             result = fit_module(
                 module,
                 loader(train_windows, shuffle=True),
@@ -488,6 +492,26 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         )
         self.history_ = pd.DataFrame(result.history, columns=["epoch", "train_loss", "val_loss"])
         self.best_epoch_ = result.best_epoch
+
+    @contextlib.contextmanager
+    def _allocating(self, n_features: int) -> Iterator[None]:
+        """Building the network: a size that cannot be allocated is a parameter error.
+
+        torch raises a bare ``RuntimeError`` ("can't allocate memory", or CUDA's
+        ``OutOfMemoryError``, a subclass) or an ``OverflowError`` for sizes past int64.
+        """
+        try:
+            yield
+        except (RuntimeError, OverflowError, MemoryError) as exc:
+            gates = {"rnn": 1, "gru": 3, "lstm": 4}.get(self.cell, 4)
+            h, layers = self.hidden_size, self.num_layers
+            weights = gates * h * (n_features + h + 2) + (layers - 1) * gates * h * (2 * h + 2)
+            raise InvalidParameterError(
+                f"The network of {type(self).__name__} with hidden_size={h} and "
+                f"num_layers={layers} ({weights:.3g} recurrent weights, {4 * weights:.3g} "
+                f"bytes) cannot be allocated ({type(exc).__name__}: {str(exc)[:200]}). Use a "
+                "smaller 'hidden_size' or 'num_layers'."
+            ) from exc
 
     # ------------------------------------------------------------------ hooks: forecast
 
@@ -547,12 +571,27 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 f"The saved {type(self).__name__} state has no network description; the file "
                 "was not written by forecast, or is damaged."
             )
-        with torch.random.fork_rng(devices=[]):  # building the net must not move the user's RNG
-            network = RecurrentRegressor(RecurrentConfig.from_dict(metadata["network"]))
+        config = RecurrentConfig(  # what the parameters, checked as fit checks them, give
+            cell=self.cell,
+            input_size=self.n_features_in_,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            horizon=self.horizon,
+            n_targets=len(self.target_names_),
+            n_future=len(self.future_names_),
+            n_static=len(self.static_names_),
+            n_quantiles=len(network_levels(self.quantiles)),
+        )
+        check_saved_config(metadata["network"], config, type(self).__name__)
         prefix = "network."
-        state = {
-            k[len(prefix) :]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith(prefix)
-        }
+        weights = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        check_saved_shapes(
+            config, weights, arrays, self.seq_len, len(self.series_ids_), type(self).__name__
+        )
+        with torch.random.fork_rng(devices=[]):  # building the net must not move the user's RNG
+            network = RecurrentRegressor(config)  # of the size its weights in the file have
+        state = {k: torch.from_numpy(v) for k, v in weights.items()}
         network.load_state_dict(state, strict=True)
         self.network_ = network.eval()
         self.scaler_ = SeriesScaler(metadata["scaler"])

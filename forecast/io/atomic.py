@@ -9,6 +9,13 @@ file system), flush and ``fsync`` it, ``os.replace`` it over ``path`` (atomic on
 Windows), then ``fsync`` the folder so the rename itself survives a power cut. On an
 exception the temporary file is removed; a process killed outright (``SIGKILL``) may leave a
 hidden ``.NAME.XXXXXXXX.tmp`` beside ``path``, but never touches ``path``.
+
+A ``path`` that is a symbolic link is written *through*: the link's final target is
+replaced, atomically, by a temporary file in the target's folder, and the link stays a
+link (a deployment that points ``latest.csv`` at a dated file keeps working). An existing
+file keeps its permission bits (a ``0600`` forecast stays private); a new one gets those a
+plain ``open()`` would give. :func:`unwritable` tells, before any work, whether ``path``
+can be written at all.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_write_bytes"]
+__all__ = ["atomic_open", "atomic_write_bytes", "unwritable"]
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -36,15 +44,61 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _create_temp(path: Path) -> tuple[int, Path]:
+def _target(path: str | os.PathLike[str]) -> Path:
+    """The file a write to ``path`` must replace: the final target of a symbolic link."""
+    return Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+
+
+def _create_temp(path: Path, shown: str | os.PathLike[str]) -> tuple[int, Path]:
+    """A new temporary file beside ``path``, with ``path``'s permission bits if it exists.
+
+    An ``OSError`` names ``shown`` (the user's path), not the hidden temporary file.
+    """
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = None
     for _ in range(100):
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
             # 0o666 minus the umask: the file gets the permissions a plain open() would give.
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
-    raise FileExistsError(f"Could not create a temporary file beside {path}")
+        except OSError as exc:
+            raise type(exc)(exc.errno, f"Cannot write '{shown}': {exc.strerror}") from None
+        if mode is not None:
+            try:
+                os.fchmod(fd, mode)
+            except BaseException:
+                os.close(fd)
+                os.unlink(tmp)
+                raise
+        return fd, tmp
+    raise FileExistsError(f"Could not create a temporary file beside {shown}")
+
+
+def unwritable(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be written by :func:`atomic_open`, or None if it can.
+
+    Found by doing what the write will do first: create (and remove) a temporary file in
+    the folder of ``path``'s target. Permission bits, read-only file systems, ``/sys``,
+    quotas and the user's identity all answer as they will for the write itself, where
+    ``os.access`` guesses.
+    """
+    target = _target(path)
+    if target.is_dir():
+        return "it is a folder"
+    if not target.parent.is_dir():
+        return f"folder '{target.parent}' does not exist"
+    try:
+        fd, tmp = _create_temp(target, path)
+    except OSError as exc:
+        return os.strerror(exc.errno) if exc.errno else str(exc)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+    return None
 
 
 @contextlib.contextmanager
@@ -54,7 +108,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", **kwargs: Any) -
     Parameters
     ----------
     path : str or path-like
-        The final file. Its folder must exist.
+        The final file, or a symbolic link to it (written through). Its folder must exist.
     mode : {"wb", "w"}
         Binary or text; ``kwargs`` (``encoding``, ``newline``) go to :func:`os.fdopen`.
 
@@ -69,19 +123,19 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", **kwargs: Any) -
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open writes only ('wb' or 'w'); got mode={mode!r}")
-    path = Path(path)
-    fd, tmp = _create_temp(path)
+    target = _target(path)
+    fd, tmp = _create_temp(target, path)
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    _fsync_dir(target.parent)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

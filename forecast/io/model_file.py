@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,9 @@ FORMAT = "forecast.model"
 FORMAT_VERSION = 2
 
 _MAX_HEADER = 100 * 2**20  # safetensors' own limit on the JSON header
+# Deepest nesting of JSON read from a file: ours is under 10 (an ensemble's base estimator's
+# trainer_kwargs). A crafted file could nest deeper than Python's recursion limit.
+_MAX_DEPTH = 64
 
 
 def fail(path: Any, problem: str) -> ModelFileError:
@@ -61,6 +65,36 @@ def write(path: str | os.PathLike[str], document: dict[str, Any], arrays: dict[s
     atomic_write_bytes(path, to_bytes(arrays, metadata=metadata))
 
 
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether lists and dicts in ``value`` nest more than ``limit`` deep (no recursion)."""
+    stack = [(value, 1)] if type(value) in (dict, list) else []  # JSON's own types only
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if type(item) is dict else item
+        stack.extend([(c, depth + 1) for c in children if type(c) in (dict, list)])
+    return False
+
+
+def _parse(text: bytes | str, path: Any, what: str) -> Any:
+    """JSON ``text`` of a model file, parsed; ``fail`` if it is not JSON or nested too deep.
+
+    Python's JSON parser raises ``RecursionError`` past about a thousand levels; anything
+    deeper than :data:`_MAX_DEPTH` is refused too, so that no code recurses into a crafted
+    file later.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(path, f"it is damaged ({what} is not valid JSON: {exc})") from None
+    if value is None or _too_deep(value, _MAX_DEPTH):
+        raise fail(path, f"it is damaged ({what} is nested more than {_MAX_DEPTH} levels deep)")
+    return value
+
+
 def _header(raw: bytes, path: Any) -> tuple[dict[str, Any], int]:
     """Parse the safetensors header by hand: nothing in the file runs, whatever it holds."""
     if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
@@ -78,10 +112,7 @@ def _header(raw: bytes, path: Any) -> tuple[dict[str, Any], int]:
         raise fail(path, "it is not a safetensors file (no safetensors header)")
     if 8 + size > len(raw):
         raise fail(path, f"it is truncated ({len(raw)} bytes; the header alone needs {8 + size})")
-    try:
-        header = json.loads(raw[8 : 8 + size])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise fail(path, f"it is damaged (its header is not valid JSON: {exc})") from None
+    header = _parse(raw[8 : 8 + size], path, "its header")
     if not isinstance(header, dict):
         raise fail(path, "it is not a safetensors file (its header is not a JSON object)")
     return header, 8 + size
@@ -127,10 +158,12 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
             f"it is a safetensors file, but not a forecast model (no format "
             f"{FORMAT!r} in its metadata)",
         )
-    try:
-        version = int(meta.get("format_version", ""))
-    except ValueError:
-        raise fail(path, "it is damaged (its format_version is not a number)") from None
+    text = meta.get("format_version")
+    if not isinstance(text, str) or not re.fullmatch(r"[1-9][0-9]{0,8}", text):
+        raise fail(
+            path, f"it is damaged (its format_version {text!r} is not a version: an int >= 1)"
+        )
+    version = int(text)
     if version > FORMAT_VERSION:
         from forecast._version import __version__
 
@@ -162,13 +195,13 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
             "checksum mismatch: the file is damaged (a bad copy or a disk "
             "error). Restore it from a good copy or refit",
         )
-    try:
-        document = json.loads(meta["forecast"])
-    except (KeyError, json.JSONDecodeError, RecursionError) as exc:  # too deeply nested too
-        raise fail(path, f"it is damaged (no readable description: {exc})") from None
+    if not isinstance(meta.get("forecast"), str):
+        raise fail(path, "it is damaged (no readable description)")
+    document = _parse(meta["forecast"], path, "its description")
     if not isinstance(document, dict):
         raise fail(path, "it is damaged (its description is not a JSON object)")
-    if document.get("format_version") != version:
+    stated = document.get("format_version")
+    if type(stated) is not int or stated != version:
         raise fail(
             path,
             f"it is inconsistent (format version {version} in its metadata, "

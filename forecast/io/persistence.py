@@ -64,6 +64,7 @@ has the defaults in their place.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from typing import Any, cast
@@ -257,14 +258,48 @@ def _resolve(name: Any, path: Any, where: str = "") -> type[Forecaster]:
         ) from None
 
 
-def _decode_params(params: dict[str, Any], path: Any, owner: Any) -> dict[str, Any]:
-    """``params`` as saved back to values; a nested forecaster is built through the registry."""
+def _check_complete(cls: type, params: Any, dropped: list[str], path: Any, what: str) -> None:
+    """Every parameter of ``cls`` is in ``params``, or was ``dropped`` (not JSON) on saving.
+
+    A parameter absent from a file would take its default (a network trained on
+    ``seq_len=6`` read with 24, and forecast from a window it never saw); only the ones
+    saving dropped, named in the file, may.
+    """
+    if not isinstance(params, dict):
+        raise fail(path, f"it is damaged (the parameters of {what} are not a JSON object)")
+    missing = [
+        name
+        for name, p in inspect.signature(cls).parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and name not in params
+        and name not in dropped
+    ]
+    if missing:
+        raise fail(
+            path,
+            f"it lacks the parameter(s) {missing} of {what}, which would take their defaults "
+            "instead of the values the model was fitted with. The file was edited or "
+            "damaged: restore it from a good copy, or refit",
+        )
+
+
+def _decode_params(
+    params: dict[str, Any], path: Any, owner: Any, dropped: list[str] | None = None
+) -> dict[str, Any]:
+    """``params`` as saved back to values; a nested forecaster is built through the registry.
+
+    ``dropped``: the parameter names saving left out (a nested one's as ``key__name``).
+    """
     decoded = {}
     for key, value in params.items():
         if isinstance(value, dict) and set(value) == {ESTIMATOR_TAG}:
             nested = value[ESTIMATOR_TAG]
-            cls = _resolve(nested["estimator"], path, f" as the {key!r} of its {owner}")
-            decoded[key] = cls(**_decode_params(nested["params"], path, nested["estimator"]))
+            where = f" as the {key!r} of its {owner}"
+            cls = _resolve(nested["estimator"], path, where)
+            inner = [d[len(key) + 2 :] for d in dropped or [] if d.startswith(f"{key}__")]
+            what = f"the {nested['estimator']}{where}"
+            _check_complete(cls, nested["params"], inner, path, what)
+            decoded[key] = cls(**_decode_params(nested["params"], path, nested["estimator"], inner))
         else:
             decoded[key] = decode_value(value)
     return decoded
@@ -298,16 +333,22 @@ def _build(
     """The forecaster a (member's) document and its arrays (names without prefix) describe."""
     name = document.get("estimator")
     cls = _resolve(name, path, where)
+    dropped = document.get("dropped_params") or []
+    if not isinstance(dropped, list) or not all(isinstance(d, str) for d in dropped):
+        raise fail(path, f"it is damaged{where} (its dropped_params are not a list of names)")
+    _check_complete(cls, document.get("params"), dropped, path, f"its {name}{where}")
     try:
-        estimator = cls(**_decode_params(document["params"], path, name))
+        estimator = cls(**_decode_params(document["params"], path, name, dropped))
         attributes = decode_attributes(document["fitted"], arrays)
         own = {k[len("model.") :]: v for k, v in arrays.items() if k.startswith("model.")}
         members = _members_of(document, arrays, path) if "members" in document else []
         metadata = dict(document.get("model") or {})
         backtest = document.get("backtest")
         estimator._restore_saved(attributes, own, metadata, members, backtest)
-    except ModelFileError:
-        raise  # already one line naming the file (a member's, or a nested class)
+    except ModelFileError as exc:
+        if str(exc).startswith("Cannot load model file"):
+            raise  # already one line naming the file (a member's, or a nested class)
+        raise fail(path, f"it is inconsistent{where}: {exc}") from None
     except Exception as exc:  # any inconsistency means a bad file
         raise fail(path, f"it is inconsistent{where} ({type(exc).__name__}: {exc})") from None
     return estimator

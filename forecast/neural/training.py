@@ -11,18 +11,32 @@ on stderr) and nothing else:
 * no warnings that do not apply to us (``_IGNORED_WARNINGS``, each with its reason); the
   others are shown as Python shows warnings, once per place;
 * no ``lightning_logs/`` or checkpoints in the user's folder: Lightning works in a
-  temporary directory, unless ``trainer_kwargs`` asks for a logger.
+  temporary directory, unless ``trainer_kwargs`` asks for a logger. A fit killed outright
+  (``SIGKILL``, the out-of-memory killer) cannot remove its directory; the next fit removes
+  those whose process is gone (:func:`_remove_stale_dirs`).
+
+**Interrupts.** Lightning turns Ctrl-C into ``SystemExit(1)`` (and leaves SIGINT ignored
+for the rest of the process), and SIGTERM into a ``SIGTERMException``, a ``SystemExit`` with
+no code, which ends a program with exit status 0. :func:`fit_module` raises Python's
+``KeyboardInterrupt`` and :class:`~forecast.Terminated` (exit status 143) instead, and
+restores the SIGINT handler: one place, around ``Trainer.fit``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import logging
 import math
 import os
 import random
+import shutil
+import signal
 import tempfile
+import threading
+import types
+import typing
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,9 +47,10 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, ProgressBar
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch.utils.data import DataLoader
 
-from forecast._exceptions import InvalidParameterError, NumericalError
+from forecast._exceptions import InvalidParameterError, NumericalError, Terminated
 from forecast.neural.averaging import TailWeightAveraging
 from forecast.neural.lightning_internals import trains_in_child_processes
 from forecast.neural.progress import EpochProgressBar
@@ -179,6 +194,175 @@ class _QuietSpawnedProcesses(L.Callback):
             _silence()
 
 
+_DIR_PREFIX = "forecast-fit-"
+_LOCK = "owner.lock"
+
+
+@contextlib.contextmanager
+def _working_dir() -> Iterator[Path]:
+    """A temporary directory for Lightning's files, removed afterwards, even after a kill.
+
+    Removed on exit as any ``TemporaryDirectory`` (errors, Ctrl-C, SIGTERM). Against a kill
+    that runs no Python (SIGKILL, the out-of-memory killer), the directory holds a file this
+    process keeps locked (``flock``): the kernel releases the lock when the process dies,
+    whatever killed it, so the next fit on the machine removes every such directory it can
+    lock (:func:`_remove_stale_dirs`). A lock, not a process id in the name: ids are reused,
+    and differ between the containers that may share a temporary folder.
+    """
+    _remove_stale_dirs()
+    with tempfile.TemporaryDirectory(prefix=_DIR_PREFIX) as tmp:
+        fd = _hold_lock(Path(tmp))
+        try:
+            yield Path(tmp)
+        finally:
+            if fd is not None:
+                os.close(fd)  # releases the lock
+
+
+def _hold_lock(folder: Path) -> int | None:
+    """Lock a new file in ``folder`` and put it in place as ``_LOCK``; its descriptor.
+
+    Locked under another name first: a clean-up never finds an unlocked ``_LOCK`` of a living
+    process. None where locks are not available (Windows, some network file systems): that
+    directory is then never taken for stale.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    path = folder / (_LOCK + ".new")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(path, folder / _LOCK)  # the lock belongs to the open file, not the name
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _remove_stale_dirs() -> None:
+    """Remove the working directories of fits whose process died without removing them."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    for folder in Path(tempfile.gettempdir()).glob(_DIR_PREFIX + "*"):
+        try:
+            fd = os.open(folder / _LOCK, os.O_RDWR)
+        except OSError:  # no lock (being created, or not ours), or not ours to open
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: its fit is running
+            os.close(fd)
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
+def _fit_or_interrupt(fit: Any) -> None:
+    """Run ``fit()`` (``Trainer.fit``); a signal stops it as Python would, not as Lightning does.
+
+    * Ctrl-C: Lightning catches the ``KeyboardInterrupt``, sets SIGINT to be ignored (so that
+      a second Ctrl-C cannot cut its clean-up short) and calls ``sys.exit(1)`` inside its
+      ``except`` block. The ``KeyboardInterrupt`` is re-raised (it is the ``SystemExit``'s
+      ``__context__``), and the caller's SIGINT handler put back: after an interrupted fit,
+      Ctrl-C still works in a notebook or a program.
+    * SIGTERM: Lightning's handler notes it, and the loop raises ``SIGTERMException`` at the
+      next step: raised as :class:`~forecast.Terminated` (exit status 143, not 0). A SIGTERM
+      handler of the caller's is called by Lightning's, and may raise first (the command
+      line's raises ``Terminated`` at once).
+    """
+    main_thread = threading.current_thread() is threading.main_thread()
+    sigint = signal.getsignal(signal.SIGINT) if main_thread else None
+    try:
+        fit()
+    except SIGTERMException:
+        raise Terminated("terminated by SIGTERM during training") from None
+    except SystemExit as exc:
+        interrupt = exc.__context__
+        if isinstance(interrupt, KeyboardInterrupt) and not isinstance(exc, Terminated):
+            raise interrupt.with_traceback(interrupt.__traceback__) from None
+        raise
+    finally:
+        if sigint is not None and signal.getsignal(signal.SIGINT) is not sigint:
+            signal.signal(signal.SIGINT, sigint)
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether ``value`` fits a simple annotation of ``Trainer.__init__`` (others: True).
+
+    Only plain types, ``Optional``, ``Union`` and ``Literal`` are judged; anything else
+    (callbacks, loggers, strategies) is left to Lightning, which checks those itself.
+    """
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if annotation is type(None):
+        return value is None
+    if annotation is float:
+        return isinstance(value, int | float)
+    if annotation in (int, bool, str):
+        return isinstance(value, annotation)
+    return True
+
+
+def _shown(annotation: Any) -> str:
+    """``Optional[int]`` as "an int or None", for messages."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_shown(arg) for arg in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return "None"
+    name = getattr(annotation, "__name__", str(annotation))
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def _build_trainer(options: dict[str, Any], user: dict[str, Any]) -> L.Trainer:
+    """``lightning.Trainer(**options)``; a ``trainer_kwargs`` it cannot take is a parameter
+    error, raised before training and naming the key.
+
+    Lightning checks some arguments when the trainer is built (with ``TypeError``,
+    ``ValueError`` or its ``MisconfigurationException``), others only when training starts
+    (``max_epochs="x"`` fails there with a bare ``AssertionError``): the simple types of
+    its signature are checked here first.
+    """
+
+    def refuse(problem: str) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"The 'trainer_kwargs' parameter cannot be passed to lightning.Trainer: {problem}"
+        )
+
+    hints = inspect.signature(L.Trainer.__init__).parameters
+    for key, value in user.items():
+        if key in hints and not _matches(value, hints[key].annotation):
+            raise refuse(f"{key}={value!r} is not {_shown(hints[key].annotation)}.")
+    accelerator = str(user.get("accelerator", "")).lower()
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise refuse(
+            f"accelerator={user['accelerator']!r}, but no GPU is visible to this process "
+            "(torch.cuda.is_available() is False: no CUDA device, CUDA_VISIBLE_DEVICES "
+            "empty, or a CPU-only torch). Use accelerator='cpu', or 'auto' to use a GPU "
+            "when there is one."
+        )
+    try:
+        return L.Trainer(**options)
+    except Exception as exc:  # TypeError, ValueError, MisconfigurationException, ...
+        if not user:
+            raise  # our own options: a bug of ours
+        raise refuse(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from exc
+
+
 def _progress_options(
     module: L.LightningModule, user: dict[str, Any], callbacks: list[L.Callback], show: bool
 ) -> dict[str, Any]:
@@ -231,8 +415,8 @@ def fit_module(
     would put the average there), so it is not reloaded over the average.
     """
     user = dict(trainer_kwargs or {})
-    with tempfile.TemporaryDirectory(prefix="forecast-") as tmp, _quiet(verbose):
-        history = _History(Path(tmp) / "history.json")
+    with _working_dir() as tmp, _quiet(verbose):
+        history = _History(tmp / "history.json")
         callbacks: list[L.Callback] = [history, *list(user.pop("callbacks", None) or [])]
         averaging = None if swa_start is None else TailWeightAveraging(swa_start)
         if averaging is not None:
@@ -241,7 +425,7 @@ def fit_module(
         early = None
         if val is not None:
             checkpoint = ModelCheckpoint(
-                dirpath=tmp,
+                dirpath=tmp / "checkpoints",  # a folder of its own: it warns if not empty
                 filename="best",
                 monitor="val_loss",
                 mode="min",
@@ -277,7 +461,7 @@ def fit_module(
         }
         options.update(user)
         options["callbacks"] = callbacks
-        trainer = L.Trainer(**options)
+        trainer = _build_trainer(options, user)
         in_child_processes = trains_in_child_processes(trainer)
         if not verbose and in_child_processes:
             # Added only where processes are spawned: Lightning calls every hook of every
@@ -290,7 +474,7 @@ def fit_module(
                 "average was taken, and would put the best epoch's raw weights over it. Use "
                 "strategy='ddp', or validation_size=0."
             )
-        trainer.fit(module, train_dataloaders=train, val_dataloaders=val)
+        _fit_or_interrupt(lambda: trainer.fit(module, train_dataloaders=train, val_dataloaders=val))
 
         best_epoch = None
         kept_average = averaging is not None and averaging.averaged_steps > 0
