@@ -18,12 +18,13 @@ Symbols: N forecasts, H horizon, T targets, Q quantile levels.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
 
+from forecast._exceptions import NumericalError
 from forecast.data.panel import Layout, Panel
 
 if TYPE_CHECKING:
@@ -71,6 +72,20 @@ class Forecast(NamedTuple):
 
     point: np.ndarray
     quantiles: np.ndarray | None
+
+    def checked_finite(self, label: Callable[[int], str]) -> Forecast:
+        """This forecast, refused if any value is NaN or infinite (``label(i)`` names origin
+        ``i``): a non-finite forecast never leaves the library, whatever produced it."""
+        for what, values in (("forecast", self.point), ("interval", self.quantiles)):
+            if values is None or np.isfinite(values).all():
+                continue
+            bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+            raise NumericalError(
+                f"The {what} of {label(int(np.flatnonzero(bad)[0]))} is NaN or infinite "
+                f"({int(bad.sum())} forecast(s) in all): the model or its inputs overflowed. "
+                "Refit the model, or check the data's scale."
+            )
+        return self
 
 
 class SavedState(NamedTuple):

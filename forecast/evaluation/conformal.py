@@ -1,8 +1,8 @@
 """Conformal prediction intervals for any point forecaster: the maths.
 
 :meth:`forecast.BaseForecaster.fit` runs the calibration described here for every
-forecaster (``BaseForecaster._calibrate``); this module holds the computations, on arrays
-and panels only.
+forecaster (``forecast.forecasters._calibration.calibrate``); this module holds the
+computations, on arrays and panels only.
 
 ``intervals="conformal"`` with ``coverage=[0.8, 0.95]`` on :class:`~forecast.RNNForecaster`
 (and ``LSTMForecaster``, ``GRUForecaster``) or a baseline adds, around the point forecast

@@ -7,7 +7,7 @@ A forecaster is one class that implements the hooks below; everything else is he
     (:func:`forecast.data.panel.to_panel`), keeps the series it can fit on
     (``_select_series``), fits (``_fit``), sets the common fitted attributes
     (:data:`forecast.protocol.DATA_ATTRIBUTES`) and, with ``intervals="conformal"``,
-    calibrates intervals first (:meth:`BaseForecaster._calibrate`, the maths in
+    calibrates intervals first (:func:`~forecast.forecasters._calibration.calibrate`, the maths in
     :mod:`forecast.evaluation.conformal`).
 ``predict(df=None)``
     forecasts from the end of the fitted data (``_forecast_fitted``) or of ``df``
@@ -46,23 +46,22 @@ from forecast._exceptions import (
     DataTypeError,
     InvalidParameterError,
     ModelFileError,
-    NumericalError,
 )
 from forecast._validation import check_int, check_levels, check_option, series_name
 from forecast.data.covariates import future_block
 from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
-from forecast.data.panel import Columns, Layout, Panel, series_positions, to_panel
+from forecast.data.panel import Columns, Layout, Panel, to_panel
 from forecast.evaluation.conformal import (
     INTERVALS,
-    conformal_quantile,
     coverage_levels,
     coverage_list,
     history_scale,
     interval_bounds,
 )
 from forecast.evaluation.tables import seasonal_scale
+from forecast.forecasters._calibration import calibrate, positions
 from forecast.io import persistence, registry
 from forecast.io.card import ModelCard
 from forecast.protocol import DATA_ATTRIBUTES, Forecast, Forecaster, SavedState
@@ -85,7 +84,7 @@ else:
 
 __all__ = ["BaseForecaster"]
 
-# The conformal calibration's fitted attributes (see BaseForecaster._calibrate).
+# The conformal calibration's fitted attributes (see forecasters/_calibration.py).
 _CALIBRATION = ("conformal_quantiles_", "conformal_scale_", "n_calibration_")
 _CALIBRATION_ARRAYS = {
     "conformal.quantiles": "conformal_quantiles_",
@@ -122,7 +121,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
     #: The common fitted attributes a model file holds for this class.
     _saved_attributes: ClassVar[tuple[str, ...]] = DATA_ATTRIBUTES
 
-    # With intervals="conformal" (BaseForecaster._calibrate):
+    # With intervals="conformal" (forecasters/_calibration.py):
     conformal_quantiles_: np.ndarray  # (H, T, C) half-widths in units of the history scale
     conformal_scale_: np.ndarray  # (S, T) scale of each fitted series' full history
     n_calibration_: int
@@ -291,9 +290,22 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             self.quantile_levels_ = self._quantile_levels()
             return
         narrow = panel.astype(self._panel_dtype())  # refused before any training, if it is
-        quantiles, n_calibration = self._calibrate(panel, narrow, layout, coverage)
+
+        def fit_head(head: Panel) -> list[Any]:
+            self._fit_series(head, layout)
+            return self.series_ids_
+
+        quantiles, n_calibration = calibrate(
+            panel,
+            narrow,
+            windows=self.calibration_windows,
+            horizon=self.horizon,
+            coverage=coverage,
+            fit=fit_head,
+            forecast=lambda p, series, ends: self._forecast(p, series, ends, None).point,
+        )
         self._fit_series(narrow, layout)  # the final model sees everything
-        fitted = _positions(panel, self.series_ids_)
+        fitted = positions(panel, self.series_ids_)
         self.conformal_quantiles_ = quantiles
         self.conformal_scale_ = history_scale(panel, fitted, panel.offsets[fitted + 1])
         self.n_calibration_ = n_calibration
@@ -313,56 +325,6 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         self.series_ids_ = panel.ids
         self.cutoffs_ = panel.last_times
         self.training_start_ = panel.times[panel.offsets[:-1]]
-
-    def _check_calibration_rows(self, panel: Panel) -> None:
-        """Refuse series too short to hold out the calibration tail and fit before it."""
-        tail = self.calibration_windows + self.horizon - 1
-        short = np.flatnonzero(panel.lengths <= tail)
-        if short.size:
-            raise DataError(
-                f"Too few rows for conformal calibration: {panel.describe(short)} row(s), but "
-                f"the calibration tail holds out calibration_windows + horizon - 1 = {tail} "
-                "rows of each series, and the calibration model needs rows before it. Use a "
-                "smaller calibration_windows, or longer series."
-            )
-
-    def _calibrate(
-        self, panel: Panel, narrow: Panel, layout: Layout, coverage: list[float]
-    ) -> tuple[np.ndarray, int]:
-        """Conformal half-widths ``(H, T, C)`` and the number of calibration forecasts.
-
-        Fits this model on each series without its last ``calibration_windows + horizon -
-        1`` rows, forecasts from ``calibration_windows`` origins one step apart in that tail
-        and takes the split-conformal quantile of the scaled errors (see
-        :mod:`forecast.evaluation.conformal`). ``panel`` is float64, ``narrow`` the same data
-        in :meth:`_panel_dtype`.
-        """
-        horizon, windows = self.horizon, self.calibration_windows
-        tail = windows + horizon - 1
-        self._check_calibration_rows(panel)
-        first = panel.lengths - tail  # position of the first origin's end in each series
-        # Series keep their canonical numbering in the cut panel, as converting the cut
-        # frame would number them: the calibration fit is the same.
-        head = narrow.head(first)
-        try:
-            self._fit_series(head, layout)
-        except DataError as exc:
-            raise DataError(
-                f"{exc} (This is the conformal calibration model, fitted on each series "
-                f"without its last calibration_windows + horizon - 1 = {tail} rows; a smaller "
-                "calibration_windows leaves it more.)"
-            ) from exc
-        kept = _positions(panel, self.series_ids_)  # _select_series may leave some out
-        if kept.size < panel.n_series:
-            panel, first = panel.subset(kept), first[kept]
-        series = np.repeat(np.arange(panel.n_series), windows)
-        ends = (panel.offsets[:-1] + first)[series] + np.tile(np.arange(windows), panel.n_series)
-        forecast = self._forecast(panel, series, ends, None).point[:, :horizon]  # (N, H, T)
-        n_targets = len(panel.target_names)
-        actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (N, H, T)
-        scale = history_scale(panel, series, ends)  # (N, T)
-        scores = np.abs(actual - forecast) / scale[:, None, :]
-        return conformal_quantile(scores, coverage), len(series)
 
     def _check_interval_params(self) -> None:
         """Check ``intervals``, ``coverage`` and ``calibration_windows`` (and ``quantiles``)."""
@@ -463,16 +425,17 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         calibrated: used by ``predict(df)``, backtests and meta-forecasters."""
         forecast = self._forecast(panel, series, ends, future)
         forecast = self._with_bounds(forecast, lambda: history_scale(panel, series, ends))
-        return _finite(
-            forecast,
-            lambda i: f"{panel.series_label(int(series[i]))} (from {panel.times[ends[i] - 1]})",
+        return forecast.checked_finite(
+            lambda i: f"{panel.series_label(int(series[i]))} (from {panel.times[ends[i] - 1]})"
         )
 
     def _forecast_end(self, future: np.ndarray | None = None) -> Forecast:
         """Forecasts from the end of each fitted series, with conformal bounds if calibrated."""
         forecast = self._with_bounds(self._forecast_fitted(future), lambda: self.conformal_scale_)
         ids = self.series_ids_
-        return _finite(forecast, lambda i: "the series" if ids == [None] else series_name(ids[i]))
+        return forecast.checked_finite(
+            lambda i: "the series" if ids == [None] else series_name(ids[i])
+        )
 
     def _with_bounds(self, forecast: Forecast, scale: Callable[[], np.ndarray]) -> Forecast:
         """``forecast`` with conformal bounds, if calibrated; ``scale()``: each history's."""
@@ -709,27 +672,3 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         """
         document, arrays = persistence.describe(self, warn=False)
         return ModelCard.from_document(document, arrays)
-
-
-def _positions(panel: Panel, ids: list[Any]) -> np.ndarray:
-    """Positions in ``panel`` of the series ``ids`` (fitted on it: all are there)."""
-    positions, missing = series_positions(ids, panel.ids)
-    if missing:
-        raise KeyError(f"series {missing[:10]} are not in the panel")
-    return positions
-
-
-def _finite(forecast: Forecast, label: Callable[[int], str]) -> Forecast:
-    """``forecast``, refused if any value is NaN or infinite: a non-finite forecast never
-    leaves the library (hooks below, a subclass's included, may not catch every case)."""
-    for what, values in (("forecast", forecast.point), ("interval", forecast.quantiles)):
-        if values is None or np.isfinite(values).all():
-            continue
-        bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
-        window = int(np.flatnonzero(bad)[0])
-        raise NumericalError(
-            f"The {what} of {label(window)} is NaN or infinite ({int(bad.sum())} forecast(s) "
-            "in all): the model or its inputs overflowed. Refit the model, or check the "
-            "data's scale."
-        )
-    return forecast

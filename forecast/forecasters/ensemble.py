@@ -27,6 +27,7 @@ from forecast._exceptions import InvalidParameterError
 from forecast._validation import SEED_HIGH, check_int, check_option
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
+from forecast.forecasters._calibration import check_calibration_rows
 from forecast.forecasters.base import BaseForecaster
 from forecast.protocol import Forecast
 
@@ -172,7 +173,7 @@ class EnsembleForecaster(BaseForecaster):
         as a single model refuses it (before dropping the series too short to train on)."""
         base = self._base()
         if base._conformal_coverage() is not None:
-            base._check_calibration_rows(panel)
+            check_calibration_rows(panel, base.calibration_windows, base.horizon)
         return base._select_series(panel)
 
     # ------------------------------------------------------------------ hooks: fit, forecast

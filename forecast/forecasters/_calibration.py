@@ -1,0 +1,85 @@
+"""Split-conformal calibration of a forecaster: the fit before a held-out tail, its scores.
+
+:meth:`BaseForecaster.fit <forecast.BaseForecaster.fit>` calls :func:`calibrate` with two
+callables of the forecaster (fit on a panel; forecast from origins) when
+``intervals="conformal"``; the maths of the scores and their quantile is
+:mod:`forecast.evaluation.conformal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from forecast._exceptions import DataError
+from forecast.data.panel import Panel, series_positions
+from forecast.evaluation.conformal import conformal_quantile, history_scale
+
+__all__ = ["calibrate", "check_calibration_rows", "positions"]
+
+
+def positions(panel: Panel, ids: list[Any]) -> np.ndarray:
+    """Positions in ``panel`` of the series ``ids`` (fitted on it: all are there)."""
+    found, missing = series_positions(ids, panel.ids)
+    if missing:
+        raise KeyError(f"series {missing[:10]} are not in the panel")
+    return found
+
+
+def check_calibration_rows(panel: Panel, windows: int, horizon: int) -> None:
+    """Refuse series too short to hold out the calibration tail and fit before it."""
+    tail = windows + horizon - 1
+    short = np.flatnonzero(panel.lengths <= tail)
+    if short.size:
+        raise DataError(
+            f"Too few rows for conformal calibration: {panel.describe(short)} row(s), but "
+            f"the calibration tail holds out calibration_windows + horizon - 1 = {tail} "
+            "rows of each series, and the calibration model needs rows before it. Use a "
+            "smaller calibration_windows, or longer series."
+        )
+
+
+def calibrate(
+    panel: Panel,
+    narrow: Panel,
+    *,
+    windows: int,
+    horizon: int,
+    coverage: list[float],
+    fit: Callable[[Panel], list[Any]],
+    forecast: Callable[[Panel, np.ndarray, np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, int]:
+    """Conformal half-widths ``(H, T, C)`` and the number of calibration forecasts.
+
+    Fits the model (``fit(head)``, which returns the ids of the series it kept) on each
+    series without its last ``windows + horizon - 1`` rows, forecasts (``forecast(panel,
+    series, ends)``, ``(N, H', T)``) from ``windows`` origins one step apart in that tail and
+    takes the split-conformal quantile of the scaled errors. ``panel`` is float64,
+    ``narrow`` the same data in the model's own dtype.
+    """
+    tail = windows + horizon - 1
+    check_calibration_rows(panel, windows, horizon)
+    first = panel.lengths - tail  # position of the first origin's end in each series
+    # Series keep their canonical numbering in the cut panel, as converting the cut frame
+    # would number them: the calibration fit is the same.
+    try:
+        kept_ids = fit(narrow.head(first))
+    except DataError as exc:
+        raise DataError(
+            f"{exc} (This is the conformal calibration model, fitted on each series "
+            f"without its last calibration_windows + horizon - 1 = {tail} rows; a smaller "
+            "calibration_windows leaves it more.)"
+        ) from exc
+    kept = positions(panel, kept_ids)  # the model may leave some series out
+    if kept.size < panel.n_series:
+        panel, first = panel.subset(kept), first[kept]
+    series = np.repeat(np.arange(panel.n_series), windows)
+    ends = (panel.offsets[:-1] + first)[series] + np.tile(np.arange(windows), panel.n_series)
+    point = forecast(panel, series, ends)[:, :horizon]  # (N, H, T)
+    n_targets = len(panel.target_names)
+    actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (N, H, T)
+    scale = history_scale(panel, series, ends)  # (N, T)
+    scores = np.abs(actual - point) / scale[:, None, :]
+    return conformal_quantile(scores, coverage), len(series)
