@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import DataError, DataTypeError, InvalidParameterError, RNNForecaster
+from forecast import DataError, DataTypeError, InvalidParameterError, NaiveForecaster, RNNForecaster
 from forecast.data.panel import to_panel
 from tests.conftest import FAST
 
@@ -262,3 +262,11 @@ def test_data_warnings_point_at_the_users_line_whatever_the_path():
         with pytest.warns(UserWarning, match="not in increasing order") as record:
             call()
         assert {w.filename for w in record} == {__file__}, path
+
+
+def test_a_fitted_column_that_is_no_longer_numeric_is_named_once() -> None:
+    df = _daily()
+    model = NaiveForecaster(horizon=1, target="y").fit(df)
+    text = df.assign(y=df["y"].astype(str))
+    with pytest.raises(DataTypeError, match=r"^Fitted column 'y' must be numeric"):
+        model.predict(text)

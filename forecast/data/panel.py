@@ -376,7 +376,7 @@ def _check_at_predict(rest: pd.DataFrame, columns: Columns) -> Columns:
             + "; ".join(p for p in parts if p)
             + f". The model was fitted on {expected}."
         )
-    _check_numeric(rest, expected, "Column")
+    _check_numeric(rest, expected, "Fitted")
     return columns
 
 
