@@ -12,6 +12,7 @@ import pytest
 import torch
 from conftest import no_val_loop, quiet_trainer
 from lightning.pytorch.plugins.precision import MixedPrecision
+from packaging.version import Version
 from torch.utils.data import DataLoader, TensorDataset
 
 from forecast import RecurrentConfig, RecurrentModule, RecurrentRegressor
@@ -182,7 +183,7 @@ def _grads_like(module: torch.nn.Module, seed: int) -> list[torch.Tensor]:
 
 
 FUSED_ON_CPU = pytest.mark.skipif(
-    tuple(int(v) for v in torch.__version__.split(".")[:2]) < (2, 4),
+    Version(torch.__version__) < Version("2.4"),
     reason="torch has a fused Adam kernel for CPUs from 2.4 (CI installs 2.13)",
 )
 
