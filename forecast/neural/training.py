@@ -11,7 +11,8 @@ on stderr) and nothing else:
 * no warnings that do not apply to us (``_IGNORED_WARNINGS``, each with its reason); the
   others are shown as Python shows warnings, once per place;
 * no ``lightning_logs/`` or checkpoints in the user's folder: Lightning works in a
-  temporary directory, unless ``trainer_kwargs`` asks for a logger.
+  temporary directory, unless ``trainer_kwargs`` asks for a logger; a logger gets the
+  estimator's parameters as hyperparameters (``hparams``) beside the network's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import json
 import logging
 import math
+import numbers
 import os
 import random
 import tempfile
@@ -196,6 +198,22 @@ def _progress_options(
     return {"enable_progress_bar": False}
 
 
+def _loggable(value: Any) -> Any:
+    """``value`` as YAML and TensorBoard can hold it (Lightning skips, with a warning, what not)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(key): _loggable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_loggable(item) for item in value]
+    text = repr(value)
+    return f"{type(value).__module__}.{type(value).__qualname__}" if " at 0x" in text else text
+
+
 def fit_module(
     module: L.LightningModule,
     train: DataLoader,
@@ -208,6 +226,7 @@ def fit_module(
     verbose: bool,
     trainer_kwargs: dict[str, Any] | None,
     swa_start: float | None = None,
+    hparams: dict[str, Any] | None = None,
 ) -> TrainingResult:
     """Train ``module``; with validation data, stop early and keep the best epoch's weights.
 
@@ -217,6 +236,10 @@ def fit_module(
     and once the average has begun it is what is kept: the best epoch's checkpoint holds the
     raw weights of that epoch (Lightning's weights-only checkpoints skip the callback that
     would put the average there), so it is not reloaded over the average.
+    ``hparams`` go to every logger of the run as hyperparameters, beside the module's own
+    (Lightning logs those): the estimator's parameters, with each value that is not a number,
+    string or container of them written as its ``repr`` (its class, if the repr is only an
+    address).
     """
     user = dict(trainer_kwargs or {})
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp, _quiet(verbose):
@@ -266,6 +289,8 @@ def fit_module(
         options.update(user)
         options["callbacks"] = callbacks
         trainer = L.Trainer(**options)
+        for run_logger in trainer.loggers if hparams else ():
+            run_logger.log_hyperparams(_loggable(hparams))
         in_child_processes = trains_in_child_processes(trainer)
         if not verbose and in_child_processes:
             # Added only where processes are spawned: Lightning calls every hook of every
