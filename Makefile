@@ -6,7 +6,28 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install install-dev examples
+# The two lean runs .ci/run makes after `make test`, each in a venv of its own: every
+# runtime dependency at its pyproject.toml floor (.ci/floors.py writes the pip constraints;
+# torch stays $(TORCH), the one exception: other torch builds are multi-GB CUDA downloads),
+# and pandas 2.x with the rest newest. PANDAS2_EXTRAS: the extras the pandas-2 run installs
+# (comma-separated); add one whose packages need pandas < 3: sktime 1.2 pins pandas < 3.1, and
+# Darts rides along there to keep `make test`'s install lean. FORECAST_REQUIRE_INTEROP
+# (tests/optional.py) turns a skip for a missing optional package into a failure, so each run
+# proves its converters' tests ran.
+FLOORS_VENV ?= .venv-floors
+PANDAS2_VENV ?= .venv-pandas2
+PANDAS2_EXTRAS ?= test,darts,sktime
+# What those runs test: the fast tests of the modules that call the dependencies (pandas in
+# and out, the Lightning fit, scikit-learn's checks, safetensors files, matplotlib figures,
+# the CLI's tables) and the docstring examples (pandas' output); not the architecture, the
+# benchmark scripts, the examples or the demo, which `make test` covers.
+COMPAT_TESTS ?= -m "not slow" forecast tests/test_data.py tests/test_panel.py \
+	tests/test_frequency.py tests/test_estimator.py tests/test_module.py \
+	tests/test_averaging.py tests/test_lightning_internals.py tests/test_common.py \
+	tests/test_persistence.py tests/test_plotting.py tests/test_cli.py tests/test_backtest.py \
+	tests/test_frames.py tests/test_conventions.py
+
+.PHONY: demo test lint install install-dev examples test-floors test-pandas2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +50,26 @@ lint:
 	$(BIN)/mypy
 
 test: install-dev lint
-	$(BIN)/python -m pytest
+	FORECAST_REQUIRE_INTEROP=polars,pyarrow,narwhals $(BIN)/python -m pytest
+
+test-floors:
+	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)
+	$(PYTHON) .ci/floors.py --skip torch > $(FLOORS_VENV)/constraints.txt
+	$(FLOORS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS_VENV)/bin/python -m pip install --quiet "$(TORCH)"
+	$(FLOORS_VENV)/bin/python -m pip install --quiet -c $(FLOORS_VENV)/constraints.txt -e ".[test]"
+	$(FLOORS_VENV)/bin/python .ci/floors.py --check --skip torch
+	FORECAST_REQUIRE_INTEROP=polars,pyarrow,narwhals $(FLOORS_VENV)/bin/python -m pytest \
+		-p no:cacheprovider $(COMPAT_TESTS)
+
+test-pandas2:
+	test -x $(PANDAS2_VENV)/bin/python || $(PYTHON) -m venv $(PANDAS2_VENV)
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet "$(TORCH)"
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet -e ".[$(PANDAS2_EXTRAS)]" "pandas<3"
+	$(PANDAS2_VENV)/bin/python -c "import pandas; print('pandas', pandas.__version__)"
+	FORECAST_REQUIRE_INTEROP=all $(PANDAS2_VENV)/bin/python -m pytest -p no:cacheprovider \
+		$(COMPAT_TESTS) tests/test_interop.py
 
 # The worked analyses with their full budgets (minutes); figures go to examples/output/.
 # docs/forecast.png is examples/output/air_forecast.png from this run.

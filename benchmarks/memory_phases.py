@@ -23,21 +23,9 @@ from sklearn.base import clone
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from panel_scale import memory_case
+from peak_memory import reset_peak, status_mb
 
 SHOWN_STEPS = 3
-
-
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def _reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")  # VmHWM := VmRSS
 
 
 class MemoryProbe(L.Callback):
@@ -48,10 +36,10 @@ class MemoryProbe(L.Callback):
         self.steps = 0
 
     def _mark(self, hook: str) -> None:
-        rss = _status_mb("VmRSS:") - self.baseline_mb
-        peak = _status_mb("VmHWM:") - self.baseline_mb
+        rss = status_mb("VmRSS") - self.baseline_mb
+        peak = status_mb("VmHWM") - self.baseline_mb
         print(f"{hook:26s} rss {rss:6.1f} MB   peak since last line {peak:6.1f} MB")
-        _reset_peak()
+        reset_peak()
 
     def __getattribute__(self, name: str) -> Any:
         if name.startswith("on_") and "checkpoint" not in name and "exception" not in name:
@@ -73,12 +61,12 @@ def main() -> None:
     warnings.simplefilter("ignore")
     df, model = memory_case()
     clone(model).fit(df[df["unique_id"] < 10])  # Lightning's lazy imports, allocator pools
-    _reset_peak()
-    baseline = _status_mb("VmRSS:")
+    reset_peak()
+    baseline = status_mb("VmRSS")
     budget = dict(model.trainer_kwargs)
     model.set_params(trainer_kwargs={**budget, "callbacks": [MemoryProbe(baseline)]})
     model.fit(df)
-    print(f"after fit: rss {_status_mb('VmRSS:') - baseline:.1f} MB above the start")
+    print(f"after fit: rss {status_mb('VmRSS') - baseline:.1f} MB above the start")
 
 
 if __name__ == "__main__":

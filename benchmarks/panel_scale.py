@@ -125,26 +125,25 @@ import numpy as np
 import torch
 sys.path.insert(0, "benchmarks")
 from panel_scale import memory_case, SEQ_LEN, HORIZON, MEMORY_SERIES, MEMORY_LENGTH
+from peak_memory import reset_peak, status_mb
 from sklearn.base import clone
 
-def rss(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1]) * 1024
+def rss(field):  # bytes
+    return status_mb(field) * 2**20
 torch.set_num_threads(2)
 n_series, length = MEMORY_SERIES, MEMORY_LENGTH
 df, model = memory_case()
 # A first fit on a small panel loads Lightning's lazily imported modules and torch's
 # allocator pools: a fixed cost, reported apart from the cost that grows with the data.
 small = df[df["unique_id"] < 10]
-open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current RSS
-before_small = rss("VmRSS:")
+reset_peak()  # the peak (VmHWM) := the current RSS
+before_small = rss("VmRSS")
 clone(model).fit(small)
-fixed = rss("VmHWM:") - before_small
-open("/proc/self/clear_refs", "w").write("5")
-before = rss("VmRSS:")
+fixed = rss("VmHWM") - before_small
+reset_peak()
+before = rss("VmRSS")
 model.fit(df)
-peak = rss("VmHWM:")
+peak = rss("VmHWM")
 data_bytes = n_series * length * 4
 n_windows = n_series * (length - SEQ_LEN - HORIZON + 1)
 print(json.dumps({"rows": len(df), "float32_data_mb": data_bytes / 2**20,

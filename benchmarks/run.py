@@ -42,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import m3  # noqa: E402
+from peak_memory import peak_rss_mb  # noqa: E402
 
 OURS = ("rnn", "gru", "lstm")
 # EnsembleForecaster(LSTM, n_members=3): one run, seeded by the first seed (members seed,
@@ -74,21 +75,6 @@ PEERS_PYTHON = HERE / "peers" / ".venv" / "bin" / "python"
 SMOKE_SERIES = 12
 MARKER = "<!-- run.py writes the text above this line; the text below is kept -->"
 SMOKE_STEPS = 5
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process (VmHWM), in MiB (also the peers' children's)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:  # not Linux: fall back to getrusage (kilobytes on Linux, bytes on macOS)
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 # ---------------------------------------------------------------------------- children

@@ -32,9 +32,9 @@ from forecast._exceptions import (
     NumericalError,
     Terminated,
 )
-from forecast._version import __version__
 
 if TYPE_CHECKING:
+    from forecast._version import __version__
     from forecast.data.output import quantile_column
     from forecast.forecasters.base import BaseForecaster
     from forecast.forecasters.baselines import (
@@ -50,8 +50,10 @@ if TYPE_CHECKING:
     from forecast.neural.network import RecurrentConfig, RecurrentRegressor
     from forecast.protocol import Forecast, Forecaster
 
-# Public name -> module that defines it.
+# Public name -> module that defines it (``__version__`` too: reading the installed
+# distributions' metadata is most of what ``import forecast.cli`` would otherwise cost).
 _LAZY = {
+    "__version__": "forecast._version",
     "BaseForecaster": "forecast.forecasters.base",
     "DriftForecaster": "forecast.forecasters.baselines",
     "NaiveForecaster": "forecast.forecasters.baselines",

@@ -23,7 +23,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 def bench_modules(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     yield
-    for name in ("m3", "run", "throughput", "ablation"):
+    for name in ("m3", "run", "throughput", "ablation", "peak_memory"):
         sys.modules.pop(name, None)
 
 

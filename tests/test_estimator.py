@@ -292,6 +292,26 @@ def test_trainer_kwargs_reach_the_lightning_trainer(sine_frame) -> None:
     assert CountEpochs.epochs == 3
 
 
+def test_a_users_logger_gets_the_estimators_parameters_beside_the_networks(
+    sine_frame, tmp_path
+) -> None:
+    import yaml
+    from lightning.pytorch.loggers import CSVLogger
+
+    csv = CSVLogger(tmp_path, name="run")
+    params = {**FAST, "max_epochs": 1, "seq_len": 10, "horizon": 2, "scaler": "window_level"}
+    model = LSTMForecaster(freq="D", trainer_kwargs={"logger": csv}, **params).fit(sine_frame)
+    logged = yaml.safe_load((tmp_path / "run" / "version_0" / "hparams.yaml").read_text())
+    estimator = logged["estimator"]
+    assert estimator["class"] == "LSTMForecaster"
+    for name in ("seq_len", "horizon", "batch_size", "scaler", "hidden_size", "freq"):
+        assert estimator[name] == model.get_params()[name]
+    # The user's own logger object is named by its class, not by an address.
+    assert estimator["trainer_kwargs"] == {"logger": "lightning.pytorch.loggers.csv_logs.CSVLogger"}
+    assert logged["hidden_size"] == 8  # the network's settings, which Lightning logs, stay
+    assert "metrics.csv" in {p.name for p in (tmp_path / "run" / "version_0").iterdir()}
+
+
 def test_long_frame_forecasts_every_series_on_its_own_dates(long_frame) -> None:
     model = LSTMForecaster(
         seq_len=12, horizon=3, id_col="unique_id", time_col="ds", target="y", **FAST

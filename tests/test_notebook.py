@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sklearn
 from conftest import FAST
+from packaging.version import Version
 from sklearn.utils import estimator_html_repr
 
 from forecast import (
@@ -150,7 +151,7 @@ def test_html_representation_shows_the_parameters(estimator) -> None:
     for name, value in changed.items():
         assert name in page
         assert html.escape(repr(value)) in page
-    if tuple(int(p) for p in sklearn.__version__.split(".")[:2]) >= (1, 7):
+    if Version(sklearn.__version__) >= Version("1.7"):
         # The parameter table lists every parameter, set or default.
         for name in estimator.get_params():
             assert f'<td class="param">{name}</td>' in page

@@ -481,6 +481,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 verbose=self.verbose,
                 trainer_kwargs=self.trainer_kwargs,
                 swa_start=self.swa_start,
+                hparams={"estimator": {"class": type(self).__name__, **self.get_params()}},
             )
 
         self.network_ = module.net.to("cpu").eval()

@@ -7,7 +7,7 @@
 * :mod:`~forecast.neural.quantiles`: which levels a quantile network learns, and its output
   split into the point forecast and the quantiles;
 * :mod:`~forecast.neural.module`: ``RecurrentModule``, the ``LightningModule``;
-* :mod:`~forecast.neural.lightning_internals`: the two Lightning internals we rely on;
+* :mod:`~forecast.neural.lightning_internals`: every Lightning internal we rely on;
 * :mod:`~forecast.neural.training`: the ``lightning.Trainer`` set-up of a fit, and seeding;
 * :mod:`~forecast.neural.averaging`, :mod:`~forecast.neural.progress`: its callbacks.
 """

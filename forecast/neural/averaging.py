@@ -32,6 +32,7 @@ import lightning as L
 from lightning.pytorch.callbacks import WeightAveraging
 
 from forecast._exceptions import InvalidParameterError
+from forecast.neural.lightning_internals import average_on, averaged_model
 
 
 class TailWeightAveraging(WeightAveraging):
@@ -62,13 +63,12 @@ class TailWeightAveraging(WeightAveraging):
     @property
     def averaged_steps(self) -> int:
         """How many optimiser steps the average holds (0 before ``start``)."""
-        model = self._average_model
+        model = averaged_model(self)
         return 0 if model is None else int(model.n_averaged)
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         """Make Lightning's copy of the module on the device that training will use."""
-        if self._device is None:
-            self._device = trainer.strategy.root_device
+        average_on(self, trainer.strategy.root_device)
         super().setup(trainer, pl_module, stage)
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

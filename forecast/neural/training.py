@@ -11,9 +11,10 @@ on stderr) and nothing else:
 * no warnings that do not apply to us (``_IGNORED_WARNINGS``, each with its reason); the
   others are shown as Python shows warnings, once per place;
 * no ``lightning_logs/`` or checkpoints in the user's folder: Lightning works in a
-  temporary directory, unless ``trainer_kwargs`` asks for a logger. A fit killed outright
-  (``SIGKILL``, the out-of-memory killer) cannot remove its directory; the next fit removes
-  those whose process is gone (:func:`_remove_stale_dirs`).
+  temporary directory, unless ``trainer_kwargs`` asks for a logger; a logger gets the
+  estimator's parameters as hyperparameters (``hparams``) beside the network's. A fit
+  killed outright (``SIGKILL``, the out-of-memory killer) cannot remove its directory;
+  the next fit removes those whose process is gone (:func:`_remove_stale_dirs`).
 
 **Interrupts.** Lightning turns Ctrl-C into ``SystemExit(1)`` (and leaves SIGINT ignored
 for the rest of the process), and SIGTERM into a ``SIGTERMException``, a ``SystemExit`` with
@@ -29,6 +30,7 @@ import inspect
 import json
 import logging
 import math
+import numbers
 import os
 import random
 import shutil
@@ -392,6 +394,22 @@ def _check_finite_weights(module: torch.nn.Module) -> None:
             )
 
 
+def _loggable(value: Any) -> Any:
+    """``value`` as YAML and TensorBoard can hold it (Lightning skips, with a warning, what not)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(key): _loggable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_loggable(item) for item in value]
+    text = repr(value)
+    return f"{type(value).__module__}.{type(value).__qualname__}" if " at 0x" in text else text
+
+
 def fit_module(
     module: L.LightningModule,
     train: DataLoader,
@@ -404,6 +422,7 @@ def fit_module(
     verbose: bool,
     trainer_kwargs: dict[str, Any] | None,
     swa_start: float | None = None,
+    hparams: dict[str, Any] | None = None,
 ) -> TrainingResult:
     """Train ``module``; with validation data, stop early and keep the best epoch's weights.
 
@@ -413,6 +432,10 @@ def fit_module(
     and once the average has begun it is what is kept: the best epoch's checkpoint holds the
     raw weights of that epoch (Lightning's weights-only checkpoints skip the callback that
     would put the average there), so it is not reloaded over the average.
+    ``hparams`` go to every logger of the run as hyperparameters, beside the module's own
+    (Lightning logs those): the estimator's parameters, with each value that is not a number,
+    string or container of them written as its ``repr`` (its class, if the repr is only an
+    address).
     """
     user = dict(trainer_kwargs or {})
     with _working_dir() as tmp, _quiet(verbose):
@@ -462,6 +485,8 @@ def fit_module(
         options.update(user)
         options["callbacks"] = callbacks
         trainer = _build_trainer(options, user)
+        for run_logger in trainer.loggers if hparams else ():
+            run_logger.log_hyperparams(_loggable(hparams))
         in_child_processes = trains_in_child_processes(trainer)
         if not verbose and in_child_processes:
             # Added only where processes are spawned: Lightning calls every hook of every

@@ -21,13 +21,14 @@ import pandas as pd
 
 from forecast._exceptions import DataError, DataTypeError
 from forecast._warnings import warn
+from forecast.evaluation.tables import interval_pairs
 
 if TYPE_CHECKING:
     from forecast.protocol import Forecaster
 
 __all__ = [
     "FrameLayout",
-    "interval_pairs",
+    "interval_columns",
     "point_and_quantiles",
     "quantile_columns",
     "select_ids",
@@ -50,16 +51,14 @@ def quantile_columns(columns: Iterable[Any], target: str) -> dict[float, str]:
     return dict(sorted(found.items()))
 
 
-def interval_pairs(quantiles: dict[float, str]) -> list[tuple[float, str, str]]:
-    """``(coverage, lower column, upper column)`` per symmetric pair, widest first."""
-    pairs = []
-    for q, lower in quantiles.items():
-        if q >= 0.5:
-            break
-        upper = next((c for p, c in quantiles.items() if abs(p - (1.0 - q)) < 1e-9), None)
-        if upper is not None:
-            pairs.append((1.0 - 2.0 * q, lower, upper))
-    return pairs
+def interval_columns(quantiles: dict[float, str]) -> list[tuple[float, str, str]]:
+    """``(coverage, lower column, upper column)`` per central interval, widest first.
+
+    The pairs of :func:`forecast.evaluation.tables.interval_pairs` (the one place that pairs
+    quantile levels), as column names.
+    """
+    columns = list(quantiles.values())
+    return [(c, columns[lo], columns[hi]) for lo, hi, c in interval_pairs(list(quantiles))]
 
 
 def point_and_quantiles(

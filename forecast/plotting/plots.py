@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from forecast.protocol import TrainedForecaster
 from forecast.plotting.frames import (
     FrameLayout,
-    interval_pairs,
+    interval_columns,
     point_and_quantiles,
     quantile_columns,
     select_ids,
@@ -92,7 +92,7 @@ def _draw_one(
     if not after.empty:  # the history reaches into the forecast: show what happened
         joined = pd.concat([before.iloc[-1:], after])
         ax.plot(joined.index, joined.to_numpy(), color="black", lw=1.2, ls=":", label="actual")
-    for i, (coverage, lower, upper) in enumerate(interval_pairs(quantiles)):
+    for i, (coverage, lower, upper) in enumerate(interval_columns(quantiles)):
         ax.fill_between(
             forecast.index,
             forecast[lower].to_numpy(dtype=float),
@@ -323,7 +323,7 @@ def plot_backtest(
     actual = frame.drop_duplicates(time_col).sort_values(time_col)
     top.plot(actual[time_col], actual["actual"], color="black", lw=1.3, label="actual")
     # With quantiles or intervals: the widest central interval of each window as a band.
-    bands = interval_pairs(quantile_columns(names, "forecast"))[:1]
+    bands = interval_columns(quantile_columns(names, "forecast"))[:1]
     cutoffs = []
     for w, colour in zip(windows, colours, strict=True):
         part = frame[frame["window"] == w].sort_values(time_col)
