@@ -37,6 +37,17 @@ def quiet_trainer(tmp_path, **kwargs) -> L.Trainer:
     )
 
 
+@pytest.fixture
+def no_training(monkeypatch):
+    """Training is an error: what a test refuses must be refused before it."""
+    from forecast.neural import training
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained")
+
+    monkeypatch.setattr(training.L.Trainer, "fit", refuse)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _two_threads() -> None:
     torch.set_num_threads(2)

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import forecast.neural.training as training
 from forecast import NaiveForecaster, load
 from forecast.cli.main import main
 from forecast.io.atomic import atomic_write_bytes, unwritable
@@ -84,14 +83,6 @@ def files(tmp_path):
     frame.to_csv(tmp_path / "data.csv")
     NaiveForecaster(horizon=2).fit(frame).save(tmp_path / "model.safetensors")
     return tmp_path
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("trained")
-
-    monkeypatch.setattr(training.L.Trainer, "fit", refuse)
 
 
 @pytest.mark.parametrize(
