@@ -198,3 +198,11 @@ def test_conformal_intervals_of_a_small_series_are_on_its_scale():
     width = (small["y_q0.9"] - small["y_q0.1"]).to_numpy()
     assert np.all(width > 0)
     assert np.all(width < 1e-6)  # was ~1: the unit scale of a "constant" history
+
+
+@pytest.mark.parametrize("method", ["window", "window_level"])
+def test_a_window_scaled_past_float32_is_refused_by_name(method):
+    # A target jumping off a window of near-zeros: 1e6 / 1e-37 has no float32.
+    windows = np.array([[[1e-37], [1.1e-37], [1e6]]])  # (1, L + H, 1)
+    with pytest.raises(NumericalError, match=rf"scaler='{method}'.*overflow float32"):
+        SeriesScaler(method).scale_windows(windows, np.array([0]), n_input=2)

@@ -30,6 +30,8 @@ import itertools
 
 import numpy as np
 
+from forecast._exceptions import NumericalError
+
 __all__ = ["SCALERS", "SeriesScaler", "StaticScaler"]
 
 SCALERS = ("standard", "minmax", "window", "window_level", None)
@@ -166,7 +168,7 @@ class SeriesScaler:
         if self.method is None:
             return np.asarray(windows, dtype=np.float32)
         loc, scale = self.window_stats(windows[:, :n_input], series)
-        return ((windows - loc) / scale).astype(np.float32)
+        return self._narrow((windows - loc) / scale)
 
     def transform_windows(
         self, x: np.ndarray, y: np.ndarray | None, series: np.ndarray
@@ -175,12 +177,26 @@ class SeriesScaler:
         if self.method is None:
             return x, y
         loc, scale = self.window_stats(x, series)
-        x_scaled = ((x - loc) / scale).astype(np.float32)
+        x_scaled = self._narrow((x - loc) / scale)
         if y is None:
             return x_scaled, None
         n_targets = y.shape[-1]
-        y_scaled = ((y - loc[..., :n_targets]) / scale[..., :n_targets]).astype(np.float32)
-        return x_scaled, y_scaled
+        return x_scaled, self._narrow((y - loc[..., :n_targets]) / scale[..., :n_targets])
+
+    def _narrow(self, scaled: np.ndarray) -> np.ndarray:
+        """``scaled`` (float64) as float32, refused if it overflows: a window far flatter
+        (or smaller) than the rows scaled with it, e.g. a target jumping off a window of
+        near-zeros under a per-window scaler; training on an infinity would only diverge."""
+        with np.errstate(over="ignore"):
+            narrow = scaled.astype(np.float32)
+        if not np.isfinite(narrow).all():
+            raise NumericalError(
+                f"Scaled by scaler={self.method!r}, a window's values overflow float32 "
+                f"(largest {float(np.nanmax(np.abs(scaled))):.3g}): its input rows are far "
+                "flatter or smaller than the rows scaled with them. Use scaler='standard' "
+                "(per-series statistics), or rescale the data."
+            )
+        return narrow
 
     @staticmethod
     def inverse_targets(y: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
