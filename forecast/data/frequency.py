@@ -254,7 +254,7 @@ def future_times(
         Element ``k`` holds, for every series, the timestamp ``k + 1`` steps ahead.
     """
     local = follows_local_calendar(last, freq)
-    start = last.tz_localize(None) if local else last
+    start = _wall_times(last, freq)
     with warnings.catch_warnings():
         # CustomBusinessDay (holiday calendars) has no vectorised addition; pandas warns
         # about it. The loop it falls back to is over series, which is what we need.

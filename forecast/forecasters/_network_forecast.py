@@ -23,7 +23,7 @@ from forecast._validation import series_name
 from forecast.data.panel import Panel, series_positions
 from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.windowing import windows_ending_at
-from forecast.neural.network import RecurrentRegressor
+from forecast.neural.network import RecurrentRegressor, non_finite_weights
 
 __all__ = ["NetworkRunner"]
 
@@ -198,11 +198,7 @@ class NetworkRunner:
 
     def _why_not_finite(self) -> str:
         """Why finite inputs gave a non-finite output: the weights, or the inputs' size."""
-        damaged = [
-            name
-            for name, tensor in self.network.state_dict().items()
-            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
-        ]
+        damaged = non_finite_weights(self.network)
         if damaged:
             return (
                 f"its weights {damaged[:3]} hold NaN or infinite values (a damaged model "

@@ -16,7 +16,13 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-__all__ = ["CELLS", "RecurrentConfig", "RecurrentRegressor", "monotone_quantiles"]
+__all__ = [
+    "CELLS",
+    "RecurrentConfig",
+    "RecurrentRegressor",
+    "monotone_quantiles",
+    "non_finite_weights",
+]
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -43,6 +49,15 @@ class RecurrentConfig:
     def from_dict(cls, data: dict[str, Any]) -> RecurrentConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def non_finite_weights(module: nn.Module) -> list[str]:
+    """Names of ``module``'s floating-point weights and buffers holding NaN or infinity."""
+    return [
+        name
+        for name, tensor in module.state_dict().items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
 
 
 def monotone_quantiles(raw: torch.Tensor) -> torch.Tensor:

@@ -55,6 +55,7 @@ from torch.utils.data import DataLoader
 from forecast._exceptions import InvalidParameterError, NumericalError, Terminated
 from forecast.neural.averaging import TailWeightAveraging
 from forecast.neural.lightning_internals import trains_in_child_processes
+from forecast.neural.network import non_finite_weights
 from forecast.neural.progress import EpochProgressBar
 
 __all__ = ["TrainingResult", "fit_module", "seeded"]
@@ -385,13 +386,13 @@ def _progress_options(
 def _check_finite_weights(module: torch.nn.Module) -> None:
     """Refuse trained weights holding NaN or infinity (the last optimiser step can make them
     so after the last loss was computed, where no loss check sees it)."""
-    for name, tensor in module.state_dict().items():
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise NumericalError(
-                f"The trained weights {name!r} hold NaN or infinite values: the fit diverged "
-                "at its last steps. Lower learning_rate, or turn gradient clipping on "
-                "(gradient_clip_val=1.0)."
-            )
+    damaged = non_finite_weights(module)
+    if damaged:
+        raise NumericalError(
+            f"The trained weights {damaged[0]!r} hold NaN or infinite values: the fit diverged "
+            "at its last steps. Lower learning_rate, or turn gradient clipping on "
+            "(gradient_clip_val=1.0)."
+        )
 
 
 def _loggable(value: Any) -> Any:
