@@ -30,6 +30,7 @@ from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data.conventions import default_columns
 from forecast.data.frequency import check_on_frequency, infer_freq, resolve_freq
+from forecast.data.past_covariates import choose_past
 
 __all__ = ["Columns", "Layout", "Panel", "series_positions", "to_panel"]
 
@@ -335,6 +336,7 @@ class Columns:
     past: list[str]
     future: list[str] = field(default_factory=list)
     static: list[str] = field(default_factory=list)
+    chosen: bool = False  # past covariates chosen by name: other numeric columns are ignored
 
     @property
     def all(self) -> list[str]:
@@ -365,7 +367,7 @@ def _check_at_predict(rest: pd.DataFrame, columns: Columns) -> Columns:
     expected = columns.all
     numeric = [c for c in rest.columns if _is_numeric(rest[c])]
     missing = [c for c in expected if c not in rest.columns]
-    unseen = [c for c in numeric if c not in expected]
+    unseen = [c for c in numeric if c not in expected and not columns.chosen]
     if missing or unseen:
         parts = [
             f"missing {missing}" if missing else "",
@@ -386,6 +388,7 @@ def _select_columns(
     columns: Columns | None,
     future: str | list[str] | None = None,
     static: str | list[str] | None = None,
+    past_covariates: str | list[str] | None = None,
 ) -> Columns:
     """Decide the role of every column (at fit) or check them against ``columns`` (predict)."""
     names = [str(c) for c in rest.columns]
@@ -412,7 +415,7 @@ def _select_columns(
     numeric = [c for c in rest.columns if _is_numeric(rest[c]) and c not in reserved]
 
     if target is None:
-        targets = list(numeric)
+        targets = [c for c in numeric if c not in _names(past_covariates)]
         if not targets:
             raise DataError(
                 f"No numeric column to forecast. Columns: {names}; pass target= with the "
@@ -431,14 +434,15 @@ def _select_columns(
                     "role."
                 )
         _check_numeric(rest, targets, "Target")
-    past = [c for c in numeric if c not in targets]
+    past = choose_past(rest, numeric, targets, past_covariates, reserved)
     ignored = [c for c in rest.columns if c not in targets and c not in past and c not in reserved]
-    if ignored:
+    if ignored and past_covariates is None:
         warn(
             f"Non-numeric columns {ignored} are not used by the model (only numeric columns "
             "become past covariates). Drop them, or encode them as numbers, to silence this.",
         )
-    return Columns(targets=targets, past=past, future=future_names, static=static_names)
+    chosen = past_covariates is not None
+    return Columns(targets, past, future=future_names, static=static_names, chosen=chosen)
 
 
 def _static_values(
@@ -565,6 +569,7 @@ def to_panel(
     static: str | list[str] | None = None,
     columns: Columns | tuple[list[str], list[str]] | None = None,
     dtype: Any = np.float32,
+    past: str | list[str] | None = None,
 ) -> tuple[Panel, Layout]:
     """Validate a wide or long frame and convert it to a :class:`Panel`.
 
@@ -586,6 +591,8 @@ def to_panel(
     future, static : str, list of str or None
         Known-future covariates (part of ``values``, after the past covariates) and static
         covariates (one value per series, in ``Panel.static``).
+    past : str, list of str or None
+        Past covariates (:mod:`forecast.data.past_covariates`); None: every other numeric.
     columns : Columns, (targets, past covariates) or None
         At predict time, the columns seen at fit; the frame must have exactly these numeric
         columns. ``target``, ``future`` and ``static`` are then ignored.
@@ -610,7 +617,7 @@ def to_panel(
     rest, layout, times, raw_ids = _split_layout(df, id_col, time_col)
     if isinstance(columns, tuple):
         columns = Columns(targets=list(columns[0]), past=list(columns[1]))
-    roles = _select_columns(rest, target, columns, future, static)
+    roles = _select_columns(rest, target, columns, future, static, past)
     used = [*roles.targets, *roles.past, *roles.future]
 
     # Series codes in canonical (sorted id) order; rows sorted by (series, time), stable.

@@ -53,6 +53,7 @@ from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
 from forecast.data.panel import Columns, Layout, Panel, to_panel
+from forecast.data.transforms import check_domain
 from forecast.evaluation.conformal import (
     INTERVALS,
     coverage_levels,
@@ -61,6 +62,7 @@ from forecast.evaluation.conformal import (
     interval_bounds,
 )
 from forecast.evaluation.tables import seasonal_scale
+from forecast.forecasters import _transformed as transformed
 from forecast.forecasters._calibration import calibrate, positions
 from forecast.io import persistence, registry
 from forecast.io.card import ModelCard
@@ -90,6 +92,7 @@ _CALIBRATION_ARRAYS = {
     "conformal.quantiles": "conformal_quantiles_",
     "conformal.scale": "conformal_scale_",
 }
+_LAMBDAS = "target_transform.lambdas"  # Box-Cox's, with target_transform="boxcox"
 
 
 class BaseForecaster(BaseEstimator, Forecaster, ABC):
@@ -117,14 +120,18 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
     intervals: str | None = None
     coverage: float | list[float] | None = None
     calibration_windows: int = 20
+    past_covariates: str | list[str] | None = None
+    target_transform: str | None = None
 
     #: The common fitted attributes a model file holds for this class.
     _saved_attributes: ClassVar[tuple[str, ...]] = DATA_ATTRIBUTES
+    _reads_past_covariates: ClassVar[bool] = True  # past_covariates=None is then logged
 
     # With intervals="conformal" (forecasters/_calibration.py):
     conformal_quantiles_: np.ndarray  # (H, T, C) half-widths in units of the history scale
     conformal_scale_: np.ndarray  # (S, T) scale of each fitted series' full history
     n_calibration_: int
+    target_lambdas_: np.ndarray | None  # (S, T) Box-Cox lambdas with target_transform="boxcox"
     # Not set by fit: a score a user sets ({"mae": 1.2}) is saved with the model and shown
     # by its card.
     backtest_: dict[str, Any]
@@ -248,6 +255,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         trying another fit, fit a ``sklearn.base.clone`` of it, or ``save`` it first.
         """
         self._check_params()
+        transformed.check_transform(self)
         frame, kind = to_pandas(df)
         panel, layout = self._to_panel(frame, self._fit_dtype())
         # predict() answers in the fitted frame's library: layout_.source.
@@ -284,6 +292,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
     def _fit_panel_or_fail(self, panel: Panel, layout: Layout) -> None:
         for name in _CALIBRATION:
             self.__dict__.pop(name, None)  # a refit must not use the previous calibration
+        check_domain(panel, self.target_transform)  # before any training, also calibration's
         coverage = self._conformal_coverage()
         if coverage is None:
             self._fit_series(panel, layout)
@@ -302,7 +311,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             horizon=self.horizon,
             coverage=coverage,
             fit=fit_head,
-            forecast=lambda p, series, ends: self._forecast(p, series, ends, None).point,
+            forecast=lambda p, series, ends: self._model_forecast(p, series, ends, None).point,
         )
         self._fit_series(narrow, layout)  # the final model sees everything
         fitted = positions(panel, self.series_ids_)
@@ -313,7 +322,8 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
 
     def _fit_series(self, panel: Panel, layout: Layout) -> None:
         panel = self._select_series(panel)
-        self._fit(panel, layout)
+        inputs, self.target_lambdas_ = transformed.fit_transformed(self, panel)
+        self._fit(inputs, layout)
         self.freq_ = panel.freq
         self.layout_ = layout
         self.target_names_ = panel.target_names
@@ -364,6 +374,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             future=future,
             static=static,
             dtype=np.float64 if dtype is None else dtype,
+            past=self.past_covariates,
         )
 
     def _to_fitted_panel(self, df: pd.DataFrame, dtype: Any = None) -> Panel:
@@ -378,6 +389,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
                 past=self.covariate_names_,
                 future=self.future_names_,
                 static=self.static_names_,
+                chosen=self.past_covariates is not None,
             ),
             dtype=self._panel_dtype() if dtype is None else dtype,
         )
@@ -423,7 +435,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
     ) -> Forecast:
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
         calibrated: used by ``predict(df)``, backtests and meta-forecasters."""
-        forecast = self._forecast(panel, series, ends, future)
+        forecast = self._model_forecast(panel, series, ends, future)
         forecast = self._with_bounds(forecast, lambda: history_scale(panel, series, ends))
         return forecast.checked_finite(
             lambda i: f"{panel.series_label(int(series[i]))} (from {panel.times[ends[i] - 1]})"
@@ -431,11 +443,19 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
 
     def _forecast_end(self, future: np.ndarray | None = None) -> Forecast:
         """Forecasts from the end of each fitted series, with conformal bounds if calibrated."""
-        forecast = self._with_bounds(self._forecast_fitted(future), lambda: self.conformal_scale_)
+        fitted = transformed.invert(self._forecast_fitted(future), self)
+        forecast = self._with_bounds(fitted, lambda: self.conformal_scale_)
         ids = self.series_ids_
         return forecast.checked_finite(
             lambda i: "the series" if ids == [None] else series_name(ids[i])
         )
+
+    def _model_forecast(
+        self, panel: Panel, series: np.ndarray, ends: np.ndarray, future: np.ndarray | None
+    ) -> Forecast:
+        """``_forecast`` in original units, whatever ``target_transform`` (no bounds)."""
+        run = lambda p: self._forecast(p, series, ends, future)  # noqa: E731
+        return transformed.in_original_units(run, panel, series, ends, self)
 
     def _with_bounds(self, forecast: Forecast, scale: Callable[[], np.ndarray]) -> Forecast:
         """``forecast`` with conformal bounds, if calibrated; ``scale()``: each history's."""
@@ -557,7 +577,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             )
         series = np.arange(panel.n_series)
         ends = panel.offsets[1:] - horizon
-        forecast = self._forecast(panel, series, ends, None).point  # (S, H, T), no bounds
+        forecast = self._model_forecast(panel, series, ends, None).point  # (S, H, T), no bounds
         n_targets = len(panel.target_names)
         actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (S, H, T)
         scale = seasonal_scale(
@@ -573,6 +593,8 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         attributes = {name: self.__dict__[name] for name in self._saved_attributes}
         arrays = dict(self._fitted_arrays())
         metadata = dict(self._fitted_metadata())
+        if self.__dict__.get("target_lambdas_") is not None:
+            arrays[_LAMBDAS] = self.__dict__["target_lambdas_"]
         if "conformal_quantiles_" in self.__dict__:
             for key, name in _CALIBRATION_ARRAYS.items():
                 arrays[key] = self.__dict__[name]
@@ -595,6 +617,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         must be finite (a fitted model's always is).
         """
         self._check_params()  # the saved parameters, checked as fit checks them
+        transformed.check_transform(self)
         missing = [name for name in self._saved_attributes if name not in attributes]
         if missing:
             raise ValueError(f"the fitted attributes {missing} are missing")
@@ -610,7 +633,8 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
                 f"its arrays {sorted(not_finite)} hold NaN or infinite values, which no fit "
                 "produces"
             )
-        own = {k: v for k, v in arrays.items() if k not in _CALIBRATION_ARRAYS}
+        own = {k: v for k, v in arrays.items() if k not in {*_CALIBRATION_ARRAYS, _LAMBDAS}}
+        self.target_lambdas_ = transformed.restored_lambdas(arrays.get(_LAMBDAS), self)
         metadata = dict(metadata)
         if "conformal.quantiles" in arrays:
             for key, name in _CALIBRATION_ARRAYS.items():

@@ -41,6 +41,7 @@ class _BaselineForecaster(BaseForecaster):
     """
 
     _state: tuple[str, ...] = ()
+    _reads_past_covariates = False  # accepted and ignored
 
     def _check_params(self) -> None:
         check_int(self, "horizon", self.horizon, low=1)
@@ -138,7 +139,8 @@ class NaiveForecaster(_BaselineForecaster):
 
     Parameters
     ----------
-    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows, \
+target_transform
         As in :class:`forecast.RNNForecaster`.
 
     Attributes
@@ -174,6 +176,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         intervals: str | None = None,
         coverage: float | list[float] | None = None,
         calibration_windows: int = 20,
+        target_transform: str | None = None,
     ) -> None:
         self.target = target
         self.id_col = id_col
@@ -183,6 +186,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         self.intervals = intervals
         self.coverage = coverage
         self.calibration_windows = calibration_windows
+        self.target_transform = target_transform
 
     def _fit_state(self, panel: Panel) -> None:
         self.last_values_ = self._targets_before(panel, panel.offsets[1:], 1)[:, 0]  # (S, T)
@@ -208,7 +212,8 @@ class SeasonalNaiveForecaster(_BaselineForecaster):
     ----------
     season_length : int, default 1
         ``m``, in steps; 1 is the naive forecast.
-    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows, \
+target_transform
         As in :class:`forecast.RNNForecaster`.
 
     Attributes
@@ -258,6 +263,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         intervals: str | None = None,
         coverage: float | list[float] | None = None,
         calibration_windows: int = 20,
+        target_transform: str | None = None,
     ) -> None:
         self.season_length = season_length
         self.target = target
@@ -268,6 +274,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         self.intervals = intervals
         self.coverage = coverage
         self.calibration_windows = calibration_windows
+        self.target_transform = target_transform
 
     def _check_params(self) -> None:
         check_int(self, "season_length", self.season_length, low=1)
@@ -301,7 +308,8 @@ class DriftForecaster(_BaselineForecaster):
 
     Parameters
     ----------
-    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows
+    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows, \
+target_transform
         As in :class:`forecast.RNNForecaster`.
 
     Attributes
@@ -339,6 +347,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         intervals: str | None = None,
         coverage: float | list[float] | None = None,
         calibration_windows: int = 20,
+        target_transform: str | None = None,
     ) -> None:
         self.target = target
         self.id_col = id_col
@@ -348,6 +357,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         self.intervals = intervals
         self.coverage = coverage
         self.calibration_windows = calibration_windows
+        self.target_transform = target_transform
 
     def _min_rows(self, at_fit: bool) -> int:
         return 2 if at_fit else 1  # a slope needs two points; a forecast, a last value

@@ -104,6 +104,8 @@ class EnsembleForecaster(BaseForecaster):
     freq = _base_parameter("freq")
     future_covariates = _base_parameter("future_covariates")
     static_covariates = _base_parameter("static_covariates")
+    past_covariates = _base_parameter("past_covariates")
+    _reads_past_covariates = False  # its members say it
 
     members_: list[BaseForecaster]
     seeds_: list[int]

@@ -57,8 +57,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     horizon : int, default 1
         Steps forecast at once, H.
     target : str, list of str or None, default None
-        Column(s) to forecast; ``None`` forecasts every numeric column. Numeric columns that
-        are neither targets nor listed below are past covariates (inputs of the window).
+        Column(s) to forecast; ``None`` forecasts every numeric column.
+    past_covariates : str, list of str or None, default None
+        Columns read in the input window only. ``None``: every numeric column not a target
+        or listed below, named once in a logged warning (:mod:`forecast.data.past_covariates`).
     future_covariates : str, list of str or None, default None
         Columns whose values are known ahead (calendar, holidays, planned prices; see
         :func:`forecast.features.calendar_features`). They are inputs of the window, and
@@ -67,6 +69,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     static_covariates : str, list of str or None, default None
         Numeric columns with one value per series (e.g. a ticker's sector code), fed to the
         head after standardisation across series.
+    target_transform : {None, "log", "log1p", "boxcox"}, default None
+        Fit on transformed targets, per series (Box-Cox: lambda by maximum likelihood on the
+        training part); forecasts and intervals in original units. See
+        :mod:`forecast.data.transforms`.
     id_col, time_col : str or None
         For a long frame (many series): the series id and timestamp columns. A wide frame
         needs neither when it has a ``DatetimeIndex``; nor does a frame with Nixtla's
@@ -217,8 +223,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         seq_len: int = 24,
         horizon: int = 1,
         target: str | list[str] | None = None,
+        past_covariates: str | list[str] | None = None,
         future_covariates: str | list[str] | None = None,
         static_covariates: str | list[str] | None = None,
+        target_transform: str | None = None,
         id_col: str | None = None,
         time_col: str | None = None,
         freq: Any = None,
@@ -250,8 +258,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         self.seq_len = seq_len
         self.horizon = horizon
         self.target = target
+        self.past_covariates = past_covariates
         self.future_covariates = future_covariates
         self.static_covariates = static_covariates
+        self.target_transform = target_transform
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq

@@ -1,0 +1,150 @@
+"""Target transforms (``target_transform=``): log, log1p and Box-Cox, per series, exactly inverted.
+
+A forecaster with ``target_transform`` is fitted on the transformed targets and its
+forecasts (points, quantiles) are turned back into original units before anything else
+sees them (:mod:`forecast.forecasters._transformed`, the base class's hook). Here is only
+the maths, on arrays and :class:`~forecast.data.panel.Panel` s (no estimator, no frames):
+
+* :func:`check_domain`: values a transform cannot take (``log``/``boxcox``: ``<= 0``;
+  ``log1p``: ``<= -1``) are a :class:`~forecast.DataError` naming the column, series and
+  timestamp, before any training;
+* :func:`fit_lambdas`: Box-Cox's lambda per series and target, by maximum likelihood on the
+  rows given (the training part: a backtest fold or calibration head fits its own);
+* :func:`forward` / :func:`inverse`: the transform of a panel's target columns and the
+  inverse of forecasts ``(N, H, T)`` or ``(N, H, T, Q)``.
+
+Why maximum likelihood and not Guerrero's method: Guerrero's needs a season length (the
+recurrent estimators have none), and ``scipy.stats.boxcox_normmax(method="mle")`` is a
+maintained implementation (scipy comes with scikit-learn), where Guerrero would be written
+by hand. Lambda is searched in [-1, 2], the range R's ``forecast::BoxCox.lambda`` and
+statsforecast use: outside it the inverse explodes for small forecast errors.
+
+The inverse of the mean of transformed values is their median in original units (the
+transforms are increasing): point forecasts are not bias-adjusted; quantiles map exactly.
+
+Symbols: R rows, S series, T targets, N forecasts, H horizon, Q quantile levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from scipy import optimize, special, stats
+
+from forecast._exceptions import DataError
+from forecast.data.panel import Panel
+
+__all__ = ["LAMBDA_RANGE", "TRANSFORMS", "check_domain", "fit_lambdas", "forward", "inverse"]
+
+TRANSFORMS = (None, "log", "log1p", "boxcox")
+LAMBDA_RANGE = (-1.0, 2.0)
+
+# The smallest value each transform takes, excluded; and what to do about it.
+_LOWER = {"log": 0.0, "boxcox": 0.0, "log1p": -1.0}
+_FIX = {
+    "log": "log needs values > 0: use target_transform='log1p' for counts with zeros, or "
+    "shift the column by a constant",
+    "boxcox": "Box-Cox needs values > 0: use target_transform='log1p' for counts with zeros, "
+    "or shift the column by a constant",
+    "log1p": "log1p needs values > -1: shift the column by a constant, or use "
+    "target_transform=None",
+}
+
+
+def check_domain(panel: Panel, method: str | None) -> None:
+    """Raise :class:`~forecast.DataError` for the first target value ``method`` cannot take.
+
+    The message names the column, the series and the timestamp, and the fix.
+    """
+    if method is None:
+        return
+    n_targets = len(panel.target_names)
+    bad = ~(panel.values[:, :n_targets] > _LOWER[method])  # NaN is refused too  # (R, T)
+    if not bad.any():
+        return
+    row, j = (int(k[0]) for k in np.nonzero(bad))
+    series = int(np.searchsorted(panel.offsets, row, side="right")) - 1
+    raise DataError(
+        f"Target column {panel.target_names[j]!r} has the value {panel.values[row, j]!r} at "
+        f"{panel.times[row]} in {panel.series_label(series)} ({int(bad[:, j].sum())} such "
+        f"value(s) in that column), which target_transform={method!r} cannot take. "
+        f"{_FIX[method]}."
+    )
+
+
+def _boxcox_mle(x: np.ndarray) -> float:
+    """Box-Cox lambda of positive ``x`` by maximum likelihood, within :data:`LAMBDA_RANGE`."""
+    if np.ptp(x) == 0:
+        return 1.0  # a constant series: every lambda is as likely; 1 is a shift
+    return float(
+        stats.boxcox_normmax(
+            x,
+            method="mle",
+            optimizer=lambda f: optimize.minimize_scalar(f, bounds=LAMBDA_RANGE, method="bounded"),
+        )
+    )
+
+
+def fit_lambdas(panel: Panel, method: str | None) -> np.ndarray | None:
+    """Box-Cox's lambda ``(S, T)`` of each series and target of ``panel`` (None otherwise).
+
+    Fitted on every row of ``panel``: pass only the training part.
+    """
+    if method != "boxcox":
+        return None
+    n_targets = len(panel.target_names)
+    lambdas = np.empty((panel.n_series, n_targets))
+    for i, (a, b) in enumerate(zip(panel.offsets[:-1], panel.offsets[1:], strict=True)):
+        for j in range(n_targets):
+            lambdas[i, j] = _boxcox_mle(panel.values[a:b, j].astype(np.float64))
+    return lambdas
+
+
+def _apply(values: np.ndarray, method: str, lambdas: np.ndarray | None) -> np.ndarray:
+    """The transform of ``values`` ``(R, T)`` (float64); ``lambdas`` ``(R, T)`` for Box-Cox."""
+    if method == "log":
+        return np.log(values)
+    if method == "log1p":
+        return np.log1p(values)
+    return np.asarray(special.boxcox(values, lambdas))
+
+
+def forward(panel: Panel, method: str | None, lambdas: np.ndarray | None = None) -> Panel:
+    """``panel`` with its target columns transformed (of the panel's dtype, read-only).
+
+    ``lambdas`` ``(S, T)``: Box-Cox's, one row per series of ``panel``.
+    """
+    if method is None:
+        return panel
+    check_domain(panel, method)
+    n_targets = len(panel.target_names)
+    per_row = None if lambdas is None else np.repeat(lambdas, panel.lengths, axis=0)  # (R, T)
+    values = panel.values.copy()
+    values[:, :n_targets] = _apply(panel.values[:, :n_targets].astype(np.float64), method, per_row)
+    values.setflags(write=False)
+    return replace(panel, values=values)
+
+
+def inverse(
+    values: np.ndarray, method: str | None, lambdas: np.ndarray | None = None
+) -> np.ndarray:
+    """Forecasts ``(N, H, T)`` or ``(N, H, T, Q)`` back in original units (float64).
+
+    ``lambdas`` ``(N, T)``: Box-Cox's, one row per forecast. A Box-Cox forecast beyond the
+    transform's range (``lambda * z + 1 <= 0``) has no original value: NaN, which the
+    forecaster's finiteness check refuses, naming the series.
+    """
+    if method is None:
+        return values
+    values = np.asarray(values, dtype=np.float64)
+    if method == "log":
+        return np.exp(values)
+    if method == "log1p":
+        return np.expm1(values)
+    if lambdas is None:
+        raise ValueError("Box-Cox needs its lambdas")
+    lam = lambdas[:, None, :]  # (N, 1, T)
+    if values.ndim == 4:
+        lam = lam[..., None]  # (N, 1, T, 1)
+    return np.asarray(special.inv_boxcox(values, lam))

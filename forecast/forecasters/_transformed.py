@@ -1,0 +1,144 @@
+"""``target_transform`` in the fit/predict template: fit on transformed targets, answer in units.
+
+(And the checks and the notice of ``past_covariates``, the template's other new parameter.)
+
+:class:`~forecast.BaseForecaster` calls these around its hooks, so every forecaster gets
+the parameter without code of its own: ``_fit`` sees the transformed panel, and every
+forecast of ``_forecast`` / ``_forecast_fitted`` (points and quantiles) is inverted before
+conformal bounds, metrics, plots or the output frame see it. The maths is in
+:mod:`forecast.data.transforms`.
+
+Box-Cox lambdas are fitted per series on the panel ``_fit`` gets, which is only the
+training part: a backtest fold's history, the calibration fit's head. A series the model
+was not fitted on (``predict(df)`` with a new series, or one ``drop_short`` left out) gets
+a lambda fitted on its own history before its first forecast origin.
+
+Symbols: S series, T targets, N forecasts, H horizon, Q quantile levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from forecast._exceptions import InvalidParameterError, ModelFileError
+from forecast.data.panel import Panel, series_positions
+from forecast.data.past_covariates import check_roles, notice_implicit
+from forecast.data.transforms import TRANSFORMS, check_domain, fit_lambdas, forward, inverse
+from forecast.protocol import Forecast
+
+__all__ = [
+    "check_transform",
+    "fit_transformed",
+    "in_original_units",
+    "invert",
+    "lambdas_for",
+    "restored_lambdas",
+]
+
+
+def check_transform(owner: Any) -> None:
+    """``target_transform`` (one of :data:`~forecast.data.transforms.TRANSFORMS`) and
+    ``past_covariates`` (no column with another role), the template's parameters."""
+    future, static = owner._covariates()
+    roles = {"target": owner.target, "id_col": owner.id_col, "time_col": owner.time_col}
+    roles |= {"future_covariates": future, "static_covariates": static}
+    check_roles(owner, owner.past_covariates, roles)
+    value = owner.target_transform
+    if value not in TRANSFORMS:
+        raise InvalidParameterError(
+            f"The 'target_transform' parameter of {type(owner).__name__} must be one of "
+            f"{list(TRANSFORMS)}. Got {value!r} instead."
+        )
+
+
+def fit_transformed(owner: Any, panel: Panel) -> tuple[Panel, np.ndarray | None]:
+    """The panel ``_fit`` gets (targets transformed) and its Box-Cox lambdas ``(S, T)``.
+
+    Also names, once, the past covariates that ``past_covariates=None`` chose, if ``owner``
+    reads them (:func:`~forecast.data.past_covariates.notice_implicit`).
+    """
+    if owner.past_covariates is None and owner._reads_past_covariates:
+        notice_implicit(type(owner).__name__, panel.covariate_names)
+    method = owner.target_transform
+    lambdas = fit_lambdas(panel, method)
+    return forward(panel, method, lambdas), lambdas
+
+
+def lambdas_for(
+    panel: Panel,
+    series: np.ndarray,
+    ends: np.ndarray,
+    fitted_ids: Sequence[Any],
+    fitted: np.ndarray | None,
+) -> np.ndarray:
+    """Box-Cox lambdas ``(S, T)`` of each series of ``panel``: the fitted ones where the model
+    was fitted on the series; else fitted on the series' rows before its first origin."""
+    positions, _ = series_positions(panel.ids, fitted_ids)
+    n_targets = len(panel.target_names)
+    lambdas = np.ones((panel.n_series, n_targets))
+    known = positions >= 0
+    if fitted is not None:
+        lambdas[known] = fitted[positions[known]]
+    for p in np.flatnonzero(~known):
+        mine = ends[series == p]
+        if mine.size:  # only the history before the first origin: no look-ahead
+            head = panel.subset(np.array([p])).head(np.array([int(mine.min() - panel.offsets[p])]))
+            lambdas[p] = fit_lambdas(head, "boxcox")[0]  # type: ignore[index]
+    return lambdas
+
+
+def in_original_units(
+    forecast: Callable[[Panel], Forecast],
+    panel: Panel,
+    series: np.ndarray,
+    ends: np.ndarray,
+    owner: Any,
+) -> Forecast:
+    """``forecast(transformed panel)`` (from origins ``series``, ``ends``) in original units,
+    as ``owner`` (a fitted forecaster) transforms its targets."""
+    method = owner.target_transform
+    if method is None:
+        return forecast(panel)
+    check_domain(panel, method)  # before a lambda is fitted on a new series' history
+    fitted = owner.__dict__.get("target_lambdas_")
+    lambdas = None
+    if method == "boxcox":
+        lambdas = lambdas_for(panel, series, ends, owner.series_ids_, fitted)
+    result = forecast(forward(panel, method, lambdas))
+    return _invert(result, method, None if lambdas is None else lambdas[series])
+
+
+def invert(forecast: Forecast, owner: Any) -> Forecast:
+    """``forecast`` from the end of ``owner``'s fitted series, in original units."""
+    return _invert(forecast, owner.target_transform, owner.__dict__.get("target_lambdas_"))
+
+
+def _invert(forecast: Forecast, method: str | None, lambdas: np.ndarray | None) -> Forecast:
+    """``forecast`` (points and quantiles) in original units; ``lambdas`` ``(N, T)``."""
+    if method is None:
+        return forecast
+    quantiles = forecast.quantiles
+    return Forecast(
+        inverse(forecast.point, method, lambdas),
+        None if quantiles is None else inverse(quantiles, method, lambdas),
+    )
+
+
+def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
+    """The Box-Cox lambdas of a model file, checked against its parameters and series."""
+    method = owner.target_transform
+    if (saved is not None) != (method == "boxcox"):
+        raise ModelFileError(
+            f"its target_transform={method!r} does not match its "
+            f"{'saved' if saved is not None else 'missing'} Box-Cox lambdas"
+        )
+    if saved is None:
+        return None
+    saved = np.asarray(saved, dtype=np.float64)
+    expected = (len(owner.series_ids_), len(owner.target_names_))
+    if saved.shape != expected:
+        raise ModelFileError(f"its Box-Cox lambdas have shape {saved.shape}, not {expected}")
+    return saved
