@@ -108,7 +108,8 @@ def test_values_a_transform_cannot_take_are_named_before_training(method, bad, n
     message = str(info.value)
     if not np.isnan(bad):
         assert "target_transform" in message
-    assert "'b'" in message and (stamp in message or "NaN" in message)
+    assert "'b'" in message
+    assert stamp in message
 
 
 def test_target_transform_parameter_is_checked():
@@ -130,7 +131,8 @@ def test_network_quantiles_and_save_load_in_original_units(tmp_path):
         **FAST,
     ).fit(df)
     fc = model.predict()
-    assert (fc["y_q0.1"] <= fc["y"]).all() and (fc["y"] <= fc["y_q0.9"]).all()
+    assert (fc["y_q0.1"] <= fc["y"]).all()
+    assert (fc["y"] <= fc["y_q0.9"]).all()
     assert fc["y"].between(5, 20).all()  # the data is 10 +- 1.5; log-space would be ~2.3
     model.save(tmp_path / "m.safetensors")
     loaded = load(tmp_path / "m.safetensors")
