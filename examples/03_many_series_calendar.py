@@ -154,21 +154,15 @@ ax.figure.savefig(OUT / "stores_training.png", dpi=100)
 # ## Forecasting the next two weeks
 #
 # At predict time the model needs the calendar of the `horizon` days after each store's
-# end: a frame with `store`, `date` and the features, built the same way.
+# end. `make_future_frame()` lays out those days for every store (each from its own end)
+# with the calendar features it was trained with already filled in; a covariate it cannot
+# compute (a promotion, a price) would be left NaN for us to fill, and `predict` names any
+# NaN left.
 
 # %%
 model = with_calendar.fit(data)
-ends = sales.groupby("store")["date"].max()
-future = pd.concat(
-    [
-        pd.DataFrame(
-            {"store": store, "date": pd.date_range(end, periods=HORIZON + 1, freq="D")[1:]}
-        )
-        for store, end in ends.items()
-    ],
-    ignore_index=True,
-)
-future = pd.concat([future, calendar_features(future["date"], "D")], axis=1)
+future = model.make_future_frame()
+print("Future frame:", future.shape, "NaN left:", int(future.isna().sum().sum()))
 forecast = model.predict(future_covariates=future)
 print(forecast.head(HORIZON).round({"sales": 1}).to_string(index=False))
 

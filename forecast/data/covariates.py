@@ -102,14 +102,16 @@ def future_block(
     missing = np.isnan(values).any(axis=1).reshape(len(ids), horizon)
     if missing.any():
         s = int(np.flatnonzero(missing.any(axis=1))[0])
+        nan = np.isnan(values.reshape(len(ids), horizon, len(names))[s]).any(axis=0)
+        columns = [n for n, bad in zip(names, nan, strict=True) if bad]
         dates = [str(pd.Timestamp(t)).removesuffix(" 00:00:00") for t in steps[s][missing[s]]]
         who = "the series" if not layout.is_long else series_name(ids[s])
         more = int(missing.any(axis=1).sum()) - 1
         raise DataError(
-            f"future_covariates has no values (or NaN) for {who} at {dates[:5]}"
+            f"future_covariates has no values (or NaN) in {columns} for {who} at {dates[:5]}"
             + (f" and {len(dates) - 5} more" if len(dates) > 5 else "")
             + (f" ({more} other series too)" if more > 0 else "")
             + f": the model needs {names} at the {horizon} step(s) after each series' last "
-            "timestamp."
+            "timestamp (model.make_future_frame() lays them out, calendar features filled)."
         )
     return values.reshape(len(ids), horizon, len(names)).astype(np.float32)

@@ -24,19 +24,27 @@ from typing import Any
 import numpy as np
 
 from forecast._exceptions import InvalidParameterError, ModelFileError
+from forecast.data.features import CALENDAR_FEATURES, calendar_features
 from forecast.data.panel import Panel, series_positions
 from forecast.data.past_covariates import check_roles, notice_implicit
 from forecast.data.transforms import TRANSFORMS, check_domain, fit_lambdas, forward, inverse
 from forecast.protocol import Forecast
 
 __all__ = [
+    "calendar_columns",
+    "check_domain",
     "check_transform",
-    "fit_transformed",
     "in_original_units",
     "invert",
     "lambdas_for",
+    "prepare_fit",
+    "restore_extras",
     "restored_lambdas",
+    "save_extras",
 ]
+
+_LAMBDAS = "target_transform.lambdas"  # a model file's array of Box-Cox lambdas
+_CALENDAR = "calendar_features"  # its metadata key
 
 
 def check_transform(owner: Any) -> None:
@@ -54,17 +62,56 @@ def check_transform(owner: Any) -> None:
         )
 
 
-def fit_transformed(owner: Any, panel: Panel) -> tuple[Panel, np.ndarray | None]:
-    """The panel ``_fit`` gets (targets transformed) and its Box-Cox lambdas ``(S, T)``.
+def prepare_fit(owner: Any, panel: Panel) -> Panel:
+    """The panel ``_fit`` gets: targets transformed (``owner.target_lambdas_`` set).
 
     Also names, once, the past covariates that ``past_covariates=None`` chose, if ``owner``
-    reads them (:func:`~forecast.data.past_covariates.notice_implicit`).
+    reads them (:func:`~forecast.data.past_covariates.notice_implicit`), and keeps the
+    known-future covariates that are calendar features in ``owner.calendar_features_``
+    (:func:`calendar_columns`, for ``make_future_frame``).
     """
     if owner.past_covariates is None and owner._reads_past_covariates:
         notice_implicit(type(owner).__name__, panel.covariate_names)
+    owner.calendar_features_ = calendar_columns(panel)
     method = owner.target_transform
-    lambdas = fit_lambdas(panel, method)
-    return forward(panel, method, lambdas), lambdas
+    owner.target_lambdas_ = fit_lambdas(panel, method)
+    return forward(panel, method, owner.target_lambdas_)
+
+
+def calendar_columns(panel: Panel) -> list[str]:
+    """The known-future covariates of ``panel`` that are calendar features (``forecast.features``).
+
+    Named as a feature of ``CALENDAR_FEATURES`` and equal to it at every row (to float32
+    rounding): a column named ``month`` that holds 1..12 is the user's, not ours.
+    """
+    found = []
+    for name in panel.future_names:
+        if name in CALENDAR_FEATURES:
+            expected = calendar_features(panel.times, features=[name])[name].to_numpy()
+            column = panel.values[:, panel.feature_names.index(name)]
+            if np.allclose(column, expected, rtol=0, atol=1e-6):
+                found.append(name)
+    return found
+
+
+def save_extras(owner: Any, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+    """Add the Box-Cox lambdas and the calendar features to a model file's state."""
+    if owner.__dict__.get("target_lambdas_") is not None:
+        arrays[_LAMBDAS] = owner.__dict__["target_lambdas_"]
+    if owner.__dict__.get("calendar_features_"):
+        metadata[_CALENDAR] = list(owner.calendar_features_)
+
+
+def restore_extras(
+    owner: Any, arrays: dict[str, np.ndarray], metadata: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Inverse of :func:`save_extras` (``metadata`` loses its key); the other arrays."""
+    owner.target_lambdas_ = restored_lambdas(arrays.get(_LAMBDAS), owner)
+    calendar = metadata.pop(_CALENDAR, [])
+    if not isinstance(calendar, list) or not set(calendar) <= set(owner.future_names_):
+        raise ModelFileError(f"its calendar features {calendar!r} are not future covariates")
+    owner.calendar_features_ = calendar
+    return {k: v for k, v in arrays.items() if k != _LAMBDAS}
 
 
 def lambdas_for(

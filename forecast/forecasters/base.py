@@ -53,7 +53,6 @@ from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
 from forecast.data.panel import Columns, Layout, Panel, to_panel
-from forecast.data.transforms import check_domain
 from forecast.evaluation.conformal import (
     INTERVALS,
     coverage_levels,
@@ -64,6 +63,7 @@ from forecast.evaluation.conformal import (
 from forecast.evaluation.tables import seasonal_scale
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters._calibration import calibrate, positions
+from forecast.forecasters._future_frame import FutureFrames
 from forecast.io import persistence, registry
 from forecast.io.card import ModelCard
 from forecast.protocol import DATA_ATTRIBUTES, Forecast, Forecaster, SavedState
@@ -92,10 +92,9 @@ _CALIBRATION_ARRAYS = {
     "conformal.quantiles": "conformal_quantiles_",
     "conformal.scale": "conformal_scale_",
 }
-_LAMBDAS = "target_transform.lambdas"  # Box-Cox's, with target_transform="boxcox"
 
 
-class BaseForecaster(BaseEstimator, Forecaster, ABC):
+class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
     """Base class of every forecaster: the ``fit``/``predict`` template and its hooks.
 
     Subclass it and implement the abstract hooks to get ``fit``, ``predict``, ``score``,
@@ -292,7 +291,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
     def _fit_panel_or_fail(self, panel: Panel, layout: Layout) -> None:
         for name in _CALIBRATION:
             self.__dict__.pop(name, None)  # a refit must not use the previous calibration
-        check_domain(panel, self.target_transform)  # before any training, also calibration's
+        transformed.check_domain(panel, self.target_transform)  # before any training
         coverage = self._conformal_coverage()
         if coverage is None:
             self._fit_series(panel, layout)
@@ -322,8 +321,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
 
     def _fit_series(self, panel: Panel, layout: Layout) -> None:
         panel = self._select_series(panel)
-        inputs, self.target_lambdas_ = transformed.fit_transformed(self, panel)
-        self._fit(inputs, layout)
+        self._fit(transformed.prepare_fit(self, panel), layout)
         self.freq_ = panel.freq
         self.layout_ = layout
         self.target_names_ = panel.target_names
@@ -593,8 +591,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         attributes = {name: self.__dict__[name] for name in self._saved_attributes}
         arrays = dict(self._fitted_arrays())
         metadata = dict(self._fitted_metadata())
-        if self.__dict__.get("target_lambdas_") is not None:
-            arrays[_LAMBDAS] = self.__dict__["target_lambdas_"]
+        transformed.save_extras(self, arrays, metadata)  # Box-Cox lambdas, calendar
         if "conformal_quantiles_" in self.__dict__:
             for key, name in _CALIBRATION_ARRAYS.items():
                 arrays[key] = self.__dict__[name]
@@ -633,9 +630,9 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
                 f"its arrays {sorted(not_finite)} hold NaN or infinite values, which no fit "
                 "produces"
             )
-        own = {k: v for k, v in arrays.items() if k not in {*_CALIBRATION_ARRAYS, _LAMBDAS}}
-        self.target_lambdas_ = transformed.restored_lambdas(arrays.get(_LAMBDAS), self)
         metadata = dict(metadata)
+        own = transformed.restore_extras(self, arrays, metadata)
+        own = {k: v for k, v in own.items() if k not in _CALIBRATION_ARRAYS}
         if "conformal.quantiles" in arrays:
             for key, name in _CALIBRATION_ARRAYS.items():
                 setattr(self, name, np.asarray(arrays[key], dtype=np.float64))

@@ -1,0 +1,114 @@
+"""``make_future_frame``: the frame of known-future covariates a fitted model needs at predict.
+
+:class:`~forecast.BaseForecaster` inherits it from :class:`FutureFrames`, so every
+forecaster has it. The frame has the ``horizon`` future timestamps of every series (each
+from its own end, on the model's frequency: business days and custom calendars included),
+in the training layout (an id column for long data), and one column per known-future
+covariate: the calendar features the model was trained with
+(:func:`forecast.features.calendar_features`, recognised at fit) filled in, every other
+one NaN, for the user to fill; ``predict`` refuses a NaN left there, naming the column,
+series and timestamp.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from forecast.data.features import calendar_features
+from forecast.data.frames import PANDAS, to_native, to_pandas
+from forecast.data.output import forecast_frame
+from forecast.data.panel import Layout, Panel
+
+__all__ = ["FutureFrames"]
+
+logger = logging.getLogger("forecast")
+
+
+class FutureFrames:
+    """What :class:`~forecast.BaseForecaster` gets from this module: ``make_future_frame``."""
+
+    # Set by fit (BaseForecaster declares the rest through forecast.protocol.Forecaster).
+    horizon: int
+    layout_: Layout
+    freq_: pd.offsets.BaseOffset
+    series_ids_: list[Any]
+    cutoffs_: pd.DatetimeIndex
+    future_names_: list[str]
+    #: The known-future covariates that are calendar features (filled by make_future_frame).
+    calendar_features_: list[str]
+
+    def _to_fitted_panel(self, df: pd.DataFrame, dtype: Any = None) -> Panel:
+        raise NotImplementedError  # BaseForecaster's
+
+    def make_future_frame(self, df: Any = None) -> Any:
+        """The known-future covariates ``predict`` needs, with what can be computed filled in.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame, polars.DataFrame or pyarrow.Table, optional
+            A newer history, as ``predict(df)`` takes it: the frame starts after its series'
+            ends. Default: after the end of the data the model was fitted on.
+
+        Returns
+        -------
+        pandas.DataFrame, polars.DataFrame or pyarrow.Table
+            ``horizon`` rows per series at its future timestamps, in the training layout
+            (wide: indexed by the timestamps; long: ``id_col``, ``time_col`` columns, or a
+            ``MultiIndex`` if fitted on one), with one column per known-future covariate
+            (``future_names_``): the calendar features of :attr:`calendar_features_` filled,
+            the others NaN, to be filled before ``predict(..., future_covariates=frame)``.
+            A model without known-future covariates gets the timestamps only.
+
+        Raises
+        ------
+        NotFittedError, DataError
+            Before ``fit``; a ``df`` that ``predict`` would refuse.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from forecast import NaiveForecaster
+        >>> from forecast.datasets import load_air_passengers
+        >>> from forecast.features import calendar_features
+        >>> air = load_air_passengers()
+        >>> data = air.join(calendar_features(air.index))
+        >>> model = NaiveForecaster(horizon=2, target="passengers").fit(data)
+        >>> model.make_future_frame()
+        Empty DataFrame
+        Columns: []
+        Index: [1961-01-01 00:00:00, 1961-02-01 00:00:00]
+        """
+        check_is_fitted(self, "cutoffs_")
+        frame, kind = to_pandas(df)
+        if frame is None:
+            ids, cutoffs, kind = self.series_ids_, self.cutoffs_, self.layout_.source or PANDAS
+        else:
+            panel = self._to_fitted_panel(frame)
+            ids, cutoffs = panel.ids, panel.last_times
+        layout, horizon = self.layout_, self.horizon
+        empty = np.empty((len(ids), horizon, 0))
+        future = forecast_frame(
+            empty, cutoffs, ids, layout=layout, freq=self.freq_, target_names=[]
+        )
+        if layout.multiindex:
+            times = future.index.get_level_values(1)
+        elif layout.is_long:
+            times = pd.DatetimeIndex(future[layout.time_col])
+        else:
+            times = future.index
+        calendar = self.__dict__.get("calendar_features_", [])
+        filled = calendar_features(times, features=calendar) if calendar else None
+        for name in self.future_names_:
+            if filled is not None and name in calendar:
+                future[name] = filled[name].to_numpy()
+            else:
+                future[name] = np.nan
+        unfilled = [n for n in self.future_names_ if n not in calendar]
+        if unfilled:
+            logger.info("make_future_frame: fill %s (NaN) before predict", unfilled)
+        return to_native(future, kind)

@@ -1,0 +1,138 @@
+"""make_future_frame: the known-future covariates a fitted model needs, laid out and filled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST
+
+from forecast import DataError, GRUForecaster, NaiveForecaster, load
+from forecast.features import calendar_features
+
+HORIZON = 4
+
+
+def _daily_panel() -> pd.DataFrame:
+    """Two stores with different ends, the calendar and a promotion column."""
+    parts = []
+    for store, end, n in (("a", "2024-03-31", 60), ("b", "2024-03-27", 50)):
+        dates = pd.date_range(end=end, periods=n, freq="D")
+        parts.append(
+            pd.DataFrame(
+                {"store": store, "date": dates, "sales": 10 + np.sin(np.arange(n))}
+            ).assign(promo=(dates.day % 7 == 0).astype(float))
+        )
+    sales = pd.concat(parts, ignore_index=True)
+    return pd.concat([sales, calendar_features(sales["date"], "D")], axis=1)
+
+
+CALENDAR = ["day_of_week", "day_of_month", "day_of_year", "month"]
+
+
+def _model(**params) -> GRUForecaster:
+    return GRUForecaster(
+        seq_len=7, horizon=HORIZON, validation_size=0, target="sales", **FAST, **params
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted() -> GRUForecaster:
+    long = {"id_col": "store", "time_col": "date"}
+    return _model(future_covariates=[*CALENDAR, "promo"], **long).fit(_daily_panel())
+
+
+def test_long_frame_has_each_series_own_future_and_the_calendar_filled(fitted):
+    future = fitted.make_future_frame()
+    assert list(future.columns) == ["store", "date", *CALENDAR, "promo"]
+    assert fitted.calendar_features_ == CALENDAR
+    for store, first in (("a", "2024-04-01"), ("b", "2024-03-28")):
+        rows = future[future["store"] == store]
+        expected = pd.date_range(first, periods=HORIZON, freq="D")
+        assert pd.DatetimeIndex(rows["date"]).equals(expected)
+        # what the user computed for the training frame, at the future dates
+        np.testing.assert_array_equal(
+            rows[CALENDAR].to_numpy(), calendar_features(expected, "D").to_numpy()
+        )
+    assert future["promo"].isna().all()  # for the user to fill
+
+
+def test_unfilled_covariates_are_named_at_predict(fitted):
+    future = fitted.make_future_frame()
+    with pytest.raises(DataError, match=r"NaN\) in \['promo'\] for series 'a' at \['2024-04-01'"):
+        fitted.predict(future_covariates=future)
+    future.loc[future["store"] == "a", "promo"] = 0.0
+    with pytest.raises(DataError, match=r"in \['promo'\] for series 'b' at \['2024-03-28'"):
+        fitted.predict(future_covariates=future)
+
+
+def test_filled_frame_forecasts_as_a_hand_built_one(fitted):
+    future = fitted.make_future_frame().fillna({"promo": 1.0})
+    by_hand = []
+    for store, end in fitted.make_future_frame().groupby("store")["date"].min().items():
+        dates = pd.date_range(end, periods=HORIZON, freq="D")
+        by_hand.append(
+            pd.concat(
+                [
+                    pd.DataFrame({"store": store, "date": dates, "promo": 1.0}),
+                    calendar_features(dates, "D").reset_index(drop=True),
+                ],
+                axis=1,
+            )
+        )
+    pd.testing.assert_frame_equal(
+        fitted.predict(future_covariates=future),
+        fitted.predict(future_covariates=pd.concat(by_hand, ignore_index=True)),
+    )
+
+
+def test_from_a_newer_history(fitted):
+    history = _daily_panel()
+    history = history[history["date"] <= "2024-03-20"]
+    future = fitted.make_future_frame(history)
+    assert future.groupby("store")["date"].min().astype(str).to_dict() == {
+        "a": "2024-03-21",
+        "b": "2024-03-21",
+    }
+
+
+def test_saved_and_loaded(fitted, tmp_path):
+    fitted.save(tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    assert loaded.calendar_features_ == CALENDAR
+    pd.testing.assert_frame_equal(loaded.make_future_frame(), fitted.make_future_frame())
+
+
+def test_business_days_and_a_custom_calendar():
+    days = pd.bdate_range("2024-01-02", "2024-03-29")
+    prices = pd.DataFrame({"close": np.linspace(1, 2, len(days))}, index=days)
+    model = NaiveForecaster(horizon=3, freq="B").fit(prices)
+    assert model.make_future_frame().index.equals(
+        pd.DatetimeIndex(["2024-04-01", "2024-04-02", "2024-04-03"])
+    )
+    easter = pd.offsets.CustomBusinessDay(holidays=["2024-04-01"])  # Easter Monday
+    model = NaiveForecaster(horizon=2, freq=easter).fit(prices)
+    assert list(model.make_future_frame().index.strftime("%m-%d")) == ["04-02", "04-03"]
+
+
+def test_wide_calendar_on_business_days_and_a_users_own_month_column():
+    days = pd.bdate_range("2024-01-02", periods=60)
+    data = pd.DataFrame({"sales": np.linspace(1, 2, 60)}, index=days)
+    data = data.join(calendar_features(days, "B")[["day_of_week"]]).assign(month=days.month)
+    model = _model(future_covariates=["day_of_week", "month"], freq="B").fit(data)
+    future = model.make_future_frame()
+    assert model.calendar_features_ == ["day_of_week"]  # 'month' holds 1..12: the user's
+    assert future.index.equals(pd.bdate_range(days[-1], periods=HORIZON + 1)[1:])
+    np.testing.assert_array_equal(
+        future["day_of_week"], calendar_features(future.index, "B")["day_of_week"]
+    )
+    assert future["month"].isna().all()
+
+
+def test_multiindex_layout():
+    data = _daily_panel().set_index(["store", "date"])
+    model = _model(future_covariates=CALENDAR).fit(data)
+    future = model.make_future_frame()
+    assert future.index.names == ["store", "date"]
+    assert not future.isna().any().any()
+    assert model.predict(future_covariates=future).shape == (2 * HORIZON, 1)
