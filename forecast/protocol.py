@@ -175,6 +175,10 @@ class Forecaster(Protocol):
         """Forecasts from many origins: origin ``i`` is row ``ends[i]`` of ``series[i]``."""
         ...
 
+    def _forecastable(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Which origins the model can forecast from: all, but for a ``drop_short`` model."""
+        ...
+
     def _saved_state(self) -> SavedState:
         """The fitted state to save (:mod:`forecast.io`)."""
         ...

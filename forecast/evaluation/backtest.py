@@ -33,6 +33,7 @@ from forecast.data.frames import to_native, to_pandas
 from forecast.data.output import quantile_column
 from forecast.data.panel import Layout, Panel
 from forecast.evaluation.folds import Folds, history_frame, make_folds
+from forecast.evaluation.left_out import forecast_where_possible, placeholders, without_left_out
 from forecast.evaluation.tables import METRICS, forecasts_table, metrics_table
 from forecast.io import registry
 from forecast.protocol import Forecaster
@@ -190,7 +191,7 @@ def _forecast_windows_quantiles(
     if batched and same_columns:
         ends = panel.offsets[:-1][None, :] + folds.ends[list(windows)]  # (n, S)
         series = np.broadcast_to(np.arange(n_series), ends.shape).ravel()
-        point, quant = model._forecast_at(panel, series, ends.ravel())
+        point, quant = forecast_where_possible(model, panel, series, ends.ravel())
         point = point[:, :horizon].reshape(n, n_series, horizon, -1)
         if quant is not None:
             quant = quant[:, :horizon].reshape(n, n_series, horizon, -1, len(levels))
@@ -306,18 +307,17 @@ def backtest(
         models += [model] * len(served)
     levels = list(models[0].quantile_levels_)
     cutoff = {"cutoff": layout.time_col}  # a polars Date time column: Date cutoffs too
+    rows = panel.offsets[:-1] + folds.ends  # (W, S) first test rows: drop_short's left out
+    actual = panel.values[rows[..., None] + np.arange(horizon), : shape[-1]]
+    left_out = placeholders(panel, actual, forecast, quantiles)
+    tidy = forecasts_table(panel, layout, folds, forecast, quantiles, levels)
+    scores = metrics_table(
+        panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+    )
     return BacktestResult(
         forecasts=to_native(
-            forecasts_table(panel, layout, folds, forecast, quantiles, levels),
-            kind,
-            same_type=cutoff,
+            without_left_out(tidy, left_out, shape[-1] * horizon), kind, same_type=cutoff
         ),
-        metrics=to_native(
-            metrics_table(
-                panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
-            ),
-            kind,
-            same_type=cutoff,
-        ),
+        metrics=to_native(without_left_out(scores, left_out, shape[-1]), kind, same_type=cutoff),
         models=models,
     )

@@ -34,6 +34,7 @@ __all__ = [
     "calendar_columns",
     "check_domain",
     "check_transform",
+    "forecast",
     "in_original_units",
     "invert",
     "lambdas_for",
@@ -135,6 +136,19 @@ def lambdas_for(
             head = panel.subset(np.array([p])).head(np.array([int(mine.min() - panel.offsets[p])]))
             lambdas[p] = fit_lambdas(head, "boxcox")[0]  # type: ignore[index]
     return lambdas
+
+
+def forecast(
+    owner: Any,
+    panel: Panel,
+    series: np.ndarray,
+    ends: np.ndarray,
+    future: np.ndarray | None = None,
+) -> Forecast:
+    """``owner._forecast(panel, series, ends, future)`` in original units (no bounds)."""
+    return in_original_units(
+        lambda p: owner._forecast(p, series, ends, future), panel, series, ends, owner
+    )
 
 
 def in_original_units(

@@ -64,6 +64,7 @@ from forecast.evaluation.tables import seasonal_scale
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters._calibration import calibrate, positions
 from forecast.forecasters._future_frame import FutureFrames
+from forecast.forecasters._short_series import forecastable, usable_series
 from forecast.io import persistence, registry
 from forecast.io.card import ModelCard
 from forecast.protocol import DATA_ATTRIBUTES, Forecast, Forecaster, SavedState
@@ -310,7 +311,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             horizon=self.horizon,
             coverage=coverage,
             fit=fit_head,
-            forecast=lambda p, series, ends: self._model_forecast(p, series, ends, None).point,
+            forecast=lambda p, series, ends: transformed.forecast(self, p, series, ends).point,
         )
         self._fit_series(narrow, layout)  # the final model sees everything
         fitted = positions(panel, self.series_ids_)
@@ -433,7 +434,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
     ) -> Forecast:
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
         calibrated: used by ``predict(df)``, backtests and meta-forecasters."""
-        forecast = self._model_forecast(panel, series, ends, future)
+        forecast = transformed.forecast(self, panel, series, ends, future)
         forecast = self._with_bounds(forecast, lambda: history_scale(panel, series, ends))
         return forecast.checked_finite(
             lambda i: f"{panel.series_label(int(series[i]))} (from {panel.times[ends[i] - 1]})"
@@ -448,12 +449,9 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             lambda i: "the series" if ids == [None] else series_name(ids[i])
         )
 
-    def _model_forecast(
-        self, panel: Panel, series: np.ndarray, ends: np.ndarray, future: np.ndarray | None
-    ) -> Forecast:
-        """``_forecast`` in original units, whatever ``target_transform`` (no bounds)."""
-        run = lambda p: self._forecast(p, series, ends, future)  # noqa: E731
-        return transformed.in_original_units(run, panel, series, ends, self)
+    def _forecastable(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Which origins this model can forecast from (a ``drop_short`` model: not all)."""
+        return forecastable(self, panel, series, ends)
 
     def _with_bounds(self, forecast: Forecast, scale: Callable[[], np.ndarray]) -> Forecast:
         """``forecast`` with conformal bounds, if calibrated; ``scale()``: each history's."""
@@ -511,7 +509,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             cutoffs, ids = self.cutoffs_, self.series_ids_
             forecast = self._forecast_end(self._future_values(future_covariates, ids, cutoffs))
         else:
-            panel = self._to_fitted_panel(df)
+            panel = usable_series(self, self._to_fitted_panel(df))  # drop_short models
             cutoffs, ids = panel.last_times, panel.ids
             future = self._future_values(future_covariates, ids, cutoffs)
             forecast = self._forecast_at(
@@ -575,7 +573,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             )
         series = np.arange(panel.n_series)
         ends = panel.offsets[1:] - horizon
-        forecast = self._model_forecast(panel, series, ends, None).point  # (S, H, T), no bounds
+        forecast = transformed.forecast(self, panel, series, ends).point  # (S, H, T)
         n_targets = len(panel.target_names)
         actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (S, H, T)
         scale = seasonal_scale(

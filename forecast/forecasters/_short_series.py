@@ -1,0 +1,57 @@
+"""``drop_short=True`` models on the frame they were fitted on: the series fit left out.
+
+A recurrent model fitted with ``drop_short=True`` left out the series too short to train
+on. ``predict(df)``, ``plot_forecast(model, df)`` and backtests on that same frame must
+still answer for the others: a left-out series is forecast where the model can (a window
+scaler needs no fitted statistics, and the series has ``seq_len`` rows), and otherwise is
+left out of the answer with a warning naming it, never an error for the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from forecast._exceptions import DataError
+from forecast._warnings import warn
+from forecast.data.panel import Panel, series_positions
+
+__all__ = ["forecastable", "usable_series"]
+
+
+def forecastable(owner: Any, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which origins (``series``, ``ends``) a ``drop_short`` model can forecast from.
+
+    All of them for a model without ``drop_short=True`` (its errors stay errors). Else a
+    series it was fitted on, or one with ``seq_len`` rows of history under a scaler that
+    needs no fitted statistics (``"window"``, ``"window_level"``, None).
+    """
+    if not owner.get_params(deep=False).get("drop_short", False):
+        return np.ones(len(series), dtype=bool)
+    known = series_positions(panel.ids, owner.series_ids_)[0] >= 0  # (S,)
+    enough = ends - panel.offsets[series] >= owner.seq_len
+    return known[series] | (enough & (not owner.scaler_.is_global))
+
+
+def usable_series(owner: Any, panel: Panel) -> Panel:
+    """``panel`` without the series ``owner`` cannot forecast from their ends (warned)."""
+    series = np.arange(panel.n_series)
+    ok = forecastable(owner, panel, series, panel.offsets[1:])
+    if ok.all():
+        return panel
+    bad = np.flatnonzero(~ok)
+    what = (
+        f"{len(bad)} series that {type(owner).__name__} left out at fit (drop_short=True) "
+        f"and cannot forecast: {panel.describe(bad)} row(s); it reads seq_len="
+        f"{owner.seq_len} rows, and scaler={owner.scaler_.method!r}"
+        + (
+            " has statistics only for the series it was fitted on"
+            if owner.scaler_.is_global
+            else ""
+        )
+    )
+    if not ok.any():
+        raise DataError(f"No series to forecast: {what}.")
+    warn(f"No forecast for {what}. Use scaler='window' or a longer history to forecast them.")
+    return panel.subset(np.flatnonzero(ok))
