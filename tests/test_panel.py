@@ -95,7 +95,7 @@ def test_known_future_covariates_are_learnt_and_required_at_predict() -> None:
         model.predict()
     partial = _future_for(model, frame, 1.0).iloc[1:]  # store0 loses its first future day
     with pytest.raises(
-        DataError, match=r"no values \(or NaN\) for series 'store0' at \['2023-03-2"
+        DataError, match=r"no values \(or NaN\) in \['promo'\] for series 'store0' at \['2023-03-2"
     ):
         model.predict(future_covariates=partial)
     with_promo = model.predict(future_covariates=_future_for(model, frame, 1.0))

@@ -42,8 +42,9 @@ def usable_series(owner: Any, panel: Panel) -> Panel:
         return panel
     bad = np.flatnonzero(~ok)
     what = (
-        f"{len(bad)} series that {type(owner).__name__} left out at fit (drop_short=True) "
-        f"and cannot forecast: {panel.describe(bad)} row(s); it reads seq_len="
+        f"{len(bad)} series that {type(owner).__name__} was not fitted on (drop_short=True "
+        f"left it out, or it is new) and cannot forecast: {panel.describe(bad)} row(s); it "
+        f"reads seq_len="
         f"{owner.seq_len} rows, and scaler={owner.scaler_.method!r}"
         + (
             " has statistics only for the series it was fitted on"
