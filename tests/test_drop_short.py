@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import FAST, make_long_frame
 
-from forecast import DataError, RNNForecaster
+from forecast import DataError, EnsembleForecaster, RNNForecaster
 from forecast.backtest import backtest
 from forecast.plotting import plot_forecast
 
@@ -113,3 +113,11 @@ def test_backtest_forecasts_a_series_its_fold_dropped_when_it_can():
     d = result.metrics[result.metrics["unique_id"] == SHORT]
     assert len(d) == 1
     assert np.isfinite(d["mae"]).all()
+
+
+def test_an_ensemble_of_drop_short_members_on_its_training_frame():
+    with pytest.warns(UserWarning, match="Dropped 1 series too short to train on: series 'd'"):
+        ensemble = EnsembleForecaster(_model("standard"), n_members=2).fit(_frame())
+    with pytest.warns(UserWarning, match=r"No forecast for 1 series that RNNForecaster"):
+        fc = ensemble.predict(_frame())
+    pd.testing.assert_frame_equal(fc, ensemble.predict())

@@ -27,6 +27,9 @@ def forecastable(owner: Any, panel: Panel, series: np.ndarray, ends: np.ndarray)
     series it was fitted on, or one with ``seq_len`` rows of history under a scaler that
     needs no fitted statistics (``"window"``, ``"window_level"``, None).
     """
+    members = owner._fitted_members()
+    if members:  # a meta-forecaster (an ensemble) forecasts what its members can
+        return np.logical_and.reduce([forecastable(m, panel, series, ends) for m in members])
     if not owner.get_params(deep=False).get("drop_short", False):
         return np.ones(len(series), dtype=bool)
     known = series_positions(panel.ids, owner.series_ids_)[0] >= 0  # (S,)
@@ -41,6 +44,7 @@ def usable_series(owner: Any, panel: Panel) -> Panel:
     if ok.all():
         return panel
     bad = np.flatnonzero(~ok)
+    owner = (owner._fitted_members() or [owner])[0]  # whose seq_len and scaler say why
     what = (
         f"{len(bad)} series that {type(owner).__name__} was not fitted on (drop_short=True "
         f"left it out, or it is new) and cannot forecast: {panel.describe(bad)} row(s); it "
