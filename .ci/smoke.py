@@ -10,10 +10,10 @@ a new folder under the system's temporary directory it
    of the Python that runs this script (``pip --python``);
 2. from a working folder there (the repository is neither the current folder nor on the
    path, and ``forecast.__file__`` must lie inside the new environment) runs
-   ``forecast --version`` (the wheel's version), ``forecast demo --quick``, the
-   ``forecast.datasets`` loaders (and the data's licence files beside the data),
-   ``forecast fit`` of a tiny RNN on the bundled air passengers, ``python -m forecast info``
-   on the saved model and ``forecast predict`` with it;
+   ``forecast --version`` (the wheel's version), the ``forecast.datasets`` loaders (and the
+   data's licence files beside the data) and a tiny RNN fitted on the air passengers and
+   saved, ``forecast demo --quick``, ``python -m forecast info`` on the saved model and
+   ``forecast predict`` with it;
 3. prints each step's output and time, and removes the folder (``--keep`` keeps it).
 
 Standard library only: it runs with the system Python, before and outside any project venv.
@@ -51,8 +51,16 @@ LOADERS = textwrap.dedent(
     for name in ("README.md", "LICENSES/pmdarima-MIT.txt", "LICENSES/arch-NCSA.md",
                  "LICENSES/CC0-1.0.txt"):
         assert (data / name).is_file(), f"{name} is not beside the data"
-    air.to_csv("air.csv")
     print("stock prices:", counts, "| air passengers:", air.shape, "| licences beside the data")
+
+    # A model saved here, for `python -m forecast info` and `forecast predict` (in this
+    # process rather than `forecast fit`: each process imports torch and Lightning again).
+    from forecast import RNNForecaster
+
+    model = RNNForecaster(seq_len=12, horizon=3, hidden_size=4, max_epochs=1, random_state=0,
+                          progress_bar=False)
+    model.fit(air).save("model.safetensors")
+    print("saved model.safetensors")
     """
 )
 
@@ -108,18 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         out = _step("forecast --version", ["forecast", "--version"], work, env)
         if out.strip() != f"forecast {version}":
             raise SystemExit(f"smoke: --version printed {out.strip()!r}, not 'forecast {version}'")
-        out = _step("datasets", [str(bin_ / "python"), "-c", LOADERS], work, env)
+        out = _step("datasets, fit, save", [str(bin_ / "python"), "-c", LOADERS], work, env)
         if not out.split()[3].startswith(str(root / "venv")):
             raise SystemExit(f"smoke: forecast was imported from outside the venv: {out}")
         _step("demo", ["forecast", "--quiet", "demo", "--quick", "--out-dir", "demo"], work, env)
         for name in ("forecast.csv", "forecast.png"):
             if not (work / "demo" / name).is_file():
                 raise SystemExit(f"smoke: the demo wrote no {name}")
-        fit = ["forecast", "--quiet", "fit", "--data", "air.csv", "--time-col", "month",
-               "--target", "passengers", "--freq", "MS", "--seq-len", "12", "--horizon", "3",
-               "--hidden-size", "4", "--max-epochs", "1", "--random-state", "0",
-               "--out", "model.safetensors"]  # fmt: skip
-        _step("fit", fit, work, env)
         info = [str(bin_ / "python"), "-m", "forecast", "info", "model.safetensors"]
         out = _step("info", info, work, env)
         if "RNNForecaster" not in out or version not in out:
