@@ -27,7 +27,7 @@ COMPAT_TESTS ?= -m "not slow" forecast tests/test_data.py tests/test_panel.py \
 	tests/test_persistence.py tests/test_plotting.py tests/test_cli.py tests/test_backtest.py \
 	tests/test_frames.py tests/test_conventions.py
 
-.PHONY: demo test lint install install-dev examples test-floors test-pandas2
+.PHONY: demo test lint install install-dev examples test-floors test-pandas2 dist smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,3 +75,17 @@ test-pandas2:
 # docs/forecast.png is examples/output/air_forecast.png from this run.
 examples: install
 	cd examples && for f in 0*.py; do ../$(BIN)/python $$f || exit 1; done
+
+# Release artefacts (README: "Releasing"): the sdist, then the wheel built from that sdist
+# (python -m build's default, so the sdist is proven to build), both checked by twine.
+# `make smoke` installs the wheel into a fresh venv outside the repository and uses it
+# (.ci/smoke.py); .ci/run runs both after the tests.
+DIST ?= dist
+
+dist: install-dev
+	rm -rf $(DIST)
+	$(BIN)/python -m build --outdir $(DIST) .
+	$(BIN)/twine check --strict $(DIST)/*
+
+smoke:
+	TORCH="$(TORCH)" $(PYTHON) .ci/smoke.py $(DIST)

@@ -272,7 +272,14 @@ def table(rows: list[dict]) -> str:
 
 
 def _versions(
-    names: tuple[str, ...] = ("forecast", "torch", "lightning", "numpy", "pandas", "statsforecast"),
+    names: tuple[str, ...] = (
+        "forecast-rnn",  # our distribution (the import name is forecast)
+        "torch",
+        "lightning",
+        "numpy",
+        "pandas",
+        "statsforecast",
+    ),
 ) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 

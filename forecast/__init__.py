@@ -50,8 +50,7 @@ if TYPE_CHECKING:
     from forecast.neural.network import RecurrentConfig, RecurrentRegressor
     from forecast.protocol import Forecast, Forecaster
 
-# Public name -> module that defines it (``__version__`` too: reading the installed
-# distributions' metadata is most of what ``import forecast.cli`` would otherwise cost).
+# Public name -> module that defines it (``__version__`` too, a literal in forecast._version).
 _LAZY = {
     "__version__": "forecast._version",
     "BaseForecaster": "forecast.forecasters.base",

@@ -1,28 +1,22 @@
-"""The installed version of forecast, for the package, model files and the command line.
+"""The version of forecast, for the package, model files and the command line.
 
-A module of its own so that :mod:`forecast.io` and :mod:`forecast.cli` read it without
-importing the package ``__init__`` (which sits above them).
+The one place the version is written: ``pyproject.toml`` reads it from here when a wheel
+or sdist is built (``[tool.hatch.version]``), and the package, the model files and
+``forecast --version`` read it from here at run time. A module of its own so that
+:mod:`forecast.io` and :mod:`forecast.cli` read it without importing the package
+``__init__`` (which sits above them).
 
-``__version__`` is looked up on first use (PEP 562): :mod:`importlib.metadata` and the scan
-of the installed distributions took about 52 ms of the 65 ms of ``import forecast.cli``
-(``python -X importtime``), which ``forecast --help`` paid without ever printing a version.
+A literal rather than a look-up in the installed distributions' metadata
+(:mod:`importlib.metadata`): that look-up cost about 52 ms of the 65 ms of ``import
+forecast.cli`` (``python -X importtime``), gave ``0.0.0+unknown`` in a checkout that is not
+installed, and would name whichever distribution provides the ``forecast`` import name (an
+unrelated package on PyPI does too: ours is distributed as ``forecast-rnn``).
 """
 
 from __future__ import annotations
 
 __all__ = ["__version__"]
 
-__version__: str  # declared, not bound: the first look-up goes to __getattr__ below
-
-
-def __getattr__(name: str) -> str:
-    if name != "__version__":
-        raise AttributeError(f"module 'forecast._version' has no attribute {name!r}")
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        value = version("forecast")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        value = "0.0.0+unknown"
-    globals()["__version__"] = value  # later look-ups skip this function
-    return value
+# Releasing: change this line, move CHANGELOG.md's [Unreleased] under this version, tag
+# vX.Y.Z (README.md, "Releasing").
+__version__ = "0.1.0"

@@ -14,7 +14,7 @@ sktime             ``pd.DataFrame`` with a ``MultiIndex``         :func:`to_skti
                    ``(instance, time)`` ("pd-multiindex")         :func:`from_sktime`
 =================  =============================================  ============================
 
-Darts and sktime are optional (``pip install "forecast[darts]"``, ``"forecast[sktime]"``),
+Darts and sktime are optional (``pip install "forecast-rnn[darts]"``, ``"forecast-rnn[sktime]"``),
 imported only by the functions that need them. The conversions use the libraries' own
 constructors (Darts' ``TimeSeries.from_group_dataframe``), so each library checks its data
 its own way. What has no counterpart is refused, not dropped: Darts' ``TimeSeries`` has no
@@ -50,7 +50,9 @@ def _darts() -> Any:
     try:
         import darts
     except ImportError:
-        raise DataTypeError("This converter needs Darts: pip install 'forecast[darts]'.") from None
+        raise DataTypeError(
+            "This converter needs Darts: pip install 'forecast-rnn[darts]'."
+        ) from None
     return darts
 
 

@@ -399,7 +399,7 @@ def test_the_version_is_looked_up_only_when_asked_for():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == importlib.metadata.version("forecast")
+    assert proc.stdout.strip() == importlib.metadata.version("forecast-rnn")
 
 
 def test_quantile_and_coverage_flags_are_lists_of_floats():

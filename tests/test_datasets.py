@@ -1,12 +1,9 @@
-"""The bundled data sets load as documented in datasets/README.md."""
+"""The bundled data sets load as documented in datasets/README.md.
+
+That they ship in the wheel and load from it: tests/test_packaging.py.
+"""
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,35 +42,3 @@ def test_air_passengers() -> None:
     assert air.index.freqstr == "MS"
     assert air["passengers"].iloc[0] == 112  # Box & Jenkins, Series G, January 1949
     assert air["passengers"].iloc[-1] == 432  # December 1960
-
-
-@pytest.mark.slow
-def test_the_data_ships_in_the_wheel_and_loads_from_it(tmp_path) -> None:
-    # Build the wheel as users get it, unpack it, and load the data from there in a fresh
-    # interpreter: nothing may depend on the source checkout's datasets/ folder.
-    root = Path(__file__).resolve().parent.parent
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(root), "-w", str(tmp_path)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("forecast-*.whl")
-    site = tmp_path / "site"
-    with zipfile.ZipFile(wheel) as archive:
-        assert "forecast/_datasets/stock_prices.csv.gz" in archive.namelist()
-        archive.extractall(site)
-    code = (
-        "import forecast.datasets as d; "
-        "print(d._data_path('stock_prices.csv.gz')); "
-        "print(len(d.load_stock_prices()), len(d.load_air_passengers()))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(site)},
-    ).stdout.split()
-    assert out[0].startswith(str(site))
-    assert out[1:] == ["7983", "144"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -45,3 +46,27 @@ def test_demo_result_holds_the_backtests(tmp_path) -> None:
     pd.testing.assert_series_equal(
         result.model_backtest.forecasts["actual"], result.naive_backtest.forecasts["actual"]
     )
+
+
+def test_quick_demo_is_the_small_job_and_says_so(tmp_path, capsys):
+    # CI's wheel smoke test runs `forecast demo --quick`: the whole job, in seconds.
+    assert main(["--quiet", "demo", "--quick", "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Quick mode (--quick): a smoke run, not a result")
+    assert "Backtest of MSFT over 2 cutoffs" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast.csv", "forecast.png"]
+
+
+def test_quick_demo_keeps_an_explicit_budget(tmp_path, monkeypatch):
+    seen = {}
+
+    def spy(out_dir, **kwargs):
+        seen.update(kwargs)
+        raise SystemExit(0)  # the settings are what this test is about, not the run
+
+    monkeypatch.setattr(forecast.cli.demo, "run_demo", spy)
+    with contextlib.suppress(SystemExit):
+        main(["--quiet", "demo", "--quick", "--max-epochs", "3", "--out-dir", str(tmp_path)])
+    assert seen["max_epochs"] == 3
+    assert seen["start"] == forecast.cli.demo.QUICK["start"]
+    assert seen["n_windows"] == forecast.cli.demo.QUICK["n_windows"]

@@ -149,7 +149,7 @@ def test_a_lazy_frame_is_refused_with_the_fix(long_frame):
 def test_without_narwhals_a_polars_frame_is_refused_with_the_install(long_frame, monkeypatch):
     monkeypatch.setitem(sys.modules, "narwhals", None)  # import narwhals raises ImportError
     with pytest.raises(
-        DataTypeError, match=r"polars DataFrame; .*pip install 'forecast\[interop\]'"
+        DataTypeError, match=r"polars DataFrame; .*pip install 'forecast-rnn\[interop\]'"
     ):
         NaiveForecaster(horizon=2).fit(_long(long_frame, pl.Date))
     # pandas needs no narwhals.

@@ -218,13 +218,18 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    from forecast.cli.demo import run_demo
+    from forecast.cli.demo import QUICK, run_demo
 
+    settings: dict[str, Any] = dict(QUICK) if args.quick else {}
+    if args.max_epochs is not None:
+        settings["max_epochs"] = args.max_epochs
     result = run_demo(
         args.out_dir,
-        max_epochs=args.max_epochs,
         progress_bar=sys.stderr.isatty() and not getattr(args, "quiet", False),
+        **settings,
     )
+    if args.quick:
+        print("Quick mode (--quick): a smoke run, not a result; run without it for one.")
     print(
         f"Backtest of MSFT over {result.n_windows} cutoffs, 5 trading days apart; mean "
         f"absolute error of the next 5 trading days, USD:\n"

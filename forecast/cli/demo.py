@@ -16,6 +16,7 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -30,6 +31,9 @@ __all__ = ["DemoResult", "run_demo"]
 logger = logging.getLogger("forecast")
 
 HORIZON = 5  # trading days
+# `forecast demo --quick`: the whole job in seconds, to check an installation (CI's wheel
+# smoke test); one epoch on 2017's data, so its errors say nothing about the model.
+QUICK: dict[str, Any] = {"max_epochs": 1, "start": "2017-01", "n_windows": 2}
 
 
 @dataclass

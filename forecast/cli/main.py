@@ -185,7 +185,12 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         "demo", commands_.run_demo_command, "train, backtest and forecast on bundled data"
     )
     demo.add_argument("--out-dir", default=".", help="folder for forecast.csv and forecast.png")
-    demo.add_argument("--max-epochs", type=int, default=30)
+    demo.add_argument("--max-epochs", type=int, default=None, help="training budget (30)")
+    demo.add_argument(
+        "--quick", action="store_true",
+        help="a smoke run in seconds: 1 epoch on data from 2017, 2 backtest windows "
+        "(checks an installation; its errors mean nothing)",
+    )  # fmt: skip
     return parser
 
 

@@ -1,7 +1,7 @@
 """Tables in and out for the command line: CSV or Parquet by extension, written atomically.
 
 * ``.csv`` (also ``.csv.gz``, ``.csv.bz2``, ``.csv.zst``...: pandas infers the compression)
-  and ``.parquet`` / ``.pq`` (through pyarrow, the optional extra ``forecast[parquet]``);
+  and ``.parquet`` / ``.pq`` (through pyarrow, the optional extra ``forecast-rnn[parquet]``);
 * ``-`` as an output writes CSV to standard output;
 * outputs go through :func:`forecast.io.atomic.atomic_open`: the next system never reads a
   half-written forecast.
@@ -44,7 +44,7 @@ def _need_pyarrow(path: str | Path) -> None:
     except ImportError:
         raise UsageError(
             f"Parquet file '{path}' needs pyarrow, which is not installed. Install it with "
-            "`pip install 'forecast[parquet]'`, or use CSV."
+            "`pip install 'forecast-rnn[parquet]'`, or use CSV."
         ) from None
 
 

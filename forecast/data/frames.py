@@ -15,7 +15,7 @@ through :func:`to_native`, so that
   column, named as the input's time column: polars and pyarrow frames have no index.
 
 narwhals (and pyarrow, which it uses to convert) is an optional dependency:
-``pip install "forecast[interop]"``. It is imported only when a frame that is not pandas
+``pip install "forecast-rnn[interop]"``. It is imported only when a frame that is not pandas
 arrives; without it such a frame is refused with that command.
 """
 
@@ -68,7 +68,7 @@ def _narwhals(df: Any, what: str) -> Any:
         if library in _KNOWN:
             raise DataTypeError(
                 f"{what} is a {library} {type(df).__name__}; reading it needs narwhals and "
-                "pyarrow: pip install 'forecast[interop]' (or pass a pandas DataFrame)."
+                "pyarrow: pip install 'forecast-rnn[interop]' (or pass a pandas DataFrame)."
             ) from None
         return None
     return narwhals

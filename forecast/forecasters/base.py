@@ -231,7 +231,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             Wide (one series, ``DatetimeIndex`` or ``time_col``) or long (``id_col`` and
             ``time_col``, or a ``MultiIndex (id, time)``; with no column arguments, the
             columns ``unique_id, ds, y`` of Nixtla's format). polars and pyarrow frames
-            need ``forecast[interop]`` (:mod:`forecast.data.frames`).
+            need ``forecast-rnn[interop]`` (:mod:`forecast.data.frames`).
         y : None
             Ignored; for scikit-learn compatibility.
 
