@@ -117,7 +117,9 @@ def run_score(args: argparse.Namespace) -> int:
                 "event": "score",
                 "n_rows": int(overall["n"].sum()),
                 "n_pending": n_pending,
-                "overall": overall.drop(columns=["scope", "series"]).to_dict(orient="records"),
+                "overall": overall.drop(columns=["scope", id_col or "series"]).to_dict(
+                    orient="records"
+                ),
             }
         },
     )

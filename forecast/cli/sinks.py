@@ -172,7 +172,7 @@ def append_to_table(frame: pd.DataFrame, url: str, table: str) -> None:
     try:
         with engine.begin() as conn:  # commits at the end, rolls back on any error
             rows.to_sql(name, conn, schema=schema or None, if_exists="append", index=False)
-    except sqlalchemy.exc.SQLAlchemyError as exc:
+    except (sqlalchemy.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise DataError(
             f"Cannot append to table {table!r} of {redact_url(url)}: {first}. Nothing was "

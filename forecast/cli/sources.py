@@ -15,10 +15,9 @@ One argument names the source; what it is decides how it is read:
 * ``-``: CSV on standard input;
 * a **database**: a SQLAlchemy URL (``sqlite:///jobs.db``, ``duckdb:///warehouse.duckdb``,
   ``postgresql+psycopg://user@host/db``) with ``--table NAME`` (``schema.name`` allowed) or
-  ``--query "SELECT ..."``, read with :func:`pandas.read_sql_table` /
-  :func:`pandas.read_sql_query`. Needs the optional extra ``forecast[sql]`` (SQLAlchemy; the
-  database's own driver besides, e.g. ``duckdb-engine`` or ``psycopg[binary]``). SQLAlchemy
-  is imported only when a URL is given.
+  ``--query "SELECT ..."``, read with :func:`pandas.read_sql_query`. Needs the optional
+  extra ``forecast[sql]`` (SQLAlchemy; the database's own driver besides, e.g.
+  ``duckdb-engine`` or ``psycopg[binary]``). SQLAlchemy is imported only when a URL is given.
 
 Dates in the time column are parsed after reading, the same way for every source:
 ``--date-format`` (a :func:`~datetime.datetime.strptime` format such as ``%d/%m/%Y``) when
@@ -371,10 +370,15 @@ def _read_database(url: str, table: str | None, query: str | None, role: str) ->
     try:
         with engine.connect() as conn:
             if table is not None:
+                # SELECT * through SQLAlchemy's quoting, not read_sql_table: that reflects
+                # the table through the dialect's catalogue, which duckdb_engine lacks
+                # (pg_catalog.pg_collation); dates are parsed afterwards, for every source.
                 schema, _, name = table.rpartition(".")
-                return pd.read_sql_table(name, conn, schema=schema or None)
+                rows = sqlalchemy.table(name, schema=schema or None)
+                statement = sqlalchemy.select(sqlalchemy.text("*")).select_from(rows)
+                return pd.read_sql_query(statement, conn)
             return pd.read_sql_query(sqlalchemy.text(str(query)), conn)
-    except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:
+    except (sqlalchemy.exc.SQLAlchemyError, pd.errors.DatabaseError, ValueError) as exc:
         what = f"table {table!r}" if table is not None else "the query"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"Cannot read {what} from {redact_url(url)}: {first}") from None
