@@ -21,7 +21,8 @@ One argument names the source; what it is decides how it is read:
 
 Dates in the time column are parsed after reading, the same way for every source:
 ``--date-format`` (a :func:`~datetime.datetime.strptime` format such as ``%d/%m/%Y``) when
-given, else pandas' ISO 8601 inference; a value that does not parse is a
+given, else ISO 8601 only (``2024-01-31``, ``2024-01-31T09:30:00+01:00``; never a guess
+that might read day-first dates month-first); a value that does not parse is a
 :class:`~forecast.DataError` naming the column, the first bad value and the flag.
 """
 
@@ -99,8 +100,12 @@ def parse_dates(
     if pd.api.types.is_datetime64_any_dtype(values) and date_format is None:
         return values
     text = values.astype(str) if pd.api.types.is_datetime64_any_dtype(values) else values
+    # Without a format, ISO 8601 only: pandas would otherwise guess a format from the first
+    # value, and read 01/02/2024 as January 2nd whether it was or not (a wrong forecast
+    # dated right); day-first or other dates need --date-format.
+    how = date_format or "ISO8601"
     try:
-        return pd.to_datetime(text, format=date_format)
+        return pd.to_datetime(text, format=how)
     except (ValueError, TypeError, OverflowError):
         pass
     # Find the first value that does not parse, to name it (pandas' own message is several
@@ -108,7 +113,7 @@ def parse_dates(
     bad = None
     for value in pd.Series(text).dropna().unique()[:100_000]:
         try:
-            pd.to_datetime(value, format=date_format)
+            pd.to_datetime(value, format=how)
         except (ValueError, TypeError, OverflowError):
             bad = value
             break
