@@ -192,3 +192,37 @@ def test_two_identical_fits_give_byte_identical_files_and_info_shows_their_check
     assert card["checksum"] == "sha256:" + hashlib.sha256(one).hexdigest()
     mtime = os.path.getmtime(tmp_path / "one.safetensors")
     assert pd.Timestamp(card["created"]) == pd.Timestamp(int(mtime), unit="s", tz="UTC")
+
+
+def test_future_covariates_from_future_data(tmp_path, capsys):
+    df = history(40)
+    df["promo"] = (df["ds"].dt.day % 7 == 0).astype(float)
+    train = df[df["ds"] <= "2024-02-06"]
+    model = GRUForecaster(
+        seq_len=6, horizon=3, id_col="unique_id", time_col="ds", future_covariates=["promo"],
+        **{**FAST, "hidden_size": 4},
+    ).fit(train)  # fmt: skip
+    model.save(tmp_path / "m.safetensors")
+    train.to_csv(tmp_path / "history.csv", index=False)
+    future = df[df["ds"] > "2024-02-06"][["unique_id", "ds", "promo"]]
+    future.to_csv(tmp_path / "future.csv", index=False)
+    base = ("predict", "--model", tmp_path / "m.safetensors", "--data", tmp_path / "history.csv")
+    code, out, err = _run(capsys, *base)
+    assert (code, out) == (2, "")
+    assert "UsageError: This model was trained with known-future covariates ['promo']: give" in err
+    assert "--future-data PATH" in err
+    code, out, err = _run(capsys, *base, "--future-data", tmp_path / "future.csv", "--out", "-",
+                          "--no-metadata")  # fmt: skip
+    assert code == 0, err
+    expected = model.predict(train, future_covariates=future)
+    assert out == expected.to_csv(index=False)
+    assert not np.allclose(  # the covariate is read: other values, another forecast
+        model.predict(train, future_covariates=future.assign(promo=5.0))["y"], expected["y"]
+    )
+    path = saved_plain = tmp_path / "plain.safetensors"
+    GRUForecaster(seq_len=6, horizon=3, id_col="unique_id", time_col="ds",
+                  **{**FAST, "hidden_size": 4}).fit(train).save(saved_plain)  # fmt: skip
+    code, _, err = _run(capsys, "predict", "--model", path, "--future-data",
+                        tmp_path / "future.csv")  # fmt: skip
+    assert code == 2
+    assert "UsageError: --future-data gives known-future covariates, but this model" in err
