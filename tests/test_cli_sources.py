@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import FAST
 
-from forecast import GRUForecaster
+from forecast import GRUForecaster, RNNForecaster
 from forecast.cli.main import main
 from forecast.cli.sinks import METADATA_COLUMNS
 
@@ -226,3 +226,57 @@ def test_future_covariates_from_future_data(tmp_path, capsys):
                         tmp_path / "future.csv")  # fmt: skip
     assert code == 2
     assert "UsageError: --future-data gives known-future covariates, but this model" in err
+
+
+def test_calendar_features_are_computed_at_fit_and_predict(tmp_path, capsys):
+    from forecast.features import calendar_features
+
+    df = history(40)
+    df.to_csv(tmp_path / "data.csv", index=False)
+    fit = ("fit", "--data", tmp_path / "data.csv", "--id-col", "unique_id", "--time-col", "ds",
+           "--seq-len", "6", "--horizon", "3", "--hidden-size", "4", "--max-epochs", "2",
+           "--random-state", "0", "--future-covariates", "day_of_week,day_of_month",
+           "--out", tmp_path / "m.safetensors")  # fmt: skip
+    code, _, err = _run(capsys, *fit)
+    assert code == 0, err
+    code, out, err = _run(capsys, "predict", "--model", tmp_path / "m.safetensors", "--data",
+                          tmp_path / "data.csv", "--out", "-", "--no-metadata")  # fmt: skip
+    assert code == 0, err  # no --future-data: computed
+
+    names = ["day_of_week", "day_of_month"]
+    with_cal = pd.concat([df, calendar_features(df["ds"], features=names)], axis=1)
+    model = RNNForecaster(  # the command line's default estimator
+        seq_len=6, horizon=3, id_col="unique_id", time_col="ds", hidden_size=4, max_epochs=2,
+        random_state=0, future_covariates=names, progress_bar=False,
+    ).fit(with_cal)  # fmt: skip
+    times = pd.date_range("2024-02-10", periods=3, freq="D")
+    future = pd.concat(
+        [pd.DataFrame({"unique_id": sid, "ds": times}) for sid in ["a", "b", "c"]],
+        ignore_index=True,
+    )
+    future = pd.concat([future, calendar_features(future["ds"], features=names)], axis=1)
+    expected = model.predict(with_cal, future_covariates=future)
+    assert out == expected.to_csv(index=False)
+
+    # a column of that name that is not the calendar feature: no silent rescaling
+    df.assign(day_of_week=df["ds"].dt.day_of_week + 1).to_csv(tmp_path / "own.csv", index=False)
+    code, out, err = _run(capsys, "predict", "--model", tmp_path / "m.safetensors", "--data",
+                          tmp_path / "own.csv")  # fmt: skip
+    assert (code, out) == (2, "")
+    assert "Column 'day_of_week' of the data is not forecast's calendar feature" in err
+    assert "--future-data" in err
+
+
+def test_importing_forecast_and_help_never_import_sqlalchemy(tmp_path):
+    code = (
+        "import sys, contextlib, io\n"
+        "import forecast\n"
+        "from forecast.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['--help']) == 0 and main(['predict', '--help']) == 0\n"
+        "print(sorted({'sqlalchemy', 'duckdb', 'psycopg'} & set(sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

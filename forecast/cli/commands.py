@@ -168,6 +168,7 @@ def run_fit(args: argparse.Namespace) -> int:
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
     df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's
+    df = _with_calendar(model, df)
     start = time.perf_counter()
     with _about(data):
         model.fit(df)
@@ -181,6 +182,17 @@ def run_fit(args: argparse.Namespace) -> int:
     save(model, out)
     logger.info("wrote %s (%s bytes)", out, f"{os.path.getsize(out):,}")
     return 0
+
+
+def _with_calendar(model: BaseForecaster, df: Any) -> Any:
+    """``df`` with the calendar features named in ``future_covariates`` that it lacks."""
+    from forecast.cli.calendar import add_calendar_columns, calendar_names
+
+    params = model.get_params()
+    asked = params.get("future_covariates", params.get("estimator__future_covariates"))
+    names = calendar_names([asked] if isinstance(asked, str) else asked)
+    with _about(None):
+        return add_calendar_columns(df, [n for n in names if n not in df.columns], model.time_col)
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -204,8 +216,8 @@ def run_predict(args: argparse.Namespace) -> int:
     time_index = None if time_col else model.layout_.time_name
     if data is not None:
         df = _read_data(args, data, time_col=time_col, time_index=time_index)
-    future = _future_data(args, model, time_col, time_index)
     with _about(data):
+        df, future = _future_data(args, model, df, time_col, time_index)
         forecast = model.predict(df, horizon=horizon, future_covariates=future)
     if _option(args, "metadata") is not False:
         from forecast.cli.sinks import origins, run_metadata, with_metadata
@@ -234,26 +246,35 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def _future_data(
-    args: argparse.Namespace, model: BaseForecaster, time_col: str | None, time_index: Any
-) -> Any:
-    """``--future-data``: the known-future covariates over the horizon, if the model has any."""
+    args: argparse.Namespace, model: BaseForecaster, df: Any, time_col: str | None, time_index: Any
+) -> tuple[Any, Any]:
+    """The history and the known-future covariates over the horizon, if the model has any:
+    ``--future-data``, else computed when they are all calendar features."""
+    from forecast.cli.calendar import add_calendar_columns, calendar_future, calendar_names
+
     future_path = _option(args, "future_data")
     names = list(model.future_names_ or [])
     if future_path is None:
+        if names and calendar_names(names) == names:  # computed (forecast.cli.calendar)
+            from forecast.cli.sinks import origins
+
+            if df is not None:
+                df = add_calendar_columns(df, names, time_col, check=True)
+            return df, calendar_future(model, origins(model, df), names, model.horizon)
         if names:
             raise UsageError(
                 f"This model was trained with known-future covariates {names}: give their "
                 "values over the forecast horizon with --future-data PATH (same layout as "
                 "--data: id and time columns, or the time index, and those columns)."
             )
-        return None
+        return df, None
     if not names:
         raise UsageError(
             "--future-data gives known-future covariates, but this model was trained "
             "without any; leave the flag out."
         )
     with _about(future_path):
-        return _read_data(
+        return df, _read_data(
             args, future_path, time_col=time_col, time_index=time_index,
             prefix="future_", role="future data",
         )  # fmt: skip
@@ -267,7 +288,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     model = _estimator(args) if model_path is None else _saved_estimator(args, model_path)
     data, out = _option(args, "data", required=True), _option(args, "out") or "-"
     _check_out(out)
-    df = _read_data(args, data, time_col=model.time_col)
+    df = _with_calendar(model, _read_data(args, data, time_col=model.time_col))
     options = {
         key: value
         for key, value in (
