@@ -7,6 +7,7 @@
     forecast predict  --model model.safetensors --data latest.parquet --out forecast.csv
     forecast backtest --model-config job.toml --data prices.csv --windows 4 --out metrics.csv
     forecast fit      --config job.toml --estimator lstm --ensemble 5
+    forecast score    --forecasts fc.csv --actuals today.csv --model model.safetensors
     forecast info     model.safetensors [--json]
     forecast demo
 
@@ -17,7 +18,11 @@
   such models with consecutive seeds and saves them as one
   :class:`~forecast.EnsembleForecaster` (their median forecast).
 * CSV or Parquet in and out by extension; outputs are written atomically; ``--out -``
-  writes CSV to standard output. See :mod:`forecast.cli.tables`.
+  writes CSV to standard output. See :mod:`forecast.cli.tables`. ``--data`` may also be a
+  folder of parts, a glob, ``-`` or a database (:mod:`forecast.cli.sources`); ``predict``
+  appends to a database table and adds the run's metadata (:mod:`forecast.cli.sinks`).
+* Logs: text with UTC timestamps or JSON lines, to stderr or a file
+  (:mod:`forecast.cli.logs`).
 * Exit codes: 0 success; 2 bad usage or bad input (a missing file, an unknown column, an
   irregular timestamp, a damaged model), with one line ``forecast: error: TypeName:
   message`` on stderr and no traceback unless ``--verbose``; 1 anything else (a bug, a full
