@@ -81,7 +81,8 @@ def test_json_logs_to_a_file_one_object_per_line(saved, tmp_path, capsys):
         "ERROR", "ModelFileError", 2,
     )  # fmt: skip
     assert "no such file" in record["message"]
-    (line,) = log.read_text().splitlines()
+    line, last = log.read_text().splitlines()
+    assert json.loads(last) == record  # the log file tells how the run ended, too
     info = json.loads(line)
     assert re.fullmatch(TIME, info["time"])
     assert (info["level"], info["event"], info["n_series"], info["n_rows"]) == (

@@ -207,3 +207,24 @@ def test_postgres_end_to_end_in_subprocesses(saved, tmp_path):
     )
     assert overall["n"] == 9
     assert overall["mae"] == pytest.approx(np.mean(np.abs(expected["y"] - expected["y_f"])))
+
+
+def test_fit_from_a_duckdb_table_equals_the_python_fit(tmp_path, capsys):
+    optional("duckdb_engine")
+    df = history(30)
+    url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    _write(url, "sales", df)
+    code, _, err = _run(
+        capsys, "fit", "--data", url, "--table", "sales", "--estimator", "gru", "--id-col",
+        "unique_id", "--time-col", "ds", "--seq-len", "6", "--horizon", "3", "--hidden-size",
+        "4", "--max-epochs", "2", "--batch-size", "32", "--random-state", "0", "--out",
+        tmp_path / "m.safetensors",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = _run(capsys, "predict", "--model", tmp_path / "m.safetensors", "--out", "-",
+                          "--no-metadata")  # fmt: skip
+    assert code == 0, err
+    model = GRUForecaster(
+        seq_len=6, horizon=3, id_col="unique_id", time_col="ds", **{**FAST, "hidden_size": 4}
+    ).fit(df)
+    assert out == model.predict().to_csv(index=False)

@@ -10,7 +10,8 @@
   several lines stays one string with ``\\n`` in it. The final error of a failed run is a
   record too (``level: "ERROR"``, ``error``: the exception's type, ``exit_code``).
 * ``--log-file PATH``: records are appended to ``PATH`` (created if missing) instead of
-  stderr; stderr then carries nothing but the error line of a failed run.
+  stderr; stderr then carries nothing but the error line of a failed run, which is appended
+  to the file too.
 
 Times are UTC, ISO 8601 with milliseconds and a ``Z``.
 """

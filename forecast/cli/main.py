@@ -343,8 +343,20 @@ def _main(argv: list[str]) -> int:
             isinstance(exc, ValueError) and _from_our_code(exc)
         )
         code = 2 if bad_input else 1
-        print(_error(exc, argv, code), file=sys.stderr)
+        line = _error(exc, argv, code)
+        print(line, file=sys.stderr)
+        _append_to_log_file(argv, line)
         return code
+
+
+def _append_to_log_file(argv: Sequence[str], line: str) -> None:
+    """The error line in ``--log-file`` too, so that the log tells how the run ended."""
+    path = _flag_value(argv, "--log-file")
+    if path is None:
+        return
+    # The error is on stderr whatever happens here.
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
 
 
 if __name__ == "__main__":
