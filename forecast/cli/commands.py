@@ -216,8 +216,8 @@ def run_predict(args: argparse.Namespace) -> int:
     time_index = None if time_col else model.layout_.time_name
     if data is not None:
         df = _read_data(args, data, time_col=time_col, time_index=time_index)
+    df, future = _future_data(args, model, df, time_col, time_index)
     with _about(data):
-        df, future = _future_data(args, model, df, time_col, time_index)
         forecast = model.predict(df, horizon=horizon, future_covariates=future)
     if _option(args, "metadata") is not False:
         from forecast.cli.sinks import origins, run_metadata, with_metadata
