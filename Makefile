@@ -49,8 +49,12 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The optional packages `make test` must find (tests/optional.py); .ci/run adds postgres, for
+# the server it starts (.ci/postgres.sh).
+REQUIRE ?= polars,pyarrow,narwhals,sqlalchemy,duckdb,duckdb_engine
+
 test: install-dev lint
-	FORECAST_REQUIRE_INTEROP=polars,pyarrow,narwhals $(BIN)/python -m pytest
+	FORECAST_REQUIRE_INTEROP=$(REQUIRE) $(BIN)/python -m pytest
 
 test-floors:
 	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)

@@ -124,7 +124,7 @@ def test_predict_writes_through_a_link_and_keeps_the_mode(files, capsys):
                  str(files / "out.csv")])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     assert (files / "out.csv").is_symlink()
-    assert real.read_text().startswith("date,y\n2020-02-10,")
+    assert real.read_text().startswith("date,y,forecast_origin,")
     assert _mode(real) == 0o600
 
 

@@ -67,7 +67,7 @@ def test_fit_then_predict_matches_the_python_api(tmp_path, long_frame):
     assert "forecast: INFO: wrote" in fit.stderr
     pred = run_cli(
         "predict", "--model", "model.safetensors", "--data", "data.csv", "--out", "-",
-        cwd=tmp_path,
+        "--no-metadata", cwd=tmp_path,
     )  # fmt: skip
     assert pred.returncode == 0, pred.stderr
 
@@ -139,14 +139,16 @@ def _run(capsys, *args) -> tuple[int, str, str]:
 def test_predict_csv_and_parquet(wide, tmp_path, capsys):
     folder, model, df = wide
     code, out, err = _run(capsys, "predict", "--model", folder / "model.safetensors",
-                          "--data", folder / "data.csv", "--horizon", "2")  # fmt: skip
+                          "--data", folder / "data.csv", "--horizon", "2",
+                          "--no-metadata")  # fmt: skip
     assert code == 0, err
     assert out == model.predict(df, horizon=2).to_csv()
-    assert err == "forecast: INFO: wrote 2 forecast rows to stdout\n"
+    assert re.fullmatch(r"\S+Z forecast: INFO: wrote 2 forecast rows to stdout\n", err)
 
     pytest.importorskip("pyarrow")
     df.to_parquet(tmp_path / "data.parquet")
-    parquet = ("--data", tmp_path / "data.parquet", "--out", tmp_path / "fc.parquet")
+    parquet = ("--data", tmp_path / "data.parquet", "--out", tmp_path / "fc.parquet",
+               "--no-metadata")  # fmt: skip
     code, out, err = _run(
         capsys, "--quiet", "predict", "--model", folder / "model.safetensors", *parquet
     )
@@ -276,7 +278,7 @@ def test_config_paths_are_relative_to_the_config_file(files, tmp_path_factory, c
     )
     monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
     assert _run(capsys, "--quiet", "predict", "--config", files / "nightly.toml") == (0, "", "")
-    assert (files / "fc.csv").read_text().startswith("date,y\n")
+    assert (files / "fc.csv").read_text().startswith("date,y,forecast_origin,")
     code, _, err = _run(capsys, "predict", "--config", files / "nightly.toml", "--window", "3")
     assert code == 2
     assert "unrecognized arguments: --window 3" in err
@@ -433,7 +435,8 @@ def test_predict_writes_the_quantile_columns(wide, tmp_path, capsys, flags, colu
     fit = ["fit", "--data", data, "--time-col", "date", "--target", "y", "--horizon", "3"]
     code, _, err = _run(capsys, *fit, *flags, "--out", model)
     assert code == 0, err
-    code, _, err = _run(capsys, "predict", "--model", model, "--out", tmp_path / "fc.csv")
+    code, _, err = _run(capsys, "predict", "--model", model, "--out", tmp_path / "fc.csv",
+                        "--no-metadata")  # fmt: skip
     assert code == 0, err
     written = pd.read_csv(tmp_path / "fc.csv")
     assert list(written.columns) == columns
@@ -449,7 +452,8 @@ def test_ensemble_fit_predict_and_info(tmp_path, long_frame, capsys):
     assert code == 0, err
     assert "fitted EnsembleForecaster on 3 series" in err
     code, _, err = _run(capsys, "predict", "--model", tmp_path / "model.safetensors",
-                        "--data", tmp_path / "data.csv", "--out", tmp_path / "fc.csv")  # fmt: skip
+                        "--data", tmp_path / "data.csv", "--out", tmp_path / "fc.csv",
+                        "--no-metadata")  # fmt: skip
     assert code == 0, err
 
     df = read_table(tmp_path / "data.csv", time_col="ds")

@@ -133,7 +133,8 @@ def test_the_command_line(tmp_path, capsys):
                  "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
-    code = main(["predict", "--model", str(tmp_path / "m.safetensors"), "--estimator", spec])
+    code = main(["predict", "--model", str(tmp_path / "m.safetensors"), "--estimator", spec,
+                 "--no-metadata"])  # fmt: skip
     out, err = capsys.readouterr()
     assert code == 0, err
     expected = MeanForecaster(window=4, horizon=2, target="y").fit(frame).predict()

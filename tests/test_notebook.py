@@ -43,7 +43,8 @@ NOISE = (
 )
 
 FITS = """
-import sys
+import sys, types
+sys.modules.setdefault("ipykernel", types.ModuleType("ipykernel"))  # as in a Jupyter kernel
 from forecast import LSTMForecaster
 from forecast.datasets import load_air_passengers
 
@@ -164,7 +165,8 @@ def test_html_representation_of_a_fitted_model(long_frame) -> None:
     assert "unique_id" in page
 
 
-def test_progress_bar_ends_with_how_the_fit_ended(sine_frame, capsys) -> None:
+def test_progress_bar_ends_with_how_the_fit_ended(sine_frame, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("forecast.neural.training.progress_wanted", lambda: True)  # a terminal
     params = {**FAST, "progress_bar": True, "max_epochs": 20, "learning_rate": 0.3}
     model = RNNForecaster(seq_len=10, horizon=2, early_stopping_patience=1, **params)
     model.fit(sine_frame)
@@ -194,3 +196,25 @@ def test_lightning_progress_bar_when_asked_for(sine_frame, capsys, trainer_kwarg
     captured = capsys.readouterr()
     assert "Epoch 0" in captured.out  # Lightning's bar (on stdout), not ours
     assert "RNN:" not in captured.err
+
+
+def test_no_bar_when_stderr_is_not_a_terminal(sine_frame, capsys) -> None:
+    # capsys's stderr is not a terminal, as in a cron job writing to a log file
+    RNNForecaster(seq_len=10, horizon=2, **{**FAST, "progress_bar": True}).fit(sine_frame)
+    assert capsys.readouterr().err == ""
+
+
+def test_under_a_step_budget_the_bar_and_the_history_plot_count_steps(
+    sine_frame, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr("forecast.neural.training.progress_wanted", lambda: True)
+    params = {**FAST, "progress_bar": True, "max_epochs": 20, "trainer_kwargs": {"max_steps": 7}}
+    model = RNNForecaster(seq_len=10, horizon=2, **params).fit(sine_frame)
+    last = re.split(r"[\r\n]+", capsys.readouterr().err.strip())[-1]
+    assert re.match(r"RNN: 7 steps, \d+ epochs(, best epoch \d+)?: 100%\|.*\| 7/7 ", last), last
+    assert "stopped early" not in last
+    from forecast.plotting import plot_history
+
+    title = plot_history(model).get_title()
+    assert "step budget of 7 steps" in title
+    assert "stopped early" not in title

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from forecast._exceptions import ForecastError, UsageError
 
@@ -34,11 +34,14 @@ __all__ = [
 
 logger = logging.getLogger("forecast")
 
+SOURCE_OPTIONS = ("table", "query", "date_format")  # forecast.cli.sources
 OPTIONS = {  # what each command reads from its table of a config file
-    "fit": ("data", "out"),
-    "predict": ("model", "data", "out", "horizon", "estimator"),
-    "backtest": ("data", "out", "windows", "step", "window", "refit"),
-}
+    "fit": ("data", "out", *SOURCE_OPTIONS),
+    "predict": ("model", "data", "out", "horizon", "estimator", *SOURCE_OPTIONS,
+                "out_table", "metadata", "future_data", "future_table", "future_query"),
+    "backtest": ("data", "out", "windows", "step", "window", "refit", *SOURCE_OPTIONS,
+                 "model"),
+}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -115,14 +118,38 @@ def _about(path: Any) -> Iterator[None]:
         raise type(exc)(f"{path}: {exc}") from exc
 
 
+def _read_data(
+    args: argparse.Namespace,
+    data: Any,
+    *,
+    time_col: str | None,
+    time_index: Any = None,
+    prefix: str = "",
+    role: str = "data",
+) -> Any:
+    """``--data`` (or ``--future-data`` with ``prefix="future_"``) from wherever it lives."""
+    from forecast.cli.sources import read_source
+
+    return read_source(
+        data,
+        time_col=time_col,
+        time_index=time_index,
+        date_format=_option(args, "date_format"),
+        table=_option(args, f"{prefix}table"),
+        query=_option(args, f"{prefix}query"),
+        role=role,
+    )
+
+
 def _check_out(path: Any, *, table: bool = True) -> None:
     """Refuse an output that cannot be written, before any work (not after an hour's fit):
     a folder that is missing or read-only, a file system that takes no files, and for a
     ``table``, an extension that names no format."""
+    from forecast.cli.sources import is_database_url
     from forecast.cli.tables import check_output
     from forecast.io.atomic import unwritable
 
-    if path is None or str(path) == "-":
+    if path is None or str(path) == "-" or is_database_url(path):
         return
     if table:
         check_output(path)
@@ -135,13 +162,13 @@ def _check_out(path: Any, *, table: bool = True) -> None:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from forecast.cli.tables import read_table
     from forecast.forecasters.builtin import save
 
     model = _estimator(args)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
-    df = read_table(data, time_col=model.time_col)  # an ensemble shows its base's
+    df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's
+    df = _with_calendar(model, df)
     start = time.perf_counter()
     with _about(data):
         model.fit(df)
@@ -157,39 +184,111 @@ def run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_calendar(model: BaseForecaster, df: Any) -> Any:
+    """``df`` with the calendar features named in ``future_covariates`` that it lacks."""
+    from forecast.cli.calendar import add_calendar_columns, calendar_names
+
+    params = model.get_params()
+    asked = params.get("future_covariates", params.get("estimator__future_covariates"))
+    names = calendar_names([asked] if isinstance(asked, str) else asked)
+    with _about(None):
+        return add_calendar_columns(df, [n for n in names if n not in df.columns], model.time_col)
+
+
 def run_predict(args: argparse.Namespace) -> int:
-    from forecast.cli.tables import read_table, write_table
+    from forecast.cli.sinks import check_sink, write_output
     from forecast.forecasters.builtin import load
 
     path, data = _option(args, "model", required=True), _option(args, "data")
     out, horizon = _option(args, "out") or "-", _option(args, "horizon")
+    out_table = _option(args, "out_table")
+    check_sink(out, out_table)
     _check_out(out)
     own = _option(args, "estimator")
     if own is not None:  # defines the class the file names (forecast.io.registry)
         from forecast.cli.params import resolve_cli_estimator
 
         resolve_cli_estimator(own)
+    start = time.perf_counter()
     model = load(path)
     df = None
+    time_col = model.layout_.time_col
+    time_index = None if time_col else model.layout_.time_name
     if data is not None:
-        time_col = model.layout_.time_col
-        time_index = None if time_col else model.layout_.time_name
-        df = read_table(data, time_col=time_col, time_index=time_index)
+        df = _read_data(args, data, time_col=time_col, time_index=time_index)
+    df, future = _future_data(args, model, df, time_col, time_index)
     with _about(data):
-        forecast = model.predict(df, horizon=horizon)
-    write_table(forecast, out)
-    logger.info("wrote %d forecast rows to %s", len(forecast), "stdout" if out == "-" else out)
+        forecast = model.predict(df, horizon=horizon, future_covariates=future)
+    if _option(args, "metadata") is not False:
+        from forecast.cli.sinks import origins, run_metadata, with_metadata
+
+        forecast = with_metadata(
+            forecast, origins(model, df), run_metadata(path), id_col=model.layout_.id_col
+        )
+    where = write_output(forecast, out, out_table)
+    logger.info(
+        "wrote %d forecast rows to %s",
+        len(forecast),
+        where,
+        extra={
+            "fields": {
+                "event": "predict",
+                "n_series": int(forecast[model.layout_.id_col].nunique())
+                if model.layout_.id_col
+                else 1,
+                "n_rows": len(forecast),
+                "output": where,
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        },
+    )
     return 0
 
 
+def _future_data(
+    args: argparse.Namespace, model: BaseForecaster, df: Any, time_col: str | None, time_index: Any
+) -> tuple[Any, Any]:
+    """The history and the known-future covariates over the horizon, if the model has any:
+    ``--future-data``, else computed when they are all calendar features."""
+    from forecast.cli.calendar import add_calendar_columns, calendar_future, calendar_names
+
+    future_path = _option(args, "future_data")
+    names = list(model.future_names_ or [])
+    if future_path is None:
+        if names and calendar_names(names) == names:  # computed (forecast.cli.calendar)
+            from forecast.cli.sinks import origins
+
+            if df is not None:
+                df = add_calendar_columns(df, names, time_col, check=True)
+            return df, calendar_future(model, origins(model, df), names, model.horizon)
+        if names:
+            raise UsageError(
+                f"This model was trained with known-future covariates {names}: give their "
+                "values over the forecast horizon with --future-data PATH (same layout as "
+                "--data: id and time columns, or the time index, and those columns)."
+            )
+        return df, None
+    if not names:
+        raise UsageError(
+            "--future-data gives known-future covariates, but this model was trained "
+            "without any; leave the flag out."
+        )
+    with _about(future_path):
+        return df, _read_data(
+            args, future_path, time_col=time_col, time_index=time_index,
+            prefix="future_", role="future data",
+        )  # fmt: skip
+
+
 def run_backtest(args: argparse.Namespace) -> int:
-    from forecast.cli.tables import read_table, write_table
+    from forecast.cli.tables import write_table
     from forecast.evaluation.backtest import backtest
 
-    model = _estimator(args)
+    model_path = _option(args, "model")
+    model = _estimator(args) if model_path is None else _saved_estimator(args, model_path)
     data, out = _option(args, "data", required=True), _option(args, "out") or "-"
     _check_out(out)
-    df = read_table(data, time_col=model.time_col)
+    df = _with_calendar(model, _read_data(args, data, time_col=model.time_col))
     options = {
         key: value
         for key, value in (
@@ -200,11 +299,44 @@ def run_backtest(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
+    start = time.perf_counter()
     with _about(data):
         result = backtest(model, df, **options)
     write_table(result.metrics, out)
-    logger.info("backtest summary:\n%s", result.summary().to_string())
+    summary = result.summary()
+    logger.info(
+        "backtest summary:\n%s",
+        summary.to_string(),
+        extra={
+            "fields": {
+                "event": "backtest",
+                "n_windows": int(result.metrics["window"].nunique()),
+                "seconds": round(time.perf_counter() - start, 3),
+                "summary": summary.reset_index().to_dict(orient="records"),
+            }
+        },
+    )
+    if model_path is not None:
+        from forecast.cli.score import record_backtest
+
+        record_backtest(model_path, summary, result.metrics, options)
+        logger.info("recorded the backtest in %s", model_path)
     return 0
+
+
+def _saved_estimator(args: argparse.Namespace, path: Any) -> BaseForecaster:
+    """``backtest --model M``: an unfitted copy of the model in M, with its parameters."""
+    from sklearn.base import clone
+
+    from forecast.forecasters.builtin import load
+
+    given = sorted(k[len("param.") :] for k in vars(args) if k.startswith("param."))
+    if given or (args.config_data or {}).get("model") or hasattr(args, "ensemble"):
+        raise UsageError(
+            f"backtest --model takes the estimator and its parameters from {path}; leave out "
+            f"the estimator flags ({', '.join(given) or '[model] of the config, --ensemble'})."
+        )
+    return cast("BaseForecaster", clone(load(path)))
 
 
 def run_info(args: argparse.Namespace) -> int:

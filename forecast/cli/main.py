@@ -7,6 +7,7 @@
     forecast predict  --model model.safetensors --data latest.parquet --out forecast.csv
     forecast backtest --model-config job.toml --data prices.csv --windows 4 --out metrics.csv
     forecast fit      --config job.toml --estimator lstm --ensemble 5
+    forecast score    --forecasts fc.csv --actuals today.csv --model model.safetensors
     forecast info     model.safetensors [--json]
     forecast demo
 
@@ -17,7 +18,11 @@
   such models with consecutive seeds and saves them as one
   :class:`~forecast.EnsembleForecaster` (their median forecast).
 * CSV or Parquet in and out by extension; outputs are written atomically; ``--out -``
-  writes CSV to standard output. See :mod:`forecast.cli.tables`.
+  writes CSV to standard output. See :mod:`forecast.cli.tables`. ``--data`` may also be a
+  folder of parts, a glob, ``-`` or a database (:mod:`forecast.cli.sources`); ``predict``
+  appends to a database table and adds the run's metadata (:mod:`forecast.cli.sinks`).
+* Logs: text with UTC timestamps or JSON lines, to stderr or a file
+  (:mod:`forecast.cli.logs`).
 * Exit codes: 0 success; 2 bad usage or bad input (a missing file, an unknown column, an
   irregular timestamp, a damaged model), with one line ``forecast: error: TypeName:
   message`` on stderr and no traceback unless ``--verbose``; 1 anything else (a bug, a full
@@ -50,6 +55,10 @@ from typing import Any
 
 from forecast._exceptions import ForecastError, Terminated, UsageError
 from forecast.cli import commands as commands_
+from forecast.cli.logs import FORMATS, error_record, make_handler
+from forecast.cli.score import add_score_command
+from forecast.cli.sinks import add_sink_flags
+from forecast.cli.sources import add_source_flags
 
 __all__ = ["main"]
 
@@ -117,6 +126,14 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         "--quiet", action="store_true", default=argparse.SUPPRESS,
         help="warnings and errors only",
     )  # fmt: skip
+    common.add_argument(
+        "--log-format", choices=FORMATS, default=argparse.SUPPRESS,
+        help="text (default: UTC time, level, message) or json (one object per line)",
+    )  # fmt: skip
+    common.add_argument(
+        "--log-file", metavar="PATH", default=argparse.SUPPRESS,
+        help="append the logs to PATH instead of stderr",
+    )  # fmt: skip
     parser = _Parser(
         prog="forecast",
         description="Fit, save and run forecasting models from scheduled jobs (cron, CI).",
@@ -134,7 +151,10 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         sub.set_defaults(run=run, config=None, config_data=None)
         return sub
 
-    data_help = "CSV or Parquet file (by extension)"
+    data_help = (
+        "CSV or Parquet file (by extension), a folder of parts, a glob, - (CSV on stdin), or "
+        "a database URL with --table/--query"
+    )
     fit = command("fit", commands_.run_fit, "train an estimator on a data file and save the model")
     fit.add_argument("--data", default=argparse.SUPPRESS, help=data_help)
     fit.add_argument("--out", default=argparse.SUPPRESS, help="model file to write")
@@ -173,9 +193,18 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         "--refit-every", dest="refit", type=int, metavar="K", default=argparse.SUPPRESS,
         help="refit at every K-th origin; the others are forecast by the last fitted model",
     )  # fmt: skip
+    back.add_argument(
+        "--model", default=argparse.SUPPRESS,
+        help="saved model: backtest its estimator and parameters, and record the scores in "
+        "the file (its card's backtest line)",
+    )  # fmt: skip
+    for sub in (fit, pred, back):
+        add_source_flags(sub)
+    add_sink_flags(pred)
     for sub, name in ((fit, "fit"), (back, "backtest")):
         if chosen == name:  # imports the estimator (torch): only when it is needed
             _add_estimator_options(sub, argv)
+    add_score_command(commands, common)
     info = command(
         "info", commands_.run_info, "describe a saved model: what it is, what it was trained on"
     )
@@ -209,8 +238,9 @@ def _from_our_code(exc: BaseException) -> bool:
 @contextlib.contextmanager
 def _logging(args: argparse.Namespace) -> Iterator[None]:
     """Our log records and warnings as one line each on stderr; restored afterwards."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("forecast: %(levelname)s: %(message)s"))
+    handler = make_handler(
+        getattr(args, "log_format", "text"), sys.stderr, getattr(args, "log_file", None)
+    )
     saved = logger.level, logger.propagate
     verbose, quiet = getattr(args, "verbose", False), getattr(args, "quiet", False)
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
@@ -224,6 +254,7 @@ def _logging(args: argparse.Namespace) -> Iterator[None]:
             yield
     finally:
         logger.removeHandler(handler)
+        handler.close()
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
 
@@ -255,8 +286,21 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
-def _error(exc: BaseException) -> str:
-    return f"forecast: error: {type(exc).__name__}: {' '.join(str(exc).split())}"
+def _error(exc: BaseException, argv: Sequence[str] = (), code: int = 2) -> str:
+    message = " ".join(str(exc).split())
+    if _flag_value(argv, "--log-format") == "json":
+        return error_record(exc, message, code)
+    return f"forecast: error: {type(exc).__name__}: {message}"
+
+
+def _flag_value(argv: Sequence[str], flag: str) -> str | None:
+    """The value of ``flag`` in ``argv`` (``--flag V`` or ``--flag=V``), before parsing."""
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg[len(flag) + 1 :]
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -277,7 +321,7 @@ def _main(argv: list[str]) -> int:
             print(f"forecast {__version__}")
             return 0
         if args.command is None:
-            raise UsageError("a command is required: fit, predict, backtest, info or demo")
+            raise UsageError("a command is required: fit, predict, backtest, score, info or demo")
         if args.config and args.config_data is None:
             from forecast.cli.params import load_config
 
@@ -303,8 +347,21 @@ def _main(argv: list[str]) -> int:
         bad_input = isinstance(exc, ForecastError) or (
             isinstance(exc, ValueError) and _from_our_code(exc)
         )
-        print(_error(exc), file=sys.stderr)
-        return 2 if bad_input else 1
+        code = 2 if bad_input else 1
+        line = _error(exc, argv, code)
+        print(line, file=sys.stderr)
+        _append_to_log_file(argv, line)
+        return code
+
+
+def _append_to_log_file(argv: Sequence[str], line: str) -> None:
+    """The error line in ``--log-file`` too, so that the log tells how the run ended."""
+    path = _flag_value(argv, "--log-file")
+    if path is None:
+        return
+    # The error is on stderr whatever happens here.
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         Passed to ``lightning.Trainer`` (``accelerator``, ``devices``, ``strategy``,
         ``callbacks``, ``logger``, ``max_steps``, ...); they override our defaults.
     progress_bar : bool, default True
-        Show Lightning's progress bar during ``fit``.
+        A progress bar during ``fit``, when stderr is a terminal or in a Jupyter kernel.
     verbose : bool, default False
         Let Lightning print its information (devices, model summary).
 

@@ -7,12 +7,15 @@ neither torch nor the estimator's code.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import textwrap
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+from forecast.io.model_file import file_checksum
 
 __all__ = ["ModelCard"]
 
@@ -79,6 +82,14 @@ class ModelCard:
         Backtest score, if one was attached (``backtest_``) before saving.
     path : str or None
         The file, for a card read from one; ``file_bytes`` its size.
+    checksum : str or None
+        For a card read from a file: ``sha256:<hex>`` of its bytes (``sha256sum`` prints the
+        same hex; ``forecast predict`` writes it in its ``model_checksum`` column).
+    created : str or None
+        For a card read from a file: when it was saved, UTC ISO 8601: the file's
+        modification time, which the atomic save sets (``cp -p``, ``rsync -t`` keep it). The
+        time is deliberately not inside the file: two identical fits give byte-identical
+        files, with one checksum.
 
     Examples
     --------
@@ -111,6 +122,8 @@ class ModelCard:
     backtest: dict[str, Any] | None = None
     path: str | None = None
     file_bytes: int | None = None
+    checksum: str | None = None
+    created: str | None = None
 
     @classmethod
     def from_document(
@@ -157,6 +170,8 @@ class ModelCard:
             backtest=document.get("backtest"),
             path=None if path is None else os.fspath(path),
             file_bytes=None if path is None else os.path.getsize(path),
+            checksum=None if path is None else file_checksum(path),
+            created=None if path is None else _modified(path),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -184,6 +199,10 @@ class ModelCard:
 
         if self.path is not None:
             row("file", f"{self.path} ({self.file_bytes:,} bytes)")
+        if self.checksum is not None:
+            row("checksum", self.checksum)
+        if self.created is not None:
+            row("created", self.created)
         if self.ensemble:
             e = self.ensemble
             seeds = ", ".join(map(str, e["seeds"]))
@@ -240,6 +259,11 @@ class ModelCard:
         if self.dropped_params:
             row("not saved", ", ".join(self.dropped_params) + " (defaults in their place)")
         return "\n".join(lines)
+
+
+def _modified(path: str | os.PathLike[str]) -> str:
+    moment = dt.datetime.fromtimestamp(os.path.getmtime(path), dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _ensemble(

@@ -22,7 +22,7 @@ import numpy as np
 from forecast._exceptions import ModelFileError
 from forecast.io.atomic import atomic_write_bytes
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "fail", "read", "write"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "fail", "file_checksum", "read", "write"]
 
 FORMAT = "forecast.model"
 # Bump when a reader of the previous version could not read the new files correctly. 2: the
@@ -40,6 +40,19 @@ _MAX_DEPTH = 64
 def fail(path: Any, problem: str) -> ModelFileError:
     """The one-line error for a model file that cannot be loaded."""
     return ModelFileError(f"Cannot load model file '{path}': {problem}")
+
+
+def file_checksum(path: str | os.PathLike[str]) -> str:
+    """``sha256:<hex>`` of a file's bytes (``sha256sum`` prints the same hex).
+
+    Not the ``checksum`` inside the file (over its tensors and metadata, to detect damage):
+    this one identifies the file as a whole, as a user or a registry would.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
 
 
 def _checksum(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> str:
@@ -62,7 +75,26 @@ def write(path: str | os.PathLike[str], document: dict[str, Any], arrays: dict[s
         "forecast": json.dumps(document, sort_keys=True, allow_nan=False),
     }
     metadata["checksum"] = _checksum(arrays, metadata)
-    atomic_write_bytes(path, to_bytes(arrays, metadata=metadata))
+    atomic_write_bytes(path, _canonical(to_bytes(arrays, metadata=metadata)))
+
+
+def _canonical(raw: bytes) -> bytes:
+    """``raw`` with its safetensors header's keys sorted: the same model, the same bytes.
+
+    safetensors keeps ``__metadata__`` in a Rust ``HashMap``, whose iteration order (and so
+    the order of the keys it writes) is seeded per process: two identical fits gave files
+    that differed in the header alone. The header is JSON; it is written again here with
+    sorted keys, compact as safetensors writes it, padded with spaces to a multiple of 8
+    bytes as the format asks (the tensors' offsets count from the end of the header, so
+    they stay valid). No library call sorts it for us (``safetensors.numpy.save`` takes no
+    such option).
+    """
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    encoded = text.encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)
+    return len(encoded).to_bytes(8, "little") + encoded + raw[8 + size :]
 
 
 def _too_deep(value: Any, limit: int) -> bool:

@@ -7,7 +7,10 @@ of ours is a few hundred short epochs at most, so one bar that counts epochs say
     LSTM: best epoch 29: 100%|██████████| 30/30 [00:04, 6.9epoch/s, train_loss=0.1, ...]
     LSTM: stopped early at epoch 23, best epoch 13:  80%|████████  | 24/30 [00:03, ...]
 
-Epochs are counted from 0, as in ``history_`` and ``best_epoch_``. Inside a long epoch the
+Epochs are counted from 0, as in ``history_`` and ``best_epoch_``. Under a step budget
+(``trainer_kwargs={"max_steps": N}``, as :func:`~forecast.panel_params` sets) the bar counts
+optimiser steps up to ``N`` instead. No bar unless stderr is a terminal or this is a Jupyter
+kernel (:func:`wanted`). Inside a long epoch the
 postfix also shows the batch reached (``batch=120/500``), at most twice a second. Only
 global rank 0 draws (under DDP every process runs the callbacks). The bar goes to stderr,
 like other progress bars; in Jupyter with ``ipywidgets`` installed it is a widget
@@ -26,7 +29,21 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping
 
-__all__ = ["EpochProgressBar"]
+__all__ = ["EpochProgressBar", "wanted"]
+
+
+def wanted(stream: Any = None) -> bool:
+    """Whether a bar helps: stderr is a terminal, or this runs in a Jupyter kernel.
+
+    Elsewhere (a cron job, a log file, CI) each redraw would be a ``\\r`` line written to a
+    file: a 4-minute fit wrote ~32 KB of them. Lightning's own bar has no such check.
+    """
+    stream = sys.stderr if stream is None else stream
+    try:
+        terminal = bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed, or not a file
+        terminal = False
+    return terminal or "ipykernel" in sys.modules
 
 
 def _tqdm_class() -> Any:
@@ -54,6 +71,7 @@ class EpochProgressBar(L.Callback):
         self._last_refresh = 0.0
         self._best: tuple[int, float] | None = None  # (epoch, validation loss)
         self._losses: dict[str, str] = {}
+        self._steps = False  # counting optimiser steps (a max_steps budget), not epochs
 
     def __getstate__(self) -> dict[str, Any]:  # a spawned DDP process gets a bar of its own
         return {**self.__dict__, "bar": None}
@@ -61,11 +79,17 @@ class EpochProgressBar(L.Callback):
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        total = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else None
+        # Under a step budget (max_steps, as panel_params sets) the fit ends by steps, not
+        # epochs: the bar counts steps, else it would end at "1/20 epochs".
+        self._steps = trainer.max_steps is not None and trainer.max_steps > 0
+        if self._steps:
+            total: int | None = trainer.max_steps
+        else:
+            total = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else None
         self.bar = _tqdm_class()(
             total=total,
             desc=self.description,
-            unit="epoch",
+            unit="step" if self._steps else "epoch",
             dynamic_ncols=True,
             leave=True,
             file=sys.stderr,
@@ -80,6 +104,8 @@ class EpochProgressBar(L.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
+        if self.bar is not None and self._steps:
+            self.bar.update(1)
         now = time.monotonic()
         if self.bar is None or now - self._last_refresh < 0.5:
             return
@@ -105,7 +131,8 @@ class EpochProgressBar(L.Callback):
             if value is not None and math.isfinite(float(value)):
                 self._losses[name] = f"{float(value):.4g}"
         self.bar.set_postfix(self._losses, refresh=False)
-        self.bar.update(1)
+        if not self._steps:
+            self.bar.update(1)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.bar is None:
@@ -116,7 +143,10 @@ class EpochProgressBar(L.Callback):
             if isinstance(cb, EarlyStopping) and cb.stopped_epoch > 0
         ]
         kept = None if self._best is None else self._best[0]
-        if stopped:
+        if self._steps:
+            note = f"{trainer.global_step} steps, {trainer.current_epoch + 1} epochs"
+            note += "" if kept is None else f", best epoch {kept}"
+        elif stopped:
             note = f"stopped early at epoch {stopped[0]}, best epoch {kept}"
         elif kept is not None:
             note = f"best epoch {kept}"

@@ -57,6 +57,7 @@ from forecast.neural.averaging import TailWeightAveraging
 from forecast.neural.lightning_internals import trains_in_child_processes
 from forecast.neural.network import non_finite_weights
 from forecast.neural.progress import EpochProgressBar
+from forecast.neural.progress import wanted as progress_wanted
 
 __all__ = ["TrainingResult", "fit_module", "seeded"]
 
@@ -377,7 +378,7 @@ def _progress_options(
     theirs = any(isinstance(cb, ProgressBar) for cb in callbacks)
     if theirs or "enable_progress_bar" in user:
         return {"enable_progress_bar": user.get("enable_progress_bar", theirs)}
-    if show:
+    if show and progress_wanted():
         cell = str(getattr(module, "hparams", {}).get("cell", "model"))
         callbacks.append(EpochProgressBar(cell.upper()))
     return {"enable_progress_bar": False}

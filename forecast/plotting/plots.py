@@ -433,7 +433,11 @@ def plot_history(model: BaseForecaster, ax: Any = None, *, logy: bool = False) -
     if best is not None:
         ax.axvline(best, color="tab:green", ls="--", lw=1, label=f"best epoch {best} (kept)")
     ran, budget = len(history), params["max_epochs"]
-    ended = f"; stopped early after {ran} of {budget} epochs" if budget and ran < budget else ""
+    steps = (params.get("trainer_kwargs") or {}).get("max_steps")
+    if isinstance(steps, int) and steps > 0:  # a step budget ends the fit, not max_epochs
+        ended = f"; step budget of {steps} steps ({ran} epochs)"
+    else:
+        ended = f"; stopped early after {ran} of {budget} epochs" if budget and ran < budget else ""
     name = str(params.get("cell") or type(model).__name__).upper()
     ax.set_title(f"{name}: loss per epoch{ended}", fontsize="medium")
     ax.set_xlabel("epoch")

@@ -1,0 +1,182 @@
+"""Where forecasts go, with the run's metadata: a file, standard output, or a database table.
+
+**Run metadata.** Every forecast ``forecast predict`` writes carries four columns after the
+forecast's own (``--no-metadata`` leaves them out):
+
+=================== =================================================================
+``forecast_origin`` the last timestamp of the series' history: the forecast starts after it
+``model_checksum``  ``sha256:<hex>`` of the model file's bytes (``sha256sum`` gives the same
+                    hex; ``forecast info --json`` shows it as ``checksum``)
+``library_version`` the ``forecast`` version that made the forecast
+``created_at``      when the run wrote its output, UTC, ISO 8601 to the second
+=================== =================================================================
+
+so a row in a table of many nights' forecasts says which model made it, from which data,
+and when. ``forecast score`` accepts forecasts with or without them.
+
+**Outputs.** ``--out PATH`` (CSV or Parquet, atomically, :mod:`forecast.cli.tables`), ``--out
+-`` (CSV on stdout), or ``--out URL --out-table NAME``: rows appended to a database table
+(created if missing) in one transaction, with :meth:`pandas.DataFrame.to_sql`: a failed run
+appends nothing. Timestamps are written as the database's timestamp type (text in SQLite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from typing import TYPE_CHECKING, Any
+
+from forecast._exceptions import DataError, UsageError
+from forecast.cli.sources import engine_for, is_database_url, redact_url
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "METADATA_COLUMNS",
+    "add_sink_flags",
+    "check_sink",
+    "origins",
+    "run_metadata",
+    "utc_now",
+    "with_metadata",
+    "write_output",
+]
+
+METADATA_COLUMNS = ("forecast_origin", "model_checksum", "library_version", "created_at")
+
+
+def add_sink_flags(parser: argparse.ArgumentParser) -> None:
+    """``predict``'s ``--out-table``, ``--no-metadata`` and ``--future-data`` flags."""
+    s = argparse.SUPPRESS
+    parser.add_argument(
+        "--out-table", default=s, metavar="NAME",
+        help="with a database URL as --out: append the forecast to this table",
+    )  # fmt: skip
+    parser.add_argument(
+        "--metadata", action=argparse.BooleanOptionalAction, default=s,
+        help="the run's metadata columns (forecast_origin, model_checksum, library_version, "
+        "created_at) after the forecast's (default: on)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--future-data", default=s, metavar="SOURCE",
+        help="known-future covariates over the horizon, for a model trained with them "
+        "(a file, folder, glob, - or database URL, as --data)",
+    )  # fmt: skip
+    parser.add_argument("--future-table", default=s, help="with a URL as --future-data")
+    parser.add_argument("--future-query", default=s, help="with a URL as --future-data")
+
+
+def utc_now() -> str:
+    """The current time, UTC, ISO 8601 to the second (``2026-12-03T17:45:00Z``)."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_metadata(model_path: str | os.PathLike[str]) -> dict[str, str]:
+    """The columns every row of this run shares: checksum, version, creation time."""
+    from forecast._version import __version__
+    from forecast.io.model_file import file_checksum
+
+    return {
+        "model_checksum": file_checksum(model_path),
+        "library_version": __version__,
+        "created_at": utc_now(),
+    }
+
+
+def with_metadata(
+    forecast: pd.DataFrame,
+    origins: pd.Series,
+    shared: dict[str, str],
+    *,
+    id_col: str | None,
+) -> pd.DataFrame:
+    """``forecast`` with the metadata columns after its own.
+
+    ``origins``: each series' last history timestamp, indexed by series id (one row, any
+    index, for a wide frame). ``id_col``: the forecast's id column, None for a wide frame.
+    """
+    clash = [c for c in METADATA_COLUMNS if c in forecast.columns]
+    if clash:
+        raise DataError(
+            f"The forecast already has column(s) {clash}, which the run's metadata would "
+            "overwrite; rename them in the data, or pass --no-metadata."
+        )
+    out = forecast.copy()
+    if id_col is None:
+        out["forecast_origin"] = origins.iloc[0]
+    else:
+        mapped = out[id_col].map(origins)
+        if mapped.isna().any():  # an id the origins do not know: a bug of ours
+            missing = out.loc[mapped.isna(), id_col].unique()[:3].tolist()
+            raise RuntimeError(f"No forecast origin for series {missing}.")
+        out["forecast_origin"] = mapped
+    for key, value in shared.items():
+        out[key] = value
+    return out
+
+
+def origins(model: Any, df: pd.DataFrame | None) -> pd.Series:
+    """Each series' forecast origin (its last timestamp), indexed by id.
+
+    From ``df`` when given (the history the forecast starts after), else the model's
+    training data (``cutoffs_``).
+    """
+    import pandas as pd
+
+    layout = model.layout_
+    if df is None:
+        return pd.Series(list(model.cutoffs_), index=list(model.series_ids_))
+    if layout.id_col is None:
+        times = df[layout.time_col] if layout.time_col else df.index
+        return pd.Series([pd.Series(times).max()])
+    return df.groupby(layout.id_col, sort=False)[layout.time_col].max()
+
+
+def check_sink(out: Any, out_table: str | None) -> None:
+    """Refuse a database output without a table, or a table without a database, up front."""
+    if out_table is not None and not is_database_url(out):
+        raise UsageError(
+            f"--out-table appends to a database table; --out must then be a database URL "
+            f"(such as sqlite:///forecasts.db). Got --out {out!r}."
+        )
+    if out_table is None and is_database_url(out):
+        raise UsageError(
+            f"--out {redact_url(str(out))!r} is a database: name the table to append to with "
+            "--out-table NAME."
+        )
+
+
+def write_output(frame: pd.DataFrame, out: Any, out_table: str | None = None) -> str:
+    """Write ``frame`` to a file, ``-`` or (``out_table``) a database table; says where."""
+    if out_table is None:
+        from forecast.cli.tables import write_table
+
+        write_table(frame, out)
+        return "stdout" if str(out) == "-" else str(out)
+    append_to_table(frame, str(out), out_table)
+    return f"table {out_table} of {redact_url(str(out))}"
+
+
+def append_to_table(frame: pd.DataFrame, url: str, table: str) -> None:
+    """Append ``frame`` (its index too, unless a plain range) to ``table``, in one transaction."""
+    import pandas as pd
+    import sqlalchemy
+
+    rows = frame
+    if not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None):
+        rows = frame.reset_index()
+    schema, _, name = table.rpartition(".")
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:  # commits at the end, rolls back on any error
+            rows.to_sql(name, conn, schema=schema or None, if_exists="append", index=False)
+    except (sqlalchemy.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise DataError(
+            f"Cannot append to table {table!r} of {redact_url(url)}: {first}. Nothing was "
+            "written (one transaction)."
+        ) from None
+    finally:
+        engine.dispose()

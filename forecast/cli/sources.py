@@ -1,0 +1,391 @@
+"""Where ``--data`` (and ``--future-data``, ``--actuals``...) is read from.
+
+One argument names the source; what it is decides how it is read:
+
+* a **file**: CSV or Parquet by extension (:func:`forecast.cli.tables.read_table`);
+* a **folder** of parts, or a **glob** (``"parts/*.parquet"``, ``"day=*/**/*.csv"``): every
+  file in it (recursively; names starting with ``.`` or ``_``, such as Spark's ``_SUCCESS``,
+  are skipped, as pyarrow skips them), all Parquet or all CSV, read as one table in
+  the order of their paths. **Hive-style partitions** (``id=A/part-0.parquet``) become columns
+  (``id``). Parquet parts are read with ``pyarrow.dataset`` (``partitioning="hive"``: one
+  schema for all parts, partition values typed as pyarrow infers them); CSV parts each with
+  pandas, as a single CSV file is (pyarrow's CSV reader infers each column's type from the
+  first part only and would refuse a later part whose floats follow integers), their
+  partition values as text;
+* ``-``: CSV on standard input;
+* a **database**: a SQLAlchemy URL (``sqlite:///jobs.db``, ``duckdb:///warehouse.duckdb``,
+  ``postgresql+psycopg://user@host/db``) with ``--table NAME`` (``schema.name`` allowed) or
+  ``--query "SELECT ..."``, read with :func:`pandas.read_sql_query`. Needs the optional
+  extra ``forecast-rnn[sql]`` (SQLAlchemy; the database's own driver besides, e.g.
+  ``duckdb-engine`` or ``psycopg[binary]``). SQLAlchemy is imported only when a URL is given.
+
+Dates in the time column are parsed after reading, the same way for every source:
+``--date-format`` (a :func:`~datetime.datetime.strptime` format such as ``%d/%m/%Y``) when
+given, else ISO 8601 only (``2024-01-31``, ``2024-01-31T09:30:00+01:00``; never a guess
+that might read day-first dates month-first); a value that does not parse is a
+:class:`~forecast.DataError` naming the column, the first bad value and the flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import io
+import os
+import re
+import sys
+from collections.abc import Hashable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forecast._exceptions import DataError, UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "add_source_flags",
+    "engine_for",
+    "is_database_url",
+    "parse_dates",
+    "read_source",
+    "redact_url",
+]
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_GLOB = re.compile(r"[*?\[]")
+_PARQUET = (".parquet", ".pq")
+_CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst", ".csv.zip")
+
+
+def is_database_url(spec: Any) -> bool:
+    """Whether ``spec`` is a SQLAlchemy URL (``dialect[+driver]://...``), not a path."""
+    return isinstance(spec, str) and bool(_URL.match(spec)) and not os.path.exists(spec)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password hidden, for messages and logs."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def add_source_flags(parser: argparse.ArgumentParser) -> None:
+    """``--table``, ``--query`` and ``--date-format`` on a command that reads ``--data``."""
+    s = argparse.SUPPRESS
+    parser.add_argument("--table", default=s, help="with a database URL as --data: its table")
+    parser.add_argument(
+        "--query", default=s, help="with a database URL as --data: a SELECT query to read"
+    )
+    parser.add_argument(
+        "--date-format", default=s, metavar="FORMAT",
+        help="strptime format of the dates, e.g. '%%d/%%m/%%Y' (default: ISO 8601)",
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ dates
+
+
+def parse_dates(
+    values: pd.Series | pd.Index, col: Hashable, where: str, date_format: str | None
+) -> Any:
+    """``values`` as datetimes: with ``date_format`` if given, else ISO 8601 inference.
+
+    Raises
+    ------
+    DataError
+        Naming the column, ``where`` (the source), the first value that does not parse and
+        ``--date-format``.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(values) and date_format is None:
+        return values
+    text = values.astype(str) if pd.api.types.is_datetime64_any_dtype(values) else values
+    # Without a format, ISO 8601 only: pandas would otherwise guess a format from the first
+    # value, and read 01/02/2024 as January 2nd whether it was or not (a wrong forecast
+    # dated right); day-first or other dates need --date-format.
+    how = date_format or "ISO8601"
+    try:
+        return pd.to_datetime(text, format=how)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    # Find the first value that does not parse, to name it (pandas' own message is several
+    # lines and names a position, not the column).
+    bad = None
+    for value in pd.Series(text).dropna().unique()[:100_000]:
+        try:
+            pd.to_datetime(value, format=how)
+        except (ValueError, TypeError, OverflowError):
+            bad = value
+            break
+    shown = f" {bad!r}" if bad is not None else ""
+    if date_format is None:
+        fix = (
+            "Give its format with --date-format, e.g. --date-format '%d/%m/%Y' for day-first "
+            "dates (2024-01-31 and 2024-01-31T09:30:00 need none)"
+        )
+    else:
+        fix = f"It does not match --date-format {date_format!r}; correct the flag or the data"
+    raise DataError(
+        f"Column {col!r} of {where} does not hold dates: value{shown} is not a date. {fix}."
+    )
+
+
+# ------------------------------------------------------------------------------ sources
+
+
+def read_source(
+    spec: Any,
+    *,
+    time_col: str | None = None,
+    time_index: Hashable | None = None,
+    date_format: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
+    role: str = "data",
+) -> pd.DataFrame:
+    """Read the table that ``spec`` names (see the module docstring), dates parsed.
+
+    Parameters
+    ----------
+    spec : str or path-like
+        A file, a folder, a glob, ``"-"`` (CSV on stdin) or a SQLAlchemy URL.
+    time_col : str, optional
+        Column whose values are parsed as dates.
+    time_index : hashable, optional
+        A column to parse and make the index (a wide frame saved with its index), if present.
+    date_format : str, optional
+        ``strptime`` format of the dates; default ISO 8601.
+    table, query : str, optional
+        For a database URL: the table to read, or a SELECT query (exactly one).
+    role : str
+        What the source is (``"data"``, ``"actuals"``), for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataError
+        A source that cannot be read, holds nothing, or has no ``time_col`` or no dates there.
+    UsageError
+        ``--table``/``--query`` without a URL or a URL with neither, an unknown extension,
+        a missing optional package.
+    """
+    spec_text = os.fspath(spec) if isinstance(spec, os.PathLike) else str(spec)
+    database = is_database_url(spec_text)
+    if not database and (table is not None or query is not None):
+        raise UsageError(
+            f"--table and --query read from a database; {role} source '{spec_text}' is not a "
+            "database URL (such as sqlite:///jobs.db or postgresql+psycopg://host/db)."
+        )
+    if database:
+        frame, where = _read_database(spec_text, table, query, role), redact_url(spec_text)
+    elif spec_text == "-":
+        frame, where = _read_stdin(role), f"{role} from standard input"
+    elif os.path.isdir(spec_text):
+        files = sorted(_data_files(Path(spec_text)))
+        frame, where = _read_parts(files, Path(spec_text), spec_text, role), f"{role} '{spec}'"
+    elif _GLOB.search(spec_text) and not os.path.exists(spec_text):
+        files = sorted(Path(p) for p in glob.glob(spec_text, recursive=True) if os.path.isfile(p))
+        base = Path(_glob_base(spec_text))
+        frame, where = _read_parts(files, base, spec_text, role), f"{role} '{spec}'"
+    else:
+        from forecast.cli.tables import read_table
+
+        frame, where = read_table(spec_text), f"{role} file '{spec}'"
+    return _with_dates(frame, where, time_col, time_index, date_format)
+
+
+def _with_dates(
+    frame: pd.DataFrame,
+    where: str,
+    time_col: str | None,
+    time_index: Hashable | None,
+    date_format: str | None,
+) -> pd.DataFrame:
+    if time_col is not None:
+        if time_col not in frame.columns:
+            raise DataError(
+                f"{where[0].upper()}{where[1:]} has no column {time_col!r} (the time column). "
+                f"Columns: {list(frame.columns)}."
+            )
+        frame[time_col] = parse_dates(frame[time_col], time_col, where, date_format)
+    elif time_index is not None and time_index in frame.columns:
+        frame = frame.set_index(time_index)
+        frame.index = parse_dates(frame.index, time_index, where, date_format)
+    return frame
+
+
+def _read_stdin(role: str) -> pd.DataFrame:
+    import pandas as pd
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError(
+            f"The {role} source '-' reads CSV from standard input, which is a terminal; pipe "
+            "the data in (… | forecast predict --data - ...)."
+        )
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    if not raw.strip():
+        raise DataError(f"The {role} on standard input is empty (no CSV header, no rows).")
+    try:
+        return pd.read_csv(io.BytesIO(raw))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"Cannot read the {role} on standard input as CSV: {' '.join(str(exc).split())}"
+        ) from None
+
+
+def _glob_base(pattern: str) -> str:
+    """The folder above the first wildcard of ``pattern`` (where hive partitions start)."""
+    head = _GLOB.split(pattern, maxsplit=1)[0]
+    return os.path.dirname(head) or "."
+
+
+def _hidden(path: Path, base: Path) -> bool:
+    try:
+        parts = path.relative_to(base).parts
+    except ValueError:
+        parts = (path.name,)
+    return any(p.startswith((".", "_")) for p in parts)
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)]
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(_PARQUET):
+        return "parquet"
+    if name.endswith(_CSV):
+        return "csv"
+    return None
+
+
+def _read_parts(files: list[Path], base: Path, spec: str, role: str) -> pd.DataFrame:
+    import pandas as pd
+
+    files = [f for f in files if not _hidden(f, base)]
+    if not files:
+        raise DataError(
+            f"The {role} source '{spec}' holds no data files (CSV or Parquet parts; names "
+            "starting with '.' or '_' are skipped)."
+        )
+    kinds = {f: _kind(f) for f in files}
+    unknown = [str(f) for f, k in kinds.items() if k is None]
+    if unknown:
+        raise UsageError(
+            f"The {role} source '{spec}' holds files that are neither CSV nor Parquet: "
+            f"{unknown[:3]}{' ...' if len(unknown) > 3 else ''}. Move them away, or name the "
+            "parts with a glob ('folder/*.parquet')."
+        )
+    if len(set(kinds.values())) > 1:
+        raise UsageError(
+            f"The {role} source '{spec}' mixes CSV and Parquet parts; read one kind, with a "
+            "glob such as 'folder/**/*.parquet'."
+        )
+    try:
+        if kinds[files[0]] == "parquet":
+            return _read_parquet_parts(files, base)
+        frames = []
+        for f in files:
+            part = pd.read_csv(f)
+            for key, value in _hive_keys(f, base):
+                if key in part.columns:
+                    raise DataError(
+                        f"Part '{f}' has a column {key!r} and sits in the partition folder "
+                        f"{key}={value}; rename one of them."
+                    )
+                part[key] = value
+            frames.append(part)
+        return pd.concat(frames, ignore_index=True)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(
+            f"Cannot read the {role} parts of '{spec}': {' '.join(str(exc).split())}"
+        ) from None
+
+
+def _hive_keys(path: Path, base: Path) -> list[tuple[str, str]]:
+    """``[(key, value)]`` of the ``key=value`` folders between ``base`` and ``path``."""
+    try:
+        folders = path.relative_to(base).parts[:-1]
+    except ValueError:
+        return []
+    return [tuple(p.split("=", 1)) for p in folders if "=" in p]  # type: ignore[misc]
+
+
+def _read_parquet_parts(files: list[Path], base: Path) -> pd.DataFrame:
+    try:
+        import pyarrow.dataset as ds
+    except ImportError:
+        raise UsageError(
+            "Parquet parts need pyarrow, which is not installed. Install it with "
+            "`pip install 'forecast-rnn[parquet]'`."
+        ) from None
+    dataset = ds.dataset(
+        [str(f) for f in files],
+        format="parquet",
+        partitioning="hive",
+        partition_base_dir=str(base),
+    )
+    frame: pd.DataFrame = dataset.to_table().to_pandas()
+    return frame
+
+
+# ------------------------------------------------------------------------------ databases
+
+
+def engine_for(url: str) -> Any:
+    """A SQLAlchemy engine for ``url``; a clear error without SQLAlchemy or the driver."""
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise UsageError(
+            f"Database URL '{redact_url(url)}' needs SQLAlchemy, which is not installed. "
+            "Install it with `pip install 'forecast-rnn[sql]'` (and the database's driver)."
+        ) from None
+    try:
+        return sqlalchemy.create_engine(url)
+    except ImportError as exc:  # the dialect's driver (psycopg, duckdb_engine...)
+        raise UsageError(
+            f"Database URL '{redact_url(url)}' needs a driver that is not installed: {exc}."
+        ) from None
+    except sqlalchemy.exc.ArgumentError as exc:
+        raise UsageError(
+            f"'{redact_url(url)}' is not a database URL SQLAlchemy knows: {exc}"
+        ) from None
+    except sqlalchemy.exc.NoSuchModuleError as exc:
+        raise UsageError(f"Database URL '{redact_url(url)}': {exc}.") from None
+
+
+def _read_database(url: str, table: str | None, query: str | None, role: str) -> pd.DataFrame:
+    import pandas as pd
+
+    if (table is None) == (query is None):
+        raise UsageError(
+            f"The {role} source '{redact_url(url)}' is a database: give --table NAME or "
+            "--query 'SELECT ...' (one of them)."
+        )
+    import sqlalchemy
+
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            if table is not None:
+                # SELECT * through SQLAlchemy's quoting, not read_sql_table: that reflects
+                # the table through the dialect's catalogue, which duckdb_engine lacks
+                # (pg_catalog.pg_collation); dates are parsed afterwards, for every source.
+                schema, _, name = table.rpartition(".")
+                rows = sqlalchemy.table(name, schema=schema or None)
+                statement = sqlalchemy.select(sqlalchemy.text("*")).select_from(rows)
+                return pd.read_sql_query(statement, conn)
+            return pd.read_sql_query(sqlalchemy.text(str(query)), conn)
+    except (sqlalchemy.exc.SQLAlchemyError, pd.errors.DatabaseError, ValueError) as exc:
+        what = f"table {table!r}" if table is not None else "the query"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"Cannot read {what} from {redact_url(url)}: {first}") from None
+    finally:
+        engine.dispose()

@@ -1,0 +1,230 @@
+"""The command line against real databases: SQLite and DuckDB files, and a PostgreSQL server.
+
+No mocks: each test reads history from a table, appends forecasts to a table and reads them
+back through the database's own driver. The PostgreSQL test needs a server:
+``FORECAST_POSTGRES_URL`` (``.ci/run`` starts one with ``.ci/postgres.sh``); it skips locally
+without one and fails when CI requires it (``postgres`` in ``FORECAST_REQUIRE_INTEROP``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST
+from optional import optional, required
+
+from forecast import GRUForecaster
+from forecast.cli.main import main
+from forecast.cli.sinks import METADATA_COLUMNS
+
+sqlalchemy = optional("sqlalchemy")
+
+SCRIPT = Path(sys.executable).parent / "forecast"
+
+
+def history(days: int = 40, start: str = "2024-01-01") -> pd.DataFrame:
+    """Three daily series, long layout (unique_id, ds, y)."""
+    times = pd.date_range(start, periods=days, freq="D")
+    rows = [
+        pd.DataFrame({"unique_id": sid, "ds": times, "y": np.sin(np.arange(days) / 3) + k})
+        for k, sid in enumerate(["a", "b", "c"])
+    ]
+    return pd.concat(rows, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory) -> tuple[Path, GRUForecaster, pd.DataFrame]:
+    """A small model saved to a file, and its training frame."""
+    folder = tmp_path_factory.mktemp("db")
+    df = history()
+    model = GRUForecaster(
+        seq_len=6, horizon=3, id_col="unique_id", time_col="ds", **{**FAST, "hidden_size": 4}
+    ).fit(df)
+    model.save(folder / "model.safetensors")
+    return folder / "model.safetensors", model, df
+
+
+def _run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _read(url: str, sql: str) -> pd.DataFrame:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return pd.read_sql_query(sqlalchemy.text(sql), conn)
+    finally:
+        engine.dispose()
+
+
+def _write(url: str, table: str, frame: pd.DataFrame) -> None:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            frame.to_sql(table, conn, index=False)
+    finally:
+        engine.dispose()
+
+
+def _check_nights(url: str, table: str, saved, capsys) -> None:
+    """Two predict runs append to ``table``; both are there, with their metadata."""
+    path, model, df = saved
+    for night in (df[df["ds"] < "2024-02-05"], df):
+        _write(url, f"history_{len(night)}", night)
+        code, out, err = _run(
+            capsys, "predict", "--model", path, "--data", url, "--table", f"history_{len(night)}",
+            "--out", url, "--out-table", table,
+        )  # fmt: skip
+        assert (code, out) == (0, ""), err
+        assert f"wrote 9 forecast rows to table {table}" in err
+    stored = _read(url, f"SELECT * FROM {table} ORDER BY forecast_origin, unique_id, ds")
+    assert list(stored.columns) == ["unique_id", "ds", "y", *METADATA_COLUMNS]
+    assert len(stored) == 18
+    stored["ds"] = pd.to_datetime(stored["ds"])
+    second = stored.iloc[9:].reset_index(drop=True)
+    expected = model.predict(df)
+    pd.testing.assert_series_equal(second["ds"], expected["ds"], check_dtype=False)
+    np.testing.assert_allclose(second["y"], expected["y"], rtol=1e-6)
+    origins = pd.to_datetime(stored["forecast_origin"])
+    assert set(origins.iloc[:9]) == {pd.Timestamp("2024-02-04")}
+    assert set(origins.iloc[9:]) == {pd.Timestamp("2024-02-09")}
+    assert set(stored["model_checksum"]) == {_sha(path)}
+
+
+def _sha(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_sqlite_history_in_forecasts_appended(saved, tmp_path, capsys):
+    _check_nights(f"sqlite:///{tmp_path / 'jobs.db'}", "forecasts", saved, capsys)
+
+
+def test_duckdb_history_in_forecasts_appended(saved, tmp_path, capsys):
+    optional("duckdb_engine")
+    _check_nights(f"duckdb:///{tmp_path / 'jobs.duckdb'}", "forecasts", saved, capsys)
+
+
+def test_a_query_selects_the_history(saved, tmp_path, capsys):
+    path, model, df = saved
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    _write(url, "sales", df.assign(region=np.where(df["unique_id"] == "c", "x", "y")))
+    code, out, err = _run(
+        capsys, "predict", "--model", path, "--data", url, "--query",
+        "SELECT unique_id, ds, y FROM sales WHERE region = 'y'", "--out", "-", "--no-metadata",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out == model.predict(df[df["unique_id"] != "c"]).to_csv(index=False)
+
+
+def test_a_failed_append_writes_nothing(saved, tmp_path, capsys):
+    path, _, _ = saved
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    _write(url, "forecasts", pd.DataFrame({"other": [1]}))  # a table of another shape
+    code, _, err = _run(capsys, "predict", "--model", path, "--out", url,
+                        "--out-table", "forecasts")  # fmt: skip
+    assert code == 2
+    assert "DataError: Cannot append to table 'forecasts' of sqlite:///" in err
+    assert "Nothing was written" in err
+    assert len(_read(url, "SELECT * FROM forecasts")) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--data", "sqlite:///{d}/jobs.db"), r"is a database: give --table NAME or --query"),
+        (("--data", "sqlite:///{d}/jobs.db", "--table", "nope"),
+         r"DataError: .*Cannot read table 'nope' from sqlite:///.*jobs\.db"),
+        (("--data", "{d}/data.csv", "--table", "sales"),
+         r"UsageError: --table and --query read from a database; data source .* is not a "),
+        (("--out", "sqlite:///{d}/jobs.db"), r"UsageError: --out .* is a database: name the "),
+        (("--out-table", "t"), r"UsageError: --out-table appends to a database table; --out "),
+        (("--data", "postgresql://me:secret@localhost:1/db", "--table", "t"),
+         r"Cannot read table 't' from postgresql://me:\*\*\*@localhost:1/db"),
+    ],
+)  # fmt: skip
+def test_database_misuse_is_a_clear_error(saved, tmp_path, capsys, args, message):
+    path, _, df = saved
+    df.to_csv(tmp_path / "data.csv", index=False)
+    _write(f"sqlite:///{tmp_path / 'jobs.db'}", "sales", df)
+    code, out, err = _run(capsys, "predict", "--model", path, *(a.format(d=tmp_path) for a in args))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert re.search(message, err), err
+    assert "secret" not in err
+
+
+def test_postgres_end_to_end_in_subprocesses(saved, tmp_path):
+    url = os.environ.get("FORECAST_POSTGRES_URL")
+    if not url:
+        if required("postgres"):
+            pytest.fail("FORECAST_POSTGRES_URL is not set, but this run requires postgres")
+        pytest.skip("no PostgreSQL server (FORECAST_POSTGRES_URL; .ci/postgres.sh starts one)")
+    optional("psycopg")
+    path, model, df = saved
+    suffix = uuid.uuid4().hex[:8]  # a shared server: tables of this run only
+    hist, fc, actual = f"history_{suffix}", f"forecasts_{suffix}", f"actuals_{suffix}"
+    _write(url, hist, df[df["ds"] < "2024-02-05"])
+    _write(url, actual, df)
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "forecast"]
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*command, *args], capture_output=True, text=True, cwd=tmp_path,
+                              env=env, timeout=300)  # fmt: skip
+
+    try:
+        pred = cli("predict", "--model", str(path), "--data", url, "--table", hist, "--out", url,
+                   "--out-table", fc, "--log-format", "json")  # fmt: skip
+        assert pred.returncode == 0, pred.stderr
+        score = cli("score", "--forecasts", url, "--forecasts-table", fc, "--actuals", url,
+                    "--actuals-table", actual, "--model", str(path))  # fmt: skip
+        assert score.returncode == 0, score.stderr
+    finally:
+        engine = sqlalchemy.create_engine(url)
+        with engine.begin() as conn:
+            stored = pd.read_sql_query(sqlalchemy.text(f"SELECT * FROM {fc}"), conn)
+            for table in (hist, fc, actual):
+                conn.execute(sqlalchemy.text(f"DROP TABLE IF EXISTS {table}"))
+        engine.dispose()
+    assert len(stored) == 9
+    assert str(stored["ds"].dtype).startswith("datetime64")  # a real timestamp column
+    scores = pd.read_csv(io.StringIO(score.stdout))
+    overall = scores[scores["scope"] == "overall"].iloc[0]
+    expected = model.predict(df[df["ds"] < "2024-02-05"]).merge(
+        df, on=["unique_id", "ds"], suffixes=("_f", "")
+    )
+    assert overall["n"] == 9
+    assert overall["mae"] == pytest.approx(np.mean(np.abs(expected["y"] - expected["y_f"])))
+
+
+def test_fit_from_a_duckdb_table_equals_the_python_fit(tmp_path, capsys):
+    optional("duckdb_engine")
+    df = history(30)
+    url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    _write(url, "sales", df)
+    code, _, err = _run(
+        capsys, "fit", "--data", url, "--table", "sales", "--estimator", "gru", "--id-col",
+        "unique_id", "--time-col", "ds", "--seq-len", "6", "--horizon", "3", "--hidden-size",
+        "4", "--max-epochs", "2", "--batch-size", "32", "--random-state", "0", "--out",
+        tmp_path / "m.safetensors",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = _run(capsys, "predict", "--model", tmp_path / "m.safetensors", "--out", "-",
+                          "--no-metadata")  # fmt: skip
+    assert code == 0, err
+    model = GRUForecaster(
+        seq_len=6, horizon=3, id_col="unique_id", time_col="ds", **{**FAST, "hidden_size": 4}
+    ).fit(df)
+    assert out == model.predict().to_csv(index=False)
