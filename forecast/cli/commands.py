@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import ForecastError, UsageError
+from forecast.cli import bad_series
 
 if TYPE_CHECKING:  # imported by the commands that use them: info and --help need neither
     from forecast.forecasters.base import BaseForecaster
@@ -36,7 +37,7 @@ logger = logging.getLogger("forecast")
 
 OPTIONS = {  # what each command reads from its table of a config file
     "fit": ("data", "out"),
-    "predict": ("model", "data", "out", "horizon", "estimator"),
+    "predict": ("model", "data", "out", "horizon", "estimator", *bad_series.OPTIONS),
     "backtest": ("data", "out", "windows", "step", "window", "refit"),
 }
 
@@ -175,11 +176,12 @@ def run_predict(args: argparse.Namespace) -> int:
         time_col = model.layout_.time_col
         time_index = None if time_col else model.layout_.time_name
         df = read_table(data, time_col=time_col, time_index=time_index)
+    isolation = {name: _option(args, name) for name in bad_series.OPTIONS}
     with _about(data):
-        forecast = model.predict(df, horizon=horizon)
+        forecast, status = bad_series.predict(model, df, isolation, horizon)
     write_table(forecast, out)
     logger.info("wrote %d forecast rows to %s", len(forecast), "stdout" if out == "-" else out)
-    return 0
+    return status
 
 
 def run_backtest(args: argparse.Namespace) -> int:

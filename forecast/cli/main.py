@@ -49,6 +49,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from forecast._exceptions import ForecastError, Terminated, UsageError
+from forecast.cli import bad_series
 from forecast.cli import commands as commands_
 
 __all__ = ["main"]
@@ -154,6 +155,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         "so that the class is defined (forecast's own need nothing)",
     )  # fmt: skip
     pred.add_argument("--config", metavar="TOML", help="job file; its [predict] table")
+    bad_series.add_flags(pred)
     back = command(
         "backtest", commands_.run_backtest, "rolling-origin evaluation; write the metrics"
     )

@@ -29,6 +29,7 @@ from forecast._warnings import warn
 from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowIndex, last_windows
+from forecast.forecasters._bad_series import unservable
 from forecast.forecasters._network_forecast import NetworkRunner
 from forecast.forecasters._saved_network import check_saved_config, check_saved_shapes
 from forecast.forecasters.base import BaseForecaster
@@ -515,6 +516,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             ) from exc
 
     # ------------------------------------------------------------------ hooks: forecast
+
+    def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
+        fitted = self.series_ids_ if self.scaler_.is_global else None
+        return unservable(panel, self.seq_len, fitted)
 
     def _runner(self) -> NetworkRunner:
         return NetworkRunner(
