@@ -155,10 +155,11 @@ def _conversion_failure(model: BaseForecaster, part: pd.DataFrame, sid: Any) -> 
     except DataError as exc:
         _, _, times, _ = _split_layout(part, model.layout_.id_col, model.layout_.time_col)
         times = times.sort_values()
-        try:
-            check_on_frequency(times, np.array([0, len(times)]), [sid], model.freq_)
-        except DataError as gap:
-            return BadSeries(sid, "gap", " ".join(str(gap).split()))
+        if not times.has_duplicates:  # else the library's message says which is repeated
+            try:
+                check_on_frequency(times, np.array([0, len(times)]), [sid], model.freq_)
+            except DataError as gap:
+                return BadSeries(sid, "gap", " ".join(str(gap).split()))
         return BadSeries(sid, "invalid", " ".join(str(exc).split()))
     raise AssertionError("bisected to a series that converts")  # pragma: no cover
 
