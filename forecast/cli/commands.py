@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import ForecastError, UsageError
-from forecast.cli import bad_series
+from forecast.cli import bad_series, training
 
 if TYPE_CHECKING:  # imported by the commands that use them: info and --help need neither
     from forecast.forecasters.base import BaseForecaster
@@ -36,7 +36,7 @@ __all__ = [
 logger = logging.getLogger("forecast")
 
 OPTIONS = {  # what each command reads from its table of a config file
-    "fit": ("data", "out"),
+    "fit": ("data", "out", *training.OPTIONS),
     "predict": ("model", "data", "out", "horizon", "estimator", *bad_series.OPTIONS),
     "backtest": ("data", "out", "windows", "step", "window", "refit"),
 }
@@ -139,12 +139,13 @@ def run_fit(args: argparse.Namespace) -> int:
     from forecast.cli.tables import read_table
     from forecast.forecasters.builtin import save
 
-    model = _estimator(args)
+    init, folder = _option(args, "init_from"), _option(args, "checkpoint_dir")
+    model = training.init_from(_estimator(args), init)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
     df = read_table(data, time_col=model.time_col)  # an ensemble shows its base's
     start = time.perf_counter()
-    with _about(data):
+    with _about(data), training.checkpointed(folder, model, df, init):
         model.fit(df)
     logger.info(
         "fitted %s on %d series, %d rows, in %.1f s",

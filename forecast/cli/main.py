@@ -49,7 +49,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from forecast._exceptions import ForecastError, Terminated, UsageError
-from forecast.cli import bad_series
+from forecast.cli import bad_series, training
 from forecast.cli import commands as commands_
 
 __all__ = ["main"]
@@ -139,6 +139,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     fit = command("fit", commands_.run_fit, "train an estimator on a data file and save the model")
     fit.add_argument("--data", default=argparse.SUPPRESS, help=data_help)
     fit.add_argument("--out", default=argparse.SUPPRESS, help="model file to write")
+    training.add_flags(fit)
     pred = command(
         "predict", commands_.run_predict, "forecast with a saved model; write CSV or Parquet"
     )
