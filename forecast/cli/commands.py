@@ -140,7 +140,7 @@ def run_fit(args: argparse.Namespace) -> int:
     from forecast.forecasters.builtin import save
 
     init, folder = _option(args, "init_from"), _option(args, "checkpoint_dir")
-    model = training.init_from(_estimator(args), init)
+    model = training.init_from(_estimator(args), init, args)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
     df = read_table(data, time_col=model.time_col)  # an ensemble shows its base's

@@ -1,8 +1,9 @@
 """``forecast fit --init-from OLD.safetensors`` and ``--checkpoint-dir DIR``.
 
 ``--init-from``: a warm start (:mod:`forecast.forecasters._warm_start`). The estimator
-built from the flags and config continues from the fitted state of the model file, which
-must be of the same class; any difference that changes the network or what its inputs
+built from the flags and config (the parameters they do not give are the saved model's)
+continues from the fitted state of the model file, which must be of the same class; any
+difference that changes the network or what its inputs
 mean is refused before training, naming it (``hidden_size: 8 -> 16``). The model written
 to ``--out`` has ``warm_start=True``.
 
@@ -51,8 +52,12 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def init_from(model: BaseForecaster, path: str | None) -> BaseForecaster:
-    """``model`` (unfitted, from the flags) set to continue from the fitted model at ``path``."""
+def init_from(model: BaseForecaster, path: str | None, args: argparse.Namespace) -> BaseForecaster:
+    """``model`` (unfitted, from the flags) set to continue from the fitted model at ``path``.
+
+    The parameters not given (as flags or in ``[model]`` of the config) are the saved
+    model's, so that ``--init-from OLD --data new.csv --max-epochs 5`` is a whole command.
+    """
     if path is None:
         return model
     from forecast.forecasters.builtin import load
@@ -69,6 +74,12 @@ def init_from(model: BaseForecaster, path: str | None) -> BaseForecaster:
             f"--init-from: {type(model).__name__} cannot be warm-started (it has no "
             "'warm_start' parameter). Leave --init-from out."
         )
+    given = {k[len("param.") :] for k in vars(args) if k.startswith("param.")}
+    given |= set((args.config_data or {}).get("model", {})) | {"progress_bar"}
+    current = model.get_params(deep=False)
+    model.set_params(
+        **{**old.get_params(deep=False), **{k: current[k] for k in given if k in current}}
+    )
     model.set_params(warm_start=True)
     fitted = {k: v for k, v in vars(old).items() if k.endswith("_") and not k.startswith("_")}
     for name, value in fitted.items():
