@@ -248,3 +248,48 @@ def test_cli_fail_writes_the_report_and_no_output(tmp_path, rnn, history):
     assert report["on_bad_series"] == "fail"
     assert report["exit_status"] == 2
     assert {b["reason"] for b in report["bad"]} == {"missing_values", "unseen"}
+
+
+# ------------------------------------------------------------------------------ backtest
+
+
+def _backtest_frame() -> pd.DataFrame:
+    df = _panel(ids=["a", "b", "c", "d"], n=30)
+    df.loc[df.index[df.id == "b"][5], "y"] = np.nan  # b: a NaN
+    df = df[~((df.id == "c") & (df.ds == "2024-01-10"))]  # c: a gap
+    return df[~((df.id == "d") & (df.ds < "2024-01-27"))]  # d: 4 rows, too short
+
+
+def test_backtest_skip_leaves_the_bad_series_out_and_scores_the_others():
+    from forecast.backtest import backtest
+
+    model = NaiveForecaster(id_col="id", time_col="ds", freq="D", horizon=2)
+    df = _backtest_frame()
+    with pytest.warns(UserWarning, match="Left 3 bad series out of the backtest"):
+        result = backtest(model, df, n_windows=2, on_bad_series="skip")
+    assert {(b["id"], b["reason"]) for b in result.bad_series} == {
+        ("b", "missing_values"),
+        ("c", "gap"),
+        ("d", "short"),
+    }
+    alone = backtest(model, df[df.id == "a"], n_windows=2)
+    pd.testing.assert_frame_equal(result.metrics, alone.metrics)
+    with pytest.raises(DataError):
+        backtest(model, df, n_windows=2)  # fail: today's behaviour
+    with pytest.raises(InvalidParameterError, match="'fallback' is predict's"):
+        backtest(model, df, n_windows=2, on_bad_series="fallback")
+
+
+def test_cli_backtest_skip_writes_the_metrics_report_and_exit_status(tmp_path):
+    _backtest_frame().to_csv(tmp_path / "data.csv", index=False)
+    run = _cli(
+        "backtest", "--estimator", "naive", "--data", "data.csv", "--id-col", "id",
+        "--time-col", "ds", "--freq", "D", "--horizon", "2", "--windows", "2",
+        "--on-bad-series", "skip", "--report", "report.json", "--out", "metrics.csv",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr  # 3 of 4 bad > 0.1
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["n_series"] == 4
+    assert report["n_bad"] == 3
+    assert list(pd.read_csv(tmp_path / "metrics.csv").id.unique()) == ["a"]

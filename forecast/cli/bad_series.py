@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from forecast.forecasters.base import BaseForecaster
 
-__all__ = ["OPTIONS", "add_flags", "predict"]
+__all__ = ["BACKTEST_OPTIONS", "OPTIONS", "add_backtest_flags", "add_flags", "backtest", "predict"]
 
 logger = logging.getLogger("forecast")
 
@@ -51,6 +51,7 @@ OPTIONS = (
     "expect_fitted_ids",
     "fallback_season",
 )
+BACKTEST_OPTIONS = ("on_bad_series", "report", "max_bad_fraction")
 _DEFAULT_FRACTION = {"fail": 0.0, "skip": 0.1, "fallback": 0.1}
 
 
@@ -162,3 +163,51 @@ def predict(
             limit,
         )
     return frame, status
+
+
+def add_backtest_flags(parser: argparse.ArgumentParser) -> None:
+    """The isolation flags of ``forecast backtest`` (``fallback`` is predict's only)."""
+    s = argparse.SUPPRESS
+    parser.add_argument(
+        "--on-bad-series", choices=("fail", "skip"), default=s,
+        help="series with NaN, gaps or too short for the windows: stop (fail, default) or "
+        "leave out of the backtest (skip)",
+    )  # fmt: skip
+    parser.add_argument("--report", metavar="PATH", default=s, help="JSON report of bad series")
+    parser.add_argument(
+        "--max-bad-fraction", type=float, metavar="F", default=s,
+        help="exit 2 above this fraction of bad series (default 0 for fail, 0.1 for skip)",
+    )  # fmt: skip
+
+
+def backtest(run: Any, options: dict[str, Any]) -> tuple[Any, int]:
+    """``run(on_bad_series)`` (a backtest), its report written; the result and exit status."""
+    mode = options.get("on_bad_series") or "fail"
+    limit = options.get("max_bad_fraction")
+    limit = _DEFAULT_FRACTION[mode] if limit is None else float(limit)
+    if not 0.0 <= limit <= 1.0:
+        raise UsageError(f"--max-bad-fraction must be in [0, 1]. Got {limit} instead.")
+    result = run(mode)
+    bad = list(result.bad_series)
+    fitted = {sid for model in result.models for sid in model.series_ids_}
+    n_series = len(fitted) + len(bad)
+    fraction = len(bad) / n_series if n_series else 0.0
+    status = 0 if fraction <= limit else 2
+    report = {
+        "on_bad_series": mode,
+        "n_series": n_series,
+        "n_bad": len(bad),
+        "bad_fraction": fraction,
+        "bad": bad,
+        "max_bad_fraction": limit,
+        "exit_status": status,
+    }
+    _write_report(options.get("report"), report)
+    if status:
+        logger.error(
+            "bad fraction %.3g is above --max-bad-fraction %.3g: exit status 2 (the metrics "
+            "of the good series are written)",
+            fraction,
+            limit,
+        )
+    return result, status

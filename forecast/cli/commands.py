@@ -38,7 +38,7 @@ logger = logging.getLogger("forecast")
 OPTIONS = {  # what each command reads from its table of a config file
     "fit": ("data", "out", *training.OPTIONS),
     "predict": ("model", "data", "out", "horizon", "estimator", *bad_series.OPTIONS),
-    "backtest": ("data", "out", "windows", "step", "window", "refit"),
+    "backtest": ("data", "out", "windows", "step", "window", "refit", *bad_series.BACKTEST_OPTIONS),
 }
 
 
@@ -203,11 +203,14 @@ def run_backtest(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
+    isolation = {name: _option(args, name) for name in bad_series.BACKTEST_OPTIONS}
     with _about(data):
-        result = backtest(model, df, **options)
+        result, status = bad_series.backtest(
+            lambda mode: backtest(model, df, **options, on_bad_series=mode), isolation
+        )
     write_table(result.metrics, out)
     logger.info("backtest summary:\n%s", result.summary().to_string())
-    return 0
+    return status
 
 
 def run_info(args: argparse.Namespace) -> int:

@@ -167,6 +167,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     back.add_argument(
         "--window", default=argparse.SUPPRESS, help="training window: expanding (default) ..."
     )
+    bad_series.add_backtest_flags(back)
     refit = back.add_mutually_exclusive_group()
     refit.add_argument(
         "--refit", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,

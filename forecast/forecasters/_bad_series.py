@@ -22,7 +22,7 @@ are classified once, in :func:`check_series`, the one place that knows the reaso
     not have (:meth:`BaseForecaster._unservable`, each forecaster's own hook).
 
 A missing-value policy that accepts gaps (``missing="mask"``) changes only
-:func:`_missing_values` and :func:`_conversion_failure`: the rest reads the reasons.
+:mod:`forecast.evaluation.isolation` (shared with ``backtest``): the rest reads the reasons.
 
 What is done (``on_bad_series``):
 
@@ -59,18 +59,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast._exceptions import BadSeriesError, DataError, InvalidParameterError
+from forecast._exceptions import BadSeriesError, InvalidParameterError
 from forecast._validation import series_name
 from forecast._warnings import warn
-from forecast.data.frequency import check_on_frequency, future_times
+from forecast.data.frequency import future_times
 from forecast.data.output import forecast_frame
-from forecast.data.panel import (
-    Columns,
-    Panel,
-    _canonical_order,
-    _check_at_predict,
-    _split_layout,
-    series_positions,
+from forecast.data.panel import Columns, Panel, _check_at_predict, _split_layout, series_positions
+from forecast.evaluation.isolation import (
+    classify_failure,
+    failing_series,
+    missing_values,
+    series_codes,
 )
 
 # A fitted BaseForecaster: typed Any, since base.py calls this module (an import of base
@@ -134,59 +133,6 @@ def _describe(bad: Sequence[BadSeries]) -> str:
 # ------------------------------------------------------------------------------ checks
 
 
-def _missing_values(
-    rest: pd.DataFrame, used: list[str], codes: np.ndarray, times: pd.DatetimeIndex
-) -> dict[int, str]:
-    """Series (by code) with NaN or infinity in a column the model reads: code -> detail."""
-    found: dict[int, str] = {}
-    for name in used:
-        column = pd.to_numeric(rest[name], errors="coerce").to_numpy(dtype=np.float64)
-        rows = np.flatnonzero(~np.isfinite(column))
-        series, first = np.unique(codes[rows], return_index=True)  # first bad row of each
-        for code, row in zip(series.tolist(), rows[first].tolist(), strict=True):
-            found.setdefault(code, f"{column[row]} in column {name!r} at {times[row]}")
-    return found
-
-
-def _conversion_failure(model: BaseForecaster, part: pd.DataFrame, sid: Any) -> BadSeries:
-    """Why one series' rows do not convert: a gap in its timestamps, or the library's message."""
-    try:
-        model._to_fitted_panel(part)
-    except DataError as exc:
-        _, _, times, _ = _split_layout(part, model.layout_.id_col, model.layout_.time_col)
-        times = times.sort_values()
-        if not times.has_duplicates:  # else the library's message says which is repeated
-            try:
-                check_on_frequency(times, np.array([0, len(times)]), [sid], model.freq_)
-            except DataError as gap:
-                return BadSeries(sid, "gap", " ".join(str(gap).split()))
-        return BadSeries(sid, "invalid", " ".join(str(exc).split()))
-    raise AssertionError("bisected to a series that converts")  # pragma: no cover
-
-
-def _failing_series(
-    model: BaseForecaster, df: pd.DataFrame, codes: np.ndarray, candidates: np.ndarray, ids: list
-) -> list[BadSeries]:
-    """The series among ``candidates`` (codes) whose rows do not convert, by bisection.
-
-    Converting the whole frame is the fast path; only when it fails are halves converted,
-    down to the failing series: O(k log S) conversions for k bad series, not S.
-    """
-    if not candidates.size:
-        return []
-    rows = np.isin(codes, candidates)
-    try:
-        model._to_fitted_panel(df.iloc[np.flatnonzero(rows)])
-        return []
-    except DataError:
-        if candidates.size == 1:
-            return [_conversion_failure(model, df.iloc[np.flatnonzero(rows)], ids[candidates[0]])]
-    half = candidates.size // 2
-    return _failing_series(model, df, codes, candidates[:half], ids) + _failing_series(
-        model, df, codes, candidates[half:], ids
-    )
-
-
 def _steps_behind(last: pd.DatetimeIndex, latest: pd.Timestamp, freq: Any) -> np.ndarray:
     """Periods of ``freq`` from each of ``last`` to ``latest`` (on that series' grid)."""
     steps = np.zeros(len(last), dtype=np.int64)
@@ -234,24 +180,19 @@ def check_series(
         static=model.static_names_,
     )
     _check_at_predict(rest, columns)  # frame-level: raised, not blamed on every series
-    if raw_ids is None:
-        codes, ids = np.zeros(len(rest), dtype=np.int64), [None]
-    else:
-        if pd.isna(raw_ids).any():
-            model._to_fitted_panel(df)  # raises its message naming the row
-        factorized, uniques = pd.factorize(raw_ids)
-        order = _canonical_order(uniques)
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        codes = rank[factorized]
-        ids = [u.item() if isinstance(u, np.generic) else u for u in np.asarray(uniques)[order]]
+    if raw_ids is not None and pd.isna(raw_ids).any():
+        model._to_fitted_panel(df)  # raises its message naming the row
+    codes, ids = series_codes(raw_ids, len(rest))
     bad: dict[int, BadSeries] = {}
     used = [*columns.targets, *columns.past, *columns.future]
-    for code, detail in _missing_values(rest, used, codes, times).items():
+    for code, detail in missing_values(rest, used, codes, times).items():
         bad[code] = BadSeries(ids[code], "missing_values", detail)
     clean = np.setdiff1d(np.arange(len(ids)), np.fromiter(bad, dtype=np.int64, count=len(bad)))
-    for entry in _failing_series(model, df, codes, clean, ids):
-        bad[ids.index(entry.id)] = entry
+    convert = model._to_fitted_panel
+    for code in failing_series(convert, df, codes, clean):
+        rows = np.flatnonzero(codes == code)
+        why = classify_failure(convert, df.iloc[rows], times[rows], ids[code], model.freq_)
+        bad[code] = BadSeries(ids[code], *why)
 
     last = np.full(len(ids), np.iinfo(np.int64).min)
     np.maximum.at(last, codes, times.asi8)  # in the unit of the timestamps, UTC
