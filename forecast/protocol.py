@@ -131,6 +131,10 @@ class Forecaster(Protocol):
 
     #: The common fitted attributes this class sets (a model file holds exactly these).
     _saved_attributes: ClassVar[tuple[str, ...]]
+    #: Parameters added after files of this class were first written, whose default is how
+    #: those files were fitted: a file without one loads with the default (any other
+    #: missing parameter is refused).
+    _added_params: ClassVar[tuple[str, ...]] = ()
 
     freq_: pd.offsets.BaseOffset
     layout_: Layout

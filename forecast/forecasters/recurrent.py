@@ -208,6 +208,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     """
 
     _saved_attributes: ClassVar[tuple[str, ...]] = (*DATA_ATTRIBUTES, *TRAINING_ATTRIBUTES)
+    _added_params: ClassVar[tuple[str, ...]] = ("warm_start",)  # False in older files
 
     # Its own fitted attributes (TRAINING_ATTRIBUTES are typed on TrainedForecaster).
     network_: RecurrentRegressor

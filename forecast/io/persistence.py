@@ -267,12 +267,14 @@ def _check_complete(cls: type, params: Any, dropped: list[str], path: Any, what:
     """
     if not isinstance(params, dict):
         raise fail(path, f"it is damaged (the parameters of {what} are not a JSON object)")
+    added = getattr(cls, "_added_params", ())  # declared by Forecaster (default: none)
     missing = [
         name
         for name, p in inspect.signature(cls).parameters.items()
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
         and name not in params
         and name not in dropped
+        and name not in added
     ]
     if missing:
         raise fail(
