@@ -9,9 +9,11 @@
 id a line) or ``--expect-fitted-ids`` (the ids seen at fit) and ``--fallback-season M`` are
 ``predict``'s arguments (:mod:`forecast.forecasters._bad_series` says what each does).
 
-``--report PATH`` writes the report as JSON, atomically, whatever the outcome (also when
-``fail`` stops the run): ``n_series``, ``n_bad``, ``bad_fraction``, ``latest`` and, per bad
-series, its ``id``, ``reason``, ``detail`` and ``action``.
+``--report PATH`` writes the report as JSON, atomically, once the series are checked (also
+when ``fail`` stops the run): ``n_series``, ``n_bad``, ``bad_fraction``, ``latest``,
+``max_bad_fraction``, ``exit_status`` and, per bad series, its ``id``, ``reason``, ``detail``
+and ``action``. A problem of the whole input (a missing column, an unreadable file) is no
+series' fault: exit 2 with its message, and no report.
 
 Exit status: 0 when the bad fraction (bad series, absent ones included, over the series of
 the data plus the absent ones) is at most ``--max-bad-fraction``; else 2, **with the
