@@ -81,7 +81,11 @@ def init_from(model: BaseForecaster, path: str | None, args: argparse.Namespace)
         **{**old.get_params(deep=False), **{k: current[k] for k in given if k in current}}
     )
     model.set_params(warm_start=True)
-    fitted = {k: v for k, v in vars(old).items() if k.endswith("_") and not k.startswith("_")}
+    fitted = {  # the fitted state; not the old model's backtest score
+        k: v
+        for k, v in vars(old).items()
+        if k.endswith("_") and not k.startswith("_") and k != "backtest_"
+    }
     for name, value in fitted.items():
         setattr(model, name, value)
     return model
