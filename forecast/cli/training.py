@@ -10,7 +10,8 @@ to ``--out`` has ``warm_start=True``.
 ``--checkpoint-dir``: every epoch's end is checkpointed there
 (:mod:`forecast.neural.checkpoints`); the same command run again after a kill (``kill
 -9``, a lost machine) resumes from the last checkpoint and finishes with the weights an
-uninterrupted run would have had (bit for bit on CPU with a fixed ``--random-state``). The
+uninterrupted run would have had (bit for bit on CPU with a fixed ``--random-state`` under
+an epoch budget; close, not equal, under ``max_steps``: see :mod:`forecast.neural.checkpoints`). The
 folder remembers which run it holds (``run.json``: the estimator's class and parameters,
 a hash of the data, the ``--init-from`` file's): another command's run is refused, naming
 what differs, rather than resumed into the wrong model. After the model is written, the
