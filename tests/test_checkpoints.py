@@ -60,14 +60,20 @@ def test_checkpointing_changes_nothing_and_leaves_no_checkpoint(tmp_path, uninte
     assert not (tmp_path / "ck" / "fit-0").exists()
 
 
-def test_an_interrupted_fit_resumes_to_the_uninterrupted_weights(tmp_path, uninterrupted):
-    stopped = RNNForecaster(**{**PARAMS, "trainer_kwargs": {"callbacks": [_StopAfter(3)]}})
+@pytest.mark.parametrize("validation_size", [0.1, 0])
+def test_an_interrupted_fit_resumes_to_the_uninterrupted_weights(
+    tmp_path, uninterrupted, validation_size
+):
+    params = {**PARAMS, "validation_size": validation_size}
+    if validation_size == 0:
+        uninterrupted = RNNForecaster(**params).fit(make_long_frame())
+    stopped = RNNForecaster(**{**params, "trainer_kwargs": {"callbacks": [_StopAfter(3)]}})
     with checkpointing(tmp_path / "ck"), pytest.raises(KeyboardInterrupt):
         stopped.fit(make_long_frame())
     last = tmp_path / "ck" / "fit-0" / "last.ckpt"
     assert torch.load(last, weights_only=False)["epoch"] == 2  # epochs 0-2 done
     with checkpointing(tmp_path / "ck"):
-        resumed = RNNForecaster(**PARAMS).fit(make_long_frame())
+        resumed = RNNForecaster(**params).fit(make_long_frame())
     assert _same_weights(resumed, uninterrupted)  # bit for bit: RNG, history, best epoch
     assert resumed.history_.equals(uninterrupted.history_)
     assert resumed.best_epoch_ == uninterrupted.best_epoch_

@@ -15,13 +15,13 @@ the weights an uninterrupted run ends with, bit for bit on CPU under an epoch bu
 
 Epoch ends only: Lightning restarts an interrupted epoch from its beginning with a new
 order, so a checkpoint inside an epoch would not resume the same run. **Bit for bit under
-an epoch budget** (``max_epochs``), with or without validation, dropout and early stopping
-(tested). **Under a step budget** (``max_steps``, as :func:`forecast.presets.panel_params`
-sets) Lightning 2.6 runs the epoch the checkpoint was written after once more on resume
-(its restart of an epoch-end checkpoint when ``max_steps`` is set): the resumed fit ends
-within the same step budget, close to but not equal to an uninterrupted one (on a tiny
-panel, 40 steps: weights within 1.2e-3; with ``swa_start``, 4e-4). A budget shorter than
-one epoch writes no checkpoint.
+an epoch budget** (``max_epochs``), with or without validation, with dropout (tested).
+**Under a step budget** (``max_steps``, as :func:`forecast.presets.panel_params` sets)
+Lightning 2.6 runs the epoch the checkpoint was written after once more on resume (its
+restart of an epoch-end checkpoint when ``max_steps`` is set): the resumed fit ends within
+the same step budget, close to but not equal to an uninterrupted one (on a tiny panel, 40
+steps: weights within 1.2e-3; with ``swa_start``, 4e-4). A budget shorter than one epoch
+writes no checkpoint.
 
 Which run a folder holds is the caller's to check (``forecast fit --checkpoint-dir``
 refuses a folder of another command's run: :mod:`forecast.cli.training`).
