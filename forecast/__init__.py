@@ -24,6 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import (
+    BadSeriesError,
     DataError,
     DataTypeError,
     ForecastError,
@@ -73,6 +74,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "BadSeriesError",
     "BaseForecaster",
     "DataError",
     "DataTypeError",

@@ -5,6 +5,7 @@ One base class, with subclasses that are also built-in exceptions so that
 
     ForecastError
     ├── DataError(ValueError)         bad data: names the column, series and timestamp
+    │   └── BadSeriesError            series a forecast cannot serve (``on_bad_series``)
     ├── DataTypeError(TypeError)      data of the wrong kind (not a DataFrame, no datetimes)
     ├── InvalidParameterError(ValueError)
     │                                 an estimator parameter out of range
@@ -27,6 +28,7 @@ for a process SIGTERM ended).
 from __future__ import annotations
 
 __all__ = [
+    "BadSeriesError",
     "DataError",
     "DataTypeError",
     "ForecastError",
@@ -44,6 +46,19 @@ class ForecastError(Exception):
 
 class DataError(ForecastError, ValueError):
     """The data cannot be used as given; the message says where and how to fix it."""
+
+
+class BadSeriesError(DataError):
+    """Some series cannot be forecast (unseen, too short, gaps, missing values, stale, absent).
+
+    ``report`` holds what :mod:`forecast.forecasters._bad_series` found: a dict with the
+    counts and, per bad series, its id, reason and what was done (see ``on_bad_series`` of
+    :meth:`forecast.BaseForecaster.predict`).
+    """
+
+    def __init__(self, message: str, report: dict | None = None) -> None:
+        super().__init__(message)
+        self.report = report or {}
 
 
 class DataTypeError(ForecastError, TypeError):

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from forecast._exceptions import ForecastError, UsageError
+from forecast.cli import bad_series, training
 
 if TYPE_CHECKING:  # imported by the commands that use them: info and --help need neither
     from forecast.forecasters.base import BaseForecaster
@@ -36,11 +37,12 @@ logger = logging.getLogger("forecast")
 
 SOURCE_OPTIONS = ("table", "query", "date_format")  # forecast.cli.sources
 OPTIONS = {  # what each command reads from its table of a config file
-    "fit": ("data", "out", *SOURCE_OPTIONS),
+    "fit": ("data", "out", *SOURCE_OPTIONS, *training.OPTIONS),
     "predict": ("model", "data", "out", "horizon", "estimator", *SOURCE_OPTIONS,
-                "out_table", "metadata", "future_data", "future_table", "future_query"),
+                "out_table", "metadata", "future_data", "future_table", "future_query",
+                *bad_series.OPTIONS),
     "backtest": ("data", "out", "windows", "step", "window", "refit", *SOURCE_OPTIONS,
-                 "model"),
+                 "model", *bad_series.BACKTEST_OPTIONS),
 }  # fmt: skip
 
 
@@ -164,13 +166,14 @@ def _check_out(path: Any, *, table: bool = True) -> None:
 def run_fit(args: argparse.Namespace) -> int:
     from forecast.forecasters.builtin import save
 
-    model = _estimator(args)
+    init, folder = _option(args, "init_from"), _option(args, "checkpoint_dir")
+    model = training.init_from(_estimator(args), init, args)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
     df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's
     df = _with_calendar(model, df)
     start = time.perf_counter()
-    with _about(data):
+    with _about(data), training.checkpointed(folder, model, df, init):
         model.fit(df)
     logger.info(
         "fitted %s on %d series, %d rows, in %.1f s",
@@ -217,8 +220,9 @@ def run_predict(args: argparse.Namespace) -> int:
     if data is not None:
         df = _read_data(args, data, time_col=time_col, time_index=time_index)
     df, future = _future_data(args, model, df, time_col, time_index)
+    isolation = {name: _option(args, name) for name in bad_series.OPTIONS}
     with _about(data):
-        forecast = model.predict(df, horizon=horizon, future_covariates=future)
+        forecast, status = bad_series.predict(model, df, isolation, horizon, future)
     if _option(args, "metadata") is not False:
         from forecast.cli.sinks import origins, run_metadata, with_metadata
 
@@ -242,7 +246,7 @@ def run_predict(args: argparse.Namespace) -> int:
             }
         },
     )
-    return 0
+    return status
 
 
 def _future_data(
@@ -300,8 +304,11 @@ def run_backtest(args: argparse.Namespace) -> int:
         if value is not None
     }
     start = time.perf_counter()
+    isolation = {name: _option(args, name) for name in bad_series.BACKTEST_OPTIONS}
     with _about(data):
-        result = backtest(model, df, **options)
+        result, status = bad_series.backtest(
+            lambda mode: backtest(model, df, **options, on_bad_series=mode), isolation
+        )
     write_table(result.metrics, out)
     summary = result.summary()
     logger.info(
@@ -321,7 +328,7 @@ def run_backtest(args: argparse.Namespace) -> int:
 
         record_backtest(model_path, summary, result.metrics, options)
         logger.info("recorded the backtest in %s", model_path)
-    return 0
+    return status
 
 
 def _saved_estimator(args: argparse.Namespace, path: Any) -> BaseForecaster:

@@ -54,6 +54,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from forecast._exceptions import ForecastError, Terminated, UsageError
+from forecast.cli import bad_series, training
 from forecast.cli import commands as commands_
 from forecast.cli.logs import FORMATS, error_record, make_handler
 from forecast.cli.score import add_score_command
@@ -158,6 +159,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     fit = command("fit", commands_.run_fit, "train an estimator on a data file and save the model")
     fit.add_argument("--data", default=argparse.SUPPRESS, help=data_help)
     fit.add_argument("--out", default=argparse.SUPPRESS, help="model file to write")
+    training.add_flags(fit)
     pred = command(
         "predict", commands_.run_predict, "forecast with a saved model; write CSV or Parquet"
     )
@@ -174,6 +176,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         "so that the class is defined (forecast's own need nothing)",
     )  # fmt: skip
     pred.add_argument("--config", metavar="TOML", help="job file; its [predict] table")
+    bad_series.add_flags(pred)
     back = command(
         "backtest", commands_.run_backtest, "rolling-origin evaluation; write the metrics"
     )
@@ -184,6 +187,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     back.add_argument(
         "--window", default=argparse.SUPPRESS, help="training window: expanding (default) ..."
     )
+    bad_series.add_backtest_flags(back)
     refit = back.add_mutually_exclusive_group()
     refit.add_argument(
         "--refit", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,

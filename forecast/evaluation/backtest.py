@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from forecast._exceptions import DataError, InvalidParameterError
+from forecast._exceptions import BadSeriesError, DataError, InvalidParameterError
 from forecast._validation import check_int, check_option
 from forecast.data.frames import to_native, to_pandas
 from forecast.data.output import quantile_column
@@ -63,11 +63,15 @@ class BacktestResult:
     models : list
         ``models[w]`` is the fitted estimator that forecast window ``w`` (the same object
         for the windows it served without refit).
+    bad_series : list of dict
+        With ``on_bad_series="skip"``: the series left out, each ``{"id", "reason",
+        "detail", "action"}``.
     """
 
     forecasts: Any  # pandas.DataFrame, or a frame of the input's library
     metrics: Any
     models: list[Forecaster] = field(repr=False)
+    bad_series: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> Any:
         """Each metric averaged over all windows and series, one row per target.
@@ -128,6 +132,29 @@ def _check_params(
             f"{estimator!r} instead."
         )
     check_int(type(estimator).__name__, "horizon", estimator.horizon, low=1)
+
+
+def _skip_bad(
+    estimator: Any, df: pd.DataFrame, mode: str, n_windows: int, horizon: int, step: int | None
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """``df`` without the series a backtest cannot use (``on_bad_series="skip"``)."""
+    from forecast._warnings import warn
+    from forecast.evaluation.isolation import isolate_for_backtest
+
+    if mode != "skip":
+        raise InvalidParameterError(
+            "The 'on_bad_series' parameter of backtest must be 'fail' or 'skip'. Got "
+            f"{mode!r} instead ('fallback' is predict's: a baseline's errors scored as the "
+            "model's would mislead)."
+        )
+    needed = horizon + (n_windows - 1) * (horizon if step is None else step) + 1
+    good, bad = isolate_for_backtest(estimator, df, needed)
+    if bad:
+        shown = "; ".join(f"{b['id']!r}: {b['reason']} ({b['detail']})" for b in bad[:10])
+        if not len(good):
+            raise BadSeriesError(f"Nothing to backtest: every series is bad: {shown}.")
+        warn(f"Left {len(bad)} bad series out of the backtest: {shown}.")
+    return good, bad
 
 
 def _from_predictions(
@@ -220,6 +247,7 @@ def backtest(
     window_length: int | None = None,
     metrics: tuple[str, ...] | list[str] = ("mae", "rmse", "smape", "mase"),
     season_length: int = 1,
+    on_bad_series: str = "fail",
 ) -> BacktestResult:
     """Rolling-origin evaluation over the last ``n_windows`` cutoffs of every series.
 
@@ -254,6 +282,12 @@ def backtest(
         See :mod:`forecast.evaluation.metrics`. MAPE refuses zero actuals.
     season_length : int, default 1
         MASE's ``m``; its scale is the seasonal-naive error on each window's history.
+    on_bad_series : {"fail", "skip"}, default "fail"
+        ``"skip"``: series with NaN, a gap or another per-series problem, or too short for
+        the windows, are left out with a warning naming them (``BadSeriesError`` if none is
+        left); ``bad_series`` of the result lists them. ``"fallback"`` is refused: a
+        baseline's errors scored as the model's would mislead. See
+        :mod:`forecast.evaluation.isolation`.
 
     Returns
     -------
@@ -282,6 +316,9 @@ def backtest(
     _check_params(estimator, n_windows, step, refit, window, window_length, metrics, season_length)
     horizon = estimator.horizon
     df, kind = to_pandas(df)
+    bad: list[dict[str, Any]] = []
+    if on_bad_series != "fail":
+        df, bad = _skip_bad(estimator, df, on_bad_series, n_windows, horizon, step)
     panel, layout = estimator._to_panel(df, np.float64)
     folds = make_folds(
         panel,
@@ -320,4 +357,5 @@ def backtest(
         ),
         metrics=to_native(without_left_out(scores, left_out, shape[-1]), kind, same_type=cutoff),
         models=models,
+        bad_series=bad,
     )

@@ -220,6 +220,10 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
         """A meta-forecaster's fitted members (saved nested in its model file)."""
         return []
 
+    def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
+        """Series of ``panel`` it cannot forecast: position -> (``"short"``/``"unseen"``, why)."""
+        return {}
+
     # ================================================================== fit
 
     def fit(self, df: Any, y: None = None) -> Self:
@@ -461,7 +465,15 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
         return Forecast(forecast.point, bounds)
 
     def predict(
-        self, df: Any = None, *, future_covariates: Any = None, horizon: int | None = None
+        self,
+        df: Any = None,
+        *,
+        future_covariates: Any = None,
+        horizon: int | None = None,
+        on_bad_series: str = "fail",
+        max_staleness: int | None = None,
+        expect_ids: Any = None,
+        fallback_season: int | None = None,
     ) -> Any:
         """Forecast the next steps after the end of the training data, or of ``df``.
 
@@ -479,6 +491,11 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             Ignored by a model without them.
         horizon : int, optional
             Steps to return, ``1 <= horizon <= self.horizon``; default all.
+        on_bad_series, max_staleness, expect_ids, fallback_season
+            With ``df``, per-series isolation: ``"fail"`` (default), ``"skip"`` or
+            ``"fallback"`` (a baseline) for series that are unseen, short, gapped, stale
+            (over ``max_staleness`` periods behind) or absent from ``expect_ids``; see
+            :mod:`forecast.forecasters._bad_series`.
 
         Returns
         -------
@@ -503,6 +520,12 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
         df, kind = to_pandas(df)
         future_covariates, future_kind = to_pandas(future_covariates, "future_covariates")
         self._check_future_covariates(future_covariates)
+        isolate = (on_bad_series, max_staleness, expect_ids, fallback_season)
+        if isolate != ("fail", None, None, None):  # per-series isolation (_bad_series.py)
+            from forecast.forecasters._bad_series import predict_isolated
+
+            frame = predict_isolated(self, df, *isolate, future_covariates, horizon)
+            return to_native(frame, kind)
         if df is None:
             fitted: FrameKind = self.layout_.source or PANDAS
             kind = fitted if future_covariates is None else future_kind

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from forecast._exceptions import DataError, ModelFileError
 from forecast._validation import check_int
 from forecast.data.panel import Layout, Panel, series_positions
+from forecast.forecasters._bad_series import unservable
 from forecast.forecasters.base import BaseForecaster
 from forecast.protocol import Forecast
 
@@ -72,6 +73,9 @@ class _BaselineForecaster(BaseForecaster):
 
     def _fit(self, panel: Panel, layout: Layout) -> None:
         self._fit_state(panel)
+
+    def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
+        return unservable(panel, self._min_rows(at_fit=False), None)
 
     @abstractmethod
     def _fit_state(self, panel: Panel) -> None:
@@ -361,6 +365,9 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
 
     def _min_rows(self, at_fit: bool) -> int:
         return 2 if at_fit else 1  # a slope needs two points; a forecast, a last value
+
+    def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
+        return unservable(panel, 1, self.series_ids_)  # a slope per fitted series
 
     def _fit_state(self, panel: Panel) -> None:
         n_targets = len(panel.target_names)

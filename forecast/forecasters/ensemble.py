@@ -229,6 +229,13 @@ class EnsembleForecaster(BaseForecaster):
     def _fitted_metadata(self) -> dict[str, Any]:
         return {"seeds": [int(s) for s in self.seeds_]}
 
+    def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
+        found: dict[int, tuple[str, str]] = {}
+        for member in self.members_:  # a series one member cannot serve, the median cannot
+            for position, why in member._unservable(panel).items():
+                found.setdefault(position, why)
+        return found
+
     def _fitted_members(self) -> list[BaseForecaster]:
         """The fitted members, each saved as a model of its own inside the ensemble's file."""
         return list(self.members_)

@@ -29,8 +29,10 @@ from forecast._warnings import warn
 from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowIndex, last_windows
+from forecast.forecasters._bad_series import unservable
 from forecast.forecasters._network_forecast import NetworkRunner
 from forecast.forecasters._saved_network import check_saved_config, check_saved_shapes
+from forecast.forecasters._warm_start import warm_state
 from forecast.forecasters.base import BaseForecaster
 from forecast.neural.network import CELLS, RecurrentConfig, RecurrentRegressor
 from forecast.neural.objectives import LR_SCHEDULES, check_loss, resolve_loss
@@ -152,6 +154,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         A progress bar during ``fit``, when stderr is a terminal or in a Jupyter kernel.
     verbose : bool, default False
         Let Lightning print its information (devices, model summary).
+    warm_start : bool, default False
+        A ``fit`` of a fitted forecaster continues from its weights and scalers, for this
+        fit's budget; a fit that does not match it is refused, naming the difference.
+        See :mod:`forecast.forecasters._warm_start`.
 
     Attributes
     ----------
@@ -253,6 +259,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         trainer_kwargs: dict[str, Any] | None = None,
         progress_bar: bool = True,
         verbose: bool = False,
+        warm_start: bool = False,
     ) -> None:
         self.cell = cell
         self.seq_len = seq_len
@@ -288,6 +295,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         self.trainer_kwargs = trainer_kwargs
         self.progress_bar = progress_bar
         self.verbose = verbose
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ parameters
 
@@ -304,13 +312,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         check_float(self, "weight_decay", self.weight_decay, low=0.0)
         check_option(self, "lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_float(
-            self,
-            "swa_start",
-            self.swa_start,
-            low=0.0,
-            high=1.0,
-            high_open=True,
-            allow_none=True,
+            self, "swa_start", self.swa_start, low=0.0, high=1.0, high_open=True, allow_none=True
         )
         check_int(self, "batch_size", self.batch_size, low=1)
         check_int(self, "max_epochs", self.max_epochs, low=1)
@@ -326,11 +328,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         else:
             check_int(self, "validation_size", self.validation_size, low=0)
         check_int(
-            self,
-            "early_stopping_patience",
-            self.early_stopping_patience,
-            low=1,
-            allow_none=True,
+            self, "early_stopping_patience", self.early_stopping_patience, low=1, allow_none=True
         )
         check_float(
             self,
@@ -344,6 +342,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         check_bool(self, "progress_bar", self.progress_bar)
         check_bool(self, "verbose", self.verbose)
         check_bool(self, "drop_short", self.drop_short)
+        check_bool(self, "warm_start", self.warm_start)
         check_seed(self, "random_state", self.random_state)
         if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
             raise InvalidParameterError(
@@ -424,6 +423,9 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         static_scaler = StaticScaler().fit(panel.static) if panel.static is not None else None
 
         scaler = SeriesScaler(self.scaler).fit(panel.values, panel.offsets, lengths - val_rows)
+        warm = warm_state(self, panel, scaler)  # None: a cold start (see _warm_start.py)
+        if warm is not None:
+            static_scaler = warm.static_scaler
         # Training windows end before each validation tail; validation windows have their
         # targets inside it. Listed directly (no mask over all windows: memory).
         train_windows = WindowIndex.build(
@@ -480,6 +482,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                     lr_schedule=self.lr_schedule,
                     quantiles=network_levels(self.quantiles) or None,
                 )
+            if warm is not None:
+                module.net.load_state_dict(warm.weights)
             result = fit_module(
                 module,
                 loader(train_windows, shuffle=True),
@@ -525,6 +529,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             ) from exc
 
     # ------------------------------------------------------------------ hooks: forecast
+
+    def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
+        fitted = self.series_ids_ if self.scaler_.is_global else None
+        return unservable(panel, self.seq_len, fitted)
 
     def _runner(self) -> NetworkRunner:
         return NetworkRunner(

@@ -263,6 +263,7 @@ def _resolve(name: Any, path: Any, where: str = "") -> type[Forecaster]:
 ADDED_WITH_OLD_DEFAULT = {
     "past_covariates": "None: every other numeric column, the older rule",
     "target_transform": "None: no transform",
+    "warm_start": "False: a fit starts from new weights",
 }
 
 

@@ -53,6 +53,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch.utils.data import DataLoader
 
 from forecast._exceptions import InvalidParameterError, NumericalError, Terminated
+from forecast.neural import checkpoints
 from forecast.neural.averaging import TailWeightAveraging
 from forecast.neural.lightning_internals import trains_in_child_processes
 from forecast.neural.network import non_finite_weights
@@ -76,6 +77,8 @@ _IGNORED_WARNINGS = (
     # Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates: theirs to change,
     # nothing our users can act on.
     r".*isinstance\(treespec, LeafSpec\).*",
+    # Our checkpoint folders hold only our checkpoints: a resumed fit finds its own there.
+    r".*Checkpoint directory .* exists and is not empty.*",
     # validation_size=0 means "no validation" on purpose: nothing for the user to fix.
     r".*defined a `validation_step` but have no `val_dataloader`.*",
 )
@@ -114,6 +117,12 @@ class _History(L.Callback):
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.is_global_zero:
             self.path.write_text(json.dumps(self.rows))
+
+    def state_dict(self) -> dict[str, Any]:  # in a checkpoint, for a resumed fit
+        return {"rows": list(self.rows)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.rows = list(state_dict["rows"])
 
     def collected(self) -> list[dict[str, float]]:
         """The rows, from this process or, after a spawned run, from rank 0's file."""
@@ -448,9 +457,14 @@ def fit_module(
             callbacks.append(averaging)
         checkpoint = None
         early = None
+        resumable = checkpoints.current()  # with checkpointing(folder): neural/checkpoints.py
+        saves = None if resumable is None else resumable.next_fit()
+        if saves is not None:
+            callbacks += saves.callbacks()
         if val is not None:
             checkpoint = ModelCheckpoint(
-                dirpath=tmp / "checkpoints",  # a folder of its own: it warns if not empty
+                # A folder of its own (it warns if not empty); a resumable fit's outlives it.
+                dirpath=tmp / "checkpoints" if saves is None else saves.best_dir,
                 filename="best",
                 monitor="val_loss",
                 mode="min",
@@ -475,7 +489,7 @@ def fit_module(
             "devices": 1,
             "gradient_clip_val": gradient_clip_val,
             "logger": False,
-            "enable_checkpointing": checkpoint is not None,
+            "enable_checkpointing": checkpoint is not None or saves is not None,
             "enable_model_summary": verbose,
             "num_sanity_val_steps": 0,
             # Lightning's working folder, in our temporary directory: nothing is left in the
@@ -501,7 +515,14 @@ def fit_module(
                 "average was taken, and would put the best epoch's raw weights over it. Use "
                 "strategy='ddp', or validation_size=0."
             )
-        _fit_or_interrupt(lambda: trainer.fit(module, train_dataloaders=train, val_dataloaders=val))
+        resume = None if saves is None else saves.resume_from()
+        if resume is not None:
+            logger.info("resuming the fit from %s", resume)
+        _fit_or_interrupt(
+            lambda: trainer.fit(
+                module, train_dataloaders=train, val_dataloaders=val, ckpt_path=resume
+            )
+        )
 
         best_epoch = None
         kept_average = averaging is not None and averaging.averaged_steps > 0
@@ -510,6 +531,8 @@ def fit_module(
             module.load_state_dict(state["state_dict"])
             best_epoch = int(state["epoch"])
         rows = history.collected()
+        if saves is not None:
+            saves.clear()  # finished: a rerun starts afresh
     _check_finite_weights(module)
     stopped = early is not None and early.stopped_epoch > 0
     if early is not None and stopped:

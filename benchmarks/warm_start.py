@@ -1,0 +1,104 @@
+"""Warm starts on M3 monthly: retrain a model on new data from yesterday's weights.
+
+The nightly-retraining question: when six more months of every series arrive, does a
+warm start (``warm_start=True``: continue from the fitted weights) with a quarter of the
+step budget forecast as well as a cold fit on everything, in a quarter of its time?
+
+1. **old**: ``LSTMForecaster(**panel_params(12, 18))`` fitted cold on the M3 monthly training
+   parts without their last 6 months ("yesterday's model");
+2. **cold full**: the same, fitted cold on the whole training parts (the reference);
+3. **warm**: a copy of *old* with ``warm_start=True`` and ``max_steps`` a quarter of the
+   budget, fitted on the whole training parts;
+4. **cold quarter**: a cold fit with that quarter budget (what the warm start is worth).
+
+Each forecasts from the end of the whole training parts (*old* too: yesterday's model on
+today's data, not refitted), scored on M3's test parts (the 18 months after), as in
+``benchmarks/m3.py``. Target: warm within 0.1 sMAPE of cold full, in at most 25 % of its fit
+time. Run under ``flock /tmp/forecast-bench.lock`` on the shared build machine.
+
+    python benchmarks/warm_start.py [--seed 0] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import m3  # noqa: E402 (the benchmarks folder is not a package)
+
+DROP = 6  # months the old model has not seen
+
+
+def _fit(model, frame) -> float:
+    start = time.perf_counter()
+    model.fit(frame)
+    return time.perf_counter() - start
+
+
+def run(seed: int, smoke: bool) -> list[dict]:
+    from forecast import LSTMForecaster
+    from forecast.presets import panel_params
+
+    data = m3.load("monthly", n_series=40 if smoke else None)
+    params = panel_params(season_length=data.season, horizon=data.horizon)
+    params.update(random_state=seed, progress_bar=False)
+    budget = 40 if smoke else params["trainer_kwargs"]["max_steps"]
+    params["trainer_kwargs"] = {"max_steps": budget}
+    quarter = {"max_steps": budget // 4}
+    full = data.train
+    older = full[full.groupby("unique_id").cumcount(ascending=False) >= DROP]
+
+    def scored(name: str, model, seconds: float) -> dict:
+        forecast = m3.to_matrix(model.predict(full), data, "y")  # from the same history
+        return {"model": name, "fit_s": seconds, **m3.score(data, forecast)}
+
+    old = LSTMForecaster(**params)
+    rows = [scored(f"old: without the last {DROP} months, not refitted", old, _fit(old, older))]
+    cold = LSTMForecaster(**params)
+    rows.append(scored("cold full", cold, _fit(cold, full)))
+    warm = copy.deepcopy(old).set_params(warm_start=True, trainer_kwargs=quarter)
+    rows.append(scored("warm: old + 1/4 budget on full", warm, _fit(warm, full)))
+    short = LSTMForecaster(**{**params, "trainer_kwargs": quarter})
+    rows.append(scored("cold, 1/4 budget on full", short, _fit(short, full)))
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    reference = next(r for r in rows if r["model"] == "cold full")
+    lines = [
+        "| model | sMAPE | MASE | fit s | fit time / cold full |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ratio = r["fit_s"] / reference["fit_s"]
+        lines.append(
+            f"| {r['model']} | {r['smape']:.2f} | {r['mase']:.3f} | {r['fit_s']:.1f} | "
+            f"{ratio:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="40 series, 40 steps")
+    args = parser.parse_args(argv)
+    rows = run(args.seed, args.smoke)
+    print(table(rows))
+    warm = next(r for r in rows if r["model"].startswith("warm"))
+    cold = next(r for r in rows if r["model"] == "cold full")
+    print(
+        f"\nwarm - cold full sMAPE: {warm['smape'] - cold['smape']:+.2f} (target <= 0.1); "
+        f"fit time ratio {warm['fit_s'] / cold['fit_s']:.2f} (target <= 0.25)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,400 @@
+"""Per-series isolation at predict time: which series are bad, and what is done with them.
+
+``predict(df, on_bad_series=..., max_staleness=..., expect_ids=...)`` of every
+:class:`~forecast.BaseForecaster` comes here when any of them is set. The series of ``df``
+are classified once, in :func:`check_series`, the one place that knows the reasons:
+
+``"absent"``
+    an id of ``expect_ids`` with no row in ``df`` (counted in the bad fraction; nothing
+    can be forecast for it, whatever ``on_bad_series`` is).
+``"missing_values"``
+    NaN or infinity in a column the model reads, anywhere in the series' rows of ``df``.
+``"gap"``
+    timestamps that do not step by the model's frequency (a missing period, an extra one).
+``"invalid"``
+    any other per-series problem the conversion refuses (e.g. a duplicate timestamp);
+    the detail is the library's own message.
+``"stale"``
+    the series ends more than ``max_staleness`` periods before the latest timestamp of
+    ``df``: forecasting it would give forecasts for dates the job did not ask for.
+``"short"``, ``"unseen"``
+    fewer rows than the model reads, or an id whose per-series statistics the model does
+    not have (:meth:`BaseForecaster._unservable`, each forecaster's own hook).
+
+A missing-value policy that accepts gaps (``missing="mask"``) changes only
+:mod:`forecast.evaluation.isolation` (shared with ``backtest``): the rest reads the reasons.
+
+What is done (``on_bad_series``):
+
+``"fail"`` (default)
+    :class:`~forecast.BadSeriesError` naming the bad series (today's behaviour: nothing is
+    forecast); its ``report`` says which and why.
+``"skip"``
+    every good series is forecast; the bad ones are left out, with a warning naming them.
+``"fallback"``
+    the bad series are forecast by a baseline from their own last rows as given: seasonal
+    naive with ``fallback_season`` (default: the model's ``season_length``, if it has one)
+    when the series' last ``m`` rows are finite and regular, else naive (the last row) when
+    that row is finite, else nothing (the series is then skipped, and the report says so).
+    A stale series' fallback continues its last value (or season) up to the dates every
+    other series is forecast for, after the latest timestamp of ``df``. The output gains a
+    ``source`` column: ``"model"``, ``"naive"`` or ``"seasonal_naive"``; quantile columns
+    are empty (NaN) on fallback rows (a baseline has no intervals).
+
+The report (``frame.attrs["bad_series"]`` on a pandas result, ``BadSeriesError.report``,
+``forecast predict --report``) is a dict: ``n_series`` (in ``df``, plus absent ones),
+``n_bad``, ``bad_fraction``, ``on_bad_series``, ``latest`` (ISO timestamp) and ``bad``, a
+list of ``{"id", "reason", "detail", "action"}`` with ``action`` one of ``"failed"``,
+``"skipped"``, ``"naive"``, ``"seasonal_naive"``, ``"none"`` (absent series).
+
+Symbols: S series, H horizon, T targets, m season length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast._exceptions import BadSeriesError, InvalidParameterError
+from forecast._validation import series_name
+from forecast._warnings import warn
+from forecast.data.frequency import future_times
+from forecast.data.output import forecast_frame
+from forecast.data.panel import Columns, Panel, _check_at_predict, _split_layout, series_positions
+from forecast.evaluation.isolation import (
+    classify_failure,
+    failing_series,
+    missing_values,
+    series_codes,
+)
+
+# A fitted BaseForecaster: typed Any, since base.py calls this module (an import of base
+# here, even for types only, would be an import cycle).
+BaseForecaster = Any
+
+__all__ = ["ON_BAD_SERIES", "BadSeries", "check_series", "predict_isolated", "unservable"]
+
+ON_BAD_SERIES = ("fail", "skip", "fallback")
+_SHOWN = 10  # bad series named in a message
+
+
+@dataclass(frozen=True)
+class BadSeries:
+    """One bad series: its id, why it is bad, the detail, and what was done."""
+
+    id: Any
+    reason: str
+    detail: str
+    action: str = "failed"
+
+
+@dataclass
+class SeriesCheck:
+    """What :func:`check_series` found in a history ``df``."""
+
+    good: pd.DataFrame  # the rows of the good series, in their order in df
+    bad: list[BadSeries]
+    ids: list[Any]  # every series of df, in canonical order
+    n_series: int  # series of df plus absent expected ones
+    latest: pd.Timestamp
+    lags: dict[Any, int]  # steps between a stale series' end and `latest`
+
+    def report(self, on_bad_series: str) -> dict[str, Any]:
+        """The JSON-ready report (see the module's docstring)."""
+        return {
+            "on_bad_series": on_bad_series,
+            "n_series": self.n_series,
+            "n_bad": len(self.bad),
+            "bad_fraction": len(self.bad) / self.n_series if self.n_series else 0.0,
+            "latest": self.latest.isoformat(),
+            "bad": [_jsonable(asdict(b)) for b in self.bad],
+        }
+
+
+def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:
+    sid = entry["id"]
+    if isinstance(sid, np.generic):
+        entry["id"] = sid.item()
+    elif not isinstance(sid, str | int | float | bool | type(None)):
+        entry["id"] = str(sid)
+    return entry
+
+
+def _describe(bad: Sequence[BadSeries]) -> str:
+    shown = "; ".join(f"{series_name(b.id)}: {b.reason} ({b.detail})" for b in bad[:_SHOWN])
+    more = f"; and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+    return f"{len(bad)} bad series: {shown}{more}"
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def _steps_behind(last: pd.DatetimeIndex, latest: pd.Timestamp, freq: Any) -> np.ndarray:
+    """Periods of ``freq`` from each of ``last`` to ``latest`` (on that series' grid)."""
+    if isinstance(freq, pd.offsets.Tick):  # fixed length: arithmetic, however far behind
+        return np.maximum((latest - last) // pd.Timedelta(freq), 0).to_numpy(dtype=np.int64)
+    steps = np.zeros(len(last), dtype=np.int64)
+    for stamp in pd.unique(last):  # calendar steps: counted; few distinct ends in practice
+        n = len(pd.date_range(start=stamp, end=latest, freq=freq)) - 1
+        steps[last == stamp] = max(n, 0)
+    return steps
+
+
+def unservable(
+    panel: Panel, min_rows: int, fitted_ids: list[Any] | None
+) -> dict[int, tuple[str, str]]:
+    """A forecaster's ``_unservable``: series shorter than ``min_rows``, and, with
+    ``fitted_ids`` (a model with per-series statistics), series not among them."""
+    found: dict[int, tuple[str, str]] = {}
+    if fitted_ids is not None:
+        _, unknown = series_positions(panel.ids, fitted_ids)
+        unseen = set(unknown)
+        for i, sid in enumerate(panel.ids):
+            if sid in unseen:
+                found[i] = ("unseen", "not seen at fit: the model has no statistics for it")
+    for i in np.flatnonzero(panel.lengths < min_rows).tolist():
+        found.setdefault(i, ("short", f"{panel.lengths[i]} row(s); the model reads {min_rows}"))
+    return found
+
+
+def check_series(
+    model: BaseForecaster,
+    df: pd.DataFrame,
+    *,
+    max_staleness: int | None = None,
+    expect_ids: Iterable[Any] | None = None,
+) -> SeriesCheck:
+    """Classify the series of ``df`` (a history in the fitted layout) as good or bad.
+
+    Problems of the whole frame (a missing column, no timestamps) are raised as they are:
+    they are no one series' fault.
+    """
+    layout = model.layout_
+    rest, _, times, raw_ids = _split_layout(df, layout.id_col, layout.time_col)
+    columns = Columns(
+        targets=model.target_names_,
+        past=model.covariate_names_,
+        future=model.future_names_,
+        static=model.static_names_,
+    )
+    _check_at_predict(rest, columns)  # frame-level: raised, not blamed on every series
+    if raw_ids is not None and pd.isna(raw_ids).any():
+        model._to_fitted_panel(df)  # raises its message naming the row
+    codes, ids = series_codes(raw_ids, len(rest))
+    bad: dict[int, BadSeries] = {}
+    used = [*columns.targets, *columns.past, *columns.future]
+    for code, detail in missing_values(rest, used, codes, times).items():
+        bad[code] = BadSeries(ids[code], "missing_values", detail)
+    clean = np.setdiff1d(np.arange(len(ids)), np.fromiter(bad, dtype=np.int64, count=len(bad)))
+    convert = model._to_fitted_panel
+    for code in failing_series(convert, df, codes, clean):
+        rows = np.flatnonzero(codes == code)
+        why = classify_failure(convert, df.iloc[rows], times[rows], ids[code], model.freq_)
+        bad[code] = BadSeries(ids[code], *why)
+
+    last = np.full(len(ids), np.iinfo(np.int64).min)
+    np.maximum.at(last, codes, times.asi8)  # in the unit of the timestamps, UTC
+    last_times = pd.DatetimeIndex(last.view(f"M8[{times.unit}]"))
+    if times.tz is not None:
+        last_times = last_times.tz_localize("UTC").tz_convert(times.tz)
+    latest = last_times.max()
+    lags = dict(zip(ids, _steps_behind(last_times, latest, model.freq_), strict=True))
+    if max_staleness is not None:
+        for code, sid in enumerate(ids):
+            if code not in bad and lags[sid] > max_staleness:
+                bad[code] = BadSeries(
+                    sid,
+                    "stale",
+                    f"ends at {last_times[code]}, {lags[sid]} periods before the latest "
+                    f"timestamp {latest} (max_staleness={max_staleness})",
+                )
+    good_codes = np.setdiff1d(np.arange(len(ids)), np.fromiter(bad, dtype=np.int64, count=len(bad)))
+    if good_codes.size:
+        panel = model._to_fitted_panel(df.iloc[np.flatnonzero(np.isin(codes, good_codes))])
+        for position, (reason, detail) in model._unservable(panel).items():
+            bad[int(good_codes[position])] = BadSeries(panel.ids[position], reason, detail)
+    entries = [bad[code] for code in sorted(bad)]
+    absent = []
+    if expect_ids is not None:
+        seen = set(ids)
+        absent = [
+            BadSeries(sid, "absent", "expected, but no row in the data", "none")
+            for sid in expect_ids
+            if sid not in seen
+        ]
+    good_rows = np.flatnonzero(~np.isin(codes, np.fromiter(bad, dtype=np.int64, count=len(bad))))
+    return SeriesCheck(
+        good=df.iloc[good_rows],
+        bad=entries + absent,
+        ids=ids,
+        n_series=len(ids) + len(absent),
+        latest=latest,
+        lags={sid: int(lag) for sid, lag in lags.items()},
+    )
+
+
+# ------------------------------------------------------------------------------ fallback
+
+
+def _fallback_season(model: BaseForecaster, season: int | None) -> int:
+    if season is not None:
+        return int(season)
+    return int(model.get_params().get("season_length", 1) or 1)
+
+
+def _baseline(
+    model: BaseForecaster,
+    part: pd.DataFrame,
+    season: int,
+    lag: int,
+) -> tuple[str, np.ndarray | None, pd.Timestamp | None, str]:
+    """The fallback forecast ``(H, T)`` of one series from its own last rows.
+
+    Returns the method, the values (None: no forecast), the cutoff the forecast continues
+    from (the latest timestamp for a stale series), and why a method was not possible.
+    """
+    layout = model.layout_
+    rest, _, times, _ = _split_layout(part, layout.id_col, layout.time_col)
+    order = np.argsort(times.asi8, kind="stable")
+    times = times[order]
+    values = (
+        rest[model.target_names_]
+        .apply(pd.to_numeric, errors="coerce")
+        .to_numpy(dtype=np.float64)[order]
+    )  # (n, T)
+    horizon = model.horizon
+    steps = lag + np.arange(1, horizon + 1)  # periods after the series' last row
+    cutoff = future_times(times[-1:], model.freq_, lag)[-1][0] if lag else times[-1]
+    why = ""
+    if season > 1:
+        tail = values[-season:]
+        expected = pd.date_range(end=times[-1], periods=season, freq=model.freq_)
+        regular = len(tail) == season and times[-season:].equals(expected)
+        if regular and np.isfinite(tail).all():
+            back = season * np.ceil(steps / season).astype(np.int64)  # (H,)
+            return "seasonal_naive", values[len(values) - 1 + steps - back], cutoff, ""
+        why = f"its last {season} rows are not {season} regular finite rows; "
+    if np.isfinite(values[-1]).all():
+        return "naive", np.repeat(values[-1:], horizon, axis=0), cutoff, why
+    return "skipped", None, None, why + "its last row is not finite"
+
+
+# ------------------------------------------------------------------------------ predict
+
+
+def _ordered(frame: pd.DataFrame, model: BaseForecaster, ids: list[Any]) -> pd.DataFrame:
+    """Rows of ``frame`` ordered by series (as ``ids``), each series' rows kept in order."""
+    layout = model.layout_
+    if not layout.is_long:
+        return frame
+    column = (
+        frame.index.get_level_values(0) if layout.multiindex else frame[layout.id_col]
+    ).to_numpy()
+    rank = {sid: i for i, sid in enumerate(ids)}
+    key = np.array([rank[sid] for sid in column], dtype=np.int64)
+    return frame.iloc[np.argsort(key, kind="stable")]
+
+
+def predict_isolated(
+    model: BaseForecaster,
+    df: pd.DataFrame | None,
+    on_bad_series: str,
+    max_staleness: int | None,
+    expect_ids: Iterable[Any] | None,
+    fallback_season: int | None,
+    future_covariates: Any,
+    horizon: int | None,
+) -> pd.DataFrame:
+    """``model.predict(df)`` with the bad series isolated (see the module's docstring)."""
+    name = type(model).__name__
+    if df is None:
+        raise InvalidParameterError(
+            "on_bad_series, max_staleness, expect_ids and fallback_season check a new "
+            f"history: pass it as {name}.predict(df, ...) (the fitted series were checked "
+            "at fit)."
+        )
+    if on_bad_series not in ON_BAD_SERIES:
+        raise InvalidParameterError(
+            f"The 'on_bad_series' argument of {name}.predict must be one of "
+            f"{list(ON_BAD_SERIES)}. Got {on_bad_series!r} instead."
+        )
+    if max_staleness is not None and (
+        isinstance(max_staleness, bool) or not isinstance(max_staleness, int) or max_staleness < 0
+    ):
+        raise InvalidParameterError(
+            f"The 'max_staleness' argument of {name}.predict must be an int >= 0 (periods "
+            f"of the model's frequency). Got {max_staleness!r} instead."
+        )
+    if fallback_season is not None and (
+        isinstance(fallback_season, bool)
+        or not isinstance(fallback_season, int)
+        or fallback_season < 1
+    ):
+        raise InvalidParameterError(
+            f"The 'fallback_season' argument of {name}.predict must be an int >= 1. Got "
+            f"{fallback_season!r} instead."
+        )
+    check = check_series(model, df, max_staleness=max_staleness, expect_ids=expect_ids)
+    present = [b for b in check.bad if b.reason != "absent"]
+    if on_bad_series == "fail":
+        if check.bad:
+            raise BadSeriesError(
+                f"{_describe(check.bad)}. Fix the data, or pass on_bad_series='skip' "
+                "(forecast the others) or 'fallback' (a baseline for these).",
+                check.report(on_bad_series),
+            )
+        result = model.predict(df, future_covariates=future_covariates, horizon=horizon)
+        result.attrs["bad_series"] = check.report(on_bad_series)
+        return result
+    frames = []
+    if len(check.good):
+        frame = model.predict(check.good, future_covariates=future_covariates, horizon=horizon)
+        if on_bad_series == "fallback":
+            frame = frame.assign(source="model")
+        frames.append(frame)
+    done: list[BadSeries] = []
+    if on_bad_series == "fallback":
+        season = _fallback_season(model, fallback_season)
+        _, _, _, raw_ids = _split_layout(df, model.layout_.id_col, model.layout_.time_col)
+        for entry in present:
+            rows = np.flatnonzero(np.asarray(raw_ids == entry.id)) if raw_ids is not None else None
+            part = df if rows is None else df.iloc[rows]
+            lag = check.lags[entry.id] if entry.reason == "stale" else 0
+            method, values, cutoff, why = _baseline(model, part, season, lag)
+            detail = entry.detail + (f"; fallback: {why}" if why else "")
+            done.append(BadSeries(entry.id, entry.reason, detail, method))
+            if values is None or cutoff is None:
+                continue
+            steps = model.horizon if horizon is None else horizon
+            fb = forecast_frame(
+                values[None, :steps],
+                pd.DatetimeIndex([cutoff]),
+                [entry.id],
+                layout=model.layout_,
+                freq=model.freq_,
+                target_names=model.target_names_,
+            )
+            frames.append(fb.assign(source=method))
+    else:
+        done = [BadSeries(b.id, b.reason, b.detail, "skipped") for b in present]
+    done += [b for b in check.bad if b.reason == "absent"]
+    check.bad = done
+    report = check.report(on_bad_series)
+    if not frames:
+        raise BadSeriesError(
+            f"Nothing to forecast: every series is bad; {_describe(done)}.", report
+        )
+    if check.bad:
+        warn(f"{_describe(done)} (on_bad_series={on_bad_series!r}).")
+    result = frames[0] if len(frames) == 1 else pd.concat(frames)
+    if len(frames) > 1 and not model.layout_.is_long:  # wide: one series, all fallback
+        result = frames[-1]
+    result = _ordered(result, model, check.ids)
+    if model.layout_.is_long and not model.layout_.multiindex:
+        result = result.reset_index(drop=True)
+    result.attrs["bad_series"] = report
+    return result

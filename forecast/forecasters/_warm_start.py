@@ -1,0 +1,122 @@
+"""Warm starts of a recurrent forecaster: continue from its fitted weights and scalers.
+
+``RNNForecaster(warm_start=True)`` (scikit-learn's convention: the parameter is stored as
+given, ``get_params``/``clone`` carry it, default False): a ``fit`` on a forecaster that is
+already fitted starts from its network weights and its per-series scaling statistics, and
+trains for the budget of this fit (``max_epochs``, or ``max_steps`` in ``trainer_kwargs``).
+The first fit of a ``warm_start=True`` forecaster, like any fit with ``warm_start=False``,
+starts cold. ``forecast fit --init-from OLD.safetensors`` is the same from the command line.
+
+What is kept, and what is refused:
+
+* the network: its weights; the optimiser (Adam's moments) and learning-rate schedule start
+  afresh, as a new run of the same training would;
+* the scalers: series seen at fit keep their fitted statistics (their inputs are read as
+  the network learnt to read them); **series not seen at fit** get statistics fitted on
+  their own training part, as a cold fit would give them (per-window scalers have none to
+  keep); series of the old fit absent from the new data are not in the new model;
+* refused, naming each difference, before any training: anything that changes the
+  network's shape or what its inputs mean: ``cell``, ``hidden_size``, ``num_layers``,
+  ``horizon``, the targets, past, known-future and static covariates (names and order),
+  the quantile levels, ``seq_len``, ``scaler``, the frequency, and
+  ``intervals="conformal"`` (its calibration fit must not start from a model that saw the
+  calibration tail). ``dropout``, ``learning_rate``, the budget and the other training
+  settings may change.
+
+As after any fit that raises, a refused warm start leaves the forecaster unfitted (save it
+first, or fit a clone, to keep it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import torch
+
+from forecast._exceptions import InvalidParameterError
+from forecast.data.panel import Panel, series_positions
+from forecast.data.scaling import SeriesScaler, StaticScaler
+from forecast.neural.network import RecurrentConfig
+from forecast.neural.quantiles import network_levels
+
+__all__ = ["WarmState", "warm_state"]
+
+# Fields of the network configuration a warm start may change (they do not shape weights).
+_MAY_CHANGE = {"dropout"}
+
+
+@dataclass(frozen=True)
+class WarmState:
+    """What a warm fit starts from: the fitted weights and the scalers for the new panel."""
+
+    weights: dict[str, torch.Tensor]
+    scaler: SeriesScaler
+    static_scaler: StaticScaler | None
+
+
+def _differences(model: Any, panel: Panel) -> list[str]:
+    """Each difference between the fitted model and this fit, as 'name: fitted -> now'."""
+    fitted: RecurrentConfig = model.network_.config
+    now = RecurrentConfig(
+        cell=model.cell,
+        input_size=panel.values.shape[1],
+        hidden_size=model.hidden_size,
+        num_layers=model.num_layers,
+        dropout=model.dropout,
+        horizon=model.horizon,
+        n_targets=len(panel.target_names),
+        n_future=len(panel.future_names),
+        n_static=len(panel.static_names),
+        n_quantiles=len(network_levels(model.quantiles)),
+    )
+    found = [
+        f"{f.name}: {getattr(fitted, f.name)!r} -> {getattr(now, f.name)!r}"
+        for f in fields(RecurrentConfig)
+        if f.name not in _MAY_CHANGE and getattr(fitted, f.name) != getattr(now, f.name)
+    ]
+    pairs = [
+        ("seq_len", model.last_window_.shape[1], model.seq_len),
+        ("scaler", model.scaler_.method, model.scaler),
+        ("targets", list(model.target_names_), list(panel.target_names)),
+        ("past covariates", list(model.covariate_names_), list(panel.covariate_names)),
+        ("future covariates", list(model.future_names_), list(panel.future_names)),
+        ("static covariates", list(model.static_names_), list(panel.static_names)),
+        ("freq", model.freq_.freqstr, panel.freq.freqstr),
+    ]
+    if found == [] and fitted.n_quantiles:
+        pairs.append(("quantiles", list(model.quantile_levels_), model._quantile_levels()))
+    found += [f"{name}: {a!r} -> {b!r}" for name, a, b in pairs if a != b]
+    if model.intervals is not None:
+        found.append("intervals='conformal' (a calibration fit must start cold)")
+    return found
+
+
+def warm_state(model: Any, panel: Panel, scaler: SeriesScaler) -> WarmState | None:
+    """The state a fit of ``model`` on ``panel`` starts from, or None to start cold.
+
+    ``scaler`` is the one fitted cold on ``panel``'s training parts: the statistics of
+    series seen at fit are replaced by their fitted ones.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``warm_start=True`` on a fitted model that this fit does not match, naming each
+        difference.
+    """
+    if not model.warm_start or "network_" not in model.__dict__:
+        return None
+    different = _differences(model, panel)
+    if different:
+        raise InvalidParameterError(
+            f"The 'warm_start' parameter of {type(model).__name__} is True, but this fit "
+            f"does not match the fitted model (fitted -> now): {'; '.join(different)}. "
+            "Change them back, or set warm_start=False to train a new model."
+        )
+    if scaler.is_global:
+        positions, _ = series_positions(panel.ids, model.series_ids_)
+        seen = positions >= 0
+        scaler.loc_[seen] = model.scaler_.loc_[positions[seen]]
+        scaler.scale_[seen] = model.scaler_.scale_[positions[seen]]
+    weights = {k: v.detach().clone() for k, v in model.network_.state_dict().items()}
+    return WarmState(weights, scaler, model.static_scaler_)
