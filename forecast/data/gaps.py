@@ -198,7 +198,7 @@ def fill_gaps(
     if multiindex:
         if df.index.nlevels != 2:
             raise DataTypeError("A MultiIndex must have 2 levels (id, time).")
-        id_name, time_name = df.index.names[0] or "id", df.index.names[1] or "time"
+        id_name, time_name = str(df.index.names[0] or "id"), str(df.index.names[1] or "time")
         frame = df.reset_index(names=[id_name, time_name])
         out = fill_gaps(
             frame, freq=offset, id_col=id_name, time_col=time_name, start=start, end=end
@@ -252,11 +252,8 @@ def _series_grid(
     label: str,
 ) -> pd.DatetimeIndex:
     """The grid of one series from its first (or ``lo``) to its last (or ``hi``) timestamp."""
-    span = times
-    if lo is not None:
-        span = span.append(pd.DatetimeIndex([lo]))
-    if hi is not None:
-        span = span.append(pd.DatetimeIndex([hi]))
+    extra = [t for t in (lo, hi) if t is not None]
+    span = pd.DatetimeIndex(times.append(pd.DatetimeIndex(extra))) if extra else times
     wall = _wall_times(span, offset)
     grid = _grid(wall, offset)
     off = np.flatnonzero(grid.get_indexer(_wall_times(times, offset)) < 0)

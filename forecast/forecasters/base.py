@@ -114,6 +114,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
     id_col: str | None = None
     time_col: str | None = None
     freq: Any = None
+    missing: str = "raise"  # or "mask": forecast.data.masking
     intervals: str | None = None
     coverage: float | list[float] | None = None
     calibration_windows: int = 20
@@ -350,6 +351,9 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         if self.freq is not None:
             resolve_freq(self.freq)
 
+    def _check_missing(self) -> None:
+        check_option(self, "missing", self.missing, ("raise", "mask"))
+
     # ================================================================== data in
 
     def _to_panel(self, df: pd.DataFrame, dtype: Any = None) -> tuple[Panel, Layout]:
@@ -364,6 +368,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
             future=future,
             static=static,
             dtype=np.float64 if dtype is None else dtype,
+            missing=self.missing,
         )
 
     def _to_fitted_panel(self, df: pd.DataFrame, dtype: Any = None) -> Panel:
@@ -380,6 +385,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
                 static=self.static_names_,
             ),
             dtype=self._panel_dtype() if dtype is None else dtype,
+            missing=self.missing,
         )
         return panel
 
