@@ -42,6 +42,7 @@ __all__ = [
     "check_observed",
     "impute",
     "input_positions",
+    "last_observed",
     "masked_columns",
     "observed_windows",
 ]
@@ -257,3 +258,29 @@ class MaskedScaler(SeriesScaler):
         loc[:, :, self.channel_columns] = 0.0
         scale[:, :, self.channel_columns] = 1.0
         return loc, scale
+
+
+def last_observed(values: np.ndarray, offsets: np.ndarray, lag: int = 1) -> np.ndarray:
+    """Row of the last observation at or before each row, ``lag`` steps apart, ``(T, F)``.
+
+    For row ``r`` and column ``j``: ``r`` if ``values[r, j]`` is observed, else the last
+    observed row among ``r - lag, r - 2 lag, ...`` of the same series, else -1. With
+    ``lag=1`` the last observation carried forward; with a season length, the last
+    observation at the same phase of the season (what a seasonal naive forecast repeats).
+    """
+    n_rows = len(values)
+    series = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    position = np.arange(n_rows) - offsets[:-1][series]
+    # Chains of rows of one series and one phase, one after the other: (series, phase, time).
+    order = np.lexsort((position, position % lag, series))
+    chain = series[order] * lag + position[order] % lag
+    chain_start = np.flatnonzero(np.r_[True, chain[1:] != chain[:-1]])
+    begin = np.repeat(chain_start, np.diff(np.r_[chain_start, n_rows]))  # (T,) in chain order
+    out = np.empty(values.shape, dtype=np.int64)
+    steps = np.arange(n_rows)
+    for j in range(values.shape[1]):
+        seen = ~np.isnan(values[order, j])
+        last = np.maximum.accumulate(np.where(seen, steps, -1))
+        source = np.where(last >= begin, order[np.maximum(last, 0)], -1)
+        out[order, j] = source
+    return out
