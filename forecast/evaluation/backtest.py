@@ -62,11 +62,16 @@ class BacktestResult:
     models : list
         ``models[w]`` is the fitted estimator that forecast window ``w`` (the same object
         for the windows it served without refit).
+    missing_actuals : int
+        Test values that are missing (NaN, or missing timestamps, with an estimator's
+        ``missing="mask"``): their ``actual`` is NaN in ``forecasts``, and the metrics skip
+        them; ``metrics`` then has a column ``n_actual``, the steps each row was scored on.
     """
 
     forecasts: Any  # pandas.DataFrame, or a frame of the input's library
     metrics: Any
     models: list[Forecaster] = field(repr=False)
+    missing_actuals: int = 0
 
     def summary(self) -> Any:
         """Each metric averaged over all windows and series, one row per target.
@@ -305,6 +310,9 @@ def backtest(
             quantiles[first:stop] = quant
         models += [model] * len(served)
     levels = list(models[0].quantile_levels_)
+    actual = panel.values[:, : len(panel.target_names)]
+    test_rows = (panel.offsets[:-1] + folds.ends)[..., None] + np.arange(horizon)  # (W, S, H)
+    missing_actuals = int(np.isnan(actual[test_rows]).sum()) if np.isnan(actual).any() else 0
     cutoff = {"cutoff": layout.time_col}  # a polars Date time column: Date cutoffs too
     return BacktestResult(
         forecasts=to_native(
@@ -320,4 +328,5 @@ def backtest(
             same_type=cutoff,
         ),
         models=models,
+        missing_actuals=missing_actuals,
     )
