@@ -409,3 +409,18 @@ def test_backtest_skips_missing_actuals_and_says_so() -> None:
     kept = result.forecasts.query("id == 's0' and window == 1").dropna(subset=["actual"])
     assert row["mae"] == pytest.approx((kept["actual"] - kept["forecast"]).abs().mean())
     assert np.isfinite(result.metrics[["mae", "smape", "mase"]].to_numpy()).all()
+
+
+def test_conformal_calibration_skips_missing_actuals_and_counts_the_rest() -> None:
+    df = _long(n_series=2, n=40).drop(columns="x")
+    kw = dict(id_col="id", time_col="t", target="y", horizon=2, intervals="conformal")
+    kw |= dict(coverage=0.8, calibration_windows=10)
+    full = NaiveForecaster(**kw).fit(df)
+    assert full.n_calibration_ == 20  # 10 origins x 2 series
+    df.loc[[36, 37, 78], "y"] = np.nan  # actuals inside the calibration tails
+    masked = NaiveForecaster(missing="mask", **kw).fit(df)
+    assert masked.n_calibration_ < 20
+    out = masked.predict()
+    assert np.isfinite(out[["y", "y_q0.1", "y_q0.9"]].to_numpy()).all()
+    assert (out["y_q0.1"] <= out["y"]).all()
+    assert (out["y"] <= out["y_q0.9"]).all()
