@@ -424,3 +424,17 @@ def test_conformal_calibration_skips_missing_actuals_and_counts_the_rest() -> No
     assert np.isfinite(out[["y", "y_q0.1", "y_q0.9"]].to_numpy()).all()
     assert (out["y_q0.1"] <= out["y"]).all()
     assert (out["y"] <= out["y_q0.9"]).all()
+
+
+def test_score_skips_missing_actuals() -> None:
+    df = _long(n_series=2, n=30).drop(columns="x")
+    model = NaiveForecaster(id_col="id", time_col="t", target="y", horizon=3, missing="mask")
+    model.fit(df)
+    gappy = df.copy()
+    gappy.loc[28, "y"] = np.nan  # one of s0's three held-out actuals
+    score = model.score(gappy)
+    history = df.iloc[:27]["y"].to_numpy()
+    s0 = np.abs(df.loc[[27, 29], "y"] - history[-1]).mean() / np.abs(np.diff(history)).mean()
+    h1 = df.iloc[30:57]["y"].to_numpy()
+    s1 = np.abs(df.iloc[57:60]["y"] - h1[-1]).mean() / np.abs(np.diff(h1)).mean()
+    assert score == pytest.approx(-(s0 + s1) / 2)

@@ -533,6 +533,7 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         from ``df``). The score is minus the MASE (season length 1: the error is divided by
         the mean absolute one-step change of each series' history), averaged over series and
         targets: 0 is perfect, -1 is as good as the naive last-value forecast was in-sample.
+        With ``missing="mask"``, missing actuals and changes are left out of the means.
 
         Parameters
         ----------
@@ -569,7 +570,8 @@ class BaseForecaster(BaseEstimator, Forecaster, ABC):
         scale = seasonal_scale(
             panel, panel.offsets[:-1], ends, 1, lambda i: f"the history of {panel.series_label(i)}"
         )
-        return -float(np.mean(np.abs(actual - forecast).mean(axis=1) / scale))
+        mean = np.nanmean if np.isnan(actual).any() else np.mean  # missing="mask": observed
+        return -float(mean(mean(np.abs(actual - forecast), axis=1) / scale))
 
     # ================================================================== model files
 
