@@ -57,8 +57,8 @@ def gap_fix(freq: str | None, layout: Any) -> str:
     if id_col is None:
         args = f"df, freq={f}" + ("" if time_col is None else f", time_col={time_col!r}")
         fill = "then fill them (e.g. .interpolate())"
-        if time_col is None and freq is not None:
-            fill += f", or resample (df.resample({f}).mean())"
+        if time_col is None:  # a DatetimeIndex: resampling works on the one series
+            fill += f", or resample (e.g. df.resample({f if freq else repr('D')}).mean())"
     else:
         args = f"df, freq={f}, id_col={id_col!r}, time_col={time_col!r}"
         fill = f"then fill them per series (e.g. df.groupby({id_col!r}).ffill())"
