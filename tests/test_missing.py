@@ -182,6 +182,35 @@ def test_imputation_never_crosses_a_series_boundary(panel) -> None:
             assert filled[a + i] == expected
 
 
+@st.composite
+def _long_frames(draw):
+    """Long frames of 1-4 series with random missing timestamps and NaN."""
+    rows = []
+    for i in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(2, 10))
+        kept = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+        kept[0] = kept[-1] = True  # a series spans its first to its last timestamp
+        for k in np.flatnonzero(kept):
+            value = draw(st.one_of(st.none(), st.integers(-50, 50)))
+            rows.append((f"s{i}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(k)), value))
+    df = pd.DataFrame(rows, columns=["id", "t", "y"])
+    df["y"] = df["y"].astype(float)
+    return df.sort_values(["t", "id"]) if draw(st.booleans()) else df  # interleaved, or not
+
+
+@settings(max_examples=60, deadline=None)
+@given(_long_frames())
+def test_masked_panels_impute_within_each_series_of_a_long_frame(df) -> None:
+    panel, _ = to_panel(df, id_col="id", time_col="t", target="y", freq="D", missing="mask")
+    filled = impute(panel.values, panel.offsets)[:, 0]
+    # The reference: pandas, one series at a time, on fill_gaps' explicit rows.
+    explicit = fill_gaps(df, freq="D", id_col="id", time_col="t").sort_values(["id", "t"])
+    by_series = explicit.groupby("id")["y"]
+    expected = by_series.ffill().fillna(by_series.bfill()).fillna(0.0).to_numpy()
+    assert np.array_equal(filled, expected)
+    assert panel.times.equals(pd.DatetimeIndex(explicit["t"]))
+
+
 @settings(max_examples=100, deadline=None)
 @given(_panels(), st.integers(1, 4))
 def test_last_observed_stays_within_its_series_and_phase(panel, lag) -> None:
