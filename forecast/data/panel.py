@@ -29,7 +29,8 @@ from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data.conventions import default_columns
-from forecast.data.frequency import check_on_frequency, infer_freq, resolve_freq
+from forecast.data.frequency import check_on_frequency
+from forecast.data.gaps import gap_fix, insert_missing_rows, nan_fix, panel_freq
 from forecast.data.past_covariates import choose_past
 
 __all__ = ["Columns", "Layout", "Panel", "series_positions", "to_panel"]
@@ -48,10 +49,10 @@ def _unfit_for(column: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return bad
 
 
-def _what_is_wrong(value: float, dtype: np.dtype) -> tuple[str, str]:
+def _what_is_wrong(value: float, dtype: np.dtype, layout: Any = None, col: str = "y") -> tuple:
     """``(what, fix)`` for a value :func:`_unfit_for` flagged, for an error message."""
     if np.isnan(value):
-        return "NaN", "Fill or drop them before fitting (e.g. df.ffill() or df.dropna())."
+        return "NaN", nan_fix(layout, col)
     if np.isinf(value):
         return "an infinite value", "Fill or drop them before fitting."
     if abs(value) > float(np.finfo(dtype).max):
@@ -122,7 +123,8 @@ class Panel:
     rows : numpy.ndarray of shape (T,), int64, or None
         Position in the input frame of each row of ``values`` (so that a subset of rows can
         be cut from the user's own frame, e.g. the history before a backtest cutoff);
-        ``None`` when the frame was already sorted by series and time (row i is row i).
+        ``None`` when the frame was already sorted by series and time (row i is row i);
+        -1 for a row ``missing="mask"`` inserted for a missing timestamp.
     """
 
     values: np.ndarray
@@ -214,7 +216,7 @@ class Panel:
         dtype = np.dtype(dtype)
         if dtype == self.values.dtype:
             return self
-        bad = _unfit_for(self.values, dtype)
+        bad = _unfit_for(self.values, dtype) & ~np.isnan(self.values)  # NaN: missing="mask"
         if bad.any():
             row, j = (int(k[0]) for k in np.nonzero(bad))
             series = int(np.searchsorted(self.offsets, row, side="right")) - 1
@@ -485,6 +487,8 @@ def _float_values(
     codes: np.ndarray,
     labels: list[str],
     dtype: np.dtype,
+    layout: Layout | None = None,
+    allow_nan: bool = False,
 ) -> np.ndarray:
     """The used columns as one ``(R, F)`` array of ``dtype`` in sorted order.
 
@@ -499,7 +503,7 @@ def _float_values(
         column = rest[name].to_numpy(dtype=np.float64, na_value=np.nan)
         if order is not None:
             column = column[order]
-        bad = _unfit_for(column, dtype)
+        bad = _unfit_for(column, dtype) & ~(allow_nan & np.isnan(column))
         if bad.any():
             row = int(np.argmax(bad))
             first_bad.append((row, j, int(bad.sum()), float(column[row])))
@@ -507,7 +511,7 @@ def _float_values(
         values[:, j] = column
     if first_bad:
         row, j, count, value = min(first_bad)  # the earliest offending row, then column
-        what, fix = _what_is_wrong(value, dtype)
+        what, fix = _what_is_wrong(value, dtype, layout, used[j])
         raise DataError(
             f"Column {used[j]!r} has {what} at {times[row]} in {labels[codes[row]]} "
             f"({count} such value(s) in that column). {fix}"
@@ -570,6 +574,7 @@ def to_panel(
     columns: Columns | tuple[list[str], list[str]] | None = None,
     dtype: Any = np.float32,
     past: str | list[str] | None = None,
+    missing: str = "raise",
 ) -> tuple[Panel, Layout]:
     """Validate a wide or long frame and convert it to a :class:`Panel`.
 
@@ -599,6 +604,8 @@ def to_panel(
     dtype : numpy dtype, default numpy.float32
         Of ``Panel.values``: float32 feeds the network; metrics and baselines ask for
         float64 so that they see the user's numbers unrounded.
+    missing : {"raise", "mask"}, default "raise"
+        ``"mask"``: NaN kept, missing timestamps inserted as NaN rows (:mod:`.gaps`).
 
     Returns
     -------
@@ -670,13 +677,13 @@ def to_panel(
             "once per series; aggregate the duplicates (e.g. df.groupby(...).mean()) or drop them."
         )
 
-    values = _float_values(rest, used, order, times, codes, labels, np.dtype(dtype))
-    if freq is None:
-        longest = int(np.argmax(np.diff(offsets)))
-        offset = infer_freq(times[offsets[longest] : offsets[longest + 1]], labels[longest])
-    else:
-        offset = freq if isinstance(freq, pd.offsets.BaseOffset) else resolve_freq(freq)
-    check_on_frequency(times, offsets, ids, offset)
+    mask = missing == "mask"
+    values = _float_values(rest, used, order, times, codes, labels, np.dtype(dtype), layout, mask)
+    static_values = _static_values(rest, roles.static, order, codes, offsets, labels)
+    offset = panel_freq(freq, times, offsets, labels, layout)
+    if mask:  # missing timestamps become rows of NaN (input row -1)
+        values, times, offsets, order = insert_missing_rows(values, times, offsets, order, offset)
+    check_on_frequency(times, offsets, ids, offset, gap_fix(offset.freqstr, layout))
 
     # Read-only: one panel serves the calibration and final fits, an ensemble's members and
     # the calibration scores; none may change what the others read.
@@ -690,7 +697,7 @@ def to_panel(
         covariate_names=list(roles.past),
         freq=offset,
         future_names=list(roles.future),
-        static=_static_values(rest, roles.static, order, codes, offsets, labels),
+        static=static_values,
         static_names=list(roles.static),
         rows=order,
     )

@@ -206,6 +206,10 @@ class WindowDataset(Dataset):
         Static covariates per series (already scaled), returned as ``static`` (N, Z).
     scaler : object with ``scale_windows(windows, series, n_input)``, optional
         Applied to each batch (so no scaled copy of the data is ever made).
+    target_channels : sequence of int, optional
+        Per target, the column of its 0/1 observed channel (``-1``: always observed); the
+        batch then has ``mask`` (N, H, T), 1 where the target was observed
+        (``missing="mask"``, :mod:`forecast.data.masking`).
 
     Examples
     --------
@@ -229,6 +233,7 @@ class WindowDataset(Dataset):
         n_future: int = 0,
         static: np.ndarray | None = None,
         scaler: BatchScaler | None = None,
+        target_channels: Sequence[int] | None = None,
     ) -> None:
         self.values = values
         self.windows = windows
@@ -238,6 +243,7 @@ class WindowDataset(Dataset):
         self.n_future = n_future
         self.static = None if static is None else np.asarray(static, dtype=np.float32)
         self.scaler = scaler
+        self.target_channels = None if target_channels is None else list(target_channels)
         self._windows = sliding_window_view(values, seq_len + horizon, axis=0)  # (T-W+1, F, W) view
 
     def __len__(self) -> int:
@@ -262,9 +268,15 @@ class WindowDataset(Dataset):
         batch = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
         x = batch[:, : self.seq_len, :]  # (N, L, F)
         y = batch[:, self.seq_len :, : self.n_targets]  # (N, H, T)
-        if not self.n_future and self.static is None:
+        if not self.n_future and self.static is None and self.target_channels is None:
             return x, y
         out = {"x": x, "y": y}
+        if self.target_channels is not None:
+            after = batch[:, self.seq_len :, :]  # (N, H, F)
+            ones = torch.ones_like(after[..., 0])
+            out["mask"] = torch.stack(
+                [after[..., c] if c >= 0 else ones for c in self.target_channels], dim=-1
+            )  # (N, H, T)
         if self.n_future:
             out["future"] = batch[:, self.seq_len :, -self.n_future :]  # (N, H, C)
         if self.static is not None:

@@ -66,12 +66,17 @@ class BacktestResult:
     bad_series : list of dict
         With ``on_bad_series="skip"``: the series left out, each ``{"id", "reason",
         "detail", "action"}``.
+    missing_actuals : int
+        Test values that are missing (NaN, or missing timestamps, with an estimator's
+        ``missing="mask"``): their ``actual`` is NaN in ``forecasts``, and the metrics skip
+        them; ``metrics`` then has a column ``n_actual``, the steps each row was scored on.
     """
 
     forecasts: Any  # pandas.DataFrame, or a frame of the input's library
     metrics: Any
     models: list[Forecaster] = field(repr=False)
     bad_series: list[dict[str, Any]] = field(default_factory=list)
+    missing_actuals: int = 0
 
     def summary(self) -> Any:
         """Each metric averaged over all windows and series, one row per target.
@@ -343,6 +348,9 @@ def backtest(
             quantiles[first:stop] = quant
         models += [model] * len(served)
     levels = list(models[0].quantile_levels_)
+    actual = panel.values[:, : len(panel.target_names)]
+    test_rows = (panel.offsets[:-1] + folds.ends)[..., None] + np.arange(horizon)  # (W, S, H)
+    missing_actuals = int(np.isnan(actual[test_rows]).sum()) if np.isnan(actual).any() else 0
     cutoff = {"cutoff": layout.time_col}  # a polars Date time column: Date cutoffs too
     rows = panel.offsets[:-1] + folds.ends  # (W, S) first test rows: drop_short's left out
     actual = panel.values[rows[..., None] + np.arange(horizon), : shape[-1]]
@@ -358,4 +366,5 @@ def backtest(
         metrics=to_native(without_left_out(scores, left_out, shape[-1]), kind, same_type=cutoff),
         models=models,
         bad_series=bad,
+        missing_actuals=missing_actuals,
     )

@@ -113,6 +113,10 @@ def history_scale(panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndar
     step[panel.offsets[:-1]] = 0.0  # no change across the start of a series
     start = panel.offsets[series] + 1  # the first change inside each history
     count = (ends - start)[:, None]  # changes inside each history
+    if np.isnan(step).any():  # missing="mask": the changes between observed neighbours
+        seen = ~np.isnan(step)
+        step = np.where(seen, step, 0.0)
+        count = range_sums(seen.astype(np.float64), start, ends)
     total = range_sums(step, start, ends)
     mean = total / np.maximum(count, 1)
     # Only a history that does not move at all is a zero spread (as in the scalers): a
@@ -143,6 +147,8 @@ def conformal_quantile(scores: np.ndarray, coverage: Sequence[float]) -> np.ndar
     >>> conformal_quantile(scores, [0.5, 0.95])[0, 0].tolist()  # k = 10 and k = 19
     [10.0, 19.0]
     """
+    if np.isnan(scores).any():
+        return _observed_quantile(scores, coverage)
     n = scores.shape[0]
     ranks = [math.ceil((n + 1) * c - 1e-9) for c in coverage]
     if max(ranks) > n:
@@ -154,6 +160,29 @@ def conformal_quantile(scores: np.ndarray, coverage: Sequence[float]) -> np.ndar
         )
     ordered = np.sort(scores, axis=0)  # (n, H, T)
     return np.stack([ordered[k - 1] for k in ranks], axis=-1)
+
+
+def _observed_quantile(scores: np.ndarray, coverage: Sequence[float]) -> np.ndarray:
+    """:func:`conformal_quantile` over the scores that exist (missing actuals are NaN).
+
+    Each step and target has its own ``n``: the calibration forecasts whose actual was
+    observed (``missing="mask"``).
+    """
+    seen = ~np.isnan(scores)
+    n = seen.sum(axis=0)  # (H, T)
+    ordered = np.sort(np.where(seen, scores, np.inf), axis=0)  # missing ones last
+    out = []
+    for c in coverage:
+        k = np.ceil((n + 1) * c - 1e-9).astype(np.int64)  # (H, T)
+        if (k > n).any():
+            need = math.ceil(c / (1 - c) - 1e-9)
+            raise DataError(
+                f"A {c:g} conformal interval needs at least {need} calibration forecasts per "
+                f"horizon step with an observed actual, but a step has {int(n.min())} (the "
+                "others' actuals are missing). Raise calibration_windows, or lower coverage."
+            )
+        out.append(np.take_along_axis(ordered, np.maximum(k - 1, 0)[None], axis=0)[0])
+    return np.stack(out, axis=-1)
 
 
 def interval_bounds(point: np.ndarray, quantiles: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -99,6 +99,7 @@ def history_frame(df: Any, panel: Panel, folds: Folds, w: int) -> Any:
     """
     begin = panel.offsets[:-1]
     keep = _ranges(begin + folds.starts[w], begin + folds.ends[w])
-    if panel.rows is not None:  # the frame was reordered: map back to its own rows
+    if panel.rows is not None:  # reordered, or gaps inserted (-1): map back to its own rows
         keep = np.sort(panel.rows[keep])
+        keep = keep[keep >= 0]
     return df.iloc[keep]

@@ -52,6 +52,8 @@ def seasonal_scale(
     diff = np.zeros_like(y)
     diff[m:] = np.abs(y[m:] - y[:-m])  # rows whose lag crosses a series start are never summed
     count = ends - starts - m  # (N,)
+    if np.isnan(y).any():  # missing="mask": the pairs whose both values are observed
+        return _observed_scale(diff, starts, ends, m, count, label, panel)
     short = np.flatnonzero(count < 1)
     if short.size:
         i = int(short[0])
@@ -70,6 +72,29 @@ def seasonal_scale(
             "scale is 0. Leave 'mase' out of metrics, or drop that series."
         )
     return scale
+
+
+def _observed_scale(
+    diff: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    m: int,
+    count: np.ndarray,
+    label: Any,
+    panel: Panel,
+) -> np.ndarray:
+    """:func:`seasonal_scale` over the pairs ``y[t], y[t - m]`` that are both observed.
+
+    A history with no such pair, or whose pairs all repeat exactly, gets NaN (its MASE is
+    then NaN, and counted as such), not an error: gaps are expected with missing="mask".
+    """
+    seen = np.isfinite(diff)
+    seen[:m] = False
+    total = range_sums(np.where(seen, diff, 0.0), starts + m, np.maximum(ends, starts + m))
+    pairs = range_sums(seen.astype(np.float64), starts + m, np.maximum(ends, starts + m))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = total / pairs
+    return np.where((pairs > 0) & (scale > 0), scale, np.nan)
 
 
 def _actuals(panel: Panel, folds: Folds) -> np.ndarray:
@@ -194,7 +219,22 @@ def metrics_table(
     columns: dict[Any, Any] = {}
     if layout.is_long:
         columns[layout.id_col] = pd.Index(panel.ids).to_numpy()[s]
-    columns.update(window=w, cutoff=cutoffs, target=np.asarray(panel.target_names, dtype=object)[t])
+    columns.update(window=w, cutoff=cutoffs)
+    missing = np.isnan(y_true)
+    if missing.any():  # missing="mask": scored on the observed steps, and says how many
+        columns["n_actual"] = (~missing).sum(axis=0)
+        scale = None
+        if "mase" in names:
+            starts = (begin[None, :] + folds.starts)[w, s]
+            ends = (begin[None, :] + folds.ends)[w, s]
+            scale = seasonal_scale(panel, starts, ends, season_length, label)[np.arange(len(t)), t]
+        y_quant = None
+        if quantiles is not None:
+            y_quant = quantiles.transpose(2, 0, 1, 3, 4).reshape(horizon, -1, len(levels))
+        columns["target"] = np.asarray(panel.target_names, dtype=object)[t]
+        columns.update(_observed_metrics(y_true, y_pred, names, scale, y_quant, levels))
+        return pd.DataFrame(columns)
+    columns["target"] = np.asarray(panel.target_names, dtype=object)[t]
     for name in names:
         if name == "mase":
             starts = (begin[None, :] + folds.starts)[w, s]
@@ -214,3 +254,37 @@ def metrics_table(
         y_quant = quantiles.transpose(2, 0, 1, 3, 4).reshape(horizon, -1, len(levels))
         columns.update(_interval_metrics(y_true, y_quant, levels))
     return pd.DataFrame(columns)
+
+
+def _observed_metrics(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    names: tuple[str, ...],
+    scale: np.ndarray | None,
+    y_quant: np.ndarray | None,
+    levels: tuple[float, ...] | list[float],
+) -> dict[str, np.ndarray]:
+    """Each metric of each column ``(H, R)`` over its observed (non-NaN) steps only.
+
+    With ``missing="mask"`` some actuals are missing; each column is scored on the steps it
+    has (NaN where it has none), one column at a time with the same metric functions.
+    """
+    n_cols = y_true.shape[1]
+    out: dict[str, np.ndarray] = {}
+    for j in range(n_cols):
+        seen = ~np.isnan(y_true[:, j])
+        if not seen.any():
+            continue
+        yt, yp = y_true[seen, j : j + 1], y_pred[seen, j : j + 1]
+        row = {}
+        for name in names:
+            if name == "mase":
+                row[name] = float(mae(yt, yp)) / float(scale[j]) if scale is not None else np.nan
+            else:
+                row[name] = float(_POINT_METRICS[name](yt, yp))
+        if y_quant is not None:
+            interval = _interval_metrics(yt, y_quant[seen, j : j + 1], levels)
+            row.update({k: float(v[0]) for k, v in interval.items()})
+        for key, value in row.items():
+            out.setdefault(key, np.full(n_cols, np.nan))[j] = value
+    return out

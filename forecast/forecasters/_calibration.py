@@ -82,4 +82,7 @@ def calibrate(
     actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (N, H, T)
     scale = history_scale(panel, series, ends)  # (N, T)
     scores = np.abs(actual - point) / scale[:, None, :]
-    return conformal_quantile(scores, coverage), len(series)
+    # Missing actuals (missing="mask") give no score: the count is then the fewest scores
+    # any step and target had.
+    n_scores = int((~np.isnan(scores)).sum(axis=0).min())
+    return conformal_quantile(scores, coverage), n_scores

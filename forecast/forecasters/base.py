@@ -117,6 +117,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
     id_col: str | None = None
     time_col: str | None = None
     freq: Any = None
+    missing: str = "raise"  # or "mask": forecast.data.masking
     intervals: str | None = None
     coverage: float | list[float] | None = None
     calibration_windows: int = 20
@@ -363,6 +364,9 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
         if self.freq is not None:
             resolve_freq(self.freq)
 
+    def _check_missing(self) -> None:
+        check_option(self, "missing", self.missing, ("raise", "mask"))
+
     # ================================================================== data in
 
     def _to_panel(self, df: pd.DataFrame, dtype: Any = None) -> tuple[Panel, Layout]:
@@ -378,6 +382,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             static=static,
             dtype=np.float64 if dtype is None else dtype,
             past=self.past_covariates,
+            missing=self.missing,
         )
 
     def _to_fitted_panel(self, df: pd.DataFrame, dtype: Any = None) -> Panel:
@@ -395,6 +400,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
                 chosen=self.past_covariates is not None,
             ),
             dtype=self._panel_dtype() if dtype is None else dtype,
+            missing=self.missing,
         )
         return panel
 
@@ -566,6 +572,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
         from ``df``). The score is minus the MASE (season length 1: the error is divided by
         the mean absolute one-step change of each series' history), averaged over series and
         targets: 0 is perfect, -1 is as good as the naive last-value forecast was in-sample.
+        With ``missing="mask"``, missing actuals and changes are left out of the means.
 
         Parameters
         ----------
@@ -602,7 +609,8 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
         scale = seasonal_scale(
             panel, panel.offsets[:-1], ends, 1, lambda i: f"the history of {panel.series_label(i)}"
         )
-        return -float(np.mean(np.abs(actual - forecast).mean(axis=1) / scale))
+        mean = np.nanmean if np.isnan(actual).any() else np.mean  # missing="mask": observed
+        return -float(mean(mean(np.abs(actual - forecast), axis=1) / scale))
 
     # ================================================================== model files
 

@@ -12,6 +12,14 @@ them) and ignored. Values are kept in float64: a naive forecast repeats the data
 Each baseline takes ``intervals="conformal"`` (with ``coverage`` and
 ``calibration_windows``) for calibrated prediction intervals, as every
 :class:`~forecast.BaseForecaster` does: see :mod:`forecast.evaluation.conformal`.
+
+With ``missing="mask"`` (NaN values and missing timestamps allowed, as for the recurrent
+models) each baseline reads **observed values only**: the naive forecast repeats the last
+observed value, the seasonal naive the last observed value at each phase of the season
+(from an earlier season where the last one is missing), the drift its line from the first
+to the last observed value. A forecast with no such value to read (a series whose history
+never observes its target, or a season phase never observed) is a
+:class:`~forecast.MissingHistoryError` naming the series.
 """
 
 from __future__ import annotations
@@ -23,8 +31,9 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from forecast._exceptions import DataError, ModelFileError
+from forecast._exceptions import DataError, MissingHistoryError, ModelFileError
 from forecast._validation import check_int
+from forecast.data.masking import last_observed
 from forecast.data.panel import Layout, Panel, series_positions
 from forecast.forecasters._bad_series import unservable
 from forecast.forecasters.base import BaseForecaster
@@ -48,6 +57,7 @@ class _BaselineForecaster(BaseForecaster):
         check_int(self, "horizon", self.horizon, low=1)
         self._check_interval_params()
         self._check_freq()
+        self._check_missing()
 
     def _min_rows(self, at_fit: bool) -> int:
         """Rows a series needs to be fitted on (``at_fit``) or forecast from."""
@@ -123,9 +133,35 @@ class _BaselineForecaster(BaseForecaster):
     # ------------------------------------------------------------------ helpers
 
     def _targets_before(self, panel: Panel, ends: np.ndarray, m: int) -> np.ndarray:
-        """The last ``m`` target rows before each of ``ends``: ``(N, m, T)``."""
+        """The last ``m`` target rows before each of ``ends``: ``(N, m, T)``.
+
+        With missing values (``missing="mask"``), each of them is the last observed value
+        at its row or ``m``, ``2 m`` ... rows before it in the series.
+        """
+        n_targets = len(panel.target_names)
         rows = ends[:, None] - m + np.arange(m)  # (N, m)
-        return panel.values[rows, : len(panel.target_names)]
+        targets = panel.values[:, :n_targets]
+        if not np.isnan(targets).any():
+            return panel.values[rows, :n_targets]
+        source = last_observed(targets, panel.offsets, m)[rows]  # (N, m, T)
+        empty = np.flatnonzero((source < 0).any(axis=(1, 2)))
+        if empty.size:
+            series = np.searchsorted(panel.offsets, ends[empty] - 1, side="right") - 1
+            names = sorted({panel.series_label(int(i)) for i in series})
+            raise MissingHistoryError(
+                f"{type(self).__name__} has no observed value to repeat for "
+                f"{names[0]} (before {panel.times[ends[empty[0]] - 1]}): "
+                + (
+                    "its target is never observed"
+                    if m == 1
+                    else "a phase of its season is never observed"
+                )
+                + f" before the cutoff. {len(names)} series are so: {names[:10]}.",
+                series=names,
+            )
+        return np.take_along_axis(targets, source.reshape(-1, n_targets), axis=0).reshape(
+            source.shape
+        )
 
     def _check_origins(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> None:
         self._check_history(panel, series, ends - panel.offsets[series], at_fit=False)
@@ -143,9 +179,10 @@ class NaiveForecaster(_BaselineForecaster):
 
     Parameters
     ----------
-    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows, \
-target_transform
-        As in :class:`forecast.RNNForecaster`.
+    target, id_col, time_col, freq, missing, horizon, intervals, coverage, \
+calibration_windows, target_transform
+        As in :class:`forecast.RNNForecaster`; ``missing="mask"`` reads observed values
+        only (see :mod:`forecast.forecasters.baselines`).
 
     Attributes
     ----------
@@ -176,6 +213,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         id_col: str | None = None,
         time_col: str | None = None,
         freq: Any = None,
+        missing: str = "raise",
         horizon: int = 1,
         intervals: str | None = None,
         coverage: float | list[float] | None = None,
@@ -186,6 +224,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq
+        self.missing = missing
         self.horizon = horizon
         self.intervals = intervals
         self.coverage = coverage
@@ -216,9 +255,10 @@ class SeasonalNaiveForecaster(_BaselineForecaster):
     ----------
     season_length : int, default 1
         ``m``, in steps; 1 is the naive forecast.
-    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows, \
-target_transform
-        As in :class:`forecast.RNNForecaster`.
+    target, id_col, time_col, freq, missing, horizon, intervals, coverage, \
+calibration_windows, target_transform
+        As in :class:`forecast.RNNForecaster`; ``missing="mask"`` reads observed values
+        only (see :mod:`forecast.forecasters.baselines`).
 
     Attributes
     ----------
@@ -263,6 +303,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         id_col: str | None = None,
         time_col: str | None = None,
         freq: Any = None,
+        missing: str = "raise",
         horizon: int = 1,
         intervals: str | None = None,
         coverage: float | list[float] | None = None,
@@ -274,6 +315,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq
+        self.missing = missing
         self.horizon = horizon
         self.intervals = intervals
         self.coverage = coverage
@@ -312,9 +354,10 @@ class DriftForecaster(_BaselineForecaster):
 
     Parameters
     ----------
-    target, id_col, time_col, freq, horizon, intervals, coverage, calibration_windows, \
-target_transform
-        As in :class:`forecast.RNNForecaster`.
+    target, id_col, time_col, freq, missing, horizon, intervals, coverage, \
+calibration_windows, target_transform
+        As in :class:`forecast.RNNForecaster`; ``missing="mask"`` reads observed values
+        only (see :mod:`forecast.forecasters.baselines`).
 
     Attributes
     ----------
@@ -347,6 +390,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         id_col: str | None = None,
         time_col: str | None = None,
         freq: Any = None,
+        missing: str = "raise",
         horizon: int = 1,
         intervals: str | None = None,
         coverage: float | list[float] | None = None,
@@ -357,6 +401,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq
+        self.missing = missing
         self.horizon = horizon
         self.intervals = intervals
         self.coverage = coverage
@@ -371,9 +416,32 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
 
     def _fit_state(self, panel: Panel) -> None:
         n_targets = len(panel.target_names)
+        targets = panel.values[:, :n_targets]
+        if np.isnan(targets).any():  # missing="mask": the first and last observations
+            self._fit_observed(panel, targets)
+            return
         first = panel.values[panel.offsets[:-1], :n_targets]  # (S, T)
         self.last_values_ = panel.values[panel.offsets[1:] - 1, :n_targets]
         self.slope_ = (self.last_values_ - first) / (panel.lengths - 1)[:, None]
+
+    def _fit_observed(self, panel: Panel, targets: np.ndarray) -> None:
+        """The line from each series' first to its last observed value, per target."""
+        last = last_observed(targets, panel.offsets)[panel.offsets[1:] - 1]  # (S, T)
+        flipped = last_observed(targets[::-1], len(targets) - panel.offsets[::-1])
+        first = (len(targets) - 1 - flipped[::-1])[panel.offsets[:-1]]  # (S, T), rows
+        few = np.flatnonzero(((last < 0) | (last <= first)).any(axis=1))
+        if few.size:
+            names = [panel.series_label(int(i)) for i in few]
+            raise MissingHistoryError(
+                f"DriftForecaster needs two observed values of each target to fit a slope; "
+                f"{len(names)} series have fewer: {names[:10]}.",
+                series=names,
+            )
+        columns = np.arange(targets.shape[1])
+        self.slope_ = (targets[last, columns] - targets[first, columns]) / (last - first)
+        # The line's value at the cutoff: the last observation may be some steps before it.
+        since = (panel.offsets[1:] - 1)[:, None] - last
+        self.last_values_ = targets[last, columns] + since * self.slope_
 
     def _point_fitted(self) -> np.ndarray:
         return self.last_values_[:, None, :] + _steps(self.horizon) * self.slope_[:, None, :]
@@ -387,5 +455,10 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
                 f"Series {unknown[:10]} were not seen at fit, so DriftForecaster has no slope "
                 "for them. Refit with them (fitting a drift is cheap)."
             )
-        last = self._targets_before(panel, ends, 1)  # (N, 1, T)
-        return last + _steps(self.horizon) * self.slope_[fitted[series]][:, None, :]
+        slope = self.slope_[fitted[series]][:, None, :]  # (N, 1, T)
+        last = self._targets_before(panel, ends, 1)  # (N, 1, T), the last observed
+        targets = panel.values[:, : len(panel.target_names)]
+        if np.isnan(targets).any():  # missing="mask": that observation may be before ends - 1
+            source = last_observed(targets, panel.offsets)[ends - 1]  # (N, T)
+            last = last + ((ends - 1)[:, None] - source)[:, None, :] * slope
+        return last + _steps(self.horizon) * slope

@@ -78,7 +78,7 @@ class EnsembleForecaster(BaseForecaster):
         As the members'.
     quantile_levels_ : list of float
         Levels of the quantile columns of ``predict``, as the members'.
-    horizon, target, id_col, time_col, freq, future_covariates, static_covariates
+    horizon, target, id_col, time_col, freq, missing, future_covariates, static_covariates
         The base estimator's parameters, read-only (set them with
         ``set_params(estimator__horizon=...)``).
 
@@ -102,6 +102,7 @@ class EnsembleForecaster(BaseForecaster):
     id_col = _base_parameter("id_col")
     time_col = _base_parameter("time_col")
     freq = _base_parameter("freq")
+    missing = _base_parameter("missing")  # "mask": the members read the same masked panel
     future_covariates = _base_parameter("future_covariates")
     static_covariates = _base_parameter("static_covariates")
     past_covariates = _base_parameter("past_covariates")

@@ -29,6 +29,7 @@ from forecast._warnings import warn
 from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowIndex, last_windows
+from forecast.forecasters import _masking
 from forecast.forecasters._bad_series import unservable
 from forecast.forecasters._network_forecast import NetworkRunner
 from forecast.forecasters._saved_network import check_saved_config, check_saved_shapes
@@ -82,6 +83,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     freq : str, pandas.DateOffset or None
         Frequency; inferred when ``None``. Use ``"B"`` (or a ``CustomBusinessDay`` with the
         holidays) for trading days: missing holidays are then the calendar, not an error.
+    missing : {"raise", "mask"}, default "raise"
+        NaN and missing timestamps: an error, or masked (:mod:`.forecasters._masking`).
     hidden_size, num_layers : int, default 64, 1
     dropout : float, default 0.0
         Between recurrent layers and before the head.
@@ -172,6 +175,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         time step.
     static_ : numpy.ndarray of shape (S, Z) or None
         Static covariates of the series seen at fit.
+    missing_columns_ : list of str
+        With ``missing="mask"``: the features with an observed channel (missing at fit).
     n_features_in_ : int
     series_ids_ : list
         ``[None]`` for a wide frame.
@@ -236,6 +241,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         id_col: str | None = None,
         time_col: str | None = None,
         freq: Any = None,
+        missing: str = "raise",
         hidden_size: int = 64,
         num_layers: int = 1,
         dropout: float = 0.0,
@@ -272,6 +278,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq
+        self.missing = missing
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
@@ -351,6 +358,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 "instead."
             )
         self._check_freq()
+        self._check_missing()
 
     def _validation_rows(self, lengths: np.ndarray) -> np.ndarray:
         """Held-out tail length of each series (0 = no validation)."""
@@ -434,6 +442,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         val_windows = WindowIndex.build(
             panel.offsets, self.seq_len, self.horizon, first_target=lengths - val_rows
         )
+        masked = None if self.missing == "raise" else _masking.masked_training(panel, self)
+        if masked is not None:  # values are missing: imputed inputs, observed channels
+            scaler, train_windows, val_windows = masked.scaler, masked.train, masked.val
+        values = panel.values if masked is None else masked.values
 
         n_targets = len(panel.target_names)
 
@@ -443,7 +455,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
 
         def loader(windows: WindowIndex, shuffle: bool) -> DataLoader:
             data = WindowDataset(
-                panel.values,
+                values,
                 windows,
                 seq_len=self.seq_len,
                 horizon=self.horizon,
@@ -451,6 +463,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 n_future=len(panel.future_names),
                 static=static,
                 scaler=scaler,
+                target_channels=None if masked is None else masked.target_channels,
             )
             return DataLoader(
                 data,
@@ -465,10 +478,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             else int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         )
         with seeded(self.seed_):
-            with self._allocating(panel.values.shape[1]):
+            with self._allocating(values.shape[1]):
                 module = RecurrentModule(
                     cell=self.cell,
-                    input_size=panel.values.shape[1],
+                    input_size=values.shape[1],
                     hidden_size=self.hidden_size,
                     num_layers=self.num_layers,
                     dropout=self.dropout,
@@ -502,9 +515,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         self.scaler_ = scaler
         self.static_ = panel.static
         self.static_scaler_ = static_scaler
-        self.last_window_ = np.ascontiguousarray(
-            last_windows(panel.values, panel.offsets, self.seq_len)
-        )
+        self.last_window_ = np.ascontiguousarray(last_windows(values, panel.offsets, self.seq_len))
+        self.missing_columns_ = [] if masked is None else masked.missing_columns
         self.history_ = pd.DataFrame(result.history, columns=["epoch", "train_loss", "val_loss"])
         self.best_epoch_ = result.best_epoch
 
@@ -553,9 +565,11 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     def _forecast(
         self, panel: Panel, series: np.ndarray, ends: np.ndarray, future: np.ndarray | None
     ) -> Forecast:
+        panel = _masking.masked_panel(self, panel, series, ends)  # missing="mask": as at fit
         return self._split(self._runner().at(panel, series, ends, future))
 
     def _forecast_fitted(self, future: np.ndarray | None) -> Forecast:
+        _masking.check_fitted(self)  # a last window without an observed target
         series = np.arange(len(self.series_ids_))
         return self._split(self._runner().windows(self.last_window_, series, future, self.static_))
 
@@ -577,7 +591,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         return arrays
 
     def _fitted_metadata(self) -> dict[str, Any]:
-        return {"network": self.network_.config.to_dict(), "scaler": self.scaler_.method}
+        saved = {"network": self.network_.config.to_dict(), "scaler": self.scaler_.method}
+        return {**saved, "missing_columns": self.missing_columns_}
 
     def _restore_fitted(
         self,
@@ -592,7 +607,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             )
         config = RecurrentConfig(  # what the parameters, checked as fit checks them, give
             cell=self.cell,
-            input_size=self.n_features_in_,
+            input_size=self.n_features_in_ + len(metadata.get("missing_columns", [])),
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             dropout=self.dropout,
@@ -613,7 +628,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         state = {k: torch.from_numpy(v) for k, v in weights.items()}
         network.load_state_dict(state, strict=True)
         self.network_ = network.eval()
-        self.scaler_ = SeriesScaler(metadata["scaler"])
+        self.scaler_ = _masking.restored_scaler(self, metadata)
         self.scaler_.loc_, self.scaler_.scale_ = arrays["scaler.loc"], arrays["scaler.scale"]
         self.last_window_ = arrays["last_window"]
         self.static_ = arrays.get("static")

@@ -40,6 +40,7 @@ from forecast.io.codecs import (
 )
 
 __all__ = [
+    "ADDED_PARAMS",
     "ESTIMATOR_TAG",
     "decode_attributes",
     "encode_attributes",
@@ -51,6 +52,10 @@ __all__ = [
 # A parameter that is itself a forecaster (an ensemble's base) is saved as
 # {ESTIMATOR_TAG: {"estimator": <registered name>, "params": {...}}}.
 ESTIMATOR_TAG = "__estimator__"
+
+# Parameters added after format 2, with the value that keeps the behaviour of the models
+# saved before them: a file without one was written then, and loads with that value.
+ADDED_PARAMS: dict[str, Any] = {"missing": "raise"}
 
 _LAYOUT_FIELDS = ("id_col", "time_col", "time_name", "multiindex")
 

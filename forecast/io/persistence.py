@@ -77,6 +77,7 @@ from forecast._version import __version__
 from forecast.io import registry
 from forecast.io.codecs import NotEncodable, decode_value, encode_value
 from forecast.io.document import (
+    ADDED_PARAMS,
     ESTIMATOR_TAG,
     decode_attributes,
     encode_attributes,
@@ -276,6 +277,10 @@ def _check_complete(cls: type, params: Any, dropped: list[str], path: Any, what:
     """
     if not isinstance(params, dict):
         raise fail(path, f"it is damaged (the parameters of {what} are not a JSON object)")
+    signature = inspect.signature(cls).parameters
+    for name, value in ADDED_PARAMS.items():  # files written before these existed
+        if name in signature and name not in params:
+            params[name] = value
     missing = [
         name
         for name, p in inspect.signature(cls).parameters.items()

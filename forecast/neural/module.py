@@ -21,7 +21,7 @@ import torch
 from forecast._exceptions import NumericalError
 from forecast.neural.lightning_internals import FastHookName
 from forecast.neural.network import RecurrentConfig, RecurrentRegressor
-from forecast.neural.objectives import LOSSES, LR_SCHEDULES, PinballLoss
+from forecast.neural.objectives import LOSSES, LR_SCHEDULES, PinballLoss, masked_loss
 
 __all__ = ["RecurrentModule"]
 
@@ -125,13 +125,14 @@ class RecurrentModule(FastHookName, L.LightningModule):
         return self.net(x, future, static)  # (N, H, T) or (N, H, T, Q)
 
     def _common_step(self, batch: Any, stage: str) -> torch.Tensor:
+        mask = None
         if isinstance(batch, dict):
             pred = self(batch["x"], batch.get("future"), batch.get("static"))
-            y = batch["y"]
+            y, mask = batch["y"], batch.get("mask")  # mask (N, H, T): 1 = observed target
         else:
             x, y = batch
             pred = self(x)
-        loss = self.loss_fn(pred, y)
+        loss = self.loss_fn(pred, y) if mask is None else masked_loss(self.loss_fn, pred, y, mask)
         # The epoch's mean loss, weighted by batch size, is summed here and logged once per
         # epoch (_log_epoch_loss): a `self.log` call per step costs Lightning ~0.2-0.5 ms of
         # Python, a tenth of a training step of a small network on a CPU.

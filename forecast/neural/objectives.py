@@ -16,7 +16,7 @@ from torch import nn
 from forecast._exceptions import InvalidParameterError
 from forecast._validation import check_levels, check_option
 
-__all__ = ["LOSSES", "LR_SCHEDULES", "PinballLoss", "check_loss", "resolve_loss"]
+__all__ = ["LOSSES", "LR_SCHEDULES", "PinballLoss", "check_loss", "masked_loss", "resolve_loss"]
 
 
 class PinballLoss(nn.Module):
@@ -51,8 +51,38 @@ class PinballLoss(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """``pred`` (N, H, T, Q), ``target`` (N, H, T): a scalar."""
+        return self.elementwise(pred, target).mean()
+
+    def elementwise(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The loss of each prediction, (N, H, T, Q)."""
         diff = target.unsqueeze(-1) - pred  # (N, H, T, Q)
-        return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff).mean()
+        return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff)
+
+
+def masked_loss(
+    loss_fn: nn.Module, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """``loss_fn``'s mean over the observed targets only (``missing="mask"``).
+
+    ``mask`` (N, H, T) is 1 where the target was observed, 0 where it was missing (and
+    ``target`` holds an imputed value): those terms are replaced by 0 before the sum (not
+    multiplied by 0, so that no value there, not even an infinite one, reaches the loss or
+    its gradient), and the sum is divided by the count of observed terms. A quantile
+    network's terms are averaged over its levels first.
+    """
+    observed = mask > 0
+    if isinstance(loss_fn, PinballLoss):
+        terms = loss_fn.elementwise(pred, target).mean(dim=-1)  # (N, H, T)
+    elif isinstance(loss_fn, nn.HuberLoss):
+        terms = nn.functional.huber_loss(pred, target, reduction="none", delta=loss_fn.delta)
+    elif isinstance(loss_fn, nn.L1Loss):
+        terms = nn.functional.l1_loss(pred, target, reduction="none")
+    elif isinstance(loss_fn, nn.MSELoss):
+        terms = nn.functional.mse_loss(pred, target, reduction="none")
+    else:
+        raise TypeError(f"no masked form of {type(loss_fn).__name__}")
+    terms = torch.where(observed, terms, torch.zeros((), dtype=terms.dtype))
+    return terms.sum() / observed.sum().clamp_min(1)
 
 
 # How the learning rate moves over the run (RecurrentModule.configure_optimizers).

@@ -1,0 +1,316 @@
+"""Gaps made explicit: missing timestamps become rows of NaN, in a frame or in a panel.
+
+* :func:`fill_gaps` (public): per series, the timestamps missing on the series' frequency
+  grid are inserted as rows of NaN, in a wide or long frame, for users who want to look at
+  or impute the gaps themselves;
+* :func:`insert_missing_rows`: the same on a panel's arrays, which ``to_panel`` does with
+  ``missing="mask"`` (:mod:`forecast.data.masking` then imputes and masks them);
+* :func:`nan_fix`, :func:`gap_fix`: the fixes the NaN and gap errors suggest, with code
+  that is right for the layout the user passed (a long frame is filled per series: never
+  ``df.ffill()`` across series, never ``df.resample`` on a long frame).
+
+Grids are built by pandas (``date_range``): month ends, business days, holiday calendars.
+On tz-aware data, calendar frequencies step on local wall-clock time (as
+:func:`forecast.data.frequency.follows_local_calendar` says).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast._exceptions import DataError, DataTypeError
+from forecast._validation import series_name
+from forecast.data.frequency import (
+    _localize,
+    _wall_times,
+    follows_local_calendar,
+    infer_freq,
+    resolve_freq,
+)
+
+__all__ = ["fill_gaps", "gap_fix", "insert_missing_rows", "nan_fix"]
+
+
+def nan_fix(layout: Any, column: str) -> str:
+    """What to do about NaN in ``column``, for the layout (``id_col``, or None) of the data."""
+    id_col = getattr(layout, "id_col", None)
+    if id_col is None:
+        fill = "fill them (e.g. df.ffill() or df.interpolate()) or drop them (df.dropna())"
+    else:  # per series: a plain df.ffill() would carry one series' value into the next
+        fill = (
+            f"fill them per series (e.g. df[{column!r}] = "
+            f"df.groupby({id_col!r})[{column!r}].ffill()) or drop those rows"
+        )
+    return (
+        "Fit with missing='mask' to train and forecast through missing values (imputed "
+        f"inputs with an observed channel, missing targets left out of the loss), or {fill}."
+    )
+
+
+def gap_fix(freq: str | None, layout: Any) -> str:
+    """What to do about missing timestamps, for the layout (``id_col``, ``time_col``)."""
+    id_col, time_col = layout.id_col, layout.time_col
+    f = "..." if freq is None else repr(freq)
+    if id_col is None:
+        args = f"df, freq={f}" + ("" if time_col is None else f", time_col={time_col!r}")
+        fill = "then fill them (e.g. .interpolate())"
+        if time_col is None:  # a DatetimeIndex: resampling works on the one series
+            fill += f", or resample (e.g. df.resample({f if freq else repr('D')}).mean())"
+    else:
+        args = f"df, freq={f}, id_col={id_col!r}, time_col={time_col!r}"
+        fill = f"then fill them per series (e.g. df.groupby({id_col!r}).ffill())"
+    return (
+        f"If timestamps are missing, fit with missing='mask'{' and freq=' if freq is None else ''}"
+        f" to forecast through the gaps, or make them rows of NaN with "
+        f"forecast.fill_gaps({args}) and {fill}; else pass the frequency the data really has."
+    )
+
+
+def panel_freq(
+    freq: Any, times: pd.DatetimeIndex, offsets: np.ndarray, labels: list[str], layout: Any
+) -> pd.offsets.BaseOffset:
+    """``freq`` resolved, or inferred from the longest series (the hint names the fixes)."""
+    if freq is not None:
+        return freq if isinstance(freq, pd.offsets.BaseOffset) else resolve_freq(freq)
+    longest = int(np.argmax(np.diff(offsets)))
+    stamps = times[offsets[longest] : offsets[longest + 1]]
+    return infer_freq(stamps, labels[longest], gap_fix(None, layout))
+
+
+def _grid(wall: pd.DatetimeIndex, offset: pd.offsets.BaseOffset) -> pd.DatetimeIndex:
+    """Every step of ``offset`` from the first of ``wall`` (rolled back onto it) to the last."""
+    start = wall.min()
+    first = start if offset.is_on_offset(start) else offset.rollback(start)
+    return pd.date_range(start=first, end=wall.max(), freq=offset)
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(a, b) for a, b in zip(starts, stops)])``, without the loop."""
+    counts = stops - starts
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + (np.arange(counts.sum()) - first)
+
+
+def insert_missing_rows(
+    values: np.ndarray,
+    times: pd.DatetimeIndex,
+    offsets: np.ndarray,
+    rows: np.ndarray | None,
+    offset: pd.offsets.BaseOffset,
+) -> tuple[np.ndarray, pd.DatetimeIndex, np.ndarray, np.ndarray | None]:
+    """A panel's arrays with each series' missing timestamps inserted as rows of NaN.
+
+    ``values (R, F)``, ``times`` (sorted within each series), ``offsets (S + 1,)`` and
+    ``rows`` (the input row of each row, or None for "row i is row i") of a panel; the
+    inserted rows get ``rows == -1``. Each series spans its own first to last timestamp
+    (nothing is added before or after). Returned unchanged when nothing is missing, or
+    when a timestamp is off the grid of ``offset`` (which the frequency check then names).
+    """
+    wall = _wall_times(times, offset)
+    grid = _grid(wall, offset)
+    position = grid.get_indexer(wall)  # (R,)
+    if (position < 0).any():
+        return values, times, offsets, rows
+    first, last = position[offsets[:-1]], position[offsets[1:] - 1]
+    lengths = last - first + 1
+    if np.array_equal(lengths, np.diff(offsets)):
+        return values, times, offsets, rows
+    new_offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    series = np.repeat(np.arange(len(lengths)), np.diff(offsets))
+    target = new_offsets[series] + position - first[series]  # (R,) where each row goes
+    filled = np.full((int(new_offsets[-1]), values.shape[1]), np.nan, dtype=values.dtype)
+    filled[target] = values
+    new_rows = np.full(len(filled), -1, dtype=np.int64)
+    new_rows[target] = np.arange(len(values)) if rows is None else rows
+    stamps = grid[_ranges(first, last + 1)]
+    if follows_local_calendar(times, offset):
+        stamps = _localize(stamps, times.tz)
+    return filled, pd.DatetimeIndex(stamps), new_offsets, new_rows
+
+
+def fill_gaps(
+    df: pd.DataFrame,
+    *,
+    freq: Any,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    start: Any = None,
+    end: Any = None,
+) -> pd.DataFrame:
+    """Insert each series' missing timestamps as rows of NaN, in a wide or long frame.
+
+    For users who want to look at, count or impute the gaps themselves; the estimators'
+    ``missing="mask"`` does this internally. Rows are put in time order within each series
+    (series of a long frame in the order they first appear); the existing rows are kept
+    unchanged, so dropping the inserted rows gives the input back.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Wide (one series: a ``DatetimeIndex``, or ``time_col``) or long (``id_col`` and
+        ``time_col`` columns, or a ``MultiIndex (id, time)``).
+    freq : str or pandas.DateOffset
+        The frequency the data should follow (``"D"``, ``"MS"``, ``"B"``, a
+        ``CustomBusinessDay``...). Required: with gaps it cannot be inferred reliably.
+    id_col, time_col : str, optional
+        The series id and timestamp columns (see above).
+    start, end : timestamp-like, optional
+        Extend every series to start at ``start`` and/or end at ``end`` (default: each
+        series' own first and last timestamp). A series with rows outside them keeps them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns and layout. In a long frame the id column, and every column that
+        holds one value per series (no NaN, the same in all its rows: static columns), are
+        copied onto the inserted rows; every other column is NaN there. Integer columns
+        that receive NaN become float64 (bool ones, object), as pandas' ``reindex`` makes
+        them.
+
+    Raises
+    ------
+    DataError
+        A timestamp not on ``freq``'s grid, or a duplicate timestamp in a series.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from forecast import fill_gaps
+    >>> df = pd.DataFrame({"store": ["a", "a", "b", "b"],
+    ...                    "date": pd.to_datetime(["2024-01-01", "2024-01-03",
+    ...                                            "2024-01-01", "2024-01-02"]),
+    ...                    "y": [1.0, 3.0, 5.0, 6.0]})
+    >>> fill_gaps(df, freq="D", id_col="store", time_col="date")
+      store       date    y
+    0     a 2024-01-01  1.0
+    1     a 2024-01-02  NaN
+    2     a 2024-01-03  3.0
+    3     b 2024-01-01  5.0
+    4     b 2024-01-02  6.0
+    """
+    offset = freq if isinstance(freq, pd.offsets.BaseOffset) else resolve_freq(freq)
+    if not isinstance(df, pd.DataFrame):
+        raise DataTypeError(f"fill_gaps needs a pandas DataFrame, got {type(df).__name__}.")
+    multiindex = isinstance(df.index, pd.MultiIndex) and id_col is None and time_col is None
+    if multiindex:
+        if df.index.nlevels != 2:
+            raise DataTypeError("A MultiIndex must have 2 levels (id, time).")
+        id_name, time_name = str(df.index.names[0] or "id"), str(df.index.names[1] or "time")
+        frame = df.reset_index(names=[id_name, time_name])
+        out = fill_gaps(
+            frame, freq=offset, id_col=id_name, time_col=time_name, start=start, end=end
+        )
+        return out.set_index([id_name, time_name]).rename_axis(df.index.names)
+    if id_col is None:
+        return _fill_wide(df, offset, time_col, start, end)
+    if time_col is None:
+        raise DataError(f"id_col={id_col!r} needs time_col= too (a long frame).")
+    for col in (id_col, time_col):
+        if col not in df.columns:
+            raise DataError(f"{col!r} is not a column of the data. Columns: {list(df.columns)}.")
+    return _fill_long(df, offset, id_col, time_col, start, end)
+
+
+def _bounds(times: pd.DatetimeIndex, start: Any, end: Any) -> tuple[Any, Any]:
+    def stamp(value: Any) -> pd.Timestamp:
+        ts = pd.Timestamp(value)
+        if times.tz is not None and ts.tz is None:
+            ts = ts.tz_localize(times.tz)
+        return ts
+
+    return (None if start is None else stamp(start)), (None if end is None else stamp(end))
+
+
+def _fill_wide(
+    df: pd.DataFrame, offset: pd.offsets.BaseOffset, time_col: str | None, start: Any, end: Any
+) -> pd.DataFrame:
+    frame = df if time_col is None else df.set_index(time_col)
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataTypeError(
+            "fill_gaps needs a DatetimeIndex, time_col= (a wide frame) or id_col= and "
+            "time_col= (a long frame)."
+        )
+    times = frame.index
+    dup = times.duplicated()
+    if dup.any():
+        raise DataError(f"Duplicate timestamp {times[dup][0]}: aggregate or drop duplicates first.")
+    lo, hi = _bounds(times, start, end)
+    grid_of = _series_grid(times, offset, lo, hi, "the series")
+    out = frame.sort_index().reindex(grid_of)
+    out.index.name = times.name
+    return out if time_col is None else out.reset_index()
+
+
+def _series_grid(
+    times: pd.DatetimeIndex,
+    offset: pd.offsets.BaseOffset,
+    lo: Any,
+    hi: Any,
+    label: str,
+) -> pd.DatetimeIndex:
+    """The grid of one series from its first (or ``lo``) to its last (or ``hi``) timestamp."""
+    extra = [t for t in (lo, hi) if t is not None]
+    span = pd.DatetimeIndex(times.append(pd.DatetimeIndex(extra))) if extra else times
+    wall = _wall_times(span, offset)
+    grid = _grid(wall, offset)
+    off = np.flatnonzero(grid.get_indexer(_wall_times(times, offset)) < 0)
+    if off.size:
+        raise DataError(
+            f"Timestamp {times[off[0]]} of {label} is not on freq {offset.freqstr!r}: "
+            "fill_gaps inserts the missing steps of that frequency. Pass the frequency the "
+            "data really has."
+        )
+    if follows_local_calendar(times, offset):
+        grid = _localize(grid, times.tz)
+    return pd.DatetimeIndex(grid)
+
+
+def _fill_long(
+    df: pd.DataFrame,
+    offset: pd.offsets.BaseOffset,
+    id_col: str,
+    time_col: str,
+    start: Any,
+    end: Any,
+) -> pd.DataFrame:
+    times = pd.DatetimeIndex(pd.to_datetime(df[time_col]))
+    lo, hi = _bounds(times, start, end)
+    ids = df[id_col]
+    # Columns holding one value per series (no NaN): copied onto the inserted rows.
+    others = [c for c in df.columns if c not in (id_col, time_col)]
+    grouped = df.groupby(id_col, sort=False, dropna=False)
+    constant = [
+        c for c in others if not df[c].isna().any() and bool((grouped[c].nunique() == 1).all())
+    ]
+    parts = []
+    for sid, rows in grouped.indices.items():
+        stamps = times[rows]
+        label = series_name(sid)
+        dup = stamps.duplicated()
+        if dup.any():
+            raise DataError(
+                f"Duplicate timestamp {stamps[dup][0]} in {label}: aggregate or drop "
+                "duplicates first."
+            )
+        grid = _series_grid(stamps, offset, lo, hi, label)
+        part = df.iloc[rows].set_index(pd.DatetimeIndex(stamps, name=time_col)).sort_index()
+        part = part.drop(columns=[time_col]).reindex(grid)
+        part[id_col] = ids.iloc[rows[0]]
+        for c in constant:
+            part[c] = df[c].iloc[rows[0]]
+        part.index.name = time_col
+        parts.append(part.reset_index())
+    if not parts:
+        return df.copy()
+    out = pd.concat(parts, ignore_index=True)[list(df.columns)]
+    for c in (id_col, *constant):
+        if out[c].dtype != df[c].dtype:
+            out[c] = out[c].astype(df[c].dtype)
+    if out[time_col].dtype != df[time_col].dtype and pd.api.types.is_datetime64_any_dtype(
+        df[time_col]
+    ):
+        out[time_col] = out[time_col].astype(df[time_col].dtype)
+    return out

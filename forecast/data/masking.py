@@ -1,0 +1,286 @@
+"""``missing="mask"``: imputed inputs with observed channels, windows worth training on.
+
+A panel converted with ``missing="mask"`` holds NaN where a value (or, after
+:func:`forecast.data.gaps.insert_missing_rows`, a whole timestamp) is missing. A network
+cannot read NaN, so each fit builds, once, an array of **inputs** beside the panel:
+
+* every column with a missing value in the training data gets an **observed channel**, a
+  0/1 column that is 1 where the value was observed (:func:`masked_columns`; a model fitted
+  on complete data gets none, so it is exactly the model ``missing="raise"`` fits);
+* missing values are **imputed** (:func:`impute`): the last observation carried forward
+  *within the series* (never across series), and before a series' first observation its
+  first observed value (the level it starts at); a column never observed in a series is 0
+  there (with its channel 0 throughout);
+* the input columns are ``targets, past covariates, observed channels, known-future
+  covariates`` (the known-future ones stay last, where the head reads them).
+
+Memory: one float32 array of ``T x (F + K)`` (the panel once more, plus K channels) for the
+fit; the windows are views of it as before. :func:`observed_windows` lists the training
+windows with at least one observed target in both their input and their horizon rows (8 +
+4 bytes per window: int64 start, int32 series), the loss ignores the rest
+(:func:`forecast.neural.objectives.masked_loss`), and :class:`MaskedScaler` computes every
+statistic over observed values only.
+
+Symbols: T rows, F features, K observed channels, S series, N windows, L input length,
+H horizon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from forecast._exceptions import MissingHistoryError
+from forecast.data.scaling import SeriesScaler, _safe_scale
+from forecast.data.windowing import WindowIndex
+
+__all__ = [
+    "ListedWindows",
+    "MaskedScaler",
+    "augment",
+    "check_observed",
+    "impute",
+    "input_positions",
+    "last_observed",
+    "masked_columns",
+    "observed_windows",
+]
+
+
+def masked_columns(values: np.ndarray) -> np.ndarray:
+    """Positions of the columns of ``values (T, F)`` with a missing (NaN) value."""
+    return np.flatnonzero(np.isnan(values).any(axis=0))
+
+
+def impute(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``values`` with every NaN filled within its own series.
+
+    The last observation before it in the series, carried forward; before the series'
+    first observation, that first observation; 0 in a column the series never observes.
+    Nothing is carried across a series boundary: the index of the last observation is a
+    running maximum, and one that lies before the series' first row belongs to another
+    series and is not used.
+    """
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    n_rows = len(values)
+    row = np.arange(n_rows)
+    series = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    begin, end = offsets[:-1][series], offsets[1:][series]  # (T,) each row's series
+    out = np.array(values, copy=True)
+    for j in np.flatnonzero(missing.any(axis=0)):
+        seen = ~missing[:, j]
+        last = np.maximum.accumulate(np.where(seen, row, -1))  # last observation so far
+        after = np.minimum.accumulate(np.where(seen, row, n_rows)[::-1])[::-1]  # next one
+        source = np.where(last >= begin, last, np.where(after < end, after, -1))
+        column = values[:, j]
+        out[:, j] = np.where(source >= 0, column[np.maximum(source, 0)], 0.0)
+    return out
+
+
+def input_positions(n_features: int, n_future: int, channels: np.ndarray) -> np.ndarray:
+    """Where each of the ``F`` features sits among the ``F + K`` input columns."""
+    k = len(channels)
+    positions = np.arange(n_features)
+    positions[n_features - n_future :] += k  # known-future covariates stay last
+    return positions
+
+
+def augment(
+    values: np.ndarray, offsets: np.ndarray, channels: np.ndarray, n_future: int
+) -> np.ndarray:
+    """The network's inputs ``(T, F + K)`` float32: imputed features and observed channels.
+
+    ``channels``: the feature columns that get an observed channel (``K``), in order.
+    Columns: ``values[:, :F - C]`` imputed, the K channels, the C known-future covariates
+    imputed.
+    """
+    n_rows, n_features = values.shape
+    split = n_features - n_future
+    out = np.empty((n_rows, n_features + len(channels)), dtype=np.float32)
+    filled = impute(values, offsets)
+    out[:, :split] = filled[:, :split]
+    out[:, split : split + len(channels)] = ~np.isnan(values[:, channels])
+    out[:, split + len(channels) :] = filled[:, split:]
+    return out
+
+
+class ListedWindows(WindowIndex):
+    """Windows listed one by one (the ones :func:`observed_windows` keeps)."""
+
+    def __init__(self, starts: np.ndarray, series: np.ndarray) -> None:
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.series = np.asarray(series, dtype=np.int32)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def locate(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        positions = np.asarray(positions, dtype=np.int64)
+        return self.starts[positions], self.series[positions]
+
+
+def observed_windows(
+    index: WindowIndex, observed: np.ndarray, seq_len: int, horizon: int
+) -> ListedWindows:
+    """The windows of ``index`` with an observed target in their input and horizon rows.
+
+    ``observed (T,)``: whether any target is observed in each row. A window without one in
+    its horizon has nothing to learn (its loss would be 0/0); one without one in its input
+    has no level to scale by or forecast from, as :func:`check_observed` refuses at predict.
+    """
+    starts, series = index.locate(np.arange(len(index), dtype=np.int64))
+    count = np.concatenate([[0], np.cumsum(observed, dtype=np.int64)])  # (T + 1,)
+    in_input = count[starts + seq_len] - count[starts]
+    in_horizon = count[starts + seq_len + horizon] - count[starts + seq_len]
+    keep = (in_input > 0) & (in_horizon > 0)
+    return ListedWindows(starts[keep], series[keep])
+
+
+def check_observed(
+    values: np.ndarray,
+    ends: np.ndarray,
+    seq_len: int,
+    n_targets: int,
+    label: Callable[[int], str],
+) -> None:
+    """Refuse forecasts whose input rows (the ``seq_len`` before ``ends``) miss a target.
+
+    Raises
+    ------
+    MissingHistoryError
+        Naming the first such series, the target and how many others there are.
+    """
+    observed = ~np.isnan(values[:, :n_targets])  # (T, T_targets)
+    count = np.concatenate([np.zeros((1, n_targets), np.int64), np.cumsum(observed, axis=0)])
+    empty = (count[ends] - count[ends - seq_len]) == 0  # (N, T_targets)
+    bad = np.flatnonzero(empty.any(axis=1))
+    if bad.size:
+        i = int(bad[0])
+        names = sorted({label(int(b)) for b in bad})
+        raise MissingHistoryError(
+            f"The last seq_len={seq_len} steps of {label(i)} (the window a forecast reads) "
+            f"hold no observed value of target {int(np.argmax(empty[i]))} (of {n_targets}): "
+            f"there is nothing to forecast it from. {len(names)} series are so: "
+            f"{names[:10]}. Pass a history that ends with observations, or leave those "
+            "series out.",
+            series=names,
+        )
+
+
+class MaskedScaler(SeriesScaler):
+    """A :class:`~forecast.data.scaling.SeriesScaler` whose statistics see observed values only.
+
+    Inputs are ``(.., F + K)`` windows of :func:`augment`. The observed channels pass
+    unscaled (location 0, scale 1: they stay 0/1, which the loss mask reads). Per-series
+    statistics are fitted on the observed training values (:meth:`fit_observed`); per-window
+    ones on the observed input rows of each window (a column with none in a window falls
+    back to the window's imputed values).
+
+    Parameters
+    ----------
+    method : {"standard", "minmax", "window", "window_level", None}
+    value_columns, channel_columns : numpy.ndarray of shape (K,)
+        Input positions of each masked feature and of its observed channel.
+    """
+
+    def __init__(
+        self, method: str | None, value_columns: np.ndarray, channel_columns: np.ndarray
+    ) -> None:
+        super().__init__(method)
+        self.value_columns = np.asarray(value_columns, dtype=np.int64)
+        self.channel_columns = np.asarray(channel_columns, dtype=np.int64)
+
+    def fit_observed(
+        self,
+        values: np.ndarray,
+        offsets: np.ndarray,
+        n_rows: np.ndarray,
+        positions: np.ndarray,
+        n_inputs: int,
+    ) -> MaskedScaler:
+        """Fit on the observed values among the first ``n_rows[s]`` rows of each series.
+
+        ``values (T, F)`` hold NaN where missing; ``positions`` place its columns among the
+        ``n_inputs`` input columns (:func:`input_positions`). A column a series never
+        observes in its training part gets location 0 and scale 1. Takes a float64 copy of
+        the training rows (the statistics of :class:`SeriesScaler` are float64 too).
+        """
+        n_series = len(offsets) - 1
+        self.loc_ = np.zeros((n_series, n_inputs))
+        self.scale_ = np.ones((n_series, n_inputs))
+        if self.method not in ("standard", "minmax"):
+            return self
+        n_rows = np.asarray(n_rows, dtype=np.int64)
+        series = np.repeat(np.arange(n_series), np.diff(offsets))
+        train = (np.arange(len(values)) - offsets[:-1][series]) < n_rows[series]
+        rows, owner = values[train].astype(np.float64), series[train]  # series blocks in order
+        starts = np.cumsum(n_rows) - n_rows
+        for j, p in enumerate(positions):
+            column = rows[:, j]
+            seen = ~np.isnan(column)
+            count = np.bincount(owner, weights=seen, minlength=n_series)
+            some = count > 0
+            if self.method == "standard":
+                total = np.bincount(owner, weights=np.where(seen, column, 0.0), minlength=n_series)
+                loc = total / np.maximum(count, 1)
+                dev = np.where(seen, column - loc[owner], 0.0)
+                spread = np.sqrt(np.bincount(owner, weights=dev * dev, minlength=n_series))
+                spread /= np.sqrt(np.maximum(count, 1))
+            else:
+                loc = np.fmin.reduceat(column, starts)  # fmin/fmax skip NaN
+                spread = np.fmax.reduceat(column, starts) - loc
+            self.loc_[:, p] = np.where(some, loc, 0.0)
+            self.scale_[:, p] = np.where(some, _safe_scale(np.nan_to_num(spread)), 1.0)
+        return self
+
+    def window_stats(self, x: np.ndarray, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        loc, scale = super().window_stats(x, series)
+        if self.method not in ("window", "window_level"):
+            return loc, scale  # fitted: channels got 0 and 1 at fit
+        loc, scale = loc.copy(), scale.copy()
+        seen = x[:, :, self.channel_columns] > 0.5  # (N, L, K)
+        vals = x[:, :, self.value_columns].astype(np.float64)
+        count = seen.sum(axis=1, keepdims=True)  # (N, 1, K)
+        some = count > 0
+        n = np.maximum(count, 1)
+        mean = np.where(seen, vals, 0.0).sum(axis=1, keepdims=True) / n
+        if self.method == "window":
+            dev = np.where(seen, vals - mean, 0.0)
+            spread = np.sqrt((dev * dev).sum(axis=1, keepdims=True) / n)
+        else:
+            spread = np.where(seen, np.abs(vals), 0.0).sum(axis=1, keepdims=True) / n
+        cols = self.value_columns
+        loc[:, :, cols] = np.where(some, mean, loc[:, :, cols])
+        scale[:, :, cols] = np.where(some, _safe_scale(spread), scale[:, :, cols])
+        loc[:, :, self.channel_columns] = 0.0
+        scale[:, :, self.channel_columns] = 1.0
+        return loc, scale
+
+
+def last_observed(values: np.ndarray, offsets: np.ndarray, lag: int = 1) -> np.ndarray:
+    """Row of the last observation at or before each row, ``lag`` steps apart, ``(T, F)``.
+
+    For row ``r`` and column ``j``: ``r`` if ``values[r, j]`` is observed, else the last
+    observed row among ``r - lag, r - 2 lag, ...`` of the same series, else -1. With
+    ``lag=1`` the last observation carried forward; with a season length, the last
+    observation at the same phase of the season (what a seasonal naive forecast repeats).
+    """
+    n_rows = len(values)
+    series = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    position = np.arange(n_rows) - offsets[:-1][series]
+    # Chains of rows of one series and one phase, one after the other: (series, phase, time).
+    order = np.lexsort((position, position % lag, series))
+    chain = series[order] * lag + position[order] % lag
+    chain_start = np.flatnonzero(np.r_[True, chain[1:] != chain[:-1]])
+    begin = np.repeat(chain_start, np.diff(np.r_[chain_start, n_rows]))  # (T,) in chain order
+    out = np.empty(values.shape, dtype=np.int64)
+    steps = np.arange(n_rows)
+    for j in range(values.shape[1]):
+        seen = ~np.isnan(values[order, j])
+        last = np.maximum.accumulate(np.where(seen, steps, -1))
+        source = np.where(last >= begin, order[np.maximum(last, 0)], -1)
+        out[order, j] = source
+    return out

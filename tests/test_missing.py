@@ -1,0 +1,469 @@
+"""``missing="mask"`` and ``fill_gaps``: gaps and NaN handled without a wrong number."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecast import (
+    DataError,
+    EnsembleForecaster,
+    InvalidParameterError,
+    LSTMForecaster,
+    MissingHistoryError,
+    RNNForecaster,
+    fill_gaps,
+    load,
+)
+from forecast.backtest import backtest
+from forecast.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
+from forecast.data.masking import (
+    MaskedScaler,
+    impute,
+    input_positions,
+    last_observed,
+    observed_windows,
+)
+from forecast.data.panel import to_panel
+from forecast.data.windowing import WindowDataset, WindowIndex
+from forecast.neural.module import RecurrentModule
+from forecast.neural.objectives import PinballLoss, masked_loss
+
+TINY = dict(seq_len=6, horizon=2, hidden_size=4, max_epochs=2, random_state=0, progress_bar=False)
+
+
+def _long(n_series: int = 3, n: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frames = [
+        pd.DataFrame(
+            {
+                "id": f"s{i}",
+                "t": pd.date_range("2021-01-01", periods=n, freq="D"),
+                "y": 50 + 10 * np.sin(np.arange(n) / 4 + i) + rng.normal(size=n),
+                "x": rng.normal(size=n),
+            }
+        )
+        for i in range(n_series)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+# ------------------------------------------------------------------------- the loss
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber", "pinball"])
+def test_imputed_targets_never_reach_the_loss_or_its_gradient(loss) -> None:
+    quantiles = [0.1, 0.5, 0.9] if loss == "pinball" else None
+    torch.manual_seed(0)
+    module = RecurrentModule(
+        cell="gru", input_size=2, hidden_size=4, horizon=3, loss=loss, quantiles=quantiles
+    )
+    x = torch.randn(5, 6, 2)
+    y = torch.randn(5, 3, 1)
+    mask = torch.ones(5, 3, 1)
+    mask[0, 1, 0] = mask[3, :, 0] = 0.0  # window 3 only partly: its other terms count
+
+    def loss_and_grad(imputed: float) -> tuple[float, list[torch.Tensor]]:
+        module.zero_grad()
+        target = torch.where(mask > 0, y, torch.tensor(imputed))
+        value = module._common_step({"x": x, "y": target, "mask": mask}, "train")
+        value.backward()
+        return float(value.detach()), [
+            p.grad.clone() for p in module.parameters() if p.grad is not None
+        ]
+
+    a, grads_a = loss_and_grad(0.0)
+    b, grads_b = loss_and_grad(1e6)
+    assert a == b
+    assert all(torch.equal(g, h) for g, h in zip(grads_a, grads_b, strict=True))
+    # ... and the loss is the mean over the observed terms, computed by hand.
+    pred = module(x).detach()
+    if loss == "pinball":
+        levels = torch.tensor(quantiles)
+        diff = y.unsqueeze(-1) - pred
+        terms = torch.maximum(levels * diff, (levels - 1) * diff).mean(-1)
+    elif loss == "mse":
+        terms = (pred - y) ** 2
+    elif loss == "mae":
+        terms = (pred - y).abs()
+    else:
+        terms = torch.nn.functional.huber_loss(pred, y, reduction="none")
+    expected = terms[mask > 0].mean()
+    assert a == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_an_infinite_imputed_target_is_no_nan_loss() -> None:
+    pred = torch.zeros(1, 2, 1, requires_grad=True)
+    target = torch.tensor([[[1.0], [float("inf")]]])
+    value = masked_loss(
+        PinballLoss([0.5]), pred.unsqueeze(-1), target, torch.tensor([[[1.0], [0.0]]])
+    )
+    value.backward()
+    assert float(value.detach()) == 0.5
+    assert torch.isfinite(pred.grad).all()
+
+
+def test_the_training_batch_masks_exactly_the_missing_targets() -> None:
+    df = _long(n_series=2, n=30)
+    df.loc[[5, 6, 40], "y"] = np.nan
+    panel, _ = to_panel(df, id_col="id", time_col="t", target="y", missing="mask")
+    model = LSTMForecaster(id_col="id", time_col="t", target="y", missing="mask", **TINY)
+    from forecast.forecasters._masking import masked_training
+
+    masked = masked_training(panel, model)
+    assert masked is not None
+    assert masked.missing_columns == ["y"]
+    data = WindowDataset(
+        masked.values,
+        masked.train,
+        seq_len=6,
+        horizon=2,
+        n_targets=1,
+        scaler=masked.scaler,
+        target_channels=masked.target_channels,
+    )
+    batch = data.__getitems__(list(range(len(masked.train))))
+    starts, _ = masked.train.locate(np.arange(len(masked.train)))
+    rows = starts[:, None] + 6 + np.arange(2)
+    expected = ~np.isnan(panel.values[rows, 0])
+    assert np.array_equal(batch["mask"][..., 0].numpy() > 0, expected)
+    # Every window kept has an observed target in its input and in its horizon.
+    inputs = starts[:, None] + np.arange(6)
+    assert (~np.isnan(panel.values[inputs, 0])).any(axis=1).all()
+    assert expected.any(axis=1).all()
+
+
+def test_windows_without_an_observed_target_are_skipped() -> None:
+    offsets = np.array([0, 10])
+    observed = np.ones(10, dtype=bool)
+    observed[6:8] = False  # the horizon of the window starting at 3 (L=3, H=2)
+    kept = observed_windows(WindowIndex.build(offsets, 3, 2), observed, 3, 2)
+    starts, _ = kept.locate(np.arange(len(kept)))
+    assert 3 not in starts.tolist()
+    assert set(starts.tolist()) == {0, 1, 2, 4, 5}  # 4: input 4-6 observes 4 and 5
+
+
+# ------------------------------------------------------------------------- imputation
+
+
+@st.composite
+def _panels(draw):
+    lengths = draw(st.lists(st.integers(1, 12), min_size=1, max_size=5))
+    n_rows = sum(lengths)
+    values = np.array(draw(st.lists(st.floats(-1e3, 1e3), min_size=n_rows, max_size=n_rows)))
+    missing = np.array(draw(st.lists(st.booleans(), min_size=n_rows, max_size=n_rows)))
+    values[missing] = np.nan
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    return values[:, None], offsets
+
+
+@settings(max_examples=200, deadline=None)
+@given(_panels())
+def test_imputation_never_crosses_a_series_boundary(panel) -> None:
+    values, offsets = panel
+    filled = impute(values, offsets)[:, 0]
+    for a, b in itertools.pairwise(offsets):
+        own = values[a:b, 0]
+        seen = np.flatnonzero(~np.isnan(own))
+        for i in range(b - a):
+            before = seen[seen <= i]
+            if before.size:
+                expected = own[before[-1]]  # last observation carried forward
+            elif seen.size:
+                expected = own[seen[0]]  # before the first observation: that one
+            else:
+                expected = 0.0  # never observed in this series
+            assert filled[a + i] == expected
+
+
+@st.composite
+def _long_frames(draw):
+    """Long frames of 1-4 series with random missing timestamps and NaN."""
+    rows = []
+    for i in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(2, 10))
+        kept = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+        kept[0] = kept[-1] = True  # a series spans its first to its last timestamp
+        for k in np.flatnonzero(kept):
+            value = draw(st.one_of(st.none(), st.integers(-50, 50)))
+            rows.append((f"s{i}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(k)), value))
+    df = pd.DataFrame(rows, columns=["id", "t", "y"])
+    df["y"] = df["y"].astype(float)
+    return df.sort_values(["t", "id"]) if draw(st.booleans()) else df  # interleaved, or not
+
+
+@settings(max_examples=60, deadline=None)
+@given(_long_frames())
+def test_masked_panels_impute_within_each_series_of_a_long_frame(df) -> None:
+    panel, _ = to_panel(df, id_col="id", time_col="t", target="y", freq="D", missing="mask")
+    filled = impute(panel.values, panel.offsets)[:, 0]
+    # The reference: pandas, one series at a time, on fill_gaps' explicit rows.
+    explicit = fill_gaps(df, freq="D", id_col="id", time_col="t").sort_values(["id", "t"])
+    by_series = explicit.groupby("id")["y"]
+    expected = by_series.ffill().fillna(by_series.bfill()).fillna(0.0).to_numpy()
+    assert np.array_equal(filled, expected)
+    assert panel.times.equals(pd.DatetimeIndex(explicit["t"]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(_panels(), st.integers(1, 4))
+def test_last_observed_stays_within_its_series_and_phase(panel, lag) -> None:
+    values, offsets = panel
+    source = last_observed(values, offsets, lag)[:, 0]
+    for a, b in itertools.pairwise(offsets):
+        for i in range(a, b):
+            if source[i] >= 0:
+                assert a <= source[i] <= i
+                assert (i - source[i]) % lag == 0
+                assert not np.isnan(values[source[i], 0])
+                assert np.isnan(values[source[i] + lag : i + 1 : lag, 0]).all()
+            else:
+                assert np.isnan(values[np.arange(i, a - 1, -lag), 0]).all()
+
+
+def test_scalers_are_fitted_on_observed_values_only() -> None:
+    values = np.array([[1.0], [np.nan], [3.0], [10.0], [np.nan], [np.nan]])
+    offsets = np.array([0, 4, 6])
+    positions = input_positions(1, 0, np.array([0]))
+    for method in ("standard", "minmax"):
+        scaler = MaskedScaler(method, np.array([0]), np.array([1]))
+        scaler.fit_observed(values, offsets, np.array([3, 2]), positions, 2)
+        if method == "standard":
+            assert scaler.loc_[0].tolist() == [2.0, 0.0]
+            assert scaler.scale_[0, 0] == 1.0
+        else:
+            assert scaler.loc_[0].tolist() == [1.0, 0.0]
+            assert scaler.scale_[0, 0] == 2.0
+        assert scaler.loc_[1].tolist() == [0.0, 0.0]  # never observed: left alone
+        assert scaler.scale_[:, 1].tolist() == [1.0, 1.0]  # channels pass unscaled
+    window = np.array([[[1.0, 1.0], [99.0, 0.0], [3.0, 1.0]]])  # 99 is an imputed value
+    loc, scale = MaskedScaler("window", np.array([0]), np.array([1])).window_stats(
+        window, np.zeros(1, dtype=np.int64)
+    )
+    assert loc[0, 0].tolist() == [2.0, 0.0]
+    assert scale[0, 0].tolist() == [1.0, 1.0]
+
+
+# ------------------------------------------------------------------------- estimators
+
+
+def test_a_masked_fit_on_complete_data_equals_the_normal_fit() -> None:
+    df = _long()
+    kw = dict(id_col="id", time_col="t", target="y", **TINY)
+    plain = LSTMForecaster(**kw).fit(df)
+    masked = LSTMForecaster(missing="mask", **kw).fit(df)
+    assert masked.missing_columns_ == []
+    assert masked.predict().equals(plain.predict())
+    assert masked.predict(df).equals(plain.predict(df))
+
+
+def _gappy() -> pd.DataFrame:
+    df = _long()
+    df = df.drop(index=[7, 8, 9, 52]).reset_index(drop=True)  # missing timestamps
+    df.loc[[20, 90], "y"] = np.nan
+    df.loc[30, "x"] = np.nan
+    return df
+
+
+def test_masked_fit_and_predict_through_gaps_and_nan(tmp_path) -> None:
+    df = _gappy()
+    with pytest.raises(DataError, match="missing='mask'"):
+        LSTMForecaster(id_col="id", time_col="t", target="y", freq="D", **TINY).fit(df)
+    model = LSTMForecaster(id_col="id", time_col="t", target="y", freq="D", missing="mask")
+    model.set_params(**TINY).fit(df)
+    assert model.get_params()["missing"] == "mask"
+    assert model.missing_columns_ == ["y", "x"]
+    assert model.network_.config.input_size == 4  # y, x and their observed channels
+    out = model.predict()
+    assert np.isfinite(out["y"]).all()
+    assert len(out) == 6
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = load(path)
+    assert loaded.missing == "mask"
+    assert loaded.missing_columns_ == ["y", "x"]
+    assert loaded.predict().equals(out)
+    assert loaded.predict(df).equals(model.predict(df))
+
+
+def test_predict_from_a_history_ending_in_a_gap() -> None:
+    df = _gappy()
+    model = LSTMForecaster(
+        id_col="id", time_col="t", target="y", freq="D", missing="mask", **TINY
+    ).fit(df)
+    history = df.copy()
+    last = history.index[history["id"] == "s1"][-2:]
+    history.loc[last, ["y", "x"]] = np.nan  # s1 ends with two missing steps
+    out = model.predict(history)
+    s1 = out[out["id"] == "s1"]
+    assert s1["t"].iloc[0] == history.loc[last[-1], "t"] + pd.Timedelta(days=1)
+    assert np.isfinite(out["y"]).all()
+    changed = out["y"].to_numpy() != model.predict(df)["y"].to_numpy()
+    assert changed[(out["id"] == "s1").to_numpy()].all()  # s1 saw the gap
+    assert not changed[(out["id"] != "s1").to_numpy()].any()
+
+
+def test_a_series_whose_last_window_is_all_missing_is_named() -> None:
+    df = _gappy()
+    model = LSTMForecaster(
+        id_col="id", time_col="t", target="y", freq="D", missing="mask", **TINY
+    ).fit(df)
+    history = df.copy()
+    history.loc[history.index[history["id"] == "s2"][-6:], "y"] = np.nan
+    with pytest.raises(MissingHistoryError, match=r"seq_len=6.*'s2'") as info:
+        model.predict(history)
+    assert info.value.series == ["series 's2'"] or "s2" in str(info.value.series)
+    with pytest.raises(MissingHistoryError, match="s2"):  # also from the fitted end
+        LSTMForecaster(id_col="id", time_col="t", target="y", freq="D", missing="mask", **TINY).fit(
+            history
+        ).predict()
+
+
+def test_a_column_complete_at_fit_but_missing_at_predict_is_imputed_with_a_warning() -> None:
+    df = _long()
+    df.loc[10, "y"] = np.nan  # only y gets a channel
+    model = LSTMForecaster(id_col="id", time_col="t", target="y", missing="mask", **TINY).fit(df)
+    assert model.missing_columns_ == ["y"]
+    history = df.copy()
+    history.loc[35, "x"] = np.nan
+    with pytest.warns(UserWarning, match=r"\['x'\] have missing values but were complete"):
+        out = model.predict(history)
+    assert np.isfinite(out["y"]).all()
+
+
+def test_missing_is_validated_and_passed_through_an_ensemble() -> None:
+    with pytest.raises(InvalidParameterError, match="'missing' parameter"):
+        NaiveForecaster(missing="drop").fit(_long().query("id == 's0'").set_index("t")[["y"]])
+    base = RNNForecaster(id_col="id", time_col="t", target="y", freq="D", missing="mask", **TINY)
+    ensemble = EnsembleForecaster(base, n_members=2)
+    assert ensemble.get_params()["estimator__missing"] == "mask"
+    assert ensemble.missing == "mask"
+    out = ensemble.fit(_gappy()).predict()
+    assert np.isfinite(out["y"]).all()
+
+
+def test_baselines_read_observed_values_only() -> None:
+    t = pd.date_range("2024-01-01", periods=9, freq="D")
+    df = pd.DataFrame({"y": [1.0, 2, 3, 4, np.nan, 6, 7, np.nan, np.nan]}, index=t)
+    naive = NaiveForecaster(horizon=2, missing="mask").fit(df)
+    assert naive.predict()["y"].tolist() == [7.0, 7.0]
+    seasonal = SeasonalNaiveForecaster(season_length=3, horizon=3, missing="mask").fit(df)
+    assert seasonal.predict()["y"].tolist() == [7.0, 2.0, 6.0]  # 8, 9 from a season back
+    drift = DriftForecaster(horizon=1, missing="mask").fit(df)
+    assert drift.predict()["y"].tolist() == pytest.approx([10.0])  # slope 1 from 1 to 7
+    with pytest.raises(MissingHistoryError, match="never observed"):
+        NaiveForecaster(missing="mask").fit(df.assign(y=np.nan))
+
+
+# ------------------------------------------------------------------------- fill_gaps
+
+
+@pytest.mark.parametrize(
+    ("freq", "tz"),
+    [("D", None), ("MS", None), ("B", None), ("D", "Europe/Berlin"), ("h", "Europe/Berlin")],
+)
+def test_fill_gaps_round_trips_wide_and_long(freq, tz) -> None:
+    times = pd.date_range("2021-03-01", periods=60, freq=freq, tz=tz)
+    full = pd.DataFrame({"y": np.arange(60.0), "k": 3}, index=times.rename("t"))
+    gappy = full.drop(times[[3, 4, 20, 41]])
+    filled = fill_gaps(gappy, freq=freq)
+    assert filled.index.equals(full.index)
+    assert filled["y"].isna().sum() == 4
+    assert filled.dropna(subset=["y"]).astype(gappy.dtypes.to_dict()).equals(gappy)
+
+    long = pd.concat(
+        [gappy.reset_index().assign(store="a"), full.iloc[5:50].reset_index().assign(store="b")],
+        ignore_index=True,
+    )[["store", "t", "y", "k"]]
+    out = fill_gaps(long, freq=freq, id_col="store", time_col="t")
+    assert (out["store"] == "a").sum() == 60
+    assert (out["store"] == "b").sum() == 45
+    assert out["k"].eq(3).all()
+    assert out["k"].dtype == long["k"].dtype
+    assert out["t"].dtype == long["t"].dtype
+    back = out.dropna(subset=["y"]).reset_index(drop=True)
+    assert back.equals(long)
+
+
+def test_fill_gaps_extends_to_start_and_end_and_refuses_off_grid_stamps() -> None:
+    df = pd.DataFrame(
+        {"id": ["a", "a"], "t": pd.to_datetime(["2024-01-02", "2024-01-04"]), "y": [1.0, 2.0]}
+    )
+    out = fill_gaps(df, freq="D", id_col="id", time_col="t", start="2024-01-01", end="2024-01-05")
+    assert out["t"].dt.day.tolist() == [1, 2, 3, 4, 5]
+    assert out["y"].isna().tolist() == [True, False, True, False, True]
+    with pytest.raises(DataError, match=r"2024-01-02.*not on freq 'W-SUN'"):
+        fill_gaps(df, freq="W-SUN", id_col="id", time_col="t")
+
+
+def test_gap_and_nan_errors_suggest_code_for_the_layout() -> None:
+    long = _long().drop(index=[5])
+    with pytest.raises(DataError) as info:
+        NaiveForecaster(id_col="id", time_col="t", target="y", freq="D").fit(long)
+    message = str(info.value)
+    assert "fill_gaps(df, freq='D', id_col='id', time_col='t')" in message
+    assert "groupby('id')" in message
+    assert "resample" not in message
+    wide = _long(n_series=1).drop(columns="id").set_index("t")
+    wide = wide.drop(index=wide.index[5])
+    with pytest.raises(DataError, match=r"fill_gaps\(df, freq='D'\).*resample\('D'\)"):
+        NaiveForecaster(freq="D").fit(wide)
+    nan = _long()
+    nan.loc[3, "y"] = np.nan
+    with pytest.raises(DataError, match=r"groupby\('id'\)\['y'\]\.ffill\(\)") as info:
+        NaiveForecaster(id_col="id", time_col="t", target="y").fit(nan)
+    assert "df.ffill()" not in str(info.value)
+    masked = NaiveForecaster(id_col="id", time_col="t", target="y", missing="mask").fit(nan)
+    assert masked.predict()["y"].notna().all()
+
+
+# ------------------------------------------------------------------------- evaluation
+
+
+def test_backtest_skips_missing_actuals_and_says_so() -> None:
+    df = _long(n_series=2, n=30).drop(columns="x")
+    df.loc[[27, 28], "y"] = np.nan  # in the last window of s0
+    model = NaiveForecaster(id_col="id", time_col="t", target="y", horizon=3, missing="mask")
+    result = backtest(model, df, n_windows=2, metrics=["mae", "smape", "mase"])
+    assert result.missing_actuals == 2
+    assert result.forecasts["actual"].isna().sum() == 2
+    row = result.metrics.query("id == 's0' and window == 1").iloc[0]
+    assert row["n_actual"] == 1
+    kept = result.forecasts.query("id == 's0' and window == 1").dropna(subset=["actual"])
+    assert row["mae"] == pytest.approx((kept["actual"] - kept["forecast"]).abs().mean())
+    assert np.isfinite(result.metrics[["mae", "smape", "mase"]].to_numpy()).all()
+
+
+def test_conformal_calibration_skips_missing_actuals_and_counts_the_rest() -> None:
+    df = _long(n_series=2, n=40).drop(columns="x")
+    kw = dict(id_col="id", time_col="t", target="y", horizon=2, intervals="conformal")
+    kw |= dict(coverage=0.8, calibration_windows=10)
+    full = NaiveForecaster(**kw).fit(df)
+    assert full.n_calibration_ == 20  # 10 origins x 2 series
+    df.loc[[36, 37, 78], "y"] = np.nan  # actuals inside the calibration tails
+    masked = NaiveForecaster(missing="mask", **kw).fit(df)
+    assert masked.n_calibration_ < 20
+    out = masked.predict()
+    assert np.isfinite(out[["y", "y_q0.1", "y_q0.9"]].to_numpy()).all()
+    assert (out["y_q0.1"] <= out["y"]).all()
+    assert (out["y"] <= out["y_q0.9"]).all()
+
+
+def test_score_skips_missing_actuals() -> None:
+    df = _long(n_series=2, n=30).drop(columns="x")
+    model = NaiveForecaster(id_col="id", time_col="t", target="y", horizon=3, missing="mask")
+    model.fit(df)
+    gappy = df.copy()
+    gappy.loc[28, "y"] = np.nan  # one of s0's three held-out actuals
+    score = model.score(gappy)
+    history = df.iloc[:27]["y"].to_numpy()
+    s0 = np.abs(df.loc[[27, 29], "y"] - history[-1]).mean() / np.abs(np.diff(history)).mean()
+    h1 = df.iloc[30:57]["y"].to_numpy()
+    s1 = np.abs(df.iloc[57:60]["y"] - h1[-1]).mean() / np.abs(np.diff(h1)).mean()
+    assert score == pytest.approx(-(s0 + s1) / 2)
