@@ -30,41 +30,11 @@ from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data.conventions import default_columns
 from forecast.data.frequency import check_on_frequency
-from forecast.data.gaps import gap_fix, insert_missing_rows, nan_fix, panel_freq
+from forecast.data.gaps import gap_fix, insert_missing_rows, panel_freq
 from forecast.data.past_covariates import choose_past
+from forecast.data.representable import unfit_for, what_is_wrong
 
 __all__ = ["Columns", "Layout", "Panel", "series_positions", "to_panel"]
-
-
-def _unfit_for(column: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Where ``column`` holds NaN, infinity, or a value ``dtype`` cannot hold.
-
-    Beyond its range, or non-zero below its smallest normal number (1.2e-38 in float32): such
-    values lose their digits (subnormal) or become 0, and a series of them would be forecast
-    as noise or as flat zeros. Comparisons only: N booleans each, no N-long float temporary.
-    """
-    limit, tiny = float(np.finfo(dtype).max), float(np.finfo(dtype).tiny)
-    bad = ~np.isfinite(column) | (column > limit) | (column < -limit)
-    bad |= (column != 0) & (column < tiny) & (column > -tiny)
-    return bad
-
-
-def _what_is_wrong(value: float, dtype: np.dtype, layout: Any = None, col: str = "y") -> tuple:
-    """``(what, fix)`` for a value :func:`_unfit_for` flagged, for an error message."""
-    if np.isnan(value):
-        return "NaN", nan_fix(layout, col)
-    if np.isinf(value):
-        return "an infinite value", "Fill or drop them before fitting."
-    if abs(value) > float(np.finfo(dtype).max):
-        return (
-            f"a value beyond {dtype.name} range",
-            f"({value:.3g}) Divide the column by a constant (and multiply the forecasts back).",
-        )
-    return (
-        f"a value too close to 0 for {dtype.name}",
-        f"({value:.3g}, below {float(np.finfo(dtype).tiny):.3g}) Multiply the column by a "
-        "constant (and divide the forecasts back).",
-    )
 
 
 @dataclass(frozen=True)
@@ -216,11 +186,11 @@ class Panel:
         dtype = np.dtype(dtype)
         if dtype == self.values.dtype:
             return self
-        bad = _unfit_for(self.values, dtype) & ~np.isnan(self.values)  # NaN: missing="mask"
+        bad = unfit_for(self.values, dtype) & ~np.isnan(self.values)  # NaN: missing="mask"
         if bad.any():
             row, j = (int(k[0]) for k in np.nonzero(bad))
             series = int(np.searchsorted(self.offsets, row, side="right")) - 1
-            what, fix = _what_is_wrong(float(self.values[row, j]), dtype)
+            what, fix = what_is_wrong(float(self.values[row, j]), dtype)
             raise DataError(
                 f"Column {self.feature_names[j]!r} has {what} at {self.times[row]} in "
                 f"{self.series_label(series)} ({int(bad[:, j].sum())} such value(s) in that "
@@ -503,7 +473,7 @@ def _float_values(
         column = rest[name].to_numpy(dtype=np.float64, na_value=np.nan)
         if order is not None:
             column = column[order]
-        bad = _unfit_for(column, dtype) & ~(allow_nan & np.isnan(column))
+        bad = unfit_for(column, dtype) & ~(allow_nan & np.isnan(column))
         if bad.any():
             row = int(np.argmax(bad))
             first_bad.append((row, j, int(bad.sum()), float(column[row])))
@@ -511,7 +481,7 @@ def _float_values(
         values[:, j] = column
     if first_bad:
         row, j, count, value = min(first_bad)  # the earliest offending row, then column
-        what, fix = _what_is_wrong(value, dtype, layout, used[j])
+        what, fix = what_is_wrong(value, dtype, layout, used[j])
         raise DataError(
             f"Column {used[j]!r} has {what} at {times[row]} in {labels[codes[row]]} "
             f"({count} such value(s) in that column). {fix}"

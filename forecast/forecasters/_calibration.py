@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from forecast._exceptions import DataError
+from forecast._exceptions import DataError, InvalidParameterError
+from forecast._validation import check_int, check_levels, check_option
 from forecast.data.panel import Panel, series_positions
-from forecast.evaluation.conformal import conformal_quantile, history_scale
+from forecast.evaluation.conformal import INTERVALS, conformal_quantile, history_scale
 
-__all__ = ["calibrate", "check_calibration_rows", "positions"]
+__all__ = ["calibrate", "check_calibration_rows", "check_interval_params", "positions"]
 
 
 def positions(panel: Panel, ids: list[Any]) -> np.ndarray:
@@ -86,3 +87,25 @@ def calibrate(
     # any step and target had.
     n_scores = int((~np.isnan(scores)).sum(axis=0).min())
     return conformal_quantile(scores, coverage), n_scores
+
+
+def check_interval_params(model: Any, quantile_levels: Any) -> None:
+    """Check ``intervals``, ``coverage`` and ``calibration_windows`` of ``model`` (an
+    estimator being fitted), and that it does not also learn ``quantile_levels``."""
+    name = type(model).__name__
+    check_option(model, "intervals", model.intervals, INTERVALS)
+    check_int(model, "calibration_windows", model.calibration_windows, low=1)
+    if model.coverage is not None:
+        check_levels(model, "coverage", model.coverage, example="[0.8, 0.95]", scalar=True)
+        if model.intervals is None:
+            raise InvalidParameterError(
+                f"The 'coverage' parameter of {name} only applies to "
+                f"intervals='conformal'. Got coverage={model.coverage!r} with "
+                "intervals=None; set intervals='conformal' or leave coverage out."
+            )
+    if model.intervals is not None and quantile_levels:
+        raise InvalidParameterError(
+            f"The 'intervals' parameter of {name} cannot be combined with 'quantiles': a "
+            "quantile model's intervals are its own quantile columns. Use "
+            "quantiles=[...] or intervals='conformal', not both."
+        )

@@ -47,23 +47,22 @@ from forecast._exceptions import (
     InvalidParameterError,
     ModelFileError,
 )
-from forecast._validation import check_int, check_levels, check_option, series_name
+from forecast._validation import check_int, check_option, series_name
 from forecast.data.covariates import future_block
 from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
 from forecast.data.panel import Columns, Layout, Panel, to_panel
 from forecast.evaluation.conformal import (
-    INTERVALS,
     coverage_levels,
     coverage_list,
     history_scale,
     interval_bounds,
 )
-from forecast.evaluation.tables import seasonal_scale
 from forecast.forecasters import _transformed as transformed
-from forecast.forecasters._calibration import calibrate, positions
+from forecast.forecasters._calibration import calibrate, check_interval_params, positions
 from forecast.forecasters._future_frame import FutureFrames
+from forecast.forecasters._scoring import holdout_score
 from forecast.forecasters._short_series import forecastable, usable_series
 from forecast.io import persistence, registry
 from forecast.io.card import ModelCard
@@ -342,23 +341,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
 
     def _check_interval_params(self) -> None:
         """Check ``intervals``, ``coverage`` and ``calibration_windows`` (and ``quantiles``)."""
-        name = type(self).__name__
-        check_option(self, "intervals", self.intervals, INTERVALS)
-        check_int(self, "calibration_windows", self.calibration_windows, low=1)
-        if self.coverage is not None:
-            check_levels(self, "coverage", self.coverage, example="[0.8, 0.95]", scalar=True)
-            if self.intervals is None:
-                raise InvalidParameterError(
-                    f"The 'coverage' parameter of {name} only applies to "
-                    f"intervals='conformal'. Got coverage={self.coverage!r} with "
-                    "intervals=None; set intervals='conformal' or leave coverage out."
-                )
-        if self.intervals is not None and self._quantile_levels():
-            raise InvalidParameterError(
-                f"The 'intervals' parameter of {name} cannot be combined with 'quantiles': a "
-                "quantile model's intervals are its own quantile columns. Use "
-                "quantiles=[...] or intervals='conformal', not both."
-            )
+        check_interval_params(self, self._quantile_levels())
 
     def _check_freq(self) -> None:
         if self.freq is not None:
@@ -592,25 +575,7 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             Before ``fit``; a series too short, or with a constant history (MASE undefined).
         """
         check_is_fitted(self, "cutoffs_")
-        panel = self._to_fitted_panel(to_pandas(df)[0], np.float64)
-        horizon = self.horizon
-        short = np.flatnonzero(panel.lengths < horizon + 2)
-        if short.size:
-            raise DataError(
-                f"Too few rows to score: {panel.describe(short)}, but score holds out the last "
-                f"horizon={horizon} rows and scales the error by the history before them, "
-                f"which needs 2 rows at least ({horizon + 2} in all). Pass a longer frame."
-            )
-        series = np.arange(panel.n_series)
-        ends = panel.offsets[1:] - horizon
-        forecast = transformed.forecast(self, panel, series, ends).point  # (S, H, T)
-        n_targets = len(panel.target_names)
-        actual = panel.values[ends[:, None] + np.arange(horizon), :n_targets]  # (S, H, T)
-        scale = seasonal_scale(
-            panel, panel.offsets[:-1], ends, 1, lambda i: f"the history of {panel.series_label(i)}"
-        )
-        mean = np.nanmean if np.isnan(actual).any() else np.mean  # missing="mask": observed
-        return -float(mean(mean(np.abs(actual - forecast), axis=1) / scale))
+        return holdout_score(self, self._to_fitted_panel(to_pandas(df)[0], np.float64))
 
     # ================================================================== model files
 

@@ -13,8 +13,7 @@ predicts with torch alone.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from types import FunctionType
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
@@ -32,6 +31,7 @@ from forecast.data.windowing import WindowIndex, last_windows
 from forecast.forecasters import _masking
 from forecast.forecasters._bad_series import unservable
 from forecast.forecasters._network_forecast import NetworkRunner
+from forecast.forecasters._network_size import allocating
 from forecast.forecasters._saved_network import check_saved_config, check_saved_shapes
 from forecast.forecasters._warm_start import warm_state
 from forecast.forecasters.base import BaseForecaster
@@ -478,7 +478,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             else int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         )
         with seeded(self.seed_):
-            with self._allocating(values.shape[1]):
+            with allocating(self, values.shape[1]):
                 module = RecurrentModule(
                     cell=self.cell,
                     input_size=values.shape[1],
@@ -519,26 +519,6 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         self.missing_columns_ = [] if masked is None else masked.missing_columns
         self.history_ = pd.DataFrame(result.history, columns=["epoch", "train_loss", "val_loss"])
         self.best_epoch_ = result.best_epoch
-
-    @contextlib.contextmanager
-    def _allocating(self, n_features: int) -> Iterator[None]:
-        """Building the network: a size that cannot be allocated is a parameter error.
-
-        torch raises a bare ``RuntimeError`` ("can't allocate memory", or CUDA's
-        ``OutOfMemoryError``, a subclass) or an ``OverflowError`` for sizes past int64.
-        """
-        try:
-            yield
-        except (RuntimeError, OverflowError, MemoryError) as exc:
-            gates = {"rnn": 1, "gru": 3, "lstm": 4}.get(self.cell, 4)
-            h, layers = self.hidden_size, self.num_layers
-            weights = gates * h * (n_features + h + 2) + (layers - 1) * gates * h * (2 * h + 2)
-            raise InvalidParameterError(
-                f"The network of {type(self).__name__} with hidden_size={h} and "
-                f"num_layers={layers} ({weights:.3g} recurrent weights, {4 * weights:.3g} "
-                f"bytes) cannot be allocated ({type(exc).__name__}: {str(exc)[:200]}). Use a "
-                "smaller 'hidden_size' or 'num_layers'."
-            ) from exc
 
     # ------------------------------------------------------------------ hooks: forecast
 
