@@ -55,7 +55,12 @@ ESTIMATOR_TAG = "__estimator__"
 
 # Parameters added after format 2, with the value that keeps the behaviour of the models
 # saved before them: a file without one was written then, and loads with that value.
-ADDED_PARAMS: dict[str, Any] = {"missing": "raise"}
+ADDED_PARAMS: dict[str, Any] = {
+    "missing": "raise",
+    "past_covariates": None,  # every other numeric column, the older rule
+    "target_transform": None,
+    "warm_start": False,
+}
 
 _LAYOUT_FIELDS = ("id_col", "time_col", "time_name", "multiindex")
 

@@ -259,21 +259,13 @@ def _resolve(name: Any, path: Any, where: str = "") -> type[Forecaster]:
         ) from None
 
 
-# Parameters added after files were written whose default is what the code that wrote
-# those files did: absent from a file, they take it (files written since always hold them).
-ADDED_WITH_OLD_DEFAULT = {
-    "past_covariates": "None: every other numeric column, the older rule",
-    "target_transform": "None: no transform",
-    "warm_start": "False: a fit starts from new weights",
-}
-
-
 def _check_complete(cls: type, params: Any, dropped: list[str], path: Any, what: str) -> None:
     """Every parameter of ``cls`` is in ``params``, or was ``dropped`` (not JSON) on saving.
 
     A parameter absent from a file would take its default (a network trained on
     ``seq_len=6`` read with 24, and forecast from a window it never saw); only the ones
-    saving dropped, named in the file, may, and those of :data:`ADDED_WITH_OLD_DEFAULT`.
+    saving dropped, named in the file, may; those of :data:`~forecast.io.document.ADDED_PARAMS`
+    take the value that files written before them were fitted with.
     """
     if not isinstance(params, dict):
         raise fail(path, f"it is damaged (the parameters of {what} are not a JSON object)")
@@ -287,7 +279,6 @@ def _check_complete(cls: type, params: Any, dropped: list[str], path: Any, what:
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
         and name not in params
         and name not in dropped
-        and name not in ADDED_WITH_OLD_DEFAULT
     ]
     if missing:
         raise fail(
