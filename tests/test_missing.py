@@ -325,6 +325,31 @@ def test_a_series_whose_last_window_is_all_missing_is_named() -> None:
         ).predict()
 
 
+def test_isolation_serves_gaps_under_mask_and_isolates_an_empty_window() -> None:
+    """on_bad_series with missing="mask": gaps and NaN are no reason to call a series bad
+    (the model serves them); a series whose input window observes no target is, by name."""
+    df = _gappy()
+    model = LSTMForecaster(
+        id_col="id", time_col="t", target="y", freq="D", missing="mask", **TINY
+    ).fit(df)
+    out = model.predict(df, on_bad_series="skip")
+    assert out.attrs["bad_series"]["n_bad"] == 0
+    assert out[["id", "t", "y"]].equals(model.predict(df)[["id", "t", "y"]])
+    history = df.copy()
+    history.loc[history.index[history["id"] == "s2"][-6:], "y"] = np.nan
+    with pytest.warns(UserWarning, match="s2"):
+        out = model.predict(history, on_bad_series="skip")
+    assert [b["id"] for b in out.attrs["bad_series"]["bad"]] == ["s2"]
+    assert out.attrs["bad_series"]["bad"][0]["reason"] == "missing_history"
+    assert set(out["id"]) == {"s0", "s1"}
+    assert np.isfinite(out["y"]).all()
+    inf = df.copy()
+    inf.loc[inf.index[inf["id"] == "s0"][-1], "x"] = np.inf  # infinity is still bad
+    with pytest.warns(UserWarning, match="s0"):
+        out = model.predict(inf, on_bad_series="skip")
+    assert [b["reason"] for b in out.attrs["bad_series"]["bad"]] == ["missing_values"]
+
+
 def test_a_column_complete_at_fit_but_missing_at_predict_is_imputed_with_a_warning() -> None:
     df = _long()
     df.loc[10, "y"] = np.nan  # only y gets a channel

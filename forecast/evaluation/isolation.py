@@ -46,15 +46,20 @@ def series_codes(raw_ids: np.ndarray | None, n_rows: int) -> tuple[np.ndarray, l
 
 
 def missing_values(
-    rest: pd.DataFrame, used: list[str], codes: np.ndarray, times: pd.DatetimeIndex
+    rest: pd.DataFrame,
+    used: list[str],
+    codes: np.ndarray,
+    times: pd.DatetimeIndex,
+    allow_nan: bool = False,
 ) -> dict[int, str]:
-    """Series (by code) with NaN or infinity in a column of ``used``: code -> detail."""
+    """Series (by code) with NaN (unless ``allow_nan``: ``missing="mask"``) or infinity in a
+    column of ``used``: code -> detail."""
     found: dict[int, str] = {}
     for name in used:
         if name not in rest:
             continue  # a missing column is the whole frame's problem, raised elsewhere
         column = pd.to_numeric(rest[name], errors="coerce").to_numpy(dtype=np.float64)
-        rows = np.flatnonzero(~np.isfinite(column))
+        rows = np.flatnonzero(np.isinf(column) if allow_nan else ~np.isfinite(column))
         series, first = np.unique(codes[rows], return_index=True)  # first bad row of each
         for code, row in zip(series.tolist(), rows[first].tolist(), strict=True):
             found.setdefault(code, f"{column[row]} in column {name!r} at {times[row]}")
@@ -108,8 +113,9 @@ def isolate_for_backtest(
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The rows of the series of ``df`` a backtest can use, and one entry per series left out.
 
-    Left out: NaN or infinity in a numeric column, rows the estimator's conversion refuses
-    (a gap, a duplicate timestamp), fewer than ``needed_rows`` rows. A problem of the whole
+    Left out: NaN (unless ``missing="mask"`` serves it) or infinity in a numeric column,
+    rows the estimator's conversion refuses (a gap, a duplicate timestamp), fewer than
+    ``needed_rows`` rows. A problem of the whole
     frame (a missing column) is raised by the conversion of the good rows, as it is.
     """
     id_col, time_col, _ = default_columns(df, estimator.id_col, estimator.time_col, None)
@@ -118,7 +124,9 @@ def isolate_for_backtest(
     numeric = [c for c in rest.columns if pd.api.types.is_numeric_dtype(rest[c])]
     bad: dict[int, tuple[str, str]] = {
         code: ("missing_values", detail)
-        for code, detail in missing_values(rest, numeric, codes, times).items()
+        for code, detail in missing_values(
+            rest, numeric, codes, times, estimator.get_params().get("missing") == "mask"
+        ).items()
     }
     convert = estimator._to_panel
     clean = np.setdiff1d(np.arange(len(ids)), list(bad))

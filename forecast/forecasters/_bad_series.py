@@ -17,6 +17,8 @@ are classified once, in :func:`check_series`, the one place that knows the reaso
 ``"stale"``
     the series ends more than ``max_staleness`` periods before the latest timestamp of
     ``df``: forecasting it would give forecasts for dates the job did not ask for.
+``"missing_history"``
+    with ``missing="mask"``: the rows the model reads observe no value of a target.
 ``"short"``, ``"unseen"``
     fewer rows than the model reads, or an id whose per-series statistics the model does
     not have (:meth:`BaseForecaster._unservable`, each forecaster's own hook).
@@ -145,10 +147,12 @@ def _steps_behind(last: pd.DatetimeIndex, latest: pd.Timestamp, freq: Any) -> np
 
 
 def unservable(
-    panel: Panel, min_rows: int, fitted_ids: list[Any] | None
+    panel: Panel, min_rows: int, fitted_ids: list[Any] | None, window: int | None = None
 ) -> dict[int, tuple[str, str]]:
-    """A forecaster's ``_unservable``: series shorter than ``min_rows``, and, with
-    ``fitted_ids`` (a model with per-series statistics), series not among them."""
+    """A forecaster's ``_unservable``: series shorter than ``min_rows``; with ``fitted_ids``
+    (a model with per-series statistics), series not among them; with ``missing="mask"``
+    (NaN in the panel), series whose last ``window`` rows (all of them: None) observe no
+    value of some target."""
     found: dict[int, tuple[str, str]] = {}
     if fitted_ids is not None:
         _, unknown = series_positions(panel.ids, fitted_ids)
@@ -158,6 +162,16 @@ def unservable(
                 found[i] = ("unseen", "not seen at fit: the model has no statistics for it")
     for i in np.flatnonzero(panel.lengths < min_rows).tolist():
         found.setdefault(i, ("short", f"{panel.lengths[i]} row(s); the model reads {min_rows}"))
+    targets = panel.values[:, : len(panel.target_names)]
+    if np.isnan(targets).any():
+        count = np.concatenate([np.zeros((1, targets.shape[1])), np.cumsum(~np.isnan(targets), 0)])
+        ends = panel.offsets[1:]
+        starts = (
+            panel.offsets[:-1] if window is None else np.maximum(ends - window, panel.offsets[:-1])
+        )
+        for i in np.flatnonzero(((count[ends] - count[starts]) == 0).any(axis=1)).tolist():
+            rows = "rows" if window is None else f"last {window} rows (seq_len)"
+            found.setdefault(i, ("missing_history", f"its {rows} observe no target value"))
     return found
 
 
@@ -187,7 +201,8 @@ def check_series(
     codes, ids = series_codes(raw_ids, len(rest))
     bad: dict[int, BadSeries] = {}
     used = [*columns.targets, *columns.past, *columns.future]
-    for code, detail in missing_values(rest, used, codes, times).items():
+    allow_nan = model.missing == "mask"  # gaps and NaN are served: infinity is not
+    for code, detail in missing_values(rest, used, codes, times, allow_nan).items():
         bad[code] = BadSeries(ids[code], "missing_values", detail)
     clean = np.setdiff1d(np.arange(len(ids)), np.fromiter(bad, dtype=np.int64, count=len(bad)))
     convert = model._to_fitted_panel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -11,15 +11,13 @@ from forecast.data.panel import Panel
 from forecast.evaluation.tables import seasonal_scale
 from forecast.forecasters import _transformed as transformed
 
-if TYPE_CHECKING:
-    from forecast.forecasters.base import BaseForecaster
-
 __all__ = ["holdout_score"]
 
 
-def holdout_score(model: BaseForecaster, panel: Panel) -> float:
-    """Minus the MASE (season 1) of ``model``'s forecast of each series' last ``horizon``
-    rows of ``panel`` from the rows before them; see :meth:`BaseForecaster.score`."""
+def holdout_score(model: Any, panel: Panel) -> float:
+    """Minus the MASE (season 1) of ``model``'s (a fitted forecaster's) forecast of each
+    series' last ``horizon`` rows of ``panel`` from the rows before them; see
+    :meth:`BaseForecaster.score`."""
     horizon = model.horizon
     short = np.flatnonzero(panel.lengths < horizon + 2)
     if short.size:

@@ -524,7 +524,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
 
     def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
         fitted = self.series_ids_ if self.scaler_.is_global else None
-        return unservable(panel, self.seq_len, fitted)
+        return unservable(panel, self.seq_len, fitted, self.seq_len)
 
     def _runner(self) -> NetworkRunner:
         return NetworkRunner(
