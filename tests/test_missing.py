@@ -350,6 +350,15 @@ def test_isolation_serves_gaps_under_mask_and_isolates_an_empty_window() -> None
     assert [b["reason"] for b in out.attrs["bad_series"]["bad"]] == ["missing_values"]
 
 
+def test_a_warm_start_of_a_masked_model_is_refused_before_training() -> None:
+    df = _gappy()
+    model = LSTMForecaster(
+        id_col="id", time_col="t", target="y", freq="D", missing="mask", **TINY
+    ).fit(df)
+    with pytest.raises(InvalidParameterError, match=r"warm_start.*missing='mask'"):
+        model.set_params(warm_start=True).fit(df)
+
+
 def test_a_column_complete_at_fit_but_missing_at_predict_is_imputed_with_a_warning() -> None:
     df = _long()
     df.loc[10, "y"] = np.nan  # only y gets a channel

@@ -106,6 +106,12 @@ def warm_state(model: Any, panel: Panel, scaler: SeriesScaler) -> WarmState | No
     """
     if not model.warm_start or "network_" not in model.__dict__:
         return None
+    if model.missing == "mask":  # its observed channels and observed-only scalers would
+        raise InvalidParameterError(  # have to be matched and kept: not done yet
+            f"The 'warm_start' parameter of {type(model).__name__} cannot be True with "
+            "missing='mask' yet (the observed channels and the observed-only scalers are not "
+            "carried over). Set warm_start=False to train a new model."
+        )
     different = _differences(model, panel)
     if different:
         raise InvalidParameterError(
