@@ -97,6 +97,7 @@ def run_demo(
         seq_len=60,
         horizon=HORIZON,
         target="close",
+        past_covariates=["open", "high", "low", "volume"],  # the day's prices and volume
         freq="B",
         scaler="window",
         max_epochs=max_epochs,
