@@ -10,6 +10,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 
 from forecast import (
     DataError,
@@ -348,6 +349,22 @@ def test_isolation_serves_gaps_under_mask_and_isolates_an_empty_window() -> None
     with pytest.warns(UserWarning, match="s0"):
         out = model.predict(inf, on_bad_series="skip")
     assert [b["reason"] for b in out.attrs["bad_series"]["bad"]] == ["missing_values"]
+
+
+@pytest.mark.parametrize("transform", ["log", "boxcox"])
+def test_a_target_transform_takes_missing_values_and_still_refuses_non_positive(transform) -> None:
+    df = _gappy()
+    model = LSTMForecaster(
+        id_col="id", time_col="t", target="y", freq="D", missing="mask",
+        target_transform=transform, **TINY,
+    ).fit(df)  # fmt: skip
+    out = model.predict(df)
+    assert np.isfinite(out["y"]).all()
+    assert (out["y"] > 0).all()
+    bad = df.copy()
+    bad.loc[5, "y"] = -1.0
+    with pytest.raises(DataError, match=rf"-1.0.*target_transform='{transform}'"):
+        clone(model).fit(bad)
 
 
 def test_a_warm_start_of_a_masked_model_is_refused_before_training() -> None:

@@ -60,7 +60,9 @@ def check_domain(panel: Panel, method: str | None) -> None:
     if method is None:
         return
     n_targets = len(panel.target_names)
-    bad = ~(panel.values[:, :n_targets] > _LOWER[method])  # NaN is refused too  # (R, T)
+    targets = panel.values[:, :n_targets]
+    # NaN is missing="mask"'s missing value (a panel of "raise" holds none): it stays NaN.
+    bad = ~(targets > _LOWER[method]) & ~np.isnan(targets)  # (R, T)
     if not bad.any():
         return
     row, j = (int(k[0]) for k in np.nonzero(bad))
@@ -97,7 +99,8 @@ def fit_lambdas(panel: Panel, method: str | None) -> np.ndarray | None:
     lambdas = np.empty((panel.n_series, n_targets))
     for i, (a, b) in enumerate(zip(panel.offsets[:-1], panel.offsets[1:], strict=True)):
         for j in range(n_targets):
-            lambdas[i, j] = _boxcox_mle(panel.values[a:b, j].astype(np.float64))
+            x = panel.values[a:b, j].astype(np.float64)
+            lambdas[i, j] = _boxcox_mle(x[~np.isnan(x)])  # observed values (missing="mask")
     return lambdas
 
 
