@@ -114,6 +114,32 @@ def _write_report(path: str | None, report: dict[str, Any]) -> None:
     atomic_write_bytes(path, (json.dumps(report, indent=2, default=str) + "\n").encode())
 
 
+def _mode_and_limit(options: dict[str, Any]) -> tuple[str, float]:
+    """``on_bad_series`` and the ``--max-bad-fraction`` that applies to it (checked)."""
+    mode = options.get("on_bad_series") or "fail"
+    limit = options.get("max_bad_fraction")
+    limit = _DEFAULT_FRACTION[mode] if limit is None else float(limit)
+    if not 0.0 <= limit <= 1.0:
+        raise UsageError(f"--max-bad-fraction must be in [0, 1]. Got {limit} instead.")
+    return mode, limit
+
+
+def _settle(report: dict[str, Any], limit: float, path: str | None, written: str) -> int:
+    """The exit status of a run with this ``report``; the report written to ``path`` with it,
+    and an error logged above the limit (``written``: what was written all the same)."""
+    fraction = float(report.get("bad_fraction", 0.0))
+    status = 0 if fraction <= limit else 2
+    _write_report(path, {**report, "max_bad_fraction": limit, "exit_status": status})
+    if status:
+        logger.error(
+            "bad fraction %.3g is above --max-bad-fraction %.3g: exit status 2 (%s are written)",
+            fraction,
+            limit,
+            written,
+        )
+    return status
+
+
 def predict(
     model: BaseForecaster,
     df: pd.DataFrame | None,
@@ -129,11 +155,7 @@ def predict(
         return model.predict(df, horizon=horizon, future_covariates=future), 0
     from forecast.forecasters._bad_series import predict_isolated
 
-    mode = options.get("on_bad_series") or "fail"
-    limit = options.get("max_bad_fraction")
-    limit = _DEFAULT_FRACTION[mode] if limit is None else float(limit)
-    if not 0.0 <= limit <= 1.0:
-        raise UsageError(f"--max-bad-fraction must be in [0, 1]. Got {limit} instead.")
+    mode, limit = _mode_and_limit(options)
     expect = None
     if options.get("expect_ids"):
         expect = _read_ids(options["expect_ids"], model.series_ids_)
@@ -155,18 +177,8 @@ def predict(
         _write_report(report_path, {**exc.report, "max_bad_fraction": limit, "exit_status": 2})
         raise
     report = dict(frame.attrs.get("bad_series", {}))
-    fraction = float(report.get("bad_fraction", 0.0))
-    status = 0 if fraction <= limit else 2
-    _write_report(report_path, {**report, "max_bad_fraction": limit, "exit_status": status})
     logger.info("%d of %d series bad (%s)", report.get("n_bad", 0), report.get("n_series", 0), mode)
-    if status:
-        logger.error(
-            "bad fraction %.3g is above --max-bad-fraction %.3g: exit status 2 (the good "
-            "series' forecasts are written)",
-            fraction,
-            limit,
-        )
-    return frame, status
+    return frame, _settle(report, limit, report_path, "the good series' forecasts")
 
 
 def add_backtest_flags(parser: argparse.ArgumentParser) -> None:
@@ -186,32 +198,17 @@ def add_backtest_flags(parser: argparse.ArgumentParser) -> None:
 
 def backtest(run: Any, options: dict[str, Any]) -> tuple[Any, int]:
     """``run(on_bad_series)`` (a backtest), its report written; the result and exit status."""
-    mode = options.get("on_bad_series") or "fail"
-    limit = options.get("max_bad_fraction")
-    limit = _DEFAULT_FRACTION[mode] if limit is None else float(limit)
-    if not 0.0 <= limit <= 1.0:
-        raise UsageError(f"--max-bad-fraction must be in [0, 1]. Got {limit} instead.")
+    mode, limit = _mode_and_limit(options)
     result = run(mode)
     bad = list(result.bad_series)
     fitted = {sid for model in result.models for sid in model.series_ids_}
     n_series = len(fitted) + len(bad)
-    fraction = len(bad) / n_series if n_series else 0.0
-    status = 0 if fraction <= limit else 2
     report = {
         "on_bad_series": mode,
         "n_series": n_series,
         "n_bad": len(bad),
-        "bad_fraction": fraction,
+        "bad_fraction": len(bad) / n_series if n_series else 0.0,
         "bad": bad,
-        "max_bad_fraction": limit,
-        "exit_status": status,
     }
-    _write_report(options.get("report"), report)
-    if status:
-        logger.error(
-            "bad fraction %.3g is above --max-bad-fraction %.3g: exit status 2 (the metrics "
-            "of the good series are written)",
-            fraction,
-            limit,
-        )
+    status = _settle(report, limit, options.get("report"), "the metrics of the good series")
     return result, status
