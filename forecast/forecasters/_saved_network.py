@@ -19,8 +19,27 @@ import torch
 
 from forecast._exceptions import ModelFileError
 from forecast.neural.network import RecurrentConfig, RecurrentRegressor
+from forecast.neural.quantiles import network_levels
 
-__all__ = ["check_saved_config", "check_saved_shapes"]
+__all__ = ["check_saved_config", "check_saved_shapes", "network_config"]
+
+
+def network_config(
+    model: Any, input_size: int, n_targets: int, n_future: int, n_static: int
+) -> RecurrentConfig:
+    """The network shape a recurrent forecaster's parameters give for inputs of these sizes."""
+    return RecurrentConfig(
+        cell=model.cell,
+        input_size=input_size,
+        hidden_size=model.hidden_size,
+        num_layers=model.num_layers,
+        dropout=model.dropout,
+        horizon=model.horizon,
+        n_targets=n_targets,
+        n_future=n_future,
+        n_static=n_static,
+        n_quantiles=len(network_levels(model.quantiles)),
+    )
 
 
 def check_saved_config(saved: Any, expected: RecurrentConfig, owner: str) -> None:

@@ -37,8 +37,8 @@ import torch
 from forecast._exceptions import InvalidParameterError
 from forecast.data.panel import Panel, series_positions
 from forecast.data.scaling import SeriesScaler, StaticScaler
+from forecast.forecasters._saved_network import network_config
 from forecast.neural.network import RecurrentConfig
-from forecast.neural.quantiles import network_levels
 
 __all__ = ["WarmState", "warm_state"]
 
@@ -58,17 +58,12 @@ class WarmState:
 def _differences(model: Any, panel: Panel) -> list[str]:
     """Each difference between the fitted model and this fit, as 'name: fitted -> now'."""
     fitted: RecurrentConfig = model.network_.config
-    now = RecurrentConfig(
-        cell=model.cell,
-        input_size=panel.values.shape[1],
-        hidden_size=model.hidden_size,
-        num_layers=model.num_layers,
-        dropout=model.dropout,
-        horizon=model.horizon,
-        n_targets=len(panel.target_names),
-        n_future=len(panel.future_names),
-        n_static=len(panel.static_names),
-        n_quantiles=len(network_levels(model.quantiles)),
+    now = network_config(
+        model,
+        panel.values.shape[1],
+        len(panel.target_names),
+        len(panel.future_names),
+        len(panel.static_names),
     )
     found = [
         f"{f.name}: {getattr(fitted, f.name)!r} -> {getattr(now, f.name)!r}"

@@ -32,10 +32,14 @@ from forecast.forecasters import _masking
 from forecast.forecasters._bad_series import unservable
 from forecast.forecasters._network_forecast import NetworkRunner
 from forecast.forecasters._network_size import allocating
-from forecast.forecasters._saved_network import check_saved_config, check_saved_shapes
+from forecast.forecasters._saved_network import (
+    check_saved_config,
+    check_saved_shapes,
+    network_config,
+)
 from forecast.forecasters._warm_start import warm_state
 from forecast.forecasters.base import BaseForecaster
-from forecast.neural.network import CELLS, RecurrentConfig, RecurrentRegressor
+from forecast.neural.network import CELLS, RecurrentRegressor
 from forecast.neural.objectives import LR_SCHEDULES, check_loss, resolve_loss
 from forecast.neural.quantiles import network_levels, split_output
 from forecast.protocol import DATA_ATTRIBUTES, TRAINING_ATTRIBUTES, Forecast, TrainedForecaster
@@ -585,17 +589,12 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 f"The saved {type(self).__name__} state has no network description; the file "
                 "was not written by forecast, or is damaged."
             )
-        config = RecurrentConfig(  # what the parameters, checked as fit checks them, give
-            cell=self.cell,
-            input_size=self.n_features_in_ + len(metadata.get("missing_columns", [])),
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
-            horizon=self.horizon,
-            n_targets=len(self.target_names_),
-            n_future=len(self.future_names_),
-            n_static=len(self.static_names_),
-            n_quantiles=len(network_levels(self.quantiles)),
+        config = network_config(  # what the parameters, checked as fit checks them, give
+            self,
+            self.n_features_in_ + len(metadata.get("missing_columns", [])),
+            len(self.target_names_),
+            len(self.future_names_),
+            len(self.static_names_),
         )
         check_saved_config(metadata["network"], config, type(self).__name__)
         prefix = "network."
