@@ -7,7 +7,9 @@ A known-future covariate named like one of :data:`forecast.features.CALENDAR_FEA
   them, computed by :func:`forecast.features.calendar_features` from the time column;
 * ``forecast predict`` of a model whose known-future covariates are all calendar features
   needs no ``--future-data``: their values over the horizon are computed from each series'
-  future timestamps, and those of the history (``--data``) too where it lacks the columns.
+  future timestamps (the frame ``make_future_frame`` builds:
+  :func:`forecast.forecasters._future_frame.future_frame`), and those of the history
+  (``--data``) too where it lacks the columns.
 
 A history that has such a column must hold exactly the computed values (a ``month`` column
 of 1 to 12 is another feature, of the same name): otherwise predict stops with a
@@ -27,7 +29,7 @@ from forecast._exceptions import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["add_calendar_columns", "calendar_future", "calendar_names"]
+__all__ = ["add_calendar_columns", "calendar_names"]
 
 
 def calendar_names(names: Any) -> list[str]:
@@ -70,32 +72,3 @@ def add_calendar_columns(
                 "--future-data."
             )
     return out
-
-
-def calendar_future(model: Any, origins: pd.Series, names: list[str], horizon: int) -> pd.DataFrame:
-    """The known-future frame of calendar features over each series' next ``horizon`` steps.
-
-    ``origins``: each series' last timestamp, indexed by id (one row for a wide frame).
-    """
-    import pandas as pd
-
-    from forecast.data.frequency import future_times
-    from forecast.features import calendar_features
-
-    layout = model.layout_
-    last = pd.DatetimeIndex(list(origins.to_numpy()))
-    steps = future_times(last, model.freq_, horizon)  # steps[k][s]: step k + 1 of series s
-    times = pd.DatetimeIndex([steps[k][s] for s in range(len(last)) for k in range(horizon)])
-    features = calendar_features(times, features=names)
-    if layout.id_col is None:
-        features.index.name = layout.time_col or layout.time_name
-        return features.reset_index() if layout.time_col else features
-    frame = pd.DataFrame(
-        {
-            layout.id_col: [i for i in origins.index for _ in range(horizon)],
-            layout.time_col: times,
-        }
-    )
-    for name in names:
-        frame[name] = features[name].to_numpy()
-    return frame

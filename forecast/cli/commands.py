@@ -254,17 +254,22 @@ def _future_data(
 ) -> tuple[Any, Any]:
     """The history and the known-future covariates over the horizon, if the model has any:
     ``--future-data``, else computed when they are all calendar features."""
-    from forecast.cli.calendar import add_calendar_columns, calendar_future, calendar_names
+    from forecast.cli.calendar import add_calendar_columns, calendar_names
 
     future_path = _option(args, "future_data")
     names = list(model.future_names_ or [])
     if future_path is None:
         if names and calendar_names(names) == names:  # computed (forecast.cli.calendar)
+            import pandas as pd
+
             from forecast.cli.sinks import origins
+            from forecast.forecasters._future_frame import future_frame
 
             if df is not None:
                 df = add_calendar_columns(df, names, time_col, check=True)
-            return df, calendar_future(model, origins(model, df), names, model.horizon)
+            last = origins(model, df)  # from the rows as given: bad series may be among them
+            ids = list(last.index) if model.layout_.id_col else list(model.series_ids_)
+            return df, future_frame(model, ids, pd.DatetimeIndex(list(last)), names)
         if names:
             raise UsageError(
                 f"This model was trained with known-future covariates {names}: give their "

@@ -24,7 +24,7 @@ from forecast.data.frames import PANDAS, to_native, to_pandas
 from forecast.data.output import forecast_frame
 from forecast.data.panel import Layout, Panel
 
-__all__ = ["FutureFrames"]
+__all__ = ["FutureFrames", "future_frame"]
 
 logger = logging.getLogger("forecast")
 
@@ -90,25 +90,35 @@ class FutureFrames:
         else:
             panel = self._to_fitted_panel(frame)
             ids, cutoffs = panel.ids, panel.last_times
-        layout, horizon = self.layout_, self.horizon
-        empty = np.empty((len(ids), horizon, 0))
-        future = forecast_frame(
-            empty, cutoffs, ids, layout=layout, freq=self.freq_, target_names=[]
+        return to_native(
+            future_frame(self, ids, cutoffs, self.__dict__.get("calendar_features_", [])), kind
         )
-        if layout.multiindex:
-            times = future.index.get_level_values(1)
-        elif layout.is_long:
-            times = pd.DatetimeIndex(future[layout.time_col])
+
+
+def future_frame(
+    model: Any, ids: list[Any], cutoffs: pd.DatetimeIndex, calendar: list[str]
+) -> pd.DataFrame:
+    """The known-future frame of a fitted ``model`` for series ``ids`` ending at ``cutoffs``.
+
+    ``horizon`` rows per series, in the training layout; the future covariates named in
+    ``calendar`` computed (:func:`forecast.features.calendar_features`), the others NaN.
+    """
+    layout, horizon = model.layout_, model.horizon
+    empty = np.empty((len(ids), horizon, 0))
+    future = forecast_frame(empty, cutoffs, ids, layout=layout, freq=model.freq_, target_names=[])
+    if layout.multiindex:
+        times = future.index.get_level_values(1)
+    elif layout.is_long:
+        times = pd.DatetimeIndex(future[layout.time_col])
+    else:
+        times = future.index
+    filled = calendar_features(times, features=calendar) if calendar else None
+    for name in model.future_names_:
+        if filled is not None and name in calendar:
+            future[name] = filled[name].to_numpy()
         else:
-            times = future.index
-        calendar = self.__dict__.get("calendar_features_", [])
-        filled = calendar_features(times, features=calendar) if calendar else None
-        for name in self.future_names_:
-            if filled is not None and name in calendar:
-                future[name] = filled[name].to_numpy()
-            else:
-                future[name] = np.nan
-        unfilled = [n for n in self.future_names_ if n not in calendar]
-        if unfilled:
-            logger.info("make_future_frame: fill %s (NaN) before predict", unfilled)
-        return to_native(future, kind)
+            future[name] = np.nan
+    unfilled = [n for n in model.future_names_ if n not in calendar]
+    if unfilled:
+        logger.info("make_future_frame: fill %s (NaN) before predict", unfilled)
+    return future
