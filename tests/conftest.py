@@ -37,6 +37,15 @@ def quiet_trainer(tmp_path, **kwargs) -> L.Trainer:
     )
 
 
+def run_main(capsys, *args) -> tuple[int, str, str]:
+    """``forecast ARGS`` in this process: its exit code, stdout and stderr."""
+    from forecast.cli.main import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture
 def no_training(monkeypatch):
     """Training is an error: what a test refuses must be refused before it."""

@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
+from conftest import run_main as _run
 
 from forecast import EnsembleForecaster, GRUForecaster, LSTMForecaster, RNNForecaster, load
 from forecast.cli.commands import _estimator
-from forecast.cli.main import _parser, main
+from forecast.cli.main import _parser
 from forecast.cli.tables import read_table
 
 SCRIPT = Path(sys.executable).parent / "forecast"
@@ -128,12 +129,6 @@ def test_info_and_help_start_without_torch(wide):
 
 
 # ---------------------------------------------------------------------------- in-process
-
-
-def _run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_predict_csv_and_parquet(wide, tmp_path, capsys):

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
+from conftest import run_main as _run
 
 from forecast import GRUForecaster, load
-from forecast.cli.main import main
 from forecast.evaluation import metrics
 
 SCRIPT = Path(sys.executable).parent / "forecast"
@@ -43,12 +43,6 @@ def saved(tmp_path_factory) -> tuple[Path, GRUForecaster, pd.DataFrame]:
     model.save(folder / "model.safetensors")
     df.to_csv(folder / "data.csv", index=False)
     return folder / "model.safetensors", model, df
-
-
-def _run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_text_logs_have_timestamps_and_a_multiline_summary_is_one_record(saved, capsys):

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
+from conftest import run_main as _run
 
 from forecast import GRUForecaster, RNNForecaster
-from forecast.cli.main import main
 from forecast.cli.sinks import METADATA_COLUMNS
 
 SCRIPT = Path(sys.executable).parent / "forecast"
@@ -42,12 +42,6 @@ def saved(tmp_path_factory) -> tuple[Path, GRUForecaster, pd.DataFrame]:
     ).fit(df)
     model.save(folder / "model.safetensors")
     return folder / "model.safetensors", model, df
-
-
-def _run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _predict(capsys, path, *args) -> tuple[int, str, str]:
