@@ -184,7 +184,7 @@ def masked_panel(model: Any, panel: Panel, series: np.ndarray, ends: np.ndarray)
 
 def check_fitted(model: Any) -> None:
     """Refuse forecasts from fitted last windows ``(S, L, F + K)`` that observe no target."""
-    names = getattr(model, "missing_columns_", [])
+    names = model.missing_columns_  # set by fit and by load (restored_scaler)
     if not names:
         return
     features, targets = list(model.feature_names_in_), model.target_names_
