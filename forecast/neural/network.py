@@ -91,12 +91,12 @@ class RecurrentRegressor(nn.Module):
     """RNN, LSTM or GRU encoder; the top layer's last output goes through a linear head.
 
     With ``config.n_quantiles = Q > 0`` the head emits Q values per step and target, made
-    non-decreasing by :func:`monotone_quantiles` (quantiles never cross). That is chosen
-    over sorting the outputs: sorting also gives ordered values, but lets the outputs swap
-    roles during training (an output's gradient then flows to whichever level it sorted
-    into) and hides crossing instead of preventing it; the cumulative construction is
-    smooth, ties each output to one level, and gives every forecast a valid quantile
-    function by construction.
+    non-decreasing by :func:`~forecast.neural.network.monotone_quantiles` (quantiles never
+    cross). That is chosen over sorting the outputs: sorting also gives ordered values, but
+    lets the outputs swap roles during training (an output's gradient then flows to
+    whichever level it sorted into) and hides crossing instead of preventing it; the
+    cumulative construction is smooth, ties each output to one level, and gives every
+    forecast a valid quantile function by construction.
 
     Parameters
     ----------
