@@ -1,0 +1,122 @@
+"""The documentation site's checks fail when they should (docs/conf.py, ``make docs``).
+
+``make docs`` builds the whole site with warnings as errors; these tests build a tiny
+project instead, with the site's own configuration (``docs/conf.py``, read in the Sphinx
+process) and its API-reference extension (``docs/_ext/public_api.py``) pointed at a toy
+package, and show that the two failures the issue asks for are caught: a public function
+that loses its docstring, and a page that names something that no longer exists. Each
+failing build has a passing twin, so a build that fails for another reason fails the test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from optional import optional
+
+optional("sphinx")
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+# The settings taken from the site's conf.py: everything that makes its build strict.
+CONF = f"""
+import runpy
+import sys
+
+_site = runpy.run_path({str(DOCS / "conf.py")!r})
+for _name, _value in _site.items():
+    if _name.startswith(("nitpick", "numpydoc_", "autodoc_", "autosummary_", "myst_")):
+        globals()[_name] = _value
+extensions = _site["extensions"]
+source_suffix = _site["source_suffix"]
+templates_path = [{str(DOCS / "_templates")!r}]
+setup = _site["setup"]
+sys.path.insert(0, {{here!r}})
+public_api_package = "toypkg"
+"""
+
+TOY_DOCUMENTED = '''
+def mean(values):
+    """The mean of some numbers.
+
+    Parameters
+    ----------
+    values : list of float
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> mean([1.0, 3.0])
+    2.0
+    """
+    return sum(values) / len(values)
+'''
+
+
+def build(tmp_path: Path, package: str, page: str = "") -> subprocess.CompletedProcess:
+    """Build a site of ``toypkg`` (``package`` is its ``__init__.py``) with ``make docs``'s
+    flags; ``page`` is the text of a page of prose."""
+    source = tmp_path / "src"
+    (source / "toypkg").mkdir(parents=True)
+    (source / "toypkg" / "__init__.py").write_text(textwrap.dedent(package))
+    (source / "conf.py").write_text(CONF.format(here=str(source)))
+    (source / "guide.md").write_text("# Guide\n\n" + page)
+    (source / "index.md").write_text("# Toy\n\n```{toctree}\nguide\napi/index\n```\n")
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
+        + [str(source), str(tmp_path / "html")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_a_public_function_without_a_docstring_fails_the_build(tmp_path: Path) -> None:
+    package = TOY_DOCUMENTED + '\n\ndef median(values):\n    return sorted(values)[0]\n'
+    documented = build(tmp_path / "ok", TOY_DOCUMENTED + '\n__all__ = ["mean"]\n')
+    assert documented.returncode == 0, documented.stderr
+    # median is listed in __all__, as a new public name would be, and has no docstring.
+    missing = build(tmp_path / "missing", package + '\n__all__ = ["mean", "median"]\n')
+    assert missing.returncode != 0
+    assert "GL08" in missing.stderr
+    assert "toypkg.median" in missing.stderr
+
+
+def test_a_page_naming_what_no_longer_exists_fails_the_build(tmp_path: Path) -> None:
+    package = TOY_DOCUMENTED + '\n__all__ = ["mean"]\n'
+    good = build(tmp_path / "ok", package, page="Averages: {func}`toypkg.mean`.\n")
+    assert good.returncode == 0, good.stderr
+    # `average` was the old name of `mean`: the page still says it.
+    gone = build(tmp_path / "gone", package, page="Averages: {func}`toypkg.average`.\n")
+    assert gone.returncode != 0
+    assert "toypkg.average" in gone.stderr
+    assert "reference target not found" in gone.stderr
+
+
+@pytest.mark.parametrize(
+    ("link", "broken"),
+    [
+        ('<a href="guide.html#usage">', []),
+        ('<a href="guide.html#gone">', ["index.html: guide.html#gone (no such anchor)"]),
+        ('<a href="old.html">', ["index.html: old.html (no such file)"]),
+        ('<a href="https://example.org/nowhere">', []),  # external: not followed offline
+    ],
+)
+def test_the_link_check_finds_missing_pages_and_anchors(tmp_path, link, broken) -> None:
+    sys.path.insert(0, str(DOCS))
+    try:
+        from check_links import broken_links
+    finally:
+        sys.path.remove(str(DOCS))
+    (tmp_path / "index.html").write_text(f"<html><body>{link}x</a></body></html>")
+    (tmp_path / "guide.html").write_text('<html><body><h1 id="usage">U</h1></body></html>')
+    assert broken_links(tmp_path) == broken
