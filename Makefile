@@ -92,7 +92,7 @@ docs: install-dev
 		docs $(DOCS_BUILD)/html
 	$(BIN)/python docs/check_links.py $(DOCS_BUILD)/html
 
-# Release artefacts (README: "Releasing"): the sdist, then the wheel built from that sdist
+# Release artefacts (docs/install.md: "Releasing"): the sdist, then the wheel built from that sdist
 # (python -m build's default, so the sdist is proven to build), both checked by twine.
 # `make smoke` installs the wheel into a fresh venv outside the repository and uses it
 # (.ci/smoke.py); .ci/run runs both after the tests.

@@ -61,9 +61,13 @@ def mean(values):
 '''
 
 
+# make docs's flags: warnings are errors.
+SPHINX = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
+
+
 def build(tmp_path: Path, package: str, page: str = "") -> subprocess.CompletedProcess:
-    """Build a site of ``toypkg`` (``package`` is its ``__init__.py``) with ``make docs``'s
-    flags; ``page`` is the text of a page of prose."""
+    """Build a site of ``toypkg`` (``package`` is its ``__init__.py``) as ``make docs``
+    builds ours; ``page`` is the text of a page of prose."""
     source = tmp_path / "src"
     (source / "toypkg").mkdir(parents=True)
     (source / "toypkg" / "__init__.py").write_text(textwrap.dedent(package))
@@ -71,8 +75,7 @@ def build(tmp_path: Path, package: str, page: str = "") -> subprocess.CompletedP
     (source / "guide.md").write_text("# Guide\n\n" + page)
     (source / "index.md").write_text("# Toy\n\n```{toctree}\nguide\napi/index\n```\n")
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
-        + [str(source), str(tmp_path / "html")],
+        [*SPHINX, str(source), str(tmp_path / "html")],
         capture_output=True,
         text=True,
         check=False,
@@ -81,7 +84,7 @@ def build(tmp_path: Path, package: str, page: str = "") -> subprocess.CompletedP
 
 
 def test_a_public_function_without_a_docstring_fails_the_build(tmp_path: Path) -> None:
-    package = TOY_DOCUMENTED + '\n\ndef median(values):\n    return sorted(values)[0]\n'
+    package = TOY_DOCUMENTED + "\n\ndef median(values):\n    return sorted(values)[0]\n"
     documented = build(tmp_path / "ok", TOY_DOCUMENTED + '\n__all__ = ["mean"]\n')
     assert documented.returncode == 0, documented.stderr
     # median is listed in __all__, as a new public name would be, and has no docstring.
