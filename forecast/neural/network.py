@@ -43,10 +43,12 @@ class RecurrentConfig:
     n_quantiles: int = 0  # Q: 0 emits a point forecast (N, H, T); else (N, H, T, Q) quantiles
 
     def to_dict(self) -> dict[str, Any]:
+        """The configuration as JSON-ready data (a model file keeps it)."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RecurrentConfig:
+        """The configuration :meth:`to_dict` gave; keys that are not fields are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
