@@ -136,6 +136,9 @@ for companion in sorted((ROOT / "examples").glob("*.toml")):
 os.environ["FORECAST_EXAMPLES_QUICK"] = "1"
 os.environ["FORECAST_EXAMPLES_OUT"] = tempfile.mkdtemp(prefix="forecast-docs-examples-")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# No progress bars on the pages: a stored notebook output keeps every redraw of a bar as a
+# line of its own (Jupyter overwrites them; the rendered page would not). tqdm reads it.
+os.environ["TQDM_DISABLE"] = "1"
 nb_execution_mode = "force"
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
@@ -145,8 +148,11 @@ nb_merge_streams = True
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"forecast {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["wide.css"]
 html_theme_options = {
+    # Every top-level page in the header, none behind a "More" menu.
+    "header_links_before_dropdown": 8,
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],

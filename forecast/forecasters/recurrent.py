@@ -654,11 +654,8 @@ class LSTMForecaster(RNNForecaster):
     cell : {"rnn", "lstm", "gru"}, default "lstm"
         Recurrent cell; ``"lstm"`` unless set otherwise.
     **params
-        Every other parameter of :class:`RNNForecaster`, with the same defaults.
-
-    Attributes
-    ----------
-    As :class:`RNNForecaster`.
+        Every other parameter of :class:`RNNForecaster`, with the same defaults (and the
+        same fitted attributes).
 
     Examples
     --------
@@ -681,11 +678,8 @@ class GRUForecaster(RNNForecaster):
     cell : {"rnn", "lstm", "gru"}, default "gru"
         Recurrent cell; ``"gru"`` unless set otherwise.
     **params
-        Every other parameter of :class:`RNNForecaster`, with the same defaults.
-
-    Attributes
-    ----------
-    As :class:`RNNForecaster`.
+        Every other parameter of :class:`RNNForecaster`, with the same defaults (and the
+        same fitted attributes).
 
     Examples
     --------
