@@ -173,3 +173,43 @@ def test_every_new_public_name_has_examples() -> None:
                 without.add(f"{module}.{name}")
     assert without - WITHOUT_EXAMPLES == set(), "give these an Examples section"
     assert WITHOUT_EXAMPLES - without == set(), "these have examples now: take them off the list"
+
+
+def _python_blocks(page: Path) -> list[tuple[int, str]]:
+    """The ```python blocks of a Markdown page (not its executed {code-cell} blocks), with
+    the line each starts on."""
+    blocks, lines, start = [], page.read_text(encoding="utf-8").splitlines(), None
+    for number, line in enumerate(lines, 1):
+        if start is None and line.strip() == "```python":
+            start, body = number, []
+        elif start is not None and line.strip() == "```":
+            blocks.append((start, "\n".join(body)))
+            start = None
+        elif start is not None:
+            body.append(line)
+    return blocks
+
+
+_SITE = (p for p in DOCS.rglob("*.md") if not p.relative_to(DOCS).parts[0].startswith("_"))
+PAGES = [ROOT / "README.md", *sorted(_SITE)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_pages_code_parses_and_imports_what_exists(page: Path) -> None:
+    # The guide's snippets use frames of the reader's (df, long_df) and are not executed
+    # (the quick start and the examples are, at build time); they must still be Python, and
+    # every name they import from forecast must exist.
+    import ast
+    import importlib
+
+    for line, code in _python_blocks(page):
+        tree = ast.parse(code, filename=f"{page.name}:{line}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("forecast"):
+                module = importlib.import_module(node.module or "")
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"{page.name}:{line}: {alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("forecast"):
+                        importlib.import_module(alias.name)
