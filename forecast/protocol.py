@@ -147,9 +147,13 @@ class Forecaster(Protocol):
 
     # ------------------------------------------------------------------ public methods
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]: ...
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's parameters, as scikit-learn's ``get_params``."""
+        ...
 
-    def fit(self, df: pd.DataFrame, y: None = None) -> Self: ...
+    def fit(self, df: pd.DataFrame, y: None = None) -> Self:
+        """Fit on ``df``; return the fitted forecaster (:meth:`forecast.BaseForecaster.fit`)."""
+        ...
 
     def predict(
         self,
@@ -157,7 +161,9 @@ class Forecaster(Protocol):
         *,
         future_covariates: pd.DataFrame | None = None,
         horizon: int | None = None,
-    ) -> pd.DataFrame: ...
+    ) -> pd.DataFrame:
+        """Forecast after each series' end (:meth:`forecast.BaseForecaster.predict`)."""
+        ...
 
     # ------------------------------------------------------------------ framework
 
