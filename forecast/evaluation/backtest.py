@@ -29,6 +29,7 @@ from sklearn.base import clone
 
 from forecast._exceptions import BadSeriesError, DataError, InvalidParameterError
 from forecast._validation import check_int, check_option
+from forecast.data.distributed import engine_of
 from forecast.data.frames import to_native, to_pandas
 from forecast.data.output import quantile_column
 from forecast.data.panel import Layout, Panel
@@ -319,6 +320,9 @@ def backtest(
     {'passengers': {'mae': 35.92, 'mase': 1.21}}
     """
     _check_params(estimator, n_windows, step, refit, window, window_length, metrics, season_length)
+    if engine_of(df):  # Spark, Dask: the fitted model per partition (forecast/engines)
+        options = {k: v for k, v in locals().items() if k not in ("estimator", "df")}
+        return estimator._on_engine("backtest", df, options)
     horizon = estimator.horizon
     df, kind = to_pandas(df)
     bad: list[dict[str, Any]] = []
