@@ -231,3 +231,48 @@ def test_a_missing_extra_names_the_install_command(engine, extra):
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert f"pip install 'forecast-rnn[{extra}]'" in out.stdout
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_cli_predict_on_an_engine_writes_parquet_parts_equal_to_pandas(
+    name, model, panel, tmp_path, capsys, request
+):
+    from conftest import run_main
+
+    model.save(tmp_path / "m.safetensors")
+    parts = tmp_path / "history"
+    parts.mkdir()
+    for i, (_, group) in enumerate(panel.groupby("id")):  # one part per series
+        group.to_parquet(parts / f"part-{i}.parquet", index=False)
+    out = tmp_path / "forecast"
+    args = ["predict", "--model", tmp_path / "m.safetensors", "--data", parts, "--out", out]
+    if name == "spark":
+        request.getfixturevalue("spark")  # the session the command finds and keeps
+        args += ["--engine", "spark"]
+    else:
+        address = request.getfixturevalue("dask_client").scheduler.address
+        args += ["--engine", "dask", "--engine-address", address]
+    code, _, err = run_main(capsys, *args)
+    assert code == 0, err
+    got = pd.read_parquet(out).sort_values(["id", "ds"]).reset_index(drop=True)
+    assert {"model_checksum", "library_version", "created_at"} <= set(got.columns)
+    expected = _predict(model, panel)
+    _same(got[list(expected.columns)], expected)
+    code, _, err = run_main(capsys, *args)  # never mixed with another run's parts
+    assert code == 2
+    assert "exists" in err
+
+
+def test_cli_engine_refuses_options_that_need_the_whole_panel(model, tmp_path, capsys):
+    from conftest import run_main
+
+    model.save(tmp_path / "m.safetensors")
+    code, _, err = run_main(
+        capsys, "predict", "--model", tmp_path / "m.safetensors", "--data", tmp_path,
+        "--out", tmp_path / "out", "--engine", "dask", "--max-bad-fraction", "0.5",
+    )  # fmt: skip
+    assert code == 2
+    assert "--max-bad-fraction cannot be used with --engine" in err

@@ -49,8 +49,9 @@ __all__ = ["EXTRAS", "require", "run"]
 EXTRAS = {"spark": ("pyspark", "spark"), "dask": ("dask.dataframe", "dask")}
 
 
-def require(engine: str) -> None:
-    """Import ``engine``'s package, or say which extra installs it.
+def require(engine: str, *, cluster: bool = False) -> None:
+    """Import ``engine``'s package (Dask's ``distributed`` too with ``cluster``), or say
+    which extra installs it.
 
     Raises
     ------
@@ -63,6 +64,9 @@ def require(engine: str) -> None:
             import pyspark.sql  # noqa: F401
         else:
             import dask.dataframe  # noqa: F401
+
+            if cluster:
+                import distributed  # noqa: F401
     except ImportError as exc:
         raise DataTypeError(
             f"Running on {engine.capitalize()} needs {name.partition('.')[0]}, which cannot "
