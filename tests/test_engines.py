@@ -276,3 +276,19 @@ def test_cli_engine_refuses_options_that_need_the_whole_panel(model, tmp_path, c
     )  # fmt: skip
     assert code == 2
     assert "--max-bad-fraction cannot be used with --engine" in err
+
+
+def test_spark_chunks_hold_whole_series_whatever_the_batches_cut(monkeypatch, panel):
+    from forecast.engines import spark as adapter
+
+    monkeypatch.setattr(adapter, "ROWS_PER_CALL", 50)
+    rows = panel.sort_values(["id", "ds"]).reset_index(drop=True)
+    batches = [rows.iloc[i : i + 17] for i in range(0, len(rows), 17)]  # cut inside series
+    chunks = list(adapter._chunks(iter(batches), "id"))
+    assert len(chunks) > 1
+    seen: set[str] = set()
+    for chunk in chunks:
+        ids = set(chunk["id"])
+        assert not ids & seen  # no series in two chunks
+        seen |= ids
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), rows)

@@ -3,10 +3,10 @@
 ``df.repartition(id_col)`` puts every row of a series in one partition (hash of the id;
 ``spark.sql.shuffle.partitions`` of them, adaptive execution may coalesce them), and
 ``sortWithinPartitions(id_col, time_col)`` orders each partition by series, so that
-``mapInPandas`` can stream it: Arrow batches are gathered until they hold at least
+``mapInPandas`` can stream it: Arrow batches are gathered until they hold
 :data:`ROWS_PER_CALL` rows, and the complete series among them go through one call of
-:func:`~forecast.engines._partition.run_partition` (the series the last batch cuts waits
-for the next). A worker holds one such chunk, not its whole partition. ``groupBy(id)
+:func:`~forecast.engines._partition.run_partition` (the last series, which the next batch
+may continue, waits for it). A worker holds one such chunk, not its whole partition. ``groupBy(id)
 .applyInPandas`` would call the model once per series: no batching over series.
 
 The model's bytes are a broadcast variable: sent to each executor once. The schema
@@ -31,7 +31,7 @@ from forecast.engines._partition import KIND, MESSAGE, Job, raise_messages, run_
 
 __all__ = ["ROWS_PER_CALL", "SparkResult", "execute", "schema"]
 
-#: Rows gathered before one call of the model (whole series; more if one series is longer).
+#: Rows gathered before a call of the model on the whole series among them.
 ROWS_PER_CALL = 200_000
 
 _TYPES = {"float": T.DoubleType(), "int": T.LongType(), "str": T.StringType()}
@@ -53,7 +53,7 @@ def schema(df: DataFrame, columns: dict[str, str], id_col: str, time_col: str) -
 
 
 def _chunks(batches: Iterator[pd.DataFrame], id_col: str) -> Iterator[pd.DataFrame]:
-    """Whole series, :data:`ROWS_PER_CALL` rows or more at a time, from batches sorted by id."""
+    """Whole series, about :data:`ROWS_PER_CALL` rows at a time, from batches sorted by id."""
     held: list[pd.DataFrame] = []
     rows = 0
     for batch in batches:
