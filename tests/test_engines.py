@@ -156,13 +156,18 @@ def test_predict_equals_pandas(engine, model, panel):
 def test_backtest_equals_pandas_and_the_forecasts_are_predicts_of_the_histories(
     engine, model, panel
 ):
-    _, to_engine = engine
+    name, to_engine = engine
     result = backtest(model, to_engine(panel), n_windows=2, refit=False)
     forecasts, metrics, bad, missing = fitted_backtest(model, panel, n_windows=2)
     _same(_pandas(result.forecasts), forecasts)
     _same(_pandas(result.metrics), metrics)
     assert (result.bad_series, result.missing_actuals, bad, missing) == ([], 0, [], 0)
     assert "coverage_80" in metrics.columns  # interval metrics of the quantiles, too
+    summary = _pandas(result.summary()).set_index("target") if name == "spark" else None
+    if summary is None:
+        summary = result.summary().compute()
+    expected = metrics.groupby("target")[list(summary.columns)].mean()
+    np.testing.assert_allclose(summary.loc[expected.index], expected, atol=1e-6)
     # Window 1 is the last: its forecasts are those of predict on each series' history.
     history = panel[panel.groupby("id").cumcount(ascending=False) >= 3]
     last = _pandas(result.forecasts).query("window == 1")

@@ -86,10 +86,20 @@ class BacktestResult:
         -------
         pandas.DataFrame
             Indexed by ``target``; columns are the metrics. A backtest of a polars or
-            pyarrow frame gets a frame of that library, with ``target`` as its first column.
+            pyarrow frame gets a frame of that library, with ``target`` as its first column;
+            of a Spark or Dask frame, a frame of that engine, computed there.
         """
+        columns = list(self.metrics.columns)
+        names = columns[columns.index("target") + 1 :]
+        engine = engine_of(self.metrics)  # a backtest on Spark or Dask: computed there
+        if engine == "dask":
+            return self.metrics.groupby("target")[names].mean()
+        if engine == "spark":
+            from pyspark.sql import functions as F
+
+            means = [F.mean(F.col(f"`{n}`")).alias(n) for n in names]
+            return self.metrics.groupBy("target").agg(*means)
         metrics, kind = to_pandas(self.metrics)
-        names = list(metrics.columns[list(metrics.columns).index("target") + 1 :])
         return to_native(metrics.groupby("target", sort=False)[names].mean(), kind)
 
 
