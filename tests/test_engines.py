@@ -200,6 +200,20 @@ def test_on_bad_series_skip_works_per_partition_and_says_so(engine, model, panel
     _same(out, _predict(model, bad.query("id != 's5'")))  # the others, as without s5
 
 
+def test_on_bad_series_fallback_marks_the_rows_source(dask_client, model, panel):
+    import dask.dataframe as dd
+
+    bad = panel.copy()
+    bad.loc[bad.index[bad.id == "s5"][-2], "x"] = np.nan
+    frame = dd.from_pandas(bad, npartitions=3)
+    with pytest.warns(UserWarning, match="s5"):
+        out = _pandas(model.predict(frame, on_bad_series="fallback"))
+    assert set(out.loc[out["id"] == "s5", "source"]) == {"naive"}
+    assert set(out.loc[out["id"] != "s5", "source"]) == {"model"}
+    good = out[out["id"] != "s5"].drop(columns="source").reset_index(drop=True)
+    _same(good, _predict(model, bad.query("id != 's5'")))
+
+
 def test_a_backtest_on_an_engine_forecasts_with_the_fitted_model_only(spark, model, panel):
     frame = spark.createDataFrame(panel)
     with pytest.raises(InvalidParameterError, match="'refit' parameter of backtest must be"):

@@ -160,7 +160,7 @@ def run(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> Any
     if method == "predict":
         options.pop("future_covariates")
         options.pop("expect_ids")
-        tables = {"rows": predict_columns(model)}
+        tables = {"rows": predict_columns(model, options["on_bad_series"] == "fallback")}
     elif method == "score":
         tables = {"score": score_columns()}
     else:

@@ -100,6 +100,9 @@ def _typed(job: Job, frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     """``frame`` with the job's columns, in order (absent ones null), and its row kind."""
     if not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None):
         frame = frame.reset_index()
+    unknown = [c for c in frame.columns if c not in job.columns]
+    if unknown:  # a column the schema lacks would be lost: our bug, never silent
+        raise RuntimeError(f"The {job.method} result has columns {unknown} not in its schema.")
     out = pd.DataFrame(
         {
             c: frame[c] if c in frame.columns else pd.Series(None, index=frame.index)

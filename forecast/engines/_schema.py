@@ -18,9 +18,10 @@ turn into their own types:
     strings (a backtest's ``target``).
 
 ``predict``: ``id_col, time_col``, then each target followed by its quantile columns
-``f"{target}_q{q:g}"`` (:func:`forecast.data.output.quantile_column`). ``backtest``: the
-columns of its two tables (:class:`forecast.backtest.BacktestResult`), in one schema;
-``metrics`` gets ``n_actual`` whenever the model has ``missing="mask"``. ``score``:
+``f"{target}_q{q:g}"`` (:func:`forecast.data.output.quantile_column`), and ``source``
+(``"model"``, ``"naive"``, ``"seasonal_naive"``) with ``on_bad_series="fallback"``.
+``backtest``: the columns of its two tables (:class:`forecast.backtest.BacktestResult`), in
+one schema; ``metrics`` gets ``n_actual`` whenever the model has ``missing="mask"``. ``score``:
 ``score_sum`` and ``score_count``, a partition's MASE terms, summed on the driver.
 """
 
@@ -37,14 +38,15 @@ __all__ = ["backtest_columns", "predict_columns", "score_columns"]
 Columns = list[tuple[str, str]]
 
 
-def predict_columns(model: Forecaster) -> Columns:
-    """``predict``'s columns: ids, future timestamps, targets and their quantiles."""
+def predict_columns(model: Forecaster, fallback: bool = False) -> Columns:
+    """``predict``'s columns: ids, future timestamps, targets and their quantiles, and with
+    ``on_bad_series="fallback"`` (``fallback``) the ``source`` of each row."""
     layout = model.layout_
     out: Columns = [(str(layout.id_col), "id"), (str(layout.time_name), "time")]
     for target in model.target_names_:
         out.append((str(target), "float"))
         out += [(quantile_column(target, q), "float") for q in model.quantile_levels_]
-    return out
+    return [*out, ("source", "str")] if fallback else out
 
 
 def backtest_columns(model: Forecaster, metrics: Any) -> tuple[Columns, Columns]:
