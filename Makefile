@@ -51,7 +51,7 @@ lint:
 
 # The optional packages `make test` must find (tests/optional.py; sphinx: tests/test_docs.py);
 # .ci/run adds postgres, for the server it starts (.ci/postgres.sh).
-REQUIRE ?= polars,pyarrow,narwhals,sqlalchemy,duckdb,duckdb_engine,sphinx
+REQUIRE ?= polars,pyarrow,narwhals,sqlalchemy,duckdb,duckdb_engine,pyspark,dask,distributed,sphinx
 
 test: install-dev lint
 	FORECAST_REQUIRE_INTEROP=$(REQUIRE) $(BIN)/python -m pytest

@@ -126,6 +126,7 @@ class Forecaster(Protocol):
     target: str | list[str] | None
     id_col: str | None
     time_col: str | None
+    missing: str
 
     # ------------------------------------------------------------------ fitted attributes
 
@@ -165,7 +166,17 @@ class Forecaster(Protocol):
         """Forecast after each series' end (:meth:`forecast.BaseForecaster.predict`)."""
         ...
 
+    def make_future_frame(self, df: Any = None) -> Any: ...
+
     # ------------------------------------------------------------------ framework
+
+    def _on_engine(self, method: str, df: Any, options: dict[str, Any]) -> Any:
+        """``method`` of a Spark or Dask frame ``df``, per partition (:mod:`forecast.engines`)."""
+        ...
+
+    def _score_terms(self, df: pd.DataFrame) -> np.ndarray:
+        """The MASE of each series and target ``(S, T)`` that ``score(df)`` averages."""
+        ...
 
     def _to_panel(self, df: pd.DataFrame, dtype: Any = None) -> tuple[Panel, Layout]:
         """``df`` validated and converted as ``fit`` converts it (float64 if asked)."""
