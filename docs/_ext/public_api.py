@@ -24,7 +24,9 @@ from typing import Any
 
 # The layers under the public names (docs/architecture.md): documented by that page, not by
 # the API reference.
-INTERNAL = frozenset({"cli", "data", "evaluation", "forecasters", "io", "neural", "protocol"})
+INTERNAL = frozenset(
+    {"cli", "data", "engines", "evaluation", "forecasters", "io", "neural", "protocol"}
+)
 
 
 def public_modules(package: str = "forecast") -> list[str]:
