@@ -166,7 +166,10 @@ class Forecaster(Protocol):
         """Forecast after each series' end (:meth:`forecast.BaseForecaster.predict`)."""
         ...
 
-    def make_future_frame(self, df: Any = None) -> Any: ...
+    def make_future_frame(self, df: Any = None) -> Any:
+        """The rows ``predict`` reads after each series' end, to fill with known-future
+        covariates (:meth:`forecast.BaseForecaster.make_future_frame`)."""
+        ...
 
     # ------------------------------------------------------------------ framework
 
