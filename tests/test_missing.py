@@ -25,7 +25,10 @@ from forecast import (
 from forecast.backtest import backtest
 from forecast.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
 from forecast.data.masking import (
+    CausalInputs,
     MaskedScaler,
+    augment,
+    carried,
     impute,
     input_positions,
     last_observed,
@@ -173,14 +176,71 @@ def test_imputation_never_crosses_a_series_boundary(panel) -> None:
         own = values[a:b, 0]
         seen = np.flatnonzero(~np.isnan(own))
         for i in range(b - a):
-            before = seen[seen <= i]
+            before, after = seen[seen <= i], seen[seen >= i]
+            if before.size and after.size and before[-1] != i:  # between two observations
+                lo, hi = before[-1], after[0]
+                expected = own[lo] + (i - lo) / (hi - lo) * (own[hi] - own[lo])
+                assert filled[a + i] == pytest.approx(expected, rel=1e-12, abs=1e-9)
+                continue
             if before.size:
-                expected = own[before[-1]]  # last observation carried forward
+                expected = own[before[-1]]  # after the last observation: carried forward
             elif seen.size:
                 expected = own[seen[0]]  # before the first observation: that one
             else:
                 expected = 0.0  # never observed in this series
             assert filled[a + i] == expected
+
+
+def _causal_reference(values, offsets, start, seq_len):
+    """The inputs of the window of rows ``start .. start + seq_len - 1`` imputed from
+    nothing after them: the series cut at the window's end, then imputed."""
+    end = start + seq_len
+    series = int(np.searchsorted(offsets, start, side="right")) - 1
+    own = values[offsets[series] : end]
+    return impute(own, np.array([0, len(own)]))[start - offsets[series] :]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_panels(), st.integers(1, 5), st.data())
+def test_a_window_s_inputs_read_nothing_after_its_cutoff(panel, seq_len, data) -> None:
+    """Interpolation reads the observation after a gap; in a window whose input ends inside
+    that gap, CausalInputs puts back what the history up to the window's end gives."""
+    values, offsets = panel
+    lengths = np.diff(offsets)
+    fits = np.flatnonzero(lengths >= seq_len)
+    if not fits.size:
+        return
+    series = int(data.draw(st.sampled_from(fits.tolist())))
+    start = offsets[series] + data.draw(st.integers(0, lengths[series] - seq_len))
+    inputs = augment(values, offsets, np.array([0]), 0)  # (T, 2): value, observed channel
+    known = carried(values, offsets, np.array([0]))
+    causal = CausalInputs(known, np.array([0]), np.array([1]), seq_len)
+    window = inputs[start : start + seq_len][None]
+    out = causal(window, np.array([start]))[0]
+    expected = _causal_reference(values, offsets, start, seq_len)[:, 0]
+    if np.isnan(values[offsets[series] : start + seq_len, 0]).all():
+        return  # nothing observed yet: the first observation's level (documented)
+    np.testing.assert_allclose(out[:, 0], expected.astype(np.float32), rtol=1e-6, atol=1e-3)
+    assert np.array_equal(out[:, 1], inputs[start : start + seq_len, 1])  # channels as they were
+
+
+def test_a_forecast_from_a_cutoff_inside_a_gap_reads_nothing_after_the_cutoff() -> None:
+    """A backtest without refit forecasts from interior cutoffs of the panel it is given:
+    when the cutoff falls in a gap, the inputs must not be interpolated towards the values
+    after it (the actuals it is scored on)."""
+    df = _long(n_series=2, n=40).drop(columns="x")
+    model = LSTMForecaster(id_col="id", time_col="t", target="y", freq="D", missing="mask")
+    model.set_params(**TINY)
+    # horizon 2, 3 windows, step 1: s0's last cutoff is at row 38 (the last 2 rows after it)
+    df.loc[[10, 36, 37], "y"] = np.nan  # a gap in training, and one that ends at a cutoff
+    run = dict(n_windows=3, step=1, refit=False, metrics=["mae"])
+    first = backtest(model, df, **run).forecasts
+    changed = df.copy()
+    changed.loc[[38, 39], "y"] += 100.0  # only what lies after the last cutoff
+    second = backtest(model, changed, **run).forecasts
+    last = first["window"] == first["window"].max()
+    pd.testing.assert_series_equal(first.loc[last, "forecast"], second.loc[last, "forecast"])
+    assert not first.loc[last, "actual"].equals(second.loc[last, "actual"])
 
 
 @st.composite
@@ -206,9 +266,10 @@ def test_masked_panels_impute_within_each_series_of_a_long_frame(df) -> None:
     filled = impute(panel.values, panel.offsets)[:, 0]
     # The reference: pandas, one series at a time, on fill_gaps' explicit rows.
     explicit = fill_gaps(df, freq="D", id_col="id", time_col="t").sort_values(["id", "t"])
-    by_series = explicit.groupby("id")["y"]
-    expected = by_series.ffill().fillna(by_series.bfill()).fillna(0.0).to_numpy()
-    assert np.array_equal(filled, expected)
+    inside = explicit.groupby("id")["y"].transform(lambda y: y.interpolate(limit_area="inside"))
+    by_series = inside.groupby(explicit["id"])
+    expected = inside.fillna(by_series.ffill()).fillna(by_series.bfill()).fillna(0.0)
+    np.testing.assert_allclose(filled, expected.to_numpy(), rtol=1e-6)  # a float32 panel
     assert panel.times.equals(pd.DatetimeIndex(explicit["t"]))
 
 

@@ -16,7 +16,7 @@ This module knows nothing of pandas (frames are accepted by duck typing in
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeAlias
 
 import numpy as np
@@ -210,6 +210,10 @@ class WindowDataset(Dataset):
         Per target, the column of its 0/1 observed channel (``-1``: always observed); the
         batch then has ``mask`` (N, H, T), 1 where the target was observed
         (``missing="mask"``, :mod:`forecast.data.masking`).
+    causal_inputs : callable, optional
+        ``causal_inputs(windows (N, L+H, F), starts (N,))`` -> windows, applied to each
+        gathered batch before scaling (``missing="mask"``: the imputed inputs that read
+        past a window's cutoff, :class:`forecast.data.masking.CausalInputs`).
 
     Examples
     --------
@@ -234,8 +238,10 @@ class WindowDataset(Dataset):
         static: np.ndarray | None = None,
         scaler: BatchScaler | None = None,
         target_channels: Sequence[int] | None = None,
+        causal_inputs: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.values = values
+        self.causal_inputs = causal_inputs
         self.windows = windows
         self.seq_len = seq_len
         self.horizon = horizon
@@ -263,6 +269,8 @@ class WindowDataset(Dataset):
         """
         starts, series = self.windows.locate(np.asarray(indices, dtype=np.int64))
         batch = self._windows[starts].transpose(0, 2, 1)  # (N, L+H, F), one gather
+        if self.causal_inputs is not None:
+            batch = self.causal_inputs(batch, starts)
         if self.scaler is not None:
             batch = self.scaler.scale_windows(batch, series, self.seq_len)
         batch = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))

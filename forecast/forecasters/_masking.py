@@ -26,8 +26,10 @@ from forecast._exceptions import DataError, MissingHistoryError
 from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data.masking import (
+    CausalInputs,
     MaskedScaler,
     augment,
+    carried,
     check_observed,
     input_positions,
     masked_columns,
@@ -62,6 +64,8 @@ class MaskedTraining:
         Per target, the input column of its observed channel, or -1.
     missing_columns : list of str
         The features with an observed channel, in input order.
+    causal : CausalInputs
+        For each batch: the interpolated inputs that read past the window's cutoff.
     """
 
     values: np.ndarray
@@ -70,6 +74,7 @@ class MaskedTraining:
     val: WindowIndex
     target_channels: list[int]
     missing_columns: list[str]
+    causal: CausalInputs
 
 
 def _layout(
@@ -132,7 +137,20 @@ def masked_training(panel: Panel, model: Any) -> MaskedTraining | None:
         val=observed_windows(val, observed, seq_len, horizon),
         target_channels=target_channels(panel.feature_names, n_future, panel.target_names, names),
         missing_columns=names,
+        causal=_causal(panel, channels, positions, channel_cols, seq_len),
     )
+
+
+def _causal(
+    panel: Panel,
+    channels: np.ndarray,
+    positions: np.ndarray,
+    channel_cols: np.ndarray,
+    seq_len: int,
+) -> CausalInputs:
+    """The causal fix of windows of ``panel``'s inputs (:class:`CausalInputs`)."""
+    known = carried(panel.values, panel.offsets, channels)
+    return CausalInputs(known, positions[channels], channel_cols, seq_len)
 
 
 def restored_scaler(model: Any, metadata: dict[str, Any]) -> SeriesScaler:
@@ -149,8 +167,11 @@ def restored_scaler(model: Any, metadata: dict[str, Any]) -> SeriesScaler:
     return MaskedScaler(metadata["scaler"], positions[channels], channel_cols)
 
 
-def masked_panel(model: Any, panel: Panel, series: np.ndarray, ends: np.ndarray) -> Panel:
-    """``panel`` with the inputs ``model`` reads, checked for forecasts from ``ends``.
+def masked_panel(
+    model: Any, panel: Panel, series: np.ndarray, ends: np.ndarray
+) -> tuple[Panel, CausalInputs | None]:
+    """``panel`` with the inputs ``model`` reads, checked for forecasts from ``ends``, and
+    the causal fix of its windows (:class:`CausalInputs`; None when nothing is imputed).
 
     Unchanged for a model with ``missing="raise"`` (its panels hold no NaN).
 
@@ -160,11 +181,11 @@ def masked_panel(model: Any, panel: Panel, series: np.ndarray, ends: np.ndarray)
         A forecast whose ``seq_len`` input rows observe no value of a target.
     """
     if model.missing != "mask":
-        return panel
+        return panel, None
     names, seq_len = model.missing_columns_, model.seq_len
     nan_columns = masked_columns(panel.values)
     if not nan_columns.size and not names:
-        return panel
+        return panel, None
     n_targets = len(panel.target_names)
     check_observed(
         panel.values, ends, seq_len, n_targets, lambda i: panel.series_label(int(series[i]))
@@ -173,13 +194,14 @@ def masked_panel(model: Any, panel: Panel, series: np.ndarray, ends: np.ndarray)
     if unmasked:
         warn(
             f"Columns {unmasked} have missing values but were complete at fit, so the model "
-            "has no observed channel for them: they are imputed (last observation carried "
-            "forward within each series) and read as if observed. Refit on data with gaps in "
+            "has no observed channel for them: they are imputed (within each series, as the "
+            "masked columns are) and read as if observed. Refit on data with gaps in "
             "those columns for a model that discounts them."
         )
-    channels, _, _ = _layout(panel.feature_names, len(panel.future_names), names)
+    channels, positions, channel_cols = _layout(panel.feature_names, len(panel.future_names), names)
     values = augment(panel.values, panel.offsets, channels, len(panel.future_names))
-    return replace(panel, values=values)
+    causal = _causal(panel, channels, positions, channel_cols, seq_len) if names else None
+    return replace(panel, values=values), causal
 
 
 def check_fitted(model: Any) -> None:

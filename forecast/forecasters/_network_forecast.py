@@ -25,7 +25,10 @@ from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.windowing import windows_ending_at
 from forecast.neural.network import RecurrentRegressor, non_finite_weights
 
-__all__ = ["NetworkRunner"]
+__all__ = ["NetworkRunner", "WindowFix"]
+
+# ``fix(windows (N, L, F), starts (N,))`` -> windows: see NetworkRunner.causal_inputs.
+WindowFix = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 _PREDICT_BATCH = 8192  # windows per forward pass at predict time
 
@@ -47,6 +50,9 @@ class NetworkRunner:
         The known-future covariates (the last columns of the panel's values).
     series_ids : list
         The series seen at fit, in the order of the scaler's statistics.
+    causal_inputs : callable, optional
+        ``causal_inputs(windows, starts)``, applied to the input windows :meth:`at`
+        gathers (``missing="mask"``: :class:`forecast.data.masking.CausalInputs`).
     """
 
     network: RecurrentRegressor
@@ -56,6 +62,7 @@ class NetworkRunner:
     horizon: int
     future_names: list[str]
     series_ids: list[Any]
+    causal_inputs: WindowFix | None = None
 
     def at(
         self,
@@ -95,6 +102,8 @@ class NetworkRunner:
             rows = windows_ending_at(panel.values, ends + self.horizon, self.horizon)
             future = rows[:, :, -n_future:].astype(np.float32)  # (N, H, C)
         windows = windows_ending_at(panel.values, ends, self.seq_len)  # (N, L, F)
+        if self.causal_inputs is not None:
+            windows = self.causal_inputs(windows, ends - self.seq_len)
         static = None if panel.static is None else panel.static[series]
         fitted = self._fitted_positions(panel)[series]
         return self.windows(

@@ -30,7 +30,7 @@ from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowIndex, last_windows
 from forecast.forecasters import _masking
 from forecast.forecasters._bad_series import unservable
-from forecast.forecasters._network_forecast import NetworkRunner
+from forecast.forecasters._network_forecast import NetworkRunner, WindowFix
 from forecast.forecasters._network_size import allocating
 from forecast.forecasters._saved_network import (
     check_saved_config,
@@ -468,6 +468,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 static=static,
                 scaler=scaler,
                 target_channels=None if masked is None else masked.target_channels,
+                causal_inputs=None if masked is None else masked.causal,
             )
             return DataLoader(
                 data,
@@ -530,7 +531,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         fitted = self.series_ids_ if self.scaler_.is_global else None
         return unservable(panel, self.seq_len, fitted, self.seq_len)
 
-    def _runner(self) -> NetworkRunner:
+    def _runner(self, causal: WindowFix | None = None) -> NetworkRunner:
         return NetworkRunner(
             network=self.network_,
             scaler=self.scaler_,
@@ -539,6 +540,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             horizon=self.horizon,
             future_names=self.future_names_,
             series_ids=self.series_ids_,
+            causal_inputs=causal,
         )
 
     def _split(self, raw: np.ndarray) -> Forecast:
@@ -549,8 +551,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     def _forecast(
         self, panel: Panel, series: np.ndarray, ends: np.ndarray, future: np.ndarray | None
     ) -> Forecast:
-        panel = _masking.masked_panel(self, panel, series, ends)  # missing="mask": as at fit
-        return self._split(self._runner().at(panel, series, ends, future))
+        panel, causal = _masking.masked_panel(self, panel, series, ends)  # as at fit
+        return self._split(self._runner(causal).at(panel, series, ends, future))
 
     def _forecast_fitted(self, future: np.ndarray | None) -> Forecast:
         _masking.check_fitted(self)  # a last window without an observed target
