@@ -171,9 +171,8 @@ class NetworkRunner:
                 if self.static_scaler is not None:
                     if static is None:
                         raise ValueError("the network reads static covariates: pass them")
-                    stat_scaled = self.static_scaler.transform(static[part])
-                    self._check_scaled(stat_scaled, a, label, "static covariates")
-                    stat = stat_scaled
+                    stat = self.static_scaler.transform(static[part])
+                    self._check_scaled(stat, a, label, "static covariates")
                 y = self.network(x_scaled, fut, stat)
                 if not np.isfinite(y).all():
                     raise NumericalError(
