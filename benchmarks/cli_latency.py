@@ -14,13 +14,14 @@ compare numbers of one run only, and read the load averages it prints.
      work: ``python -m forecast``), for this checkout and, with ``--baseline-ref REF``, for
      the package as it was at that commit (its ``forecast/`` extracted with ``git archive``
      and put first on ``PYTHONPATH``; the same virtual environment);
-   * the same command with ``OMP_NUM_THREADS=1``: torch's default of one thread per core
+   * the same command with ``OMP_NUM_THREADS=1``: the default of one thread per core (torch's
+     OpenMP in the baseline; OpenBLAS's, which NumPy's matrix products use, here)
      busy-waits when other processes hold the cores;
    * ``load(path).predict(df)`` in a child that imports first, then times the load, the
      first predict and a second one (``perf_counter``), and lists the heavy packages it
      imported;
    * the floor: ``python -c "import X"`` for the packages the predict path needs (and for
-     Lightning, which it must not import).
+     torch and Lightning, which it must not import).
 
 Medians (min-max) over ``--runs`` runs (5) are printed as a Markdown table; ``--json PATH``
 writes every measurement.
@@ -53,9 +54,9 @@ FLOORS = {
     "python": "pass",
     "pandas + pyarrow": "import pandas, pyarrow.parquet",
     "scikit-learn": "import sklearn.base",
-    "torch": "import torch",
     "safetensors": "import safetensors.numpy",
     "forecast (all built-in forecasters)": "import forecast.forecasters.builtin",
+    "torch (must not be imported)": "import torch",
     "lightning (must not be imported)": "import lightning",
 }
 

@@ -49,8 +49,9 @@ if TYPE_CHECKING:
     from forecast.forecasters.ensemble import EnsembleForecaster
     from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
     from forecast.io.card import ModelCard
+    from forecast.neural.inference import RecurrentConfig
     from forecast.neural.module import RecurrentModule
-    from forecast.neural.network import RecurrentConfig, RecurrentRegressor
+    from forecast.neural.network import RecurrentRegressor
     from forecast.protocol import Forecast, Forecaster
 
 # Public name -> module that defines it (``__version__`` too, a literal in forecast._version).
@@ -65,7 +66,7 @@ _LAZY = {
     "LSTMForecaster": "forecast.forecasters.recurrent",
     "RNNForecaster": "forecast.forecasters.recurrent",
     "RecurrentModule": "forecast.neural.module",
-    "RecurrentConfig": "forecast.neural.network",
+    "RecurrentConfig": "forecast.neural.inference",
     "RecurrentRegressor": "forecast.neural.network",
     "ModelCard": "forecast.io.card",
     "Forecast": "forecast.protocol",

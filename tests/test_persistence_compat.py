@@ -72,8 +72,11 @@ def test_a_format_1_file_loads_and_forecasts_as_it_did(name):
         expected = _expected(name, which, got)
         # To the last bits but one: conformal bounds from a history are now summed per
         # history (issue 18: exact beside big series), which may round the last bit apart.
+        # A network's forecasts: torch's forward then, NumPy's now (issue 20), the same
+        # float32 equations rounded apart by an ulp or so (tests/test_inference.py).
+        rtol = 1e-6 if name.startswith(("rnn", "lstm", "gru", "ensemble")) else 1e-12
         pd.testing.assert_frame_equal(
-            got, expected, check_exact=False, rtol=1e-12, atol=0.0, check_freq=False
+            got, expected, check_exact=False, rtol=rtol, atol=0.0, check_freq=False
         )
 
 

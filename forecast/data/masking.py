@@ -38,7 +38,7 @@ import numpy as np
 
 from forecast._exceptions import MissingHistoryError
 from forecast.data.scaling import SeriesScaler, _safe_scale
-from forecast.data.windowing import WindowIndex
+from forecast.data.window_index import WindowIndex
 
 __all__ = [
     "CausalInputs",

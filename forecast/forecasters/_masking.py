@@ -37,7 +37,7 @@ from forecast.data.masking import (
 )
 from forecast.data.panel import Panel
 from forecast.data.scaling import SeriesScaler
-from forecast.data.windowing import WindowIndex
+from forecast.data.window_index import WindowIndex
 
 __all__ = [
     "MaskedTraining",

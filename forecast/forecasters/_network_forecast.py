@@ -3,7 +3,9 @@
 :class:`~forecast.RNNForecaster` hands one of these its fitted state for each forecast
 (``RNNForecaster._runner``). It runs the network over many input windows in batches (one
 window per series for ``predict``, one per series and cutoff for backtests and conformal
-calibration), scaling the inputs with the fitted statistics and the outputs back.
+calibration), scaling the inputs with the fitted statistics and the outputs back. The
+network runs in NumPy (:class:`~forecast.neural.inference.NumpyNetwork`), whether it was
+fitted in this process or loaded: one forward for every forecast, and no torch to import.
 
 Symbols: N windows, L input length, F features, H horizon, T targets, Q quantile levels,
 C known-future covariates, Z static covariates.
@@ -13,19 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from forecast._exceptions import DataError, NumericalError
 from forecast._validation import series_name
 from forecast.data.panel import Panel, series_positions
 from forecast.data.scaling import SeriesScaler, StaticScaler
-from forecast.data.windowing import windows_ending_at
-from forecast.neural.network import RecurrentRegressor, non_finite_weights
+from forecast.data.window_index import windows_ending_at
+from forecast.neural.inference import NumpyNetwork
 
-__all__ = ["NetworkRunner", "WindowFix"]
+if TYPE_CHECKING:  # a fit imports torch; predict imports this module, not torch
+    from forecast.neural.network import RecurrentRegressor
+
+__all__ = ["NetworkRunner", "WindowFix", "numpy_network", "torch_network"]
 
 # ``fix(windows (N, L, F), starts (N,))`` -> windows: see NetworkRunner.causal_inputs.
 WindowFix = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -39,8 +43,7 @@ class NetworkRunner:
 
     Attributes
     ----------
-    network : RecurrentRegressor
-        In eval mode.
+    network : NumpyNetwork
     scaler : SeriesScaler
         Fitted: per series and feature, or per window.
     static_scaler : StaticScaler or None
@@ -55,7 +58,7 @@ class NetworkRunner:
         gathers (``missing="mask"``: :class:`forecast.data.masking.CausalInputs`).
     """
 
-    network: RecurrentRegressor
+    network: NumpyNetwork
     scaler: SeriesScaler
     static_scaler: StaticScaler | None
     seq_len: int
@@ -160,7 +163,7 @@ class NetworkRunner:
         out = []
         # Overflow in the casts to float32 is checked and explained (_check_scaled), not
         # warned about by numpy first.
-        with torch.inference_mode(), np.errstate(over="ignore"):
+        with np.errstate(over="ignore"):
             for a in range(0, len(windows), _PREDICT_BATCH):
                 part = slice(a, a + _PREDICT_BATCH)
                 x, idx = windows[part], series[part]
@@ -177,14 +180,9 @@ class NetworkRunner:
                 if self.static_scaler is not None:
                     if static is None:
                         raise ValueError("the network reads static covariates: pass them")
-                    stat_scaled = self.static_scaler.transform(static[part])
-                    self._check_scaled(stat_scaled, a, label, "static covariates")
-                    stat = torch.from_numpy(stat_scaled)
-                y = self.network(
-                    torch.from_numpy(x_scaled),
-                    None if fut is None else torch.from_numpy(fut),
-                    stat,
-                ).numpy()
+                    stat = self.static_scaler.transform(static[part])
+                    self._check_scaled(stat, a, label, "static covariates")
+                y = self.network(x_scaled, fut, stat)
                 if not np.isfinite(y).all():
                     raise NumericalError(
                         f"The network's output is NaN or infinite for {label(a + _first(y))}, "
@@ -207,7 +205,7 @@ class NetworkRunner:
 
     def _why_not_finite(self) -> str:
         """Why finite inputs gave a non-finite output: the weights, or the inputs' size."""
-        damaged = non_finite_weights(self.network)
+        damaged = self.network.non_finite()
         if damaged:
             return (
                 f"its weights {damaged[:3]} hold NaN or infinite values (a damaged model "
@@ -224,6 +222,34 @@ class NetworkRunner:
         if self.series_ids == [None]:
             return lambda i: "the series"
         return lambda i: series_name(self.series_ids[int(series[i])])
+
+
+def numpy_network(model: Any) -> NumpyNetwork:
+    """The network a recurrent forecaster predicts with, fitted or loaded.
+
+    A loaded model holds NumPy weights (``model.__dict__["network_"]``) until its torch
+    module is asked for; then, as after ``fit``, it holds the module, whose weights are read
+    here as they are now (views, no copy), so that changes to ``network_`` are predicted
+    with. Either way the values are the same float32 numbers.
+    """
+    stored = model.__dict__["network_"]
+    if isinstance(stored, NumpyNetwork):
+        return stored
+    weights = {k: v.detach().cpu().numpy() for k, v in stored.state_dict().items()}
+    return NumpyNetwork(stored.config, weights)
+
+
+def torch_network(model: Any) -> RecurrentRegressor:
+    """A recurrent forecaster's network as a torch module (what training and users read),
+    built from a loaded model's weights on first use (this imports torch)."""
+    stored = model.__dict__.get("network_")
+    if stored is None:
+        raise AttributeError(f"{type(model).__name__!r} object has no attribute 'network_'")
+    if isinstance(stored, NumpyNetwork):
+        from forecast.neural.network import from_weights
+
+        stored = model.__dict__["network_"] = from_weights(stored.config, stored.weights)
+    return stored
 
 
 def _first(values: np.ndarray) -> int:

@@ -3,9 +3,10 @@
 A model file's checksum can be recomputed by anyone, so it is no signature: whatever the
 file says is checked here. The network configuration must be the one the parameters
 (checked as ``fit`` checks them) and the fitted attributes give, and every array the shape
-that configuration gives; the weights' shapes come from a network built on PyTorch's
-``meta`` device, which allocates nothing, so a crafted ``hidden_size=10**9`` is refused
-before any memory is asked for.
+that configuration gives; the weights' shapes are computed
+(:func:`forecast.neural.inference.weight_shapes`, checked against torch's in the tests),
+so a crafted ``hidden_size=10**9`` is refused before any memory is asked for, and loading
+imports no torch.
 
 Symbols: S series, L input length (``seq_len``), F features, Z static covariates.
 """
@@ -15,13 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from forecast._exceptions import ModelFileError
-from forecast.neural.network import RecurrentConfig, RecurrentRegressor
+from forecast.neural.inference import NumpyNetwork, RecurrentConfig, weight_shapes
 from forecast.neural.quantiles import network_levels
 
-__all__ = ["check_saved_config", "check_saved_shapes", "network_config"]
+__all__ = ["check_saved_config", "check_saved_shapes", "network_config", "restored_network"]
 
 
 def network_config(
@@ -70,9 +70,7 @@ def check_saved_shapes(
     """Refuse saved weights ``(state_dict key -> array)``, scaler statistics ``(S, F)``, last
     windows ``(S, L, F)`` and static covariates ``(S, Z)`` of other shapes than ``config``
     gives."""
-    with torch.device("meta"), torch.random.fork_rng(devices=[]):
-        net = RecurrentRegressor(config)  # shapes only: no memory, no random numbers drawn
-    expected = {f"network.{k}": tuple(v.shape) for k, v in net.state_dict().items()}
+    expected = {f"network.{k}": shape for k, shape in weight_shapes(config).items()}
     n_features = config.input_size
     expected["scaler.loc"] = expected["scaler.scale"] = (n_series, n_features)
     expected["last_window"] = (n_series, seq_len, n_features)
@@ -98,3 +96,27 @@ def check_saved_shapes(
             f"its {owner} state does not match its configuration (seq_len={seq_len}, "
             f"{n_series} series, {n_features} features): {'; '.join(problems)}"
         )
+
+
+def restored_network(model: Any, arrays: dict[str, Any], metadata: Any) -> NumpyNetwork:
+    """The network of a recurrent forecaster's model file, checked against its parameters
+    and fitted attributes (restored before it): the weights predict runs, float32."""
+    owner = type(model).__name__
+    if not isinstance(metadata, dict) or "network" not in metadata:
+        raise ModelFileError(
+            f"The saved {owner} state has no network description; the file was not written "
+            "by forecast, or is damaged."
+        )
+    config = network_config(  # what the parameters, checked as fit checks them, give
+        model,
+        model.n_features_in_ + len(metadata.get("missing_columns", [])),
+        len(model.target_names_),
+        len(model.future_names_),
+        len(model.static_names_),
+    )
+    check_saved_config(metadata["network"], config, owner)
+    prefix = "network."
+    weights = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+    check_saved_shapes(config, weights, arrays, model.seq_len, len(model.series_ids_), owner)
+    # torch's load_state_dict would cast into its float32 parameters: so does this.
+    return NumpyNetwork(config, {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()})

@@ -30,15 +30,16 @@ first, or fit a clone, to keep it).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import InvalidParameterError
 from forecast.data.panel import Panel, series_positions
 from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.forecasters._saved_network import network_config
-from forecast.neural.network import RecurrentConfig
+from forecast.neural.inference import RecurrentConfig
+
+if TYPE_CHECKING:  # a fit imports torch; the predict path imports this module, not torch
+    import torch
 
 __all__ = ["WarmState", "warm_state"]
 
@@ -99,7 +100,7 @@ def warm_state(model: Any, panel: Panel, scaler: SeriesScaler) -> WarmState | No
         ``warm_start=True`` on a fitted model that this fit does not match, naming each
         difference.
     """
-    if not model.warm_start or "network_" not in model.__dict__:
+    if not model.warm_start or "network_" not in model.__dict__:  # fitted or loaded
         return None
     if model.missing == "mask":  # its observed channels and observed-only scalers would
         raise InvalidParameterError(  # have to be matched and kept: not done yet

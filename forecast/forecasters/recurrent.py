@@ -7,42 +7,45 @@ parameters are checked here, the frame was validated and converted by the base c
 :class:`~forecast.neural.module.RecurrentModule`, and
 :class:`~forecast.forecasters._network_forecast.NetworkRunner` forecasts with the result.
 
-Lightning is imported when a network is trained, not when one forecasts: a loaded model
-predicts with torch alone.
+Lightning and torch are imported when a network is trained, not when one forecasts: every
+forecast runs the trained weights in NumPy (:mod:`forecast.neural.inference`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import FunctionType
-from typing import Any, ClassVar, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.utils import check_random_state
 
-from forecast._exceptions import DataError, InvalidParameterError, ModelFileError
+from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import check_bool, check_float, check_int, check_option, check_seed
 from forecast._warnings import warn
 from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
-from forecast.data.windowing import WindowIndex, last_windows
+from forecast.data.window_index import WindowIndex, last_windows
 from forecast.forecasters import _masking
 from forecast.forecasters._bad_series import unservable
-from forecast.forecasters._network_forecast import NetworkRunner, WindowFix
-from forecast.forecasters._network_size import allocating
-from forecast.forecasters._saved_network import (
-    check_saved_config,
-    check_saved_shapes,
-    network_config,
+from forecast.forecasters._network_forecast import (
+    NetworkRunner,
+    WindowFix,
+    numpy_network,
+    torch_network,
 )
+from forecast.forecasters._network_size import allocating
+from forecast.forecasters._saved_network import restored_network
 from forecast.forecasters._warm_start import warm_state
 from forecast.forecasters.base import BaseForecaster
-from forecast.neural.network import CELLS, RecurrentRegressor
-from forecast.neural.objectives import LR_SCHEDULES, check_loss, resolve_loss
+from forecast.neural.inference import GATES as CELLS
+from forecast.neural.loss_names import LR_SCHEDULES, check_loss, resolve_loss
 from forecast.neural.quantiles import network_levels, split_output
 from forecast.protocol import DATA_ATTRIBUTES, TRAINING_ATTRIBUTES, Forecast, TrainedForecaster
+
+if TYPE_CHECKING:
+    from forecast.neural.network import RecurrentRegressor
 
 __all__ = ["GRUForecaster", "LSTMForecaster", "RNNForecaster"]
 
@@ -169,7 +172,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     Attributes
     ----------
     network_ : RecurrentRegressor
-        The trained network (on CPU, in eval mode).
+        The trained network (on CPU, in eval mode); a loaded model builds it on first use.
+        Forecasts run its weights in NumPy (:mod:`forecast.neural.inference`).
     scaler_ : SeriesScaler
     freq_ : pandas.DateOffset
     target_names_, covariate_names_, future_names_, static_names_ : list of str
@@ -225,7 +229,6 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     _saved_attributes: ClassVar[tuple[str, ...]] = (*DATA_ATTRIBUTES, *TRAINING_ATTRIBUTES)
 
     # Its own fitted attributes (TRAINING_ATTRIBUTES are typed on TrainedForecaster).
-    network_: RecurrentRegressor
     scaler_: SeriesScaler
     static_scaler_: StaticScaler | None
     static_: np.ndarray | None
@@ -531,9 +534,22 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         fitted = self.series_ids_ if self.scaler_.is_global else None
         return unservable(panel, self.seq_len, fitted, self.seq_len)
 
+    @property
+    def network_(self) -> RecurrentRegressor:
+        """The trained network as a torch module (see the class's attributes)."""
+        return torch_network(self)
+
+    @network_.setter
+    def network_(self, network: RecurrentRegressor) -> None:
+        self.__dict__["network_"] = network
+
+    @network_.deleter
+    def network_(self) -> None:
+        self.__dict__.pop("network_", None)
+
     def _runner(self, causal: WindowFix | None = None) -> NetworkRunner:
         return NetworkRunner(
-            network=self.network_,
+            network=numpy_network(self),
             scaler=self.scaler_,
             static_scaler=self.static_scaler_,
             seq_len=self.seq_len,
@@ -545,7 +561,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
 
     def _split(self, raw: np.ndarray) -> Forecast:
         """A network output as the point forecast (a quantile network's median) and quantiles."""
-        levels = self.quantile_levels_ if self.network_.config.n_quantiles else []
+        levels = self.quantile_levels_ if numpy_network(self).config.n_quantiles else []
         return Forecast(*split_output(raw, levels))
 
     def _forecast(
@@ -563,7 +579,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
 
     def _fitted_arrays(self) -> dict[str, np.ndarray]:
         """Weights, scaler statistics and last windows."""
-        state = {f"network.{k}": v.numpy() for k, v in self.network_.state_dict().items()}
+        state = {f"network.{k}": v for k, v in numpy_network(self).weights.items()}
         arrays = {
             **state,
             "scaler.loc": self.scaler_.loc_,
@@ -577,7 +593,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         return arrays
 
     def _fitted_metadata(self) -> dict[str, Any]:
-        saved = {"network": self.network_.config.to_dict(), "scaler": self.scaler_.method}
+        saved = {"network": numpy_network(self).config.to_dict(), "scaler": self.scaler_.method}
         return {**saved, "missing_columns": self.missing_columns_}
 
     def _restore_fitted(
@@ -586,29 +602,9 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         metadata: dict[str, Any] | None = None,
         members: Sequence[BaseForecaster] = (),
     ) -> None:
-        if metadata is None or "network" not in metadata:
-            raise ModelFileError(
-                f"The saved {type(self).__name__} state has no network description; the file "
-                "was not written by forecast, or is damaged."
-            )
-        config = network_config(  # what the parameters, checked as fit checks them, give
-            self,
-            self.n_features_in_ + len(metadata.get("missing_columns", [])),
-            len(self.target_names_),
-            len(self.future_names_),
-            len(self.static_names_),
-        )
-        check_saved_config(metadata["network"], config, type(self).__name__)
-        prefix = "network."
-        weights = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-        check_saved_shapes(
-            config, weights, arrays, self.seq_len, len(self.series_ids_), type(self).__name__
-        )
-        with torch.random.fork_rng(devices=[]):  # building the net must not move the user's RNG
-            network = RecurrentRegressor(config)  # of the size its weights in the file have
-        state = {k: torch.from_numpy(v) for k, v in weights.items()}
-        network.load_state_dict(state, strict=True)
-        self.network_ = network.eval()
+        # NumPy weights, checked; the torch module is built from them if asked for.
+        self.__dict__["network_"] = restored_network(self, arrays, metadata)
+        metadata = metadata or {}  # (restored_network refused a file without one)
         self.scaler_ = _masking.restored_scaler(self, metadata)
         self.scaler_.loc_, self.scaler_.scale_ = arrays["scaler.loc"], arrays["scaler.scale"]
         self.last_window_ = arrays["last_window"]

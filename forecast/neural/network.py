@@ -1,6 +1,7 @@
 """The network: a recurrent encoder and a last-time-step head that emits the whole horizon.
 
-Plain ``torch.nn``, no Lightning and no pandas: drop it into any training loop.
+Plain ``torch.nn``, no Lightning and no pandas: drop it into any training loop. What it
+trains, ``predict`` runs in NumPy (:mod:`forecast.neural.inference`, without importing torch).
 
 Symbols: N batch, L input length, F input features, H_hid hidden size, H horizon, T targets,
 Q quantile levels, C future covariates per step, Z static covariates per series.
@@ -8,49 +9,26 @@ Q quantile levels, C future covariates per step, Z static covariates per series.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
+
+# The configuration is torch-free (a loaded model predicts without torch); named here too.
+from forecast.neural.inference import RecurrentConfig
 
 __all__ = [
     "CELLS",
     "RecurrentConfig",
     "RecurrentRegressor",
+    "from_weights",
     "monotone_quantiles",
     "non_finite_weights",
 ]
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-
-@dataclass(frozen=True)
-class RecurrentConfig:
-    """Everything that defines the network's shape; round-trips through JSON (``asdict``)."""
-
-    cell: str = "lstm"  # "rnn" (tanh Elman), "lstm" or "gru"
-    input_size: int = 1  # F: targets + past covariates per step
-    hidden_size: int = 64
-    num_layers: int = 1
-    dropout: float = 0.0  # between recurrent layers, and before the head
-    horizon: int = 1  # H steps emitted at once (direct multi-horizon)
-    n_targets: int = 1  # T
-    n_future: int = 0  # C known-future covariates per horizon step, fed to the head
-    n_static: int = 0  # Z static covariates per series, fed to the head
-    n_quantiles: int = 0  # Q: 0 emits a point forecast (N, H, T); else (N, H, T, Q) quantiles
-
-    def to_dict(self) -> dict[str, Any]:
-        """The configuration as JSON-ready data (a model file keeps it)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RecurrentConfig:
-        """The configuration :meth:`to_dict` gave; keys that are not fields are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def non_finite_weights(module: nn.Module) -> list[str]:
@@ -173,3 +151,13 @@ class RecurrentRegressor(nn.Module):
         if not n_quantiles:
             return y.view(-1, horizon, n_targets)  # (N, H, T)
         return monotone_quantiles(y.view(-1, horizon, n_targets, n_quantiles))  # (N, H, T, Q)
+
+
+def from_weights(config: RecurrentConfig, weights: Mapping[str, np.ndarray]) -> RecurrentRegressor:
+    """The network ``config`` describes holding a copy of ``weights`` (its ``state_dict``),
+    in eval mode. Draws nothing from torch's global random number generator."""
+    with torch.random.fork_rng(devices=[]):  # building the net must not move the user's RNG
+        network = RecurrentRegressor(config)
+    state = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in weights.items()}
+    network.load_state_dict(state, strict=True)
+    return network.eval()

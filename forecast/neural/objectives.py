@@ -8,15 +8,23 @@ loss needs quantiles: :func:`check_loss` and :func:`resolve_loss` hold that rule
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import nn
 
-from forecast._exceptions import InvalidParameterError
-from forecast._validation import check_levels, check_option
+# The names (and their checks) are torch-free: a loaded model checks its parameters
+# without importing torch. Named here too.
+from forecast.neural.loss_names import LOSS_NAMES, LR_SCHEDULES, check_loss, resolve_loss
 
-__all__ = ["LOSSES", "LR_SCHEDULES", "PinballLoss", "check_loss", "masked_loss", "resolve_loss"]
+__all__ = [
+    "LOSSES",
+    "LOSS_NAMES",
+    "LR_SCHEDULES",
+    "PinballLoss",
+    "check_loss",
+    "masked_loss",
+    "resolve_loss",
+]
 
 
 class PinballLoss(nn.Module):
@@ -85,37 +93,4 @@ def masked_loss(
     return terms.sum() / observed.sum().clamp_min(1)
 
 
-# How the learning rate moves over the run (RecurrentModule.configure_optimizers).
-LR_SCHEDULES = ("constant", "cosine")
-
 LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss, "pinball": PinballLoss}
-
-
-def check_loss(owner: Any, loss: str | None, quantiles: Sequence[float] | None) -> None:
-    """Check ``loss`` and ``quantiles`` together (scikit-learn's message template).
-
-    ``owner`` is the estimator (or a name) the message speaks of.
-    """
-    name = owner if isinstance(owner, str) else type(owner).__name__
-    check_option(owner, "loss", loss, (*LOSSES, None))
-    if quantiles is None:
-        if loss == "pinball":
-            raise InvalidParameterError(
-                f"The 'loss' parameter of {name} is 'pinball', which trains quantiles, but "
-                "'quantiles' is None. Give the levels, e.g. quantiles=[0.1, 0.5, 0.9], or "
-                "use another loss."
-            )
-        return
-    check_levels(owner, "quantiles", quantiles, example="[0.1, 0.5, 0.9]")
-    if loss not in (None, "pinball"):
-        raise InvalidParameterError(
-            f"The 'loss' parameter of {name} must be None or 'pinball' when 'quantiles' is "
-            f"set (quantiles are trained with the pinball loss). Got {loss!r} instead."
-        )
-
-
-def resolve_loss(loss: str | None, quantiles: Sequence[float] | None) -> str:
-    """The loss to train with: ``loss``, or by default "pinball" with quantiles, else "mse"."""
-    if loss is not None:
-        return loss
-    return "pinball" if quantiles is not None else "mse"

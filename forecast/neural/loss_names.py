@@ -1,0 +1,53 @@
+"""The names of the losses and learning-rate schedules, and the checks of ``loss`` with
+``quantiles``: what a forecaster's parameter checks read, without importing torch.
+
+:mod:`forecast.neural.objectives` holds the losses themselves (torch modules) under these
+names; a loaded model checks its parameters as ``fit`` does, and must not import torch to
+do so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from forecast._exceptions import InvalidParameterError
+from forecast._validation import check_levels, check_option
+
+__all__ = ["LOSS_NAMES", "LR_SCHEDULES", "check_loss", "resolve_loss"]
+
+# How the learning rate moves over the run (RecurrentModule.configure_optimizers).
+LR_SCHEDULES = ("constant", "cosine")
+
+# The losses by name (their modules: forecast.neural.objectives.LOSSES, in this order).
+LOSS_NAMES = ("mse", "mae", "huber", "pinball")
+
+
+def check_loss(owner: Any, loss: str | None, quantiles: Sequence[float] | None) -> None:
+    """Check ``loss`` and ``quantiles`` together (scikit-learn's message template).
+
+    ``owner`` is the estimator (or a name) the message speaks of.
+    """
+    name = owner if isinstance(owner, str) else type(owner).__name__
+    check_option(owner, "loss", loss, (*LOSS_NAMES, None))
+    if quantiles is None:
+        if loss == "pinball":
+            raise InvalidParameterError(
+                f"The 'loss' parameter of {name} is 'pinball', which trains quantiles, but "
+                "'quantiles' is None. Give the levels, e.g. quantiles=[0.1, 0.5, 0.9], or "
+                "use another loss."
+            )
+        return
+    check_levels(owner, "quantiles", quantiles, example="[0.1, 0.5, 0.9]")
+    if loss not in (None, "pinball"):
+        raise InvalidParameterError(
+            f"The 'loss' parameter of {name} must be None or 'pinball' when 'quantiles' is "
+            f"set (quantiles are trained with the pinball loss). Got {loss!r} instead."
+        )
+
+
+def resolve_loss(loss: str | None, quantiles: Sequence[float] | None) -> str:
+    """The loss to train with: ``loss``, or by default "pinball" with quantiles, else "mse"."""
+    if loss is not None:
+        return loss
+    return "pinball" if quantiles is not None else "mse"
