@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from forecast._version import __version__
     from forecast.data.gaps import fill_gaps
     from forecast.data.output import quantile_column
+    from forecast.data.parts import parts
     from forecast.forecasters.base import BaseForecaster
     from forecast.forecasters.baselines import (
         DriftForecaster,
@@ -72,6 +73,7 @@ _LAZY = {
     "Forecaster": "forecast.protocol",
     "quantile_column": "forecast.data.output",
     "fill_gaps": "forecast.data.gaps",
+    "parts": "forecast.data.parts",
     "load": "forecast.forecasters.builtin",
     "save": "forecast.forecasters.builtin",
 }
@@ -103,6 +105,7 @@ __all__ = [
     "__version__",
     "fill_gaps",
     "load",
+    "parts",
     "quantile_column",
     "save",
 ]
