@@ -36,7 +36,7 @@ import pandas as pd
 from forecast._exceptions import DataError, UsageError
 from forecast._validation import series_name
 
-__all__ = ["Parts", "assign", "parts", "read_parts"]
+__all__ = ["Parts", "RankRead", "assign", "parts", "read_parts", "read_sample"]
 
 _SUFFIXES = (".parquet", ".pq")
 
@@ -121,7 +121,7 @@ class Parts:
                 seen = where.setdefault(key, number)
                 if seen != number:
                     raise DataError(
-                        f"Series {series_name(key)} is in two parts, {files[seen]!r} and "
+                        f"The {series_name(key)} is in two parts, {files[seen]!r} and "
                         f"{file!r}: each series must live in exactly one part, so that the "
                         "rank reading it sees all its rows. Write the parts partitioned by "
                         f"{id_col!r} (e.g. pyarrow.parquet.write_to_dataset(..., "
@@ -219,7 +219,7 @@ def assign(file_rows: np.ndarray, world_size: int) -> np.ndarray:
     Examples
     --------
     >>> assign(np.array([10, 40, 30, 20]), 2).tolist()
-    [1, 0, 1, 0]
+    [0, 0, 1, 1]
     """
     owner = np.zeros(len(file_rows), dtype=np.int64)
     load = np.zeros(world_size, dtype=np.int64)
@@ -228,6 +228,20 @@ def assign(file_rows: np.ndarray, world_size: int) -> np.ndarray:
         owner[f] = rank
         load[rank] += int(file_rows[f])
     return owner
+
+
+def read_sample(source: Parts, rows: int, id_col: str | None) -> tuple[pd.DataFrame, str]:
+    """The first ``rows`` rows of the first part (its columns, for the network's sizes), with
+    the id of a hive folder named ``id_col`` filled in; and that part's path."""
+    pq = _pyarrow()
+    first = _files(source.path)[0]
+    frame = next(pq.ParquetFile(first).iter_batches(batch_size=rows)).to_pandas()
+    hive = (
+        None if id_col is None or id_col in frame.columns else _hive_id(first, source.path, id_col)
+    )
+    if hive is not None:
+        frame.insert(0, id_col, hive)
+    return frame, first
 
 
 def read_parts(source: Parts, files: list[str]) -> pd.DataFrame:

@@ -69,7 +69,7 @@ from sklearn.utils import check_random_state
 from forecast._exceptions import DataError, DataTypeError, ForecastError, InvalidParameterError
 from forecast.data.conventions import default_columns
 from forecast.data.panel import Panel, _canonical_order
-from forecast.data.parts import Parts, RankRead, _files, _pyarrow, assign, read_parts
+from forecast.data.parts import Parts, RankRead, assign, read_parts, read_sample
 from forecast.data.permutation import ROUNDS, LazyPermutation
 from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowDataset, WindowIndex, last_windows
@@ -360,10 +360,7 @@ def _refuse_unsupported(model: Any) -> None:
 
 def _sample(model: Any, source: Parts) -> tuple[Panel, Any, str]:
     """The first rows of the first part, converted as ``fit`` converts: columns, layout."""
-    pq = _pyarrow()
-    first = _files(source.path)[0]
-    batch = next(pq.ParquetFile(first).iter_batches(batch_size=_SAMPLE_ROWS))
-    frame = batch.to_pandas()
+    frame, first = read_sample(source, _SAMPLE_ROWS, model.id_col or "unique_id")
     id_col, _, _ = default_columns(frame, model.id_col, model.time_col, model.target)
     if id_col is None or id_col not in frame.columns:
         raise DataError(

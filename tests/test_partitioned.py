@@ -1,0 +1,155 @@
+"""``fit(forecast.parts(folder))``: one model from Parquet parts, each DDP rank reading its own.
+
+The 2-rank fits run Lightning's ``ddp_spawn`` on two CPU processes (gloo). Forecasts are
+compared with a plain single-process ``fit`` of the same frame, same seed and step budget:
+the partitioned sampler draws the same shuffled batches, and DDP averages the two ranks'
+gradients of their weighted part of each batch (``forecast/forecasters/_partitioned.py``),
+so the two fits differ only in the order floats are summed: 1e-5 is far above that (1e-7
+seen) and far below any difference a wrong batch or scaling makes (1e-2 and up).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import forecast
+from forecast import DataError, InvalidParameterError, LSTMForecaster, RNNForecaster
+from forecast.data.parts import assign
+
+TWO_RANKS = {"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"}
+PARAMS = {
+    "seq_len": 8,
+    "horizon": 3,
+    "hidden_size": 6,
+    "max_epochs": 2,
+    "batch_size": 16,
+    "validation_size": 0,
+    "random_state": 0,
+    "progress_bar": False,
+}
+
+
+def _panel(n_series: int = 6) -> pd.DataFrame:
+    """Random walks of different lengths and levels, with a static covariate."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(n_series):
+        length = 40 + 7 * i
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i}",
+                    "ds": pd.date_range("2020-01-01", periods=length, freq="D"),
+                    "y": 10.0 * (i + 1) + np.cumsum(rng.normal(size=length)),
+                    "size": float(i % 3),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _write(df: pd.DataFrame, folder, groups: list[list[str]]) -> None:
+    folder.mkdir()
+    for k, ids in enumerate(groups):
+        part = df[df["unique_id"].isin(ids)]
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), folder / f"p{k}.parquet")
+
+
+GROUPS = [["s0", "s3"], ["s1", "s4"], ["s2", "s5"]]
+
+
+@pytest.mark.slow
+def test_two_ranks_read_disjoint_parts_and_forecast_as_one_process(tmp_path) -> None:
+    df = _panel()
+    _write(df, tmp_path / "parts", GROUPS)
+    params = {**PARAMS, "static_covariates": "size"}
+    single = LSTMForecaster(**params).fit(df)
+    source = forecast.parts(tmp_path / "parts")
+    model = LSTMForecaster(**params, trainer_kwargs=TWO_RANKS).fit(source)
+
+    # Each rank read only its own files: disjoint, together every row and series once.
+    reads = sorted(source.reads, key=lambda r: r.rank)
+    assert [r.rank for r in reads] == [0, 1]
+    files = [set(r.files) for r in reads]
+    assert not files[0] & files[1]
+    assert len(files[0] | files[1]) == len(GROUPS)
+    ids = [set(r.ids) for r in reads]
+    assert not ids[0] & ids[1]
+    assert ids[0] | ids[1] == set(df["unique_id"])
+    assert sum(r.rows for r in reads) == len(df)
+    assert all(0 < r.rows < len(df) for r in reads)  # no rank held the whole panel
+
+    # The same global model: per-series state gathered in the canonical order, the static
+    # covariates scaled with the whole panel's statistics, the same forecasts.
+    assert model.series_ids_ == single.series_ids_
+    assert model.cutoffs_.equals(single.cutoffs_)
+    np.testing.assert_allclose(model.static_scaler_.loc_, single.static_scaler_.loc_)
+    np.testing.assert_array_equal(model.last_window_, single.last_window_)
+    expected, got = single.predict(), model.predict()
+    pd.testing.assert_frame_equal(got[["unique_id", "ds"]], expected[["unique_id", "ds"]])
+    np.testing.assert_allclose(got["y"], expected["y"], rtol=0, atol=1e-5)
+    assert len(model.history_) == PARAMS["max_epochs"]
+
+    # A normal fitted estimator: saved, loaded, it forecasts the same.
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    pd.testing.assert_frame_equal(forecast.load(path).predict(), got)
+
+
+@pytest.mark.slow
+def test_a_bad_series_in_one_rank_is_our_error_naming_it(tmp_path) -> None:
+    df = _panel()
+    df.loc[(df["unique_id"] == "s4") & (df["ds"] == "2020-01-05"), "y"] = np.nan
+    _write(df, tmp_path / "parts", GROUPS)
+    model = RNNForecaster(**PARAMS, trainer_kwargs=TWO_RANKS)
+    with pytest.raises(DataError, match=r"NaN at 2020-01-05 .* in series 's4'"):
+        model.fit(forecast.parts(tmp_path / "parts"))
+    assert not hasattr(model, "network_")
+
+
+def test_one_process_fit_from_parts_equals_the_fit_of_the_frame(tmp_path) -> None:
+    df = _panel()
+    _write(df, tmp_path / "parts", GROUPS)
+    params = {**PARAMS, "max_epochs": 1, "scaler": "window_level"}
+    expected = RNNForecaster(**params).fit(df).predict()
+    got = RNNForecaster(**params).fit(forecast.parts(tmp_path / "parts")).predict()
+    pd.testing.assert_frame_equal(got, expected)  # bit for bit: same batches, one process
+
+
+def test_a_series_in_two_parts_is_refused_naming_it_and_both_parts(tmp_path) -> None:
+    df = _panel()
+    _write(df, tmp_path / "parts", [["s0", "s1", "s2"], ["s2", "s3", "s4", "s5"]])
+    model = RNNForecaster(**PARAMS)
+    with pytest.raises(DataError, match=r"series 's2' is in two parts, .*p0.parquet.*p1.parquet"):
+        model.fit(forecast.parts(tmp_path / "parts"))
+
+
+def test_hive_folders_named_after_the_id_give_the_series(tmp_path) -> None:
+    df = _panel(3)
+    pq.write_to_dataset(pa.Table.from_pandas(df), tmp_path / "hive", partition_cols=["unique_id"])
+    params = {**PARAMS, "max_epochs": 1}
+    expected = RNNForecaster(**params).fit(df).predict()
+    got = RNNForecaster(**params).fit(forecast.parts(tmp_path / "hive")).predict()
+    np.testing.assert_array_equal(got["y"], expected["y"])
+    assert got["unique_id"].tolist() == expected["unique_id"].tolist()
+
+
+def test_parameters_a_partitioned_fit_cannot_honour_are_refused_before_reading(tmp_path) -> None:
+    missing = forecast.parts(tmp_path / "nothing-here")
+    with pytest.raises(InvalidParameterError, match=r"'validation_size' .* set validation_size=0"):
+        RNNForecaster(validation_size=0.1).fit(missing)
+    with pytest.raises(InvalidParameterError, match="'intervals'"):
+        RNNForecaster(validation_size=0, intervals="conformal").fit(missing)
+    with pytest.raises(DataError, match="not a folder of Parquet parts"):
+        RNNForecaster(validation_size=0).fit(missing)
+
+
+def test_parts_are_balanced_over_ranks_by_rows() -> None:
+    owner = assign(np.array([5, 50, 20, 20, 10]), 2)
+    loads = np.bincount(owner, weights=[5, 50, 20, 20, 10])
+    assert loads.tolist() == [55.0, 50.0]
+    assert assign(np.array([3, 1]), 4).tolist() == [0, 1]  # more ranks than parts: some idle
