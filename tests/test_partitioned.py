@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import torch
+from conftest import run_main
 
 import forecast
 from forecast import DataError, InvalidParameterError, LSTMForecaster, RNNForecaster
@@ -153,3 +155,23 @@ def test_parts_are_balanced_over_ranks_by_rows() -> None:
     loads = np.bincount(owner, weights=[5, 50, 20, 20, 10])
     assert loads.tolist() == [55.0, 50.0]
     assert assign(np.array([3, 1]), 4).tolist() == [0, 1]  # more ranks than parts: some idle
+
+
+def test_the_command_line_fits_a_folder_of_parts_rank_by_rank(tmp_path, capsys) -> None:
+    df = _panel()
+    _write(df, tmp_path / "parts", GROUPS)
+    out = tmp_path / "m.safetensors"
+    expected = RNNForecaster(**{**PARAMS, "max_epochs": 1}).fit(df).predict()
+    # One DDP process (a process group of one, gloo): the path several ranks take, cheaply.
+    kwargs = '{"devices": 1, "strategy": "ddp", "accelerator": "cpu"}'
+    code, _, err = run_main(
+        capsys, "fit", "--estimator", "rnn", "--data", tmp_path / "parts", "--out", out,
+        "--seq-len", 8, "--horizon", 3, "--hidden-size", 6, "--max-epochs", 1,
+        "--batch-size", 16, "--validation-size", 0, "--random-state", 0,
+        "--trainer-kwargs", kwargs,
+    )  # fmt: skip
+    if torch.distributed.is_initialized():  # Lightning's "ddp" leaves its group up; later
+        torch.distributed.destroy_process_group()  # fits in this process must not see it
+    assert code == 0, err
+    assert "rank 0 read 345 rows of 6 series from 3 parts" in err
+    np.testing.assert_allclose(forecast.load(out).predict()["y"], expected["y"], atol=1e-5)
