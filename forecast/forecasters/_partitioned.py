@@ -75,7 +75,7 @@ from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowDataset, WindowIndex, last_windows
 from forecast.protocol import TrainedForecaster
 
-__all__ = ["fit_parts"]
+__all__ = ["fit_parts", "refuse_unsupported"]
 
 _SAMPLE_ROWS = 4096  # rows of the first part read to learn the columns
 
@@ -332,7 +332,8 @@ class _ShardDataset(torch.utils.data.Dataset):
         return out
 
 
-def _refuse_unsupported(model: Any) -> None:
+def refuse_unsupported(model: Any) -> None:
+    """Refuse a model a partitioned fit cannot fit as asked, naming the parameter."""
     name = type(model).__name__
     if TrainedForecaster not in type(model).__mro__:
         raise DataTypeError(
@@ -383,7 +384,7 @@ def fit_parts(model: Any, source: Parts) -> None:
     from forecast.neural.training import fit_module, seeded
 
     model._check_params()
-    _refuse_unsupported(model)
+    refuse_unsupported(model)
     model._clear_fitted()
     sample, layout, id_col = _sample(model, source)
     source.scan(id_col)
