@@ -246,14 +246,23 @@ def read_sample(source: Parts, rows: int, id_col: str | None) -> tuple[pd.DataFr
 
 def read_parts(source: Parts, files: list[str]) -> pd.DataFrame:
     """The rows of ``files`` (of ``source``) as one pandas frame; the id from a hive folder
-    where a file lacks the id column."""
+    where a file lacks the id column.
+
+    The files are joined as Arrow tables (no copy) and converted to pandas once, releasing
+    the Arrow buffers as they are converted: the peak is about one copy of the rows, not
+    the two a ``pandas.concat`` of per-file frames makes.
+    """
+    import pyarrow as pa
+
     pq = _pyarrow()
-    frames = []
+    tables = []
     for file in files:
-        frame = pq.read_table(file).to_pandas()
-        if source.id_col is not None and source.id_col not in frame.columns:
-            frame.insert(0, source.id_col, _hive_id(file, source.path, source.id_col))
-        frames.append(frame)
-    if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames, ignore_index=True)
+        table = pq.read_table(file)
+        if source.id_col is not None and source.id_col not in table.column_names:
+            value = _hive_id(file, source.path, source.id_col)
+            table = table.add_column(0, source.id_col, pa.array([value] * table.num_rows))
+        tables.append(table)
+    joined = pa.concat_tables(tables, promote_options="default")
+    del tables
+    frame: pd.DataFrame = joined.to_pandas(self_destruct=True, split_blocks=True)
+    return frame
