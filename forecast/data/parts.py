@@ -56,8 +56,9 @@ def _pyarrow() -> Any:
 class RankRead:
     """What one rank of a partitioned fit read: its files, rows and series, and its memory.
 
-    ``peak_rss`` and ``base_rss`` are the process's peak resident memory (bytes) after and
-    before it read its parts (``resource.getrusage``); ``values_bytes`` the size of its panel.
+    ``base_rss`` is the process's resident memory (bytes) before it read its parts,
+    ``peak_rss`` its peak resident memory once they are converted (Linux's ``VmRSS`` and
+    ``VmHWM``); ``values_bytes`` the size of its panel's values.
     """
 
     rank: int

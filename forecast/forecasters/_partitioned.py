@@ -95,8 +95,18 @@ def _gather(value: Any, world: int) -> list[Any]:
     return out
 
 
-def _peak_rss() -> int:
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
+def _memory(field: str) -> int:
+    """``VmRSS`` (resident) or ``VmHWM`` (its peak) of this process in bytes; Linux's
+    ``/proc`` (``getrusage``'s peak elsewhere: it survives ``exec``, so a spawned rank would
+    report its parent's peak)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 class _Shard:
@@ -153,7 +163,7 @@ class _Shard:
 
     def _read(self, files: list[str], rank: int) -> dict[str, Any]:
         model = self.model
-        base = _peak_rss()
+        base = _memory("VmRSS")
         if not files:
             read = RankRead(rank, [], 0, [], 0, base, base)
             return {"error": None, "read": read, "ids": []}
@@ -163,7 +173,9 @@ class _Shard:
         del frame
         panel = model._select_series(panel)
         self.panel = panel
-        read = RankRead(rank, files, rows, list(panel.ids), panel.values.nbytes, base, _peak_rss())
+        read = RankRead(
+            rank, files, rows, list(panel.ids), panel.values.nbytes, base, _memory("VmHWM")
+        )
         scaler = SeriesScaler(model.scaler).fit(panel.values, panel.offsets, panel.lengths)
         self.scaler = scaler
         return {
