@@ -353,21 +353,22 @@ def refuse_unsupported(model: Any) -> None:
             "(RNNForecaster, LSTMForecaster, GRUForecaster) train one model across ranks. "
             "Read the parts into one frame (pandas.read_parquet) to fit it."
         )
-    unsupported = {
-        "intervals": model.intervals is not None,
-        "target_transform": model.target_transform is not None,
-        "warm_start": model.warm_start,
-        "missing": model.missing != "raise",
-        "validation_size": model.validation_size != 0,
-    }
-    for param, bad in unsupported.items():
-        if bad:
+    # What a fit from parts does not do yet, as (parameter, the value it needs, why).
+    unsupported = (
+        ("validation_size", 0, "it has no validation tail: use a step budget, as "
+         "forecast.presets.panel_params does"),
+        ("intervals", None, "conformal calibration is not merged over ranks yet"),
+        ("target_transform", None, "Box-Cox lambdas are not gathered from the ranks yet"),
+        ("missing", "raise", "masked panels are not sharded yet"),
+        ("warm_start", False, "it starts from fresh weights"),
+    )  # fmt: skip
+    for param, needed, why in unsupported:
+        value = getattr(model, param)
+        if value != needed or (needed is None and value is not None):
             raise InvalidParameterError(
-                f"The '{param}' parameter of {name} must be its default "
-                f"({'0' if param == 'validation_size' else 'None, False or raise'}) to fit "
-                f"from Parquet parts. Got {getattr(model, param)!r} instead. A fit from parts "
-                "has no validation tail: set validation_size=0 and a step budget "
-                "(forecast.presets.panel_params does both)."
+                f"The '{param}' parameter of {name} must be {needed!r} to fit from Parquet "
+                f"parts ({why}). Got {value!r} instead. Set {param}={needed!r}, or read the "
+                "parts into one frame to fit with it."
             )
 
 
@@ -388,6 +389,17 @@ def _sample(model: Any, source: Parts) -> tuple[Panel, Any, str]:
 
 def fit_parts(model: Any, source: Parts) -> None:
     """Fit ``model`` (a recurrent forecaster) on the parts of ``source``; see the module doc."""
+    model._check_params()
+    refuse_unsupported(model)
+    model._clear_fitted()
+    try:
+        _fit_parts(model, source)
+    except BaseException:
+        model._clear_fitted()  # a fit that fails leaves an unfitted forecaster, as fit(df)
+        raise
+
+
+def _fit_parts(model: Any, source: Parts) -> None:
     from torch.utils.data import DataLoader
 
     from forecast.neural.objectives import resolve_loss
@@ -395,9 +407,6 @@ def fit_parts(model: Any, source: Parts) -> None:
     from forecast.neural.sharded import WeightedModule
     from forecast.neural.training import fit_module, seeded
 
-    model._check_params()
-    refuse_unsupported(model)
-    model._clear_fitted()
     sample, layout, id_col = _sample(model, source)
     source.scan(id_col)
     order = _canonical_order(source.ids)
