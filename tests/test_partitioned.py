@@ -68,7 +68,14 @@ GROUPS = [["s0", "s3"], ["s1", "s4"], ["s2", "s5"]]
 def test_two_ranks_read_disjoint_parts_and_forecast_as_one_process(tmp_path) -> None:
     df = _panel()
     _write(df, tmp_path / "parts", GROUPS)
-    params = {**PARAMS, "static_covariates": "size"}
+    # A validation tail with early stopping: validation windows are sharded as training ones.
+    params = {
+        **PARAMS,
+        "static_covariates": "size",
+        "validation_size": 0.2,
+        "max_epochs": 3,
+        "early_stopping_patience": 1,
+    }
     single = LSTMForecaster(**params).fit(df)
     source = forecast.parts(tmp_path / "parts")
     model = LSTMForecaster(**params, trainer_kwargs=TWO_RANKS).fit(source)
@@ -95,10 +102,11 @@ def test_two_ranks_read_disjoint_parts_and_forecast_as_one_process(tmp_path) -> 
     expected, got = single.predict(), model.predict()
     pd.testing.assert_frame_equal(got[["unique_id", "ds"]], expected[["unique_id", "ds"]])
     np.testing.assert_allclose(got["y"], expected["y"], rtol=0, atol=1e-5)
-    # The same batches: each epoch's mean training loss (over all windows) agrees too.
-    np.testing.assert_allclose(
-        model.history_["train_loss"], single.history_["train_loss"], atol=1e-6
-    )
+    # The same batches: each epoch's mean training and validation losses (over all windows)
+    # agree too, and so the epoch whose weights were kept.
+    losses = ["train_loss", "val_loss"]
+    np.testing.assert_allclose(model.history_[losses], single.history_[losses], atol=1e-6)
+    assert model.best_epoch_ == single.best_epoch_
 
     # A normal fitted estimator: saved, loaded, it forecasts the same.
     path = tmp_path / "m.safetensors"
@@ -146,14 +154,12 @@ def test_hive_folders_named_after_the_id_give_the_series(tmp_path) -> None:
 
 def test_parameters_a_partitioned_fit_cannot_honour_are_refused_before_reading(tmp_path) -> None:
     missing = forecast.parts(tmp_path / "nothing-here")
-    with pytest.raises(
-        InvalidParameterError, match=r"'validation_size' .* must be 0 .* step budget"
-    ):
-        RNNForecaster(validation_size=0.1).fit(missing)
-    with pytest.raises(InvalidParameterError, match="'intervals'"):
-        RNNForecaster(validation_size=0, intervals="conformal").fit(missing)
+    with pytest.raises(InvalidParameterError, match=r"'intervals' .* must be None"):
+        RNNForecaster(intervals="conformal").fit(missing)
+    with pytest.raises(InvalidParameterError, match=r"'missing' .* must be 'raise'"):
+        RNNForecaster(missing="mask").fit(missing)
     with pytest.raises(DataError, match="not a folder of Parquet parts"):
-        RNNForecaster(validation_size=0).fit(missing)
+        RNNForecaster().fit(missing)
 
 
 def test_parts_are_balanced_over_ranks_by_rows() -> None:

@@ -56,8 +56,8 @@ def test_fit_spark_trains_on_two_processes_as_one_process_would(ddp_spark, tmp_p
     assert model.get_params()["trainer_kwargs"] is None  # the user's, not the ranks'
 
 
-def test_fit_spark_refuses_a_validation_tail_before_writing(ddp_spark, tmp_path) -> None:
+def test_fit_spark_refuses_what_it_cannot_fit_before_writing(ddp_spark, tmp_path) -> None:
     frame = ddp_spark.createDataFrame(_panel(2))
-    with pytest.raises(InvalidParameterError, match="validation_size"):
-        forecast.fit_spark(RNNForecaster(validation_size=0.1), frame, tmp_path / "parts")
+    with pytest.raises(InvalidParameterError, match="target_transform"):
+        forecast.fit_spark(RNNForecaster(target_transform="log"), frame, tmp_path / "parts")
     assert not (tmp_path / "parts").exists()

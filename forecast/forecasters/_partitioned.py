@@ -44,9 +44,12 @@ with a normal fitted estimator. Under ``ddp_spawn`` rank 0 writes it to a tempor
 for the calling process. A ``ForecastError`` in any rank (a NaN, a gap, a short series) is
 raised, as itself, in every rank and in the calling process.
 
-Not (yet) from parts: a validation tail (``validation_size`` must be 0: use a step budget,
-as :func:`forecast.presets.panel_params` does), conformal intervals, ``target_transform``,
-``missing="mask"``, ``warm_start``; each is refused before anything is read.
+A validation tail is sharded the same way: each rank's validation windows are its series'
+tails, batched in the single process's order, and the epoch's validation loss is summed over
+ranks (:class:`~forecast.neural.sharded.WeightedModule`), so early stopping and the kept
+epoch are decided as in one process. Not (yet) from parts: conformal intervals,
+``target_transform``, ``missing="mask"``, ``warm_start``; each is refused before anything is
+read.
 """
 
 from __future__ import annotations
@@ -121,18 +124,30 @@ class _Shard:
         self.order = order  # (S,): scan positions in canonical (sorted id) order
         self.rng_state = rng_state  # the global torch generator right after the net was built
         self.out = out  # rank 0 writes the merged state (or the error) here
-        width = model.seq_len + model.horizon
-        counts = np.maximum(source.lengths[order] - width + 1, 0)  # windows per series
-        self.cumulative = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)  # (S+1,)
+        # Every series' training and validation windows, numbered as in one process, from
+        # the scan's lengths: stage -> (S + 1,) cumulative counts in canonical order.
+        lengths = source.lengths[order]
+        self.cumulative = {
+            stage: np.concatenate([[0], np.cumsum(_window_counts(model, lengths, stage))])
+            for stage in ("train", "val")
+        }
+        self.generator: torch.Generator | None = None
         self.loaded = False
         self.state: dict[str, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("panel", "dataset")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("panel", "datasets")}
 
-    @property
-    def n_windows(self) -> int:
-        return int(self.cumulative[-1])
+    def n_windows(self, stage: str) -> int:
+        return int(self.cumulative[stage][-1])
+
+    def replayed(self) -> torch.Generator:
+        """The single process's global torch generator from the network's build on: each
+        ``DataLoader`` iterator draws its seed from it, the shuffle its keys, in this order."""
+        if self.generator is None:
+            self.generator = torch.Generator()
+            self.generator.set_state(self.rng_state)
+        return self.generator
 
     def load(self) -> None:
         """Read this rank's parts, merge the statistics over ranks; every rank or none raises."""
@@ -176,7 +191,8 @@ class _Shard:
         read = RankRead(
             rank, files, rows, list(panel.ids), panel.values.nbytes, base, _memory("VmHWM")
         )
-        scaler = SeriesScaler(model.scaler).fit(panel.values, panel.offsets, panel.lengths)
+        train_rows = panel.lengths - model._validation_rows(panel.lengths)
+        scaler = SeriesScaler(model.scaler).fit(panel.values, panel.offsets, train_rows)
         self.scaler = scaler
         return {
             "error": None,
@@ -236,39 +252,72 @@ class _Shard:
         self.local_of = np.full(len(self.order), -1, dtype=np.int64)
         panel = getattr(self, "panel", None)
         if panel is None:
-            self.windows = WindowIndex.build(np.zeros(1, dtype=np.int64), 1, 0)
+            none = WindowIndex.build(np.zeros(1, dtype=np.int64), 1, 0)
+            self.windows = {"train": none, "val": none}
             return
         mine = np.asarray([position[i] for i in panel.ids], dtype=np.int64)
         self.local_of[mine] = np.arange(len(mine))
-        self.windows = WindowIndex.build(panel.offsets, self.model.seq_len, self.model.horizon)
-        counts = np.diff(self.windows.cumulative)
-        if not np.array_equal(counts, np.diff(self.cumulative)[mine]):
-            raise DataError(
-                f"The parts {gathered[self.rank]['read'].files} changed while they were read "
-                "(a series' rows differ from the scan's count); fit again on parts that "
-                "nothing writes to."
-            )
+        model = self.model
+        val_rows = model._validation_rows(panel.lengths)
+        self.windows = {  # as RNNForecaster._fit lists them
+            "train": WindowIndex.build(
+                panel.offsets, model.seq_len, model.horizon, end_margin=val_rows
+            ),
+            "val": WindowIndex.build(
+                panel.offsets, model.seq_len, model.horizon, first_target=panel.lengths - val_rows
+            ),
+        }
+        for stage, windows in self.windows.items():
+            if not np.array_equal(
+                np.diff(windows.cumulative), np.diff(self.cumulative[stage])[mine]
+            ):
+                raise DataError(
+                    f"The parts {gathered[self.rank]['read'].files} changed while they were "
+                    "read (a series' rows differ from the scan's count); fit again on parts "
+                    "that nothing writes to."
+                )
         static_values = None
         if static_scaler is not None and panel.static is not None:
             static_values = static_scaler.transform(panel.static)
-        self.dataset = WindowDataset(
-            panel.values,
-            self.windows,
-            seq_len=self.model.seq_len,
-            horizon=self.model.horizon,
-            n_targets=len(panel.target_names),
-            n_future=len(panel.future_names),
-            static=static_values,
-            scaler=self.scaler,
-        )
+        self.datasets = {
+            stage: WindowDataset(
+                panel.values,
+                windows,
+                seq_len=model.seq_len,
+                horizon=model.horizon,
+                n_targets=len(panel.target_names),
+                n_future=len(panel.future_names),
+                static=static_values,
+                scaler=self.scaler,
+            )
+            for stage, windows in self.windows.items()
+        }
 
-    def local_batch(self, positions: np.ndarray) -> np.ndarray:
+    def local_batch(self, positions: np.ndarray, stage: str) -> np.ndarray:
         """This rank's window numbers among the global windows ``positions`` (in their order)."""
-        series = np.searchsorted(self.cumulative, positions, side="right") - 1
+        cumulative = self.cumulative[stage]
+        series = np.searchsorted(cumulative, positions, side="right") - 1
         local = self.local_of[series]
         keep = local >= 0
-        offset = positions[keep] - self.cumulative[series[keep]]
-        return np.asarray(self.windows.cumulative[local[keep]] + offset, dtype=np.int64)
+        offset = positions[keep] - cumulative[series[keep]]
+        return np.asarray(self.windows[stage].cumulative[local[keep]] + offset, dtype=np.int64)
+
+
+def _window_counts(model: Any, lengths: np.ndarray, stage: str) -> np.ndarray:
+    """Windows of each series of these lengths, as one process lists them: training windows
+    end before the validation tail, validation windows have their targets in it; a series
+    too short for a window plus its tail has none (``drop_short`` drops it; else the rank
+    that reads it raises)."""
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    val_rows = model._validation_rows(lengths)
+    if stage == "train":
+        index = WindowIndex.build(offsets, model.seq_len, model.horizon, end_margin=val_rows)
+    else:
+        first = lengths - val_rows
+        index = WindowIndex.build(offsets, model.seq_len, model.horizon, first_target=first)
+    counts = np.diff(index.cumulative)
+    counts[lengths < model.seq_len + model.horizon + val_rows] = 0
+    return counts
 
 
 def _concat_times(parts: list[pd.DatetimeIndex], order: np.ndarray) -> pd.DatetimeIndex:
@@ -277,36 +326,38 @@ def _concat_times(parts: list[pd.DatetimeIndex], order: np.ndarray) -> pd.Dateti
 
 
 class _ShardSampler:
-    """Batches of this rank's windows: the single process's shuffled batches, restricted.
+    """Batches of this rank's windows: the single process's batches, restricted.
 
     Yields ``(window numbers, weight)`` with weight ``n_r * R / B`` (see the module's
-    docstring); ``len`` is ``ceil(N / B)`` on every rank.
+    docstring); ``len`` is ``ceil(N / B)`` on every rank. Training batches are shuffled,
+    validation ones in order, as in one process.
     """
 
-    def __init__(self, shard: _Shard, batch_size: int) -> None:
+    def __init__(self, shard: _Shard, batch_size: int, stage: str) -> None:
         self.shard = shard
         self.batch_size = batch_size
-        self.generator: torch.Generator | None = None
+        self.stage = stage
 
     def __len__(self) -> int:
-        return math.ceil(self.shard.n_windows / self.batch_size)
+        return math.ceil(self.shard.n_windows(self.stage) / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, float]]:
         shard = self.shard
         shard.load()
-        if self.generator is None:  # the single process's global generator, replayed
-            self.generator = torch.Generator()
-            self.generator.set_state(shard.rng_state)
-        # As in one process: the DataLoader draws its base seed, then the sampler its keys.
-        torch.empty((), dtype=torch.int64).random_(generator=self.generator)
-        keys = torch.randint(
-            -(2**63), 2**63 - 1, (ROUNDS,), dtype=torch.int64, generator=self.generator
-        )
-        n = shard.n_windows
-        permutation = LazyPermutation(n, keys.numpy().view(np.uint64))
+        generator = shard.replayed()
+        # As in one process: each DataLoader iterator draws its base seed, then the
+        # training sampler its keys.
+        torch.empty((), dtype=torch.int64).random_(generator=generator)
+        n = shard.n_windows(self.stage)
+        order: Any = lambda positions: positions  # noqa: E731 (validation: in order)
+        if self.stage == "train":
+            keys = torch.randint(
+                -(2**63), 2**63 - 1, (ROUNDS,), dtype=torch.int64, generator=generator
+            )
+            order = LazyPermutation(n, keys.numpy().view(np.uint64))
         for start in range(0, n, self.batch_size):
             stop = min(start + self.batch_size, n)
-            mine = shard.local_batch(permutation(np.arange(start, stop)))
+            mine = shard.local_batch(order(np.arange(start, stop)), self.stage)
             yield mine, len(mine) * shard.world / (stop - start)
 
 
@@ -314,18 +365,21 @@ class _ShardDataset(torch.utils.data.Dataset):
     """The rank's windows, a batch at a time: ``(batch, weight)``; a zero window with weight
     0 when the batch holds none of this rank's windows (DDP needs every rank's gradient)."""
 
-    def __init__(self, shard: _Shard, sizes: tuple[int, int, int, int]) -> None:
+    def __init__(self, shard: _Shard, sizes: tuple[int, int, int, int], stage: str) -> None:
         self.shard = shard
         self.sizes = sizes  # features, targets, future covariates, static covariates
+        self.stage = stage
 
     def __len__(self) -> int:
-        return self.shard.n_windows
+        return self.shard.n_windows(self.stage)
 
     def __getitems__(self, item: tuple[np.ndarray, float]) -> Any:
         indices, weight = item
         # (a window-number array where WindowDataset's signature says a sequence of ints)
         batch = (
-            self.shard.dataset.__getitems__(cast(Any, indices)) if len(indices) else self._zero()
+            self.shard.datasets[self.stage].__getitems__(cast(Any, indices))
+            if len(indices)
+            else self._zero()
         )
         return batch, torch.tensor(weight, dtype=torch.float32)
 
@@ -355,8 +409,6 @@ def refuse_unsupported(model: Any) -> None:
         )
     # What a fit from parts does not do yet, as (parameter, the value it needs, why).
     unsupported = (
-        ("validation_size", 0, "it has no validation tail: use a step budget, as "
-         "forecast.presets.panel_params does"),
         ("intervals", None, "conformal calibration is not merged over ranks yet"),
         ("target_transform", None, "Box-Cox lambdas are not gathered from the ranks yet"),
         ("missing", "raise", "masked panels are not sharded yet"),
@@ -442,22 +494,25 @@ def _fit_parts(model: Any, source: Parts) -> None:
                 quantiles=network_levels(model.quantiles) or None,
             )
             shard = _Shard(model, source, order, torch.get_rng_state(), out_dir / "state.pkl")
-            if shard.n_windows == 0:
+            if shard.n_windows("train") == 0:
                 raise DataError(
                     f"No series under {str(source.path)!r} has seq_len + horizon = "
                     f"{model.seq_len + model.horizon} rows: there is nothing to train on."
                 )
-            loader = DataLoader(
-                _ShardDataset(shard, sizes),
-                # Batches of (window numbers, weight): a list of indices to torch's types.
-                batch_sampler=cast(Any, _ShardSampler(shard, model.batch_size)),
-                collate_fn=WindowDataset.collate,
-            )
+
+            def loader(stage: str) -> DataLoader:
+                return DataLoader(
+                    _ShardDataset(shard, sizes, stage),
+                    # Batches of (window numbers, weight): a list of indices to torch's types.
+                    batch_sampler=cast(Any, _ShardSampler(shard, model.batch_size, stage)),
+                    collate_fn=WindowDataset.collate,
+                )
+
             try:
                 result = fit_module(
                     module,
-                    loader,
-                    None,
+                    loader("train"),
+                    loader("val") if shard.n_windows("val") else None,
                     max_epochs=model.max_epochs,
                     early_stopping_patience=model.early_stopping_patience,
                     gradient_clip_val=model.gradient_clip_val,

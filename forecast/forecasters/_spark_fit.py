@@ -56,7 +56,7 @@ def fit_spark(
     Parameters
     ----------
     model : RNNForecaster, LSTMForecaster or GRUForecaster
-        Unfitted; with ``validation_size=0`` and an ``id_col`` (or Nixtla's ``unique_id``).
+        Unfitted, with an ``id_col`` (or Nixtla's ``unique_id`` columns).
         Its ``trainer_kwargs`` are kept, except ``accelerator``, ``devices``, ``num_nodes``
         and ``strategy``, which follow the processes Spark starts.
     frame : pyspark.sql.DataFrame

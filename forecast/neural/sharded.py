@@ -24,19 +24,32 @@ __all__ = ["WeightedModule"]
 class WeightedModule(RecurrentModule):
     """:class:`~forecast.neural.module.RecurrentModule` trained on ``(batch, weight)`` pairs.
 
-    Validation and prediction batches are plain batches, as for ``RecurrentModule``; its
-    ``net`` is the same ``RecurrentRegressor``.
+    Validation batches are weighted too (only the zero windows matter there: the epoch's
+    validation loss is the mean over every rank's windows); its ``net`` is the same
+    ``RecurrentRegressor``.
     """
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         inner, weight = batch
-        before = self._epoch_loss.get("train")
-        loss: torch.Tensor = super().training_step(inner, batch_idx) * weight
+        return self._weighted(
+            lambda: super(WeightedModule, self).training_step(inner, batch_idx), weight, "train"
+        )
+
+    def validation_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        inner, weight = batch
+        return self._weighted(
+            lambda: super(WeightedModule, self).validation_step(inner, batch_idx), weight, "val"
+        )
+
+    def _weighted(self, step: Any, weight: torch.Tensor, stage: str) -> torch.Tensor:
+        """``step()``'s loss times ``weight``; a zero window (weight 0) left out of the epoch's."""
+        before = self._epoch_loss.get(stage)
+        loss: torch.Tensor = step() * weight
         if not weight:  # the zero window of a rank without windows in this batch
             if before is None:
-                self._epoch_loss.pop("train", None)
+                self._epoch_loss.pop(stage, None)
             else:
-                self._epoch_loss["train"] = before
+                self._epoch_loss[stage] = before
         return loss
 
     def _log_epoch_loss(self, stage: str) -> None:
