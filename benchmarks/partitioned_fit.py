@@ -12,14 +12,17 @@ Two measurements (issue 21), each in fresh processes:
     under ``ddp_spawn`` on 2 CPU processes; each rank's baseline is its peak before it reads
     its parts (``RankRead.base_rss``: imports, the process group), its peak is read by a
     callback at the end of training (``VmHWM``, written to a file per rank).
-``m3``
+``m3 single|two_ranks FOLDER``
     M3 monthly (1,428 series), the LSTM with ``panel_params`` (3,000 steps of batch 256, the
     weight average over the last third), seed 0: one process on the frame vs 2 ranks on 4
     parts (series by id hash), the same total steps; sMAPE of ``predict(train)``, as
-    ``run.py`` scores.
+    ``run.py`` scores. Two runs (each under 10 minutes); the second compares the forecasts.
 
     flock /tmp/forecast-bench.lock .venv/bin/python -u benchmarks/partitioned_fit.py memory
-    flock /tmp/forecast-bench.lock .venv/bin/python -u benchmarks/partitioned_fit.py m3
+    flock /tmp/forecast-bench.lock .venv/bin/python -u benchmarks/partitioned_fit.py \
+        m3 single /tmp/m3-partitioned
+    flock /tmp/forecast-bench.lock .venv/bin/python -u benchmarks/partitioned_fit.py \
+        m3 two_ranks /tmp/m3-partitioned
 """
 
 from __future__ import annotations
@@ -121,7 +124,9 @@ def memory() -> None:
             print(json.dumps({**result, "data_mb": extra}))
 
 
-def m3() -> None:
+def m3(which: str, folder: str) -> None:
+    """One of the two M3 fits (``single`` or ``two_ranks``); its forecasts saved in ``folder``
+    and, once both are there, compared."""
     import m3 as m3data
     import numpy as np
     import torch
@@ -130,7 +135,7 @@ def m3() -> None:
     from forecast import LSTMForecaster
     from forecast.presets import panel_params
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(2 if which == "single" else 1)  # one core per rank
     data = m3data.load("monthly")
     params = {
         **panel_params(season_length=data.season, horizon=data.horizon),
@@ -141,23 +146,23 @@ def m3() -> None:
         "progress_bar": False,
         "random_state": 0,
     }
+    model = LSTMForecaster(**params)
     with tempfile.TemporaryDirectory(prefix="partitioned-m3-") as tmp:
-        write_parts(data.train, Path(tmp), 4)
-        results = {}
-        for name in ("single", "two_ranks"):
-            model = LSTMForecaster(**params)
-            start = time.perf_counter()
-            if name == "single":
-                model.fit(data.train)
-            else:
-                torch.set_num_threads(1)  # one core per rank
-                kwargs = {**params["trainer_kwargs"], **TWO_RANKS}
-                model.set_params(trainer_kwargs=kwargs).fit(forecast.parts(tmp))
-            fit_s = time.perf_counter() - start
-            point = m3data.to_matrix(model.predict(data.train), data, "y")
-            results[name] = (m3data.score(data, point), fit_s, point)
-            print(name, json.dumps(results[name][0]), f"fit {fit_s:.1f} s", flush=True)
-        diff = np.abs(results["single"][2] - results["two_ranks"][2])
+        start = time.perf_counter()
+        if which == "single":
+            model.fit(data.train)
+        else:
+            write_parts(data.train, Path(tmp), 4)
+            kwargs = {**params["trainer_kwargs"], **TWO_RANKS}
+            model.set_params(trainer_kwargs=kwargs).fit(forecast.parts(tmp))
+        fit_s = time.perf_counter() - start
+    point = m3data.to_matrix(model.predict(data.train), data, "y")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / f"{which}.npy", point)
+    print(which, json.dumps(m3data.score(data, point)), f"fit {fit_s:.1f} s", flush=True)
+    if (out / "single.npy").is_file() and (out / "two_ranks.npy").is_file():
+        diff = np.abs(np.load(out / "single.npy") - np.load(out / "two_ranks.npy"))
         print(f"largest forecast difference {diff.max():.3g} (median {np.median(data.test):.0f})")
 
 
@@ -177,4 +182,7 @@ def _spawn(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    {"memory": memory, "m3": m3}[sys.argv[1]]()
+    if sys.argv[1] == "memory":
+        memory()
+    else:
+        m3(sys.argv[2], sys.argv[3])
