@@ -125,6 +125,30 @@ def test_a_bad_series_in_one_rank_is_our_error_naming_it(tmp_path) -> None:
     assert not [name for name in vars(model) if name.endswith("_")]  # left unfitted
 
 
+@pytest.mark.slow
+def test_a_rank_whose_series_are_all_too_short_drops_them_as_one_process(tmp_path) -> None:
+    long = _panel()
+    short = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["t0", "t1"], 9),
+            "ds": np.tile(pd.date_range("2020-01-01", periods=9, freq="D"), 2),
+            "y": np.arange(18.0),
+            "size": 1.0,
+        }
+    )  # 9 rows: under seq_len + horizon = 11
+    df = pd.concat([long, short], ignore_index=True)
+    _write(df, tmp_path / "parts", [GROUPS[0] + GROUPS[1] + GROUPS[2], ["t0", "t1"]])
+    params = {**PARAMS, "drop_short": True, "past_covariates": []}
+    with pytest.warns(UserWarning, match="Dropped 2 series too short"):
+        single = RNNForecaster(**params).fit(df)
+    source = forecast.parts(tmp_path / "parts")
+    model = RNNForecaster(**params, trainer_kwargs=TWO_RANKS).fit(source)
+    idle = next(r for r in source.reads if r.rows == len(short))
+    assert idle.ids == []  # it read its part, and trained on zero windows with weight 0
+    assert model.series_ids_ == single.series_ids_
+    np.testing.assert_allclose(model.predict()["y"], single.predict()["y"], atol=1e-5)
+
+
 def test_one_process_fit_from_parts_equals_the_fit_of_the_frame(tmp_path) -> None:
     df = _panel()
     _write(df, tmp_path / "parts", GROUPS)

@@ -70,6 +70,7 @@ import torch
 from sklearn.utils import check_random_state
 
 from forecast._exceptions import DataError, DataTypeError, ForecastError, InvalidParameterError
+from forecast._warnings import warn
 from forecast.data.conventions import default_columns
 from forecast.data.panel import Panel, _canonical_order
 from forecast.data.parts import Parts, RankRead, assign, read_parts, read_sample
@@ -186,6 +187,14 @@ class _Shard:
         rows = len(frame)
         panel, _ = model._to_panel(frame, np.float32)
         del frame
+        needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
+        if model.drop_short and (panel.lengths < needed).all():
+            # One process would drop these (fit_parts has checked that some series are long
+            # enough), not refuse them as _select_series does when all it sees are short.
+            warn(f"Dropped {panel.n_series} series too short to train on: "
+                 f"{panel.describe(np.arange(panel.n_series))}.")  # fmt: skip
+            read = RankRead(rank, files, rows, [], 0, base, _memory("VmHWM"))
+            return {"error": None, "read": read, "ids": []}
         panel = model._select_series(panel)
         self.panel = panel
         read = RankRead(
