@@ -27,7 +27,7 @@ COMPAT_TESTS ?= -m "not slow" forecast tests/test_data.py tests/test_panel.py \
 	tests/test_persistence.py tests/test_plotting.py tests/test_cli.py tests/test_backtest.py \
 	tests/test_frames.py tests/test_conventions.py
 
-.PHONY: demo test lint install install-dev examples test-floors test-pandas2 dist smoke
+.PHONY: demo test lint install install-dev examples docs test-floors test-pandas2 dist smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,9 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# The optional packages `make test` must find (tests/optional.py); .ci/run adds postgres, for
-# the server it starts (.ci/postgres.sh).
-REQUIRE ?= polars,pyarrow,narwhals,sqlalchemy,duckdb,duckdb_engine
+# The optional packages `make test` must find (tests/optional.py; sphinx: tests/test_docs.py);
+# .ci/run adds postgres, for the server it starts (.ci/postgres.sh).
+REQUIRE ?= polars,pyarrow,narwhals,sqlalchemy,duckdb,duckdb_engine,pyspark,dask,distributed,sphinx
 
 test: install-dev lint
 	FORECAST_REQUIRE_INTEROP=$(REQUIRE) $(BIN)/python -m pytest
@@ -80,7 +80,19 @@ test-pandas2:
 examples: install
 	cd examples && for f in 0*.py; do ../$(BIN)/python $$f || exit 1; done
 
-# Release artefacts (README: "Releasing"): the sdist, then the wheel built from that sdist
+# The documentation site (docs/conf.py), into docs/_build/html: the docs extra (part of dev)
+# installed into .venv, then Sphinx with warnings as errors (-W: a broken cross-reference, a
+# public name without a docstring, an example that raises, a link to a missing page) and the
+# built pages' internal links checked (docs/check_links.py). The examples and the quick start
+# are executed, in quick mode.
+DOCS_BUILD ?= docs/_build
+
+docs: install-dev
+	$(BIN)/python -m sphinx -W --keep-going -q -b html -d $(DOCS_BUILD)/doctrees \
+		docs $(DOCS_BUILD)/html
+	$(BIN)/python docs/check_links.py $(DOCS_BUILD)/html
+
+# Release artefacts (docs/install.md: "Releasing"): the sdist, then the wheel built from that sdist
 # (python -m build's default, so the sdist is proven to build), both checked by twine.
 # `make smoke` installs the wheel into a fresh venv outside the repository and uses it
 # (.ci/smoke.py); .ci/run runs both after the tests.

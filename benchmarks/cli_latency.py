@@ -105,11 +105,20 @@ def make_panel(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:
 
 def prepare(folder: Path, n_series: int, length: int) -> tuple[Path, Path]:
     """The Parquet panel and the saved LSTM fitted on it."""
-    from forecast import LSTMForecaster
-
     df = make_panel(n_series, length)
     data, model_path = folder / "panel.parquet", folder / "model.safetensors"
     df.to_parquet(data, index=False)
+    fit_and_save(data, model_path)
+    return data, model_path
+
+
+def fit_and_save(data: Path, model_path: Path) -> None:
+    """Fit the benchmark's LSTM on the panel in ``data`` with whichever ``forecast`` is
+    first on the path, and save it: the baseline fits its own, since a model file written
+    by newer code need not load in older code."""
+    from forecast import LSTMForecaster
+
+    df = pd.read_parquet(data)
     model = LSTMForecaster(
         seq_len=SEQ_LEN,
         horizon=HORIZON,
@@ -126,7 +135,20 @@ def prepare(folder: Path, n_series: int, length: int) -> tuple[Path, Path]:
         trainer_kwargs={"max_steps": STEPS},
     )
     model.fit(df).save(model_path)
-    return data, model_path
+
+
+def baseline_model(data: Path, baseline: Path, folder: Path) -> Path:
+    """The benchmark's model fitted and saved by the baseline code, in a child process."""
+    path = folder / "baseline-model.safetensors"
+    script = (
+        f"import sys; sys.path.insert(1, {str(Path(__file__).parent)!r}); import cli_latency; "
+        f"cli_latency.fit_and_save(*map(__import__('pathlib').Path, sys.argv[1:]))"
+    )
+    env = _env(baseline)
+    subprocess.run(
+        [sys.executable, "-c", script, str(data), str(path)], env=env, cwd=folder, check=True
+    )
+    return path
 
 
 def extract(ref: str, folder: Path) -> Path:
@@ -183,34 +205,44 @@ def measure(
             _env(REPO, OMP_NUM_THREADS="1"),
         ),
     }
-    if baseline is not None:
-        variants["cli: baseline"] = ([*predict, "--out", str(folder / "old.csv")], _env(baseline))
     child = [python, "-c", PYTHON_CHILD, str(model), str(data), ",".join(HEAVY)]
-    children = {"python: this checkout": _env(REPO)}
+    children = {"python: this checkout": (child, _env(REPO))}
     if baseline is not None:
-        children["python: baseline"] = _env(baseline)
+        old_model = baseline_model(data, baseline, folder)
+        old_predict = [python, "-m", "forecast", "predict", "--model", str(old_model)]
+        variants["cli: baseline"] = (
+            [*old_predict, "--data", str(data), "--out", str(folder / "old.csv")],
+            _env(baseline),
+        )
+        old_child = [python, "-c", PYTHON_CHILD, str(old_model), str(data), ",".join(HEAVY)]
+        children["python: baseline"] = (old_child, _env(baseline))
     results: dict[str, list] = {name: [] for name in [*variants, *children]}
     if floors:
         results |= {f"import: {name}": [] for name in FLOORS}
     for _ in range(runs):
         for name, (command, env) in variants.items():
             results[name].append(timed(command, env, folder)[:2])
-        for name, env in children.items():
-            results[name].append(json.loads(timed(child, env, folder)[2]))
+        for name, (command, env) in children.items():
+            results[name].append(json.loads(timed(command, env, folder)[2]))
         if floors:
             for name, statement in FLOORS.items():
                 results[f"import: {name}"].append(
                     timed([python, "-c", statement], _env(REPO), folder)[:2]
                 )
-    outputs = [folder / name for name in ("new.csv", "new1.csv", "old.csv")]
     # The forecasts, without the run's metadata columns (created_at differs run to run).
     metadata = ["forecast_origin", "model_checksum", "library_version", "created_at"]
-    texts = {
-        pd.read_csv(path).drop(columns=metadata, errors="ignore").to_csv(index=False)
-        for path in outputs
-        if path.exists()
+    frames = {
+        name: pd.read_csv(folder / name).drop(columns=metadata, errors="ignore")
+        for name in ("new.csv", "new1.csv", "old.csv")
+        if (folder / name).exists()
     }
-    assert len(texts) == 1, "the variants wrote different forecasts"
+    assert frames["new.csv"].equals(frames["new1.csv"]), "the thread settings changed forecasts"
+    if "old.csv" in frames:  # its own fit, by older code: reported, not required to be equal
+        old, new = frames["old.csv"], frames["new.csv"]
+        numeric = new.select_dtypes("number").columns
+        results["baseline forecasts, max abs difference"] = [
+            float((old[numeric] - new[numeric]).abs().max().max())
+        ]
     return results
 
 
@@ -236,9 +268,11 @@ def table(results: dict[str, list]) -> str:
                 lines.append(f"| {name}: {key} | {wall} | {cpu} |")
             heavy = ", ".join(values[0]["heavy"])
             lines.append(f"| {name}: heavy packages imported | {heavy} | |")
+        elif not isinstance(values[0], (list, tuple)):
+            lines.append(f"| {name} | {values[0]:.3g} | |")
         else:
-            wall, cpu = ([v[i] for v in values] for i in (0, 1))
-            lines.append(f"| {name} | {_spread(wall)} | {_spread(cpu)} |")
+            walls, cpus = ([v[i] for v in values] for i in (0, 1))
+            lines.append(f"| {name} | {_spread(walls)} | {_spread(cpus)} |")
     return "\n".join(lines)
 
 

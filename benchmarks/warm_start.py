@@ -35,10 +35,12 @@ import m3  # noqa: E402 (the benchmarks folder is not a package)
 DROP = 6  # months the old model has not seen
 
 
-def _fit(model, frame) -> float:
-    start = time.perf_counter()
+def _fit(model, frame) -> tuple[float, float]:
+    """Wall and CPU seconds of ``model.fit(frame)``: CPU seconds move less than wall ones
+    when other processes share the cores, so the time ratio is read on both."""
+    start, cpu = time.perf_counter(), time.process_time()
     model.fit(frame)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def run(seed: int, smoke: bool) -> list[dict]:
@@ -54,9 +56,10 @@ def run(seed: int, smoke: bool) -> list[dict]:
     full = data.train
     older = full[full.groupby("unique_id").cumcount(ascending=False) >= DROP]
 
-    def scored(name: str, model, seconds: float) -> dict:
+    def scored(name: str, model, seconds: tuple[float, float]) -> dict:
         forecast = m3.to_matrix(model.predict(full), data, "y")  # from the same history
-        return {"model": name, "fit_s": seconds, **m3.score(data, forecast)}
+        wall, cpu = seconds
+        return {"model": name, "fit_s": wall, "fit_cpu_s": cpu, **m3.score(data, forecast)}
 
     old = LSTMForecaster(**params)
     rows = [scored(f"old: without the last {DROP} months, not refitted", old, _fit(old, older))]
@@ -72,14 +75,15 @@ def run(seed: int, smoke: bool) -> list[dict]:
 def table(rows: list[dict]) -> str:
     reference = next(r for r in rows if r["model"] == "cold full")
     lines = [
-        "| model | sMAPE | MASE | fit s | fit time / cold full |",
+        "| model | sMAPE | MASE | fit s (CPU s) | fit time / cold full, wall (CPU) |",
         "|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = r["fit_s"] / reference["fit_s"]
+        cpu_ratio = r["fit_cpu_s"] / reference["fit_cpu_s"]
         lines.append(
-            f"| {r['model']} | {r['smape']:.2f} | {r['mase']:.3f} | {r['fit_s']:.1f} | "
-            f"{ratio:.2f} |"
+            f"| {r['model']} | {r['smape']:.2f} | {r['mase']:.3f} | {r['fit_s']:.1f} "
+            f"({r['fit_cpu_s']:.1f}) | {ratio:.2f} ({cpu_ratio:.2f}) |"
         )
     return "\n".join(lines)
 
@@ -95,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     cold = next(r for r in rows if r["model"] == "cold full")
     print(
         f"\nwarm - cold full sMAPE: {warm['smape'] - cold['smape']:+.2f} (target <= 0.1); "
-        f"fit time ratio {warm['fit_s'] / cold['fit_s']:.2f} (target <= 0.25)"
+        f"fit time ratio {warm['fit_s'] / cold['fit_s']:.2f} wall, "
+        f"{warm['fit_cpu_s'] / cold['fit_cpu_s']:.2f} CPU (target <= 0.25)"
     )
     return 0
 

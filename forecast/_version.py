@@ -18,5 +18,5 @@ from __future__ import annotations
 __all__ = ["__version__"]
 
 # Releasing: change this line, move CHANGELOG.md's [Unreleased] under this version, tag
-# vX.Y.Z (README.md, "Releasing").
+# vX.Y.Z (docs/install.md, "Releasing").
 __version__ = "0.1.0"

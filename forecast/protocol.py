@@ -126,6 +126,7 @@ class Forecaster(Protocol):
     target: str | list[str] | None
     id_col: str | None
     time_col: str | None
+    missing: str
 
     # ------------------------------------------------------------------ fitted attributes
 
@@ -147,9 +148,13 @@ class Forecaster(Protocol):
 
     # ------------------------------------------------------------------ public methods
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]: ...
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's parameters, as scikit-learn's ``get_params``."""
+        ...
 
-    def fit(self, df: pd.DataFrame, y: None = None) -> Self: ...
+    def fit(self, df: pd.DataFrame, y: None = None) -> Self:
+        """Fit on ``df``; return the fitted forecaster (:meth:`forecast.BaseForecaster.fit`)."""
+        ...
 
     def predict(
         self,
@@ -157,9 +162,21 @@ class Forecaster(Protocol):
         *,
         future_covariates: pd.DataFrame | None = None,
         horizon: int | None = None,
-    ) -> pd.DataFrame: ...
+    ) -> pd.DataFrame:
+        """Forecast after each series' end (:meth:`forecast.BaseForecaster.predict`)."""
+        ...
+
+    def make_future_frame(self, df: Any = None) -> Any: ...
 
     # ------------------------------------------------------------------ framework
+
+    def _on_engine(self, method: str, df: Any, options: dict[str, Any]) -> Any:
+        """``method`` of a Spark or Dask frame ``df``, per partition (:mod:`forecast.engines`)."""
+        ...
+
+    def _score_terms(self, df: pd.DataFrame) -> np.ndarray:
+        """The MASE of each series and target ``(S, T)`` that ``score(df)`` averages."""
+        ...
 
     def _to_panel(self, df: pd.DataFrame, dtype: Any = None) -> tuple[Panel, Layout]:
         """``df`` validated and converted as ``fit`` converts it (float64 if asked)."""

@@ -27,6 +27,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("protocol", ("forecast.protocol",)),
     ("io", ("forecast.io",)),
     ("evaluation", ("forecast.evaluation",)),
+    # Spark and Dask adapters: above evaluation (they run its code per partition), below
+    # the forecasters, whose predict/score hand them engine frames (forecasters/_engine_frames).
+    ("engines", ("forecast.engines",)),
     ("forecasters", ("forecast.forecasters",)),
     (
         "public paths and plots",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from forecast._exceptions import ForecastError, UsageError
 from forecast.cli import bad_series, parts, training
+from forecast.cli import engines as cli_engines
 
 if TYPE_CHECKING:  # imported by the commands that use them: info and --help need neither
     from forecast.forecasters.base import BaseForecaster
@@ -40,7 +41,7 @@ OPTIONS = {  # what each command reads from its table of a config file
     "fit": ("data", "out", *SOURCE_OPTIONS, *training.OPTIONS),
     "predict": ("model", "data", "out", "horizon", "estimator", *SOURCE_OPTIONS,
                 "out_table", "metadata", "future_data", "future_table", "future_query",
-                *bad_series.OPTIONS),
+                *bad_series.OPTIONS, *cli_engines.ENGINE_OPTIONS),
     "backtest": ("data", "out", "windows", "step", "window", "refit", *SOURCE_OPTIONS,
                  "model", *bad_series.BACKTEST_OPTIONS),
 }  # fmt: skip
@@ -206,6 +207,8 @@ def run_predict(args: argparse.Namespace) -> int:
     from forecast.cli.sinks import check_sink, write_output
     from forecast.forecasters.builtin import load
 
+    if _option(args, "engine") is not None:  # Spark or Dask (cli/engines.py)
+        return cli_engines.run_predict(args, lambda name, **kw: _option(args, name, **kw))
     path, data = _option(args, "model", required=True), _option(args, "data")
     out, horizon = _option(args, "out") or "-", _option(args, "horizon")
     out_table = _option(args, "out_table")

@@ -56,6 +56,7 @@ from typing import Any
 from forecast._exceptions import ForecastError, Terminated, UsageError
 from forecast.cli import bad_series, training
 from forecast.cli import commands as commands_
+from forecast.cli import engines as cli_engines
 from forecast.cli.logs import FORMATS, error_record, make_handler
 from forecast.cli.score import add_score_command
 from forecast.cli.sinks import add_sink_flags
@@ -177,6 +178,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     )  # fmt: skip
     pred.add_argument("--config", metavar="TOML", help="job file; its [predict] table")
     bad_series.add_flags(pred)
+    cli_engines.add_flags(pred)
     back = command(
         "backtest", commands_.run_backtest, "rolling-origin evaluation; write the metrics"
     )

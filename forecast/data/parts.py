@@ -143,7 +143,7 @@ def parts(path: str | os.PathLike[str]) -> Parts:
     """A folder of Parquet parts, each holding whole series, for a partitioned ``fit``.
 
     ``model.fit(forecast.parts("dir/"))`` trains one model in which each process (rank) of
-    Lightning's DDP reads only its own parts; see ``docs/scaling_training.md``.
+    Lightning's DDP reads only its own parts; see ``docs/scaling.md``.
 
     Parameters
     ----------

@@ -29,6 +29,7 @@ from sklearn.base import clone
 
 from forecast._exceptions import BadSeriesError, DataError, InvalidParameterError
 from forecast._validation import check_int, check_option
+from forecast.data.distributed import engine_of
 from forecast.data.frames import to_native, to_pandas
 from forecast.data.output import quantile_column
 from forecast.data.panel import Layout, Panel
@@ -85,10 +86,20 @@ class BacktestResult:
         -------
         pandas.DataFrame
             Indexed by ``target``; columns are the metrics. A backtest of a polars or
-            pyarrow frame gets a frame of that library, with ``target`` as its first column.
+            pyarrow frame gets a frame of that library, with ``target`` as its first column;
+            of a Spark or Dask frame, a frame of that engine, computed there.
         """
+        columns = list(self.metrics.columns)
+        names = columns[columns.index("target") + 1 :]
+        engine = engine_of(self.metrics)  # a backtest on Spark or Dask: computed there
+        if engine == "dask":
+            return self.metrics.groupby("target")[names].mean()
+        if engine == "spark":
+            from pyspark.sql import functions as F
+
+            means = [F.mean(F.col(f"`{n}`")).alias(n) for n in names]
+            return self.metrics.groupBy("target").agg(*means)
         metrics, kind = to_pandas(self.metrics)
-        names = list(metrics.columns[list(metrics.columns).index("target") + 1 :])
         return to_native(metrics.groupby("target", sort=False)[names].mean(), kind)
 
 
@@ -319,6 +330,9 @@ def backtest(
     {'passengers': {'mae': 35.92, 'mase': 1.21}}
     """
     _check_params(estimator, n_windows, step, refit, window, window_length, metrics, season_length)
+    if engine_of(df):  # Spark, Dask: the fitted model per partition (forecast/engines)
+        options = {k: v for k, v in locals().items() if k not in ("estimator", "df")}
+        return estimator._on_engine("backtest", df, options)
     horizon = estimator.horizon
     df, kind = to_pandas(df)
     bad: list[dict[str, Any]] = []

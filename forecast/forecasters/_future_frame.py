@@ -60,7 +60,7 @@ class FutureFrames:
             ``horizon`` rows per series at its future timestamps, in the training layout
             (wide: indexed by the timestamps; long: ``id_col``, ``time_col`` columns, or a
             ``MultiIndex`` if fitted on one), with one column per known-future covariate
-            (``future_names_``): the calendar features of :attr:`calendar_features_` filled,
+            (``future_names_``): the calendar features of ``calendar_features_`` filled,
             the others NaN, to be filled before ``predict(..., future_covariates=frame)``.
             A model without known-future covariates gets the timestamps only.
 

@@ -11,13 +11,20 @@ from forecast.data.panel import Panel
 from forecast.evaluation.tables import seasonal_scale
 from forecast.forecasters import _transformed as transformed
 
-__all__ = ["holdout_score"]
+__all__ = ["holdout_score", "holdout_terms"]
 
 
 def holdout_score(model: Any, panel: Panel) -> float:
     """Minus the MASE (season 1) of ``model``'s (a fitted forecaster's) forecast of each
     series' last ``horizon`` rows of ``panel`` from the rows before them; see
     :meth:`BaseForecaster.score`."""
+    terms = holdout_terms(model, panel)  # NaN only where missing="mask" left nothing
+    return -float(np.nanmean(terms) if np.isnan(terms).any() else np.mean(terms))
+
+
+def holdout_terms(model: Any, panel: Panel) -> np.ndarray:
+    """The MASE of each series and target ``(S, T)`` that :func:`holdout_score` averages;
+    an engine (:mod:`forecast.engines`) sums them per partition."""
     horizon = model.horizon
     short = np.flatnonzero(panel.lengths < horizon + 2)
     if short.size:
@@ -35,4 +42,4 @@ def holdout_score(model: Any, panel: Panel) -> float:
         panel, panel.offsets[:-1], ends, 1, lambda i: f"the history of {panel.series_label(i)}"
     )
     mean = np.nanmean if np.isnan(actual).any() else np.mean  # missing="mask": observed
-    return -float(mean(mean(np.abs(actual - forecast), axis=1) / scale))
+    return np.asarray(mean(np.abs(actual - forecast), axis=1) / scale)

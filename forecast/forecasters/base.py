@@ -62,6 +62,7 @@ from forecast.evaluation.conformal import (
 )
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters._calibration import calibrate, check_interval_params, positions
+from forecast.forecasters._engine_frames import PREDICT_OPTIONS, EngineFrames, engine_of
 from forecast.forecasters._future_frame import FutureFrames
 from forecast.forecasters._partitioned import fit_parts
 from forecast.forecasters._scoring import holdout_score
@@ -96,7 +97,7 @@ _CALIBRATION_ARRAYS = {
 }
 
 
-class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
+class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC):
     """Base class of every forecaster: the ``fit``/``predict`` template and its hooks.
 
     Subclass it and implement the abstract hooks to get ``fit``, ``predict``, ``score``,
@@ -512,6 +513,10 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
         check_int(self, "horizon", self.horizon, low=1)  # set_params(horizon=-1) after fit
         steps = self.horizon if horizon is None else horizon
         check_int(self, "horizon", steps, low=1, high=self.horizon)
+        if engine_of(df):  # Spark, Dask: per partition of whole series (forecast/engines)
+            return self._on_engine(
+                "predict", df, {k: v for k, v in locals().items() if k in PREDICT_OPTIONS}
+            )
         df, kind = to_pandas(df)
         future_covariates, future_kind = to_pandas(future_covariates, "future_covariates")
         self._check_future_covariates(future_covariates)
@@ -581,6 +586,8 @@ class BaseForecaster(BaseEstimator, Forecaster, FutureFrames, ABC):
             Before ``fit``; a series too short, or with a constant history (MASE undefined).
         """
         check_is_fitted(self, "cutoffs_")
+        if engine_of(df):  # Spark, Dask: per partition of whole series (forecast/engines)
+            return float(self._on_engine("score", df, {}))
         return holdout_score(self, self._to_fitted_panel(to_pandas(df)[0], np.float64))
 
     # ================================================================== model files

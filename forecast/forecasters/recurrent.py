@@ -88,7 +88,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         Frequency; inferred when ``None``. Use ``"B"`` (or a ``CustomBusinessDay`` with the
         holidays) for trading days: missing holidays are then the calendar, not an error.
     missing : {"raise", "mask"}, default "raise"
-        NaN and missing timestamps: an error, or masked (:mod:`.forecasters._masking`).
+        NaN and missing timestamps: an error, or masked (:mod:`forecast.forecasters._masking`).
     hidden_size, num_layers : int, default 64, 1
     dropout : float, default 0.0
         Between recurrent layers and before the head.
@@ -654,11 +654,8 @@ class LSTMForecaster(RNNForecaster):
     cell : {"rnn", "lstm", "gru"}, default "lstm"
         Recurrent cell; ``"lstm"`` unless set otherwise.
     **params
-        Every other parameter of :class:`RNNForecaster`, with the same defaults.
-
-    Attributes
-    ----------
-    As :class:`RNNForecaster`.
+        Every other parameter of :class:`RNNForecaster`, with the same defaults (and the
+        same fitted attributes).
 
     Examples
     --------
@@ -681,11 +678,8 @@ class GRUForecaster(RNNForecaster):
     cell : {"rnn", "lstm", "gru"}, default "gru"
         Recurrent cell; ``"gru"`` unless set otherwise.
     **params
-        Every other parameter of :class:`RNNForecaster`, with the same defaults.
-
-    Attributes
-    ----------
-    As :class:`RNNForecaster`.
+        Every other parameter of :class:`RNNForecaster`, with the same defaults (and the
+        same fitted attributes).
 
     Examples
     --------

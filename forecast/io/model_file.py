@@ -22,7 +22,16 @@ import numpy as np
 from forecast._exceptions import ModelFileError
 from forecast.io.atomic import atomic_write_bytes
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "fail", "file_checksum", "read", "write"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "fail",
+    "file_checksum",
+    "from_bytes",
+    "read",
+    "to_bytes",
+    "write",
+]
 
 FORMAT = "forecast.model"
 # Bump when a reader of the previous version could not read the new files correctly. 2: the
@@ -67,7 +76,15 @@ def _checksum(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> str:
 
 def write(path: str | os.PathLike[str], document: dict[str, Any], arrays: dict[str, Any]) -> None:
     """Write ``document`` (JSON-ready) and ``arrays`` to ``path`` atomically, with a checksum."""
-    from safetensors.numpy import save as to_bytes
+    atomic_write_bytes(path, to_bytes(document, arrays))
+
+
+def to_bytes(document: dict[str, Any], arrays: dict[str, Any]) -> bytes:
+    """The bytes of the model file of ``document`` and ``arrays`` (what :func:`write` writes).
+
+    An engine (:mod:`forecast.engines`) ships a model to its workers as these bytes.
+    """
+    from safetensors.numpy import save
 
     metadata = {
         "format": FORMAT,
@@ -75,7 +92,7 @@ def write(path: str | os.PathLike[str], document: dict[str, Any], arrays: dict[s
         "forecast": json.dumps(document, sort_keys=True, allow_nan=False),
     }
     metadata["checksum"] = _checksum(arrays, metadata)
-    atomic_write_bytes(path, _canonical(to_bytes(arrays, metadata=metadata)))
+    return _canonical(save(arrays, metadata=metadata))
 
 
 def _canonical(raw: bytes) -> bytes:
@@ -172,8 +189,6 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
     ...
     forecast._exceptions.ModelFileError: Cannot load model file 'missing.safetensors': no such file
     """
-    from safetensors.numpy import load as from_bytes
-
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
@@ -182,6 +197,13 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
         raise fail(path, "it is a folder, not a file") from None
     except OSError as exc:
         raise fail(path, exc.strerror or str(exc)) from None
+    return from_bytes(raw, path)
+
+
+def from_bytes(raw: bytes, path: Any = "<bytes>") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """:func:`read` of a model file's bytes, ``raw``; messages name it ``path``."""
+    from safetensors.numpy import load as load_arrays
+
     header, data_start = _header(raw, path)
     meta = header.get("__metadata__")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -216,7 +238,7 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
             f"it is truncated ({len(raw)} bytes of {expected}); the copy or the save was cut short",
         )
     try:
-        arrays = from_bytes(raw)
+        arrays = load_arrays(raw)
     except Exception as exc:  # safetensors' own errors have no common base class
         raise fail(path, f"it is damaged ({type(exc).__name__}: {exc})") from None
     expected_sum = meta.get("checksum")

@@ -85,10 +85,10 @@ from forecast.io.document import (
     saved_name,
     upgrade,
 )
-from forecast.io.model_file import FORMAT, FORMAT_VERSION, fail, read, write
+from forecast.io.model_file import FORMAT, FORMAT_VERSION, fail, from_bytes, read, to_bytes, write
 from forecast.protocol import Forecaster
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "describe", "load", "read", "save"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "describe", "dumps", "load", "loads", "read", "save"]
 
 _MEMBER_KEY = re.compile(r"member\.(\d+)\.")  # tensors of member i: "member.<i>.model.*"
 
@@ -207,7 +207,35 @@ def save(estimator: Forecaster, path: str | os.PathLike[str]) -> None:
     write(path, document, arrays)
 
 
+def dumps(estimator: Forecaster) -> bytes:
+    """A fitted forecaster as the bytes of its model file: :func:`save` without the file.
+
+    What an engine (:mod:`forecast.engines`) ships to its workers, where :func:`loads`
+    rebuilds it, scalers, calendar and covariate names included, as :func:`load` would.
+    """
+    document, arrays = describe(estimator, warn=False)  # dropped: training-only parameters
+    return to_bytes(document, arrays)
+
+
 # ------------------------------------------------------------------------------ load
+
+
+def loads(raw: bytes, name: str = "<bytes>") -> Forecaster:
+    """The forecaster of a model file's bytes ``raw`` (from :func:`dumps`); see :func:`load`.
+
+    Parameters
+    ----------
+    raw : bytes
+    name : str
+        How error messages name the bytes.
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load`.
+    """
+    document, arrays = from_bytes(raw, name)
+    return _document_to_forecaster(document, arrays, name, None)
 
 
 def load(path: str | os.PathLike[str], expect: type[Forecaster] | None = None) -> Forecaster:
@@ -225,6 +253,13 @@ def load(path: str | os.PathLike[str], expect: type[Forecaster] | None = None) -
         One line naming the file and the problem.
     """
     document, arrays = read(path)  # its format version checked against the file's
+    return _document_to_forecaster(document, arrays, path, expect)
+
+
+def _document_to_forecaster(
+    document: dict[str, Any], arrays: dict[str, np.ndarray], path: Any, expect: Any
+) -> Forecaster:
+    """:func:`load`'s work once the file is read: upgrade, check the class, build."""
     try:
         document = upgrade(document, document["format_version"])
     except Exception as exc:  # a damaged or crafted document of an older version

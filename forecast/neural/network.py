@@ -43,10 +43,12 @@ class RecurrentConfig:
     n_quantiles: int = 0  # Q: 0 emits a point forecast (N, H, T); else (N, H, T, Q) quantiles
 
     def to_dict(self) -> dict[str, Any]:
+        """The configuration as JSON-ready data (a model file keeps it)."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RecurrentConfig:
+        """The configuration :meth:`to_dict` gave; keys that are not fields are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -91,12 +93,12 @@ class RecurrentRegressor(nn.Module):
     """RNN, LSTM or GRU encoder; the top layer's last output goes through a linear head.
 
     With ``config.n_quantiles = Q > 0`` the head emits Q values per step and target, made
-    non-decreasing by :func:`monotone_quantiles` (quantiles never cross). That is chosen
-    over sorting the outputs: sorting also gives ordered values, but lets the outputs swap
-    roles during training (an output's gradient then flows to whichever level it sorted
-    into) and hides crossing instead of preventing it; the cumulative construction is
-    smooth, ties each output to one level, and gives every forecast a valid quantile
-    function by construction.
+    non-decreasing by :func:`~forecast.neural.network.monotone_quantiles` (quantiles never
+    cross). That is chosen over sorting the outputs: sorting also gives ordered values, but
+    lets the outputs swap roles during training (an output's gradient then flows to
+    whichever level it sorted into) and hides crossing instead of preventing it; the
+    cumulative construction is smooth, ties each output to one level, and gives every
+    forecast a valid quantile function by construction.
 
     Parameters
     ----------

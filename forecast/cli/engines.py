@@ -1,0 +1,174 @@
+"""``forecast predict --engine spark|dask``: a Parquet history forecast on Spark or Dask.
+
+``--data`` (a Parquet file, a folder of parts or a glob) is read by the engine itself
+(``spark.read.parquet``, ``dask.dataframe.read_parquet``), never by this process; the
+fitted model's ``predict`` runs per partition of whole series (:mod:`forecast.engines`);
+``--out`` is written by the engine as a **folder of Parquet parts** (Spark's
+``write.parquet``, Dask's ``to_parquet``): one file per partition, written in parallel,
+which any Parquet reader, ``forecast --data`` included, reads as one table. An existing
+``--out`` is refused (never mixed with another run's parts).
+
+The engine is local by default (Spark ``local[*]``, a Dask ``LocalCluster`` of processes),
+or the cluster at ``--engine-address`` (a Spark master URL such as ``spark://host:7077`` or
+``yarn``; a Dask scheduler such as ``tcp://host:8786``). On a cluster, ``--data`` and
+``--out`` must be paths every worker can reach (HDFS, S3, a shared file system).
+
+The run's metadata columns (``model_checksum``, ``library_version``, ``created_at``) are
+added as on one machine; ``forecast_origin`` (each series' last timestamp) is not (it
+needs the history's ends per series: ``--no-metadata`` leaves all of them out).
+``--on-bad-series``, ``--max-staleness`` and ``--fallback-season`` work per partition;
+``--report``, ``--max-bad-fraction``, ``--expect-ids``, ``--future-data`` need the whole
+panel in one place and are refused with ``--engine``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from forecast._exceptions import UsageError
+
+__all__ = ["ENGINE_OPTIONS", "add_flags", "run_predict"]
+
+logger = logging.getLogger("forecast")
+
+ENGINE_OPTIONS = ("engine", "engine_address")
+_WHOLE_PANEL = (
+    "report",
+    "max_bad_fraction",
+    "expect_ids",
+    "expect_fitted_ids",
+    "future_data",
+    "future_table",
+    "future_query",
+    "out_table",
+    "table",
+    "query",
+    "date_format",
+)
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """``predict``'s ``--engine`` and ``--engine-address``."""
+    s = argparse.SUPPRESS
+    parser.add_argument(
+        "--engine", choices=("spark", "dask"), default=s,
+        help="read --data (Parquet) and forecast on Spark or Dask, per partition of whole "
+        "series; --out is then a folder of Parquet parts",
+    )  # fmt: skip
+    parser.add_argument(
+        "--engine-address", metavar="URL", default=s,
+        help="the Spark master (spark://host:7077, yarn) or Dask scheduler (tcp://host:8786); "
+        "default: local (Spark local[*], a Dask LocalCluster)",
+    )  # fmt: skip
+
+
+def _check(option: Callable[..., Any], engine: str) -> tuple[str, str]:
+    data, out = option("data"), option("out")
+    if data is None or out is None or str(out) == "-":
+        raise UsageError(
+            f"--engine {engine} reads --data (Parquet: a file, a folder of parts or a glob) "
+            "and writes --out (a folder of Parquet parts): give both."
+        )
+    given = [f"--{name.replace('_', '-')}" for name in _WHOLE_PANEL if option(name) is not None]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with --engine: each needs the whole panel in "
+            "one process. Leave them out, or run without --engine."
+        )
+    if os.path.exists(out):
+        raise UsageError(
+            f"--out {out!r} exists; --engine writes a new folder of Parquet parts and never "
+            "mixes them with another run's: remove it or name another."
+        )
+    return str(data), str(out)
+
+
+def _spark(address: str | None) -> tuple[Any, Callable[[], None]]:
+    from pyspark.sql import SparkSession
+
+    existing = SparkSession.getActiveSession()
+    if existing is not None and address is None:
+        return existing, lambda: None
+    if address is None or address.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers: this Python
+    session = (
+        SparkSession.builder.master(address or "local[*]").appName("forecast predict").getOrCreate()
+    )
+    return session, session.stop
+
+
+def _dask(address: str | None) -> tuple[Any, Callable[[], None]]:
+    from distributed import Client, LocalCluster
+
+    if address is not None:
+        client = Client(address)
+        return client, client.close
+    cluster = LocalCluster(processes=True, dashboard_address=None)
+    client = Client(cluster)
+
+    def close() -> None:
+        client.close()
+        cluster.close()
+
+    return client, close
+
+
+def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
+    """``forecast predict --engine ...`` (see the module docstring); returns the exit code."""
+    from forecast.cli.sinks import run_metadata
+    from forecast.engines import require
+    from forecast.forecasters.builtin import load
+
+    engine, address = option("engine"), option("engine_address")
+    data, out = _check(option, engine)
+    require(engine, cluster=True)
+    path = option("model", required=True)
+    model = load(path)
+    metadata = run_metadata(path) if option("metadata") is not False else {}
+    isolation = {
+        name: option(name)
+        for name in ("on_bad_series", "max_staleness", "fallback_season")
+        if option(name) is not None
+    }
+    start = time.perf_counter()
+    client, close = (_spark if engine == "spark" else _dask)(address)
+    try:
+        if engine == "spark":
+            from pyspark.sql import functions as F
+
+            frame = client.read.parquet(data)
+            forecast = model.predict(frame, horizon=option("horizon"), **isolation)
+            for name, value in metadata.items():
+                forecast = forecast.withColumn(name, F.lit(value))
+            forecast.write.parquet(out)
+        else:
+            import dask.dataframe as dd
+
+            frame = dd.read_parquet(data)
+            forecast = model.predict(frame, horizon=option("horizon"), **isolation)
+            forecast = forecast.assign(**metadata)
+            Path(out).mkdir(parents=True)
+            forecast.to_parquet(out)
+    finally:
+        close()
+    logger.info(
+        "wrote the forecast to %s (%s)",
+        out,
+        engine,
+        extra={
+            "fields": {
+                "event": "predict",
+                "engine": engine,
+                "output": out,
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        },
+    )
+    return 0

@@ -1,0 +1,202 @@
+"""``predict``, ``backtest`` and ``score`` of a fitted model on a Spark or Dask frame.
+
+A long frame (id, time, target, covariates) that lives in Spark (``pyspark.sql.DataFrame``)
+or Dask (``dask.dataframe.DataFrame``) is never collected into this process: it is
+partitioned by series on its own engine (Spark: ``repartition`` by the id column, rows
+sorted by id and time within each partition, ``mapInPandas``; Dask: ``shuffle`` on the id
+column, ``map_partitions``), so that every partition holds whole series, and the in-process
+code runs on each partition's rows as pandas (:mod:`forecast.engines._partition`). The
+model travels once per executor or worker as the bytes of its model file
+(:func:`forecast.io.persistence.dumps`: a Spark broadcast variable, a Dask delayed object),
+rebuilt there as ``forecast.load`` rebuilds a file, with its scalers, calendar features and
+covariate names: a worker cannot forecast with a model that lacks them. Every forecast
+reads only its own series, so the results equal those of the same call on the whole frame
+in pandas (the tests check it to 1e-6 on both engines).
+
+The result is a frame of the same engine, with the columns and types of
+:mod:`forecast.engines._schema`, computed once and persisted (Spark ``MEMORY_AND_DISK``,
+Dask ``persist``): the workers' errors and warnings come back with it
+(:func:`~forecast.engines._partition.raise_messages`), so a bad series raises our error
+naming it, here, and nothing is dropped without the warning that says so.
+
+What differs from pandas: a backtest forecasts every window with the fitted model
+(``refit=False``; see :mod:`forecast.evaluation.fitted`), and its ``metrics`` has
+``n_actual`` whenever the model has ``missing="mask"``; known-future covariates other than
+calendar features (which each worker computes from the model file), and ``expect_ids``,
+are not taken yet; warnings come once per partition.
+
+``pyspark`` and ``dask`` are optional (``pip install "forecast-rnn[spark]"``, ``[dask]``)
+and imported only here, when a frame of theirs arrives or the command line asks for one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.utils.validation import check_is_fitted
+
+from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
+from forecast.data.distributed import engine_of
+from forecast.engines._partition import Job
+from forecast.engines._schema import backtest_columns, predict_columns, score_columns
+from forecast.evaluation.backtest import BacktestResult
+from forecast.io.persistence import dumps
+from forecast.protocol import Forecaster
+
+__all__ = ["EXTRAS", "require", "run"]
+
+#: The module each engine needs, and the extra that installs it.
+EXTRAS = {"spark": ("pyspark", "spark"), "dask": ("dask.dataframe", "dask")}
+
+
+def require(engine: str, *, cluster: bool = False) -> None:
+    """Import ``engine``'s package (Dask's ``distributed`` too with ``cluster``), or say
+    which extra installs it.
+
+    Raises
+    ------
+    DataTypeError
+        The package is missing: the message gives the ``pip install`` command.
+    """
+    name, extra = EXTRAS[engine]
+    try:
+        if engine == "spark":
+            import pyspark.sql  # noqa: F401
+        else:
+            import dask.dataframe  # noqa: F401
+
+            if cluster:
+                import distributed  # noqa: F401
+    except ImportError as exc:
+        raise DataTypeError(
+            f"Running on {engine.capitalize()} needs {name.partition('.')[0]}, which cannot "
+            f"be imported ({exc}): pip install 'forecast-rnn[{extra}]'."
+        ) from None
+
+
+def _adapter(engine: str) -> Any:
+    """The module that runs jobs on ``engine``."""
+    require(engine)
+    if engine == "spark":
+        from forecast.engines import spark
+
+        return spark
+    from forecast.engines import dask
+
+    return dask
+
+
+def _check(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> None:
+    check_is_fitted(model, "cutoffs_")
+    layout = model.layout_
+    if not layout.is_long:
+        raise DataError(
+            f"This {type(model).__name__} was fitted on a wide frame (one series); a "
+            f"{engine_of(df)} frame is run per series, in the long layout: fit on a long "
+            "frame with id_col and time_col (or collect the frame to pandas)."
+        )
+    missing = [c for c in (layout.id_col, layout.time_col) if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"The {engine_of(df)} frame has no column(s) {missing}, which the model reads "
+            f"ids and timestamps from (id_col={layout.id_col!r}, time_col={layout.time_col!r})."
+        )
+    if options.get("future_covariates") is not None:
+        raise InvalidParameterError(
+            f"future_covariates are not taken with a {engine_of(df)} frame yet: a model "
+            "whose known-future covariates are calendar features computes them on each "
+            "worker; for others, predict in pandas, partition by series yourself."
+        )
+    if options.get("expect_ids") is not None:
+        raise InvalidParameterError(
+            f"expect_ids is not taken with a {engine_of(df)} frame: a partition cannot tell "
+            "which series are absent from the others; compare the result's ids with yours."
+        )
+    if method == "backtest":
+        if options.pop("refit") is not False:
+            raise InvalidParameterError(
+                f"The 'refit' parameter of backtest must be False with a {engine_of(df)} "
+                "frame: the fitted model forecasts every window on the workers (a model "
+                "refitted per partition would see only that partition's series). Fit "
+                "first, then backtest(model, df, refit=False)."
+            )
+        if (options.pop("window"), options.pop("window_length")) != ("expanding", None):
+            raise InvalidParameterError(
+                "The 'window' and 'window_length' parameters of backtest shape the fits; "
+                f"with a {engine_of(df)} frame nothing is fitted: leave them out."
+            )
+
+
+def run(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> Any:
+    """``method`` of the fitted ``model`` on the Spark or Dask frame ``df``, per partition.
+
+    Parameters
+    ----------
+    model : forecaster
+        Fitted on a long frame.
+    method : {"predict", "backtest", "score"}
+    df : pyspark.sql.DataFrame or dask.dataframe.DataFrame
+        Long: the model's id and time columns, targets and covariates.
+    options : dict
+        The call's other arguments (``predict``'s, ``backtest``'s).
+
+    Returns
+    -------
+    frame, BacktestResult or float
+        ``predict``: a frame of ``df``'s engine; ``backtest``: its tables as such frames;
+        ``score``: a float, as in pandas.
+
+    Raises
+    ------
+    ForecastError
+        What the call raises in pandas, raised here from the partition it arose in.
+    """
+    engine = engine_of(df)
+    if engine is None:
+        raise DataTypeError(f"Not a Spark or Dask frame: a {type(df).__name__}.")
+    options = dict(options)
+    _check(model, method, df, options)
+    layout = model.layout_
+    if method == "predict":
+        options.pop("future_covariates")
+        options.pop("expect_ids")
+        tables = {"rows": predict_columns(model, options["on_bad_series"] == "fallback")}
+    elif method == "score":
+        tables = {"score": score_columns()}
+    else:
+        forecasts, scores = backtest_columns(model, options["metrics"])
+        tables = {"forecasts": forecasts, "metrics": scores}
+    columns: list[tuple[str, str]] = []
+    for table in tables.values():
+        columns += [c for c in table if c not in columns]
+    if len({name for name, _ in columns}) != len(columns):
+        raise DataError(f"Columns of the {method} result clash: {columns}.")
+    job = Job(
+        method,
+        type(model),
+        options,
+        [name for name, _ in columns],
+        ints=tuple(name for name, kind in columns if kind == "int"),
+    )
+    adapter = _adapter(engine)
+    id_col, time_col = str(layout.id_col), str(layout.time_col)
+    result = adapter.execute(df, job, dumps(model), dict(columns), id_col, time_col)
+    found = result.messages(engine)
+    frames = {
+        kind: result.rows(kind, [name for name, _ in table]) for kind, table in tables.items()
+    }
+    if method == "predict":
+        return frames["rows"]
+    if method == "score":
+        sums = result.collect(frames["score"])
+        count = int(sums["score_count"].sum())
+        if not count:
+            raise DataError(f"Nothing to score: the {engine} frame holds no series.")
+        return -float(sums["score_sum"].sum()) / count
+    return BacktestResult(
+        forecasts=frames["forecasts"],
+        metrics=frames["metrics"],
+        models=[model] * options["n_windows"],
+        bad_series=found["bad_series"],
+        missing_actuals=found["missing_actuals"],
+    )

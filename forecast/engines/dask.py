@@ -1,0 +1,77 @@
+"""The Dask adapter: a job over partitions of whole series, through ``map_partitions``.
+
+``df.shuffle(on=id_col)`` puts every row of a series in one partition (hash of the id; as
+many partitions as ``df`` has), and each partition goes through one call of
+:func:`~forecast.engines._partition.run_partition`. The model's bytes are one
+``dask.delayed`` value that every partition's task depends on: the distributed scheduler
+moves it to each worker once and keeps it there. ``meta`` (the result's empty frame) is
+built from :mod:`forecast.engines._schema`: ``"id"`` and ``"time"`` with ``df``'s dtypes,
+``"float"`` as ``float64``, ``"int"`` as ``Int64`` (nullable: the message rows have none),
+``"str"`` as strings.
+
+The scheduler is whichever is active: a ``distributed.Client`` if one was created (the
+command line creates one: a ``LocalCluster``, or ``--engine-address``), else Dask's local
+threads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+
+from forecast.engines._partition import KIND, MESSAGE, Job, raise_messages, run_partition
+
+__all__ = ["DaskResult", "execute", "meta"]
+
+
+def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) -> pd.DataFrame:
+    """The result's empty frame: ``columns`` (name -> kind) typed, and the message columns."""
+    given = df._meta.dtypes
+    types = {
+        "id": given[id_col],
+        "time": given[time_col],
+        "float": "float64",
+        "int": "Int64",
+        "str": "string",
+    }
+    frame = pd.DataFrame({name: pd.Series(dtype=types[kind]) for name, kind in columns.items()})
+    frame[KIND] = pd.Series(dtype="string")
+    frame[MESSAGE] = pd.Series(dtype="string")
+    return frame
+
+
+def _partition(frame: pd.DataFrame, job: Job, raw: bytes, empty: pd.DataFrame) -> pd.DataFrame:
+    out = run_partition(job, raw, frame)
+    return out.astype(empty.dtypes.to_dict())
+
+
+class DaskResult:
+    """A job's result, persisted: its data rows by kind, and its messages read once."""
+
+    def __init__(self, frame: dd.DataFrame) -> None:
+        self.frame = frame
+
+    def messages(self, engine: str) -> dict[str, Any]:
+        rows = self.frame[self.frame[MESSAGE].notnull()][[KIND, MESSAGE]].compute()
+        return raise_messages(rows, engine)
+
+    def rows(self, kind: str, names: list[str]) -> dd.DataFrame:
+        return self.frame[self.frame[KIND] == kind][names]
+
+    def collect(self, frame: dd.DataFrame) -> pd.DataFrame:
+        return frame.compute()
+
+
+def execute(
+    df: dd.DataFrame, job: Job, raw: bytes, columns: dict[str, str], id_col: str, time_col: str
+) -> DaskResult:
+    """Run ``job`` over ``df``'s series (see the module docstring); persisted, not computed
+    into this process."""
+    empty = meta(df, columns, id_col, time_col)
+    shipped = dask.delayed(raw, pure=True)
+    by_series = df.shuffle(on=id_col)
+    frame = by_series.map_partitions(_partition, job, shipped, empty, meta=empty)
+    return DaskResult(frame.persist())

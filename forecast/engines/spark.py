@@ -1,0 +1,113 @@
+"""The Spark adapter: a job over partitions of whole series, through ``mapInPandas``.
+
+``df.repartition(id_col)`` puts every row of a series in one partition (hash of the id;
+``spark.sql.shuffle.partitions`` of them, adaptive execution may coalesce them), and
+``sortWithinPartitions(id_col, time_col)`` orders each partition by series, so that
+``mapInPandas`` can stream it: Arrow batches are gathered until they hold
+:data:`ROWS_PER_CALL` rows, and the complete series among them go through one call of
+:func:`~forecast.engines._partition.run_partition` (the last series, which the next batch
+may continue, waits for it). A worker holds one such chunk, not its whole partition. ``groupBy(id)
+.applyInPandas`` would call the model once per series: no batching over series.
+
+The model's bytes are a broadcast variable: sent to each executor once. The schema
+(:mod:`forecast.engines._schema`) maps ``"id"`` and ``"time"`` to the input's own field
+types, ``"float"`` to ``double``, ``"int"`` to ``bigint``, ``"str"`` to ``string``. A
+Spark Connect session has no broadcast: the bytes then travel in the function's closure,
+once per task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from forecast.engines._partition import KIND, MESSAGE, Job, raise_messages, run_partition
+
+__all__ = ["ROWS_PER_CALL", "SparkResult", "execute", "schema"]
+
+#: Rows gathered before a call of the model on the whole series among them.
+ROWS_PER_CALL = 200_000
+
+_TYPES = {"float": T.DoubleType(), "int": T.LongType(), "str": T.StringType()}
+
+
+def schema(df: DataFrame, columns: dict[str, str], id_col: str, time_col: str) -> T.StructType:
+    """The result's schema: ``columns`` (name -> kind) typed from ``df``'s, and the two
+    message columns."""
+    given = {f.name: f.dataType for f in df.schema.fields}
+    own = {"id": given[id_col], "time": given[time_col]}
+    fields = [
+        T.StructField(name, own.get(kind) or _TYPES[kind], True) for name, kind in columns.items()
+    ]
+    fields += [
+        T.StructField(KIND, T.StringType(), False),
+        T.StructField(MESSAGE, T.StringType(), True),
+    ]
+    return T.StructType(fields)
+
+
+def _chunks(batches: Iterator[pd.DataFrame], id_col: str) -> Iterator[pd.DataFrame]:
+    """Whole series, about :data:`ROWS_PER_CALL` rows at a time, from batches sorted by id."""
+    held: list[pd.DataFrame] = []
+    rows = 0
+    for batch in batches:
+        held.append(batch)
+        rows += len(batch)
+        if rows < ROWS_PER_CALL:
+            continue
+        frame = pd.concat(held, ignore_index=True)
+        ids = frame[id_col]
+        cut = ids.ne(ids.iloc[-1]).to_numpy().nonzero()[0]  # rows before the last series
+        end = int(cut[-1]) + 1 if len(cut) else 0
+        if end:
+            yield frame.iloc[:end]
+        held, rows = [frame.iloc[end:]], len(frame) - end
+    if rows:
+        yield pd.concat(held, ignore_index=True)
+
+
+class SparkResult:
+    """A job's result, persisted: its data rows by kind, and its messages read once."""
+
+    def __init__(self, frame: DataFrame) -> None:
+        self.frame = frame
+
+    def messages(self, engine: str) -> dict[str, Any]:
+        found = self.frame.filter(F.col(MESSAGE).isNotNull()).select(KIND, MESSAGE).collect()
+        return raise_messages(pd.DataFrame(found, columns=[KIND, MESSAGE]), engine)
+
+    def rows(self, kind: str, names: list[str]) -> DataFrame:
+        quoted = [F.col("`" + name.replace("`", "``") + "`") for name in names]  # y_q0.1
+        return self.frame.filter(F.col(KIND) == kind).select(*quoted)
+
+    def collect(self, frame: DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(frame.collect(), columns=frame.columns)
+
+
+def execute(
+    df: DataFrame, job: Job, raw: bytes, columns: dict[str, str], id_col: str, time_col: str
+) -> SparkResult:
+    """Run ``job`` over ``df``'s series (see the module docstring); persisted, not collected."""
+    out_schema = schema(df, columns, id_col, time_col)
+    dates = tuple(f.name for f in out_schema.fields if isinstance(f.dataType, T.DateType))
+    job = Job(job.method, job.estimator, job.options, job.columns, job.ints, dates)
+    inline: bytes | None = None  # what the closure carries: the bytes only without broadcast
+    try:
+        shipped: Any = df.sparkSession.sparkContext.broadcast(raw)
+    except Exception:  # Spark Connect: no SparkContext, so no broadcast variables
+        shipped, inline = None, raw
+
+    def apply(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        model: bytes = shipped.value if inline is None else inline
+        for chunk in _chunks(batches, id_col):
+            yield run_partition(job, model, chunk)
+
+    by_series = df.repartition(id_col).sortWithinPartitions(id_col, time_col)
+    frame = by_series.mapInPandas(apply, out_schema)
+    return SparkResult(frame.persist(StorageLevel.MEMORY_AND_DISK))

@@ -1,0 +1,313 @@
+"""Spark and Dask frames at predict, backtest and score: per partition, equal to pandas.
+
+One local Spark session (``local[2]``) and one ``distributed.LocalCluster`` (2 worker
+processes) serve the whole module. Each result is compared with the same call on the whole
+frame in pandas, to 1e-6: the network computes in float32, and a partition's batches
+hold other series than the whole frame's, so matrix products sum in other orders (seen:
+3e-9 on a score).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from optional import optional
+
+pyspark = optional("pyspark")
+dask = optional("dask")
+distributed = optional("distributed")
+
+from forecast import DataError, InvalidParameterError, LSTMForecaster  # noqa: E402
+from forecast.backtest import backtest  # noqa: E402
+from forecast.evaluation.fitted import fitted_backtest  # noqa: E402
+from forecast.features import calendar_features  # noqa: E402
+
+pytestmark = [
+    pytest.mark.slow,
+    # distributed's workers are separate processes; ours runs them for the whole module.
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+ENGINES = ["spark", "dask"]
+
+
+def _panel(n_series: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    parts = []
+    for i in range(n_series):
+        n = 30 + 3 * i
+        t = np.arange(n)
+        times = pd.date_range("2024-01-01", periods=n, freq="D") + pd.Timedelta(days=i)
+        part = pd.DataFrame(
+            {
+                "id": f"s{i}",
+                "ds": times,
+                "y": 10 + i + np.sin(2 * np.pi * t / 7) + 0.2 * rng.standard_normal(n),
+                "x": np.cos(2 * np.pi * t / 7) + 0.1 * rng.standard_normal(n),
+            }
+        )
+        parts.append(
+            part.join(
+                calendar_features(pd.DatetimeIndex(times), features=["day_of_week"]).reset_index(
+                    drop=True
+                )
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return _panel()
+
+
+@pytest.fixture(scope="module")
+def model(panel) -> LSTMForecaster:
+    """Past covariate x, calendar known-future day_of_week, quantiles: every column kind."""
+    return LSTMForecaster(
+        id_col="id", time_col="ds", seq_len=7, horizon=3, hidden_size=4, max_epochs=1,
+        batch_size=64, past_covariates=["x"], future_covariates=["day_of_week"],
+        quantiles=[0.1, 0.5, 0.9], validation_size=0, progress_bar=False, random_state=0,
+    ).fit(panel)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def spark():
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers: this venv
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("forecast-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "3")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    """A function: a pandas frame -> the same frame on the engine; and the engine's name."""
+    if request.param == "spark":
+        session = request.getfixturevalue("spark")
+        return "spark", session.createDataFrame
+    request.getfixturevalue("dask_client")
+    import dask.dataframe as dd
+
+    return "dask", lambda frame: dd.from_pandas(frame, npartitions=3)
+
+
+def _pandas(frame) -> pd.DataFrame:
+    """An engine's frame in pandas, in a canonical row order."""
+    out = frame.toPandas() if hasattr(frame, "toPandas") else frame.compute()
+    keys = [c for c in ("id", "window", "ds", "step", "target") if c in out.columns]
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+def _same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    keys = ["id", *[c for c in ("window", "ds", "step", "target") if c in got.columns]]
+    expected = expected.sort_values(keys).reset_index(drop=True)
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected) > 0
+    for name in got.columns:
+        if pd.api.types.is_float_dtype(expected[name]):
+            np.testing.assert_allclose(got[name].to_numpy(float), expected[name], atol=1e-6)
+        elif pd.api.types.is_datetime64_any_dtype(expected[name]):
+            assert (pd.to_datetime(got[name]).to_numpy() == expected[name].to_numpy()).all()
+        else:
+            assert got[name].astype(str).tolist() == expected[name].astype(str).tolist(), name
+
+
+def _predict(model, frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """In-process predict; its calendar covariates from make_future_frame, as a worker does."""
+    return model.predict(frame, future_covariates=model.make_future_frame(frame), **kwargs)
+
+
+def test_predict_equals_pandas(engine, model, panel):
+    name, to_engine = engine
+    out = model.predict(to_engine(panel))
+    assert type(out).__module__.startswith("pyspark" if name == "spark" else "dask")
+    expected = _predict(model, panel)
+    assert list(expected.columns) == ["id", "ds", "y", "y_q0.1", "y_q0.5", "y_q0.9"]
+    _same(_pandas(out), expected)
+
+
+def test_backtest_equals_pandas_and_the_forecasts_are_predicts_of_the_histories(
+    engine, model, panel
+):
+    name, to_engine = engine
+    result = backtest(model, to_engine(panel), n_windows=2, refit=False)
+    forecasts, metrics, bad, missing = fitted_backtest(model, panel, n_windows=2)
+    _same(_pandas(result.forecasts), forecasts)
+    _same(_pandas(result.metrics), metrics)
+    assert (result.bad_series, result.missing_actuals, bad, missing) == ([], 0, [], 0)
+    assert "coverage_80" in metrics.columns  # interval metrics of the quantiles, too
+    summary = _pandas(result.summary()).set_index("target") if name == "spark" else None
+    if summary is None:
+        summary = result.summary().compute()
+    expected = metrics.groupby("target")[list(summary.columns)].mean()
+    np.testing.assert_allclose(summary.loc[expected.index], expected, atol=1e-6)
+    # Window 1 is the last: its forecasts are those of predict on each series' history.
+    history = panel[panel.groupby("id").cumcount(ascending=False) >= 3]
+    last = _pandas(result.forecasts).query("window == 1")
+    np.testing.assert_allclose(last["forecast"], _predict(model, history)["y"], atol=1e-6)
+
+
+def test_score_equals_pandas(engine, model, panel):
+    _, to_engine = engine
+    assert model.score(to_engine(panel)) == pytest.approx(model.score(panel), abs=1e-6)
+
+
+def test_a_bad_series_raises_our_error_naming_it_not_a_worker_traceback(engine, model, panel):
+    _, to_engine = engine
+    bad = panel.copy()
+    bad.loc[bad.index[bad.id == "s5"][-2], "x"] = np.nan
+    with pytest.raises(DataError, match="s5") as info:
+        model.predict(to_engine(bad))
+    assert "Traceback" not in str(info.value)
+    with pytest.raises(DataError, match="s5"):
+        _predict(model, bad)  # the same error in pandas
+
+
+def test_on_bad_series_skip_works_per_partition_and_says_so(engine, model, panel):
+    _, to_engine = engine
+    bad = panel.copy()
+    bad.loc[bad.index[bad.id == "s5"][-2], "x"] = np.nan
+    with pytest.warns(UserWarning, match="s5"):
+        out = _pandas(model.predict(to_engine(bad), on_bad_series="skip"))
+    assert "s5" not in set(out["id"])
+    _same(out, _predict(model, bad.query("id != 's5'")))  # the others, as without s5
+
+
+def test_on_bad_series_fallback_marks_the_rows_source(dask_client, model, panel):
+    import dask.dataframe as dd
+
+    bad = panel.copy()
+    bad.loc[bad.index[bad.id == "s5"][-2], "x"] = np.nan
+    frame = dd.from_pandas(bad, npartitions=3)
+    with pytest.warns(UserWarning, match="s5"):
+        out = _pandas(model.predict(frame, on_bad_series="fallback"))
+    assert set(out.loc[out["id"] == "s5", "source"]) == {"naive"}
+    assert set(out.loc[out["id"] != "s5", "source"]) == {"model"}
+    good = out[out["id"] != "s5"].drop(columns="source").reset_index(drop=True)
+    _same(good, _predict(model, bad.query("id != 's5'")))
+
+
+def test_a_backtest_on_an_engine_forecasts_with_the_fitted_model_only(spark, model, panel):
+    frame = spark.createDataFrame(panel)
+    with pytest.raises(InvalidParameterError, match="'refit' parameter of backtest must be"):
+        backtest(model, frame, n_windows=2)
+    with pytest.raises(InvalidParameterError, match="future_covariates are not taken"):
+        model.predict(frame, future_covariates=frame)
+    with pytest.raises(DataError, match=r"no column\(s\) \['id'\]"):
+        model.predict(frame.withColumnRenamed("id", "key"))
+
+
+def test_importing_forecast_imports_no_engine():
+    code = (
+        "import sys, forecast, forecast.engines, forecast.engines._partition\n"
+        "from forecast import LSTMForecaster, NaiveForecaster\n"
+        "from forecast.backtest import backtest\n"
+        "engines = ('pyspark', 'dask', 'distributed')\n"
+        "found = sorted(m for m in sys.modules if m.split('.')[0] in engines)\n"
+        "assert not found, found\n"
+    )  # fmt: skip
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("engine", "extra"), [("spark", "spark"), ("dask", "dask")])
+def test_a_missing_extra_names_the_install_command(engine, extra):
+    blocked = "pyspark" if engine == "spark" else "dask"
+    code = (
+        f"import sys; sys.modules[{blocked!r}] = None\n"
+        "from forecast._exceptions import DataTypeError\n"
+        "from forecast.engines import require\n"
+        "try:\n"
+        f"    require({engine!r})\n"
+        "except DataTypeError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert f"pip install 'forecast-rnn[{extra}]'" in out.stdout
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_cli_predict_on_an_engine_writes_parquet_parts_equal_to_pandas(
+    name, model, panel, tmp_path, capsys, request
+):
+    from conftest import run_main
+
+    model.save(tmp_path / "m.safetensors")
+    parts = tmp_path / "history"
+    parts.mkdir()
+    for i, (_, group) in enumerate(panel.groupby("id")):  # one part per series
+        group.to_parquet(parts / f"part-{i}.parquet", index=False)
+    out = tmp_path / "forecast"
+    args = ["predict", "--model", tmp_path / "m.safetensors", "--data", parts, "--out", out]
+    if name == "spark":
+        request.getfixturevalue("spark")  # the session the command finds and keeps
+        args += ["--engine", "spark"]
+    else:
+        address = request.getfixturevalue("dask_client").scheduler.address
+        args += ["--engine", "dask", "--engine-address", address]
+    code, _, err = run_main(capsys, *args)
+    assert code == 0, err
+    got = pd.read_parquet(out).sort_values(["id", "ds"]).reset_index(drop=True)
+    assert {"model_checksum", "library_version", "created_at"} <= set(got.columns)
+    expected = _predict(model, panel)
+    _same(got[list(expected.columns)], expected)
+    code, _, err = run_main(capsys, *args)  # never mixed with another run's parts
+    assert code == 2
+    assert "exists" in err
+
+
+def test_cli_engine_refuses_options_that_need_the_whole_panel(model, tmp_path, capsys):
+    from conftest import run_main
+
+    model.save(tmp_path / "m.safetensors")
+    code, _, err = run_main(
+        capsys, "predict", "--model", tmp_path / "m.safetensors", "--data", tmp_path,
+        "--out", tmp_path / "out", "--engine", "dask", "--max-bad-fraction", "0.5",
+    )  # fmt: skip
+    assert code == 2
+    assert "--max-bad-fraction cannot be used with --engine" in err
+
+
+def test_spark_chunks_hold_whole_series_whatever_the_batches_cut(monkeypatch, panel):
+    from forecast.engines import spark as adapter
+
+    monkeypatch.setattr(adapter, "ROWS_PER_CALL", 50)
+    rows = panel.sort_values(["id", "ds"]).reset_index(drop=True)
+    batches = [rows.iloc[i : i + 17] for i in range(0, len(rows), 17)]  # cut inside series
+    chunks = list(adapter._chunks(iter(batches), "id"))
+    assert len(chunks) > 1
+    seen: set[str] = set()
+    for chunk in chunks:
+        ids = set(chunk["id"])
+        assert not ids & seen  # no series in two chunks
+        seen |= ids
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), rows)
