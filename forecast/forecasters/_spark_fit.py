@@ -83,6 +83,19 @@ def fit_spark(
         pyspark is not installed.
     InvalidParameterError, DataError
         Before anything is written: parameters a partitioned fit cannot honour, no id column.
+
+    Examples
+    --------
+    With a Spark session ``spark`` and a long frame of series (``unique_id, ds, y``):
+
+    >>> import forecast
+    >>> from forecast.datasets import load_air_passengers
+    >>> frame = load_air_passengers().rename_axis("ds").reset_index().assign(unique_id="air")
+    >>> model = forecast.LSTMForecaster(seq_len=12, horizon=6, max_epochs=1, random_state=0)
+    >>> fitted = forecast.fit_spark(  # doctest: +SKIP
+    ...     model, spark.createDataFrame(frame), "/shared/air-parts", num_processes=2
+    ... )
+    >>> fitted.predict()  # doctest: +SKIP
     """
     distributor = _distributor()
     model._check_params()
