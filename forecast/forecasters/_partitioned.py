@@ -62,7 +62,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -82,6 +82,7 @@ from forecast.protocol import TrainedForecaster
 __all__ = ["fit_parts", "refuse_unsupported"]
 
 _SAMPLE_ROWS = 4096  # rows of the first part read to learn the columns
+_Model = TypeVar("_Model", bound=Any)  # the forecaster fitted (and returned)
 
 
 def _distributed() -> tuple[int, int]:
@@ -448,7 +449,7 @@ def _sample(model: Any, source: Parts) -> tuple[Panel, Any, str]:
     return panel, layout, id_col
 
 
-def fit_parts(model: Any, source: Parts) -> None:
+def fit_parts(model: _Model, source: Parts) -> _Model:
     """Fit ``model`` (a recurrent forecaster) on the parts of ``source``; see the module doc."""
     model._check_params()
     refuse_unsupported(model)
@@ -458,6 +459,7 @@ def fit_parts(model: Any, source: Parts) -> None:
     except BaseException:
         model._clear_fitted()  # a fit that fails leaves an unfitted forecaster, as fit(df)
         raise
+    return model
 
 
 def _fit_parts(model: Any, source: Parts) -> None:

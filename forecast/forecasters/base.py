@@ -234,12 +234,11 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
 
         Parameters
         ----------
-        df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        df : pandas.DataFrame, polars.DataFrame, pyarrow.Table or forecast.parts(folder)
             Wide (one series, ``DatetimeIndex`` or ``time_col``) or long (``id_col`` and
             ``time_col``, or a ``MultiIndex (id, time)``; with no column arguments, the
             columns ``unique_id, ds, y`` of Nixtla's format). polars and pyarrow frames
-            need ``forecast-rnn[interop]`` (:mod:`forecast.data.frames`). Or
-            ``forecast.parts("dir/")``: Parquet parts, read rank by rank under DDP.
+            need ``forecast-rnn[interop]`` (:mod:`forecast.data.frames`); parts: read by rank.
         y : None
             Ignored; for scikit-learn compatibility.
 
@@ -263,8 +262,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         trying another fit, fit a ``sklearn.base.clone`` of it, or ``save`` it first.
         """
         if isinstance(df, Parts):  # each DDP rank reads its own parts (_partitioned.py)
-            fit_parts(self, df)
-            return self
+            return fit_parts(self, df)
         self._check_params()
         transformed.check_transform(self)
         frame, kind = to_pandas(df)
