@@ -23,6 +23,10 @@ Two measurements (issue 21), each in fresh processes:
         m3 single /tmp/m3-partitioned
     flock /tmp/forecast-bench.lock .venv/bin/python -u benchmarks/partitioned_fit.py \
         m3 two_ranks /tmp/m3-partitioned
+
+``drift STEPS...``
+    The same two M3 fits with short budgets (``drift 20 200``): the largest relative
+    difference of their forecasts and of their weights, one thread per process in both.
 """
 
 from __future__ import annotations
@@ -166,6 +170,48 @@ def m3(which: str, folder: str) -> None:
         print(f"largest forecast difference {diff.max():.3g} (median {np.median(data.test):.0f})")
 
 
+def drift(steps: list[int]) -> None:
+    """How far the 2-rank fit's weights and forecasts drift from one process's, by budget."""
+    import m3 as m3data
+    import numpy as np
+    import torch
+
+    import forecast
+    from forecast import LSTMForecaster
+    from forecast.presets import panel_params
+
+    torch.set_num_threads(1)
+    data = m3data.load("monthly")
+    with tempfile.TemporaryDirectory(prefix="partitioned-drift-") as tmp:
+        write_parts(data.train, Path(tmp), 4)
+        for budget in steps:
+            params = {
+                **panel_params(season_length=data.season, horizon=data.horizon),
+                "id_col": "unique_id",
+                "time_col": "ds",
+                "target": "y",
+                "freq": data.freq,
+                "progress_bar": False,
+                "random_state": 0,
+                "trainer_kwargs": {"max_steps": budget},
+            }
+            one = LSTMForecaster(**params).fit(data.train)
+            two = LSTMForecaster(**{**params, "trainer_kwargs": {"max_steps": budget, **TWO_RANKS}})
+            two.fit(forecast.parts(tmp))
+            a, b = (m3data.to_matrix(m.predict(data.train), data, "y") for m in (one, two))
+            weights = [
+                np.concatenate([p.detach().numpy().ravel() for p in m.network_.parameters()])
+                for m in (one, two)
+            ]
+            print(
+                f"{budget} steps: largest relative forecast difference "
+                f"{(np.abs(a - b) / np.abs(a)).max():.2e}, largest weight difference "
+                f"{np.abs(weights[0] - weights[1]).max():.2e}, sMAPE "
+                f"{m3data.score(data, a)['smape']:.3f} and {m3data.score(data, b)['smape']:.3f}",
+                flush=True,
+            )
+
+
 def _spawn(spec: dict[str, Any]) -> dict[str, Any]:
     code = (
         f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import partitioned_fit as p; "
@@ -184,5 +230,7 @@ def _spawn(spec: dict[str, Any]) -> dict[str, Any]:
 if __name__ == "__main__":
     if sys.argv[1] == "memory":
         memory()
+    elif sys.argv[1] == "drift":
+        drift([int(n) for n in sys.argv[2:]])
     else:
         m3(sys.argv[2], sys.argv[3])
