@@ -57,7 +57,6 @@ from __future__ import annotations
 import contextlib
 import math
 import pickle
-import resource
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -111,6 +110,10 @@ def _memory(field: str) -> int:
                     return int(line.split()[1]) * 1024  # kB
     except OSError:
         pass
+    try:
+        import resource  # Unix only
+    except ImportError:  # Windows: not measured
+        return 0
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
