@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from forecast._version import __version__
     from forecast.data.gaps import fill_gaps
     from forecast.data.output import quantile_column
+    from forecast.data.parts import parts
+    from forecast.forecasters._spark_fit import fit_spark
     from forecast.forecasters.base import BaseForecaster
     from forecast.forecasters.baselines import (
         DriftForecaster,
@@ -73,6 +75,8 @@ _LAZY = {
     "Forecaster": "forecast.protocol",
     "quantile_column": "forecast.data.output",
     "fill_gaps": "forecast.data.gaps",
+    "fit_spark": "forecast.forecasters._spark_fit",
+    "parts": "forecast.data.parts",
     "load": "forecast.forecasters.builtin",
     "save": "forecast.forecasters.builtin",
 }
@@ -103,7 +107,9 @@ __all__ = [
     "Terminated",
     "__version__",
     "fill_gaps",
+    "fit_spark",
     "load",
+    "parts",
     "quantile_column",
     "save",
 ]

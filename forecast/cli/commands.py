@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from forecast._exceptions import ForecastError, UsageError
-from forecast.cli import bad_series, training
+from forecast.cli import bad_series, parts, training
 from forecast.cli import engines as cli_engines
 
 if TYPE_CHECKING:  # imported by the commands that use them: info and --help need neither
@@ -171,6 +171,10 @@ def run_fit(args: argparse.Namespace) -> int:
     model = training.init_from(_estimator(args), init, args)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
+    if parts.wants_parts(model, data):  # each DDP rank reads its own parts (cli/parts.py)
+        if parts.fit_parts(model, data, out, folder):
+            save(model, out)
+        return 0
     df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's
     df = _with_calendar(model, df)
     start = time.perf_counter()

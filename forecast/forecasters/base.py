@@ -53,6 +53,7 @@ from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
 from forecast.data.panel import Columns, Layout, Panel, to_panel
+from forecast.data.parts import Parts
 from forecast.evaluation.conformal import (
     coverage_levels,
     coverage_list,
@@ -63,6 +64,7 @@ from forecast.forecasters import _transformed as transformed
 from forecast.forecasters._calibration import calibrate, check_interval_params, positions
 from forecast.forecasters._engine_frames import PREDICT_OPTIONS, EngineFrames, engine_of
 from forecast.forecasters._future_frame import FutureFrames
+from forecast.forecasters._partitioned import fit_parts
 from forecast.forecasters._scoring import holdout_score
 from forecast.forecasters._short_series import forecastable, usable_series
 from forecast.io import persistence, registry
@@ -232,11 +234,11 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
 
         Parameters
         ----------
-        df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        df : pandas.DataFrame, polars.DataFrame, pyarrow.Table or forecast.parts(folder)
             Wide (one series, ``DatetimeIndex`` or ``time_col``) or long (``id_col`` and
             ``time_col``, or a ``MultiIndex (id, time)``; with no column arguments, the
             columns ``unique_id, ds, y`` of Nixtla's format). polars and pyarrow frames
-            need ``forecast-rnn[interop]`` (:mod:`forecast.data.frames`).
+            need ``forecast-rnn[interop]`` (:mod:`forecast.data.frames`); parts: read by rank.
         y : None
             Ignored; for scikit-learn compatibility.
 
@@ -259,6 +261,8 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         a model of other data or parameters without a word. To keep a fitted model while
         trying another fit, fit a ``sklearn.base.clone`` of it, or ``save`` it first.
         """
+        if isinstance(df, Parts):  # each DDP rank reads its own parts (_partitioned.py)
+            return fit_parts(self, df)
         self._check_params()
         transformed.check_transform(self)
         frame, kind = to_pandas(df)

@@ -1,0 +1,146 @@
+"""``forecast.fit_spark``: a global model from a Spark DataFrame, through ``TorchDistributor``.
+
+The frame is written once as Parquet parts partitioned by series id
+(``repartition(n, id_col)``: each series in one part), then ``TorchDistributor`` (from
+``pyspark.ml.torch.distributor``) starts the training processes, on the driver
+(``local_mode=True``) or as a barrier stage on the executors, under ``torchrun``. Each
+process fits the estimator on ``forecast.parts(folder)`` with Lightning's ``"ddp"``
+strategy, so each reads only its own parts (``forecast/forecasters/_partitioned.py``);
+rank 0 returns the fitted model as the bytes of its model file, which the driver loads.
+
+No cluster of our own: Spark schedules the processes, torchrun connects them, Lightning
+trains. ``folder`` must be one path that the driver writes and every training process reads
+(local disk for ``local_mode=True``; a shared file system or a mounted object store on a
+cluster).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from forecast._exceptions import DataError, InvalidParameterError, UsageError
+from forecast.data.parts import parts
+from forecast.forecasters._partitioned import refuse_unsupported
+from forecast.forecasters.base import BaseForecaster
+from forecast.forecasters.builtin import load
+
+__all__ = ["fit_spark"]
+
+
+def _distributor() -> Any:
+    try:
+        from pyspark.ml.torch.distributor import TorchDistributor
+    except ImportError:
+        raise UsageError(
+            "fit_spark needs pyspark, which is not installed. Install it with "
+            "`pip install 'forecast-rnn[spark]'`."
+        ) from None
+    return TorchDistributor
+
+
+def fit_spark(
+    model: BaseForecaster,
+    frame: Any,
+    folder: str | os.PathLike[str],
+    *,
+    num_processes: int = 2,
+    local_mode: bool = True,
+    use_gpu: bool = False,
+    parts_per_process: int = 4,
+) -> BaseForecaster:
+    """Fit ``model`` on a long Spark DataFrame, each training process reading its own series.
+
+    Parameters
+    ----------
+    model : RNNForecaster, LSTMForecaster or GRUForecaster
+        Unfitted, with an ``id_col`` (or Nixtla's ``unique_id`` columns).
+        Its ``trainer_kwargs`` are kept, except ``accelerator``, ``devices``, ``num_nodes``
+        and ``strategy``, which follow the processes Spark starts.
+    frame : pyspark.sql.DataFrame
+        Long format: id, time, target and covariates.
+    folder : str or os.PathLike
+        Where the parts are written (must not exist yet); visible to every process.
+    num_processes : int, default 2
+        Training processes (``TorchDistributor``'s ``num_processes``).
+    local_mode : bool, default True
+        Train on the driver (True) or on the executors, as a barrier stage.
+    use_gpu : bool, default False
+        One GPU per process.
+    parts_per_process : int, default 4
+        Parquet parts per process (more parts balance the rows better).
+
+    Returns
+    -------
+    BaseForecaster
+        A new fitted estimator of the class and parameters of ``model``.
+
+    Raises
+    ------
+    UsageError
+        pyspark is not installed.
+    InvalidParameterError, DataError
+        Before anything is written: parameters a partitioned fit cannot honour, no id column.
+
+    Examples
+    --------
+    With a Spark session ``spark`` and a long frame of series (``unique_id, ds, y``):
+
+    >>> import forecast
+    >>> from forecast.datasets import load_air_passengers
+    >>> frame = load_air_passengers().rename_axis("ds").reset_index().assign(unique_id="air")
+    >>> model = forecast.LSTMForecaster(seq_len=12, horizon=6, max_epochs=1, random_state=0)
+    >>> fitted = forecast.fit_spark(  # doctest: +SKIP
+    ...     model, spark.createDataFrame(frame), "/shared/air-parts", num_processes=2
+    ... )
+    >>> fitted.predict()  # doctest: +SKIP
+    """
+    distributor = _distributor()
+    model._check_params()
+    refuse_unsupported(model)
+    params = model.get_params(deep=False)
+    id_col = params.get("id_col") or "unique_id"
+    if id_col not in frame.columns:
+        raise DataError(
+            f"The Spark DataFrame has no id column {id_col!r} (its columns: {frame.columns}): "
+            "fit_spark trains on a long frame of many series; pass id_col=."
+        )
+    if num_processes < 1 or parts_per_process < 1:
+        raise InvalidParameterError(
+            "num_processes and parts_per_process of fit_spark must be ints >= 1. Got "
+            f"{num_processes} and {parts_per_process} instead."
+        )
+    path = os.fspath(folder)
+    frame.repartition(num_processes * parts_per_process, id_col).write.parquet(path)
+    saved = distributor(num_processes=num_processes, local_mode=local_mode, use_gpu=use_gpu).run(
+        _train, type(model), params, path, use_gpu
+    )
+    with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
+        file = Path(tmp) / "model.safetensors"
+        file.write_bytes(saved)
+        fitted = load(file)
+    fitted.set_params(trainer_kwargs=params.get("trainer_kwargs"))
+    return fitted
+
+
+def _train(cls: type, params: dict[str, Any], folder: str, use_gpu: bool) -> bytes | None:
+    """One training process (under torchrun): fit on the parts; rank 0 returns the model file."""
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    kwargs = {
+        **(params.get("trainer_kwargs") or {}),
+        "accelerator": "gpu" if use_gpu else "cpu",
+        "devices": local,
+        "num_nodes": world // local,
+        "strategy": "ddp",
+    }
+    model = cls(**{**params, "trainer_kwargs": kwargs})
+    model.fit(parts(folder))
+    if int(os.environ.get("RANK", "0")) != 0:
+        return None
+    with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
+        file = Path(tmp) / "model.safetensors"
+        model.save(file)
+        return file.read_bytes()

@@ -1,0 +1,63 @@
+"""``WeightedModule``: a ``RecurrentModule`` whose batches carry the weight of their loss.
+
+A fit from Parquet parts (``forecast/forecasters/_partitioned.py``) gives each rank the
+windows of its own series in each global batch of B windows: ``n_r`` of them, maybe none.
+The rank's loss is its mean times ``n_r * R / B`` (R ranks), the weight its sampler sends
+with the batch, so that DDP's average of the R gradients is the gradient of the mean over
+all B windows, as in one process. A rank with none of the batch's windows trains on a zero
+window with weight 0 (DDP needs a gradient from every rank); that window is left out of the
+epoch's loss, which is summed over ranks (windows and losses) before it is logged, so the
+history is the mean over all windows, as in one process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from forecast.neural.module import RecurrentModule
+
+__all__ = ["WeightedModule"]
+
+
+class WeightedModule(RecurrentModule):
+    """:class:`~forecast.neural.module.RecurrentModule` trained on ``(batch, weight)`` pairs.
+
+    Validation batches are weighted too (only the zero windows matter there: the epoch's
+    validation loss is the mean over every rank's windows); its ``net`` is the same
+    ``RecurrentRegressor``.
+    """
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        inner, weight = batch
+        return self._weighted(
+            lambda: super(WeightedModule, self).training_step(inner, batch_idx), weight, "train"
+        )
+
+    def validation_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        inner, weight = batch
+        return self._weighted(
+            lambda: super(WeightedModule, self).validation_step(inner, batch_idx), weight, "val"
+        )
+
+    def _weighted(self, step: Any, weight: torch.Tensor, stage: str) -> torch.Tensor:
+        """``step()``'s loss times ``weight``; a zero window (weight 0) left out of the epoch's."""
+        before = self._epoch_loss.get(stage)
+        loss: torch.Tensor = step() * weight
+        if not weight:  # the zero window of a rank without windows in this batch
+            if before is None:
+                self._epoch_loss.pop(stage, None)
+            else:
+                self._epoch_loss[stage] = before
+        return loss
+
+    def _log_epoch_loss(self, stage: str) -> None:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            # Every rank calls this at the same hooks, so the collective always pairs up.
+            total, count = self._epoch_loss.pop(stage, (0.0, 0))
+            both = torch.tensor([float(total), float(count)], dtype=torch.float64)
+            torch.distributed.all_reduce(both)
+            if both[1] > 0:
+                self._epoch_loss[stage] = (both[0], int(both[1]))
+        super()._log_epoch_loss(stage)  # with every rank's sums: the same mean on each
