@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,12 @@ NOISE = (
 
 FITS = """
 import sys, types
-sys.modules.setdefault("ipykernel", types.ModuleType("ipykernel"))  # as in a Jupyter kernel
+# As in a Jupyter kernel: ipykernel imported, and its shell the live IPython shell.
+sys.modules.setdefault("ipykernel", types.ModuleType("ipykernel"))
+ZMQInteractiveShell = type("ZMQInteractiveShell", (), {})
+ipython = types.ModuleType("IPython")
+ipython.get_ipython = lambda: ZMQInteractiveShell()
+sys.modules["IPython"] = ipython
 from forecast import LSTMForecaster
 from forecast.datasets import load_air_passengers
 
@@ -200,6 +206,14 @@ def test_lightning_progress_bar_when_asked_for(sine_frame, capsys, trainer_kwarg
 
 def test_no_bar_when_stderr_is_not_a_terminal(sine_frame, capsys) -> None:
     # capsys's stderr is not a terminal, as in a cron job writing to a log file
+    RNNForecaster(seq_len=10, horizon=2, **{**FAST, "progress_bar": True}).fit(sine_frame)
+    assert capsys.readouterr().err == ""
+
+
+def test_an_imported_ipykernel_without_a_kernel_draws_no_bar(sine_frame, capsys, monkeypatch):
+    # Libraries import ipykernel without running a kernel (seen after the Dask and Spark
+    # tests): that alone must not turn the bar back on in a cron job.
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     RNNForecaster(seq_len=10, horizon=2, **{**FAST, "progress_bar": True}).fit(sine_frame)
     assert capsys.readouterr().err == ""
 

@@ -43,7 +43,20 @@ def wanted(stream: Any = None) -> bool:
         terminal = bool(stream.isatty())
     except (AttributeError, ValueError):  # closed, or not a file
         terminal = False
-    return terminal or "ipykernel" in sys.modules
+    return terminal or _in_kernel()
+
+
+def _in_kernel() -> bool:
+    """Whether a Jupyter kernel runs this: ipykernel's shell is the live IPython shell.
+
+    That ``ipykernel`` was imported is not enough: libraries import it without a kernel
+    (in the test suite, after the Spark and Dask tests), and a cron job's bar would be back.
+    """
+    if "ipykernel" not in sys.modules:
+        return False
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    shell = get_ipython() if get_ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"  # ipykernel's shell class
 
 
 def _tqdm_class() -> Any:
