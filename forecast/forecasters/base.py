@@ -64,7 +64,6 @@ from forecast.forecasters import _transformed as transformed
 from forecast.forecasters._calibration import calibrate, check_interval_params, positions
 from forecast.forecasters._engine_frames import PREDICT_OPTIONS, EngineFrames, engine_of
 from forecast.forecasters._future_frame import FutureFrames
-from forecast.forecasters._partitioned import fit_parts
 from forecast.forecasters._scoring import holdout_score
 from forecast.forecasters._short_series import forecastable, usable_series
 from forecast.io import persistence, registry
@@ -251,8 +250,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         InvalidParameterError, DataError, DataTypeError
             Before any training, naming the parameter, or the column, series and timestamp.
         KeyboardInterrupt, Terminated
-            Ctrl-C, or SIGTERM (:class:`~forecast.Terminated`, a ``SystemExit`` with exit
-            status 143), during training.
+            Ctrl-C, or SIGTERM during training (:class:`~forecast.Terminated`: exit 143).
 
         Notes
         -----
@@ -261,7 +259,9 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         a model of other data or parameters without a word. To keep a fitted model while
         trying another fit, fit a ``sklearn.base.clone`` of it, or ``save`` it first.
         """
-        if isinstance(df, Parts):  # each DDP rank reads its own parts (_partitioned.py)
+        if isinstance(df, Parts):  # each DDP rank reads its own parts; imports torch: here
+            from forecast.forecasters._partitioned import fit_parts
+
             return fit_parts(self, df)
         self._check_params()
         transformed.check_transform(self)
