@@ -20,6 +20,7 @@ metrics (pinball loss, coverage, width, Winkler score) in ``metrics`` and ``summ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +110,61 @@ def _refit_windows(refit: bool | int, n_windows: int) -> list[int]:
     if refit is False:
         return [0]
     return list(range(0, n_windows, refit))
+
+
+def _prepare(
+    estimator: Forecaster,
+    df: pd.DataFrame,
+    n_windows: int,
+    step: int | None,
+    window_length: int | None,
+    sliding: bool,
+    on_bad_series: str,
+) -> tuple[pd.DataFrame, list[dict[str, Any]], Panel, Layout, Folds]:
+    """``df`` without the series ``on_bad_series`` leaves out, those series, its panel and
+    layout, and the folds: what a backtest, with or without refit, forecasts and scores."""
+    horizon = estimator.horizon
+    bad: list[dict[str, Any]] = []
+    if on_bad_series != "fail":
+        df, bad = _skip_bad(estimator, df, on_bad_series, n_windows, horizon, step)
+    panel, layout = estimator._to_panel(df, np.float64)
+    folds = make_folds(
+        panel,
+        n_windows=n_windows,
+        step=horizon if step is None else step,
+        horizon=horizon,
+        window_length=window_length,
+        sliding=sliding,
+    )
+    return df, bad, panel, layout, folds
+
+
+def _scored_tables(
+    panel: Panel,
+    layout: Layout,
+    folds: Folds,
+    forecast: np.ndarray,
+    quantiles: np.ndarray | None,
+    levels: list[float],
+    metrics: Sequence[str],
+    season_length: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The forecasts and metrics tables of ``forecast (W, S, H, T)`` without the series
+    ``drop_short`` left out, and the number of missing actuals among the test values."""
+    n_targets, horizon = forecast.shape[-1], forecast.shape[2]
+    test_rows = (panel.offsets[:-1] + folds.ends)[..., None] + np.arange(horizon)  # (W, S, H)
+    actual = panel.values[test_rows, :n_targets]  # (W, S, H, T)
+    missing_actuals = int(np.isnan(actual).sum())
+    left_out = placeholders(panel, actual, forecast, quantiles)
+    tidy = forecasts_table(panel, layout, folds, forecast, quantiles, levels)
+    scores = metrics_table(
+        panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+    )
+    return (
+        without_left_out(tidy, left_out, n_targets * horizon),
+        without_left_out(scores, left_out, n_targets),
+        missing_actuals,
+    )
 
 
 def _check_params(
@@ -335,17 +391,8 @@ def backtest(
         return estimator._on_engine("backtest", df, options)
     horizon = estimator.horizon
     df, kind = to_pandas(df)
-    bad: list[dict[str, Any]] = []
-    if on_bad_series != "fail":
-        df, bad = _skip_bad(estimator, df, on_bad_series, n_windows, horizon, step)
-    panel, layout = estimator._to_panel(df, np.float64)
-    folds = make_folds(
-        panel,
-        n_windows=n_windows,
-        step=horizon if step is None else step,
-        horizon=horizon,
-        window_length=window_length,
-        sliding=window == "sliding",
+    df, bad, panel, layout, folds = _prepare(
+        estimator, df, n_windows, step, window_length, window == "sliding", on_bad_series
     )
     starts = _refit_windows(refit, n_windows)
     shape = (n_windows, panel.n_series, horizon, len(panel.target_names))
@@ -362,22 +409,13 @@ def backtest(
             quantiles[first:stop] = quant
         models += [model] * len(served)
     levels = list(models[0].quantile_levels_)
-    actual = panel.values[:, : len(panel.target_names)]
-    test_rows = (panel.offsets[:-1] + folds.ends)[..., None] + np.arange(horizon)  # (W, S, H)
-    missing_actuals = int(np.isnan(actual[test_rows]).sum()) if np.isnan(actual).any() else 0
-    cutoff = {"cutoff": layout.time_col}  # a polars Date time column: Date cutoffs too
-    rows = panel.offsets[:-1] + folds.ends  # (W, S) first test rows: drop_short's left out
-    actual = panel.values[rows[..., None] + np.arange(horizon), : shape[-1]]
-    left_out = placeholders(panel, actual, forecast, quantiles)
-    tidy = forecasts_table(panel, layout, folds, forecast, quantiles, levels)
-    scores = metrics_table(
-        panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+    tidy, scores, missing_actuals = _scored_tables(
+        panel, layout, folds, forecast, quantiles, levels, metrics, season_length
     )
+    cutoff = {"cutoff": layout.time_col}  # a polars Date time column: Date cutoffs too
     return BacktestResult(
-        forecasts=to_native(
-            without_left_out(tidy, left_out, shape[-1] * horizon), kind, same_type=cutoff
-        ),
-        metrics=to_native(without_left_out(scores, left_out, shape[-1]), kind, same_type=cutoff),
+        forecasts=to_native(tidy, kind, same_type=cutoff),
+        metrics=to_native(scores, kind, same_type=cutoff),
         models=models,
         bad_series=bad,
         missing_actuals=missing_actuals,

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from forecast._exceptions import InvalidParameterError
-from forecast.evaluation.backtest import _check_params, _forecast_windows_quantiles, _skip_bad
-from forecast.evaluation.folds import make_folds
-from forecast.evaluation.left_out import placeholders, without_left_out
-from forecast.evaluation.tables import forecasts_table, metrics_table
+from forecast.evaluation.backtest import (
+    _check_params,
+    _forecast_windows_quantiles,
+    _prepare,
+    _scored_tables,
+)
 from forecast.protocol import Forecaster
 
 __all__ = ["fitted_backtest"]
@@ -69,35 +70,12 @@ def fitted_backtest(
             f"A backtest without refit forecasts with the fitted model: fit the "
             f"{type(model).__name__} first (or backtest a pandas frame, which fits one)."
         )
-    horizon = model.horizon
-    bad: list[dict[str, Any]] = []
-    if on_bad_series != "fail":
-        df, bad = _skip_bad(model, df, on_bad_series, n_windows, horizon, step)
-    panel, layout = model._to_panel(df, np.float64)
-    folds = make_folds(
-        panel,
-        n_windows=n_windows,
-        step=horizon if step is None else step,
-        horizon=horizon,
-        window_length=None,
-        sliding=False,
-    )
+    df, bad, panel, layout, folds = _prepare(model, df, n_windows, step, None, False, on_bad_series)
     forecast, quantiles = _forecast_windows_quantiles(
         model, df, panel, layout, folds, range(n_windows)
     )
-    shape = forecast.shape  # (W, S, H, T)
-    actual = panel.values[:, : shape[-1]]
-    test_rows = (panel.offsets[:-1] + folds.ends)[..., None] + np.arange(horizon)  # (W, S, H)
-    missing_actuals = int(np.isnan(actual[test_rows]).sum()) if np.isnan(actual).any() else 0
-    left_out = placeholders(panel, actual[test_rows], forecast, quantiles)
     levels = list(model.quantile_levels_)
-    tidy = forecasts_table(panel, layout, folds, forecast, quantiles, levels)
-    scores = metrics_table(
-        panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+    tidy, scores, missing_actuals = _scored_tables(
+        panel, layout, folds, forecast, quantiles, levels, metrics, season_length
     )
-    return (
-        without_left_out(tidy, left_out, shape[-1] * horizon),
-        without_left_out(scores, left_out, shape[-1]),
-        bad,
-        missing_actuals,
-    )
+    return tidy, scores, bad, missing_actuals
