@@ -47,14 +47,15 @@ raised, as itself, in every rank and in the calling process.
 A validation tail is sharded the same way: each rank's validation windows are its series'
 tails, batched in the single process's order, and the epoch's validation loss is summed over
 ranks (:class:`~forecast.neural.sharded.WeightedModule`), so early stopping and the kept
-epoch are decided as in one process. Not (yet) from parts: conformal intervals,
-``target_transform``, ``missing="mask"``, ``warm_start``; each is refused before anything is
-read.
+epoch are decided as in one process. ``target_transform`` and ``warm_start``: see
+:mod:`forecast.forecasters._partitioned_options`, which also lists what is refused (before
+anything is read) and why.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import pickle
 import shutil
@@ -75,7 +76,11 @@ from forecast.data.panel import Panel, _canonical_order
 from forecast.data.parts import Parts, RankRead, assign, read_parts, read_sample
 from forecast.data.permutation import ROUNDS, LazyPermutation
 from forecast.data.scaling import SeriesScaler, StaticScaler
+from forecast.data.transforms import check_domain
 from forecast.data.windowing import WindowDataset, WindowIndex, last_windows
+from forecast.forecasters._partitioned_options import UNSUPPORTED, rank_transform
+from forecast.forecasters._transformed import calendar_columns, check_transform
+from forecast.forecasters._warm_start import check_warm_start, warm_state
 from forecast.protocol import TrainedForecaster
 
 __all__ = ["fit_parts", "refuse_unsupported"]
@@ -122,9 +127,16 @@ class _Shard:
     group is up), and the state merged over ranks. Pickled to spawned ranks unread."""
 
     def __init__(
-        self, model: Any, source: Parts, order: np.ndarray, rng_state: torch.Tensor, out: Path
+        self,
+        model: Any,
+        source: Parts,
+        order: np.ndarray,
+        rng_state: torch.Tensor,
+        out: Path,
+        warm: Any = None,
     ) -> None:
         self.model = model
+        self.warm = warm  # the fitted model a warm start continues (a shallow copy), or None
         self.source = source
         self.order = order  # (S,): scan positions in canonical (sorted id) order
         self.rng_state = rng_state  # the global torch generator right after the net was built
@@ -191,6 +203,7 @@ class _Shard:
         rows = len(frame)
         panel, _ = model._to_panel(frame, np.float32)
         del frame
+        check_domain(panel, model.target_transform)  # as one process: before any selection
         needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
         if model.drop_short and (panel.lengths < needed).all():
             # One process would drop these (fit_parts has checked that some series are long
@@ -199,14 +212,16 @@ class _Shard:
                  f"{panel.describe(np.arange(panel.n_series))}.")  # fmt: skip
             read = RankRead(rank, files, rows, [], 0, base, _memory("VmHWM"))
             return {"error": None, "read": read, "ids": []}
-        panel = model._select_series(panel)
+        panel, lambdas = rank_transform(model, model._select_series(panel))
         self.panel = panel
         read = RankRead(
             rank, files, rows, list(panel.ids), panel.values.nbytes, base, _memory("VmHWM")
         )
         train_rows = panel.lengths - model._validation_rows(panel.lengths)
         scaler = SeriesScaler(model.scaler).fit(panel.values, panel.offsets, train_rows)
-        self.scaler = scaler
+        if self.warm is not None:
+            warm_state(self.warm, panel, scaler)
+        self.scaler = scaler  # with the warm model's statistics of the series it has seen
         return {
             "error": None,
             "read": read,
@@ -215,6 +230,8 @@ class _Shard:
             "names": (panel.target_names, panel.covariate_names, panel.future_names),
             "static_names": panel.static_names,
             "static": panel.static,
+            "lambdas": lambdas,
+            "calendar": calendar_columns(panel),
             "loc": scaler.loc_,
             "scale": scaler.scale_,
             "last_window": np.ascontiguousarray(
@@ -247,6 +264,8 @@ class _Shard:
 
         static = None if first["static"] is None else cat("static")
         static_scaler = None if static is None else StaticScaler().fit(static)
+        if self.warm is not None:  # a warm start scales static covariates as the old model
+            static_scaler = self.warm.static_scaler_
         self.state = {
             "ids": [ids[i] for i in rank_order],
             "freq": first["freq"],
@@ -257,6 +276,8 @@ class _Shard:
             "last_window": cat("last_window"),
             "static": static,
             "static_scaler": static_scaler,
+            "lambdas": None if first["lambdas"] is None else cat("lambdas"),
+            "calendar": [c for c in first["calendar"] if all(c in g["calendar"] for g in have)],
             "cutoffs": _concat_times([g["cutoffs"] for g in have], rank_order),
             "starts": _concat_times([g["starts"] for g in have], rank_order),
             "reads": [g["read"] for g in gathered],
@@ -420,14 +441,7 @@ def refuse_unsupported(model: Any) -> None:
             "(RNNForecaster, LSTMForecaster, GRUForecaster) train one model across ranks. "
             "Read the parts into one frame (pandas.read_parquet) to fit it."
         )
-    # What a fit from parts does not do yet, as (parameter, the value it needs, why).
-    unsupported = (
-        ("intervals", None, "conformal calibration is not merged over ranks yet"),
-        ("target_transform", None, "Box-Cox lambdas are not gathered from the ranks yet"),
-        ("missing", "raise", "masked panels are not sharded yet"),
-        ("warm_start", False, "it starts from fresh weights"),
-    )  # fmt: skip
-    for param, needed, why in unsupported:
+    for param, needed, why in UNSUPPORTED:  # (parameter, the value it needs, why)
         value = getattr(model, param)
         if value != needed or (needed is None and value is not None):
             raise InvalidParameterError(
@@ -455,17 +469,20 @@ def _sample(model: Any, source: Parts) -> tuple[Panel, Any, str]:
 def fit_parts(model: _Model, source: Parts) -> _Model:
     """Fit ``model`` (a recurrent forecaster) on the parts of ``source``; see the module doc."""
     model._check_params()
+    check_transform(model)
     refuse_unsupported(model)
+    # A warm start continues the fitted state that the fit clears: a shallow copy keeps it.
+    warm = copy.copy(model) if model.warm_start and "network_" in model.__dict__ else None
     model._clear_fitted()
     try:
-        _fit_parts(model, source)
+        _fit_parts(model, source, warm)
     except BaseException:
         model._clear_fitted()  # a fit that fails leaves an unfitted forecaster, as fit(df)
         raise
     return model
 
 
-def _fit_parts(model: Any, source: Parts) -> None:
+def _fit_parts(model: Any, source: Parts, warm: Any) -> None:
     from torch.utils.data import DataLoader
 
     from forecast.neural.objectives import resolve_loss
@@ -474,6 +491,8 @@ def _fit_parts(model: Any, source: Parts) -> None:
     from forecast.neural.training import fit_module, seeded
 
     sample, layout, id_col = _sample(model, source)
+    if warm is not None and not check_warm_start(warm, sample):  # refused before reading
+        warm = None
     source.scan(id_col)
     order = _canonical_order(source.ids)
     sizes = (
@@ -507,7 +526,10 @@ def _fit_parts(model: Any, source: Parts) -> None:
                 lr_schedule=model.lr_schedule,
                 quantiles=network_levels(model.quantiles) or None,
             )
-            shard = _Shard(model, source, order, torch.get_rng_state(), out_dir / "state.pkl")
+            rng_state = torch.get_rng_state()
+            if warm is not None:  # as RNNForecaster._fit: built as a cold one, then loaded
+                module.net.load_state_dict(warm.network_.state_dict())
+            shard = _Shard(model, source, order, rng_state, out_dir / "state.pkl", warm)
             if shard.n_windows("train") == 0:
                 raise DataError(
                     f"No series under {str(source.path)!r} has seq_len + horizon = "
@@ -572,6 +594,8 @@ def _set_fitted(model: Any, module: Any, state: dict[str, Any], layout: Any, res
     model.scaler_ = scaler
     model.static_ = state["static"]
     model.static_scaler_ = state["static_scaler"]
+    model.target_lambdas_ = state["lambdas"]
+    model.calendar_features_ = state["calendar"]
     model.last_window_ = state["last_window"]
     model.missing_columns_ = []
     model.history_ = pd.DataFrame(result.history, columns=["epoch", "train_loss", "val_loss"])
