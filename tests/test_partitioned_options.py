@@ -9,10 +9,20 @@ holds, far below what a wrong lambda, scaler or starting weight gives (1e-2 and 
 from __future__ import annotations
 
 import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+import torch
 from test_partitioned import GROUPS, PARAMS, TWO_RANKS, _panel, _write
 
 import forecast
@@ -93,3 +103,80 @@ def test_options_a_partitioned_fit_cannot_honour_are_refused_naming_why(tmp_path
         RNNForecaster(missing="mask").fit(missing)
     with pytest.raises(InvalidParameterError, match=r"'target_transform' .* one of"):
         RNNForecaster(target_transform="sqrt").fit(missing)
+
+
+# ------------------------------------------------------------------------------ checkpoints
+
+SLOW = textwrap.dedent(
+    """
+    # forecast fit with epochs one second longer, so that the test can kill it mid-run. The
+    # ranks ddp_spawn starts import this file as __mp_main__: they are slowed too.
+    import sys, time
+    from forecast.neural import training
+    end = training._History.on_train_epoch_end
+    def slow(self, trainer, module):
+        end(self, trainer, module)
+        time.sleep(1.0)
+    training._History.on_train_epoch_end = slow
+    if __name__ == "__main__":
+        from forecast.cli.main import main
+        sys.exit(main(sys.argv[1:]))
+    """
+)
+FLAGS = [
+    "--estimator", "rnn", "--seq-len", "8", "--horizon", "3", "--hidden-size", "6",
+    "--max-epochs", "5", "--batch-size", "16", "--validation-size", "0",
+    "--random-state", "0", "--trainer-kwargs", json.dumps(TWO_RANKS),
+]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_fit_from_parts_killed_and_run_again_resumes_as_one_uninterrupted_process(tmp_path):
+    df = _panel()
+    _write(df, tmp_path / "parts", GROUPS)
+    (tmp_path / "slow.py").write_text(SLOW)
+    command = ["fit", "--data", "parts", "--out", "m.safetensors", *FLAGS, "--checkpoint-dir", "ck"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = subprocess.Popen(
+        [sys.executable, "slow.py", *command], cwd=tmp_path, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    last = tmp_path / "ck" / "fit-0" / "last.ckpt"
+    try:
+        deadline = time.monotonic() + 240
+        while not last.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert last.exists(), "no checkpoint was written"
+    finally:  # the calling process and both ranks, as a lost machine loses them
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    assert not (tmp_path / "m.safetensors").exists()  # killed before the end
+    epoch = torch.load(last, weights_only=False)["epoch"]
+    assert epoch < 4
+
+    again = subprocess.run(
+        [sys.executable, "-m", "forecast", *command], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "resuming the fit from" in again.stderr
+    assert not (tmp_path / "ck").exists()  # finished: the checkpoints are gone
+    resumed = forecast.load(tmp_path / "m.safetensors")
+    single = RNNForecaster(**{**PARAMS, "max_epochs": 5}).fit(df)
+    np.testing.assert_allclose(resumed.predict()["y"], single.predict()["y"], rtol=0, atol=1e-5)
+    losses = ["train_loss"]  # every epoch's, the ones before the kill and after
+    np.testing.assert_allclose(resumed.history_[losses], single.history_[losses], atol=1e-6)
+
+
+def test_a_checkpointed_run_is_of_these_parts_a_rewritten_part_is_another_run(tmp_path):
+    from forecast.cli.training import _differences, _fingerprint
+
+    df = _panel()
+    _write(df, tmp_path / "parts", GROUPS)
+    model = RNNForecaster(**PARAMS)
+    before = _fingerprint(model, forecast.parts(tmp_path / "parts"), None)
+    assert _differences(before, _fingerprint(model, forecast.parts(tmp_path / "parts"), None)) == []
+    table = pa.Table.from_pandas(df.head(50), preserve_index=False)
+    pq.write_table(table, tmp_path / "parts" / "p0.parquet")
+    after = _fingerprint(model, forecast.parts(tmp_path / "parts"), None)
+    assert _differences(before, after) == ["the data (its rows or values)"]

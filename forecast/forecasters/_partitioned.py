@@ -554,10 +554,7 @@ def _fit_parts(model: Any, source: Parts, warm: Any) -> None:
                     gradient_clip_val=model.gradient_clip_val,
                     progress_bar=model.progress_bar,
                     verbose=model.verbose,
-                    trainer_kwargs={
-                        **(model.trainer_kwargs or {}),
-                        "use_distributed_sampler": False,  # the sampler shards already
-                    },
+                    trainer_kwargs=_trainer_kwargs(model, shard),
                     swa_start=model.swa_start,
                     hparams={"estimator": {"class": type(model).__name__, **model.get_params()}},
                 )
@@ -569,6 +566,17 @@ def _fit_parts(model: Any, source: Parts, warm: Any) -> None:
         shutil.rmtree(out_dir, ignore_errors=True)
     _set_fitted(model, module, state, layout, result)
     source.reads = state["reads"]
+
+
+def _trainer_kwargs(model: Any, shard: _Shard) -> dict[str, Any]:
+    from forecast.neural.checkpoints import current
+    from forecast.neural.sharded import ReplayedRandomState
+
+    kwargs = dict(model.trainer_kwargs or {})
+    kwargs["use_distributed_sampler"] = False  # the sampler shards already
+    if current() is not None:  # checkpointed: the next epoch's shuffle resumes too
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), ReplayedRandomState(shard)]
+    return kwargs
 
 
 def _raise_rank_error(shard: _Shard) -> None:

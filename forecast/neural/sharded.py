@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import lightning as L
 import torch
 
 from forecast.neural.module import RecurrentModule
 
-__all__ = ["WeightedModule"]
+__all__ = ["ReplayedRandomState", "WeightedModule"]
 
 
 class WeightedModule(RecurrentModule):
@@ -61,3 +62,23 @@ class WeightedModule(RecurrentModule):
             if both[1] > 0:
                 self._epoch_loss[stage] = (both[0], int(both[1]))
         super()._log_epoch_loss(stage)  # with every rank's sums: the same mean on each
+
+
+class ReplayedRandomState(L.Callback):
+    """Saves the sharded sampler's generator in a checkpoint, and puts it back on resume.
+
+    :class:`~forecast.neural.checkpoints.RandomState` does this for torch's global generator,
+    which one process's sampler draws from; a fit from parts replays those draws on a
+    generator of its own (``_Shard.replayed`` in ``forecast/forecasters/_partitioned.py``),
+    identical on every rank. Without it a resumed fit would shuffle its next epoch as the
+    first. ``shard`` is any object with a ``replayed()`` generator.
+    """
+
+    def __init__(self, shard: Any) -> None:
+        self.shard = shard
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"replayed": self.shard.replayed().get_state()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.shard.replayed().set_state(state_dict["replayed"])
