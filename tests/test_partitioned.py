@@ -178,8 +178,6 @@ def test_hive_folders_named_after_the_id_give_the_series(tmp_path) -> None:
 
 def test_parameters_a_partitioned_fit_cannot_honour_are_refused_before_reading(tmp_path) -> None:
     missing = forecast.parts(tmp_path / "nothing-here")
-    with pytest.raises(InvalidParameterError, match=r"'intervals' .* must be None"):
-        RNNForecaster(intervals="conformal").fit(missing)
     with pytest.raises(InvalidParameterError, match=r"'missing' .* must be 'raise'"):
         RNNForecaster(missing="mask").fit(missing)
     with pytest.raises(DataError, match="not a folder of Parquet parts"):

@@ -65,6 +65,27 @@ def test_a_log_transform_of_a_non_positive_value_in_one_rank_is_refused_naming_i
 
 
 @pytest.mark.slow
+def test_conformal_intervals_from_parts_are_calibrated_as_in_one_process(tmp_path):
+    df = _panel()
+    _write(df, tmp_path / "parts", GROUPS)
+    params = {**PARAMS, "intervals": "conformal", "coverage": [0.8, 0.95], "calibration_windows": 4}
+    single = RNNForecaster(**params).fit(df)
+    model = RNNForecaster(**params, trainer_kwargs=TWO_RANKS).fit(
+        forecast.parts(tmp_path / "parts")
+    )
+
+    # The calibration fit on each series' head (two ranks), every series' scores pooled.
+    assert model.n_calibration_ == single.n_calibration_ == 6 * 4
+    np.testing.assert_allclose(model.conformal_quantiles_, single.conformal_quantiles_, atol=1e-5)
+    np.testing.assert_allclose(model.conformal_scale_, single.conformal_scale_, rtol=1e-12)
+    expected, got = single.predict(), model.predict()
+    assert list(got.columns) == list(expected.columns)  # y, y_q0.025, ... y_q0.975
+    np.testing.assert_allclose(got.iloc[:, 2:], expected.iloc[:, 2:], rtol=0, atol=1e-5)
+    assert (got["y_q0.975"] > got["y_q0.9"]).all()
+    assert (got["y_q0.9"] > got["y"]).all()
+
+
+@pytest.mark.slow
 def test_a_warm_start_from_parts_continues_as_a_warm_start_in_one_process(tmp_path):
     df = _panel()
     _write(df, tmp_path / "parts", GROUPS)
@@ -95,9 +116,9 @@ def test_a_warm_start_that_does_not_match_the_parts_is_refused_before_training(t
     assert not [name for name in vars(model) if name.endswith("_")]  # left unfitted
 
 
-def test_options_a_partitioned_fit_cannot_honour_are_refused_naming_why(tmp_path):
+def test_the_option_a_partitioned_fit_cannot_honour_is_refused_naming_why(tmp_path):
     missing = forecast.parts(tmp_path / "nothing-here")
-    with pytest.raises(InvalidParameterError, match=r"'intervals' .* must be None .*scores"):
+    with pytest.raises(DataError, match="not a folder of Parquet parts"):
         RNNForecaster(intervals="conformal").fit(missing)
     with pytest.raises(InvalidParameterError, match=r"'missing' .* 'raise' .*observed channels"):
         RNNForecaster(missing="mask").fit(missing)

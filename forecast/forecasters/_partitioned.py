@@ -47,9 +47,9 @@ raised, as itself, in every rank and in the calling process.
 A validation tail is sharded the same way: each rank's validation windows are its series'
 tails, batched in the single process's order, and the epoch's validation loss is summed over
 ranks (:class:`~forecast.neural.sharded.WeightedModule`), so early stopping and the kept
-epoch are decided as in one process. ``target_transform`` and ``warm_start``: see
-:mod:`forecast.forecasters._partitioned_options`, which also lists what is refused (before
-anything is read) and why.
+epoch are decided as in one process. ``target_transform``, ``warm_start``, checkpoints and
+conformal intervals: see :mod:`forecast.forecasters._partitioned_options`, which also names
+what is refused (before anything is read) and why.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ from forecast.data.permutation import ROUNDS, LazyPermutation
 from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.transforms import check_domain
 from forecast.data.windowing import WindowDataset, WindowIndex, last_windows
+from forecast.forecasters._calibration import check_calibration_rows
 from forecast.forecasters._partitioned_options import UNSUPPORTED, rank_transform
 from forecast.forecasters._transformed import calendar_columns, check_transform
 from forecast.forecasters._warm_start import check_warm_start, warm_state
@@ -134,16 +135,18 @@ class _Shard:
         rng_state: torch.Tensor,
         out: Path,
         warm: Any = None,
+        cut: int = 0,
     ) -> None:
         self.model = model
         self.warm = warm  # the fitted model a warm start continues (a shallow copy), or None
+        self.cut = cut  # rows left out of each series' end (the conformal calibration fit)
         self.source = source
         self.order = order  # (S,): scan positions in canonical (sorted id) order
         self.rng_state = rng_state  # the global torch generator right after the net was built
         self.out = out  # rank 0 writes the merged state (or the error) here
         # Every series' training and validation windows, numbered as in one process, from
         # the scan's lengths: stage -> (S + 1,) cumulative counts in canonical order.
-        lengths = source.lengths[order]
+        lengths = np.maximum(source.lengths[order] - cut, 0)
         self.cumulative = {
             stage: np.concatenate([[0], np.cumsum(_window_counts(model, lengths, stage))])
             for stage in ("train", "val")
@@ -204,6 +207,9 @@ class _Shard:
         panel, _ = model._to_panel(frame, np.float32)
         del frame
         check_domain(panel, model.target_transform)  # as one process: before any selection
+        if self.cut:  # the calibration fit: each series without its calibration tail
+            check_calibration_rows(panel, model.calibration_windows, model.horizon)
+            panel = panel.head(panel.lengths - self.cut)
         needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
         if model.drop_short and (panel.lengths < needed).all():
             # One process would drop these (fit_parts has checked that some series are long
@@ -474,15 +480,22 @@ def fit_parts(model: _Model, source: Parts) -> _Model:
     # A warm start continues the fitted state that the fit clears: a shallow copy keeps it.
     warm = copy.copy(model) if model.warm_start and "network_" in model.__dict__ else None
     model._clear_fitted()
+    coverage = model._conformal_coverage()
     try:
-        _fit_parts(model, source, warm)
+        if coverage is None:
+            _fit_parts(model, source, warm)
+        else:  # a calibration fit, a pass over the parts, the final fit
+            from forecast.forecasters._partitioned_conformal import fit_calibrated
+
+            fit = lambda cut: _fit_parts(model, source, warm, cut)  # noqa: E731
+            fit_calibrated(model, source, coverage, fit, _distributed, _gather)
     except BaseException:
         model._clear_fitted()  # a fit that fails leaves an unfitted forecaster, as fit(df)
         raise
     return model
 
 
-def _fit_parts(model: Any, source: Parts, warm: Any) -> None:
+def _fit_parts(model: Any, source: Parts, warm: Any, cut: int = 0) -> None:
     from torch.utils.data import DataLoader
 
     from forecast.neural.objectives import resolve_loss
@@ -529,7 +542,7 @@ def _fit_parts(model: Any, source: Parts, warm: Any) -> None:
             rng_state = torch.get_rng_state()
             if warm is not None:  # as RNNForecaster._fit: built as a cold one, then loaded
                 module.net.load_state_dict(warm.network_.state_dict())
-            shard = _Shard(model, source, order, rng_state, out_dir / "state.pkl", warm)
+            shard = _Shard(model, source, order, rng_state, out_dir / "state.pkl", warm, cut)
             if shard.n_windows("train") == 0:
                 raise DataError(
                     f"No series under {str(source.path)!r} has seq_len + horizon = "

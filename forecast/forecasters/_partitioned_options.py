@@ -1,4 +1,4 @@
-"""The options of a fit from Parquet parts beyond the plain one, and those it still refuses.
+"""The options of a fit from Parquet parts beyond the plain one, and the one it refuses.
 
 :mod:`forecast.forecasters._partitioned` fits one model across DDP ranks, each reading its
 own parts. What each option needs across ranks, and where it is served:
@@ -23,8 +23,12 @@ own parts. What each option needs across ranks, and where it is served:
     See :mod:`forecast.cli.parts`: Lightning's ``ModelCheckpoint`` writes from rank 0; the
     random state the sharded sampler replays is saved with it (:class:`ShardRandomState`).
 
+``intervals="conformal"``
+    :mod:`forecast.forecasters._partitioned_conformal`: a calibration fit whose ranks cut
+    each series' tail, a pass over the parts for the scores, the final fit.
+
 Still refused, before anything is read (:data:`UNSUPPORTED`, with the reason the error
-gives): ``intervals="conformal"`` and ``missing="mask"``.
+gives): ``missing="mask"``.
 """
 
 from __future__ import annotations
@@ -40,12 +44,6 @@ __all__ = ["UNSUPPORTED", "rank_transform"]
 
 #: What a fit from parts does not do, as (parameter, the value it needs, why).
 UNSUPPORTED = (
-    (
-        "intervals",
-        None,
-        "its calibration needs a second fit on every series' head and the scores of every "
-        "rank's series gathered, which is not built",
-    ),
     (
         "missing",
         "raise",
