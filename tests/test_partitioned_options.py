@@ -116,14 +116,51 @@ def test_a_warm_start_that_does_not_match_the_parts_is_refused_before_training(t
     assert not [name for name in vars(model) if name.endswith("_")]  # left unfitted
 
 
-def test_the_option_a_partitioned_fit_cannot_honour_is_refused_naming_why(tmp_path):
+@pytest.mark.slow
+def test_a_masked_fit_from_parts_has_the_whole_panels_channels_and_windows(tmp_path):
+    df = _panel()
+    df["promo"] = np.arange(len(df)) % 3.0
+    df.loc[(df["unique_id"] == "s1") & df["ds"].between("2020-01-10", "2020-01-12"), "y"] = np.nan
+    df.loc[(df["unique_id"] == "s2") & (df["ds"] == "2020-01-20"), "promo"] = np.nan
+    df = df.drop(df.index[(df["unique_id"] == "s4") & df["ds"].between("2020-01-05", "2020-01-07")])
+    _write(df, tmp_path / "parts", GROUPS)
+    params = {
+        **PARAMS,
+        "missing": "mask",
+        "freq": "D",  # a part's own series do not tell the frequency through a gap
+        "static_covariates": "size",
+        "validation_size": 0.2,  # validation windows are masked and weighted too
+        "max_epochs": 3,
+        "past_covariates": ["promo"],
+    }
+    single = RNNForecaster(**params).fit(df)
+    source = forecast.parts(tmp_path / "parts")
+    model = RNNForecaster(**params, trainer_kwargs=TWO_RANKS).fit(source)
+
+    # Only one rank's parts miss a promo value (s2), and only one has a gap (s4): both ranks
+    # feed the network both channels, as one process does.
+    with_s2 = [r for r in source.reads if "s2" in r.ids]
+    assert len(with_s2) == 1
+    assert "s4" not in with_s2[0].ids
+    assert model.missing_columns_ == single.missing_columns_ == ["y", "promo"]
+    assert model.network_.config.input_size == single.network_.config.input_size == 2 + 2
+    np.testing.assert_allclose(model.scaler_.loc_, single.scaler_.loc_, rtol=1e-6)
+    np.testing.assert_array_equal(model.last_window_, single.last_window_)
+    # Each batch weighted by its observed targets (not its windows): the same losses.
+    losses = ["train_loss", "val_loss"]
+    np.testing.assert_allclose(model.history_[losses], single.history_[losses], atol=1e-6)
+    assert model.best_epoch_ == single.best_epoch_
+    np.testing.assert_allclose(model.predict()["y"], single.predict()["y"], rtol=0, atol=1e-5)
+
+
+def test_bad_options_are_refused_before_reading(tmp_path):
     missing = forecast.parts(tmp_path / "nothing-here")
     with pytest.raises(DataError, match="not a folder of Parquet parts"):
         RNNForecaster(intervals="conformal").fit(missing)
-    with pytest.raises(InvalidParameterError, match=r"'missing' .* 'raise' .*observed channels"):
-        RNNForecaster(missing="mask").fit(missing)
     with pytest.raises(InvalidParameterError, match=r"'target_transform' .* one of"):
         RNNForecaster(target_transform="sqrt").fit(missing)
+    with pytest.raises(InvalidParameterError, match=r"'missing' .* one of"):
+        RNNForecaster(missing="drop").fit(missing)
 
 
 # ------------------------------------------------------------------------------ checkpoints

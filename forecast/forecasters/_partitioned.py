@@ -69,7 +69,7 @@ import pandas as pd
 import torch
 from sklearn.utils import check_random_state
 
-from forecast._exceptions import DataError, DataTypeError, ForecastError, InvalidParameterError
+from forecast._exceptions import DataError, DataTypeError, ForecastError
 from forecast._warnings import warn
 from forecast.data.conventions import default_columns
 from forecast.data.panel import Panel, _canonical_order
@@ -79,7 +79,9 @@ from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.transforms import check_domain
 from forecast.data.windowing import WindowDataset, WindowIndex, last_windows
 from forecast.forecasters._calibration import check_calibration_rows
-from forecast.forecasters._partitioned_options import UNSUPPORTED, rank_transform
+from forecast.forecasters._masking import masked_training, restored_scaler
+from forecast.forecasters._partitioned_mask import MaskPlan, mask_plan, series_cumulative
+from forecast.forecasters._partitioned_options import rank_transform
 from forecast.forecasters._transformed import calendar_columns, check_transform
 from forecast.forecasters._warm_start import check_warm_start, warm_state
 from forecast.protocol import TrainedForecaster
@@ -136,10 +138,12 @@ class _Shard:
         out: Path,
         warm: Any = None,
         cut: int = 0,
+        plan: MaskPlan | None = None,
     ) -> None:
         self.model = model
         self.warm = warm  # the fitted model a warm start continues (a shallow copy), or None
         self.cut = cut  # rows left out of each series' end (the conformal calibration fit)
+        self.plan = plan  # missing="mask": the channels and window counts of the first pass
         self.source = source
         self.order = order  # (S,): scan positions in canonical (sorted id) order
         self.rng_state = rng_state  # the global torch generator right after the net was built
@@ -148,7 +152,16 @@ class _Shard:
         # the scan's lengths: stage -> (S + 1,) cumulative counts in canonical order.
         lengths = np.maximum(source.lengths[order] - cut, 0)
         self.cumulative = {
-            stage: np.concatenate([[0], np.cumsum(_window_counts(model, lengths, stage))])
+            stage: np.concatenate(
+                [
+                    [0],
+                    np.cumsum(
+                        _window_counts(model, lengths, stage)
+                        if plan is None
+                        else plan.counts[stage]
+                    ),
+                ]
+            )
             for stage in ("train", "val")
         }
         self.generator: torch.Generator | None = None
@@ -204,12 +217,8 @@ class _Shard:
             return {"error": None, "read": read, "ids": []}
         frame = read_parts(self.source, files)
         rows = len(frame)
-        panel, _ = model._to_panel(frame, np.float32)
+        panel = _converted(model, frame, self.cut)
         del frame
-        check_domain(panel, model.target_transform)  # as one process: before any selection
-        if self.cut:  # the calibration fit: each series without its calibration tail
-            check_calibration_rows(panel, model.calibration_windows, model.horizon)
-            panel = panel.head(panel.lengths - self.cut)
         needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
         if model.drop_short and (panel.lengths < needed).all():
             # One process would drop these (fit_parts has checked that some series are long
@@ -227,6 +236,11 @@ class _Shard:
         scaler = SeriesScaler(model.scaler).fit(panel.values, panel.offsets, train_rows)
         if self.warm is not None:
             warm_state(self.warm, panel, scaler)
+        self.masked = None
+        if self.plan is not None:  # the whole panel's channels, observed-only statistics
+            self.masked = masked_training(panel, model, self.plan.names)
+        scaler = scaler if self.masked is None else self.masked.scaler
+        values = panel.values if self.masked is None else self.masked.values
         self.scaler = scaler  # with the warm model's statistics of the series it has seen
         return {
             "error": None,
@@ -240,9 +254,7 @@ class _Shard:
             "calendar": calendar_columns(panel),
             "loc": scaler.loc_,
             "scale": scaler.scale_,
-            "last_window": np.ascontiguousarray(
-                last_windows(panel.values, panel.offsets, model.seq_len)
-            ),
+            "last_window": np.ascontiguousarray(last_windows(values, panel.offsets, model.seq_len)),
             "cutoffs": panel.last_times,
             "starts": panel.times[panel.offsets[:-1]],
         }
@@ -283,6 +295,7 @@ class _Shard:
             "static": static,
             "static_scaler": static_scaler,
             "lambdas": None if first["lambdas"] is None else cat("lambdas"),
+            "missing": [] if self.plan is None else self.plan.names,
             "calendar": [c for c in first["calendar"] if all(c in g["calendar"] for g in have)],
             "cutoffs": _concat_times([g["cutoffs"] for g in have], rank_order),
             "starts": _concat_times([g["starts"] for g in have], rank_order),
@@ -294,23 +307,31 @@ class _Shard:
         if panel is None:
             none = WindowIndex.build(np.zeros(1, dtype=np.int64), 1, 0)
             self.windows = {"train": none, "val": none}
+            self.window_cumulative = {stage: none.cumulative for stage in self.windows}
             return
         mine = np.asarray([position[i] for i in panel.ids], dtype=np.int64)
         self.local_of[mine] = np.arange(len(mine))
         model = self.model
         val_rows = model._validation_rows(panel.lengths)
+        masked = self.masked
         self.windows = {  # as RNNForecaster._fit lists them
             "train": WindowIndex.build(
                 panel.offsets, model.seq_len, model.horizon, end_margin=val_rows
-            ),
+            )
+            if masked is None
+            else masked.train,
             "val": WindowIndex.build(
                 panel.offsets, model.seq_len, model.horizon, first_target=panel.lengths - val_rows
-            ),
+            )
+            if masked is None
+            else masked.val,
         }
-        for stage, windows in self.windows.items():
-            if not np.array_equal(
-                np.diff(windows.cumulative), np.diff(self.cumulative[stage])[mine]
-            ):
+        self.window_cumulative = {
+            stage: series_cumulative(windows, panel.n_series)
+            for stage, windows in self.windows.items()
+        }
+        for stage, cumulative in self.window_cumulative.items():
+            if not np.array_equal(np.diff(cumulative), np.diff(self.cumulative[stage])[mine]):
                 raise DataError(
                     f"The parts {gathered[self.rank]['read'].files} changed while they were "
                     "read (a series' rows differ from the scan's count); fit again on parts "
@@ -321,7 +342,7 @@ class _Shard:
             static_values = static_scaler.transform(panel.static)
         self.datasets = {
             stage: WindowDataset(
-                panel.values,
+                panel.values if masked is None else masked.values,
                 windows,
                 seq_len=model.seq_len,
                 horizon=model.horizon,
@@ -329,6 +350,8 @@ class _Shard:
                 n_future=len(panel.future_names),
                 static=static_values,
                 scaler=self.scaler,
+                target_channels=None if masked is None else masked.target_channels,
+                causal_inputs=None if masked is None else masked.causal,
             )
             for stage, windows in self.windows.items()
         }
@@ -340,7 +363,18 @@ class _Shard:
         local = self.local_of[series]
         keep = local >= 0
         offset = positions[keep] - cumulative[series[keep]]
-        return np.asarray(self.windows[stage].cumulative[local[keep]] + offset, dtype=np.int64)
+        first = self.window_cumulative[stage][local[keep]]
+        return np.asarray(first + offset, dtype=np.int64)
+
+
+def _converted(model: Any, frame: pd.DataFrame, cut: int) -> Panel:
+    """A rank's frame as ``fit`` converts it; without each series' last ``cut`` rows."""
+    panel, _ = model._to_panel(frame, np.float32)
+    check_domain(panel, model.target_transform)  # as one process: before any selection
+    if cut:  # the calibration fit: each series without its calibration tail
+        check_calibration_rows(panel, model.calibration_windows, model.horizon)
+        panel = panel.head(panel.lengths - cut)
+    return panel
 
 
 def _window_counts(model: Any, lengths: np.ndarray, stage: str) -> np.ndarray:
@@ -428,9 +462,12 @@ class _ShardDataset(torch.utils.data.Dataset):
         n_features, n_targets, n_future, n_static = self.sizes
         x = torch.zeros(1, model.seq_len, n_features)
         y = torch.zeros(1, model.horizon, n_targets)
-        if not n_future and not n_static:
+        masked = self.shard.plan is not None and bool(self.shard.plan.names)
+        if not n_future and not n_static and not masked:
             return x, y
         out = {"x": x, "y": y}
+        if masked:  # no observed target: it adds nothing to the count of observed ones
+            out["mask"] = torch.zeros(1, model.horizon, n_targets)
         if n_future:
             out["future"] = torch.zeros(1, model.horizon, n_future)
         if n_static:
@@ -447,14 +484,6 @@ def refuse_unsupported(model: Any) -> None:
             "(RNNForecaster, LSTMForecaster, GRUForecaster) train one model across ranks. "
             "Read the parts into one frame (pandas.read_parquet) to fit it."
         )
-    for param, needed, why in UNSUPPORTED:  # (parameter, the value it needs, why)
-        value = getattr(model, param)
-        if value != needed or (needed is None and value is not None):
-            raise InvalidParameterError(
-                f"The '{param}' parameter of {name} must be {needed!r} to fit from Parquet "
-                f"parts ({why}). Got {value!r} instead. Set {param}={needed!r}, or read the "
-                "parts into one frame to fit with it."
-            )
 
 
 def _sample(model: Any, source: Parts) -> tuple[Panel, Any, str]:
@@ -508,8 +537,10 @@ def _fit_parts(model: Any, source: Parts, warm: Any, cut: int = 0) -> None:
         warm = None
     source.scan(id_col)
     order = _canonical_order(source.ids)
+    convert = lambda frame: _converted(model, frame, cut)  # noqa: E731
+    plan = mask_plan(model, source, order, sample.feature_names, convert, _distributed, _gather)
     sizes = (
-        len(sample.feature_names),
+        len(sample.feature_names) + (0 if plan is None else len(plan.names)),
         len(sample.target_names),
         len(sample.future_names),
         len(sample.static_names),
@@ -542,7 +573,7 @@ def _fit_parts(model: Any, source: Parts, warm: Any, cut: int = 0) -> None:
             rng_state = torch.get_rng_state()
             if warm is not None:  # as RNNForecaster._fit: built as a cold one, then loaded
                 module.net.load_state_dict(warm.network_.state_dict())
-            shard = _Shard(model, source, order, rng_state, out_dir / "state.pkl", warm, cut)
+            shard = _Shard(model, source, order, rng_state, out_dir / "state.pkl", warm, cut, plan)
             if shard.n_windows("train") == 0:
                 raise DataError(
                     f"No series under {str(source.path)!r} has seq_len + horizon = "
@@ -618,7 +649,6 @@ def _set_fitted(model: Any, module: Any, state: dict[str, Any], layout: Any, res
     model.target_lambdas_ = state["lambdas"]
     model.calendar_features_ = state["calendar"]
     model.last_window_ = state["last_window"]
-    model.missing_columns_ = []
     model.history_ = pd.DataFrame(result.history, columns=["epoch", "train_loss", "val_loss"])
     model.best_epoch_ = result.best_epoch
     model.freq_ = state["freq"]
@@ -634,3 +664,8 @@ def _set_fitted(model: Any, module: Any, state: dict[str, Any], layout: Any, res
     model.cutoffs_ = state["cutoffs"]
     model.training_start_ = state["starts"]
     model.quantile_levels_ = model._quantile_levels()
+    model.missing_columns_ = []
+    if model.missing == "mask":  # a scaler of observed values, with the channels' columns
+        metadata = {"missing_columns": state["missing"], "scaler": model.scaler}
+        model.scaler_ = restored_scaler(model, metadata)
+        model.scaler_.loc_, model.scaler_.scale_ = state["loc"], state["scale"]

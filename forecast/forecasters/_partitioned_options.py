@@ -1,4 +1,4 @@
-"""The options of a fit from Parquet parts beyond the plain one, and the one it refuses.
+"""The options of a fit from Parquet parts beyond the plain one: where each is served.
 
 :mod:`forecast.forecasters._partitioned` fits one model across DDP ranks, each reading its
 own parts. What each option needs across ranks, and where it is served:
@@ -21,14 +21,19 @@ own parts. What each option needs across ranks, and where it is served:
     scaled as the old model scaled them.
 ``--checkpoint-dir``
     See :mod:`forecast.cli.parts`: Lightning's ``ModelCheckpoint`` writes from rank 0; the
-    random state the sharded sampler replays is saved with it (:class:`ShardRandomState`).
-
+    random state the sharded sampler replays is saved with it
+    (:class:`~forecast.neural.sharded.ReplayedRandomState`).
 ``intervals="conformal"``
     :mod:`forecast.forecasters._partitioned_conformal`: a calibration fit whose ranks cut
     each series' tail, a pass over the parts for the scores, the final fit.
+``missing="mask"``
+    :mod:`forecast.forecasters._partitioned_mask`: a first pass over the parts for the
+    channels and window counts, then each rank masks its series with the whole panel's
+    channels.
 
-Still refused, before anything is read (:data:`UNSUPPORTED`, with the reason the error
-gives): ``missing="mask"``.
+What a fit from parts still refuses: a forecaster other than the recurrent ones
+(:func:`forecast.forecasters._partitioned.refuse_unsupported`; ensembles and baselines fit
+from one frame).
 """
 
 from __future__ import annotations
@@ -40,17 +45,7 @@ import numpy as np
 from forecast.data.panel import Panel
 from forecast.data.transforms import fit_lambdas, forward
 
-__all__ = ["UNSUPPORTED", "rank_transform"]
-
-#: What a fit from parts does not do, as (parameter, the value it needs, why).
-UNSUPPORTED = (
-    (
-        "missing",
-        "raise",
-        "a masked panel's observed channels and window counts are known only once every "
-        "part is read, but the network and the sampler are sized before any rank reads",
-    ),
-)
+__all__ = ["rank_transform"]
 
 
 def rank_transform(model: Any, panel: Panel) -> tuple[Panel, np.ndarray | None]:
