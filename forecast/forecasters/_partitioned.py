@@ -9,7 +9,8 @@ process holds more than its own parts. How:
 a sample of the first part (one Parquet batch) gives the columns and so the network's
 sizes, and :meth:`forecast.data.parts.Parts.scan` reads each part's id column alone: the
 series, their lengths (hence each series' number of training windows) and the check that
-no series is in two parts. Nothing else of the data is read here.
+no series is in two parts. Nothing else of the data is read here, except with
+``missing="mask"`` and conformal intervals, which add a pass over the parts (one at a time).
 
 **In each rank, before the first step** (:class:`_Shard`): the rank reads its parts
 (:func:`forecast.data.parts.assign`, the same greedy balance in every rank) and converts
