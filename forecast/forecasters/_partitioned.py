@@ -48,9 +48,9 @@ raised, as itself, in every rank and in the calling process.
 A validation tail is sharded the same way: each rank's validation windows are its series'
 tails, batched in the single process's order, and the epoch's validation loss is summed over
 ranks (:class:`~forecast.neural.sharded.WeightedModule`), so early stopping and the kept
-epoch are decided as in one process. ``target_transform``, ``warm_start``, checkpoints and
-conformal intervals: see :mod:`forecast.forecasters._partitioned_options`, which also names
-what is refused (before anything is read) and why.
+epoch are decided as in one process. ``target_transform``, ``warm_start``, checkpoints,
+conformal intervals and ``missing="mask"``: see
+:mod:`forecast.forecasters._partitioned_options`.
 """
 
 from __future__ import annotations
@@ -152,25 +152,18 @@ class _Shard:
         # Every series' training and validation windows, numbered as in one process, from
         # the scan's lengths: stage -> (S + 1,) cumulative counts in canonical order.
         lengths = np.maximum(source.lengths[order] - cut, 0)
-        self.cumulative = {
-            stage: np.concatenate(
-                [
-                    [0],
-                    np.cumsum(
-                        _window_counts(model, lengths, stage)
-                        if plan is None
-                        else plan.counts[stage]
-                    ),
-                ]
-            )
+        counts = {  # with missing="mask": the first pass's (windows with an observed target)
+            stage: _window_counts(model, lengths, stage) if plan is None else plan.counts[stage]
             for stage in ("train", "val")
         }
+        self.cumulative = {k: np.concatenate([[0], np.cumsum(c)]) for k, c in counts.items()}
         self.generator: torch.Generator | None = None
         self.loaded = False
         self.state: dict[str, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("panel", "datasets")}
+        read = ("panel", "datasets", "masked", "scaler")  # a rank's data: not sent anywhere
+        return {k: v for k, v in self.__dict__.items() if k not in read}
 
     def n_windows(self, stage: str) -> int:
         return int(self.cumulative[stage][-1])
@@ -318,15 +311,13 @@ class _Shard:
         self.windows = {  # as RNNForecaster._fit lists them
             "train": WindowIndex.build(
                 panel.offsets, model.seq_len, model.horizon, end_margin=val_rows
-            )
-            if masked is None
-            else masked.train,
+            ),
             "val": WindowIndex.build(
                 panel.offsets, model.seq_len, model.horizon, first_target=panel.lengths - val_rows
-            )
-            if masked is None
-            else masked.val,
+            ),
         }
+        if masked is not None:  # only the windows with an observed target
+            self.windows = {"train": masked.train, "val": masked.val}
         self.window_cumulative = {
             stage: series_cumulative(windows, panel.n_series)
             for stage, windows in self.windows.items()
