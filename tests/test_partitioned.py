@@ -19,7 +19,7 @@ import torch
 from conftest import run_main
 
 import forecast
-from forecast import DataError, InvalidParameterError, LSTMForecaster, RNNForecaster
+from forecast import DataError, DataTypeError, LSTMForecaster, NaiveForecaster, RNNForecaster
 from forecast.data.parts import assign
 
 TWO_RANKS = {"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"}
@@ -176,14 +176,12 @@ def test_hive_folders_named_after_the_id_give_the_series(tmp_path) -> None:
     assert got["unique_id"].tolist() == expected["unique_id"].tolist()
 
 
-def test_parameters_a_partitioned_fit_cannot_honour_are_refused_before_reading(tmp_path) -> None:
+def test_what_a_partitioned_fit_cannot_do_is_refused_before_reading(tmp_path) -> None:
     missing = forecast.parts(tmp_path / "nothing-here")
-    with pytest.raises(InvalidParameterError, match=r"'intervals' .* must be None"):
-        RNNForecaster(intervals="conformal").fit(missing)
-    with pytest.raises(InvalidParameterError, match=r"'missing' .* must be 'raise'"):
-        RNNForecaster(missing="mask").fit(missing)
     with pytest.raises(DataError, match="not a folder of Parquet parts"):
         RNNForecaster().fit(missing)
+    with pytest.raises(DataTypeError, match="NaiveForecaster cannot be fitted from Parquet"):
+        NaiveForecaster(horizon=3).fit(missing)
 
 
 def test_parts_are_balanced_over_ranks_by_rows() -> None:

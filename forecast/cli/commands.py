@@ -172,7 +172,7 @@ def run_fit(args: argparse.Namespace) -> int:
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
     if parts.wants_parts(model, data):  # each DDP rank reads its own parts (cli/parts.py)
-        if parts.fit_parts(model, data, out, folder):
+        if parts.fit_parts(model, data, out, folder, init):
             save(model, out)
         return 0
     df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's

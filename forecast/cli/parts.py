@@ -5,7 +5,8 @@ When ``--trainer-kwargs`` asks for several processes (an int ``"devices"`` above
 read the folder into one frame: it passes ``forecast.parts(folder)`` to the estimator
 (``forecast/forecasters/_partitioned.py``), whose ranks each read their own parts. Under
 ``"ddp"`` Lightning runs this command again in each extra process; only global rank 0 logs
-what each rank read and writes ``--out``.
+what each rank read and writes ``--out``. ``--checkpoint-dir`` and ``--init-from`` work as for
+a frame.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import logging
 import os
 import time
 from typing import Any
-
-from forecast._exceptions import UsageError
 
 __all__ = ["fit_parts", "wants_parts"]
 
@@ -32,20 +31,22 @@ def wants_parts(model: Any, data: Any) -> bool:
     return several or strategy.startswith("ddp")
 
 
-def fit_parts(model: Any, data: Any, out: Any, checkpoint_dir: Any) -> bool:
-    """Fit ``model`` on the parts under ``data``; whether this process should save it."""
+def fit_parts(model: Any, data: Any, out: Any, checkpoint_dir: Any, init: Any = None) -> bool:
+    """Fit ``model`` on the parts under ``data``; whether this process should save it.
+
+    With ``checkpoint_dir`` (``--checkpoint-dir``), as a fit of one frame
+    (:func:`forecast.cli.training.checkpointed`): rank 0 writes each epoch's checkpoint, every
+    rank resumes from it; the run is recognised by the parts' names, sizes and times.
+    """
     import torch
 
+    from forecast.cli.training import checkpointed
     from forecast.data.parts import parts
 
-    if checkpoint_dir is not None:
-        raise UsageError(
-            "--checkpoint-dir cannot resume a fit from Parquet parts on several processes yet; "
-            "leave it out, or fit on one process."
-        )
     start = time.perf_counter()
     source = parts(data)
-    model.fit(source)
+    with checkpointed(checkpoint_dir, model, source, init):
+        model.fit(source)
     distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
     if distributed and torch.distributed.get_rank() != 0:
         return False

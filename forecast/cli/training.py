@@ -13,7 +13,8 @@ to ``--out`` has ``warm_start=True``.
 uninterrupted run would have had (bit for bit on CPU with a fixed ``--random-state`` under
 an epoch budget; close, not equal, under ``max_steps``: see :mod:`forecast.neural.checkpoints`). The
 folder remembers which run it holds (``run.json``: the estimator's class and parameters,
-a hash of the data, the ``--init-from`` file's): another command's run is refused, naming
+a hash of the data (of a folder of parts: each file's name, size and modification
+time), the ``--init-from`` file's): another command's run is refused, naming
 what differs, rather than resumed into the wrong model. After the model is written, the
 checkpoints and ``run.json`` are removed.
 """
@@ -33,6 +34,7 @@ from forecast._exceptions import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from forecast.data.parts import Parts
     from forecast.forecasters.base import BaseForecaster
 
 __all__ = ["OPTIONS", "add_flags", "checkpointed", "init_from"]
@@ -92,10 +94,17 @@ def init_from(model: BaseForecaster, path: str | None, args: argparse.Namespace)
     return model
 
 
-def _fingerprint(model: BaseForecaster, df: pd.DataFrame, init: str | None) -> dict[str, Any]:
+def _fingerprint(
+    model: BaseForecaster, df: pd.DataFrame | Parts, init: str | None
+) -> dict[str, Any]:
     import pandas as pd
 
-    data = hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    from forecast.data.parts import Parts
+
+    if isinstance(df, Parts):  # not read here: each file's name, size and time
+        data = hashlib.sha256(json.dumps(df.signature()).encode())
+    else:
+        data = hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
     init_hash = None
     if init is not None:
         init_hash = hashlib.sha256(Path(init).read_bytes()).hexdigest()
@@ -128,7 +137,7 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
 
 @contextlib.contextmanager
 def checkpointed(
-    folder: str | None, model: BaseForecaster, df: pd.DataFrame, init: str | None
+    folder: str | None, model: BaseForecaster, df: pd.DataFrame | Parts, init: str | None
 ) -> Iterator[None]:
     """Fits inside checkpoint to ``folder`` (None: nothing) and resume its run; the run's
     files are removed when the block finishes without an error."""

@@ -104,6 +104,15 @@ class Parts:
             np.int64
         )
 
+    def signature(self) -> list[tuple[str, int, int]]:
+        """Each file's path (relative to ``path``), size and modification time (ns), without
+        reading it: what identifies the data of a checkpointed run (``--checkpoint-dir``)."""
+        found = []
+        for file in _files(self.path):
+            stat = os.stat(file)
+            found.append((os.path.relpath(file, self.path), stat.st_size, stat.st_mtime_ns))
+        return found
+
     def scan(self, id_col: str) -> Parts:
         """Read the id column of every file: the series of each and their lengths.
 

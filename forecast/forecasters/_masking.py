@@ -96,15 +96,23 @@ def target_channels(
     return [where.get(t, -1) for t in targets]
 
 
-def masked_training(panel: Panel, model: Any) -> MaskedTraining | None:
+def masked_training(
+    panel: Panel, model: Any, names: list[str] | None = None
+) -> MaskedTraining | None:
     """The inputs, scaler and windows of ``model``'s masked fit; None when nothing is missing.
+
+    ``names``: the features to give an observed channel (default: those with a missing
+    value in ``panel``); a fit from parts gives every rank the columns missing in any part.
 
     Raises
     ------
     DataError
         A series whose training part never observes a target: nothing to learn from it.
     """
-    channels = masked_columns(panel.values)
+    if names is None:
+        channels = masked_columns(panel.values)
+    else:
+        channels = np.asarray([panel.feature_names.index(n) for n in names], dtype=np.int64)
     if not channels.size:
         return None
     n_targets = len(panel.target_names)

@@ -9,7 +9,8 @@ process holds more than its own parts. How:
 a sample of the first part (one Parquet batch) gives the columns and so the network's
 sizes, and :meth:`forecast.data.parts.Parts.scan` reads each part's id column alone: the
 series, their lengths (hence each series' number of training windows) and the check that
-no series is in two parts. Nothing else of the data is read here.
+no series is in two parts. Nothing else of the data is read here, except with
+``missing="mask"`` and conformal intervals, which add a pass over the parts (one at a time).
 
 **In each rank, before the first step** (:class:`_Shard`): the rank reads its parts
 (:func:`forecast.data.parts.assign`, the same greedy balance in every rank) and converts
@@ -47,14 +48,15 @@ raised, as itself, in every rank and in the calling process.
 A validation tail is sharded the same way: each rank's validation windows are its series'
 tails, batched in the single process's order, and the epoch's validation loss is summed over
 ranks (:class:`~forecast.neural.sharded.WeightedModule`), so early stopping and the kept
-epoch are decided as in one process. Not (yet) from parts: conformal intervals,
-``target_transform``, ``missing="mask"``, ``warm_start``; each is refused before anything is
-read.
+epoch are decided as in one process. ``target_transform``, ``warm_start``, checkpoints,
+conformal intervals and ``missing="mask"``: see
+:mod:`forecast.forecasters._partitioned_options`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import pickle
 import shutil
@@ -68,14 +70,21 @@ import pandas as pd
 import torch
 from sklearn.utils import check_random_state
 
-from forecast._exceptions import DataError, DataTypeError, ForecastError, InvalidParameterError
+from forecast._exceptions import DataError, DataTypeError, ForecastError
 from forecast._warnings import warn
 from forecast.data.conventions import default_columns
 from forecast.data.panel import Panel, _canonical_order
 from forecast.data.parts import Parts, RankRead, assign, read_parts, read_sample
 from forecast.data.permutation import ROUNDS, LazyPermutation
 from forecast.data.scaling import SeriesScaler, StaticScaler
+from forecast.data.transforms import check_domain
 from forecast.data.windowing import WindowDataset, WindowIndex, last_windows
+from forecast.forecasters._calibration import check_calibration_rows
+from forecast.forecasters._masking import masked_training, restored_scaler
+from forecast.forecasters._partitioned_mask import MaskPlan, mask_plan, series_cumulative
+from forecast.forecasters._partitioned_options import rank_transform
+from forecast.forecasters._transformed import calendar_columns, check_transform
+from forecast.forecasters._warm_start import check_warm_start, warm_state
 from forecast.protocol import TrainedForecaster
 
 __all__ = ["fit_parts", "refuse_unsupported"]
@@ -122,26 +131,39 @@ class _Shard:
     group is up), and the state merged over ranks. Pickled to spawned ranks unread."""
 
     def __init__(
-        self, model: Any, source: Parts, order: np.ndarray, rng_state: torch.Tensor, out: Path
+        self,
+        model: Any,
+        source: Parts,
+        order: np.ndarray,
+        rng_state: torch.Tensor,
+        out: Path,
+        warm: Any = None,
+        cut: int = 0,
+        plan: MaskPlan | None = None,
     ) -> None:
         self.model = model
+        self.warm = warm  # the fitted model a warm start continues (a shallow copy), or None
+        self.cut = cut  # rows left out of each series' end (the conformal calibration fit)
+        self.plan = plan  # missing="mask": the channels and window counts of the first pass
         self.source = source
         self.order = order  # (S,): scan positions in canonical (sorted id) order
         self.rng_state = rng_state  # the global torch generator right after the net was built
         self.out = out  # rank 0 writes the merged state (or the error) here
         # Every series' training and validation windows, numbered as in one process, from
         # the scan's lengths: stage -> (S + 1,) cumulative counts in canonical order.
-        lengths = source.lengths[order]
-        self.cumulative = {
-            stage: np.concatenate([[0], np.cumsum(_window_counts(model, lengths, stage))])
+        lengths = np.maximum(source.lengths[order] - cut, 0)
+        counts = {  # with missing="mask": the first pass's (windows with an observed target)
+            stage: _window_counts(model, lengths, stage) if plan is None else plan.counts[stage]
             for stage in ("train", "val")
         }
+        self.cumulative = {k: np.concatenate([[0], np.cumsum(c)]) for k, c in counts.items()}
         self.generator: torch.Generator | None = None
         self.loaded = False
         self.state: dict[str, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("panel", "datasets")}
+        read = ("panel", "datasets", "masked", "scaler")  # a rank's data: not sent anywhere
+        return {k: v for k, v in self.__dict__.items() if k not in read}
 
     def n_windows(self, stage: str) -> int:
         return int(self.cumulative[stage][-1])
@@ -189,7 +211,7 @@ class _Shard:
             return {"error": None, "read": read, "ids": []}
         frame = read_parts(self.source, files)
         rows = len(frame)
-        panel, _ = model._to_panel(frame, np.float32)
+        panel = _converted(model, frame, self.cut)
         del frame
         needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
         if model.drop_short and (panel.lengths < needed).all():
@@ -199,14 +221,21 @@ class _Shard:
                  f"{panel.describe(np.arange(panel.n_series))}.")  # fmt: skip
             read = RankRead(rank, files, rows, [], 0, base, _memory("VmHWM"))
             return {"error": None, "read": read, "ids": []}
-        panel = model._select_series(panel)
+        panel, lambdas = rank_transform(model, model._select_series(panel))
         self.panel = panel
         read = RankRead(
             rank, files, rows, list(panel.ids), panel.values.nbytes, base, _memory("VmHWM")
         )
         train_rows = panel.lengths - model._validation_rows(panel.lengths)
         scaler = SeriesScaler(model.scaler).fit(panel.values, panel.offsets, train_rows)
-        self.scaler = scaler
+        if self.warm is not None:
+            warm_state(self.warm, panel, scaler)
+        self.masked = None
+        if self.plan is not None:  # the whole panel's channels, observed-only statistics
+            self.masked = masked_training(panel, model, self.plan.names)
+        scaler = scaler if self.masked is None else self.masked.scaler
+        values = panel.values if self.masked is None else self.masked.values
+        self.scaler = scaler  # with the warm model's statistics of the series it has seen
         return {
             "error": None,
             "read": read,
@@ -215,11 +244,11 @@ class _Shard:
             "names": (panel.target_names, panel.covariate_names, panel.future_names),
             "static_names": panel.static_names,
             "static": panel.static,
+            "lambdas": lambdas,
+            "calendar": calendar_columns(panel),
             "loc": scaler.loc_,
             "scale": scaler.scale_,
-            "last_window": np.ascontiguousarray(
-                last_windows(panel.values, panel.offsets, model.seq_len)
-            ),
+            "last_window": np.ascontiguousarray(last_windows(values, panel.offsets, model.seq_len)),
             "cutoffs": panel.last_times,
             "starts": panel.times[panel.offsets[:-1]],
         }
@@ -247,6 +276,8 @@ class _Shard:
 
         static = None if first["static"] is None else cat("static")
         static_scaler = None if static is None else StaticScaler().fit(static)
+        if self.warm is not None:  # a warm start scales static covariates as the old model
+            static_scaler = self.warm.static_scaler_
         self.state = {
             "ids": [ids[i] for i in rank_order],
             "freq": first["freq"],
@@ -257,6 +288,9 @@ class _Shard:
             "last_window": cat("last_window"),
             "static": static,
             "static_scaler": static_scaler,
+            "lambdas": None if first["lambdas"] is None else cat("lambdas"),
+            "missing": [] if self.plan is None else self.plan.names,
+            "calendar": [c for c in first["calendar"] if all(c in g["calendar"] for g in have)],
             "cutoffs": _concat_times([g["cutoffs"] for g in have], rank_order),
             "starts": _concat_times([g["starts"] for g in have], rank_order),
             "reads": [g["read"] for g in gathered],
@@ -267,11 +301,13 @@ class _Shard:
         if panel is None:
             none = WindowIndex.build(np.zeros(1, dtype=np.int64), 1, 0)
             self.windows = {"train": none, "val": none}
+            self.window_cumulative = {stage: none.cumulative for stage in self.windows}
             return
         mine = np.asarray([position[i] for i in panel.ids], dtype=np.int64)
         self.local_of[mine] = np.arange(len(mine))
         model = self.model
         val_rows = model._validation_rows(panel.lengths)
+        masked = self.masked
         self.windows = {  # as RNNForecaster._fit lists them
             "train": WindowIndex.build(
                 panel.offsets, model.seq_len, model.horizon, end_margin=val_rows
@@ -280,10 +316,14 @@ class _Shard:
                 panel.offsets, model.seq_len, model.horizon, first_target=panel.lengths - val_rows
             ),
         }
-        for stage, windows in self.windows.items():
-            if not np.array_equal(
-                np.diff(windows.cumulative), np.diff(self.cumulative[stage])[mine]
-            ):
+        if masked is not None:  # only the windows with an observed target
+            self.windows = {"train": masked.train, "val": masked.val}
+        self.window_cumulative = {
+            stage: series_cumulative(windows, panel.n_series)
+            for stage, windows in self.windows.items()
+        }
+        for stage, cumulative in self.window_cumulative.items():
+            if not np.array_equal(np.diff(cumulative), np.diff(self.cumulative[stage])[mine]):
                 raise DataError(
                     f"The parts {gathered[self.rank]['read'].files} changed while they were "
                     "read (a series' rows differ from the scan's count); fit again on parts "
@@ -294,7 +334,7 @@ class _Shard:
             static_values = static_scaler.transform(panel.static)
         self.datasets = {
             stage: WindowDataset(
-                panel.values,
+                panel.values if masked is None else masked.values,
                 windows,
                 seq_len=model.seq_len,
                 horizon=model.horizon,
@@ -302,6 +342,8 @@ class _Shard:
                 n_future=len(panel.future_names),
                 static=static_values,
                 scaler=self.scaler,
+                target_channels=None if masked is None else masked.target_channels,
+                causal_inputs=None if masked is None else masked.causal,
             )
             for stage, windows in self.windows.items()
         }
@@ -313,7 +355,18 @@ class _Shard:
         local = self.local_of[series]
         keep = local >= 0
         offset = positions[keep] - cumulative[series[keep]]
-        return np.asarray(self.windows[stage].cumulative[local[keep]] + offset, dtype=np.int64)
+        first = self.window_cumulative[stage][local[keep]]
+        return np.asarray(first + offset, dtype=np.int64)
+
+
+def _converted(model: Any, frame: pd.DataFrame, cut: int) -> Panel:
+    """A rank's frame as ``fit`` converts it; without each series' last ``cut`` rows."""
+    panel, _ = model._to_panel(frame, np.float32)
+    check_domain(panel, model.target_transform)  # as one process: before any selection
+    if cut:  # the calibration fit: each series without its calibration tail
+        check_calibration_rows(panel, model.calibration_windows, model.horizon)
+        panel = panel.head(panel.lengths - cut)
+    return panel
 
 
 def _window_counts(model: Any, lengths: np.ndarray, stage: str) -> np.ndarray:
@@ -401,9 +454,12 @@ class _ShardDataset(torch.utils.data.Dataset):
         n_features, n_targets, n_future, n_static = self.sizes
         x = torch.zeros(1, model.seq_len, n_features)
         y = torch.zeros(1, model.horizon, n_targets)
-        if not n_future and not n_static:
+        masked = self.shard.plan is not None and bool(self.shard.plan.names)
+        if not n_future and not n_static and not masked:
             return x, y
         out = {"x": x, "y": y}
+        if masked:  # no observed target: it adds nothing to the count of observed ones
+            out["mask"] = torch.zeros(1, model.horizon, n_targets)
         if n_future:
             out["future"] = torch.zeros(1, model.horizon, n_future)
         if n_static:
@@ -420,21 +476,6 @@ def refuse_unsupported(model: Any) -> None:
             "(RNNForecaster, LSTMForecaster, GRUForecaster) train one model across ranks. "
             "Read the parts into one frame (pandas.read_parquet) to fit it."
         )
-    # What a fit from parts does not do yet, as (parameter, the value it needs, why).
-    unsupported = (
-        ("intervals", None, "conformal calibration is not merged over ranks yet"),
-        ("target_transform", None, "Box-Cox lambdas are not gathered from the ranks yet"),
-        ("missing", "raise", "masked panels are not sharded yet"),
-        ("warm_start", False, "it starts from fresh weights"),
-    )  # fmt: skip
-    for param, needed, why in unsupported:
-        value = getattr(model, param)
-        if value != needed or (needed is None and value is not None):
-            raise InvalidParameterError(
-                f"The '{param}' parameter of {name} must be {needed!r} to fit from Parquet "
-                f"parts ({why}). Got {value!r} instead. Set {param}={needed!r}, or read the "
-                "parts into one frame to fit with it."
-            )
 
 
 def _sample(model: Any, source: Parts) -> tuple[Panel, Any, str]:
@@ -455,17 +496,27 @@ def _sample(model: Any, source: Parts) -> tuple[Panel, Any, str]:
 def fit_parts(model: _Model, source: Parts) -> _Model:
     """Fit ``model`` (a recurrent forecaster) on the parts of ``source``; see the module doc."""
     model._check_params()
+    check_transform(model)
     refuse_unsupported(model)
+    # A warm start continues the fitted state that the fit clears: a shallow copy keeps it.
+    warm = copy.copy(model) if model.warm_start and "network_" in model.__dict__ else None
     model._clear_fitted()
+    coverage = model._conformal_coverage()
     try:
-        _fit_parts(model, source)
+        if coverage is None:
+            _fit_parts(model, source, warm)
+        else:  # a calibration fit, a pass over the parts, the final fit
+            from forecast.forecasters._partitioned_conformal import fit_calibrated
+
+            fit = lambda cut: _fit_parts(model, source, warm, cut)  # noqa: E731
+            fit_calibrated(model, source, coverage, fit, _distributed, _gather)
     except BaseException:
         model._clear_fitted()  # a fit that fails leaves an unfitted forecaster, as fit(df)
         raise
     return model
 
 
-def _fit_parts(model: Any, source: Parts) -> None:
+def _fit_parts(model: Any, source: Parts, warm: Any, cut: int = 0) -> None:
     from torch.utils.data import DataLoader
 
     from forecast.neural.objectives import resolve_loss
@@ -474,10 +525,14 @@ def _fit_parts(model: Any, source: Parts) -> None:
     from forecast.neural.training import fit_module, seeded
 
     sample, layout, id_col = _sample(model, source)
+    if warm is not None and not check_warm_start(warm, sample):  # refused before reading
+        warm = None
     source.scan(id_col)
     order = _canonical_order(source.ids)
+    convert = lambda frame: _converted(model, frame, cut)  # noqa: E731
+    plan = mask_plan(model, source, order, sample.feature_names, convert, _distributed, _gather)
     sizes = (
-        len(sample.feature_names),
+        len(sample.feature_names) + (0 if plan is None else len(plan.names)),
         len(sample.target_names),
         len(sample.future_names),
         len(sample.static_names),
@@ -507,7 +562,10 @@ def _fit_parts(model: Any, source: Parts) -> None:
                 lr_schedule=model.lr_schedule,
                 quantiles=network_levels(model.quantiles) or None,
             )
-            shard = _Shard(model, source, order, torch.get_rng_state(), out_dir / "state.pkl")
+            rng_state = torch.get_rng_state()
+            if warm is not None:  # as RNNForecaster._fit: built as a cold one, then loaded
+                module.net.load_state_dict(warm.network_.state_dict())
+            shard = _Shard(model, source, order, rng_state, out_dir / "state.pkl", warm, cut, plan)
             if shard.n_windows("train") == 0:
                 raise DataError(
                     f"No series under {str(source.path)!r} has seq_len + horizon = "
@@ -532,10 +590,7 @@ def _fit_parts(model: Any, source: Parts) -> None:
                     gradient_clip_val=model.gradient_clip_val,
                     progress_bar=model.progress_bar,
                     verbose=model.verbose,
-                    trainer_kwargs={
-                        **(model.trainer_kwargs or {}),
-                        "use_distributed_sampler": False,  # the sampler shards already
-                    },
+                    trainer_kwargs=_trainer_kwargs(model, shard),
                     swa_start=model.swa_start,
                     hparams={"estimator": {"class": type(model).__name__, **model.get_params()}},
                 )
@@ -547,6 +602,17 @@ def _fit_parts(model: Any, source: Parts) -> None:
         shutil.rmtree(out_dir, ignore_errors=True)
     _set_fitted(model, module, state, layout, result)
     source.reads = state["reads"]
+
+
+def _trainer_kwargs(model: Any, shard: _Shard) -> dict[str, Any]:
+    from forecast.neural.checkpoints import current
+    from forecast.neural.sharded import ReplayedRandomState
+
+    kwargs = dict(model.trainer_kwargs or {})
+    kwargs["use_distributed_sampler"] = False  # the sampler shards already
+    if current() is not None:  # checkpointed: the next epoch's shuffle resumes too
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), ReplayedRandomState(shard)]
+    return kwargs
 
 
 def _raise_rank_error(shard: _Shard) -> None:
@@ -572,8 +638,9 @@ def _set_fitted(model: Any, module: Any, state: dict[str, Any], layout: Any, res
     model.scaler_ = scaler
     model.static_ = state["static"]
     model.static_scaler_ = state["static_scaler"]
+    model.target_lambdas_ = state["lambdas"]
+    model.calendar_features_ = state["calendar"]
     model.last_window_ = state["last_window"]
-    model.missing_columns_ = []
     model.history_ = pd.DataFrame(result.history, columns=["epoch", "train_loss", "val_loss"])
     model.best_epoch_ = result.best_epoch
     model.freq_ = state["freq"]
@@ -589,3 +656,8 @@ def _set_fitted(model: Any, module: Any, state: dict[str, Any], layout: Any, res
     model.cutoffs_ = state["cutoffs"]
     model.training_start_ = state["starts"]
     model.quantile_levels_ = model._quantile_levels()
+    model.missing_columns_ = []
+    if model.missing == "mask":  # a scaler of observed values, with the channels' columns
+        metadata = {"missing_columns": state["missing"], "scaler": model.scaler}
+        model.scaler_ = restored_scaler(model, metadata)
+        model.scaler_.loc_, model.scaler_.scale_ = state["loc"], state["scale"]

@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+import numpy as np
 
 from forecast._exceptions import DataError, InvalidParameterError, UsageError
 from forecast.data.parts import parts
@@ -56,7 +58,8 @@ def fit_spark(
     Parameters
     ----------
     model : RNNForecaster, LSTMForecaster or GRUForecaster
-        Unfitted, with an ``id_col`` (or Nixtla's ``unique_id`` columns).
+        With an ``id_col`` (or Nixtla's ``unique_id`` columns); unfitted, or fitted with
+        ``warm_start=True`` to continue it (it travels to every process as its model file).
         Its ``trainer_kwargs`` are kept, except ``accelerator``, ``devices``, ``num_nodes``
         and ``strategy``, which follow the processes Spark starts.
     frame : pyspark.sql.DataFrame
@@ -81,8 +84,9 @@ def fit_spark(
     ------
     UsageError
         pyspark is not installed.
-    InvalidParameterError, DataError
-        Before anything is written: parameters a partitioned fit cannot honour, no id column.
+    InvalidParameterError, DataError, DataTypeError
+        Before anything is written: not a recurrent forecaster, no id column, a warm start
+        the frame does not match.
 
     Examples
     --------
@@ -112,10 +116,11 @@ def fit_spark(
             "num_processes and parts_per_process of fit_spark must be ints >= 1. Got "
             f"{num_processes} and {parts_per_process} instead."
         )
+    warm = _warm_bytes(model, frame)
     path = os.fspath(folder)
     frame.repartition(num_processes * parts_per_process, id_col).write.parquet(path)
     saved = distributor(num_processes=num_processes, local_mode=local_mode, use_gpu=use_gpu).run(
-        _train, type(model), params, path, use_gpu
+        _train, type(model), params, path, use_gpu, warm
     )
     with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
         file = Path(tmp) / "model.safetensors"
@@ -125,8 +130,26 @@ def fit_spark(
     return fitted
 
 
-def _train(cls: type, params: dict[str, Any], folder: str, use_gpu: bool) -> bytes | None:
-    """One training process (under torchrun): fit on the parts; rank 0 returns the model file."""
+def _warm_bytes(model: Any, frame: Any) -> bytes | None:
+    """A warm start's fitted model as its model file's bytes (each process continues it), checked
+    against the frame's first rows before anything is written; None for a cold fit."""
+    if not model.warm_start or "network_" not in vars(model):
+        return None
+    from forecast.forecasters._warm_start import check_warm_start
+    from forecast.io.persistence import dumps
+
+    sample, _ = model._to_panel(frame.limit(4096).toPandas(), np.float32)
+    check_warm_start(model, sample)  # refused here, naming the difference, not on a worker
+    return dumps(model)
+
+
+def _train(
+    cls: type, params: dict[str, Any], folder: str, use_gpu: bool, warm: bytes | None = None
+) -> bytes | None:
+    """One training process (under torchrun): fit on the parts; rank 0 returns the model file.
+
+    ``warm``: the model file a warm start continues (``warm_start=True`` on a fitted model).
+    """
     local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     kwargs = {
@@ -136,7 +159,13 @@ def _train(cls: type, params: dict[str, Any], folder: str, use_gpu: bool) -> byt
         "num_nodes": world // local,
         "strategy": "ddp",
     }
-    model = cls(**{**params, "trainer_kwargs": kwargs})
+    if warm is None:
+        model = cls(**{**params, "trainer_kwargs": kwargs})
+    else:
+        from forecast.io.persistence import loads
+
+        model = cast(BaseForecaster, loads(warm, "the warm start's model"))
+        model.set_params(**{**params, "trainer_kwargs": kwargs})
     model.fit(parts(folder))
     if int(os.environ.get("RANK", "0")) != 0:
         return None

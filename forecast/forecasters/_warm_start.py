@@ -41,7 +41,7 @@ from forecast.neural.inference import RecurrentConfig
 if TYPE_CHECKING:  # a fit imports torch; the predict path imports this module, not torch
     import torch
 
-__all__ = ["WarmState", "warm_state"]
+__all__ = ["WarmState", "check_warm_start", "warm_state"]
 
 # Fields of the network configuration a warm start may change (they do not shape weights).
 _MAY_CHANGE = {"dropout"}
@@ -100,8 +100,25 @@ def warm_state(model: Any, panel: Panel, scaler: SeriesScaler) -> WarmState | No
         ``warm_start=True`` on a fitted model that this fit does not match, naming each
         difference.
     """
-    if not model.warm_start or "network_" not in model.__dict__:  # fitted or loaded
+    if not check_warm_start(model, panel):
         return None
+    if scaler.is_global:
+        positions, _ = series_positions(panel.ids, model.series_ids_)
+        seen = positions >= 0
+        scaler.loc_[seen] = model.scaler_.loc_[positions[seen]]
+        scaler.scale_[seen] = model.scaler_.scale_[positions[seen]]
+    weights = {k: v.detach().clone() for k, v in model.network_.state_dict().items()}
+    return WarmState(weights, scaler, model.static_scaler_)
+
+
+def check_warm_start(model: Any, panel: Panel) -> bool:
+    """Whether a fit of ``model`` on ``panel`` starts warm; refuse one that cannot.
+
+    ``panel`` need only have the columns and frequency of the fit's data (a fit from Parquet
+    parts checks a sample of them before any rank reads its own).
+    """
+    if not model.warm_start or "network_" not in model.__dict__:  # fitted or loaded
+        return False
     if model.missing == "mask":  # its observed channels and observed-only scalers would
         raise InvalidParameterError(  # have to be matched and kept: not done yet
             f"The 'warm_start' parameter of {type(model).__name__} cannot be True with "
@@ -115,10 +132,4 @@ def warm_state(model: Any, panel: Panel, scaler: SeriesScaler) -> WarmState | No
             f"does not match the fitted model (fitted -> now): {'; '.join(different)}. "
             "Change them back, or set warm_start=False to train a new model."
         )
-    if scaler.is_global:
-        positions, _ = series_positions(panel.ids, model.series_ids_)
-        seen = positions >= 0
-        scaler.loc_[seen] = model.scaler_.loc_[positions[seen]]
-        scaler.scale_[seen] = model.scaler_.scale_[positions[seen]]
-    weights = {k: v.detach().clone() for k, v in model.network_.state_dict().items()}
-    return WarmState(weights, scaler, model.static_scaler_)
+    return True

@@ -1,0 +1,123 @@
+"""``missing="mask"`` from Parquet parts: the inputs, windows and scalers one process has.
+
+A masked fit (:mod:`forecast.forecasters._masking`) gives every feature with a missing value
+an observed channel (so the network's input size depends on the whole panel), turns
+missing timestamps into NaN rows (so a series has more rows than its part's id column
+counts) and trains only on windows with an observed target in their input and horizon (so
+each series' window count depends on its values). A fit from parts sizes the network and
+numbers every window in the calling process, before any rank reads its parts; so:
+
+**A first pass over the parts** (:func:`mask_plan`) reads each part alone, converts it as a
+rank would (the same series selection), and keeps, per part, the columns with a missing
+value and each series' training and validation window count after the observed-window
+filter. Under a process group each rank reads its own parts and the results are gathered;
+otherwise (``ddp_spawn``: the calling process has none; ``"ddp"``: not yet up before the
+first fit) one process reads every part in turn. Memory: one part, plus two counts per
+series. Time: the data is read once more.
+
+**In each rank** the masked training inputs are built as one process builds them
+(:func:`~forecast.forecasters._masking.masked_training`) but with the channels of the whole
+panel (a rank whose parts are complete in a column another rank's are not still feeds the
+network that column's observed channel, all ones); the observed-only scaling statistics
+are per series, hence local, and gathered as the plain ones; the causal inputs
+(:class:`~forecast.data.masking.CausalInputs`) and the window list are per series too.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.data.masking import masked_columns, observed_windows
+from forecast.data.panel import Panel
+from forecast.data.parts import Parts, assign, read_parts
+from forecast.data.window_index import WindowIndex
+
+__all__ = ["MaskPlan", "mask_plan", "series_cumulative"]
+
+
+@dataclass(frozen=True)
+class MaskPlan:
+    """What a masked fit from parts knows before any rank reads: the columns that get an
+    observed channel (feature order) and each series' window counts, canonical order."""
+
+    names: list[str]
+    counts: dict[str, np.ndarray]  # stage ("train", "val") -> (S,) windows of each series
+
+
+def mask_plan(
+    model: Any,
+    source: Parts,
+    order: np.ndarray,
+    features: list[str],
+    convert: Callable[[pd.DataFrame], Panel],
+    distributed: Callable[[], tuple[int, int]],
+    gather: Callable[[Any, int], list[Any]],
+) -> MaskPlan | None:
+    """The first pass over the parts of a masked fit (None without ``missing="mask"``).
+
+    ``order``: the scan's series in canonical order; ``features``: the panel's feature names;
+    ``convert``: a frame of parts to the panel its rank makes of it.
+    """
+    if model.missing != "mask":
+        return None
+    rank, world = distributed()
+    mine = np.flatnonzero(assign(source.file_rows, world) == rank)
+    local = [_part_plan(model, convert(read_parts(source, [source.files[f]]))) for f in mine]
+    found = [part for parts in gather(local, world) for part in parts]
+    missing = {name for names, _ in found for name in names}
+    counts = {key: value for _, part in found for key, value in part.items()}
+    ids = [source.ids[p] for p in order]
+    pairs = np.asarray([counts.get(key, (0, 0)) for key in ids], dtype=np.int64).reshape(-1, 2)
+    return MaskPlan(
+        names=[name for name in features if name in missing],
+        counts={"train": pairs[:, 0], "val": pairs[:, 1]},
+    )
+
+
+def _part_plan(model: Any, panel: Panel) -> tuple[list[str], dict[Any, tuple[int, int]]]:
+    """One part's columns with a missing value and its series' window counts, as its rank
+    will find them (``_Shard._read``: the same conversion and series selection)."""
+    needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
+    if model.drop_short and (panel.lengths < needed).all():
+        return [], {}  # its rank drops them all
+    with warnings.catch_warnings():  # the rank warns about the series it drops
+        warnings.simplefilter("ignore")
+        panel = model._select_series(panel)
+    names = [panel.feature_names[j] for j in masked_columns(panel.values)]
+    train, val = _observed(model, panel)
+    pairs = zip(
+        np.bincount(train.series, minlength=panel.n_series).tolist(),
+        np.bincount(val.series, minlength=panel.n_series).tolist(),
+        strict=True,
+    )
+    return names, dict(zip(panel.ids, pairs, strict=True))
+
+
+def _observed(model: Any, panel: Panel) -> tuple[Any, Any]:
+    """The training and validation windows a masked fit keeps (``masked_training``'s)."""
+    lengths = panel.lengths
+    val_rows = model._validation_rows(lengths)
+    seq_len, horizon = model.seq_len, model.horizon
+    n_targets = len(panel.target_names)
+    observed = ~np.isnan(panel.values[:, :n_targets]).all(axis=1)
+    train = WindowIndex.build(panel.offsets, seq_len, horizon, end_margin=val_rows)
+    val = WindowIndex.build(panel.offsets, seq_len, horizon, first_target=lengths - val_rows)
+    return (
+        observed_windows(train, observed, seq_len, horizon),
+        observed_windows(val, observed, seq_len, horizon),
+    )
+
+
+def series_cumulative(windows: WindowIndex, n_series: int) -> np.ndarray:
+    """``(S + 1,)`` first window number of each series in ``windows`` (listed or indexed)."""
+    cumulative = getattr(windows, "cumulative", None)
+    if cumulative is not None:
+        return np.asarray(cumulative, dtype=np.int64)
+    series = windows.locate(np.arange(len(windows), dtype=np.int64))[1]  # series-major
+    return np.concatenate([[0], np.cumsum(np.bincount(series, minlength=n_series))])
