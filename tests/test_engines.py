@@ -22,7 +22,7 @@ pyspark = optional("pyspark")
 dask = optional("dask")
 distributed = optional("distributed")
 
-from forecast import DataError, InvalidParameterError, LSTMForecaster  # noqa: E402
+from forecast import DataError, DataTypeError, InvalidParameterError, LSTMForecaster  # noqa: E402
 from forecast.backtest import backtest  # noqa: E402
 from forecast.evaluation.fitted import fitted_backtest  # noqa: E402
 from forecast.features import calendar_features  # noqa: E402
@@ -218,8 +218,6 @@ def test_a_backtest_on_an_engine_forecasts_with_the_fitted_model_only(spark, mod
     frame = spark.createDataFrame(panel)
     with pytest.raises(InvalidParameterError, match="'refit' parameter of backtest must be"):
         backtest(model, frame, n_windows=2)
-    with pytest.raises(InvalidParameterError, match="future_covariates are not taken"):
-        model.predict(frame, future_covariates=frame)
     with pytest.raises(DataError, match=r"no column\(s\) \['id'\]"):
         model.predict(frame.withColumnRenamed("id", "key"))
 
@@ -311,3 +309,107 @@ def test_spark_chunks_hold_whole_series_whatever_the_batches_cut(monkeypatch, pa
         assert not ids & seen  # no series in two chunks
         seen |= ids
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), rows)
+
+
+# ------------------------------------------------------------------ known-future covariates
+
+
+@pytest.fixture(scope="module")
+def promo_panel() -> pd.DataFrame:
+    """The panel with a known-future covariate of the user's (not a calendar feature)."""
+    frame = _panel()
+    frame["promo"] = np.random.default_rng(2).integers(0, 2, len(frame)).astype(float)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def promo_model(promo_panel) -> LSTMForecaster:
+    return LSTMForecaster(
+        id_col="id", time_col="ds", seq_len=7, horizon=3, hidden_size=4, max_epochs=1,
+        batch_size=64, past_covariates=["x"], future_covariates=["promo", "day_of_week"],
+        quantiles=[0.1, 0.9], validation_size=0, progress_bar=False, random_state=0,
+    ).fit(promo_panel)  # fmt: skip
+
+
+def _future(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each series' future rows, the user's covariate filled, and rows predict ignores: a
+    series without history and a day past each horizon."""
+    future = model.make_future_frame(frame)
+    rng = np.random.default_rng(3)
+    future["promo"] = rng.integers(0, 2, len(future)).astype(float)
+    extra = future.groupby("id").tail(1).assign(ds=lambda f: f["ds"] + pd.Timedelta(days=1))
+    stranger = future[future["id"] == "s0"].assign(id="unseen")
+    return pd.concat([extra, future, stranger], ignore_index=True).sample(frac=1, random_state=0)
+
+
+@pytest.mark.parametrize("source", ["engine", "pandas"])
+def test_predict_with_future_covariates_equals_pandas(engine, source, promo_model, promo_panel):
+    name, to_engine = engine
+    future = _future(promo_model, promo_panel)
+    given = to_engine(future) if source == "engine" else future
+    out = promo_model.predict(to_engine(promo_panel), future_covariates=given)
+    assert type(out).__module__.startswith("pyspark" if name == "spark" else "dask")
+    expected = promo_model.predict(promo_panel, future_covariates=future)
+    _same(_pandas(out), expected)
+    # The user's covariate is read: other values, other forecasts (not only the calendar's).
+    flipped = future.assign(promo=1.0 - future["promo"])
+    other = _pandas(promo_model.predict(to_engine(promo_panel), future_covariates=flipped))
+    assert np.abs(other["y"].to_numpy() - expected["y"].to_numpy()).max() > 1e-4
+
+
+def test_future_covariates_missing_for_a_series_raise_as_in_pandas(
+    engine, promo_model, promo_panel
+):
+    _, to_engine = engine
+    future = _future(promo_model, promo_panel)
+    cases = {
+        "absent": future[future["id"] != "s5"],
+        "too few rows": future.drop(future.index[future["id"] == "s5"][:2]),
+        "NaN": future.assign(promo=future["promo"].where(future["id"] != "s5")),
+    }
+    for case, frame in cases.items():
+        with pytest.raises(DataError) as in_pandas:
+            promo_model.predict(promo_panel, future_covariates=frame)
+        for options in ({}, {"on_bad_series": "skip"}):  # the same as pandas: raised
+            with pytest.raises(DataError, match="'s5'") as info:
+                promo_model.predict(
+                    to_engine(promo_panel), future_covariates=to_engine(frame), **options
+                )
+            assert str(info.value) == str(in_pandas.value), case
+            assert "Traceback" not in str(info.value)
+
+
+def test_future_covariates_are_asked_for_and_checked_before_anything_runs(
+    spark, dask_client, promo_model, model, promo_panel
+):
+    import dask.dataframe as dd
+
+    frame = spark.createDataFrame(promo_panel)
+    with pytest.raises(DataError, match=r"known-future covariates \['promo', 'day_of_week'\]"):
+        promo_model.predict(frame)  # calendar features alone are computed on the workers
+    future = _future(promo_model, promo_panel)
+    with pytest.raises(DataError, match=r"lacks column\(s\) \['promo'\]"):
+        promo_model.predict(frame, future_covariates=future.drop(columns="promo"))
+    with pytest.raises(DataTypeError, match="a dask frame and the history a spark frame"):
+        promo_model.predict(frame, future_covariates=dd.from_pandas(future, npartitions=2))
+    plain = LSTMForecaster(
+        id_col="id", time_col="ds", seq_len=7, horizon=3, hidden_size=4, max_epochs=1,
+        validation_size=0, progress_bar=False,
+    ).fit(promo_panel[["id", "ds", "y"]])  # fmt: skip
+    with pytest.raises(DataError, match="fitted without known-future covariates"):
+        plain.predict(
+            spark.createDataFrame(promo_panel[["id", "ds", "y"]]), future_covariates=future
+        )
+
+
+def test_backtest_and_score_read_future_covariates_from_the_frame_as_pandas_does(
+    engine, promo_model, promo_panel
+):
+    _, to_engine = engine
+    result = backtest(promo_model, to_engine(promo_panel), n_windows=2, refit=False)
+    forecasts, metrics, _, _ = fitted_backtest(promo_model, promo_panel, n_windows=2)
+    _same(_pandas(result.forecasts), forecasts)
+    _same(_pandas(result.metrics), metrics)
+    assert promo_model.score(to_engine(promo_panel)) == pytest.approx(
+        promo_model.score(promo_panel), abs=1e-6
+    )

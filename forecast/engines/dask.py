@@ -9,6 +9,9 @@ built from :mod:`forecast.engines._schema`: ``"id"`` and ``"time"`` with ``df``'
 ``"float"`` as ``float64``, ``"int"`` as ``Int64`` (nullable: the message rows have none),
 ``"str"`` as strings.
 
+With ``predict``'s ``future_covariates``, that frame is shuffled on the id into as many
+partitions, and ``map_partitions`` pairs the two frames' partitions by number.
+
 The scheduler is whichever is active: a ``distributed.Client`` if one was created (the
 command line creates one: a ``LocalCluster``, or ``--engine-address``), else Dask's local
 threads.
@@ -24,7 +27,7 @@ import pandas as pd
 
 from forecast.engines._partition import KIND, MESSAGE, Job, raise_messages, run_partition
 
-__all__ = ["DaskResult", "execute", "meta"]
+__all__ = ["DaskResult", "execute", "from_pandas", "meta"]
 
 
 def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) -> pd.DataFrame:
@@ -48,6 +51,18 @@ def _partition(frame: pd.DataFrame, job: Job, raw: bytes, empty: pd.DataFrame) -
     return out.astype(empty.dtypes.to_dict())
 
 
+def _pair(
+    frame: pd.DataFrame, future: pd.DataFrame, job: Job, raw: bytes, empty: pd.DataFrame
+) -> pd.DataFrame:
+    out = run_partition(job, raw, frame, future)
+    return out.astype(empty.dtypes.to_dict())
+
+
+def from_pandas(df: dd.DataFrame, frame: pd.DataFrame) -> dd.DataFrame:
+    """``frame`` (the driver's) as a Dask frame, in as many partitions as ``df``."""
+    return dd.from_pandas(frame, npartitions=df.npartitions)
+
+
 class DaskResult:
     """A job's result, persisted: its data rows by kind, and its messages read once."""
 
@@ -66,12 +81,31 @@ class DaskResult:
 
 
 def execute(
-    df: dd.DataFrame, job: Job, raw: bytes, columns: dict[str, str], id_col: str, time_col: str
+    df: dd.DataFrame,
+    job: Job,
+    raw: bytes,
+    columns: dict[str, str],
+    id_col: str,
+    time_col: str,
+    future: dd.DataFrame | None = None,
 ) -> DaskResult:
-    """Run ``job`` over ``df``'s series (see the module docstring); persisted, not computed
-    into this process."""
+    """Run ``job`` over ``df``'s series (see the module docstring), with ``predict``'s
+    ``future`` rows of each series if given; persisted, not computed into this process."""
     empty = meta(df, columns, id_col, time_col)
     shipped = dask.delayed(raw, pure=True)
-    by_series = df.shuffle(on=id_col)
-    frame = by_series.map_partitions(_partition, job, shipped, empty, meta=empty)
+    if future is None:
+        by_series = df.shuffle(on=id_col)
+        frame = by_series.map_partitions(_partition, job, shipped, empty, meta=empty)
+        return DaskResult(frame.persist())
+    # Both shuffled on the id, of one dtype, into as many partitions: the hash sends a
+    # series' history and future rows to partitions of the same number, which
+    # map_partitions pairs (align_dataframes=False: by position; divisions are unknown).
+    # Were a series' rows ever apart, its partition would lack its future rows and raise
+    # the error naming it: never a forecast with another series' covariates.
+    n = df.npartitions
+    future = future.astype({id_col: df._meta.dtypes[id_col]})
+    left, right = df.shuffle(on=id_col, npartitions=n), future.shuffle(on=id_col, npartitions=n)
+    frame = dd.map_partitions(
+        _pair, left, right, job, shipped, empty, meta=empty, align_dataframes=False
+    )
     return DaskResult(frame.persist())

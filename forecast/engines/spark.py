@@ -9,6 +9,10 @@
 may continue, waits for it). A worker holds one such chunk, not its whole partition. ``groupBy(id)
 .applyInPandas`` would call the model once per series: no batching over series.
 
+With ``predict``'s ``future_covariates`` (a second frame), both are grouped by a hash
+bucket of the id and ``cogroup(...).applyInPandas`` hands each call the history and the
+future rows of one bucket's series (see :func:`_cogrouped`): a bucket is held whole.
+
 The model's bytes are a broadcast variable: sent to each executor once. The schema
 (:mod:`forecast.engines._schema`) maps ``"id"`` and ``"time"`` to the input's own field
 types, ``"float"`` to ``double``, ``"int"`` to ``bigint``, ``"str"`` to ``string``. A
@@ -29,7 +33,7 @@ from pyspark.sql import types as T
 
 from forecast.engines._partition import KIND, MESSAGE, Job, raise_messages, run_partition
 
-__all__ = ["ROWS_PER_CALL", "SparkResult", "execute", "schema"]
+__all__ = ["ROWS_PER_CALL", "SparkResult", "execute", "from_pandas", "schema"]
 
 #: Rows gathered before a call of the model on the whole series among them.
 ROWS_PER_CALL = 200_000
@@ -90,13 +94,50 @@ class SparkResult:
         return pd.DataFrame(frame.collect(), columns=frame.columns)
 
 
+def from_pandas(df: DataFrame, frame: pd.DataFrame) -> DataFrame:
+    """``frame`` (the driver's) as a Spark frame of ``df``'s session."""
+    return df.sparkSession.createDataFrame(frame)
+
+
+def _buckets(df: DataFrame) -> int:
+    """How many groups of series the cogroup makes: at least one per partition of ``df``
+    (about one input split's rows each) and ``spark.sql.shuffle.partitions``."""
+    shuffle = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200)
+    try:
+        return max(shuffle, df.rdd.getNumPartitions())
+    except Exception:  # Spark Connect: no RDD
+        return shuffle
+
+
+def _cogrouped(
+    df: DataFrame, future: DataFrame, apply: Any, out_schema: T.StructType, id_col: str
+) -> DataFrame:
+    """``apply(history, future)`` on the groups of series of one hash bucket of the id.
+
+    ``groupBy(id).cogroup`` would call the model once per series; a bucket of the id's hash
+    (the same on both sides: the future's id is cast to the history's type) batches many
+    whole series per call, each with all its future rows.
+    """
+    given = {f.name: f.dataType for f in df.schema.fields}
+    future = future.withColumn(id_col, F.col(id_col).cast(given[id_col]))
+    bucket = F.pmod(F.hash(F.col(id_col)), F.lit(_buckets(df)))
+    return df.groupBy(bucket).cogroup(future.groupBy(bucket)).applyInPandas(apply, out_schema)
+
+
 def execute(
-    df: DataFrame, job: Job, raw: bytes, columns: dict[str, str], id_col: str, time_col: str
+    df: DataFrame,
+    job: Job,
+    raw: bytes,
+    columns: dict[str, str],
+    id_col: str,
+    time_col: str,
+    future: DataFrame | None = None,
 ) -> SparkResult:
-    """Run ``job`` over ``df``'s series (see the module docstring); persisted, not collected."""
+    """Run ``job`` over ``df``'s series (see the module docstring), with ``predict``'s
+    ``future`` rows of each series if given; persisted, not collected."""
     out_schema = schema(df, columns, id_col, time_col)
     dates = tuple(f.name for f in out_schema.fields if isinstance(f.dataType, T.DateType))
-    job = Job(job.method, job.estimator, job.options, job.columns, job.ints, dates)
+    job = Job(job.method, job.estimator, job.options, job.columns, job.ints, dates, job.future)
     inline: bytes | None = None  # what the closure carries: the bytes only without broadcast
     try:
         shipped: Any = df.sparkSession.sparkContext.broadcast(raw)
@@ -108,6 +149,13 @@ def execute(
         for chunk in _chunks(batches, id_col):
             yield run_partition(job, model, chunk)
 
-    by_series = df.repartition(id_col).sortWithinPartitions(id_col, time_col)
-    frame = by_series.mapInPandas(apply, out_schema)
+    def apply_both(history: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+        model: bytes = shipped.value if inline is None else inline
+        return run_partition(job, model, history, rows)
+
+    if future is not None:
+        frame = _cogrouped(df, future, apply_both, out_schema, id_col)
+    else:
+        by_series = df.repartition(id_col).sortWithinPartitions(id_col, time_col)
+        frame = by_series.mapInPandas(apply, out_schema)
     return SparkResult(frame.persist(StorageLevel.MEMORY_AND_DISK))
