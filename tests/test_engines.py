@@ -218,6 +218,9 @@ def test_a_backtest_on_an_engine_forecasts_with_the_fitted_model_only(spark, mod
     frame = spark.createDataFrame(panel)
     with pytest.raises(InvalidParameterError, match="'refit' parameter of backtest must be"):
         backtest(model, frame, n_windows=2)
+    with pytest.raises(InvalidParameterError, match=r"fold_history.*fit_spark") as info:
+        backtest(LSTMForecaster(id_col="id", time_col="ds"), frame, n_windows=2, refit=2)
+    assert "one model per partition" in str(info.value)  # why, before it asks for a fitted one
     with pytest.raises(DataError, match=r"no column\(s\) \['id'\]"):
         model.predict(frame.withColumnRenamed("id", "key"))
 
@@ -347,6 +350,8 @@ def test_predict_with_future_covariates_equals_pandas(engine, source, promo_mode
     name, to_engine = engine
     future = _future(promo_model, promo_panel)
     given = to_engine(future) if source == "engine" else future
+    if source == "engine" and name == "dask":  # partitioned otherwise than the history
+        given = given.repartition(npartitions=5)
     out = promo_model.predict(to_engine(promo_panel), future_covariates=given)
     assert type(out).__module__.startswith("pyspark" if name == "spark" else "dask")
     expected = promo_model.predict(promo_panel, future_covariates=future)
@@ -413,3 +418,99 @@ def test_backtest_and_score_read_future_covariates_from_the_frame_as_pandas_does
     assert promo_model.score(to_engine(promo_panel)) == pytest.approx(
         promo_model.score(promo_panel), abs=1e-6
     )
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_cli_predict_on_an_engine_reads_future_data_as_parquet(
+    name, promo_model, promo_panel, tmp_path, capsys, request
+):
+    from conftest import run_main
+
+    promo_model.save(tmp_path / "m.safetensors")
+    promo_panel.to_parquet(tmp_path / "history.parquet", index=False)
+    future = _future(promo_model, promo_panel)
+    future.to_parquet(tmp_path / "future.parquet", index=False)
+    args = [
+        "predict", "--model", tmp_path / "m.safetensors", "--data", tmp_path / "history.parquet",
+        "--no-metadata", "--engine", name,
+    ]  # fmt: skip
+    if name == "spark":
+        request.getfixturevalue("spark")
+    else:
+        args += ["--engine-address", request.getfixturevalue("dask_client").scheduler.address]
+    code, _, err = run_main(capsys, *args, "--out", tmp_path / "a")
+    assert code == 2
+    assert "--future-data PATH" in err
+    code, _, err = run_main(
+        capsys, *args, "--future-data", tmp_path / "future.parquet", "--out", tmp_path / "b"
+    )
+    assert code == 0, err
+    got = pd.read_parquet(tmp_path / "b").sort_values(["id", "ds"]).reset_index(drop=True)
+    _same(got, promo_model.predict(promo_panel, future_covariates=future))
+
+
+# ------------------------------------------------------------------ backtests that refit
+
+
+def _rows_before(frame: pd.DataFrame, after: int, keep: int | None = None) -> pd.DataFrame:
+    """Each series' rows but its last ``after`` (and of those, the last ``keep``): computed
+    here by counting, not by the backtest's folds."""
+    from_end = frame.groupby("id").cumcount(ascending=False)
+    chosen = from_end >= after
+    if keep is not None:
+        chosen &= from_end < after + keep
+    return frame[chosen]
+
+
+def test_fold_history_cuts_each_series_where_the_backtest_fits_it(engine, model, panel):
+    from forecast.engines import fold_history
+
+    _, to_engine = engine
+    frame = to_engine(panel)
+    cases = [
+        ({"fold": 0}, _rows_before(panel, 3 + 2 * 4)),  # horizon 3, 3 windows every 4 rows
+        ({"fold": 2}, _rows_before(panel, 3)),
+        ({"fold": 1, "window": "sliding", "window_length": 10}, _rows_before(panel, 7, 10)),
+    ]
+    for options, expected in cases:
+        got = _pandas(fold_history(model, frame, 3, 4, **options))
+        _same(got, expected)
+        _same(fold_history(model, panel, 3, 4, **options), expected)  # pandas, the same
+    with pytest.raises(DataError, match="Too few rows to backtest: series 's0'"):
+        fold_history(model, frame, 10)  # s0 has 30 rows: 10 windows of 3 hold out 30
+
+
+REFIT = {  # what a fit from Parquet parts takes (no conformal intervals, no transform)
+    "id_col": "id", "time_col": "ds", "seq_len": 7, "horizon": 3, "hidden_size": 4,
+    "max_epochs": 2, "batch_size": 16, "past_covariates": ["x"], "validation_size": 0,
+    "progress_bar": False, "random_state": 0,
+}  # fmt: skip
+
+
+def test_a_refit_backtest_is_one_global_fit_per_window_on_the_engine(engine, panel, tmp_path):
+    """The code the refusal names, each window's rows written by the engine as Parquet
+    parts by series and one global model fitted from them (fit_spark does the same on
+    Spark with several training processes: tests/test_partitioned_spark.py); each window's
+    forecasts equal those of pandas' backtest(refit=True), to 1e-6."""
+    import forecast
+    from forecast.engines import fold_history
+
+    name, to_engine = engine
+    frame = to_engine(panel[["id", "ds", "y", "x"]])
+    estimator = LSTMForecaster(**REFIT)
+    expected = backtest(estimator, panel[["id", "ds", "y", "x"]], 2, refit=True).forecasts
+    for w in range(2):
+        train = fold_history(estimator, frame, 2, fold=w)
+        folder = tmp_path / f"window-{w}"
+        if name == "spark":
+            train.repartition(4, "id").write.parquet(str(folder))
+        else:
+            train.shuffle(on="id").to_parquet(folder)
+        model = LSTMForecaster(**REFIT).fit(forecast.parts(folder))
+        got = _pandas(backtest(model, frame, 2, refit=False).forecasts).query(f"window == {w}")
+        want = expected.query(f"window == {w}").sort_values(["id", "ds"])
+        assert got[["id", "ds"]].astype(str).values.tolist() == (
+            want[["id", "ds"]].astype(str).values.tolist()
+        )
+        np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-6)
+        assert np.abs(got["forecast"].to_numpy() - got["actual"].to_numpy()).max() > 1e-3

@@ -50,11 +50,12 @@ from forecast.data.distributed import engine_of
 from forecast.data.frames import to_pandas
 from forecast.engines._partition import Job
 from forecast.engines._schema import backtest_columns, predict_columns, score_columns
+from forecast.engines.folds import fold_history
 from forecast.evaluation.backtest import BacktestResult
 from forecast.io.persistence import dumps
 from forecast.protocol import Forecaster
 
-__all__ = ["EXTRAS", "refit_refusal", "require", "run"]
+__all__ = ["EXTRAS", "fold_history", "refit_refusal", "require", "run"]
 
 #: The module each engine needs, and the extra that installs it.
 EXTRAS = {"spark": ("pyspark", "spark"), "dask": ("dask.dataframe", "dask")}
@@ -151,34 +152,35 @@ def _future(model: Forecaster, df: Any, future: Any) -> Any:
 
 
 def refit_refusal(engine: str | None) -> str:
-    """Why ``backtest(refit=...)`` is refused on ``engine``, and what to run instead.
+    """Why ``backtest(refit=...)`` is refused on ``engine``, and the code to run instead.
 
-    A refit on the workers would fit one model per partition, on that partition's series
-    only: not the global model a pandas backtest fits. The honest alternatives: collect the
-    frame when it fits in memory, or fit one global model on the rows before the first
-    cutoff (``forecast.fit_spark`` on Spark) and backtest it with ``refit=False``, which
-    is what pandas' ``backtest(refit=False)`` does (``docs/scaling.md`` has the code).
+    Refitting on the workers would fit one model per partition, each on its own series:
+    not the global model of a pandas backtest. The alternatives named: collect the frame if
+    it fits in memory, or fit one global model per window on the engine's rows of that
+    window (:func:`forecast.engines.folds.fold_history`) and backtest it without refit.
     """
-    cut = (
-        'last = Window.partitionBy(id).orderBy(F.desc(time)); train = df.withColumn("r", '
-        "F.row_number().over(last)).filter(F.col('r') > horizon + (n_windows - 1) * "
-        'step).drop("r"); model = forecast.fit_spark(estimator, train, "fit_parts/")'
+    fit = (
+        'forecast.fit_spark(clone(estimator), train, f"parts/window-{w}")'
         if engine == "spark"
-        else "train = the rows of each series but its last horizon + (n_windows - 1) * step"
-        ", fitted in pandas or from Parquet parts: model = estimator.fit(forecast.parts(...))"
+        else "clone(estimator).fit(forecast.parts(folder)) on train written as Parquet "
+        "parts by series (train.shuffle(on=id_col).to_parquet(folder))"
     )
     return (
         f"The 'refit' parameter of backtest must be False with a {engine} frame: refitting "
         "on the workers would fit one model per partition, each on its own series, not the "
-        "global model a pandas backtest fits. Either collect the frame (backtest(estimator, "
-        "df.toPandas() or df.compute(), ...), if it fits in memory), or fit one global model "
-        f"on the rows before the first cutoff ({cut}) and run backtest(model, df, "
-        "n_windows, step, refit=False): the same as pandas' refit=False. See "
-        "docs/scaling.md, 'Backtests that refit'."
+        "one global model a pandas backtest fits. Collect the frame if it fits in memory "
+        "(backtest(estimator, df.toPandas() or df.compute(), ...)), or fit one global model "
+        "per window on the engine: for w in range(n_windows): train = forecast.engines."
+        "fold_history(estimator, df, n_windows, step, fold=w); model = "
+        f"{fit}; keep window w of backtest(model, df, n_windows, step, refit=False) "
+        "(refit=False in pandas is w = 0 alone, for every window). See docs/scaling.md, "
+        "'Backtests that refit'."
     )
 
 
 def _check(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> None:
+    if method == "backtest" and options["refit"] is not False:  # an estimator to refit
+        raise InvalidParameterError(refit_refusal(engine_of(df)))
     check_is_fitted(model, "cutoffs_")
     layout = model.layout_
     if not layout.is_long:
@@ -201,8 +203,7 @@ def _check(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> 
             "which series are absent from the others; compare the result's ids with yours."
         )
     if method == "backtest":
-        if options.pop("refit") is not False:
-            raise InvalidParameterError(refit_refusal(engine_of(df)))
+        options.pop("refit")
         if (options.pop("window"), options.pop("window_length")) != ("expanding", None):
             raise InvalidParameterError(
                 "The 'window' and 'window_length' parameters of backtest shape the fits; "

@@ -34,7 +34,7 @@ import pandas as pd
 
 from forecast import _exceptions, _warnings
 from forecast._exceptions import DataError, ForecastError
-from forecast.evaluation.fitted import fitted_backtest
+from forecast.evaluation.fitted import fitted_backtest, fold_rows
 from forecast.io.persistence import loads
 from forecast.protocol import Forecaster
 
@@ -55,7 +55,7 @@ class Job:
 
     Attributes
     ----------
-    method : {"predict", "backtest", "score"}
+    method : {"predict", "backtest", "score", "history"}
     estimator : type
         The model's class: unpickling it on a worker imports its module, which registers
         the class, so that the bytes can be loaded there (a class of the user's too).
@@ -150,6 +150,11 @@ def _call(
         elif model.future_names_:  # calendar features: computed here, from the model file
             options["future_covariates"] = _calendar(model, frame)
         return [_typed(job, model.predict(frame, **options), "rows")]
+    if job.method == "history":  # fold_history: a backtest window's training rows
+        options = {k: v for k, v in job.options.items() if k != "estimator"}
+        rows, bad = fold_rows(model, frame, **options)
+        out = [_typed(job, rows.reset_index(drop=True), "rows")]
+        return [*out, _message_rows(job, "bad_series", bad)] if bad else out
     if job.method == "score":
         terms = model._score_terms(frame)  # (S, T)
         finite = terms[~np.isnan(terms)]
@@ -193,7 +198,9 @@ def run_partition(
         try:
             if job.future and (future is None or not len(future.columns)):
                 future = pd.DataFrame(columns=list(job.future))  # none for these series
-            parts = _call(job, _model(raw), frame, future if job.future else None)
+            # fold_history's estimator is unfitted: it travels in the job, not as a file
+            model = job.options["estimator"] if job.method == "history" else _model(raw)
+            parts = _call(job, model, frame, future if job.future else None)
         except ForecastError as exc:
             error = {"type": type(exc).__name__, "message": str(exc)}
             parts = [_message_rows(job, "error", [error])]

@@ -7,7 +7,7 @@ many partitions as ``df`` has), and each partition goes through one call of
 moves it to each worker once and keeps it there. ``meta`` (the result's empty frame) is
 built from :mod:`forecast.engines._schema`: ``"id"`` and ``"time"`` with ``df``'s dtypes,
 ``"float"`` as ``float64``, ``"int"`` as ``Int64`` (nullable: the message rows have none),
-``"str"`` as strings.
+``"str"`` as strings, ``"own"`` as the input's column (integers and booleans nullable).
 
 With ``predict``'s ``future_covariates``, that frame is shuffled on the id into as many
 partitions, and ``map_partitions`` pairs the two frames' partitions by number.
@@ -30,6 +30,16 @@ from forecast.engines._partition import KIND, MESSAGE, Job, raise_messages, run_
 __all__ = ["DaskResult", "execute", "from_pandas", "meta"]
 
 
+def _nullable(dtype: Any) -> Any:
+    """``dtype``, or its nullable kind for integers and booleans: a partition's message rows
+    hold nulls in every column (``"own"`` columns: the input's, in fold_history's rows)."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "Int64"
+    return dtype
+
+
 def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) -> pd.DataFrame:
     """The result's empty frame: ``columns`` (name -> kind) typed, and the message columns."""
     given = df._meta.dtypes
@@ -40,7 +50,12 @@ def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) 
         "int": "Int64",
         "str": "string",
     }
-    frame = pd.DataFrame({name: pd.Series(dtype=types[kind]) for name, kind in columns.items()})
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(dtype=_nullable(given[name]) if kind == "own" else types[kind])
+            for name, kind in columns.items()
+        }
+    )
     frame[KIND] = pd.Series(dtype="string")
     frame[MESSAGE] = pd.Series(dtype="string")
     return frame

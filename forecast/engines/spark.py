@@ -15,9 +15,9 @@ future rows of one bucket's series (see :func:`_cogrouped`): a bucket is held wh
 
 The model's bytes are a broadcast variable: sent to each executor once. The schema
 (:mod:`forecast.engines._schema`) maps ``"id"`` and ``"time"`` to the input's own field
-types, ``"float"`` to ``double``, ``"int"`` to ``bigint``, ``"str"`` to ``string``. A
-Spark Connect session has no broadcast: the bytes then travel in the function's closure,
-once per task.
+types, ``"float"`` to ``double``, ``"int"`` to ``bigint``, ``"str"`` to ``string``,
+``"own"`` to the input's field of that name. A Spark Connect session has no broadcast: the
+bytes then travel in the function's closure, once per task.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ def schema(df: DataFrame, columns: dict[str, str], id_col: str, time_col: str) -
     message columns."""
     given = {f.name: f.dataType for f in df.schema.fields}
     own = {"id": given[id_col], "time": given[time_col]}
-    fields = [
-        T.StructField(name, own.get(kind) or _TYPES[kind], True) for name, kind in columns.items()
+    fields = [  # "own": the input's column of that name (fold_history's rows)
+        T.StructField(name, given[name] if kind == "own" else own.get(kind) or _TYPES[kind], True)
+        for name, kind in columns.items()
     ]
     fields += [
         T.StructField(KIND, T.StringType(), False),
