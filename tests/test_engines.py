@@ -463,7 +463,7 @@ def _rows_before(frame: pd.DataFrame, after: int, keep: int | None = None) -> pd
 
 
 def test_fold_history_cuts_each_series_where_the_backtest_fits_it(engine, model, panel):
-    from forecast.engines import fold_history
+    from forecast.backtest import fold_history
 
     _, to_engine = engine
     frame = to_engine(panel)
@@ -493,7 +493,7 @@ def test_a_refit_backtest_is_one_global_fit_per_window_on_the_engine(engine, pan
     Spark with several training processes: tests/test_partitioned_spark.py); each window's
     forecasts equal those of pandas' backtest(refit=True), to 1e-6."""
     import forecast
-    from forecast.engines import fold_history
+    from forecast.backtest import fold_history
 
     name, to_engine = engine
     frame = to_engine(panel[["id", "ds", "y", "x"]])

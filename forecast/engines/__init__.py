@@ -50,12 +50,11 @@ from forecast.data.distributed import engine_of
 from forecast.data.frames import to_pandas
 from forecast.engines._partition import Job
 from forecast.engines._schema import backtest_columns, predict_columns, score_columns
-from forecast.engines.folds import fold_history
 from forecast.evaluation.backtest import BacktestResult
 from forecast.io.persistence import dumps
 from forecast.protocol import Forecaster
 
-__all__ = ["EXTRAS", "fold_history", "refit_refusal", "require", "run"]
+__all__ = ["EXTRAS", "refit_refusal", "require", "run"]
 
 #: The module each engine needs, and the extra that installs it.
 EXTRAS = {"spark": ("pyspark", "spark"), "dask": ("dask.dataframe", "dask")}
@@ -170,7 +169,7 @@ def refit_refusal(engine: str | None) -> str:
         "on the workers would fit one model per partition, each on its own series, not the "
         "one global model a pandas backtest fits. Collect the frame if it fits in memory "
         "(backtest(estimator, df.toPandas() or df.compute(), ...)), or fit one global model "
-        "per window on the engine: for w in range(n_windows): train = forecast.engines."
+        "per window on the engine: for w in range(n_windows): train = forecast.backtest."
         "fold_history(estimator, df, n_windows, step, fold=w); model = "
         f"{fit}; keep window w of backtest(model, df, n_windows, step, refit=False) "
         "(refit=False in pandas is w = 0 alone, for every window). See docs/scaling.md, "
