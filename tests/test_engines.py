@@ -346,8 +346,14 @@ def _future(model, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("source", ["engine", "pandas"])
-def test_predict_with_future_covariates_equals_pandas(engine, source, promo_model, promo_panel):
+def test_predict_with_future_covariates_equals_pandas(
+    engine, source, promo_model, promo_panel, monkeypatch
+):
     name, to_engine = engine
+    if name == "spark":  # each bucket forecast in chunks of whole series (about 2 each)
+        from forecast.engines import spark as adapter
+
+        monkeypatch.setattr(adapter, "ROWS_PER_CALL", 60)
     future = _future(promo_model, promo_panel)
     given = to_engine(future) if source == "engine" else future
     if source == "engine" and name == "dask":  # partitioned otherwise than the history

@@ -11,7 +11,8 @@ may continue, waits for it). A worker holds one such chunk, not its whole partit
 
 With ``predict``'s ``future_covariates`` (a second frame), both are grouped by a hash
 bucket of the id and ``cogroup(...).applyInPandas`` hands each call the history and the
-future rows of one bucket's series (see :func:`_cogrouped`): a bucket is held whole.
+future rows of one bucket's series (see :func:`_cogrouped`): a bucket is held whole, and
+forecast :data:`ROWS_PER_CALL` rows of whole series at a time.
 
 The model's bytes are a broadcast variable: sent to each executor once. The schema
 (:mod:`forecast.engines._schema`) maps ``"id"`` and ``"time"`` to the input's own field
@@ -57,14 +58,18 @@ def schema(df: DataFrame, columns: dict[str, str], id_col: str, time_col: str) -
     return T.StructType(fields)
 
 
-def _chunks(batches: Iterator[pd.DataFrame], id_col: str) -> Iterator[pd.DataFrame]:
-    """Whole series, about :data:`ROWS_PER_CALL` rows at a time, from batches sorted by id."""
+def _chunks(
+    batches: Iterator[pd.DataFrame], id_col: str, limit: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """Whole series, about ``limit`` (:data:`ROWS_PER_CALL`) rows at a time, from batches
+    sorted by id."""
+    limit = ROWS_PER_CALL if limit is None else limit
     held: list[pd.DataFrame] = []
     rows = 0
     for batch in batches:
         held.append(batch)
         rows += len(batch)
-        if rows < ROWS_PER_CALL:
+        if rows < limit:
             continue
         frame = pd.concat(held, ignore_index=True)
         ids = frame[id_col]
@@ -150,9 +155,20 @@ def execute(
         for chunk in _chunks(batches, id_col):
             yield run_partition(job, model, chunk)
 
+    limit = ROWS_PER_CALL  # the driver's, carried by the closure
+
     def apply_both(history: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+        """One bucket: its series forecast ``limit`` rows of whole series at a time."""
         model: bytes = shipped.value if inline is None else inline
-        return run_partition(job, model, history, rows)
+        if len(history) <= limit:
+            return run_partition(job, model, history, rows)
+        history = history.sort_values([id_col, time_col], kind="stable", ignore_index=True)
+        batches = (history.iloc[i : i + limit] for i in range(0, len(history), limit))
+        out = [
+            run_partition(job, model, chunk, rows[rows[id_col].isin(chunk[id_col].unique())])
+            for chunk in _chunks(batches, id_col, limit)
+        ]
+        return pd.concat(out, ignore_index=True)
 
     if future is not None:
         frame = _cogrouped(df, future, apply_both, out_schema, id_col)
