@@ -168,12 +168,13 @@ def refit_refusal(engine: str | None) -> str:
         f"The 'refit' parameter of backtest must be False with a {engine} frame: refitting "
         "on the workers would fit one model per partition, each on its own series, not the "
         "one global model a pandas backtest fits. Collect the frame if it fits in memory "
-        "(backtest(estimator, df.toPandas() or df.compute(), ...)), or fit one global model "
+        f"(backtest(estimator, df.{'toPandas' if engine == 'spark' else 'compute'}(), ...)), "
+        "or fit one global model "
         "per window on the engine: for w in range(n_windows): train = forecast.backtest."
         "fold_history(estimator, df, n_windows, step, fold=w); model = "
         f"{fit}; keep window w of backtest(model, df, n_windows, step, refit=False) "
-        "(refit=False in pandas is w = 0 alone, for every window). See docs/scaling.md, "
-        "'Backtests that refit'."
+        "(refit=k: every k-th w, keeping windows w to w + k - 1; pandas' refit=False: w = 0, "
+        "keeping all). See docs/scaling.md, 'Backtests that refit'."
     )
 
 

@@ -13,11 +13,11 @@ on the whole frame, and keep its windows (``docs/scaling.md``, "Backtests that r
 
 .. code-block:: python
 
-    for w in range(n_windows):  # refit=True; refit=False is the loop's first pass alone
+    for w in range(0, n_windows, k):  # refit=k (refit=True: k = 1; refit=False: k = n_windows)
         train = fold_history(estimator, sdf, n_windows, step, fold=w)
         model = forecast.fit_spark(clone(estimator), train, f"parts/window-{w}")
         result = backtest(model, sdf, n_windows, step, refit=False)
-        forecasts = result.forecasts.filter("window >= " + str(w))  # until the next refit
+        served = result.forecasts.filter(f"window >= {w} AND window < {w + k}")
 
 Each partition's errors (a series too short for the windows, named) come back as ours, as
 in :func:`forecast.engines.run`.
