@@ -20,6 +20,12 @@ results are checked against the pandas run (max abs difference). Only this proce
 RSS is reported: a worker's ``ru_maxrss`` counts what it inherited from its parent at the
 fork (the first run reported this process's 2,501 MB for every Dask worker).
 
+``--future``: the panel gets a known-future covariate of its own (``promo``, 0/1), the model
+reads it, and every predict is given its values over the horizon
+(``future_covariates=``: a Parquet folder read by pandas, Spark or Dask, 6 rows per
+series): the engines then partition both frames by the id's hash (Spark ``cogroup`` of
+buckets, Dask paired shuffles) instead of one.
+
     flock /tmp/forecast-bench.lock .venv/bin/python -u benchmarks/engines_predict.py --series 200000
 """
 
@@ -41,20 +47,22 @@ import numpy as np
 import pandas as pd
 
 
-def make_panel(n_series: int, steps: int, seed: int = 0) -> pd.DataFrame:
+def make_panel(n_series: int, steps: int, seed: int = 0, future: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     t = np.arange(steps)
     level = rng.uniform(10, 100, n_series)[:, None]
     y = level * (1 + 0.1 * np.sin(2 * np.pi * t / 7)) + rng.standard_normal((n_series, steps))
-    return pd.DataFrame(
+    promo = rng.integers(0, 2, (n_series, steps)).astype(float)
+    frame = pd.DataFrame(
         {
             "id": np.repeat([f"s{i}" for i in range(n_series)], steps),
             "ds": np.tile(
                 pd.date_range("2024-01-01", periods=steps, freq="D").to_numpy(), n_series
             ),
-            "y": y.ravel(),
+            "y": (y + 5 * promo).ravel() if future else y.ravel(),
         }
     )
+    return frame.assign(promo=promo.ravel()) if future else frame
 
 
 def write_parts(panel: pd.DataFrame, folder: Path, n_parts: int) -> None:
@@ -82,6 +90,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--parts", type=int, default=8, help="Parquet parts written")
     parser.add_argument("--runs", default="pandas,spark1,spark2,dask1,dask2")
+    parser.add_argument("--future", action="store_true", help="a known-future covariate")
     args = parser.parse_args()
     runs = args.runs.split(",")
 
@@ -93,15 +102,35 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="forecast-engines-bench-"))
     try:
         start = time.perf_counter()
-        panel = make_panel(args.series, args.steps)
+        panel = make_panel(args.series, args.steps, future=args.future)
         parts = work / "panel"
         write_parts(panel, parts, args.parts)
+        promo = work / "future"  # each series' 6 steps after its end
+        if args.future:
+            ends = panel.groupby("id", sort=False)["ds"].max()
+            rows = np.random.default_rng(1).integers(0, 2, 6 * len(ends)).astype(float)
+            write_parts(
+                pd.DataFrame(
+                    {
+                        "id": np.repeat(ends.index.to_numpy(), 6),
+                        "ds": (
+                            np.repeat(ends.to_numpy(), 6)
+                            + np.tile(np.arange(1, 7), len(ends)) * np.timedelta64(1, "D")
+                        ),
+                        "promo": rows,
+                    }
+                ),
+                promo,
+                args.parts,
+            )
+        covariates = {"future_covariates": ["promo"]} if args.future else {}
         took = time.perf_counter() - start
         print(f"panel: {args.series} series x {args.steps} steps = {len(panel)} rows, "
               f"{args.parts} Parquet parts, {took:.1f} s", flush=True)  # fmt: skip
         model = LSTMForecaster(
             id_col="id", time_col="ds", seq_len=12, horizon=6, hidden_size=8, max_epochs=1,
             scaler="window_level", validation_size=0, progress_bar=False, random_state=0,
+            **covariates,
         ).fit(panel[panel["id"].isin([f"s{i}" for i in range(500)])])  # fmt: skip
         del panel
         n = args.series
@@ -109,9 +138,11 @@ def main() -> None:
 
         start = time.perf_counter()
         frame = pd.read_parquet(parts)
+        future = pd.read_parquet(promo) if args.future else None
         read = time.perf_counter() - start
         start = time.perf_counter()
-        expected = model.predict(frame).sort_values(["id", "ds"]).reset_index(drop=True)
+        expected = model.predict(frame, future_covariates=future)
+        expected = expected.sort_values(["id", "ds"]).reset_index(drop=True)
         results["pandas"] = time.perf_counter() - start
         took = results["pandas"]
         print(f"pandas (1 torch thread): read {read:.1f} s, predict {took:.1f} s, "
@@ -119,7 +150,7 @@ def main() -> None:
         if "pandas" in runs:
             torch.set_num_threads(2)
             start = time.perf_counter()
-            model.predict(frame)
+            model.predict(frame, future_covariates=future)
             two = time.perf_counter() - start
             torch.set_num_threads(1)
             print(f"pandas (2 torch threads): predict {two:.1f} s, {n / two:,.0f} series/s",
@@ -140,7 +171,8 @@ def main() -> None:
             )
             session.sparkContext.setLogLevel("ERROR")
             start = time.perf_counter()
-            out = model.predict(session.read.parquet(str(parts)))
+            given = session.read.parquet(str(promo)) if args.future else None
+            out = model.predict(session.read.parquet(str(parts)), future_covariates=given)
             took = time.perf_counter() - start
             diff = check(out.toPandas(), expected)
             results[run] = took
@@ -162,7 +194,8 @@ def main() -> None:
             client = Client(cluster)
             client.run(lambda: __import__("torch").set_num_threads(1))
             start = time.perf_counter()
-            out = model.predict(dd.read_parquet(str(parts)))
+            given = dd.read_parquet(str(promo)) if args.future else None
+            out = model.predict(dd.read_parquet(str(parts)), future_covariates=given)
             took = time.perf_counter() - start
             diff = check(out.compute(), expected)
             results[run] = took

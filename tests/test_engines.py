@@ -22,7 +22,7 @@ pyspark = optional("pyspark")
 dask = optional("dask")
 distributed = optional("distributed")
 
-from forecast import DataError, InvalidParameterError, LSTMForecaster  # noqa: E402
+from forecast import DataError, DataTypeError, InvalidParameterError, LSTMForecaster  # noqa: E402
 from forecast.backtest import backtest  # noqa: E402
 from forecast.evaluation.fitted import fitted_backtest  # noqa: E402
 from forecast.features import calendar_features  # noqa: E402
@@ -218,8 +218,9 @@ def test_a_backtest_on_an_engine_forecasts_with_the_fitted_model_only(spark, mod
     frame = spark.createDataFrame(panel)
     with pytest.raises(InvalidParameterError, match="'refit' parameter of backtest must be"):
         backtest(model, frame, n_windows=2)
-    with pytest.raises(InvalidParameterError, match="future_covariates are not taken"):
-        model.predict(frame, future_covariates=frame)
+    with pytest.raises(InvalidParameterError, match=r"fold_history.*fit_spark") as info:
+        backtest(LSTMForecaster(id_col="id", time_col="ds"), frame, n_windows=2, refit=2)
+    assert "one model per partition" in str(info.value)  # why, before it asks for a fitted one
     with pytest.raises(DataError, match=r"no column\(s\) \['id'\]"):
         model.predict(frame.withColumnRenamed("id", "key"))
 
@@ -311,3 +312,211 @@ def test_spark_chunks_hold_whole_series_whatever_the_batches_cut(monkeypatch, pa
         assert not ids & seen  # no series in two chunks
         seen |= ids
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), rows)
+
+
+# ------------------------------------------------------------------ known-future covariates
+
+
+@pytest.fixture(scope="module")
+def promo_panel() -> pd.DataFrame:
+    """The panel with a known-future covariate of the user's (not a calendar feature)."""
+    frame = _panel()
+    frame["promo"] = np.random.default_rng(2).integers(0, 2, len(frame)).astype(float)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def promo_model(promo_panel) -> LSTMForecaster:
+    return LSTMForecaster(
+        id_col="id", time_col="ds", seq_len=7, horizon=3, hidden_size=4, max_epochs=1,
+        batch_size=64, past_covariates=["x"], future_covariates=["promo", "day_of_week"],
+        quantiles=[0.1, 0.9], validation_size=0, progress_bar=False, random_state=0,
+    ).fit(promo_panel)  # fmt: skip
+
+
+def _future(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each series' future rows, the user's covariate filled, and rows predict ignores: a
+    series without history and a day past each horizon."""
+    future = model.make_future_frame(frame)
+    rng = np.random.default_rng(3)
+    future["promo"] = rng.integers(0, 2, len(future)).astype(float)
+    extra = future.groupby("id").tail(1).assign(ds=lambda f: f["ds"] + pd.Timedelta(days=1))
+    stranger = future[future["id"] == "s0"].assign(id="unseen")
+    return pd.concat([extra, future, stranger], ignore_index=True).sample(frac=1, random_state=0)
+
+
+@pytest.mark.parametrize("source", ["engine", "pandas"])
+def test_predict_with_future_covariates_equals_pandas(
+    engine, source, promo_model, promo_panel, monkeypatch
+):
+    name, to_engine = engine
+    if name == "spark":  # each bucket forecast in chunks of whole series (about 2 each)
+        from forecast.engines import spark as adapter
+
+        monkeypatch.setattr(adapter, "ROWS_PER_CALL", 60)
+    future = _future(promo_model, promo_panel)
+    given = to_engine(future) if source == "engine" else future
+    if source == "engine" and name == "dask":  # partitioned otherwise than the history
+        given = given.repartition(npartitions=5)
+    out = promo_model.predict(to_engine(promo_panel), future_covariates=given)
+    assert type(out).__module__.startswith("pyspark" if name == "spark" else "dask")
+    expected = promo_model.predict(promo_panel, future_covariates=future)
+    _same(_pandas(out), expected)
+    # The user's covariate is read: other values, other forecasts (not only the calendar's).
+    flipped = future.assign(promo=1.0 - future["promo"])
+    other = _pandas(promo_model.predict(to_engine(promo_panel), future_covariates=flipped))
+    assert np.abs(other["y"].to_numpy() - expected["y"].to_numpy()).max() > 1e-4
+
+
+def test_future_covariates_missing_for_a_series_raise_as_in_pandas(
+    engine, promo_model, promo_panel
+):
+    _, to_engine = engine
+    future = _future(promo_model, promo_panel)
+    cases = {
+        "absent": future[future["id"] != "s5"],
+        "too few rows": future.drop(future.index[future["id"] == "s5"][:2]),
+        "NaN": future.assign(promo=future["promo"].where(future["id"] != "s5")),
+    }
+    for case, frame in cases.items():
+        with pytest.raises(DataError) as in_pandas:
+            promo_model.predict(promo_panel, future_covariates=frame)
+        for options in ({}, {"on_bad_series": "skip"}):  # the same as pandas: raised
+            with pytest.raises(DataError, match="'s5'") as info:
+                promo_model.predict(
+                    to_engine(promo_panel), future_covariates=to_engine(frame), **options
+                )
+            assert str(info.value) == str(in_pandas.value), case
+            assert "Traceback" not in str(info.value)
+
+
+def test_future_covariates_are_asked_for_and_checked_before_anything_runs(
+    spark, dask_client, promo_model, model, promo_panel
+):
+    import dask.dataframe as dd
+
+    frame = spark.createDataFrame(promo_panel)
+    with pytest.raises(DataError, match=r"known-future covariates \['promo', 'day_of_week'\]"):
+        promo_model.predict(frame)  # calendar features alone are computed on the workers
+    future = _future(promo_model, promo_panel)
+    with pytest.raises(DataError, match=r"lacks column\(s\) \['promo'\]"):
+        promo_model.predict(frame, future_covariates=future.drop(columns="promo"))
+    with pytest.raises(DataTypeError, match="a dask frame and the history a spark frame"):
+        promo_model.predict(frame, future_covariates=dd.from_pandas(future, npartitions=2))
+    plain = LSTMForecaster(
+        id_col="id", time_col="ds", seq_len=7, horizon=3, hidden_size=4, max_epochs=1,
+        validation_size=0, progress_bar=False,
+    ).fit(promo_panel[["id", "ds", "y"]])  # fmt: skip
+    with pytest.raises(DataError, match="fitted without known-future covariates"):
+        plain.predict(
+            spark.createDataFrame(promo_panel[["id", "ds", "y"]]), future_covariates=future
+        )
+
+
+def test_backtest_and_score_read_future_covariates_from_the_frame_as_pandas_does(
+    engine, promo_model, promo_panel
+):
+    _, to_engine = engine
+    result = backtest(promo_model, to_engine(promo_panel), n_windows=2, refit=False)
+    forecasts, metrics, _, _ = fitted_backtest(promo_model, promo_panel, n_windows=2)
+    _same(_pandas(result.forecasts), forecasts)
+    _same(_pandas(result.metrics), metrics)
+    assert promo_model.score(to_engine(promo_panel)) == pytest.approx(
+        promo_model.score(promo_panel), abs=1e-6
+    )
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_cli_predict_on_an_engine_reads_future_data_as_parquet(
+    name, promo_model, promo_panel, tmp_path, capsys, request
+):
+    from conftest import run_main
+
+    promo_model.save(tmp_path / "m.safetensors")
+    promo_panel.to_parquet(tmp_path / "history.parquet", index=False)
+    future = _future(promo_model, promo_panel)
+    future.to_parquet(tmp_path / "future.parquet", index=False)
+    args = [
+        "predict", "--model", tmp_path / "m.safetensors", "--data", tmp_path / "history.parquet",
+        "--no-metadata", "--engine", name,
+    ]  # fmt: skip
+    if name == "spark":
+        request.getfixturevalue("spark")
+    else:
+        args += ["--engine-address", request.getfixturevalue("dask_client").scheduler.address]
+    code, _, err = run_main(capsys, *args, "--out", tmp_path / "a")
+    assert code == 2
+    assert "--future-data PATH" in err
+    code, _, err = run_main(
+        capsys, *args, "--future-data", tmp_path / "future.parquet", "--out", tmp_path / "b"
+    )
+    assert code == 0, err
+    got = pd.read_parquet(tmp_path / "b").sort_values(["id", "ds"]).reset_index(drop=True)
+    _same(got, promo_model.predict(promo_panel, future_covariates=future))
+
+
+# ------------------------------------------------------------------ backtests that refit
+
+
+def _rows_before(frame: pd.DataFrame, after: int, keep: int | None = None) -> pd.DataFrame:
+    """Each series' rows but its last ``after`` (and of those, the last ``keep``): computed
+    here by counting, not by the backtest's folds."""
+    from_end = frame.groupby("id").cumcount(ascending=False)
+    chosen = from_end >= after
+    if keep is not None:
+        chosen &= from_end < after + keep
+    return frame[chosen]
+
+
+def test_fold_history_cuts_each_series_where_the_backtest_fits_it(engine, model, panel):
+    from forecast.backtest import fold_history
+
+    _, to_engine = engine
+    frame = to_engine(panel)
+    cases = [
+        ({"fold": 0}, _rows_before(panel, 3 + 2 * 4)),  # horizon 3, 3 windows every 4 rows
+        ({"fold": 2}, _rows_before(panel, 3)),
+        ({"fold": 1, "window": "sliding", "window_length": 10}, _rows_before(panel, 7, 10)),
+    ]
+    for options, expected in cases:
+        got = _pandas(fold_history(model, frame, 3, 4, **options))
+        _same(got, expected)
+        _same(fold_history(model, panel, 3, 4, **options), expected)  # pandas, the same
+    with pytest.raises(DataError, match="Too few rows to backtest: series 's0'"):
+        fold_history(model, frame, 10)  # s0 has 30 rows: 10 windows of 3 hold out 30
+
+
+REFIT = {  # what a fit from Parquet parts takes (no conformal intervals, no transform)
+    "id_col": "id", "time_col": "ds", "seq_len": 7, "horizon": 3, "hidden_size": 4,
+    "max_epochs": 2, "batch_size": 16, "past_covariates": ["x"], "validation_size": 0,
+    "progress_bar": False, "random_state": 0,
+}  # fmt: skip
+
+
+def test_a_refit_backtest_is_one_global_fit_per_window_on_the_engine(engine, panel, tmp_path):
+    """The code the refusal names, each window's rows written by the engine as Parquet
+    parts by series and one global model fitted from them (fit_spark does the same on
+    Spark with several training processes: tests/test_partitioned_spark.py); each window's
+    forecasts equal those of pandas' backtest(refit=True), to 1e-6."""
+    import forecast
+    from forecast.backtest import fold_history
+
+    name, to_engine = engine
+    frame = to_engine(panel[["id", "ds", "y", "x"]])
+    estimator = LSTMForecaster(**REFIT)
+    expected = backtest(estimator, panel[["id", "ds", "y", "x"]], 2, refit=True).forecasts
+    for w in range(2):
+        train = fold_history(estimator, frame, 2, fold=w)
+        folder = tmp_path / f"window-{w}"
+        if name == "spark":
+            train.repartition(4, "id").write.parquet(str(folder))
+        else:
+            train.shuffle(on="id").to_parquet(folder)
+        model = LSTMForecaster(**REFIT).fit(forecast.parts(folder))
+        got = _pandas(backtest(model, frame, 2, refit=False).forecasts).query(f"window == {w}")
+        want = expected.query(f"window == {w}").sort_values(["id", "ds"])
+        assert got[["id", "ds"]].astype(str).values.tolist() == (
+            want[["id", "ds"]].astype(str).values.tolist()
+        )
+        np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-6)
+        assert np.abs(got["forecast"].to_numpy() - got["actual"].to_numpy()).max() > 1e-3

@@ -17,8 +17,9 @@ The run's metadata columns (``model_checksum``, ``library_version``, ``created_a
 added as on one machine; ``forecast_origin`` (each series' last timestamp) is not (it
 needs the history's ends per series: ``--no-metadata`` leaves all of them out).
 ``--on-bad-series``, ``--max-staleness`` and ``--fallback-season`` work per partition;
-``--report``, ``--max-bad-fraction``, ``--expect-ids``, ``--future-data`` need the whole
-panel in one place and are refused with ``--engine``.
+``--future-data`` (Parquet, read by the engine as ``--data`` is) gives known-future
+covariates other than calendar features; ``--report``, ``--max-bad-fraction`` and
+``--expect-ids`` need the whole panel in one place and are refused with ``--engine``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ _WHOLE_PANEL = (
     "max_bad_fraction",
     "expect_ids",
     "expect_fitted_ids",
-    "future_data",
     "future_table",
     "future_query",
     "out_table",
@@ -132,7 +132,19 @@ def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
     path = option("model", required=True)
     model = load(path)
     metadata = run_metadata(path) if option("metadata") is not False else {}
-    isolation = {
+    future = option("future_data")
+    names = list(model.future_names_)
+    others = [n for n in names if n not in model.__dict__.get("calendar_features_", [])]
+    if (future is None and others) or (future is not None and not names):
+        raise UsageError(
+            f"This model was trained with known-future covariates {names}: give their values "
+            "over the horizon with --future-data PATH (Parquet, read by the engine: id and "
+            "time columns and those columns)."
+            if others
+            else "--future-data gives known-future covariates, but this model was trained "
+            "without any; leave the flag out."
+        )
+    isolation: dict[str, Any] = {
         name: option(name)
         for name in ("on_bad_series", "max_staleness", "fallback_season")
         if option(name) is not None
@@ -144,6 +156,8 @@ def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
             from pyspark.sql import functions as F
 
             frame = client.read.parquet(data)
+            if future is not None:
+                isolation["future_covariates"] = client.read.parquet(future)
             forecast = model.predict(frame, horizon=option("horizon"), **isolation)
             for name, value in metadata.items():
                 forecast = forecast.withColumn(name, F.lit(value))
@@ -152,6 +166,8 @@ def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
             import dask.dataframe as dd
 
             frame = dd.read_parquet(data)
+            if future is not None:
+                isolation["future_covariates"] = dd.read_parquet(future)
             forecast = model.predict(frame, horizon=option("horizon"), **isolation)
             forecast = forecast.assign(**metadata)
             Path(out).mkdir(parents=True)

@@ -19,11 +19,20 @@ Dask ``persist``): the workers' errors and warnings come back with it
 (:func:`~forecast.engines._partition.raise_messages`), so a bad series raises our error
 naming it, here, and nothing is dropped without the warning that says so.
 
+Known-future covariates: calendar features are computed on each worker from the model
+file; others come as ``predict(df, future_covariates=future)``, exactly as in pandas, with
+``future`` a frame of the same engine (or a pandas, polars or pyarrow frame, which is
+handed to the engine). Both frames are partitioned by the same hash of the series id
+(Spark: ``groupBy(bucket).cogroup(...).applyInPandas``; Dask: both shuffled on the id into
+as many partitions, then ``map_partitions`` over the pairs), so that each call gets whole
+series with their future rows. ``backtest`` and ``score`` read known-future values from
+``df`` itself, as in pandas.
+
 What differs from pandas: a backtest forecasts every window with the fitted model
-(``refit=False``; see :mod:`forecast.evaluation.fitted`), and its ``metrics`` has
-``n_actual`` whenever the model has ``missing="mask"``; known-future covariates other than
-calendar features (which each worker computes from the model file), and ``expect_ids``,
-are not taken yet; warnings come once per partition.
+(``refit=False``; see :mod:`forecast.evaluation.fitted`; a refit is refused with the code
+to run instead, :func:`refit_refusal`), and its ``metrics`` has ``n_actual`` whenever the
+model has ``missing="mask"``; ``expect_ids`` is not taken; warnings come once per
+partition.
 
 ``pyspark`` and ``dask`` are optional (``pip install "forecast-rnn[spark]"``, ``[dask]``)
 and imported only here, when a frame of theirs arrives or the command line asks for one.
@@ -33,17 +42,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast.data.distributed import engine_of
+from forecast.data.frames import to_pandas
 from forecast.engines._partition import Job
 from forecast.engines._schema import backtest_columns, predict_columns, score_columns
 from forecast.evaluation.backtest import BacktestResult
 from forecast.io.persistence import dumps
 from forecast.protocol import Forecaster
 
-__all__ = ["EXTRAS", "require", "run"]
+__all__ = ["EXTRAS", "refit_refusal", "require", "run"]
 
 #: The module each engine needs, and the extra that installs it.
 EXTRAS = {"spark": ("pyspark", "spark"), "dask": ("dask.dataframe", "dask")}
@@ -86,7 +97,90 @@ def _adapter(engine: str) -> Any:
     return dask
 
 
+def _future(model: Forecaster, df: Any, future: Any) -> Any:
+    """``predict``'s ``future_covariates`` as a frame of ``df``'s engine, checked as pandas
+    checks it; ``None`` when the workers compute them (calendar features) or none is used.
+
+    A pandas, polars or pyarrow frame is accepted and handed to the engine (Spark
+    ``createDataFrame``, Dask ``from_pandas``): the driver holds it whole, so it suits
+    futures smaller than the history; a large one should already live on the engine.
+    """
+    engine, layout = str(engine_of(df)), model.layout_
+    names = list(model.future_names_)
+    if future is None:
+        calendar = model.__dict__.get("calendar_features_", [])
+        others = [n for n in names if n not in calendar]
+        if others:  # the message of pandas' predict (forecast.data.covariates.future_block)
+            raise DataError(
+                f"This model uses known-future covariates {names}: pass their values for "
+                f"the next {model.horizon} step(s) of every series as predict(..., "
+                f"future_covariates=frame), a {engine} frame (or a pandas one) in the long "
+                f"layout: {layout.id_col!r}, {layout.time_col!r} and {others}."
+            )
+        return None  # calendar features, computed on each worker from the model file
+    if not names:
+        raise DataError(
+            f"This {type(model).__name__} was fitted without known-future covariates, so "
+            "it would ignore future_covariates: leave it out."
+        )
+    given = engine_of(future)
+    if given is None:
+        frame, _ = to_pandas(future, "future_covariates")
+        if not isinstance(frame, pd.DataFrame):
+            raise DataTypeError(
+                f"future_covariates must be a {engine} frame or a DataFrame (pandas, polars "
+                f"or pyarrow) in the long layout. Got a {type(future).__name__} instead."
+            )
+        if isinstance(frame.index, pd.MultiIndex):
+            frame = frame.reset_index()
+        future = _adapter(engine).from_pandas(df, frame)
+    elif given != engine:
+        raise DataTypeError(
+            f"future_covariates is a {given} frame and the history a {engine} frame: give "
+            "both on one engine (or future_covariates in pandas)."
+        )
+    columns = list(future.columns)
+    absent = [c for c in (layout.id_col, layout.time_col, *names) if c not in columns]
+    if absent:
+        raise DataError(
+            f"future_covariates lacks column(s) {absent}: the model reads each series' "
+            f"future rows by {layout.id_col!r} and {layout.time_col!r}, and its known-future "
+            f"covariates {names}. Columns: {columns}."
+        )
+    return future
+
+
+def refit_refusal(engine: str | None) -> str:
+    """Why ``backtest(refit=...)`` is refused on ``engine``, and the code to run instead.
+
+    Refitting on the workers would fit one model per partition, each on its own series:
+    not the global model of a pandas backtest. The alternatives named: collect the frame if
+    it fits in memory, or fit one global model per window on the engine's rows of that
+    window (:func:`forecast.engines.folds.fold_history`) and backtest it without refit.
+    """
+    fit = (
+        'forecast.fit_spark(clone(estimator), train, f"parts/window-{w}")'
+        if engine == "spark"
+        else "clone(estimator).fit(forecast.parts(folder)) on train written as Parquet "
+        "parts by series (train.shuffle(on=id_col).to_parquet(folder))"
+    )
+    return (
+        f"The 'refit' parameter of backtest must be False with a {engine} frame: refitting "
+        "on the workers would fit one model per partition, each on its own series, not the "
+        "one global model a pandas backtest fits. Collect the frame if it fits in memory "
+        f"(backtest(estimator, df.{'toPandas' if engine == 'spark' else 'compute'}(), ...)), "
+        "or fit one global model "
+        "per window on the engine: for w in range(n_windows): train = forecast.backtest."
+        "fold_history(estimator, df, n_windows, step, fold=w); model = "
+        f"{fit}; keep window w of backtest(model, df, n_windows, step, refit=False) "
+        "(refit=k: every k-th w, keeping windows w to w + k - 1; pandas' refit=False: w = 0, "
+        "keeping all). See docs/scaling.md, 'Backtests that refit'."
+    )
+
+
 def _check(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> None:
+    if method == "backtest" and options["refit"] is not False:  # an estimator to refit
+        raise InvalidParameterError(refit_refusal(engine_of(df)))
     check_is_fitted(model, "cutoffs_")
     layout = model.layout_
     if not layout.is_long:
@@ -101,25 +195,15 @@ def _check(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> 
             f"The {engine_of(df)} frame has no column(s) {missing}, which the model reads "
             f"ids and timestamps from (id_col={layout.id_col!r}, time_col={layout.time_col!r})."
         )
-    if options.get("future_covariates") is not None:
-        raise InvalidParameterError(
-            f"future_covariates are not taken with a {engine_of(df)} frame yet: a model "
-            "whose known-future covariates are calendar features computes them on each "
-            "worker; for others, predict in pandas, partition by series yourself."
-        )
+    if method == "predict":
+        options["future_covariates"] = _future(model, df, options["future_covariates"])
     if options.get("expect_ids") is not None:
         raise InvalidParameterError(
             f"expect_ids is not taken with a {engine_of(df)} frame: a partition cannot tell "
             "which series are absent from the others; compare the result's ids with yours."
         )
     if method == "backtest":
-        if options.pop("refit") is not False:
-            raise InvalidParameterError(
-                f"The 'refit' parameter of backtest must be False with a {engine_of(df)} "
-                "frame: the fitted model forecasts every window on the workers (a model "
-                "refitted per partition would see only that partition's series). Fit "
-                "first, then backtest(model, df, refit=False)."
-            )
+        options.pop("refit")
         if (options.pop("window"), options.pop("window_length")) != ("expanding", None):
             raise InvalidParameterError(
                 "The 'window' and 'window_length' parameters of backtest shape the fits; "
@@ -157,8 +241,8 @@ def run(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> Any
     options = dict(options)
     _check(model, method, df, options)
     layout = model.layout_
+    future = options.pop("future_covariates", None)
     if method == "predict":
-        options.pop("future_covariates")
         options.pop("expect_ids")
         tables = {"rows": predict_columns(model, options["on_bad_series"] == "fallback")}
     elif method == "score":
@@ -177,10 +261,11 @@ def run(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> Any
         options,
         [name for name, _ in columns],
         ints=tuple(name for name, kind in columns if kind == "int"),
+        future=() if future is None else tuple(str(c) for c in future.columns),
     )
     adapter = _adapter(engine)
     id_col, time_col = str(layout.id_col), str(layout.time_col)
-    result = adapter.execute(df, job, dumps(model), dict(columns), id_col, time_col)
+    result = adapter.execute(df, job, dumps(model), dict(columns), id_col, time_col, future)
     found = result.messages(engine)
     frames = {
         kind: result.rows(kind, [name for name, _ in table]) for kind, table in tables.items()

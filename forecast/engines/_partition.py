@@ -34,7 +34,7 @@ import pandas as pd
 
 from forecast import _exceptions, _warnings
 from forecast._exceptions import DataError, ForecastError
-from forecast.evaluation.fitted import fitted_backtest
+from forecast.evaluation.fitted import fitted_backtest, fold_rows
 from forecast.io.persistence import loads
 from forecast.protocol import Forecaster
 
@@ -55,7 +55,7 @@ class Job:
 
     Attributes
     ----------
-    method : {"predict", "backtest", "score"}
+    method : {"predict", "backtest", "score", "history"}
     estimator : type
         The model's class: unpickling it on a worker imports its module, which registers
         the class, so that the bytes can be loaded there (a class of the user's too).
@@ -67,6 +67,9 @@ class Job:
         Columns that are integers (``window``, ``step``, ``n_actual``), the rest as given.
     dates : tuple of str
         Time columns the engine holds as dates, not timestamps.
+    future : tuple of str
+        The columns of ``predict``'s ``future_covariates`` frame, which each partition gets
+        beside its history (empty: none is given).
     """
 
     method: str
@@ -75,6 +78,7 @@ class Job:
     columns: list[str]
     ints: tuple[str, ...] = ()
     dates: tuple[str, ...] = field(default=())
+    future: tuple[str, ...] = ()
 
     @property
     def out_columns(self) -> list[str]:
@@ -130,18 +134,27 @@ def _calendar(model: Forecaster, frame: pd.DataFrame) -> pd.DataFrame:
     if unknown:
         raise DataError(
             f"This model's known-future covariates {unknown} are not calendar features, "
-            "which a worker computes itself; other ones are not taken on an engine yet: "
-            "predict in pandas."
+            "which a worker computes itself: pass their values as predict(df, "
+            "future_covariates=frame)."
         )
     return future
 
 
-def _call(job: Job, model: Forecaster, frame: pd.DataFrame) -> list[pd.DataFrame]:
+def _call(
+    job: Job, model: Forecaster, frame: pd.DataFrame, future: pd.DataFrame | None
+) -> list[pd.DataFrame]:
     if job.method == "predict":
         options = dict(job.options)
-        if model.future_names_:  # calendar features: computed here, from the model file
+        if future is not None:  # the user's: the rows of this partition's hash of the ids
+            options["future_covariates"] = future[list(job.future)]
+        elif model.future_names_:  # calendar features: computed here, from the model file
             options["future_covariates"] = _calendar(model, frame)
         return [_typed(job, model.predict(frame, **options), "rows")]
+    if job.method == "history":  # fold_history: a backtest window's training rows
+        options = {k: v for k, v in job.options.items() if k != "estimator"}
+        rows, bad = fold_rows(model, frame, **options)
+        out = [_typed(job, rows.reset_index(drop=True), "rows")]
+        return [*out, _message_rows(job, "bad_series", bad)] if bad else out
     if job.method == "score":
         terms = model._score_terms(frame)  # (S, T)
         finite = terms[~np.isnan(terms)]
@@ -156,7 +169,9 @@ def _call(job: Job, model: Forecaster, frame: pd.DataFrame) -> list[pd.DataFrame
     return out
 
 
-def run_partition(job: Job, raw: bytes, frame: pd.DataFrame) -> pd.DataFrame:
+def run_partition(
+    job: Job, raw: bytes, frame: pd.DataFrame, future: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The job's result on one partition of whole series (pandas in, pandas out).
 
     Parameters
@@ -166,6 +181,9 @@ def run_partition(job: Job, raw: bytes, frame: pd.DataFrame) -> pd.DataFrame:
         The model file's bytes.
     frame : pandas.DataFrame
         Every row of each of its series (a partition may hold none).
+    future : pandas.DataFrame, optional
+        With ``job.future``: the rows of ``predict``'s ``future_covariates`` whose ids hash
+        as this partition's (so every row of its series; others' are ignored, as in pandas).
 
     Returns
     -------
@@ -178,7 +196,11 @@ def run_partition(job: Job, raw: bytes, frame: pd.DataFrame) -> pd.DataFrame:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            parts = _call(job, _model(raw), frame)
+            if job.future and (future is None or not len(future.columns)):
+                future = pd.DataFrame(columns=list(job.future))  # none for these series
+            # fold_history's estimator is unfitted: it travels in the job, not as a file
+            model = job.options["estimator"] if job.method == "history" else _model(raw)
+            parts = _call(job, model, frame, future if job.future else None)
         except ForecastError as exc:
             error = {"type": type(exc).__name__, "message": str(exc)}
             parts = [_message_rows(job, "error", [error])]

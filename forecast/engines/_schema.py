@@ -15,7 +15,13 @@ turn into their own types:
 ``"int"``
     64-bit integers (a backtest's ``window`` and ``step``, ``n_actual``);
 ``"str"``
-    strings (a backtest's ``target``).
+    strings (a backtest's ``target``);
+``"own"``
+    the input's column of that name (``fold_history``'s rows, which are the input's own;
+    Dask makes integers and booleans nullable, since message rows hold nulls).
+
+With ``predict``'s ``future_covariates`` the result's columns are those of ``predict``
+alone: the future frame's types shape nothing returned.
 
 ``predict``: ``id_col, time_col``, then each target followed by its quantile columns
 ``f"{target}_q{q:g}"`` (:func:`forecast.data.output.quantile_column`), and ``source``

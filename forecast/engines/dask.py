@@ -7,7 +7,10 @@ many partitions as ``df`` has), and each partition goes through one call of
 moves it to each worker once and keeps it there. ``meta`` (the result's empty frame) is
 built from :mod:`forecast.engines._schema`: ``"id"`` and ``"time"`` with ``df``'s dtypes,
 ``"float"`` as ``float64``, ``"int"`` as ``Int64`` (nullable: the message rows have none),
-``"str"`` as strings.
+``"str"`` as strings, ``"own"`` as the input's column (integers and booleans nullable).
+
+With ``predict``'s ``future_covariates``, that frame is shuffled on the id into as many
+partitions, and ``map_partitions`` pairs the two frames' partitions by number.
 
 The scheduler is whichever is active: a ``distributed.Client`` if one was created (the
 command line creates one: a ``LocalCluster``, or ``--engine-address``), else Dask's local
@@ -24,7 +27,17 @@ import pandas as pd
 
 from forecast.engines._partition import KIND, MESSAGE, Job, raise_messages, run_partition
 
-__all__ = ["DaskResult", "execute", "meta"]
+__all__ = ["DaskResult", "execute", "from_pandas", "meta"]
+
+
+def _nullable(dtype: Any) -> Any:
+    """``dtype``, or its nullable kind for integers and booleans: a partition's message rows
+    hold nulls in every column (``"own"`` columns: the input's, in fold_history's rows)."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "Int64"
+    return dtype
 
 
 def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) -> pd.DataFrame:
@@ -37,7 +50,12 @@ def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) 
         "int": "Int64",
         "str": "string",
     }
-    frame = pd.DataFrame({name: pd.Series(dtype=types[kind]) for name, kind in columns.items()})
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(dtype=_nullable(given[name]) if kind == "own" else types[kind])
+            for name, kind in columns.items()
+        }
+    )
     frame[KIND] = pd.Series(dtype="string")
     frame[MESSAGE] = pd.Series(dtype="string")
     return frame
@@ -46,6 +64,18 @@ def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) 
 def _partition(frame: pd.DataFrame, job: Job, raw: bytes, empty: pd.DataFrame) -> pd.DataFrame:
     out = run_partition(job, raw, frame)
     return out.astype(empty.dtypes.to_dict())
+
+
+def _pair(
+    frame: pd.DataFrame, future: pd.DataFrame, job: Job, raw: bytes, empty: pd.DataFrame
+) -> pd.DataFrame:
+    out = run_partition(job, raw, frame, future)
+    return out.astype(empty.dtypes.to_dict())
+
+
+def from_pandas(df: dd.DataFrame, frame: pd.DataFrame) -> dd.DataFrame:
+    """``frame`` (the driver's) as a Dask frame, in as many partitions as ``df``."""
+    return dd.from_pandas(frame, npartitions=df.npartitions)
 
 
 class DaskResult:
@@ -66,12 +96,31 @@ class DaskResult:
 
 
 def execute(
-    df: dd.DataFrame, job: Job, raw: bytes, columns: dict[str, str], id_col: str, time_col: str
+    df: dd.DataFrame,
+    job: Job,
+    raw: bytes,
+    columns: dict[str, str],
+    id_col: str,
+    time_col: str,
+    future: dd.DataFrame | None = None,
 ) -> DaskResult:
-    """Run ``job`` over ``df``'s series (see the module docstring); persisted, not computed
-    into this process."""
+    """Run ``job`` over ``df``'s series (see the module docstring), with ``predict``'s
+    ``future`` rows of each series if given; persisted, not computed into this process."""
     empty = meta(df, columns, id_col, time_col)
     shipped = dask.delayed(raw, pure=True)
-    by_series = df.shuffle(on=id_col)
-    frame = by_series.map_partitions(_partition, job, shipped, empty, meta=empty)
+    if future is None:
+        by_series = df.shuffle(on=id_col)
+        frame = by_series.map_partitions(_partition, job, shipped, empty, meta=empty)
+        return DaskResult(frame.persist())
+    # Both shuffled on the id, of one dtype, into as many partitions: the hash sends a
+    # series' history and future rows to partitions of the same number, which
+    # map_partitions pairs (align_dataframes=False: by position; divisions are unknown).
+    # Were a series' rows ever apart, its partition would lack its future rows and raise
+    # the error naming it: never a forecast with another series' covariates.
+    n = df.npartitions
+    future = future.astype({id_col: df._meta.dtypes[id_col]})
+    left, right = df.shuffle(on=id_col, npartitions=n), future.shuffle(on=id_col, npartitions=n)
+    frame = dd.map_partitions(
+        _pair, left, right, job, shipped, empty, meta=empty, align_dataframes=False
+    )
     return DaskResult(frame.persist())

@@ -8,6 +8,11 @@ its cutoff, so a partition's tables are the rows the whole frame's tables hold f
 series. Run on the whole pandas frame it is the in-process result the engines are tested
 against.
 
+:func:`fold_rows` is the other half of a backtest on an engine: the rows a refitting
+backtest fits window ``fold`` on (:func:`forecast.engines.folds.fold_history` runs it per
+partition), so that one global model per window can be fitted on the engine and
+backtested here without refit.
+
 Symbols: W windows, S series, H horizon, T targets.
 """
 
@@ -24,9 +29,10 @@ from forecast.evaluation.backtest import (
     _prepare,
     _scored_tables,
 )
+from forecast.evaluation.folds import history_frame
 from forecast.protocol import Forecaster
 
-__all__ = ["fitted_backtest"]
+__all__ = ["fitted_backtest", "fold_rows"]
 
 
 def fitted_backtest(
@@ -79,3 +85,46 @@ def fitted_backtest(
         panel, layout, folds, forecast, quantiles, levels, metrics, season_length
     )
     return tidy, scores, bad, missing_actuals
+
+
+def fold_rows(
+    estimator: Forecaster,
+    df: pd.DataFrame,
+    n_windows: int = 1,
+    step: int | None = None,
+    *,
+    fold: int = 0,
+    window: str = "expanding",
+    window_length: int | None = None,
+    on_bad_series: str = "fail",
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The rows of ``df`` that :func:`forecast.backtest.backtest` fits window ``fold`` on.
+
+    Parameters
+    ----------
+    estimator : forecaster
+        Fitted or not: only its ``horizon`` and columns are read.
+    df : pandas.DataFrame
+    n_windows, step, window, window_length, on_bad_series
+        As :func:`forecast.backtest.backtest`.
+    fold : int, default 0
+        The window, ``0 <= fold < n_windows`` (0: the oldest cutoff, the one a backtest
+        with ``refit=False`` fits at).
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        Rows of ``df`` (its columns, its order), nothing after each series' cutoff.
+    bad_series : list of dict
+        With ``on_bad_series="skip"``, the series left out.
+
+    Raises
+    ------
+    InvalidParameterError, DataError
+        As :func:`forecast.backtest.backtest`: a parameter out of range, a series too short.
+    """
+    sliding = window == "sliding"
+    df, bad, panel, _, folds = _prepare(
+        estimator, df, n_windows, step, window_length, sliding, on_bad_series
+    )
+    return history_frame(df, panel, folds, fold), bad

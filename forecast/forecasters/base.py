@@ -482,7 +482,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             Required when the model has known-future covariates: their values at the
             ``self.horizon`` timestamps after each series' end, in the training layout
             (index of timestamps, or ``id_col``/``time_col`` columns or ``MultiIndex``).
-            Ignored by a model without them.
+            With a Spark or Dask ``df``: a long frame of that engine (or of pandas).
         horizon : int, optional
             Steps to return, ``1 <= horizon <= self.horizon``; default all.
         on_bad_series, max_staleness, expect_ids, fallback_season
