@@ -6,7 +6,7 @@ The frame is written once as Parquet parts partitioned by series id
 (``local_mode=True``) or as a barrier stage on the executors, under ``torchrun``. Each
 process fits the estimator on ``forecast.parts(folder)`` with Lightning's ``"ddp"``
 strategy, so each reads only its own parts (``forecast/forecasters/_partitioned.py``);
-rank 0 returns the fitted model as the bytes of its model file, which the driver loads.
+rank 0 saves the fitted model into the parts folder, where the driver loads it.
 
 No cluster of our own: Spark schedules the processes, torchrun connects them, Lightning
 trains. ``folder`` must be one path that the driver writes and every training process reads
@@ -17,7 +17,6 @@ cluster).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,6 +42,9 @@ def _distributor() -> Any:
     return TorchDistributor
 
 
+FITTED_FILE = "_fitted.safetensors"  # rank 0's model, beside the parts (not a part: no .parquet)
+
+
 def fit_spark(
     model: BaseForecaster,
     frame: Any,
@@ -65,7 +67,8 @@ def fit_spark(
     frame : pyspark.sql.DataFrame
         Long format: id, time, target and covariates.
     folder : str or os.PathLike
-        Where the parts are written (must not exist yet); visible to every process.
+        Where the parts are written (must not exist yet); visible to every process. The
+        fitted model is left there too, as ``_fitted.safetensors``.
     num_processes : int, default 2
         Training processes (``TorchDistributor``'s ``num_processes``).
     local_mode : bool, default True
@@ -119,13 +122,16 @@ def fit_spark(
     warm = _warm_bytes(model, frame)
     path = os.fspath(folder)
     frame.repartition(num_processes * parts_per_process, id_col).write.parquet(path)
-    saved = distributor(num_processes=num_processes, local_mode=local_mode, use_gpu=use_gpu).run(
+    distributor(num_processes=num_processes, local_mode=local_mode, use_gpu=use_gpu).run(
         _train, type(model), params, path, use_gpu, warm
     )
-    with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
-        file = Path(tmp) / "model.safetensors"
-        file.write_bytes(saved)
-        fitted = load(file)
+    # Read from the folder, not from run()'s return value: with local_mode=True every
+    # process writes its return value to one output file, and the last to finish wins, so
+    # rank 1's None could replace rank 0's model (an intermittent failure of the tests).
+    file = Path(path) / FITTED_FILE
+    if not file.is_file():
+        raise RuntimeError(f"fit_spark: the training processes wrote no model to {file}")
+    fitted = load(file)
     fitted.set_params(trainer_kwargs=params.get("trainer_kwargs"))
     return fitted
 
@@ -145,8 +151,9 @@ def _warm_bytes(model: Any, frame: Any) -> bytes | None:
 
 def _train(
     cls: type, params: dict[str, Any], folder: str, use_gpu: bool, warm: bytes | None = None
-) -> bytes | None:
-    """One training process (under torchrun): fit on the parts; rank 0 returns the model file.
+) -> None:
+    """One training process (under torchrun): fit on the parts; rank 0 saves the model file
+    into ``folder`` (:data:`FITTED_FILE`, written atomically), where the driver reads it.
 
     ``warm``: the model file a warm start continues (``warm_start=True`` on a fitted model).
     """
@@ -167,9 +174,5 @@ def _train(
         model = cast(BaseForecaster, loads(warm, "the warm start's model"))
         model.set_params(**{**params, "trainer_kwargs": kwargs})
     model.fit(parts(folder))
-    if int(os.environ.get("RANK", "0")) != 0:
-        return None
-    with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
-        file = Path(tmp) / "model.safetensors"
-        model.save(file)
-        return file.read_bytes()
+    if int(os.environ.get("RANK", "0")) == 0:
+        model.save(Path(folder) / FITTED_FILE)
