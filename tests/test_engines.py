@@ -22,9 +22,11 @@ pyspark = optional("pyspark")
 dask = optional("dask")
 distributed = optional("distributed")
 
+from sklearn.base import clone  # noqa: E402
+
 from forecast import DataError, DataTypeError, InvalidParameterError, LSTMForecaster  # noqa: E402
 from forecast.backtest import backtest  # noqa: E402
-from forecast.evaluation.fitted import fitted_backtest  # noqa: E402
+from forecast.evaluation.fitted import fitted_backtest, fold_rows  # noqa: E402
 from forecast.features import calendar_features  # noqa: E402
 
 pytestmark = [
@@ -153,9 +155,17 @@ def test_predict_equals_pandas(engine, model, panel):
     _same(_pandas(out), expected)
 
 
+@pytest.fixture(scope="module")
+def head_model(model, panel) -> LSTMForecaster:
+    """``model`` refitted on the rows before a 2-window backtest's first cutoff: what a
+    backtest without refit may forecast with (a model fitted later has seen the tests)."""
+    return clone(model).fit(fold_rows(model, panel, 2, fold=0)[0])
+
+
 def test_backtest_equals_pandas_and_the_forecasts_are_predicts_of_the_histories(
-    engine, model, panel
+    engine, head_model, panel
 ):
+    model = head_model
     name, to_engine = engine
     result = backtest(model, to_engine(panel), n_windows=2, refit=False)
     forecasts, metrics, bad, missing = fitted_backtest(model, panel, n_windows=2)
@@ -223,6 +233,17 @@ def test_a_backtest_on_an_engine_forecasts_with_the_fitted_model_only(spark, mod
     assert "one model per partition" in str(info.value)  # why, before it asks for a fitted one
     with pytest.raises(DataError, match=r"no column\(s\) \['id'\]"):
         model.predict(frame.withColumnRenamed("id", "key"))
+
+
+def test_a_backtest_refuses_a_model_fitted_past_its_first_cutoff(engine, model, panel):
+    """Fitted on the whole frame, the model has seen every test window: its scores would
+    flatter it. Refused on the engine as in the fitted path in-process, naming the series."""
+    _, to_engine = engine
+    match = r"fitted on series '\w+' up to .*after the backtest's first cutoff"
+    with pytest.raises(DataError, match=match):
+        fitted_backtest(model, panel, n_windows=2)
+    with pytest.raises(DataError, match=match):
+        _pandas(backtest(model, to_engine(panel), n_windows=2, refit=False).forecasts)
 
 
 def test_importing_forecast_imports_no_engine():
@@ -417,8 +438,9 @@ def test_backtest_and_score_read_future_covariates_from_the_frame_as_pandas_does
     engine, promo_model, promo_panel
 ):
     _, to_engine = engine
-    result = backtest(promo_model, to_engine(promo_panel), n_windows=2, refit=False)
-    forecasts, metrics, _, _ = fitted_backtest(promo_model, promo_panel, n_windows=2)
+    head = clone(promo_model).fit(fold_rows(promo_model, promo_panel, 2, fold=0)[0])
+    result = backtest(head, to_engine(promo_panel), n_windows=2, refit=False)
+    forecasts, metrics, _, _ = fitted_backtest(head, promo_panel, n_windows=2)
     _same(_pandas(result.forecasts), forecasts)
     _same(_pandas(result.metrics), metrics)
     assert promo_model.score(to_engine(promo_panel)) == pytest.approx(
@@ -513,7 +535,7 @@ def test_a_refit_backtest_is_one_global_fit_per_window_on_the_engine(engine, pan
         else:
             train.shuffle(on="id").to_parquet(folder)
         model = LSTMForecaster(**REFIT).fit(forecast.parts(folder))
-        got = _pandas(backtest(model, frame, 2, refit=False).forecasts).query(f"window == {w}")
+        got = _pandas(backtest(model, frame, 2 - w, refit=False).forecasts).query("window == 0")
         want = expected.query(f"window == {w}").sort_values(["id", "ds"])
         assert got[["id", "ds"]].astype(str).values.tolist() == (
             want[["id", "ds"]].astype(str).values.tolist()

@@ -172,9 +172,10 @@ def refit_refusal(engine: str | None) -> str:
         "or fit one global model "
         "per window on the engine: for w in range(n_windows): train = forecast.backtest."
         "fold_history(estimator, df, n_windows, step, fold=w); model = "
-        f"{fit}; keep window w of backtest(model, df, n_windows, step, refit=False) "
-        "(refit=k: every k-th w, keeping windows w to w + k - 1; pandas' refit=False: w = 0, "
-        "keeping all). See docs/scaling.md, 'Backtests that refit'."
+        f"{fit}; keep window 0 of backtest(model, df, n_windows - w, step, refit=False), "
+        "which is window w (refit=k: every k-th w, keeping windows 0 to k - 1, which are w "
+        "to w + k - 1; pandas' refit=False: w = 0, keeping all). See docs/scaling.md, "
+        "'Backtests that refit'."
     )
 
 

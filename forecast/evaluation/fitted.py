@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from forecast._exceptions import InvalidParameterError
+from forecast._exceptions import DataError, InvalidParameterError
+from forecast.data.panel import series_positions
 from forecast.evaluation.backtest import (
     _check_params,
     _forecast_windows_quantiles,
@@ -77,6 +79,7 @@ def fitted_backtest(
             f"{type(model).__name__} first (or backtest a pandas frame, which fits one)."
         )
     df, bad, panel, layout, folds = _prepare(model, df, n_windows, step, None, False, on_bad_series)
+    _refuse_seen_tests(model, panel, folds)
     forecast, quantiles = _forecast_windows_quantiles(
         model, df, panel, layout, folds, range(n_windows)
     )
@@ -85,6 +88,23 @@ def fitted_backtest(
         panel, layout, folds, forecast, quantiles, levels, metrics, season_length
     )
     return tidy, scores, bad, missing_actuals
+
+
+def _refuse_seen_tests(model: Forecaster, panel: Any, folds: Any) -> None:
+    """Refuse a model fitted on a series past the first window's cutoff: it would be scored
+    on values it was trained on (a backtest that looks better than the model is)."""
+    fitted = series_positions(panel.ids, model.series_ids_)[0]  # (S,)
+    first = panel.offsets[:-1] + folds.ends[0] - 1  # the first window's cutoff rows
+    for s in np.flatnonzero(fitted >= 0):
+        trained_to, cutoff = model.cutoffs_[fitted[s]], panel.times[first[s]]
+        if trained_to > cutoff:
+            raise DataError(
+                f"The {type(model).__name__} was fitted on {panel.series_label(s)} up to "
+                f"{trained_to}, after the backtest's first cutoff {cutoff}: its windows would "
+                "be scored on values the model was trained on. Fit it on the rows before the "
+                "first cutoff, forecast.backtest.fold_history(model, df, n_windows, step, "
+                "fold=0), then backtest with refit=False."
+            )
 
 
 def fold_rows(
