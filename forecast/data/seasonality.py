@@ -30,7 +30,28 @@ from forecast._exceptions import InvalidParameterError
 __all__ = ["season_positions", "seasonal_indices"]
 
 _Z90 = 1.645  # one-sided 90 % normal quantile: M3 Theta's seasonality test
-_MONTHS = {"M": 1, "Q": 3, "Y": 12, "A": 12}  # months per step of the month-based offsets
+# Months per step of the offsets that fall once a month, quarter or year.
+_MONTHS: tuple[tuple[tuple[type, ...], int], ...] = (
+    (
+        (
+            pd.offsets.MonthBegin,
+            pd.offsets.MonthEnd,
+            pd.offsets.BusinessMonthBegin,
+            pd.offsets.BusinessMonthEnd,
+        ),
+        1,
+    ),
+    (
+        (
+            pd.offsets.QuarterBegin,
+            pd.offsets.QuarterEnd,
+            pd.offsets.BQuarterBegin,
+            pd.offsets.BQuarterEnd,
+        ),
+        3,
+    ),
+    ((pd.offsets.YearBegin, pd.offsets.YearEnd, pd.offsets.BYearBegin, pd.offsets.BYearEnd), 12),
+)
 
 
 def seasonal_indices(
@@ -72,14 +93,16 @@ def seasonal_indices(
 
 def _step_numbers(times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset) -> np.ndarray:
     """Steps of ``freq`` from a fixed epoch to each timestamp (int64)."""
-    if isinstance(freq, pd.offsets.Tick):  # a fixed duration: seconds, hours, days
-        step = pd.Timedelta(freq).value
-        return np.asarray(times.tz_localize(None).asi8 // step, dtype=np.int64)
+    # Wall-clock nanoseconds (pandas 3 keeps other units too: asi8 counts in the index's).
+    nanos = np.asarray(times.tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
+    if isinstance(freq, pd.offsets.Day):  # a calendar day (not a Tick in pandas 3)
+        return nanos // (freq.n * 86_400 * 10**9)
+    if isinstance(freq, pd.offsets.Tick):  # a fixed duration: seconds, hours
+        return nanos // pd.Timedelta(freq).as_unit("ns").value
     if isinstance(freq, pd.offsets.Week) and getattr(freq, "weekday", None) is not None:
-        return np.asarray(times.tz_localize(None).asi8 // (freq.n * 7 * 86_400 * 10**9))
-    code = freq.name[0] if hasattr(freq, "name") else ""
-    per_step = _MONTHS.get(code)
-    if per_step is None or isinstance(freq, pd.offsets.Week):
+        return nanos // (freq.n * 7 * 86_400 * 10**9)
+    per_step = next((n for kinds, n in _MONTHS if isinstance(freq, kinds)), None)
+    if per_step is None:
         raise InvalidParameterError(
             f"target_transform='deseasonalize' counts seasons in steps of the frequency, "
             f"which it cannot do for {freq.freqstr!r} (it can for fixed durations such as "
