@@ -51,10 +51,13 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "L0.75": {"seq_len": "x0.75"},
     "L0.5": {"seq_len": "x0.5"},
     "deseason": {"_deseason": True},
+    "log": {"target_transform": "log"},
+    "log_diff": {"target_transform": "log", "_scale": "diff"},
     "seasoncov": {"_season_cov": True},
     "deseason_diff": {"_deseason": True, "_scale": "diff"},
     "recent1.5": {"_recent": 1.5},
     "diffscale": {"_scale": "diff"},
+    "sdiff": {"_scale": "diff", "_lag": "season"},
     "diff_L0.5": {"_scale": "diff", "seq_len": "x0.5"},
     "diff_L0.75": {"_scale": "diff", "seq_len": "x0.75"},
     "recent3": {"_recent": 3},
@@ -114,7 +117,9 @@ def _hooks(params: dict[str, Any]) -> None:
                     yield from (windows.cumulative[chosen] + within).tolist()
 
         windowing.ShuffledWindowSampler = SeriesBalancedSampler  # type: ignore[misc]
-    if params.pop("_scale", None) == "diff":  # window_level's centre, MASE's naive scale
+    scale = params.pop("_scale", None)
+    lag = params.pop("_lag", 1)
+    if scale == "diff":  # window_level's centre, MASE's naive scale (lag: its season)
         import forecast.data.scaling as scaling
 
         stats = scaling.SeriesScaler.window_stats
@@ -124,7 +129,7 @@ def _hooks(params: dict[str, Any]) -> None:
                 return stats(self, x, series)
             x64 = x.astype(np.float64)
             loc = x64.mean(axis=1, keepdims=True)
-            diff = np.abs(np.diff(x64, axis=1)).mean(axis=1, keepdims=True)
+            diff = np.abs(x64[:, lag:] - x64[:, :-lag]).mean(axis=1, keepdims=True)
             return loc, scaling._safe_scale(diff)
 
         scaling.SeriesScaler.window_stats = window_stats  # type: ignore[method-assign]
@@ -150,6 +155,8 @@ def _params(data: m3.M3Subset, config: str) -> dict[str, Any]:
 
     params = panel_params(season_length=data.season, horizon=data.horizon)
     for key, value in CONFIGS[config].items():
+        if value == "season":
+            value = data.season
         if isinstance(value, str) and value.startswith("x"):
             value = max(1, round(params[key] * float(value[1:])))
         params[key] = value
