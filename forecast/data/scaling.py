@@ -16,6 +16,10 @@ Methods (the ``scaler`` parameter of the estimators):
   absolute value (its level) instead of its std: errors are then relative to the series'
   level, as sMAPE measures them, and a nearly flat window is not blown up. Suits panels of
   positive series of very different sizes (sales, the M3/M4 competitions);
+* ``"window_diff"``: centred on the window's mean but divided by the mean absolute change
+  from one step to the next within it (the scale of MASE's in-sample naive error): a loss on
+  these units weighs errors as MASE does, where ``"window_level"`` weighs them as sMAPE
+  does. An ensemble of both (``benchmarks/RESULTS.md``, issue 22) is better on both;
 * ``None``: no scaling.
 
 A constant series (or window) has a spread of exactly 0; its scale is set to 1 so it maps to
@@ -34,7 +38,7 @@ from forecast._exceptions import NumericalError
 
 __all__ = ["SCALERS", "SeriesScaler", "StaticScaler"]
 
-SCALERS = ("standard", "minmax", "window", "window_level", None)
+SCALERS = ("standard", "minmax", "window", "window_level", "window_diff", None)
 
 
 def _safe_scale(scale: np.ndarray) -> np.ndarray:
@@ -57,7 +61,7 @@ class SeriesScaler:
 
     Parameters
     ----------
-    method : {"standard", "minmax", "window", "window_level", None}
+    method : {"standard", "minmax", "window", "window_level", "window_diff", None}
 
     Attributes
     ----------
@@ -156,6 +160,12 @@ class SeriesScaler:
             x64 = x.astype(np.float64)
             loc = x64.mean(axis=1, keepdims=True)  # (N, 1, F)
             return loc, _safe_scale(np.abs(x64).mean(axis=1, keepdims=True))
+        if self.method == "window_diff":
+            x64 = x.astype(np.float64)
+            loc = x64.mean(axis=1, keepdims=True)  # (N, 1, F)
+            if x64.shape[1] < 2:  # one input step: no change to measure, left unscaled
+                return loc, np.ones_like(loc)
+            return loc, _safe_scale(np.abs(np.diff(x64, axis=1)).mean(axis=1, keepdims=True))
         return self.loc_[series][:, None, :], self.scale_[series][:, None, :]  # (N, 1, F)
 
     def scale_windows(self, windows: np.ndarray, series: np.ndarray, n_input: int) -> np.ndarray:

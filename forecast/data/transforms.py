@@ -34,10 +34,11 @@ from scipy import optimize, special, stats
 
 from forecast._exceptions import DataError
 from forecast.data.panel import Panel
+from forecast.data.seasonality import season_positions, seasonal_indices
 
 __all__ = ["LAMBDA_RANGE", "TRANSFORMS", "check_domain", "fit_lambdas", "forward", "inverse"]
 
-TRANSFORMS = (None, "log", "log1p", "boxcox")
+TRANSFORMS = (None, "log", "log1p", "boxcox", "deseasonalize")
 LAMBDA_RANGE = (-1.0, 2.0)
 
 # The smallest value each transform takes, excluded; and what to do about it.
@@ -57,7 +58,7 @@ def check_domain(panel: Panel, method: str | None) -> None:
 
     The message names the column, the series and the timestamp, and the fix.
     """
-    if method is None:
+    if method not in _LOWER:  # None, or "deseasonalize" (any value: see seasonality.py)
         return
     n_targets = len(panel.target_names)
     targets = panel.values[:, :n_targets]
@@ -88,11 +89,19 @@ def _boxcox_mle(x: np.ndarray) -> float:
     )
 
 
-def fit_lambdas(panel: Panel, method: str | None) -> np.ndarray | None:
+def fit_lambdas(
+    panel: Panel, method: str | None, season_length: int | None = None
+) -> np.ndarray | None:
     """Box-Cox's lambda ``(S, T)`` of each series and target of ``panel`` (None otherwise).
 
+    With ``method="deseasonalize"``, the seasonal indices ``(S, T, season_length)`` of each
+    series and target instead, by season position (:mod:`forecast.data.seasonality`).
     Fitted on every row of ``panel``: pass only the training part.
     """
+    if method == "deseasonalize":
+        if season_length is None or int(season_length) < 2:  # checked by the estimator
+            raise ValueError(f"deseasonalize needs a season_length >= 2, not {season_length!r}")
+        return _fit_indices(panel, int(season_length))
     if method != "boxcox":
         return None
     n_targets = len(panel.target_names)
@@ -102,6 +111,17 @@ def fit_lambdas(panel: Panel, method: str | None) -> np.ndarray | None:
             x = panel.values[a:b, j].astype(np.float64)
             lambdas[i, j] = _boxcox_mle(x[~np.isnan(x)])  # observed values (missing="mask")
     return lambdas
+
+
+def _fit_indices(panel: Panel, season_length: int) -> np.ndarray:
+    """Seasonal indices ``(S, T, m)`` of each series and target of ``panel``."""
+    n_targets = len(panel.target_names)
+    positions = season_positions(panel.times, panel.freq, season_length)
+    indices = np.ones((panel.n_series, n_targets, season_length))
+    for i, (a, b) in enumerate(zip(panel.offsets[:-1], panel.offsets[1:], strict=True)):
+        for j in range(n_targets):
+            indices[i, j] = seasonal_indices(panel.values[a:b, j], season_length, positions[a:b])
+    return indices
 
 
 def _apply(values: np.ndarray, method: str, lambdas: np.ndarray | None) -> np.ndarray:
@@ -116,12 +136,24 @@ def _apply(values: np.ndarray, method: str, lambdas: np.ndarray | None) -> np.nd
 def forward(panel: Panel, method: str | None, lambdas: np.ndarray | None = None) -> Panel:
     """``panel`` with its target columns transformed (of the panel's dtype, read-only).
 
-    ``lambdas`` ``(S, T)``: Box-Cox's, one row per series of ``panel``.
+    ``lambdas`` ``(S, T)``: Box-Cox's, one row per series of ``panel``; with
+    ``"deseasonalize"``, the seasonal indices ``(S, T, m)``, each value divided by the index
+    of its season position.
     """
     if method is None:
         return panel
     check_domain(panel, method)
     n_targets = len(panel.target_names)
+    if method == "deseasonalize":
+        if lambdas is None:
+            raise ValueError("deseasonalize needs its seasonal indices")
+        positions = season_positions(panel.times, panel.freq, lambdas.shape[-1])  # (R,)
+        rows = np.repeat(np.arange(panel.n_series), panel.lengths)  # (R,)
+        factors = lambdas[rows, :, positions]  # (R, T)
+        values = panel.values.copy()
+        values[:, :n_targets] = panel.values[:, :n_targets] / factors
+        values.setflags(write=False)
+        return replace(panel, values=values)
     per_row = None if lambdas is None else np.repeat(lambdas, panel.lengths, axis=0)  # (R, T)
     values = panel.values.copy()
     values[:, :n_targets] = _apply(panel.values[:, :n_targets].astype(np.float64), method, per_row)
@@ -130,17 +162,28 @@ def forward(panel: Panel, method: str | None, lambdas: np.ndarray | None = None)
 
 
 def inverse(
-    values: np.ndarray, method: str | None, lambdas: np.ndarray | None = None
+    values: np.ndarray,
+    method: str | None,
+    lambdas: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
 ) -> np.ndarray:
     """Forecasts ``(N, H, T)`` or ``(N, H, T, Q)`` back in original units (float64).
 
     ``lambdas`` ``(N, T)``: Box-Cox's, one row per forecast. A Box-Cox forecast beyond the
     transform's range (``lambda * z + 1 <= 0``) has no original value: NaN, which the
-    forecaster's finiteness check refuses, naming the series.
+    forecaster's finiteness check refuses, naming the series. With ``"deseasonalize"``,
+    ``lambdas`` are the seasonal indices ``(N, T, m)`` and ``positions`` ``(N, H)`` the
+    season position of each forecast step.
     """
     if method is None:
         return values
     values = np.asarray(values, dtype=np.float64)
+    if method == "deseasonalize":
+        if lambdas is None or positions is None:
+            raise ValueError("deseasonalize needs its seasonal indices and positions")
+        n = np.arange(len(values))[:, None]  # (N, 1)
+        factors = lambdas[n, :, positions]  # (N, H, T)
+        return values * (factors[..., None] if values.ndim == 4 else factors)
     if method == "log":
         return np.exp(values)
     if method == "log1p":

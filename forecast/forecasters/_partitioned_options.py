@@ -51,10 +51,11 @@ __all__ = ["rank_transform"]
 def rank_transform(model: Any, panel: Panel) -> tuple[Panel, np.ndarray | None]:
     """``panel`` (a rank's series) with its targets transformed as one process transforms them.
 
-    Returns the transformed panel and the Box-Cox lambdas ``(S, T)`` of its series (None for
+    Returns the transformed panel and the Box-Cox lambdas ``(S, T)`` (or the seasonal indices
+    ``(S, T, m)`` of ``"deseasonalize"``) of its series (None for
     another transform, or none): :func:`forecast.forecasters._transformed.prepare_fit`
     without its notices, which the calling process gives.
     """
     method = model.target_transform
-    lambdas = fit_lambdas(panel, method)
+    lambdas = fit_lambdas(panel, method, getattr(model, "season_length", None))
     return forward(panel, method, lambdas), lambdas

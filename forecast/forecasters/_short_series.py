@@ -25,7 +25,7 @@ def forecastable(owner: Any, panel: Panel, series: np.ndarray, ends: np.ndarray)
 
     All of them for a model without ``drop_short=True`` (its errors stay errors). Else a
     series it was fitted on, or one with ``seq_len`` rows of history under a scaler that
-    needs no fitted statistics (``"window"``, ``"window_level"``, None).
+    needs no fitted statistics (``"window"``, ``"window_level"``, ``"window_diff"``, None).
     """
     members = owner._fitted_members()
     if members:  # a meta-forecaster (an ensemble) forecasts what its members can

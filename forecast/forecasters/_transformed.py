@@ -18,15 +18,17 @@ Symbols: S series, T targets, N forecasts, H horizon, Q quantile levels.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from forecast._exceptions import InvalidParameterError, ModelFileError
 from forecast.data.features import CALENDAR_FEATURES, calendar_features
 from forecast.data.panel import Panel, series_positions
 from forecast.data.past_covariates import check_roles, notice_implicit
+from forecast.data.seasonality import season_positions
 from forecast.data.transforms import TRANSFORMS, check_domain, fit_lambdas, forward, inverse
 from forecast.protocol import Forecast
 
@@ -61,6 +63,13 @@ def check_transform(owner: Any) -> None:
             f"The 'target_transform' parameter of {type(owner).__name__} must be one of "
             f"{list(TRANSFORMS)}. Got {value!r} instead."
         )
+    season = getattr(owner, "season_length", None)
+    if value == "deseasonalize" and not (isinstance(season, int | np.integer) and season >= 2):
+        raise InvalidParameterError(
+            f"target_transform='deseasonalize' divides each series by its seasonal indices, "
+            f"so {type(owner).__name__} needs season_length, an int >= 2 (12 for monthly "
+            f"data, 4 for quarterly, 7 for daily). Got season_length={season!r}."
+        )
 
 
 def prepare_fit(owner: Any, panel: Panel) -> Panel:
@@ -75,7 +84,7 @@ def prepare_fit(owner: Any, panel: Panel) -> Panel:
         notice_implicit(type(owner).__name__, panel.covariate_names)
     owner.calendar_features_ = calendar_columns(panel)
     method = owner.target_transform
-    owner.target_lambdas_ = fit_lambdas(panel, method)
+    owner.target_lambdas_ = fit_lambdas(panel, method, getattr(owner, "season_length", None))
     return forward(panel, method, owner.target_lambdas_)
 
 
@@ -119,14 +128,17 @@ def lambdas_for(
     panel: Panel,
     series: np.ndarray,
     ends: np.ndarray,
-    fitted_ids: Sequence[Any],
-    fitted: np.ndarray | None,
+    owner: Any,
 ) -> np.ndarray:
-    """Box-Cox lambdas ``(S, T)`` of each series of ``panel``: the fitted ones where the model
-    was fitted on the series; else fitted on the series' rows before its first origin."""
-    positions, _ = series_positions(panel.ids, fitted_ids)
+    """Box-Cox lambdas ``(S, T)`` (or seasonal indices ``(S, T, m)``) of each series of
+    ``panel``: the fitted ones where ``owner`` was fitted on the series; else fitted on the
+    series' rows before its first origin."""
+    method, season = owner.target_transform, int(getattr(owner, "season_length", None) or 1)
+    fitted = owner.__dict__.get("target_lambdas_")
+    positions, _ = series_positions(panel.ids, owner.series_ids_)
     n_targets = len(panel.target_names)
-    lambdas = np.ones((panel.n_series, n_targets))
+    shape = (panel.n_series, n_targets) + ((season,) if method == "deseasonalize" else ())
+    lambdas = np.ones(shape)
     known = positions >= 0
     if fitted is not None:
         lambdas[known] = fitted[positions[known]]
@@ -134,8 +146,18 @@ def lambdas_for(
         mine = ends[series == p]
         if mine.size:  # only the history before the first origin: no look-ahead
             head = panel.subset(np.array([p])).head(np.array([int(mine.min() - panel.offsets[p])]))
-            lambdas[p] = fit_lambdas(head, "boxcox")[0]  # type: ignore[index]
+            lambdas[p] = fit_lambdas(head, method, season)[0]  # type: ignore[index]
     return lambdas
+
+
+def _horizon_positions(
+    owner: Any, times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset, horizon: int
+) -> np.ndarray | None:
+    """Season positions ``(N, H)`` of the steps after each origin ``times`` (deseasonalize)."""
+    if owner.target_transform != "deseasonalize":
+        return None
+    season = int(owner.season_length)
+    return (season_positions(times, freq, season)[:, None] + 1 + np.arange(horizon)) % season
 
 
 def forecast(
@@ -164,34 +186,42 @@ def in_original_units(
     if method is None:
         return forecast(panel)
     check_domain(panel, method)  # before a lambda is fitted on a new series' history
-    fitted = owner.__dict__.get("target_lambdas_")
     lambdas = None
-    if method == "boxcox":
-        lambdas = lambdas_for(panel, series, ends, owner.series_ids_, fitted)
+    if method in ("boxcox", "deseasonalize"):
+        lambdas = lambdas_for(panel, series, ends, owner)
     result = forecast(forward(panel, method, lambdas))
-    return _invert(result, method, None if lambdas is None else lambdas[series])
+    where = _horizon_positions(owner, panel.times[ends - 1], panel.freq, result.point.shape[1])
+    return _invert(result, method, None if lambdas is None else lambdas[series], where)
 
 
 def invert(forecast: Forecast, owner: Any) -> Forecast:
     """``forecast`` from the end of ``owner``'s fitted series, in original units."""
-    return _invert(forecast, owner.target_transform, owner.__dict__.get("target_lambdas_"))
+    where = _horizon_positions(owner, owner.cutoffs_, owner.freq_, forecast.point.shape[1])
+    lambdas = owner.__dict__.get("target_lambdas_")
+    return _invert(forecast, owner.target_transform, lambdas, where)
 
 
-def _invert(forecast: Forecast, method: str | None, lambdas: np.ndarray | None) -> Forecast:
-    """``forecast`` (points and quantiles) in original units; ``lambdas`` ``(N, T)``."""
+def _invert(
+    forecast: Forecast,
+    method: str | None,
+    lambdas: np.ndarray | None,
+    positions: np.ndarray | None = None,
+) -> Forecast:
+    """``forecast`` (points and quantiles) in original units; ``lambdas`` ``(N, T)`` (or
+    ``(N, T, m)`` with season ``positions`` ``(N, H)``)."""
     if method is None:
         return forecast
     quantiles = forecast.quantiles
     return Forecast(
-        inverse(forecast.point, method, lambdas),
-        None if quantiles is None else inverse(quantiles, method, lambdas),
+        inverse(forecast.point, method, lambdas, positions),
+        None if quantiles is None else inverse(quantiles, method, lambdas, positions),
     )
 
 
 def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
     """The Box-Cox lambdas of a model file, checked against its parameters and series."""
     method = owner.target_transform
-    if (saved is not None) != (method == "boxcox"):
+    if (saved is not None) != (method in ("boxcox", "deseasonalize")):
         raise ModelFileError(
             f"its target_transform={method!r} does not match its "
             f"{'saved' if saved is not None else 'missing'} Box-Cox lambdas"
@@ -199,7 +229,9 @@ def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
     if saved is None:
         return None
     saved = np.asarray(saved, dtype=np.float64)
-    expected = (len(owner.series_ids_), len(owner.target_names_))
+    expected: tuple[int, ...] = (len(owner.series_ids_), len(owner.target_names_))
+    if method == "deseasonalize":
+        expected += (int(owner.season_length),)
     if saved.shape != expected:
         raise ModelFileError(f"its Box-Cox lambdas have shape {saved.shape}, not {expected}")
     return saved

@@ -1,9 +1,12 @@
-"""Ensembles over seeds: the same forecaster fitted several times, forecasts combined.
+"""Ensembles over seeds (and settings): a forecaster fitted several times, forecasts combined.
 
 A recurrent network's forecast depends on its random initialisation and on the order it saw
 the windows in; the median (or mean) of a few independently seeded fits is more accurate
 than a typical single fit and varies much less from seed to seed (the M4 competition's
-best neural models were such ensembles). The cost is ``n_members`` fits.
+best neural models were such ensembles). The cost is ``n_members`` fits. Members may also
+differ by settings (``member_params``): on M3 monthly the mean of a network of the raw
+series and one of the de-seasonalised series is better than either (issue 22's ablation in
+``benchmarks/RESULTS.md``), as combinations of different models usually are.
 
 The ensemble is a forecaster like the others: it has the fitted attributes that come from
 the data (``target_names_``, ``freq_``, ``series_ids_``, ``cutoffs_``, ...: the same in
@@ -26,6 +29,7 @@ from sklearn.utils import check_random_state
 from forecast._exceptions import InvalidParameterError
 from forecast._validation import SEED_HIGH, check_int, check_option
 from forecast.data.panel import Layout, Panel
+from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
 from forecast.forecasters._calibration import check_calibration_rows
 from forecast.forecasters.base import BaseForecaster
@@ -38,6 +42,18 @@ __all__ = ["EnsembleForecaster"]
 # EnsembleForecaster is: EnsembleForecaster.load(path) in a fresh program needs them.
 
 _AGGREGATES = ("median", "mean")
+# The data parameters: every member reads the same panel, so these cannot differ by member.
+_SHARED = (
+    "horizon",
+    "target",
+    "id_col",
+    "time_col",
+    "freq",
+    "missing",
+    "future_covariates",
+    "static_covariates",
+    "past_covariates",
+)
 
 
 def _base_parameter(name: str) -> Any:
@@ -61,6 +77,11 @@ class EnsembleForecaster(BaseForecaster):
         The forecaster to clone; its ``random_state`` seeds the members (member ``i`` gets
         ``seed + i``), so an int gives reproducible ensembles.
     n_members : int, default 5
+    member_params : list of dict, optional
+        Parameters that differ between members: member ``i`` is the base estimator with
+        ``member_params[i % len(member_params)]`` set (and seeded ``random_state + i``),
+        e.g. ``[{}, {"target_transform": "deseasonalize"}]``. Not the data parameters
+        (``horizon``, ``target``, ``id_col``...), which all members share.
     aggregate : {"median", "mean"}, default "median"
         How the members' forecasts are combined, step by step and column by column: the
         point forecasts, and each quantile level of quantile or conformal members (the
@@ -117,10 +138,12 @@ class EnsembleForecaster(BaseForecaster):
         *,
         n_members: int = 5,
         aggregate: str = "median",
+        member_params: list[dict[str, Any]] | None = None,
     ) -> None:
         self.estimator = estimator
         self.n_members = n_members
         self.aggregate = aggregate
+        self.member_params = member_params
 
     # ------------------------------------------------------------------ hooks: parameters
 
@@ -140,6 +163,10 @@ class EnsembleForecaster(BaseForecaster):
                 f"members differ only by their seed. Got {self.estimator!r} instead."
             )
         self.estimator._check_params()
+        for overrides in self._member_overrides():  # each member's settings, before training
+            member = self._member(overrides, seed=None)
+            member._check_params()
+            transformed.check_transform(member)
         state = self.estimator.get_params()["random_state"]
         last = SEED_HIGH - self.n_members + 1  # member i is seeded random_state + i
         if isinstance(state, int | np.integer) and state > last:
@@ -148,6 +175,34 @@ class EnsembleForecaster(BaseForecaster):
                 f"most {last} with n_members={self.n_members}: member i is seeded "
                 f"random_state + i, and seeds go up to {SEED_HIGH}. Got {state} instead."
             )
+
+    def _member_overrides(self) -> list[dict[str, Any]]:
+        """``member_params`` checked: a non-empty list of dicts of the base's own settings."""
+        if self.member_params is None:
+            return [{}]
+        name = type(self).__name__
+        if not isinstance(self.member_params, list | tuple) or not self.member_params:
+            raise InvalidParameterError(
+                f"The 'member_params' parameter of {name} must be None or a non-empty list of "
+                f"dicts, e.g. [{{}}, {{'target_transform': 'deseasonalize'}}]. Got "
+                f"{self.member_params!r} instead."
+            )
+        known = set(self._base().get_params(deep=False)) - {"random_state", *_SHARED}
+        for overrides in self.member_params:
+            unknown = set(overrides) - known if isinstance(overrides, dict) else None
+            if unknown is None or unknown:
+                raise InvalidParameterError(
+                    f"Each entry of the 'member_params' parameter of {name} must be a dict of "
+                    f"the base estimator's parameters other than random_state and the data "
+                    f"parameters {sorted(_SHARED)}, which all members share. Got "
+                    f"{overrides!r}" + (f" ({sorted(unknown)} cannot differ)." if unknown else ".")
+                )
+        return [dict(o) for o in self.member_params]
+
+    def _member(self, overrides: dict[str, Any], seed: int | None) -> BaseForecaster:
+        """A clone of the base estimator with ``overrides`` (and ``seed``) set."""
+        member = clone(self._base()).set_params(**overrides)
+        return member if seed is None else member.set_params(random_state=seed)
 
     def _base(self) -> BaseForecaster:
         if not isinstance(self.estimator, BaseForecaster):  # checked by fit; for mypy
@@ -191,9 +246,10 @@ class EnsembleForecaster(BaseForecaster):
             else int(check_random_state(state).randint(np.iinfo(np.int32).max - self.n_members))
         )
         seeds = [first + i for i in range(self.n_members)]
+        overrides = self._member_overrides()
         members = []
-        for seed in seeds:
-            member = clone(base).set_params(random_state=seed)
+        for i, seed in enumerate(seeds):
+            member = self._member(overrides[i % len(overrides)], seed)
             member._fit_panel(panel, layout)
             members.append(member)
         self.seeds_, self.members_ = seeds, members

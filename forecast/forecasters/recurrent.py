@@ -79,10 +79,13 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     static_covariates : str, list of str or None, default None
         Numeric columns with one value per series (e.g. a ticker's sector code), fed to the
         head after standardisation across series.
-    target_transform : {None, "log", "log1p", "boxcox"}, default None
+    target_transform : {None, "log", "log1p", "boxcox", "deseasonalize"}, default None
         Fit on transformed targets, per series (Box-Cox: lambda by maximum likelihood on the
-        training part); forecasts and intervals in original units. See
+        training part; "deseasonalize": divided by multiplicative seasonal indices of
+        ``season_length``); forecasts and intervals in original units. See
         :mod:`forecast.data.transforms`.
+    season_length : int or None, default None
+        Steps per season, for ``target_transform="deseasonalize"`` (12 monthly, 4 quarterly).
     id_col, time_col : str or None
         For a long frame (many series): the series id and timestamp columns. A wide frame
         needs neither when it has a ``DatetimeIndex``; nor does a frame with Nixtla's
@@ -148,12 +151,14 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         The weights of the best validation epoch are kept.
     gradient_clip_val : float or None, default 1.0
         Gradient norm clipping (recurrent nets explode without it); ``None`` disables it.
-    scaler : {"standard", "minmax", "window", "window_level", None}, default "standard"
+    scaler : {"standard", "minmax", "window", "window_level", "window_diff", None}
+        Default "standard".
         ``"standard"``/``"minmax"``: statistics per series and feature, fitted on the training
         part only (not the validation tail). ``"window"``: each input window scaled by its own
         mean and std (suits trending series such as prices). ``"window_level"``: centred on
         the window's mean, divided by its mean absolute level (relative errors; panels of
-        series of very different sizes). See :mod:`forecast.data.scaling`.
+        series of very different sizes); ``"window_diff"``: divided by its mean absolute
+        step (errors weighed as MASE weighs them). See :mod:`forecast.data.scaling`.
     random_state : int, numpy.random.RandomState or None, default None
         Seed of weights, shuffling and dropout. An int gives bitwise-identical forecasts on
         CPU, also in a fresh process. ``None`` draws a seed, stored in ``seed_``.
@@ -245,6 +250,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         future_covariates: str | list[str] | None = None,
         static_covariates: str | list[str] | None = None,
         target_transform: str | None = None,
+        season_length: int | None = None,
         id_col: str | None = None,
         time_col: str | None = None,
         freq: Any = None,
@@ -282,6 +288,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         self.future_covariates = future_covariates
         self.static_covariates = static_covariates
         self.target_transform = target_transform
+        self.season_length = season_length
         self.id_col = id_col
         self.time_col = time_col
         self.freq = freq

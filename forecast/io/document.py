@@ -59,6 +59,8 @@ ADDED_PARAMS: dict[str, Any] = {
     "missing": "raise",
     "past_covariates": None,  # every other numeric column, the older rule
     "target_transform": None,
+    "season_length": None,  # target_transform="deseasonalize" (issue 22)
+    "member_params": None,  # EnsembleForecaster: members differ only by their seed
     "warm_start": False,
 }
 

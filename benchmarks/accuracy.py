@@ -1,0 +1,340 @@
+"""Accuracy experiments on M3 and M1: fit one configuration, keep its forecasts, combine them.
+
+Each ``fit`` runs in its own process and writes the forecasts of one (data set, configuration,
+seed) to ``benchmarks/.cache/accuracy/<data>/<config>_s<seed>.json`` with its fit seconds (wall
+and CPU) and peak RSS; ``score`` reads any set of them back and prints sMAPE, MASE and MAPE of
+their median (one member: the member itself). A configuration is ``panel_params`` with the
+overrides of :data:`CONFIGS`, so the ablation table's rows are reproducible by name::
+
+    .venv/bin/python benchmarks/accuracy.py fit --data m3:monthly --config default --seed 0
+    .venv/bin/python benchmarks/accuracy.py score --data m3:monthly default:0 default:1
+    .venv/bin/python benchmarks/accuracy.py score --data m3:monthly default:0-4   # 5 seeds
+    .venv/bin/python benchmarks/accuracy.py table --data m3:monthly default:0-4  # each alone
+
+``--data`` is ``m3:<frequency>`` or ``m1:<frequency>`` (:func:`m3.load`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import m3  # noqa: E402
+from peak_memory import peak_rss_mb  # noqa: E402
+
+CACHE = HERE / ".cache" / "accuracy"
+
+# Overrides of panel_params(season, horizon) by configuration name ("default": none). A value
+# that is a string starting with "x" multiplies panel_params' value (e.g. seq_len "x1.5").
+# Keys starting with "_" are experiment hooks (see _hooks), not estimator parameters.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "balanced": {"_sampling": "series"},
+    "h128": {"hidden_size": 128},
+    "layers2": {"num_layers": 2},
+    "steps6k": {"trainer_kwargs": {"max_steps": 6000}},
+    "L1.5": {"seq_len": "x1.5"},
+    "L0.75": {"seq_len": "x0.75"},
+    "L0.5": {"seq_len": "x0.5"},
+    "deseason": {"_deseason": True},
+    "log": {"target_transform": "log"},
+    "log_diff": {"target_transform": "log", "_scale": "diff"},
+    "seasoncov": {"_season_cov": True},
+    "deseason_diff": {"_deseason": True, "_scale": "diff"},
+    "recent1.5": {"_recent": 1.5},
+    "diffscale": {"_scale": "diff"},
+    "sdiff": {"_scale": "diff", "_lag": "season"},
+    "diff_L0.5": {"_scale": "diff", "seq_len": "x0.5"},
+    "diff_L0.75": {"_scale": "diff", "seq_len": "x0.75"},
+    "recent3": {"_recent": 3},
+    "recent6": {"_recent": 6},
+}
+
+
+def seasonal_indices(x: np.ndarray, season: int) -> np.ndarray:
+    """Classical multiplicative seasonal indices of ``x`` (mean 1), or ones when not seasonal.
+
+    As the M3 Theta method decides: seasonal when the autocorrelation at lag ``season`` is
+    significant at 90 % (Bartlett's variance), with at least 3 seasons of data.
+    """
+    n = len(x)
+    if season <= 1 or n < 3 * season or np.any(x <= 0):
+        return np.ones(season)
+    d = x - x.mean()
+    acf = np.array([np.sum(d[k:] * d[: n - k]) for k in range(season + 1)]) / np.sum(d * d)
+    limit = 1.645 * np.sqrt((1 + 2 * np.sum(acf[1:season] ** 2)) / n)
+    if abs(acf[season]) <= limit:
+        return np.ones(season)
+    # Centred moving average (2 x season when even), then the mean ratio per position.
+    if season % 2 == 0:
+        w = np.r_[0.5, np.ones(season - 1), 0.5] / season
+    else:
+        w = np.ones(season) / season
+    trend = np.convolve(x, w, mode="valid")
+    lead = (len(w) - 1) // 2
+    ratios = x[lead : lead + len(trend)] / trend
+    positions = (np.arange(len(trend)) + lead) % season
+    idx = np.array([ratios[positions == p].mean() for p in range(season)])
+    return idx / idx.mean()
+
+
+def _hooks(params: dict[str, Any]) -> None:
+    """Apply (and remove) the experiment hooks of a configuration."""
+    if params.pop("_sampling", "uniform") == "series":
+        import torch
+
+        import forecast.data.windowing as windowing
+
+        class SeriesBalancedSampler(windowing.ShuffledWindowSampler):  # type: ignore[misc]
+            """Series drawn uniformly, then one of its windows (with replacement): sMAPE
+            weighs series equally, a uniform draw of windows weighs them by length."""
+
+            def __iter__(self):  # type: ignore[no-untyped-def]
+                windows = self.data_source.windows  # type: ignore[attr-defined]
+                counts = np.diff(windows.cumulative)
+                series = np.flatnonzero(counts > 0)
+                n = len(self.data_source)
+                for start in range(0, n, self.CHUNK):
+                    size = min(self.CHUNK, n - start)
+                    pick = torch.randint(len(series), (size,), generator=self.generator).numpy()
+                    chosen = series[pick]
+                    u = torch.rand(size, generator=self.generator, dtype=torch.float64).numpy()
+                    within = np.minimum((u * counts[chosen]).astype(np.int64), counts[chosen] - 1)
+                    yield from (windows.cumulative[chosen] + within).tolist()
+
+        windowing.ShuffledWindowSampler = SeriesBalancedSampler  # type: ignore[misc]
+    scale = params.pop("_scale", None)
+    lag = params.pop("_lag", 1)
+    if scale == "diff":  # window_level's centre, MASE's naive scale (lag: its season)
+        import forecast.data.scaling as scaling
+
+        stats = scaling.SeriesScaler.window_stats
+
+        def window_stats(self, x, series):  # type: ignore[no-untyped-def]
+            if self.method != "window_level":
+                return stats(self, x, series)
+            x64 = x.astype(np.float64)
+            loc = x64.mean(axis=1, keepdims=True)
+            diff = np.abs(x64[:, lag:] - x64[:, :-lag]).mean(axis=1, keepdims=True)
+            return loc, scaling._safe_scale(diff)
+
+        scaling.SeriesScaler.window_stats = window_stats  # type: ignore[method-assign]
+    recent = params.pop("_recent", None)
+    if recent is not None:  # train only on windows whose targets start in the last recent*h
+        import forecast.forecasters.recurrent as recurrent
+
+        build = recurrent.WindowIndex.build
+        horizon = params["horizon"]
+
+        class Recent(recurrent.WindowIndex):  # type: ignore[misc,valid-type]
+            @classmethod
+            def build(cls, offsets, seq_len, h, end_margin=0, first_target=None):  # type: ignore[no-untyped-def]
+                if first_target is None:
+                    first_target = np.diff(offsets) - int(recent * horizon)
+                return build(offsets, seq_len, h, end_margin=end_margin, first_target=first_target)
+
+        recurrent.WindowIndex = Recent  # type: ignore[misc]
+
+
+def _params(data: m3.M3Subset, config: str) -> dict[str, Any]:
+    from forecast.presets import panel_params
+
+    params = panel_params(season_length=data.season, horizon=data.horizon)
+    for key, value in CONFIGS[config].items():
+        if value == "season":
+            value = data.season
+        if isinstance(value, str) and value.startswith("x"):
+            value = max(1, round(params[key] * float(value[1:])))
+        params[key] = value
+    return params
+
+
+def fit(data_name: str, config: str, seed: int) -> dict[str, Any]:
+    """Fit one configuration on the training parts; return its forecasts and costs."""
+    import torch
+
+    from forecast import RNNForecaster
+
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(int(os.environ.get("ACCURACY_THREADS", "1")))
+    data = m3.load(data_name)
+    params = _params(data, config)
+    params.setdefault("cell", "lstm")
+    deseason = params.pop("_deseason", False)
+    season_cov = params.pop("_season_cov", False)
+    _hooks(params)
+    train = data.train
+    if deseason:  # divide each series by its seasonal indices (training part only)
+        factors = {}
+        parts = []
+        for key, g in data.train.groupby("unique_id", sort=False):
+            idx = seasonal_indices(g["y"].to_numpy(), data.season)
+            factors[key] = idx
+            g = g.copy()
+            g["y"] = g["y"].to_numpy() / idx[np.arange(len(g)) % data.season]
+            parts.append(g)
+        train = pd.concat(parts, ignore_index=True)
+    future_frame = None
+    if season_cov:  # each row's seasonal index as a known-future covariate
+        parts, futures = [], []
+        for key, g in data.train.groupby("unique_id", sort=False):
+            idx = seasonal_indices(g["y"].to_numpy(), data.season)
+            g = g.copy()
+            g["sidx"] = idx[np.arange(len(g)) % data.season]
+            parts.append(g)
+            times = pd.date_range(g["ds"].iloc[-1], periods=data.horizon + 1, freq=data.freq)[1:]
+            phase = (len(g) + np.arange(data.horizon)) % data.season
+            futures.append(pd.DataFrame({"unique_id": key, "ds": times, "sidx": idx[phase]}))
+        train = pd.concat(parts, ignore_index=True)
+        future_frame = pd.concat(futures, ignore_index=True)
+        params["future_covariates"] = ["sidx"]
+    estimator = RNNForecaster(
+        id_col="unique_id",
+        time_col="ds",
+        target="y",
+        freq=data.freq,
+        progress_bar=False,
+        random_state=seed,
+        **params,
+    )
+    wall, cpu = time.perf_counter(), time.process_time()
+    estimator.fit(train)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    forecasts = m3.to_matrix(estimator.predict(train, future_covariates=future_frame), data, "y")
+    if deseason:
+        for i, (key, hist) in enumerate(zip(data.ids, data.history, strict=True)):
+            future = (len(hist) + np.arange(data.horizon)) % data.season
+            forecasts[i] *= factors[key][future]
+    return {
+        "data": data_name,
+        "config": config,
+        "seed": seed,
+        "params": _params(data, config),
+        "fit_s": wall,
+        "fit_cpu_s": cpu,
+        "peak_rss_mb": peak_rss_mb(),
+        "forecasts": forecasts.tolist(),
+    }
+
+
+def _path(data_name: str, config: str, seed: int) -> Path:
+    return CACHE / data_name.replace(":", "_") / f"{config}_s{seed}.json"
+
+
+def _members(specs: list[str]) -> list[tuple[str, int]]:
+    """``name:0-4`` or ``name:0,2`` or ``name:3`` as (name, seed) pairs."""
+    out = []
+    for spec in specs:
+        name, _, seeds = spec.rpartition(":")
+        for part in seeds.split(","):
+            lo, _, hi = part.partition("-")
+            out.extend((name, s) for s in range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def _load(data_name: str, name: str, seed: int) -> dict[str, Any]:
+    path = _path(data_name, name, seed)
+    if not path.exists():
+        raise SystemExit(
+            f"{path} is missing: run `accuracy.py fit --data {data_name} "
+            f"--config {name} --seed {seed}` first."
+        )
+    return json.loads(path.read_text())
+
+
+def score(data_name: str, specs: list[str]) -> dict[str, float]:
+    """Metrics of the median of the members' forecasts."""
+    data = m3.load(data_name)
+    runs = [_load(data_name, n, s) for n, s in _members(specs)]
+    forecasts = np.median(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
+    return m3.score(data, forecasts) | {
+        "members": len(runs),
+        "fit_s": sum(r["fit_s"] for r in runs),
+        "fit_cpu_s": sum(r["fit_cpu_s"] for r in runs),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("fit")
+    f.add_argument("--data", required=True)
+    f.add_argument("--config", required=True, nargs="+")
+    f.add_argument("--seed", default="0", help="seeds: 0 or 0-4 or 0,2")
+    f.add_argument("--force", action="store_true", help="refit even when cached")
+    f.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    for name in ("score", "table"):
+        s = sub.add_parser(name)
+        s.add_argument("--data", required=True, help="comma-separated: m3:monthly,m1:monthly")
+        s.add_argument("members", nargs="+", help="config:seeds, e.g. default:0-4")
+    args = parser.parse_args(argv)
+    if args.command == "fit":
+        for config in args.config:
+            for _, seed in _members([f"x:{args.seed}"]):
+                path = _path(args.data, config, seed)
+                if args.child:
+                    result = fit(args.data, config, seed)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(json.dumps(result))
+                    continue
+                if path.exists() and not args.force:
+                    print(f"{args.data} {config} s{seed}: cached", flush=True)
+                    continue
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "fit",
+                    "--data",
+                    args.data,
+                    "--config",
+                    config,
+                    "--seed",
+                    str(seed),
+                    "--child",
+                ]
+                subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+                r = json.loads(path.read_text())
+                m = m3.score(m3.load(args.data), np.asarray(r["forecasts"]))
+                print(
+                    f"{args.data} {config} s{seed}: sMAPE {m['smape']:.3f} MASE "
+                    f"{m['mase']:.4f} MAPE {m['mape']:.3f} fit {r['fit_s']:.0f} s "
+                    f"(cpu {r['fit_cpu_s']:.0f} s)",
+                    flush=True,
+                )
+        return
+    for data_name in args.data.split(","):
+        if args.command == "score":
+            r = score(data_name, args.members)
+            print(
+                f"{data_name} median of {r['members']}: sMAPE {r['smape']:.3f} MASE "
+                f"{r['mase']:.4f} MAPE {r['mape']:.3f} fit {r['fit_s']:.0f} s"
+            )
+        else:
+            rows = [score(data_name, [f"{n}:{s}"]) for n, s in _members(args.members)]
+            keys = ("smape", "mase", "mape", "fit_s")
+            print(
+                data_name,
+                " ".join(
+                    f"{k} {statistics.median(r[k] for r in rows):.3f} "
+                    f"({min(r[k] for r in rows):.3f}-{max(r[k] for r in rows):.3f})"
+                    for k in keys
+                ),
+            )
+
+
+if __name__ == "__main__":
+    main()

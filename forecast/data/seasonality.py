@@ -1,0 +1,124 @@
+"""Multiplicative seasonal indices per series, and the position of each timestamp in its season.
+
+What ``target_transform="deseasonalize"`` needs (:mod:`forecast.data.transforms`): each
+series is divided by its seasonal indices before the network sees it, and its forecasts are
+multiplied back, as the M3 Theta method and the ES-RNN of Smyl (2020) de-seasonalise
+before they forecast. Combined with a model of the raw series, the two errors partly cancel
+(``benchmarks/RESULTS.md``, issue 22's ablation).
+
+* :func:`seasonal_indices`: classical multiplicative decomposition of one series (a centred
+  moving average, then the mean ratio per position), used only when the autocorrelation at
+  lag ``season_length`` is significant at 90 %, the test the M3 Theta method applies;
+  otherwise all indices are 1 (the series is left as it is). Written here rather than taken
+  from statsmodels (``seasonal_decompose``): it is twenty lines, and statsmodels is not a
+  dependency.
+* :func:`season_positions`: the position ``0 .. m - 1`` of each timestamp in its season,
+  counted in steps of the frequency from a fixed epoch, so that a series forecast from a
+  shorter or later history than it was fitted on gets the same positions (a count from the
+  series' first row would shift with the history given).
+
+Symbols: R rows, S series, T targets, m season length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast._exceptions import InvalidParameterError
+
+__all__ = ["season_positions", "seasonal_indices"]
+
+_Z90 = 1.645  # one-sided 90 % normal quantile: M3 Theta's seasonality test
+# Months per step of the offsets that fall once a month, quarter or year.
+_MONTHS: tuple[tuple[tuple[type, ...], int], ...] = (
+    (
+        (
+            pd.offsets.MonthBegin,
+            pd.offsets.MonthEnd,
+            pd.offsets.BusinessMonthBegin,
+            pd.offsets.BusinessMonthEnd,
+        ),
+        1,
+    ),
+    (
+        (
+            pd.offsets.QuarterBegin,
+            pd.offsets.QuarterEnd,
+            pd.offsets.BQuarterBegin,
+            pd.offsets.BQuarterEnd,
+        ),
+        3,
+    ),
+    ((pd.offsets.YearBegin, pd.offsets.YearEnd, pd.offsets.BYearBegin, pd.offsets.BYearEnd), 12),
+)
+
+
+def seasonal_indices(
+    x: np.ndarray, season_length: int, positions: np.ndarray | None = None
+) -> np.ndarray:
+    """Multiplicative seasonal indices ``(m,)`` of ``x`` (mean 1), by season position.
+
+    ``positions`` ``(len(x),)``: the season position of each value (:func:`season_positions`);
+    by default ``x[0]`` is at position 0.
+
+    All ones when ``x`` is not seasonal by the 90 % autocorrelation test, has fewer than
+    three seasons of observed values, holds a value ``<= 0``, or has missing values (NaN).
+    """
+    m = int(season_length)
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    ones = np.ones(m)
+    if m < 2 or n < 3 * m or np.isnan(x).any() or np.any(x <= 0):
+        return ones
+    d = x - x.mean()
+    denominator = float(np.dot(d, d))
+    if denominator == 0:
+        return ones
+    acf = np.array([np.dot(d[k:], d[: n - k]) for k in range(m + 1)]) / denominator
+    limit = _Z90 * np.sqrt((1 + 2 * np.sum(acf[1:m] ** 2)) / n)
+    if not abs(acf[m]) > limit:
+        return ones
+    # The centred moving average: 2 x m for an even m, m for an odd one.
+    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    trend = np.convolve(x, weights, mode="valid")
+    lead = (len(weights) - 1) // 2
+    ratios = x[lead : lead + len(trend)] / trend
+    if positions is None:
+        positions = np.arange(n) % m
+    at = np.asarray(positions)[lead : lead + len(trend)]
+    indices = np.array([ratios[at == p].mean() for p in range(m)])
+    return indices / indices.mean()
+
+
+def _step_numbers(times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset) -> np.ndarray:
+    """Steps of ``freq`` from a fixed epoch to each timestamp (int64)."""
+    # Wall-clock nanoseconds (pandas 3 keeps other units too: asi8 counts in the index's).
+    nanos = np.asarray(times.tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
+    if isinstance(freq, pd.offsets.Day):  # a calendar day (not a Tick in pandas 3)
+        return nanos // (freq.n * 86_400 * 10**9)
+    if isinstance(freq, pd.offsets.Tick):  # a fixed duration: seconds, hours
+        return nanos // pd.Timedelta(freq).as_unit("ns").value
+    if isinstance(freq, pd.offsets.Week) and getattr(freq, "weekday", None) is not None:
+        return nanos // (freq.n * 7 * 86_400 * 10**9)
+    per_step = next((n for kinds, n in _MONTHS if isinstance(freq, kinds)), None)
+    if per_step is None:
+        raise InvalidParameterError(
+            f"target_transform='deseasonalize' counts seasons in steps of the frequency, "
+            f"which it cannot do for {freq.freqstr!r} (it can for fixed durations such as "
+            "'h' or 'D', weeks anchored on a day such as 'W-SUN', and month, quarter and "
+            "year offsets). Use another target_transform, or resample the data."
+        )
+    months = np.asarray(times.year, dtype=np.int64) * 12 + np.asarray(times.month) - 1
+    return months // (per_step * freq.n)
+
+
+def season_positions(
+    times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset, season_length: int
+) -> np.ndarray:
+    """The position ``0 .. season_length - 1`` of each of ``times`` in its season (int64).
+
+    Counted in steps of ``freq`` from a fixed epoch: January is position 0 of a monthly
+    season of 12, whatever the first month of a series is.
+    """
+    return np.mod(_step_numbers(pd.DatetimeIndex(times), freq), int(season_length))

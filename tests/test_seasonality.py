@@ -1,0 +1,243 @@
+"""Issue 22's views of a series: de-seasonalised targets, MASE-scaled windows, their ensembles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from forecast import (
+    EnsembleForecaster,
+    InvalidParameterError,
+    LSTMForecaster,
+    NaiveForecaster,
+    SeasonalNaiveForecaster,
+    load,
+)
+from forecast.backtest import backtest
+from forecast.data.scaling import SeriesScaler
+from forecast.data.seasonality import season_positions, seasonal_indices
+from forecast.presets import panel_ensemble_params, panel_params
+
+LONG = {"id_col": "unique_id", "time_col": "ds"}
+PATTERN = np.array([0.8, 0.9, 1.0, 1.2, 1.3, 1.1, 1.0, 0.9, 0.85, 0.95, 1.0, 1.0])
+PATTERN = PATTERN / PATTERN.mean()
+
+
+def _seasonal_frame(starts=("2000-01-01", "2001-07-01", "1999-04-01"), n=72, noise=0.01):
+    """Monthly series: a trend times PATTERN by calendar month (January is position 0)."""
+    rng = np.random.default_rng(0)
+    parts = []
+    for k, start in enumerate(starts):
+        ds = pd.date_range(start, periods=n, freq="MS")
+        level = (100 + 10 * k) * (1 + 0.01 * np.arange(n))
+        y = level * PATTERN[ds.month - 1] * (1 + noise * rng.standard_normal(n))
+        parts.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_indices_recover_a_multiplicative_pattern_by_calendar_month():
+    df = _seasonal_frame()
+    for _, g in df.groupby("unique_id"):
+        positions = season_positions(pd.DatetimeIndex(g["ds"]), pd.offsets.MonthBegin(), 12)
+        np.testing.assert_array_equal(positions, g["ds"].dt.month.to_numpy() - 1)
+        found = seasonal_indices(g["y"].to_numpy(), 12, positions)
+        np.testing.assert_allclose(found, PATTERN, atol=0.02)
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        (np.random.default_rng(1).normal(100, 1, 60), "white noise: no significant season"),
+        (np.r_[0.0, np.tile(PATTERN, 5)[1:]] * 100, "a zero: not multiplicative"),
+        (np.r_[np.nan, np.tile(PATTERN, 5)[1:]] * 100, "a missing value"),
+        (np.tile(PATTERN, 2) * 100, "two seasons: too short to estimate"),
+        (np.full(48, 5.0), "constant"),
+    ],
+)
+def test_series_without_a_usable_season_are_left_as_they_are(values, why):
+    np.testing.assert_array_equal(seasonal_indices(values, 12), np.ones(12), err_msg=why)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=arrays(np.float64, st.integers(36, 120), elements=st.floats(1.0, 1e4)),
+    m=st.sampled_from([4, 7, 12]),
+)
+def test_indices_are_positive_and_average_one(values, m):
+    idx = seasonal_indices(values, m)
+    assert idx.shape == (m,)
+    assert np.all(idx > 0)
+    assert idx.mean() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("freq", "m", "expected"),
+    [
+        ("QS", 4, lambda t: (t.month - 1) // 3),
+        ("QE", 4, lambda t: (t.month - 1) // 3),
+        ("YS", 2, lambda t: t.year % 2),
+        ("h", 24, lambda t: t.hour),
+        ("D", 7, lambda t: (t.day_of_week + 4) % 7),  # 1970-01-01, position 0, was a Thursday
+        ("W-SUN", 4, None),
+    ],
+)
+def test_positions_step_by_one_and_follow_the_calendar(freq, m, expected):
+    times = pd.date_range("2003-05-01", periods=50, freq=freq)
+    positions = season_positions(times, times.freq, m)
+    np.testing.assert_array_equal(np.diff(positions) % m, 1)
+    if expected is not None:
+        np.testing.assert_array_equal(positions, np.asarray(expected(times)) % m)
+
+
+def test_a_frequency_without_a_step_count_is_refused_naming_it():
+    times = pd.date_range("2003-05-01", periods=20, freq="B")
+    with pytest.raises(InvalidParameterError, match="'B'"):
+        season_positions(times, times.freq, 5)
+
+
+def test_deseasonalized_seasonal_naive_is_the_seasonal_naive():
+    """x / S * S: dividing by an index and multiplying by the same position's index back."""
+    df = _seasonal_frame()
+    plain = SeasonalNaiveForecaster(season_length=12, horizon=18, **LONG).fit(df)
+    adjusted = SeasonalNaiveForecaster(
+        season_length=12, horizon=18, target_transform="deseasonalize", **LONG
+    ).fit(df)
+    np.testing.assert_allclose(adjusted.predict()["y"], plain.predict()["y"], rtol=1e-10)
+
+
+def test_deseasonalized_naive_repeats_the_adjusted_level_times_the_future_months():
+    """M3's "Naive2": the last de-seasonalised value, re-seasonalised by calendar month."""
+    df = _seasonal_frame(noise=0.0)
+    model = NaiveForecaster(horizon=12, target_transform="deseasonalize", **LONG)
+    with pytest.raises(InvalidParameterError, match="season_length"):
+        model.fit(df)  # a naive forecaster has no season length of its own
+    model = SeasonalNaiveForecaster(
+        season_length=1, horizon=12, target_transform="deseasonalize", **LONG
+    )
+    with pytest.raises(InvalidParameterError, match="season_length, an int >= 2"):
+        model.fit(df)
+
+
+def test_a_network_on_deseasonalized_targets_uses_calendar_positions(tmp_path):
+    """Forecasts do not move when the history given starts in another month, the model is
+    saved and loaded, or a series is new (its indices fitted on its own history)."""
+    df = _seasonal_frame()
+    params = {**FAST, "seq_len": 12, "horizon": 6, "scaler": "window_level"}
+    model = LSTMForecaster(
+        target_transform="deseasonalize", season_length=12, **params, **LONG
+    ).fit(df)
+    assert model.target_lambdas_.shape == (3, 1, 12)
+    np.testing.assert_allclose(model.target_lambdas_[:, 0, :], np.tile(PATTERN, (3, 1)), atol=0.03)
+    full = model.predict(df)
+    later = df[df.groupby("unique_id").cumcount() >= 5]  # starts five months later
+    np.testing.assert_allclose(model.predict(later)["y"], full["y"], rtol=1e-9)
+    model.save(tmp_path / "m.safetensors")
+    np.testing.assert_allclose(load(tmp_path / "m.safetensors").predict(df)["y"], full["y"])
+    new = df.assign(unique_id=df["unique_id"] + "-new")
+    np.testing.assert_allclose(model.predict(new)["y"].to_numpy(), full["y"].to_numpy())
+    # and the forecasts carry the season: the de-seasonalised ones times the indices
+    assert np.all(np.isfinite(full["y"]))
+
+
+def test_indices_come_from_each_backtest_folds_training_part_only():
+    """Changing the last window's test part changes no earlier fold's indices; each fold's
+    indices are those of its history up to its cutoff."""
+    df = _seasonal_frame()
+    model = SeasonalNaiveForecaster(
+        season_length=12, horizon=6, target_transform="deseasonalize", **LONG
+    )
+    result = backtest(model, df, n_windows=2)
+    changed = df.copy()
+    changed.loc[changed.groupby("unique_id").cumcount(ascending=False) < 6, "y"] *= 50
+    other = backtest(model, changed, n_windows=2)
+    np.testing.assert_array_equal(result.models[0].target_lambdas_, other.models[0].target_lambdas_)
+    for window, fitted in enumerate(result.models):
+        cutoffs = result.metrics.loc[result.metrics["window"] == window, ["unique_id", "cutoff"]]
+        for i, (sid, cutoff) in enumerate(cutoffs.itertuples(index=False)):
+            part = df[(df["unique_id"] == sid) & (df["ds"] <= cutoff)]
+            positions = season_positions(pd.DatetimeIndex(part["ds"]), pd.offsets.MonthBegin(), 12)
+            expected = seasonal_indices(part["y"].to_numpy(), 12, positions)
+            np.testing.assert_allclose(fitted.target_lambdas_[i, 0], expected, rtol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    # values well above float64's tiny range: a window of 1e-231 steps overflows float32
+    # once scaled, which scale_windows refuses (NumericalError), as it does under window_level
+    x=arrays(
+        np.float64,
+        (3, 8, 2),
+        elements=st.floats(-1e4, 1e4).filter(lambda v: v == 0 or abs(v) > 1e-3),
+    ),
+    a=st.floats(0.01, 100),
+    b=st.floats(-1e3, 1e3),
+)
+def test_window_diff_scaling_ignores_each_windows_level_and_unit(x, a, b):
+    scaler = SeriesScaler("window_diff")
+    series = np.zeros(3, dtype=np.int64)
+    moved = scaler.scale_windows(a * x + b, series, n_input=5).astype(np.float64)
+    scaled = scaler.scale_windows(x, series, n_input=5).astype(np.float64)
+    steps = np.abs(np.diff(x[:, :5], axis=1)).mean(axis=1)  # (3, 2)
+    usable = (steps * a > 1e-6)[:, None, :] & np.ones_like(x, dtype=bool)
+    np.testing.assert_allclose(moved[usable], scaled[usable], rtol=1e-3, atol=1e-3)
+
+
+def test_window_diff_on_a_flat_or_one_step_window_is_finite():
+    scaler = SeriesScaler("window_diff")
+    flat = np.full((1, 6, 1), 7.0)
+    assert np.all(scaler.scale_windows(flat, np.zeros(1, dtype=int), 4) == 0)
+    one = np.arange(6, dtype=float).reshape(1, 6, 1)
+    assert np.all(np.isfinite(scaler.scale_windows(one, np.zeros(1, dtype=int), 1)))
+
+
+def test_ensemble_members_alternate_their_settings_and_the_result_is_their_median(tmp_path):
+    df = _seasonal_frame()
+    base = LSTMForecaster(seq_len=12, horizon=6, scaler="window_level", **FAST, **LONG)
+    ensemble = EnsembleForecaster(base, **panel_ensemble_params(12, 6, n_members=3)).fit(df)
+    assert [m.target_transform for m in ensemble.members_] == [None, "deseasonalize", None]
+    assert [m.random_state for m in ensemble.members_] == [0, 1, 2]
+    each = np.stack([m.predict()["y"].to_numpy() for m in ensemble.members_])
+    np.testing.assert_allclose(ensemble.predict()["y"], np.median(each, axis=0), rtol=1e-9)
+    ensemble.save(tmp_path / "e.safetensors")
+    loaded = load(tmp_path / "e.safetensors")
+    assert loaded.member_params == ensemble.member_params
+    np.testing.assert_allclose(loaded.predict()["y"], ensemble.predict()["y"])
+
+
+@pytest.mark.parametrize(
+    ("member_params", "match"),
+    [
+        ([], "non-empty list"),
+        ({"scaler": "window"}, "non-empty list"),
+        ([{"horizon": 3}], r"\['horizon'\] cannot differ"),
+        ([{"random_state": 3}], r"\['random_state'\] cannot differ"),
+        ([{"hiden_size": 3}], r"\['hiden_size'\] cannot differ"),
+        ([{"scaler": "nope"}], "scaler"),
+        ([{"target_transform": "deseasonalize"}], "season_length"),
+    ],
+)
+def test_member_settings_are_checked_before_any_training(member_params, match, no_training):
+    base = LSTMForecaster(seq_len=12, horizon=6, **FAST, **LONG)
+    with pytest.raises(InvalidParameterError, match=match):
+        EnsembleForecaster(base, member_params=member_params).fit(_seasonal_frame())
+
+
+def test_panel_params_caps_the_input_length_by_the_series_lengths():
+    assert panel_params(12, 18, lengths=[48, 78, 115, 126])["seq_len"] == 24  # M3 monthly
+    # M1 yearly: a quarter of the series have 13 values or fewer, the shortest 9
+    assert panel_params(1, 6, lengths=[9, 13, 13, 13, 15, 22, 40, 52])["seq_len"] == 7
+    assert panel_params(1, 6, lengths=[5, 30, 40, 50])["seq_len"] == 5  # the shortest
+    assert panel_params(4, 8, lengths=[])["seq_len"] == 8
+
+
+def test_ensemble_views_depend_on_the_season():
+    assert panel_ensemble_params(12, 18)["member_params"] == [
+        {},
+        {"target_transform": "deseasonalize", "season_length": 12},
+    ]
+    assert panel_ensemble_params(1, 6)["member_params"] == [{}, {"scaler": "window_diff"}]
