@@ -2,7 +2,7 @@
 
 Its code lives in :mod:`forecast.evaluation.backtest`; this module names it where README
 lines, notebooks and scripts import it (``from forecast.backtest import ...``), with
-``fold_history`` (:mod:`forecast.engines.folds`): a backtest window's training rows, cut on
+:func:`fold_history` (from ``forecast.engines.folds``): a backtest window's training rows, cut on
 Spark or Dask, for a backtest that refits there.
 """
 

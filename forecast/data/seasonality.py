@@ -99,15 +99,15 @@ def _step_numbers(times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset) -> np.nd
         return nanos // (freq.n * 86_400 * 10**9)
     if isinstance(freq, pd.offsets.Tick):  # a fixed duration: seconds, hours
         return nanos // pd.Timedelta(freq).as_unit("ns").value
-    if isinstance(freq, pd.offsets.Week) and getattr(freq, "weekday", None) is not None:
+    if isinstance(freq, pd.offsets.Week):  # 7 days apart, anchored on a weekday or not
         return nanos // (freq.n * 7 * 86_400 * 10**9)
     per_step = next((n for kinds, n in _MONTHS if isinstance(freq, kinds)), None)
     if per_step is None:
         raise InvalidParameterError(
             f"target_transform='deseasonalize' counts seasons in steps of the frequency, "
             f"which it cannot do for {freq.freqstr!r} (it can for fixed durations such as "
-            "'h' or 'D', weeks anchored on a day such as 'W-SUN', and month, quarter and "
-            "year offsets). Use another target_transform, or resample the data."
+            "'h' or 'D', weeks, and month, quarter and year offsets). Use another "
+            "target_transform, or resample the data."
         )
     months = np.asarray(times.year, dtype=np.int64) * 12 + np.asarray(times.month) - 1
     return months // (per_step * freq.n)
