@@ -51,6 +51,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "L0.75": {"seq_len": "x0.75"},
     "L0.5": {"seq_len": "x0.5"},
     "deseason": {"_deseason": True},
+    "gru": {"cell": "gru"},
+    "gru_deseason": {"cell": "gru", "_deseason": True},
     "log": {"target_transform": "log"},
     "log_diff": {"target_transform": "log", "_scale": "diff"},
     "seasoncov": {"_season_cov": True},
