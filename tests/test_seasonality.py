@@ -241,3 +241,60 @@ def test_ensemble_views_depend_on_the_season():
         {"target_transform": "deseasonalize", "season_length": 12},
     ]
     assert panel_ensemble_params(1, 6)["member_params"] == [{}, {"scaler": "window_diff"}]
+
+
+# ------------------------------------------------ found by review (2026-12-04), each fixed
+
+
+def test_hourly_positions_step_by_one_across_daylight_saving_changes():
+    """A forecast's positions are its origin's plus 1, 2, ...: true of the real timestamps
+    only if hours are counted in absolute time (spring forward and fall back)."""
+    for start in ("2021-03-27 12:00", "2021-10-30 12:00"):
+        times = pd.date_range(start, periods=48, freq="h", tz="Europe/Berlin")
+        positions = season_positions(times, times.freq, 24)
+        np.testing.assert_array_equal(np.diff(positions) % 24, 1)
+
+
+def test_window_diff_with_no_two_neighbours_observed_uses_the_level_not_raw_units():
+    from forecast.data.masking import MaskedScaler
+
+    values = np.array([1000, 0, 1010, 0, 990, 0, 1005, 0], float)  # every other one missing
+    seen = np.array([1, 0, 1, 0, 1, 0, 1, 0], float)
+    x = np.stack([values, seen], axis=1)[None]  # (1, 8, 2): a value and its observed channel
+    loc, scale = MaskedScaler("window_diff", [0], [1]).window_stats(x, np.array([0]))
+    assert scale[0, 0, 0] == pytest.approx(1001.25)  # the observed values' mean level
+    assert np.abs((values[::2] - loc[0, 0, 0]) / scale[0, 0, 0]).max() < 0.02
+
+
+def test_series_with_missing_values_are_named_when_left_seasonal():
+    df = _seasonal_frame()
+    df.loc[5, "y"] = np.nan
+    model = SeasonalNaiveForecaster(
+        season_length=12, horizon=6, missing="mask", target_transform="deseasonalize", **LONG
+    )
+    with pytest.warns(UserWarning, match=r"left 1 series as they are \(series 's0'\)"):
+        model.fit(df)
+    np.testing.assert_array_equal(model.target_lambdas_[0, 0], np.ones(12))
+
+
+def test_members_must_forecast_the_same_interval_levels(no_training):
+    base = LSTMForecaster(seq_len=12, horizon=6, **FAST, **LONG)
+    differ = [{"intervals": "conformal", "coverage": 0.8}, {"coverage": 0.5}]
+    with pytest.raises(InvalidParameterError, match=r"\['coverage', 'intervals'\] cannot differ"):
+        EnsembleForecaster(base, member_params=differ).fit(_seasonal_frame())
+
+
+def test_a_frequency_deseasonalize_cannot_count_is_refused_before_any_member_trains(
+    no_training,
+):
+    days = pd.bdate_range("2020-01-01", periods=80)
+    df = pd.DataFrame({"unique_id": "a", "ds": days, "y": 10 + np.sin(np.arange(80))})
+    base = LSTMForecaster(seq_len=10, horizon=5, freq="B", **FAST, **LONG)
+    views = [{}, {"target_transform": "deseasonalize", "season_length": 5}]
+    with pytest.raises(InvalidParameterError, match="'B'"):
+        EnsembleForecaster(base, member_params=views).fit(df)
+
+
+def test_a_forecaster_without_a_season_length_is_told_which_ones_have_one():
+    with pytest.raises(InvalidParameterError, match="NaiveForecaster has none"):
+        NaiveForecaster(horizon=3, target_transform="deseasonalize", **LONG).fit(_seasonal_frame())

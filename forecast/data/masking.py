@@ -352,8 +352,12 @@ class MaskedScaler(SeriesScaler):
             spread = np.sqrt((dev * dev).sum(axis=1, keepdims=True) / n)
         elif self.method == "window_diff":  # changes between observed neighbours only
             both = seen[:, 1:] & seen[:, :-1]
+            pairs = both.sum(axis=1, keepdims=True)
             steps = np.where(both, np.abs(np.diff(vals, axis=1)), 0.0).sum(axis=1, keepdims=True)
-            spread = steps / np.maximum(both.sum(axis=1, keepdims=True), 1)
+            # No two neighbours observed: no step to measure; the level's spread instead, so
+            # that the window is not left in raw units (scale 1) among scaled ones.
+            level = np.where(seen, np.abs(vals), 0.0).sum(axis=1, keepdims=True) / n
+            spread = np.where(pairs > 0, steps / np.maximum(pairs, 1), level)
         else:
             spread = np.where(seen, np.abs(vals), 0.0).sum(axis=1, keepdims=True) / n
         cols = self.value_columns

@@ -97,8 +97,12 @@ def _step_numbers(times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset) -> np.nd
     nanos = np.asarray(times.tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
     if isinstance(freq, pd.offsets.Day):  # a calendar day (not a Tick in pandas 3)
         return nanos // (freq.n * 86_400 * 10**9)
-    if isinstance(freq, pd.offsets.Tick):  # a fixed duration: seconds, hours
-        return nanos // pd.Timedelta(freq).as_unit("ns").value
+    if isinstance(freq, pd.offsets.Tick):  # a fixed duration: hours, minutes, seconds
+        # In absolute time (UTC), not wall-clock: a forecast's positions are its origin's
+        # plus 1, 2, ... steps, which across a DST change holds only in absolute time.
+        utc = times if times.tz is None else times.tz_convert("UTC").tz_localize(None)
+        absolute = np.asarray(utc.as_unit("ns").asi8, dtype=np.int64)
+        return absolute // pd.Timedelta(freq).as_unit("ns").value
     if isinstance(freq, pd.offsets.Week):  # 7 days apart, anchored on a weekday or not
         return nanos // (freq.n * 7 * 86_400 * 10**9)
     per_step = next((n for kinds, n in _MONTHS if isinstance(freq, kinds)), None)

@@ -33,6 +33,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from forecast._exceptions import DataError
+from forecast._warnings import warn
 from forecast.data.panel import Panel
 from forecast.data.seasonality import season_positions, seasonal_indices
 
@@ -118,9 +119,20 @@ def _fit_indices(panel: Panel, season_length: int) -> np.ndarray:
     n_targets = len(panel.target_names)
     positions = season_positions(panel.times, panel.freq, season_length)
     indices = np.ones((panel.n_series, n_targets, season_length))
+    gaps = []
     for i, (a, b) in enumerate(zip(panel.offsets[:-1], panel.offsets[1:], strict=True)):
         for j in range(n_targets):
             indices[i, j] = seasonal_indices(panel.values[a:b, j], season_length, positions[a:b])
+            if np.isnan(panel.values[a:b, j]).any() and b - a >= 3 * season_length:
+                gaps.append(i)
+    if gaps:  # missing="mask": the classical decomposition needs every value
+        shown = ", ".join(panel.series_label(i) for i in sorted(set(gaps))[:5])
+        warn(
+            f"target_transform='deseasonalize' left {len(set(gaps))} series as they are "
+            f"({shown}{', ...' if len(set(gaps)) > 5 else ''}): they have missing values, "
+            "and their seasonal indices are estimated from complete series only. Fill the "
+            "gaps first (forecast.fill_gaps, then interpolate) to have them de-seasonalised."
+        )
     return indices
 
 

@@ -16,8 +16,9 @@ on the whole frame, and keep its windows (``docs/scaling.md``, "Backtests that r
     for w in range(0, n_windows, k):  # refit=k (refit=True: k = 1; refit=False: k = n_windows)
         train = fold_history(estimator, sdf, n_windows, step, fold=w)
         model = forecast.fit_spark(clone(estimator), train, f"parts/window-{w}")
-        result = backtest(model, sdf, n_windows, step, refit=False)
-        served = result.forecasts.filter(f"window >= {w} AND window < {w + k}")
+        # its window 0 is window w: a backtest refuses a model fitted past its first cutoff
+        result = backtest(model, sdf, n_windows - w, step, refit=False)
+        served = result.forecasts.filter(f"window < {k}")  # windows w .. w + k - 1
 
 Each partition's errors (a series too short for the windows, named) come back as ours, as
 in :func:`forecast.engines.run`.

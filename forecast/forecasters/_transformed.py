@@ -65,9 +65,17 @@ def check_transform(owner: Any) -> None:
         )
     season = getattr(owner, "season_length", None)
     if value == "deseasonalize" and not (isinstance(season, int | np.integer) and season >= 2):
+        name = type(owner).__name__
+        if "season_length" not in owner.get_params(deep=False):
+            raise InvalidParameterError(
+                f"target_transform='deseasonalize' divides each series by its seasonal "
+                f"indices, which needs a season_length, and {name} has none. Use a forecaster "
+                "with one (SeasonalNaiveForecaster, RNNForecaster, LSTMForecaster, "
+                "GRUForecaster) or another target_transform."
+            )
         raise InvalidParameterError(
             f"target_transform='deseasonalize' divides each series by its seasonal indices, "
-            f"so {type(owner).__name__} needs season_length, an int >= 2 (12 for monthly "
+            f"so {name} needs season_length, an int >= 2 (12 for monthly "
             f"data, 4 for quarterly, 7 for daily). Got season_length={season!r}."
         )
 
@@ -222,9 +230,10 @@ def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
     """The Box-Cox lambdas of a model file, checked against its parameters and series."""
     method = owner.target_transform
     if (saved is not None) != (method in ("boxcox", "deseasonalize")):
+        what = "seasonal indices" if method == "deseasonalize" else "Box-Cox lambdas"
         raise ModelFileError(
             f"its target_transform={method!r} does not match its "
-            f"{'saved' if saved is not None else 'missing'} Box-Cox lambdas"
+            f"{'saved' if saved is not None else 'missing'} {what}"
         )
     if saved is None:
         return None
@@ -233,5 +242,6 @@ def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
     if method == "deseasonalize":
         expected += (int(owner.season_length),)
     if saved.shape != expected:
-        raise ModelFileError(f"its Box-Cox lambdas have shape {saved.shape}, not {expected}")
+        what = "seasonal indices" if method == "deseasonalize" else "Box-Cox lambdas"
+        raise ModelFileError(f"its {what} have shape {saved.shape}, not {expected}")
     return saved

@@ -29,6 +29,7 @@ from sklearn.utils import check_random_state
 from forecast._exceptions import InvalidParameterError
 from forecast._validation import SEED_HIGH, check_int, check_option
 from forecast.data.panel import Layout, Panel
+from forecast.data.seasonality import season_positions
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
 from forecast.forecasters._calibration import check_calibration_rows
@@ -53,6 +54,10 @@ _SHARED = (
     "future_covariates",
     "static_covariates",
     "past_covariates",
+    # ... and what the combined columns are: every member must forecast the same levels.
+    "quantiles",
+    "intervals",
+    "coverage",
 )
 
 
@@ -160,7 +165,7 @@ class EnsembleForecaster(BaseForecaster):
             raise InvalidParameterError(
                 f"The 'estimator' parameter of {type(self).__name__} must be a forecaster "
                 "with a random_state (RNNForecaster, LSTMForecaster, GRUForecaster): its "
-                f"members differ only by their seed. Got {self.estimator!r} instead."
+                f"members differ by their seed. Got {self.estimator!r} instead."
             )
         self.estimator._check_params()
         for overrides in self._member_overrides():  # each member's settings, before training
@@ -247,6 +252,9 @@ class EnsembleForecaster(BaseForecaster):
         )
         seeds = [first + i for i in range(self.n_members)]
         overrides = self._member_overrides()
+        for o in overrides:  # a frequency deseasonalize cannot count: before any member trains
+            if o.get("target_transform") == "deseasonalize" and panel.n_series:
+                season_positions(panel.times[:1], panel.freq, int(o["season_length"]))
         members = []
         for i, seed in enumerate(seeds):
             member = self._member(overrides[i % len(overrides)], seed)
