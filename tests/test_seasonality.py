@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast import (
+    DataError,
     EnsembleForecaster,
     InvalidParameterError,
     LSTMForecaster,
@@ -298,3 +299,11 @@ def test_a_frequency_deseasonalize_cannot_count_is_refused_before_any_member_tra
 def test_a_forecaster_without_a_season_length_is_told_which_ones_have_one():
     with pytest.raises(InvalidParameterError, match="NaiveForecaster has none"):
         NaiveForecaster(horizon=3, target_transform="deseasonalize", **LONG).fit(_seasonal_frame())
+
+
+def test_every_members_transform_refuses_the_data_before_any_member_trains(no_training):
+    df = _seasonal_frame()
+    df.loc[3, "y"] = -1.0  # a value log cannot take, in series 's0'
+    base = LSTMForecaster(seq_len=12, horizon=6, **FAST, **LONG)
+    with pytest.raises(DataError, match="target_transform='log' cannot take"):
+        EnsembleForecaster(base, member_params=[{}, {"target_transform": "log"}]).fit(df)

@@ -347,6 +347,7 @@ class MaskedScaler(SeriesScaler):
         some = count > 0
         n = np.maximum(count, 1)
         mean = np.where(seen, vals, 0.0).sum(axis=1, keepdims=True) / n
+        level = np.where(seen, np.abs(vals), 0.0).sum(axis=1, keepdims=True) / n
         if self.method == "window":
             dev = np.where(seen, vals - mean, 0.0)
             spread = np.sqrt((dev * dev).sum(axis=1, keepdims=True) / n)
@@ -356,10 +357,9 @@ class MaskedScaler(SeriesScaler):
             steps = np.where(both, np.abs(np.diff(vals, axis=1)), 0.0).sum(axis=1, keepdims=True)
             # No two neighbours observed: no step to measure; the level's spread instead, so
             # that the window is not left in raw units (scale 1) among scaled ones.
-            level = np.where(seen, np.abs(vals), 0.0).sum(axis=1, keepdims=True) / n
             spread = np.where(pairs > 0, steps / np.maximum(pairs, 1), level)
         else:
-            spread = np.where(seen, np.abs(vals), 0.0).sum(axis=1, keepdims=True) / n
+            spread = level
         cols = self.value_columns
         loc[:, :, cols] = np.where(some, mean, loc[:, :, cols])
         scale[:, :, cols] = np.where(some, _safe_scale(spread), scale[:, :, cols])

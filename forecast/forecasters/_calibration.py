@@ -8,7 +8,8 @@ callables of the forecaster (fit on a panel; forecast from origins) when
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,27 @@ from forecast._validation import check_int, check_levels, check_option
 from forecast.data.panel import Panel, series_positions
 from forecast.evaluation.conformal import INTERVALS, conformal_quantile, history_scale
 
-__all__ = ["calibrate", "check_calibration_rows", "check_interval_params", "positions"]
+__all__ = [
+    "calibrate",
+    "check_calibration_rows",
+    "check_interval_params",
+    "positions",
+    "said_of_calibration",
+]
+
+
+@contextlib.contextmanager
+def said_of_calibration(tail: int) -> Iterator[None]:
+    """A ``DataError`` of the calibration fit (each series without its last ``tail`` rows),
+    raised again saying it is that fit's: the user fitted one model, not two."""
+    try:
+        yield
+    except DataError as exc:
+        raise DataError(
+            f"{exc} (This is the conformal calibration model, fitted on each series "
+            f"without its last calibration_windows + horizon - 1 = {tail} rows; a smaller "
+            "calibration_windows leaves it more.)"
+        ) from exc
 
 
 def positions(panel: Panel, ids: list[Any]) -> np.ndarray:
@@ -65,14 +86,8 @@ def calibrate(
     first = panel.lengths - tail  # position of the first origin's end in each series
     # Series keep their canonical numbering in the cut panel, as converting the cut frame
     # would number them: the calibration fit is the same.
-    try:
+    with said_of_calibration(tail):
         kept_ids = fit(narrow.head(first))
-    except DataError as exc:
-        raise DataError(
-            f"{exc} (This is the conformal calibration model, fitted on each series "
-            f"without its last calibration_windows + horizon - 1 = {tail} rows; a smaller "
-            "calibration_windows leaves it more.)"
-        ) from exc
     kept = positions(panel, kept_ids)  # the model may leave some series out
     if kept.size < panel.n_series:
         panel, first = panel.subset(kept), first[kept]

@@ -77,13 +77,16 @@ from forecast.data.panel import Panel, _canonical_order
 from forecast.data.parts import Parts, RankRead, assign, read_parts, read_sample
 from forecast.data.permutation import ROUNDS, LazyPermutation
 from forecast.data.scaling import SeriesScaler, StaticScaler
-from forecast.data.transforms import check_domain
 from forecast.data.windowing import WindowDataset, WindowIndex, last_windows
 from forecast.forecasters._calibration import check_calibration_rows
 from forecast.forecasters._masking import masked_training, restored_scaler
 from forecast.forecasters._partitioned_mask import MaskPlan, mask_plan, series_cumulative
-from forecast.forecasters._partitioned_options import rank_transform
-from forecast.forecasters._transformed import calendar_columns, check_transform
+from forecast.forecasters._transformed import (
+    calendar_columns,
+    check_fit_domain,
+    check_transform,
+    transformed_targets,
+)
 from forecast.forecasters._warm_start import check_warm_start, warm_state
 from forecast.protocol import TrainedForecaster
 
@@ -221,7 +224,7 @@ class _Shard:
                  f"{panel.describe(np.arange(panel.n_series))}.")  # fmt: skip
             read = RankRead(rank, files, rows, [], 0, base, _memory("VmHWM"))
             return {"error": None, "read": read, "ids": []}
-        panel, lambdas = rank_transform(model, model._select_series(panel))
+        panel, lambdas = transformed_targets(model, model._select_series(panel))
         self.panel = panel
         read = RankRead(
             rank, files, rows, list(panel.ids), panel.values.nbytes, base, _memory("VmHWM")
@@ -362,7 +365,7 @@ class _Shard:
 def _converted(model: Any, frame: pd.DataFrame, cut: int) -> Panel:
     """A rank's frame as ``fit`` converts it; without each series' last ``cut`` rows."""
     panel, _ = model._to_panel(frame, np.float32)
-    check_domain(panel, model.target_transform)  # as one process: before any selection
+    check_fit_domain(model, panel)  # as one process: before any selection
     if cut:  # the calibration fit: each series without its calibration tail
         check_calibration_rows(panel, model.calibration_windows, model.horizon)
         panel = panel.head(panel.lengths - cut)

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from forecast._exceptions import DataError
 from forecast.data.parts import Parts, assign, read_parts
 from forecast.evaluation.conformal import conformal_quantile, coverage_levels, history_scale
 from forecast.forecasters import _transformed as transformed
+from forecast.forecasters._calibration import said_of_calibration
 
 __all__ = ["fit_calibrated"]
 
@@ -54,14 +54,8 @@ def fit_calibrated(
     windows, horizon = model.calibration_windows, model.horizon
     tail = windows + horizon - 1
     source.signature()  # not a folder of parts: said as such, not as the calibration's
-    try:
+    with said_of_calibration(tail):
         fit(tail)
-    except DataError as exc:
-        raise DataError(
-            f"{exc} (This is the conformal calibration model, fitted on each series "
-            f"without its last calibration_windows + horizon - 1 = {tail} rows; a smaller "
-            "calibration_windows leaves it more.)"
-        ) from exc
     rank, world = distributed()
     mine = np.flatnonzero(assign(source.file_rows, world) == rank)
     local = [_score_part(model, source, source.files[f], windows, horizon) for f in mine]

@@ -5,7 +5,8 @@ own parts. What each option needs across ranks, and where it is served:
 
 ``target_transform``
     A transform is per value and its Box-Cox lambdas per series, and a series is whole in
-    one part: each rank transforms the series it reads (:func:`rank_transform`), before its
+    one part: each rank transforms the series it reads
+    (:func:`forecast.forecasters._transformed.transformed_targets`), before its
     per-series scaling statistics are fitted, exactly as one process transforms the panel
     ``_fit`` gets. The lambdas are gathered in the canonical order with the other per-series
     state; the domain check (``log`` needs positive targets...) runs in the rank that reads
@@ -35,27 +36,3 @@ What a fit from parts still refuses: a forecaster other than the recurrent ones
 (:func:`forecast.forecasters._partitioned.refuse_unsupported`; ensembles and baselines fit
 from one frame).
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-import numpy as np
-
-from forecast.data.panel import Panel
-from forecast.data.transforms import fit_lambdas, forward
-
-__all__ = ["rank_transform"]
-
-
-def rank_transform(model: Any, panel: Panel) -> tuple[Panel, np.ndarray | None]:
-    """``panel`` (a rank's series) with its targets transformed as one process transforms them.
-
-    Returns the transformed panel and the Box-Cox lambdas ``(S, T)`` (or the seasonal indices
-    ``(S, T, m)`` of ``"deseasonalize"``) of its series (None for
-    another transform, or none): :func:`forecast.forecasters._transformed.prepare_fit`
-    without its notices, which the calling process gives.
-    """
-    method = model.target_transform
-    lambdas = fit_lambdas(panel, method, getattr(model, "season_length", None))
-    return forward(panel, method, lambdas), lambdas

@@ -35,6 +35,7 @@ from forecast.protocol import Forecast
 __all__ = [
     "calendar_columns",
     "check_domain",
+    "check_fit_domain",
     "check_transform",
     "forecast",
     "in_original_units",
@@ -44,9 +45,11 @@ __all__ = [
     "restore_extras",
     "restored_lambdas",
     "save_extras",
+    "transformed_targets",
 ]
 
 _LAMBDAS = "target_transform.lambdas"  # a model file's array of Box-Cox lambdas
+_FITTED = ("boxcox", "deseasonalize")  # transforms with parameters fitted per series
 _CALENDAR = "calendar_features"  # its metadata key
 
 
@@ -91,9 +94,26 @@ def prepare_fit(owner: Any, panel: Panel) -> Panel:
     if owner.past_covariates is None and owner._reads_past_covariates:
         notice_implicit(type(owner).__name__, panel.covariate_names)
     owner.calendar_features_ = calendar_columns(panel)
+    panel, owner.target_lambdas_ = transformed_targets(owner, panel)
+    return panel
+
+
+def transformed_targets(owner: Any, panel: Panel) -> tuple[Panel, np.ndarray | None]:
+    """``panel`` with its targets transformed as ``owner`` transforms them, and what the
+    transform fitted on it: Box-Cox lambdas ``(S, T)``, seasonal indices ``(S, T, m)``, or
+    None. What :func:`prepare_fit` does to the panel ``_fit`` gets, and each rank of a fit
+    from parts to the series it reads (:mod:`forecast.forecasters._partitioned`)."""
     method = owner.target_transform
-    owner.target_lambdas_ = fit_lambdas(panel, method, getattr(owner, "season_length", None))
-    return forward(panel, method, owner.target_lambdas_)
+    lambdas = fit_lambdas(panel, method, getattr(owner, "season_length", None))
+    return forward(panel, method, lambdas), lambdas
+
+
+def check_fit_domain(owner: Any, panel: Panel) -> None:
+    """What ``owner``'s transform refuses in ``panel``, before any training: a value it
+    cannot take, a frequency ``"deseasonalize"`` cannot count seasons in."""
+    check_domain(panel, owner.target_transform)
+    if owner.target_transform == "deseasonalize" and panel.n_series:
+        season_positions(panel.times[:1], panel.freq, int(owner.season_length))
 
 
 def calendar_columns(panel: Panel) -> list[str]:
@@ -195,7 +215,7 @@ def in_original_units(
         return forecast(panel)
     check_domain(panel, method)  # before a lambda is fitted on a new series' history
     lambdas = None
-    if method in ("boxcox", "deseasonalize"):
+    if method in _FITTED:
         lambdas = lambdas_for(panel, series, ends, owner)
     result = forecast(forward(panel, method, lambdas))
     where = _horizon_positions(owner, panel.times[ends - 1], panel.freq, result.point.shape[1])
@@ -229,8 +249,8 @@ def _invert(
 def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
     """The Box-Cox lambdas of a model file, checked against its parameters and series."""
     method = owner.target_transform
-    if (saved is not None) != (method in ("boxcox", "deseasonalize")):
-        what = "seasonal indices" if method == "deseasonalize" else "Box-Cox lambdas"
+    what = "seasonal indices" if method == "deseasonalize" else "Box-Cox lambdas"
+    if (saved is not None) != (method in _FITTED):
         raise ModelFileError(
             f"its target_transform={method!r} does not match its "
             f"{'saved' if saved is not None else 'missing'} {what}"
@@ -242,6 +262,5 @@ def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
     if method == "deseasonalize":
         expected += (int(owner.season_length),)
     if saved.shape != expected:
-        what = "seasonal indices" if method == "deseasonalize" else "Box-Cox lambdas"
         raise ModelFileError(f"its {what} have shape {saved.shape}, not {expected}")
     return saved

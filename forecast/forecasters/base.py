@@ -301,7 +301,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
     def _fit_panel_or_fail(self, panel: Panel, layout: Layout) -> None:
         for name in _CALIBRATION:
             self.__dict__.pop(name, None)  # a refit must not use the previous calibration
-        transformed.check_domain(panel, self.target_transform)  # before any training
+        transformed.check_fit_domain(self, panel)  # before any training
         coverage = self._conformal_coverage()
         if coverage is None:
             self._fit_series(panel, layout)

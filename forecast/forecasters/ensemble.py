@@ -29,7 +29,6 @@ from sklearn.utils import check_random_state
 from forecast._exceptions import InvalidParameterError
 from forecast._validation import SEED_HIGH, check_int, check_option
 from forecast.data.panel import Layout, Panel
-from forecast.data.seasonality import season_positions
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
 from forecast.forecasters._calibration import check_calibration_rows
@@ -252,14 +251,11 @@ class EnsembleForecaster(BaseForecaster):
         )
         seeds = [first + i for i in range(self.n_members)]
         overrides = self._member_overrides()
-        for o in overrides:  # a frequency deseasonalize cannot count: before any member trains
-            if o.get("target_transform") == "deseasonalize" and panel.n_series:
-                season_positions(panel.times[:1], panel.freq, int(o["season_length"]))
-        members = []
-        for i, seed in enumerate(seeds):
-            member = self._member(overrides[i % len(overrides)], seed)
+        members = [self._member(overrides[i % len(overrides)], s) for i, s in enumerate(seeds)]
+        for member in members:  # each member's refusals of the data, before any trains
+            transformed.check_fit_domain(member, panel)
+        for member in members:
             member._fit_panel(panel, layout)
-            members.append(member)
         self.seeds_, self.members_ = seeds, members
 
     def _combine(self, forecasts: list[np.ndarray]) -> np.ndarray:
