@@ -19,10 +19,10 @@
 #
 # 1. train once on the history (`forecast fit`);
 # 2. each night, when the day's prices have arrived: score yesterday's forecasts against
-#    them (`forecast score`), then forecast the next week of every series and **append**
-#    the forecasts, with the run's metadata, to a database table (`forecast predict
-#    --out sqlite:///... --out-table forecasts`), with a JSON report of the series that
-#    could not be served;
+#    them (`forecast score`, appending the scores to a monitoring table), then forecast
+#    the next week of every series and **append** the forecasts, with the run's metadata,
+#    to a database table (`forecast predict --out sqlite:///... --out-table forecasts`),
+#    with a JSON report of the series that could not be served;
 # 3. after the last night, retrain from the current weights on the longer history instead
 #    of from scratch (`forecast fit --init-from`).
 #
@@ -125,15 +125,13 @@ for k in (1, 2, 3):
     if k > 1:
         yesterday = f"{pd.Timestamp(nights[k - 2]):%Y-%m-%d}"
         query = f"SELECT * FROM forecasts WHERE date(forecast_origin) = '{yesterday}'"
-        scores = OUT / f"scores{k}.csv"
         assert (
             forecast(
                 "score", "--forecasts", DB_URL, "--forecasts-query", query,
-                "--actuals", data, "--model", MODEL, "--out", scores,
+                "--actuals", data, "--model", MODEL, "--out", DB_URL, "--out-table", "scores",
             )
             == 0
         )  # fmt: skip
-        print(pd.read_csv(scores).to_string(index=False))
     report = OUT / f"report{k}.json"
     status = forecast(
         "predict", "--config", CONFIG, "--model", MODEL, "--data", data,
@@ -146,16 +144,21 @@ for k in (1, 2, 3):
         print(f"  bad series {entry['id']}: {entry['reason']} -> {entry['action']}")
 
 # %% [markdown]
-# What the table holds after three nights: one row per series and day ahead, each with the
-# model that made it (its checksum), the library version, when it was made, its origin, and
-# whether it came from the model or the fallback.
+# What the tables hold after three nights. `forecasts`: one row per series and day ahead,
+# each with the model that made it (its checksum), the library version, when it was made,
+# its origin, and whether it came from the model or the fallback. `scores`: per night, the
+# errors of the previous night's forecasts, per series and over all of them (the rows a
+# dashboard or an alert reads), with the library version and when they were computed.
 
 # %%
 with sqlite3.connect(DB) as db:
     table = pd.read_sql("SELECT * FROM forecasts", db)
+    scores = pd.read_sql("SELECT * FROM scores WHERE scope = 'overall'", db)
 summary = table.groupby(["forecast_origin", "source"])["ticker"].agg(["nunique", "size"])
 print(f"Forecast table: {len(table)} rows, exit statuses of the nights {statuses}")
 print(summary.to_string())
+print(f"Scores table, overall rows ({len(scores)}, one per scored night):")
+print(scores[["target", "n", "mae", "smape", "created_at"]].to_string(index=False))
 
 # %% [markdown]
 # ## Retrain from the current weights

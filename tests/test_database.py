@@ -24,8 +24,8 @@ from conftest import FAST
 from conftest import run_main as _run
 from optional import optional, required
 
-from forecast import GRUForecaster
-from forecast.cli.sinks import METADATA_COLUMNS
+from forecast import GRUForecaster, __version__
+from forecast.cli.sinks import METADATA_COLUMNS, REPORT_METADATA
 
 sqlalchemy = optional("sqlalchemy")
 
@@ -132,6 +132,63 @@ def test_a_failed_append_writes_nothing(saved, tmp_path, capsys):
     assert "DataError: Cannot append to table 'forecasts' of sqlite:///" in err
     assert "Nothing was written" in err
     assert len(_read(url, "SELECT * FROM forecasts")) == 1
+
+
+def _check_reports(url: str, saved, capsys) -> None:
+    """Two nights of backtest metrics and of scores appended to tables, with the run's
+    version and time; the rows are those the file outputs hold."""
+    path, _, df = saved
+    df.to_csv(path.parent / "data.csv", index=False)
+    early = df[df["ds"] <= "2024-02-04"]
+    early.to_csv(path.parent / "early.csv", index=False)
+    code, _, err = _run(capsys, "predict", "--model", path, "--data", path.parent / "early.csv",
+                        "--out", path.parent / "fc.csv")  # fmt: skip
+    assert code == 0, err
+    backtest = ("backtest", "--model", path, "--data", path.parent / "data.csv",
+                "--windows", "2", "--no-refit")  # fmt: skip
+    score = ("score", "--forecasts", path.parent / "fc.csv", "--actuals",
+             path.parent / "data.csv", "--model", path)  # fmt: skip
+    for command, table in ((backtest, "metrics"), (score, "scores")):
+        for _ in range(2):  # two nights
+            code, out, err = _run(capsys, *command, "--out", url, "--out-table", table)
+            assert (code, out) == (0, ""), err
+            assert f"rows to table {table} of {url}" in err, err
+        code, expected, err = _run(capsys, *command, "--no-metadata")
+        assert code == 0, err
+        expected = pd.read_csv(io.StringIO(expected))
+        stored = _read(url, f"SELECT * FROM {table}")
+        assert list(stored.columns) == [*expected.columns, *REPORT_METADATA]
+        assert len(stored) == 2 * len(expected) > 0
+        assert set(stored["library_version"]) == {__version__}
+        assert stored["created_at"].str.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$").all()
+        numeric = expected.select_dtypes("number").columns
+        np.testing.assert_allclose(
+            stored[numeric].iloc[len(expected) :].to_numpy(dtype=float),
+            expected[numeric].to_numpy(dtype=float),
+            rtol=1e-9,
+        )
+
+
+def test_sqlite_backtest_metrics_and_scores_appended(saved, tmp_path, capsys):
+    _check_reports(f"sqlite:///{tmp_path / 'jobs.db'}", saved, capsys)
+
+
+def test_duckdb_backtest_metrics_and_scores_appended(saved, tmp_path, capsys):
+    optional("duckdb_engine")
+    _check_reports(f"duckdb:///{tmp_path / 'jobs.duckdb'}", saved, capsys)
+
+
+@pytest.mark.parametrize("command", ["backtest", "score"])
+def test_report_outputs_refuse_a_table_without_a_database(saved, tmp_path, capsys, command):
+    path, _, _ = saved
+    args = {
+        "backtest": ("--model", path, "--data", tmp_path / "data.csv"),
+        "score": ("--forecasts", tmp_path / "f.csv", "--actuals", tmp_path / "a.csv"),
+    }
+    code, out, err = _run(capsys, command, *args[command], "--out", tmp_path / "m.csv",
+                          "--out-table", "t")  # fmt: skip
+    assert (code, out) == (2, "")
+    assert "UsageError: --out-table appends to a database table; --out must then be" in err
 
 
 @pytest.mark.parametrize(

@@ -83,8 +83,8 @@ EXPECTED = {
             "  report: 1 of 4 series bad",
             "  bad series NEWCO: unseen -> naive",
             "  bad series ^IXIC: stale -> naive",
-            "overall ",  # yesterday's forecasts scored
             "Forecast table: 55 rows, exit statuses of the nights [0, 0, 0]",
+            "Scores table, overall rows (2, one per scored night):",  # nights 2 and 3
             "Retrained with a warm start: exit status 0",
         ],
         {"nightly"},  # its folder: the job's files and database, no figures

@@ -43,7 +43,7 @@ OPTIONS = {  # what each command reads from its table of a config file
                 "out_table", "metadata", "future_data", "future_table", "future_query",
                 *bad_series.OPTIONS, *cli_engines.ENGINE_OPTIONS),
     "backtest": ("data", "out", "windows", "step", "window", "refit", *SOURCE_OPTIONS,
-                 "model", *bad_series.BACKTEST_OPTIONS),
+                 "model", "out_table", "metadata", *bad_series.BACKTEST_OPTIONS),
 }  # fmt: skip
 
 
@@ -297,12 +297,14 @@ def _future_data(
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from forecast.cli.tables import write_table
+    from forecast.cli.sinks import check_sink, run_metadata, with_run_columns, write_output
     from forecast.evaluation.backtest import backtest
 
     model_path = _option(args, "model")
     model = _estimator(args) if model_path is None else _saved_estimator(args, model_path)
     data, out = _option(args, "data", required=True), _option(args, "out") or "-"
+    out_table = _option(args, "out_table")
+    check_sink(out, out_table)
     _check_out(out)
     df = _with_calendar(model, _read_data(args, data, time_col=model.time_col))
     options = {
@@ -321,7 +323,11 @@ def run_backtest(args: argparse.Namespace) -> int:
         result, status = bad_series.backtest(
             lambda mode: backtest(model, df, **options, on_bad_series=mode), isolation
         )
-    write_table(result.metrics, out)
+    metrics = result.metrics
+    if _option(args, "metadata") is not False:
+        metrics = with_run_columns(metrics, run_metadata())
+    where = write_output(metrics, out, out_table)
+    logger.info("wrote %d metric rows to %s", len(metrics), where)
     summary = result.summary()
     logger.info(
         "backtest summary:\n%s",

@@ -59,7 +59,7 @@ from forecast.cli import commands as commands_
 from forecast.cli import engines as cli_engines
 from forecast.cli.logs import FORMATS, error_record, make_handler
 from forecast.cli.score import add_score_command
-from forecast.cli.sinks import add_sink_flags
+from forecast.cli.sinks import REPORT_METADATA, add_output_flags, add_sink_flags
 from forecast.cli.sources import add_source_flags
 
 __all__ = ["main"]
@@ -207,6 +207,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     for sub in (fit, pred, back):
         add_source_flags(sub)
     add_sink_flags(pred)
+    add_output_flags(back, "metrics", REPORT_METADATA)
     for sub, name in ((fit, "fit"), (back, "backtest")):
         if chosen == name:  # imports the estimator (torch): only when it is needed
             _add_estimator_options(sub, argv)

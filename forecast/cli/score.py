@@ -35,6 +35,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import DataError, UsageError
+from forecast.cli.sinks import REPORT_METADATA, add_output_flags
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,6 +47,7 @@ logger = logging.getLogger("forecast")
 OPTIONS = (
     "forecasts", "actuals", "forecasts_table", "forecasts_query", "actuals_table",
     "actuals_query", "id_col", "time_col", "target", "model", "date_format", "out",
+    "out_table", "metadata",
 )  # fmt: skip
 
 
@@ -68,6 +70,7 @@ def add_score_command(commands: Any, common: argparse.ArgumentParser) -> None:
     score.add_argument("--target", default=s, help="columns to score, comma-separated")
     score.add_argument("--date-format", default=s, help="strptime format of CSV dates")
     score.add_argument("--out", default=s, help="scores file, or - (default)")
+    add_output_flags(score, "scores", REPORT_METADATA)
 
 
 def _get(args: argparse.Namespace, name: str) -> Any:
@@ -75,16 +78,22 @@ def _get(args: argparse.Namespace, name: str) -> Any:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from forecast.cli.sinks import METADATA_COLUMNS
+    from forecast.cli.sinks import (
+        METADATA_COLUMNS,
+        check_sink,
+        run_metadata,
+        with_run_columns,
+        write_output,
+    )
     from forecast.cli.sources import read_source
-    from forecast.cli.tables import write_table
 
     forecasts_spec, actuals_spec = _get(args, "forecasts"), _get(args, "actuals")
     missing = [f"--{n}" for n, v in (("forecasts", forecasts_spec), ("actuals", actuals_spec))]
     missing = [m for m, v in zip(missing, (forecasts_spec, actuals_spec), strict=True) if v is None]
     if missing:
         raise UsageError(f"forecast score needs {' and '.join(missing)}.")
-    out = _get(args, "out") or "-"
+    out, out_table = _get(args, "out") or "-", _get(args, "out_table")
+    check_sink(out, out_table)
     id_col, time_col, targets = _columns(args)
     kwargs: dict[str, Any] = {"date_format": _get(args, "date_format")}
     if time_col is None:  # a wide table: its first column holds the timestamps
@@ -101,7 +110,11 @@ def run_score(args: argparse.Namespace) -> int:
     )
     forecasts = forecasts.drop(columns=[c for c in METADATA_COLUMNS if c in forecasts.columns])
     scores, n_pending = score_forecasts(forecasts, actuals, id_col, time_col, targets)
-    write_table(scores, out)
+    written = scores
+    if _get(args, "metadata") is not False:
+        written = with_run_columns(scores, run_metadata())
+    where = write_output(written, out, out_table)
+    logger.info("wrote %d score rows to %s", len(written), where)
     overall = scores[scores["scope"] == "overall"]
     logger.info(
         "scored %d forecast rows of %d series against the actuals (%d not yet known); overall: %s",
@@ -117,6 +130,7 @@ def run_score(args: argparse.Namespace) -> int:
                 "event": "score",
                 "n_rows": int(overall["n"].sum()),
                 "n_pending": n_pending,
+                "output": where,
                 "overall": overall.drop(columns=["scope", id_col or "series"]).to_dict(
                     orient="records"
                 ),

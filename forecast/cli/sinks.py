@@ -12,12 +12,18 @@ forecast's own (``--no-metadata`` leaves them out):
 =================== =================================================================
 
 so a row in a table of many nights' forecasts says which model made it, from which data,
-and when. ``forecast score`` accepts forecasts with or without them.
+and when. ``forecast score`` accepts forecasts with or without them. The metrics ``forecast
+backtest`` writes and the scores of ``forecast score`` carry the two of them that are not
+about one model file's forecast, ``library_version`` and ``created_at``
+(:data:`REPORT_METADATA`), so that a table of nightly scores says when each row was made.
+(``backtest --model M`` rewrites M's card with its scores, so a checksum of M would not
+name the file left behind: it is not among them.)
 
 **Outputs.** ``--out PATH`` (CSV or Parquet, atomically, :mod:`forecast.cli.tables`), ``--out
 -`` (CSV on stdout), or ``--out URL --out-table NAME``: rows appended to a database table
 (created if missing) in one transaction, with :meth:`pandas.DataFrame.to_sql`: a failed run
 appends nothing. Timestamps are written as the database's timestamp type (text in SQLite).
+The same three for ``predict``, ``backtest`` and ``score``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import DataError, UsageError
@@ -35,30 +42,41 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METADATA_COLUMNS",
+    "REPORT_METADATA",
+    "add_output_flags",
     "add_sink_flags",
     "check_sink",
     "origins",
     "run_metadata",
     "utc_now",
     "with_metadata",
+    "with_run_columns",
     "write_output",
 ]
 
 METADATA_COLUMNS = ("forecast_origin", "model_checksum", "library_version", "created_at")
+REPORT_METADATA = ("library_version", "created_at")  # backtest's metrics, score's scores
+
+
+def add_output_flags(parser: argparse.ArgumentParser, what: str, columns: Sequence[str]) -> None:
+    """``--out-table NAME`` and ``--metadata/--no-metadata`` for a command writing ``what``
+    with the run's metadata ``columns``."""
+    s = argparse.SUPPRESS
+    parser.add_argument(
+        "--out-table", default=s, metavar="NAME",
+        help=f"with a database URL as --out: append the {what} to this table",
+    )  # fmt: skip
+    parser.add_argument(
+        "--metadata", action=argparse.BooleanOptionalAction, default=s,
+        help=f"the run's metadata columns ({', '.join(columns)}) after the {what}'s "
+        "(default: on)",
+    )  # fmt: skip
 
 
 def add_sink_flags(parser: argparse.ArgumentParser) -> None:
     """``predict``'s ``--out-table``, ``--no-metadata`` and ``--future-data`` flags."""
     s = argparse.SUPPRESS
-    parser.add_argument(
-        "--out-table", default=s, metavar="NAME",
-        help="with a database URL as --out: append the forecast to this table",
-    )  # fmt: skip
-    parser.add_argument(
-        "--metadata", action=argparse.BooleanOptionalAction, default=s,
-        help="the run's metadata columns (forecast_origin, model_checksum, library_version, "
-        "created_at) after the forecast's (default: on)",
-    )  # fmt: skip
+    add_output_flags(parser, "forecast", METADATA_COLUMNS)
     parser.add_argument(
         "--future-data", default=s, metavar="SOURCE",
         help="known-future covariates over the horizon, for a model trained with them "
@@ -73,16 +91,37 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def run_metadata(model_path: str | os.PathLike[str]) -> dict[str, str]:
-    """The columns every row of this run shares: checksum, version, creation time."""
+def run_metadata(model_path: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """The columns every row of this run shares: the model file's checksum (when the run
+    forecasts from one), the library version, the creation time."""
     from forecast._version import __version__
+
+    shared = {"library_version": __version__, "created_at": utc_now()}
+    if model_path is None:
+        return shared
     from forecast.io.model_file import file_checksum
 
-    return {
-        "model_checksum": file_checksum(model_path),
-        "library_version": __version__,
-        "created_at": utc_now(),
-    }
+    return {"model_checksum": file_checksum(model_path), **shared}
+
+
+def with_run_columns(frame: pd.DataFrame, shared: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` with a column per item of ``shared`` after its own (a copy).
+
+    Raises
+    ------
+    DataError
+        ``frame`` has a column of that name already (the data's, which it would overwrite).
+    """
+    clash = [c for c in shared if c in frame.columns]
+    if clash:
+        raise DataError(
+            f"The output already has column(s) {clash}, which the run's metadata would "
+            "overwrite; rename them in the data, or pass --no-metadata."
+        )
+    out = frame.copy()
+    for key, value in shared.items():
+        out[key] = value
+    return out
 
 
 def with_metadata(
@@ -97,24 +136,14 @@ def with_metadata(
     ``origins``: each series' last history timestamp, indexed by series id (one row, any
     index, for a wide frame). ``id_col``: the forecast's id column, None for a wide frame.
     """
-    clash = [c for c in METADATA_COLUMNS if c in forecast.columns]
-    if clash:
-        raise DataError(
-            f"The forecast already has column(s) {clash}, which the run's metadata would "
-            "overwrite; rename them in the data, or pass --no-metadata."
-        )
-    out = forecast.copy()
     if id_col is None:
-        out["forecast_origin"] = origins.iloc[0]
+        origin: Any = origins.iloc[0]
     else:
-        mapped = out[id_col].map(origins)
-        if mapped.isna().any():  # an id the origins do not know: a bug of ours
-            missing = out.loc[mapped.isna(), id_col].unique()[:3].tolist()
+        origin = forecast[id_col].map(origins)
+        if origin.isna().any():  # an id the origins do not know: a bug of ours
+            missing = forecast.loc[origin.isna(), id_col].unique()[:3].tolist()
             raise RuntimeError(f"No forecast origin for series {missing}.")
-        out["forecast_origin"] = mapped
-    for key, value in shared.items():
-        out[key] = value
-    return out
+    return with_run_columns(forecast, {"forecast_origin": origin, **shared})
 
 
 def origins(model: Any, df: pd.DataFrame | None) -> pd.Series:
