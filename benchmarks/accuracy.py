@@ -47,6 +47,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "h128": {"hidden_size": 128},
     "layers2": {"num_layers": 2},
     "steps6k": {"trainer_kwargs": {"max_steps": 6000}},
+    "steps2k": {"trainer_kwargs": {"max_steps": 2000}},
+    "steps1.5k": {"trainer_kwargs": {"max_steps": 1500}},
     "L1.5": {"seq_len": "x1.5"},
     "L0.75": {"seq_len": "x0.75"},
     "L0.5": {"seq_len": "x0.5"},
@@ -64,6 +66,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "diff_L0.75": {"_scale": "diff", "seq_len": "x0.75"},
     "recent3": {"_recent": 3},
     "recent6": {"_recent": 6},
+    "huber": {"loss": "huber"},
+    "mse": {"loss": "mse"},
+    "deseason_huber": {"_deseason": True, "loss": "huber"},
 }
 
 
@@ -258,11 +263,12 @@ def _load(data_name: str, name: str, seed: int) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def score(data_name: str, specs: list[str]) -> dict[str, float]:
-    """Metrics of the median of the members' forecasts."""
+def score(data_name: str, specs: list[str], aggregate: str = "median") -> dict[str, float]:
+    """Metrics of the median (or mean) of the members' forecasts."""
     data = m3.load(data_name)
     runs = [_load(data_name, n, s) for n, s in _members(specs)]
-    forecasts = np.median(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
+    combine = np.mean if aggregate == "mean" else np.median
+    forecasts = combine(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
     return m3.score(data, forecasts) | {
         "members": len(runs),
         "fit_s": sum(r["fit_s"] for r in runs),
@@ -283,6 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         s = sub.add_parser(name)
         s.add_argument("--data", required=True, help="comma-separated: m3:monthly,m1:monthly")
         s.add_argument("members", nargs="+", help="config:seeds, e.g. default:0-4")
+        s.add_argument("--aggregate", choices=("median", "mean"), default="median")
     args = parser.parse_args(argv)
     if args.command == "fit":
         for config in args.config:
@@ -320,9 +327,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     for data_name in args.data.split(","):
         if args.command == "score":
-            r = score(data_name, args.members)
+            r = score(data_name, args.members, args.aggregate)
             print(
-                f"{data_name} median of {r['members']}: sMAPE {r['smape']:.3f} MASE "
+                f"{data_name} {args.aggregate} of {r['members']}: sMAPE {r['smape']:.3f} MASE "
                 f"{r['mase']:.4f} MAPE {r['mape']:.3f} fit {r['fit_s']:.0f} s"
             )
         else:
