@@ -48,8 +48,10 @@ OURS = ("rnn", "gru", "lstm")
 # EnsembleForecaster(LSTM, n_members=3): one run, seeded by the first seed (members seed,
 # seed+1, seed+2), so that its members are the single LSTM's seeds of a --seeds 0,1,2 run.
 ENSEMBLES = ("lstm_x3", "lstm_quality")
+# CombinedForecaster(LSTM, ThetaForecaster): the network (or the accuracy mode) and our Theta.
+COMBINED = {"lstm_theta": 0.5, "lstm_quality_theta": 0.25}
 ENSEMBLE_MEMBERS = 3
-STATS = ("seasonal_naive", "theta", "autoets")
+STATS = ("seasonal_naive", "theta_ours", "theta", "autoets")
 PEERS = ("nf_lstm", "darts_blockrnn")  # each runs benchmarks/peers/<name>.py in the peers' venv
 PEER_PACKAGES = (
     "neuralforecast",
@@ -62,6 +64,7 @@ PEER_PACKAGES = (
 )
 LABELS = {
     "seasonal_naive": "seasonal naive (ours)",
+    "theta_ours": "ThetaForecaster (ours)",
     "theta": "statsforecast Theta",
     "autoets": "statsforecast AutoETS",
     "rnn": "RNNForecaster (ours)",
@@ -69,6 +72,8 @@ LABELS = {
     "lstm": "LSTMForecaster (ours)",
     "lstm_x3": "LSTM, median of 3 seeds (ours)",
     "lstm_quality": "LSTM, accuracy mode: 4 members (ours)",
+    "lstm_theta": "LSTM + Theta, mean (ours)",
+    "lstm_quality_theta": "accuracy mode + Theta, weight 0.25 (ours)",
     "nf_lstm": "NeuralForecast LSTM",
     "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
@@ -84,7 +89,7 @@ SMOKE_STEPS = 5
 def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[object, float]:
     import torch
 
-    from forecast import EnsembleForecaster, RNNForecaster
+    from forecast import CombinedForecaster, EnsembleForecaster, RNNForecaster, ThetaForecaster
     from forecast.presets import panel_ensemble_params, panel_params
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
@@ -93,7 +98,7 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
     if smoke:
         params["trainer_kwargs"] = {"max_steps": SMOKE_STEPS}
     estimator = RNNForecaster(
-        cell=model.removesuffix("_x3").removesuffix("_quality"),
+        cell=model.removesuffix("_theta").removesuffix("_x3").removesuffix("_quality"),
         id_col="unique_id",
         time_col="ds",
         target="y",
@@ -102,11 +107,14 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
         random_state=seed,
         **params,
     )
-    if model == "lstm_quality":
+    if model in ("lstm_quality", "lstm_quality_theta"):
         quality = panel_ensemble_params(data.season, data.horizon)
         estimator = EnsembleForecaster(estimator, **quality)
     elif model in ENSEMBLES:
         estimator = EnsembleForecaster(estimator, n_members=ENSEMBLE_MEMBERS)
+    if model in COMBINED:
+        theta = ThetaForecaster(season_length=data.season, **_theta_data(data))
+        estimator = CombinedForecaster(estimator, theta, partner_weight=COMBINED[model])
     start = time.perf_counter()
     estimator.fit(data.train)
     fit_s = time.perf_counter() - start
@@ -116,29 +124,34 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
     return estimator, fit_s
 
 
+def _theta_data(data: m3.M3Subset) -> dict:
+    """The data parameters ``ThetaForecaster`` shares with the networks above."""
+    return {
+        "horizon": data.horizon,
+        "id_col": "unique_id",
+        "time_col": "ds",
+        "target": "y",
+        "freq": data.freq,
+    }
+
+
 def _child(spec: dict) -> dict:
     """Fit and forecast one model on one frequency; the training parts only."""
     warnings.simplefilter("ignore")
     n_series = SMOKE_SERIES if spec["smoke"] else None
     data = m3.load(spec["freq"], n_series=n_series)
     model, seed = spec["model"], spec["seed"]
-    if model in OURS or model in ENSEMBLES:
+    if model in OURS or model in ENSEMBLES or model in COMBINED:
         estimator, fit_s = _run_ours(model, data, seed, spec["smoke"])
         start = time.perf_counter()
         frame = estimator.predict(data.train)
         predict_s = time.perf_counter() - start
         forecasts = m3.to_matrix(frame, data, "y")
-    elif model == "seasonal_naive":
-        from forecast.baselines import SeasonalNaiveForecaster
+    elif model in ("seasonal_naive", "theta_ours"):
+        from forecast.baselines import SeasonalNaiveForecaster, ThetaForecaster
 
-        estimator = SeasonalNaiveForecaster(
-            season_length=data.season,
-            horizon=data.horizon,
-            id_col="unique_id",
-            time_col="ds",
-            target="y",
-            freq=data.freq,
-        )
+        baseline = SeasonalNaiveForecaster if model == "seasonal_naive" else ThetaForecaster
+        estimator = baseline(season_length=data.season, **_theta_data(data))
         start = time.perf_counter()
         estimator.fit(data.train)
         fit_s = time.perf_counter() - start
@@ -208,7 +221,7 @@ def run(
     """Every model on every frequency; one row per (frequency, model), seeds summarised."""
     peers = not skip_peers and PEERS_PYTHON.is_file()
     if models is None:
-        models = list(STATS) + list(OURS) + list(ENSEMBLES) + list(PEERS)
+        models = list(STATS) + list(OURS) + list(ENSEMBLES) + list(COMBINED) + list(PEERS)
     if not peers:
         missing = [m for m in models if m in PEERS]
         if missing and not skip_peers:
@@ -222,7 +235,8 @@ def run(
         data = m3.load(freq, n_series=SMOKE_SERIES if smoke else None)
         for model in models:
             # The deterministic baselines need one run; seeds matter to the networks only.
-            model_seeds = seeds if model in OURS or model in PEERS else seeds[:1]
+            seeded = model in OURS or model in PEERS or model == "lstm_theta"
+            model_seeds = seeds if seeded else seeds[:1]
             if model in PEERS and peer_seeds is not None:
                 model_seeds = seeds[:peer_seeds]
             runs = []
@@ -389,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--models",
-        default=",".join(STATS + OURS + ENSEMBLES + PEERS),
+        default=",".join(STATS + OURS + ENSEMBLES + tuple(COMBINED) + PEERS),
         help="comma-separated rows",
     )
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="markdown report")

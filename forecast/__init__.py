@@ -48,8 +48,10 @@ if TYPE_CHECKING:
         SeasonalNaiveForecaster,
     )
     from forecast.forecasters.builtin import load, save
+    from forecast.forecasters.combined import CombinedForecaster
     from forecast.forecasters.ensemble import EnsembleForecaster
     from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
+    from forecast.forecasters.theta import ThetaForecaster
     from forecast.io.card import ModelCard
     from forecast.neural.inference import RecurrentConfig
     from forecast.neural.module import RecurrentModule
@@ -63,7 +65,9 @@ _LAZY = {
     "DriftForecaster": "forecast.forecasters.baselines",
     "NaiveForecaster": "forecast.forecasters.baselines",
     "SeasonalNaiveForecaster": "forecast.forecasters.baselines",
+    "ThetaForecaster": "forecast.forecasters.theta",
     "EnsembleForecaster": "forecast.forecasters.ensemble",
+    "CombinedForecaster": "forecast.forecasters.combined",
     "GRUForecaster": "forecast.forecasters.recurrent",
     "LSTMForecaster": "forecast.forecasters.recurrent",
     "RNNForecaster": "forecast.forecasters.recurrent",
@@ -84,6 +88,7 @@ _LAZY = {
 __all__ = [
     "BadSeriesError",
     "BaseForecaster",
+    "CombinedForecaster",
     "DataError",
     "DataTypeError",
     "DriftForecaster",
@@ -105,6 +110,7 @@ __all__ = [
     "RecurrentRegressor",
     "SeasonalNaiveForecaster",
     "Terminated",
+    "ThetaForecaster",
     "__version__",
     "fill_gaps",
     "fit_spark",

@@ -1,12 +1,14 @@
 """Baseline forecasters: the public path ``forecast.baselines``, kept for users' imports.
 
-Its code lives in :mod:`forecast.forecasters.baselines`; this module names it where README
-lines, notebooks and scripts import it (``from forecast.baselines import ...``).
+Its code lives in :mod:`forecast.forecasters.baselines` and (the Theta method)
+:mod:`forecast.forecasters.theta`; this module names it where README lines, notebooks and
+scripts import it (``from forecast.baselines import ...``).
 """
 
 from __future__ import annotations
 
 from forecast.forecasters import baselines as _code
 from forecast.forecasters.baselines import *  # noqa: F403  (every public name of the code, as listed below)
+from forecast.forecasters.theta import ThetaForecaster
 
-__all__ = _code.__all__
+__all__ = [*_code.__all__, "ThetaForecaster"]

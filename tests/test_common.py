@@ -29,7 +29,9 @@ from forecast import (
     NaiveForecaster,
     RNNForecaster,
     SeasonalNaiveForecaster,
+    ThetaForecaster,
 )
+from forecast.forecasters.combined import CombinedForecaster
 from forecast.metrics import mase
 
 HORIZON = 3
@@ -41,6 +43,12 @@ ESTIMATORS = {
     "naive": lambda **kw: NaiveForecaster(horizon=HORIZON, **kw),
     "seasonal_naive": lambda **kw: SeasonalNaiveForecaster(season_length=4, horizon=HORIZON, **kw),
     "drift": lambda **kw: DriftForecaster(horizon=HORIZON, **kw),
+    "theta": lambda **kw: ThetaForecaster(season_length=4, horizon=HORIZON, **kw),
+    # A combination's data parameters are its first forecaster's; the partner shares them.
+    "combined": lambda **kw: CombinedForecaster(
+        GRUForecaster(horizon=HORIZON, **{**RECURRENT, "max_epochs": 1}, **kw),
+        ThetaForecaster(season_length=4, horizon=HORIZON, **kw),
+    ),
     # An ensemble's data parameters and attributes are its base's and members'.
     "ensemble": lambda **kw: EnsembleForecaster(
         GRUForecaster(horizon=HORIZON, **{**RECURRENT, "max_epochs": 1}, **kw), n_members=2

@@ -510,7 +510,9 @@ def test_ids_and_values_round_trip():
 # ---------------------------------------------------------------------------- baselines
 
 
-@pytest.mark.parametrize("name", ["NaiveForecaster", "SeasonalNaiveForecaster", "DriftForecaster"])
+@pytest.mark.parametrize(
+    "name", ["NaiveForecaster", "SeasonalNaiveForecaster", "DriftForecaster", "ThetaForecaster"]
+)
 def test_baselines_round_trip(tmp_path, sine_frame, name):
     baselines = pytest.importorskip("forecast.baselines")
     cls = getattr(baselines, name, None)
@@ -535,7 +537,9 @@ def test_a_file_can_name_only_the_classes_this_process_defined():
         "NaiveForecaster",
         "SeasonalNaiveForecaster",
         "DriftForecaster",
+        "ThetaForecaster",
         "EnsembleForecaster",
+        "CombinedForecaster",
     }
     assert {cls.__name__ for cls in builtin.BUILTIN} == builtin_names
     for name in builtin_names:

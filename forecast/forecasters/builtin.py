@@ -17,8 +17,10 @@ from forecast.forecasters.baselines import (
     NaiveForecaster,
     SeasonalNaiveForecaster,
 )
+from forecast.forecasters.combined import CombinedForecaster
 from forecast.forecasters.ensemble import EnsembleForecaster
 from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
+from forecast.forecasters.theta import ThetaForecaster
 from forecast.io import persistence
 
 __all__ = ["BUILTIN", "WRAPPERS", "load", "save"]
@@ -31,11 +33,17 @@ BUILTIN: tuple[type[BaseForecaster], ...] = (
     NaiveForecaster,
     SeasonalNaiveForecaster,
     DriftForecaster,
+    ThetaForecaster,
     EnsembleForecaster,
+    CombinedForecaster,
 )
 
 #: Those that wrap another forecaster, with how the command line builds them instead.
-WRAPPERS: dict[type, str] = {EnsembleForecaster: "--estimator lstm --ensemble 5"}
+WRAPPERS: dict[type, str] = {
+    EnsembleForecaster: "--estimator lstm --ensemble 5",
+    CombinedForecaster: "in Python, CombinedForecaster(LSTMForecaster(...), "
+    "ThetaForecaster(...)).fit(df).save(path), then forecast predict --model path",
+}
 
 
 def save(estimator: BaseForecaster, path: str | os.PathLike[str]) -> None:

@@ -1,0 +1,290 @@
+"""The Theta method, as in the M3 competition: a statistical benchmark with the forecasters' API.
+
+Theta (Assimakopoulos & Nikolopoulos, 2000) won the M3 competition and is the benchmark a
+forecasting method is first held against. Hyndman & Billah (2003) showed it to be simple
+exponential smoothing with a drift of half the series' linear trend, which is how it is
+computed here, per series and target, from the history before each forecast origin:
+
+1. with ``season_length >= 2``, the history is divided by its multiplicative seasonal indices
+   (classical decomposition, used only when the autocorrelation at the season's lag is
+   significant at 90 %, as M3's Theta decided: :func:`forecast.data.seasonality.seasonal_indices`;
+   a series with a value ``<= 0`` or with fewer than three seasons is left as it is);
+2. simple exponential smoothing, the level started at the first value and ``alpha`` in
+   ``[0.001, 0.999]`` minimising the in-sample sum of squared one-step errors;
+3. the drift: with ``b`` the least-squares slope of the values on time (the "theta = 0"
+   line), ``ŷ[n + h] = level + b / 2 · (h - 1 + 1 / alpha - (1 - alpha)^n / alpha)``;
+4. the forecasts multiplied back by the seasonal indices of their steps.
+
+Written here, not taken from statsforecast (its ``Theta`` is the same method): statsforecast
+is not a dependency, and its releases pin ``pandas < 3``. Every origin is smoothed at once (a
+loop over time steps, not over series) and ``alpha`` is found for all of them together by a
+golden-section search, so a backtest over thousands of series and windows costs a fraction
+of a second per window. On M3 monthly this implementation gives sMAPE 13.93 (statsforecast's
+13.83: its smoothing starts from an optimised level), and the mean of it and one
+``LSTMForecaster(**panel_params(12, 18))`` 13.26-13.32 over seeds 0-4 against 13.68-13.77
+for the network alone (``benchmarks/RESULTS.md``, issue 22).
+
+With ``missing="mask"`` the method reads observed values only: the smoothing skips the
+missing ones (the level is carried over them), the slope is fitted on the observed ones, and
+the series is not de-seasonalised (the decomposition needs every value). A history with
+fewer than two observed values of a target is a :class:`~forecast.MissingHistoryError`.
+
+Symbols: N forecast origins, L the longest history, H horizon, T targets, m season length.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from forecast._exceptions import MissingHistoryError
+from forecast._validation import check_int
+from forecast.data.panel import Panel
+from forecast.data.seasonality import seasonal_indices
+from forecast.forecasters.baselines import _BaselineForecaster
+
+__all__ = ["ThetaForecaster", "theta_forecasts"]
+
+_ALPHA_RANGE = (0.001, 0.999)
+_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+_SEARCH_STEPS = 40  # the bracket shrinks by 0.618 a step: 1e-8 of its width after 40
+_CHUNK_CELLS = 4_000_000  # origins are smoothed in chunks of at most this many (N x L) cells
+
+
+def _smoothing_errors(x: np.ndarray, seen: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Sum of squared one-step errors ``(N,)`` of exponential smoothing at ``alpha`` ``(N,)``.
+
+    ``x`` ``(N, L)`` the histories, ``seen`` ``(N, L)`` where a value is observed; the level
+    starts at each row's first observed value and moves only where one is observed.
+    """
+    first = seen.argmax(axis=1)
+    level = x[np.arange(len(x)), first]
+    total = np.zeros(len(x))
+    for t in range(x.shape[1]):
+        active = seen[:, t] & (t > first)
+        error = np.where(active, x[:, t] - level, 0.0)
+        total += error * error
+        level = level + alpha * error
+    return total
+
+
+def _smoothed(x: np.ndarray, seen: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The last level ``(N,)`` of exponential smoothing at ``alpha`` (as above)."""
+    first = seen.argmax(axis=1)
+    level = x[np.arange(len(x)), first]
+    for t in range(x.shape[1]):
+        active = seen[:, t] & (t > first)
+        level = np.where(active, level + alpha * (x[:, t] - level), level)
+    return level
+
+
+def _best_alpha(x: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Per row, ``alpha`` minimising the one-step errors: a golden-section search, all rows
+    at once (a row with a flat history takes any)."""
+    low = np.full(len(x), _ALPHA_RANGE[0])
+    high = np.full(len(x), _ALPHA_RANGE[1])
+    c, d = high - _GOLDEN * (high - low), low + _GOLDEN * (high - low)
+    fc, fd = _smoothing_errors(x, seen, c), _smoothing_errors(x, seen, d)
+    for _ in range(_SEARCH_STEPS):
+        left = fc <= fd  # the minimum lies in [low, d]; else in [c, high]
+        high, low = np.where(left, d, high), np.where(left, low, c)
+        # One inner point carries over (c becomes the new d, or d the new c); the other is new.
+        probe = np.where(left, high - _GOLDEN * (high - low), low + _GOLDEN * (high - low))
+        fp = _smoothing_errors(x, seen, probe)
+        c, d, fc, fd = (
+            np.where(left, probe, d),
+            np.where(left, c, probe),
+            np.where(left, fp, fd),
+            np.where(left, fc, fp),
+        )
+    return (low + high) / 2.0
+
+
+def _slopes(x: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Least-squares slope ``(N,)`` of the observed values on their row number."""
+    t = np.broadcast_to(np.arange(x.shape[1], dtype=np.float64), x.shape)
+    count = seen.sum(axis=1)
+    t_mean = np.where(seen, t, 0.0).sum(axis=1) / count
+    x_mean = np.where(seen, x, 0.0).sum(axis=1) / count
+    dt = np.where(seen, t - t_mean[:, None], 0.0)
+    dx = np.where(seen, x - x_mean[:, None], 0.0)
+    spread = (dt * dt).sum(axis=1)
+    return np.divide((dt * dx).sum(axis=1), spread, out=np.zeros(len(x)), where=spread > 0)
+
+
+def theta_forecasts(
+    histories: np.ndarray, seen: np.ndarray, horizon: int, season_length: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Theta forecasts ``(N, H)`` and the smoothing coefficients ``(N,)`` of ``N`` histories.
+
+    Parameters
+    ----------
+    histories : numpy.ndarray of shape (N, L)
+        One history per row, right-aligned (its last value in the last column); what lies
+        before a row's start, or is missing, is marked False in ``seen``.
+    seen : numpy.ndarray of bool, shape (N, L)
+        Where a row holds an observed value; at least two per row.
+    horizon : int
+    season_length : int, default 1
+        ``m``; below 2, nothing is de-seasonalised.
+    """
+    x = np.where(seen, histories, 0.0).astype(np.float64)
+    n_rows, width = x.shape
+    steps = np.arange(1, horizon + 1, dtype=np.float64)
+    factors = np.ones((n_rows, horizon))
+    if season_length >= 2:
+        starts = seen.argmax(axis=1)
+        for i in range(n_rows):
+            if not seen[i, starts[i] :].all():  # missing values: not de-seasonalised
+                continue
+            idx = seasonal_indices(x[i, starts[i] :], season_length)  # row 0 at position 0
+            if np.all(idx == 1.0):
+                continue
+            n = width - starts[i]
+            phases = np.arange(n) % season_length
+            x[i, starts[i] :] /= idx[phases]
+            factors[i] = idx[(n + steps.astype(np.int64) - 1) % season_length]
+    alpha = _best_alpha(x, seen)
+    level = _smoothed(x, seen, alpha)
+    drift = _slopes(x, seen) / 2.0
+    n_seen = seen.sum(axis=1).astype(np.float64)
+    shape = (
+        steps[None, :] - 1.0 + (1.0 - (1.0 - alpha[:, None]) ** n_seen[:, None]) / alpha[:, None]
+    )
+    return (level[:, None] + drift[:, None] * shape) * factors, alpha
+
+
+class ThetaForecaster(_BaselineForecaster):
+    """The Theta method (the M3 competition's winner): exponential smoothing with half the
+    linear trend as drift, on the seasonally adjusted series.
+
+    See :mod:`forecast.forecasters.theta` for the method. It is fitted afresh on the history
+    before every forecast origin (a local model: nothing is shared between series), so
+    ``predict(df)`` forecasts any series, seen at fit or not, from ``df``'s history; ``fit``
+    keeps the forecasts from the end of each series and their smoothing coefficients.
+
+    Parameters
+    ----------
+    season_length : int, default 1
+        ``m``, in steps (12 for monthly data, 4 quarterly, 1: no season); a series is
+        de-seasonalised only when it is seasonal by the 90 % autocorrelation test at lag ``m``
+        and has three seasons of history.
+    target, id_col, time_col, freq, missing, horizon, intervals, coverage, \
+calibration_windows, target_transform
+        As in :class:`forecast.RNNForecaster`; ``missing="mask"`` reads observed values
+        only (see :mod:`forecast.forecasters.theta`).
+
+    Attributes
+    ----------
+    forecast_ : numpy.ndarray of shape (S, H, T)
+        The forecasts from the end of each series and target at fit.
+    alpha_ : numpy.ndarray of shape (S, T)
+        The smoothing coefficient of each series and target at fit.
+    freq_, layout_, target_names_, covariate_names_, feature_names_in_, n_features_in_, \
+series_ids_, cutoffs_, training_start_, quantile_levels_
+        As in :class:`forecast.RNNForecaster`.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: as in :class:`forecast.RNNForecaster`.
+
+    Examples
+    --------
+    >>> from forecast.baselines import SeasonalNaiveForecaster, ThetaForecaster
+    >>> from forecast.datasets import load_air_passengers
+    >>> df = load_air_passengers()
+    >>> model = ThetaForecaster(season_length=12, horizon=12).fit(df)
+    >>> model.predict().shape
+    (12, 1)
+    >>> seasonal = SeasonalNaiveForecaster(season_length=12, horizon=12).fit(df)
+    >>> model.score(df) > seasonal.score(df)
+    True
+    """
+
+    _state = ("forecast_", "alpha_")
+
+    def __init__(
+        self,
+        *,
+        season_length: int = 1,
+        target: str | list[str] | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        freq: Any = None,
+        missing: str = "raise",
+        horizon: int = 1,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
+        target_transform: str | None = None,
+    ) -> None:
+        self.season_length = season_length
+        self.target = target
+        self.id_col = id_col
+        self.time_col = time_col
+        self.freq = freq
+        self.missing = missing
+        self.horizon = horizon
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
+        self.target_transform = target_transform
+
+    def _check_params(self) -> None:
+        check_int(self, "season_length", self.season_length, low=1)
+        super()._check_params()
+
+    def _min_rows(self, at_fit: bool) -> int:
+        return 2  # a slope and a smoothing error need two values
+
+    def _fit_state(self, panel: Panel) -> None:
+        ends = panel.offsets[1:]
+        self.forecast_, self.alpha_ = self._theta(panel, np.arange(panel.n_series), ends)
+
+    def _point_fitted(self) -> np.ndarray:
+        return self.forecast_
+
+    def _point_at(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Forecasts ``(N, H, T)`` from the histories before rows ``ends``."""
+        self._check_origins(panel, series, ends)
+        return self._theta(panel, series, ends)[0]
+
+    def _theta(
+        self, panel: Panel, series: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Forecasts ``(N, H, T)`` and coefficients ``(N, T)``, in chunks of origins that
+        keep the padded histories under :data:`_CHUNK_CELLS` cells."""
+        n_targets = len(panel.target_names)
+        starts = panel.offsets[series]
+        lengths = ends - starts
+        point = np.empty((len(ends), self.horizon, n_targets))
+        alpha = np.empty((len(ends), n_targets))
+        order = np.argsort(lengths, kind="stable")  # similar lengths together: less padding
+        begin = 0
+        while begin < len(order):
+            stop = begin + 1
+            while stop < len(order) and (stop - begin + 1) * int(lengths[order[stop]]) <= (
+                _CHUNK_CELLS
+            ):
+                stop += 1
+            chunk = order[begin:stop]
+            width = int(lengths[chunk].max())
+            rows = ends[chunk, None] - width + np.arange(width)  # (n, L), right-aligned
+            inside = rows >= starts[chunk, None]
+            for j in range(n_targets):
+                values = panel.values[np.maximum(rows, 0), j].astype(np.float64)
+                seen = inside & ~np.isnan(values)
+                few = np.flatnonzero(seen.sum(axis=1) < 2)
+                if few.size:
+                    names = sorted({panel.series_label(int(series[chunk[i]])) for i in few})
+                    raise MissingHistoryError(
+                        f"ThetaForecaster needs two observed values of "
+                        f"{panel.target_names[j]!r} before a forecast origin; {len(names)} "
+                        f"series have fewer: {', '.join(names[:10])}. Give them more history "
+                        "or leave them out.",
+                        series=names,
+                    )
+                point[chunk, :, j], alpha[chunk, j] = theta_forecasts(
+                    values, seen, self.horizon, self.season_length
+                )
+            begin = stop
+        return point, alpha
