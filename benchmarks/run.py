@@ -49,7 +49,7 @@ OURS = ("rnn", "gru", "lstm")
 # seed+1, seed+2), so that its members are the single LSTM's seeds of a --seeds 0,1,2 run.
 ENSEMBLES = ("lstm_x3", "lstm_quality")
 # CombinedForecaster(LSTM, ThetaForecaster): the network (or the accuracy mode) and our Theta.
-COMBINED = {"lstm_theta": 0.5, "lstm_quality_theta": 0.25}
+COMBINED = {"lstm_theta": 0.5, "lstm_quality_theta": 0.2}  # Theta weighs as one more member
 ENSEMBLE_MEMBERS = 3
 STATS = ("seasonal_naive", "theta_ours", "theta", "autoets")
 PEERS = ("nf_lstm", "darts_blockrnn")  # each runs benchmarks/peers/<name>.py in the peers' venv
@@ -73,7 +73,7 @@ LABELS = {
     "lstm_x3": "LSTM, median of 3 seeds (ours)",
     "lstm_quality": "LSTM, accuracy mode: 4 members (ours)",
     "lstm_theta": "LSTM + Theta, mean (ours)",
-    "lstm_quality_theta": "accuracy mode + Theta, weight 0.25 (ours)",
+    "lstm_quality_theta": "accuracy mode + Theta, weight 0.2 (ours)",
     "nf_lstm": "NeuralForecast LSTM",
     "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
