@@ -14,7 +14,8 @@ a warning naming it: the network never learnt to discount imputed values there.
 
 **Training hides some observed inputs.** Each training window hides a share of its
 observed input values (their channel 0, their value imputed from the rest), per column the
-share of that column's training values that are missing (:mod:`forecast.data.hiding`):
+twice the share of that column's training values that are missing, at most a fifth
+(:mod:`forecast.data.hiding`):
 validation windows and forecasts read the data as it is, and a fit on complete data
 (no channel) hides nothing.
 
@@ -186,7 +187,7 @@ def _hidden(
     missing_share: np.ndarray,
 ) -> hiding.HiddenInputs | None:
     """What a masked fit hides of its training inputs (None: nothing)."""
-    rates = np.clip(hiding.RATE_FACTOR * np.asarray(missing_share, dtype=np.float64), 0.0, 1.0)
+    rates = hiding.hide_rates(missing_share)
     if not (rates > 0).any():
         return None
     # A key per series from its id, so that a fit from parts draws as one process does.
