@@ -138,7 +138,7 @@ def test_about_the_rate_of_observed_inputs_is_hidden() -> None:
     assert abs(np.corrcoef(draws[:-1].ravel(), draws[1:].ravel())[0, 1]) < 0.02
 
 
-def test_the_rate_is_each_column_s_missing_share_of_the_training_rows() -> None:
+def test_missing_values_are_counted_over_each_series_training_rows() -> None:
     values = np.array([[1.0, np.nan], [np.nan, 1.0], [2.0, 2.0], [3.0, np.nan], [np.nan, np.nan]])
     offsets = np.array([0, 3, 5])
     # Training rows: 0-1 of the first series, 0 of the second (rows 0, 1, 3).
@@ -152,7 +152,7 @@ def test_a_column_hides_twice_its_missing_share_at_most_a_fifth() -> None:
     np.testing.assert_allclose(hide_rates(shares), [0, 0.02, 0.2, 0.2, 0.2])
 
 
-def test_training_windows_hide_about_the_missing_share_of_inputs_and_no_target() -> None:
+def test_training_windows_hide_twice_the_missing_share_of_inputs_and_no_target() -> None:
     df = _long(n_series=3, n=60).drop(columns="x")
     df.loc[df.index % 10 == 3, "y"] = np.nan  # 10 % missing
     panel, _ = to_panel(df, id_col="id", time_col="t", target="y", missing="mask")
