@@ -20,6 +20,12 @@ where it was. Rows, each fitted on the training parts and scored on the test par
     .venv/bin/python benchmarks/missing_values.py                  # seed 0, about 10 min
     .venv/bin/python benchmarks/missing_values.py --smoke          # seconds: 12 series
 
+``--hide-factor F --hide-cap C``: a masked fit hides in training F times each column's
+missing share of its observed inputs, at most C (``forecast.data.hiding.RATE_FACTOR`` and
+``MAX_RATE``; defaults 2 and 0.2, the library's; F = 0 hides none, as ``missing="mask"``
+did before it hid any). ``--threads`` sets torch's threads (the sMAPE depends on it:
+compare rows run with the same count).
+
 Prints a markdown table (sMAPE, MASE, fit seconds) and the command.
 """
 
@@ -165,12 +171,18 @@ def run(
     variants: tuple[str, ...] = VARIANTS,
     with_theta: bool = True,
     methods: tuple[str, ...] = METHODS,
+    threads: int = 2,
+    hide_factor: float = 2.0,
+    hide_cap: float = 0.2,
 ) -> list[dict]:
     """One row per (variant, method): sMAPE, MASE, fit seconds, share of rows deleted."""
     warnings.simplefilter("ignore")
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
+    from forecast.data import hiding
+
+    hiding.RATE_FACTOR, hiding.MAX_RATE = hide_factor, hide_cap
     data = m3.load("monthly", n_series=SMOKE_SERIES if smoke else None)
     rows = []
 
@@ -224,6 +236,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--methods", nargs="+", choices=METHODS, default=METHODS, help="default: all"
     )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch threads (default 2; the sMAPE depends on it)"
+    )
+    parser.add_argument(
+        "--hide-factor",
+        type=float,
+        default=2.0,
+        help="masked fits hide this times each column's missing share of observed inputs",
+    )
+    parser.add_argument(
+        "--hide-cap", type=float, default=0.2, help="... at most this share (default 0.2)"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = run(
@@ -231,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         smoke=args.smoke,
         variants=tuple(args.variants),
         methods=tuple(args.methods),
+        threads=args.threads,
+        hide_factor=args.hide_factor,
+        hide_cap=args.hide_cap,
     )
     print(table(rows))
     print(

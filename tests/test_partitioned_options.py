@@ -27,6 +27,7 @@ from test_partitioned import GROUPS, PARAMS, TWO_RANKS, _panel, _write
 
 import forecast
 from forecast import DataError, InvalidParameterError, LSTMForecaster, RNNForecaster
+from forecast.data import hiding
 
 
 @pytest.mark.slow
@@ -135,10 +136,11 @@ def test_a_warm_start_that_does_not_match_the_parts_is_refused_before_training(t
 
 
 @pytest.mark.slow
-def test_a_masked_fit_from_parts_has_the_whole_panels_channels_and_windows(tmp_path):
+def test_a_masked_fit_from_parts_has_the_whole_panels_channels_and_windows(tmp_path, monkeypatch):
     df = _panel()
     df["promo"] = np.arange(len(df)) % 3.0
     df.loc[(df["unique_id"] == "s1") & df["ds"].between("2020-01-10", "2020-01-12"), "y"] = np.nan
+    df.loc[(df["unique_id"] == "s3") & (df.index % 6 == 0), "y"] = np.nan  # inputs get hidden
     df.loc[(df["unique_id"] == "s2") & (df["ds"] == "2020-01-20"), "promo"] = np.nan
     df = df.drop(df.index[(df["unique_id"] == "s4") & df["ds"].between("2020-01-05", "2020-01-07")])
     _write(df, tmp_path / "parts", GROUPS)
@@ -169,6 +171,11 @@ def test_a_masked_fit_from_parts_has_the_whole_panels_channels_and_windows(tmp_p
     np.testing.assert_allclose(model.history_[losses], single.history_[losses], atol=1e-6)
     assert model.best_epoch_ == single.best_epoch_
     np.testing.assert_allclose(model.predict()["y"], single.predict()["y"], rtol=0, atol=1e-5)
+    # Each rank hid the training inputs one process hides (the share over the whole panel,
+    # the draws keyed by series and position); hiding none gives another model.
+    monkeypatch.setattr(hiding, "RATE_FACTOR", 0.0)
+    unhidden = RNNForecaster(**params).fit(df)
+    assert np.abs(unhidden.predict()["y"] - single.predict()["y"]).max() > 1e-3
 
 
 def test_bad_options_are_refused_before_reading(tmp_path):

@@ -18,13 +18,17 @@ cannot read NaN, so each fit builds, once, an array of **inputs** beside the pan
   input reads a row after its window's cutoff (at fit as at predict);
 * the input columns are ``targets, past covariates, observed channels, known-future
   covariates`` (the known-future ones stay last, where the head reads them).
+* in training, each window also hides a share of its observed inputs (channel 0, value
+  imputed as a missing one's), so that the network learns from observed targets what a
+  gap costs: :mod:`forecast.data.hiding`.
 
 Memory: one float32 array of ``T x (F + K)`` (the panel once more, plus K channels) for the
 fit; the windows are views of it as before. :func:`observed_windows` lists the training
 windows with at least one observed target in both their input and their horizon rows (8 +
 4 bytes per window: int64 start, int32 series), the loss ignores the rest
 (:func:`forecast.neural.objectives.masked_loss`), and :class:`MaskedScaler` computes every
-statistic over observed values only.
+statistic over observed values only. :class:`CausalInputs` holds ``T x K`` float32 (the
+last observations), the hidden inputs ``T x K`` int32 (how far back the last one lies).
 
 Symbols: T rows, F features, K observed channels, S series, N windows, L input length,
 H horizon.

@@ -12,6 +12,13 @@ scaler, loss and random draws: bitwise the same forecasts on CPU). At predict ti
 with missing values but no channel (it was complete at fit) is imputed the same way, with
 a warning naming it: the network never learnt to discount imputed values there.
 
+**Training hides some observed inputs.** Each training window hides a share of its
+observed input values (their channel 0, their value imputed from the rest), per column the
+twice the share of that column's training values that are missing, at most a fifth
+(:mod:`forecast.data.hiding`):
+validation windows and forecasts read the data as it is, and a fit on complete data
+(no channel) hides nothing.
+
 Symbols: T rows, F features, K observed channels, N forecasts, L input length.
 """
 
@@ -21,10 +28,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from forecast._exceptions import DataError, MissingHistoryError
 from forecast._validation import series_name
 from forecast._warnings import warn
+from forecast.data import hiding
 from forecast.data.masking import (
     CausalInputs,
     MaskedScaler,
@@ -66,6 +75,8 @@ class MaskedTraining:
         The features with an observed channel, in input order.
     causal : CausalInputs
         For each batch: the interpolated inputs that read past the window's cutoff.
+    hidden : HiddenInputs or None
+        For each training batch: some observed inputs hidden (None: none are).
     """
 
     values: np.ndarray
@@ -75,6 +86,12 @@ class MaskedTraining:
     target_channels: list[int]
     missing_columns: list[str]
     causal: CausalInputs
+    hidden: hiding.HiddenInputs | None
+
+    def train_inputs(self, windows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """A training batch's inputs: the causal fix, then some observed inputs hidden."""
+        windows = self.causal(windows, starts)
+        return windows if self.hidden is None else self.hidden(windows, starts)
 
 
 def _layout(
@@ -97,12 +114,17 @@ def target_channels(
 
 
 def masked_training(
-    panel: Panel, model: Any, names: list[str] | None = None
+    panel: Panel,
+    model: Any,
+    names: list[str] | None = None,
+    missing_share: np.ndarray | None = None,
 ) -> MaskedTraining | None:
     """The inputs, scaler and windows of ``model``'s masked fit; None when nothing is missing.
 
     ``names``: the features to give an observed channel (default: those with a missing
-    value in ``panel``); a fit from parts gives every rank the columns missing in any part.
+    value in ``panel``); a fit from parts gives every rank the columns missing in any part,
+    and ``missing_share``, each one's share of missing training values over all parts
+    (default: in ``panel``). ``model.seed_`` keys the hidden inputs' draws.
 
     Raises
     ------
@@ -136,6 +158,11 @@ def masked_training(
     scaler = MaskedScaler(method, positions[channels], channel_cols).fit_observed(
         panel.values, panel.offsets, lengths - val_rows, positions, values.shape[1]
     )
+    if missing_share is None:
+        counts, n_rows = hiding.missing_counts(
+            panel.values, panel.offsets, lengths - val_rows, channels
+        )
+        missing_share = counts / max(n_rows, 1)
     train = WindowIndex.build(panel.offsets, seq_len, horizon, end_margin=val_rows)
     val = WindowIndex.build(panel.offsets, seq_len, horizon, first_target=lengths - val_rows)
     return MaskedTraining(
@@ -146,6 +173,35 @@ def masked_training(
         target_channels=target_channels(panel.feature_names, n_future, panel.target_names, names),
         missing_columns=names,
         causal=_causal(panel, channels, positions, channel_cols, seq_len),
+        hidden=_hidden(panel, values, channels, positions, channel_cols, model, missing_share),
+    )
+
+
+def _hidden(
+    panel: Panel,
+    values: np.ndarray,
+    channels: np.ndarray,
+    positions: np.ndarray,
+    channel_cols: np.ndarray,
+    model: Any,
+    missing_share: np.ndarray,
+) -> hiding.HiddenInputs | None:
+    """What a masked fit hides of its training inputs (None: nothing)."""
+    rates = hiding.hide_rates(missing_share)
+    if not (rates > 0).any():
+        return None
+    # A key per series from its id, so that a fit from parts draws as one process does.
+    ids = np.asarray([str(i) for i in panel.ids], dtype=object)
+    return hiding.HiddenInputs(
+        values,
+        hiding.observed_lags(panel.values, panel.offsets, channels),
+        panel.offsets,
+        pd.util.hash_array(ids),
+        positions[channels],
+        channel_cols,
+        model.seq_len,
+        rates,
+        model.seed_,
     )
 
 

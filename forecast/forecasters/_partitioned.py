@@ -235,7 +235,7 @@ class _Shard:
             warm_state(self.warm, panel, scaler)
         self.masked = None
         if self.plan is not None:  # the whole panel's channels, observed-only statistics
-            self.masked = masked_training(panel, model, self.plan.names)
+            self.masked = masked_training(panel, model, self.plan.names, self.plan.missing_share)
         scaler = scaler if self.masked is None else self.masked.scaler
         values = panel.values if self.masked is None else self.masked.values
         self.scaler = scaler  # with the warm model's statistics of the series it has seen
@@ -346,7 +346,9 @@ class _Shard:
                 static=static_values,
                 scaler=self.scaler,
                 target_channels=None if masked is None else masked.target_channels,
-                causal_inputs=None if masked is None else masked.causal,
+                causal_inputs=None
+                if masked is None
+                else (masked.train_inputs if stage == "train" else masked.causal),
             )
             for stage, windows in self.windows.items()
         }

@@ -20,7 +20,10 @@ series. Time: the data is read once more.
 panel (a rank whose parts are complete in a column another rank's are not still feeds the
 network that column's observed channel, all ones); the observed-only scaling statistics
 are per series, hence local, and gathered as the plain ones; the causal inputs
-(:class:`~forecast.data.masking.CausalInputs`) and the window list are per series too.
+(:class:`~forecast.data.masking.CausalInputs`) and the window list are per series too. The
+share of training inputs hidden (:mod:`forecast.data.hiding`) is each column's share of
+missing training values over the whole panel (counted in the first pass), and the draws are
+keyed by series id and position, so each rank hides what one process hides of its series.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast.data.hiding import missing_counts
 from forecast.data.masking import masked_columns, observed_windows
 from forecast.data.panel import Panel
 from forecast.data.parts import Parts, assign, read_parts
@@ -48,6 +52,7 @@ class MaskPlan:
 
     names: list[str]
     counts: dict[str, np.ndarray]  # stage ("train", "val") -> (S,) windows of each series
+    missing_share: np.ndarray  # (K,) each channel's share of missing training values
 
 
 def mask_plan(
@@ -70,33 +75,45 @@ def mask_plan(
     mine = np.flatnonzero(assign(source.file_rows, world) == rank)
     local = [_part_plan(model, convert(read_parts(source, [source.files[f]]))) for f in mine]
     found = [part for parts in gather(local, world) for part in parts]
-    missing = {name for names, _ in found for name in names}
-    counts = {key: value for _, part in found for key, value in part.items()}
+    missing = {name for names, _, _ in found for name in names}
+    counts = {key: value for _, part, _ in found for key, value in part.items()}
+    tally = [t for _, _, t in found if t is not None]  # (F + 1,): missing per feature, rows
+    total = np.sum(tally, axis=0) if tally else np.zeros(len(features) + 1)
     ids = [source.ids[p] for p in order]
     pairs = np.asarray([counts.get(key, (0, 0)) for key in ids], dtype=np.int64).reshape(-1, 2)
+    names = [name for name in features if name in missing]
+    share = total[[features.index(n) for n in names]] / max(total[-1], 1)
     return MaskPlan(
-        names=[name for name in features if name in missing],
+        names=names,
         counts={"train": pairs[:, 0], "val": pairs[:, 1]},
+        missing_share=np.asarray(share, dtype=np.float64),
     )
 
 
-def _part_plan(model: Any, panel: Panel) -> tuple[list[str], dict[Any, tuple[int, int]]]:
-    """One part's columns with a missing value and its series' window counts, as its rank
-    will find them (``_Shard._read``: the same conversion and series selection)."""
+def _part_plan(
+    model: Any, panel: Panel
+) -> tuple[list[str], dict[Any, tuple[int, int]], np.ndarray | None]:
+    """One part's columns with a missing value, its series' window counts, as its rank
+    will find them (``_Shard._read``: the same conversion and series selection), and its
+    missing training values per feature followed by its training rows, ``(F + 1,)``."""
     needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
     if model.drop_short and (panel.lengths < needed).all():
-        return [], {}  # its rank drops them all
+        return [], {}, None  # its rank drops them all
     with warnings.catch_warnings():  # the rank warns about the series it drops
         warnings.simplefilter("ignore")
         panel = model._select_series(panel)
     names = [panel.feature_names[j] for j in masked_columns(panel.values)]
     train, val = _observed(model, panel)
+    train_rows = panel.lengths - model._validation_rows(panel.lengths)
+    n_features = len(panel.feature_names)
     pairs = zip(
         np.bincount(train.series, minlength=panel.n_series).tolist(),
         np.bincount(val.series, minlength=panel.n_series).tolist(),
         strict=True,
     )
-    return names, dict(zip(panel.ids, pairs, strict=True))
+    counts, n_rows = missing_counts(panel.values, panel.offsets, train_rows, np.arange(n_features))
+    tally = np.append(counts, n_rows)
+    return names, dict(zip(panel.ids, pairs, strict=True)), tally
 
 
 def _observed(model: Any, panel: Panel) -> tuple[Any, Any]:

@@ -456,6 +456,11 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         val_windows = WindowIndex.build(
             panel.offsets, self.seq_len, self.horizon, first_target=lengths - val_rows
         )
+        self.seed_ = (
+            int(self.random_state)
+            if isinstance(self.random_state, int | np.integer)
+            else int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        )
         masked = None if self.missing == "raise" else _masking.masked_training(panel, self)
         if masked is not None:  # values are missing: imputed inputs, observed channels
             scaler, train_windows, val_windows = masked.scaler, masked.train, masked.val
@@ -467,7 +472,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         if static_scaler is not None and panel.static is not None:
             static = static_scaler.transform(panel.static)
 
-        def loader(windows: WindowIndex, shuffle: bool) -> DataLoader:
+        def loader(windows: WindowIndex, training: bool) -> DataLoader:
             data = WindowDataset(
                 values,
                 windows,
@@ -478,20 +483,17 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 static=static,
                 scaler=scaler,
                 target_channels=None if masked is None else masked.target_channels,
-                causal_inputs=None if masked is None else masked.causal,
+                causal_inputs=None
+                if masked is None
+                else (masked.train_inputs if training else masked.causal),
             )
             return DataLoader(
                 data,
                 batch_size=self.batch_size,
-                sampler=ShuffledWindowSampler(data) if shuffle else None,
+                sampler=ShuffledWindowSampler(data) if training else None,
                 collate_fn=WindowDataset.collate,
             )
 
-        self.seed_ = (
-            int(self.random_state)
-            if isinstance(self.random_state, int | np.integer)
-            else int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        )
         with seeded(self.seed_):
             with allocating(self, values.shape[1]):
                 module = RecurrentModule(
@@ -514,8 +516,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 module.net.load_state_dict(warm.weights)
             result = fit_module(
                 module,
-                loader(train_windows, shuffle=True),
-                loader(val_windows, shuffle=False) if len(val_windows) else None,
+                loader(train_windows, training=True),
+                loader(val_windows, training=False) if len(val_windows) else None,
                 max_epochs=self.max_epochs,
                 early_stopping_patience=self.early_stopping_patience,
                 gradient_clip_val=self.gradient_clip_val,
