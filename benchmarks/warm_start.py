@@ -1,17 +1,18 @@
 """Warm starts on M3 monthly: retrain a model on new data from yesterday's weights.
 
 The nightly-retraining question: when six more months of every series arrive, does a
-warm start (``warm_start=True``: continue from the fitted weights) with a quarter of the
+warm start (``warm_start=True``: start from the fitted weights) with a quarter of the
 step budget forecast as well as a cold fit on everything, in a quarter of its time?
 
 1. **old**: ``LSTMForecaster(**panel_params(12, 18))`` fitted cold on the M3 monthly training
    parts without their last 6 months ("yesterday's model");
 2. **cold full**: the same, fitted cold on the whole training parts (the reference);
-3. **warm**: a copy of *old* with ``warm_start=True`` and ``max_steps`` a quarter of the
-   budget, fitted on the whole training parts: once with *old*'s other parameters, once
-   with ``swa_start=0`` (the weights averaged over the whole warm run, which is the recipe
-   the target is read on: the warm run starts from trained weights, so there is no early
-   exploring phase to leave out of the average);
+3. **warm**: a copy of *old* with ``warm_start=True``, ``max_steps`` a quarter of the budget
+   and ``swa_start=0`` (the whole warm run averaged), fitted on the whole training parts:
+   once with the default ``warm_start_shrink=0.4`` (shrink and perturb: the run starts from
+   0.4 of the old weights plus 0.6 of a fresh initialisation; the row the target is read
+   on), once with ``warm_start_shrink=1`` (continuing the old weights exactly, the recipe
+   before 2026-12-04: it overfits, see ``forecast/forecasters/_warm_start.py``);
 4. **cold quarter**: a cold fit with that quarter budget (what the warm start is worth).
 
 Each forecasts from the end of the whole training parts (*old* too: yesterday's model on
@@ -20,9 +21,20 @@ today's data, not refitted), scored on M3's test parts (the 18 months after), as
 time. Run under ``flock /tmp/forecast-bench.lock`` on the shared build machine.
 
     python benchmarks/warm_start.py [--seed 0] [--smoke] [--recent-rows 41 24]
+        [--shrink 0.5 ...] [--no-perturb 0.5 ...] [--swa 0.67 ...] [--older] [--train-loss]
 
-``--recent-rows K ...`` adds, for each K, the target's warm row fine-tuned only on the windows
-whose targets start in each series' last K rows (a trial of 2026-12-04: not kept).
+Trial rows (2026-12-04; none kept beyond the default above):
+
+* ``--recent-rows K ...``: the exact-continuation warm row fine-tuned only on the windows
+  whose targets start in each series' last K rows;
+* ``--shrink S ...``: the target's warm row with ``warm_start_shrink=S``;
+* ``--no-perturb L ...``: the exact-continuation warm row with the old weights multiplied
+  by L (shrink without perturb; a benchmark patch, not an option);
+* ``--swa F ...``: the target's warm row with ``swa_start=F``;
+* ``--older``: the exact-continuation warm row trained on the old data again (the
+  diagnosis: more steps on the same windows);
+* ``--train-loss``: a column with each model's mean absolute error (on scaled values, as
+  trained) over a fixed sample of 16,384 training windows of the whole training parts.
 """
 
 from __future__ import annotations
@@ -39,7 +51,9 @@ sys.path.insert(0, str(HERE))
 import m3  # noqa: E402 (the benchmarks folder is not a package)
 
 DROP = 6  # months the old model has not seen
-WARM = "warm, swa_start=0: old + 1/4 budget on full"  # the row the target is read on
+WARM = "warm: old + 1/4 budget on full"  # the row the target is read on (default shrink)
+EXACT = "warm, continued exactly (warm_start_shrink=1)"
+SAMPLE = 16_384  # training windows the --train-loss column is measured on
 
 
 def _fit(model, frame) -> tuple[float, float]:
@@ -48,6 +62,42 @@ def _fit(model, frame) -> tuple[float, float]:
     start, cpu = time.perf_counter(), time.process_time()
     model.fit(frame)
     return time.perf_counter() - start, time.process_time() - cpu
+
+
+def _window_sample():
+    """A Lightning callback that keeps a fixed sample of the fit's training windows (drawn
+    with NumPy's generator, so the fit's own random draws are not moved)."""
+    import lightning as L
+    import numpy as np
+
+    class Sample(L.Callback):
+        batch = None
+
+        def on_train_start(self, trainer, pl_module):  # type: ignore[no-untyped-def]
+            data = trainer.train_dataloader.dataset
+            n = min(SAMPLE, len(data))
+            rows = np.random.RandomState(123).choice(len(data), n, replace=False)
+            Sample.batch = data.__getitems__(list(rows))
+
+    return Sample()
+
+
+def _train_loss(model, batch) -> float:
+    """Mean absolute error of ``model``'s network on a batch of scaled training windows."""
+    import torch
+
+    x, y = (batch["x"], batch["y"]) if isinstance(batch, dict) else batch
+    with torch.no_grad():
+        return float((model.network_.eval()(x) - y).abs().mean())
+
+
+def _no_perturb(model, factor: float) -> None:
+    """Multiply the fitted weights by ``factor`` (a trial of shrinking without perturbing)."""
+    import torch
+
+    with torch.no_grad():
+        for value in model.network_.state_dict().values():
+            value.mul_(factor)
 
 
 def _recent_windows(rows: int):
@@ -79,7 +129,16 @@ def _recent_windows(rows: int):
     return patched()
 
 
-def run(seed: int, smoke: bool, recent_rows: tuple[int, ...] = ()) -> list[dict]:
+def run(
+    seed: int,
+    smoke: bool,
+    recent_rows: tuple[int, ...] = (),
+    shrinks: tuple[float, ...] = (),
+    no_perturb: tuple[float, ...] = (),
+    swas: tuple[float, ...] = (),
+    older_row: bool = False,
+    train_loss: bool = False,
+) -> list[dict]:
     from forecast import LSTMForecaster
     from forecast.presets import panel_params
 
@@ -91,48 +150,71 @@ def run(seed: int, smoke: bool, recent_rows: tuple[int, ...] = ()) -> list[dict]
     quarter = {"max_steps": budget // 4}
     full = data.train
     older = full[full.groupby("unique_id").cumcount(ascending=False) >= DROP]
+    sample = _window_sample() if train_loss else None
 
     def scored(name: str, model, seconds: tuple[float, float]) -> dict:
         forecast = m3.to_matrix(model.predict(full), data, "y")  # from the same history
         wall, cpu = seconds
-        return {"model": name, "fit_s": wall, "fit_cpu_s": cpu, **m3.score(data, forecast)}
+        row = {"model": name, "fit_s": wall, "fit_cpu_s": cpu, **m3.score(data, forecast)}
+        if sample is not None and sample.batch is not None:  # drawn by the cold full fit
+            row["train_loss"] = _train_loss(model, sample.batch)
+        return row
+
+    def warm(**changes):  # type: ignore[no-untyped-def]
+        """A copy of old set to warm-start with a quarter budget: the target's recipe."""
+        changes = {"trainer_kwargs": quarter, "swa_start": 0.0, **changes}
+        return copy.deepcopy(old).set_params(warm_start=True, **changes)
 
     old = LSTMForecaster(**params)
     rows = [scored(f"old: without the last {DROP} months, not refitted", old, _fit(old, older))]
     cold = LSTMForecaster(**params)
+    if sample is not None:  # it samples the windows of the whole training parts
+        cold.set_params(trainer_kwargs={**params["trainer_kwargs"], "callbacks": [sample]})
     rows.append(scored("cold full", cold, _fit(cold, full)))
-    warm = copy.deepcopy(old).set_params(warm_start=True, trainer_kwargs=quarter)
-    rows.append(scored("warm, as fitted: old + 1/4 budget on full", warm, _fit(warm, full)))
-    # The recipe: a warm start continues from weights that are past the exploring phase of
-    # the old fit, so its whole run is averaged (swa_start=0) rather than its last third.
-    averaged = copy.deepcopy(old).set_params(warm_start=True, trainer_kwargs=quarter, swa_start=0.0)
-    rows.append(scored(WARM, averaged, _fit(averaged, full)))
+    if sample is not None:  # the old model's error there, now that the sample is drawn
+        rows[0]["train_loss"] = _train_loss(old, sample.batch)
+    # The recipe: the default warm_start_shrink (0.4), and the whole warm run averaged
+    # (swa_start=0): the run starts from trained weights, with no exploring phase to skip.
+    target = warm()
+    rows.append(scored(WARM, target, _fit(target, full)))
+    exact = warm(warm_start_shrink=1.0)
+    rows.append(scored(EXACT, exact, _fit(exact, full)))
     short = LSTMForecaster(**{**params, "trainer_kwargs": quarter})
     rows.append(scored("cold, 1/4 budget on full", short, _fit(short, full)))
     for k in recent_rows:
-        recent = copy.deepcopy(old).set_params(
-            warm_start=True, trainer_kwargs=quarter, swa_start=0.0
-        )
+        recent = warm(warm_start_shrink=1.0)
         with _recent_windows(k):
             seconds = _fit(recent, full)
-        rows.append(
-            scored(f"warm, swa_start=0, windows of the last {k} rows only", recent, seconds)
-        )
+        rows.append(scored(f"{EXACT}, windows of the last {k} rows only", recent, seconds))
+    for shrink in shrinks:
+        model = warm(warm_start_shrink=shrink)
+        rows.append(scored(f"warm, warm_start_shrink={shrink:g}", model, _fit(model, full)))
+    for factor in no_perturb:
+        model = warm(warm_start_shrink=1.0)
+        _no_perturb(model, factor)
+        rows.append(scored(f"{EXACT}, weights x {factor:g}", model, _fit(model, full)))
+    for swa in swas:
+        model = warm(swa_start=swa)
+        rows.append(scored(f"{WARM}, swa_start={swa:g}", model, _fit(model, full)))
+    if older_row:
+        model = warm(warm_start_shrink=1.0)
+        rows.append(scored(f"{EXACT}, on the old data", model, _fit(model, older)))
     return rows
 
 
 def table(rows: list[dict]) -> str:
     reference = next(r for r in rows if r["model"] == "cold full")
     lines = [
-        "| model | sMAPE | MASE | fit s (CPU s) | fit time / cold full, wall (CPU) |",
-        "|---|---|---|---|---|",
+        "| model | sMAPE | MASE | fit s (CPU s) | fit time / cold full, wall (CPU) | train MAE |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = r["fit_s"] / reference["fit_s"]
         cpu_ratio = r["fit_cpu_s"] / reference["fit_cpu_s"]
         lines.append(
             f"| {r['model']} | {r['smape']:.2f} | {r['mase']:.3f} | {r['fit_s']:.1f} "
-            f"({r['fit_cpu_s']:.1f}) | {ratio:.2f} ({cpu_ratio:.2f}) |"
+            f"({r['fit_cpu_s']:.1f}) | {ratio:.2f} ({cpu_ratio:.2f}) | "
+            + (f"{r['train_loss']:.4f} |" if "train_loss" in r else "|")
         )
     return "\n".join(lines)
 
@@ -142,8 +224,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="40 series, 40 steps")
     parser.add_argument("--recent-rows", type=int, nargs="*", default=[], help="trial rows")
+    parser.add_argument("--shrink", type=float, nargs="*", default=[], help="trial rows")
+    parser.add_argument("--no-perturb", type=float, nargs="*", default=[], help="trial rows")
+    parser.add_argument("--swa", type=float, nargs="*", default=[], help="trial rows")
+    parser.add_argument("--older", action="store_true", help="a trial row")
+    parser.add_argument("--train-loss", action="store_true", help="a diagnostic column")
     args = parser.parse_args(argv)
-    rows = run(args.seed, args.smoke, tuple(args.recent_rows))
+    rows = run(
+        args.seed,
+        args.smoke,
+        tuple(args.recent_rows),
+        tuple(args.shrink),
+        tuple(args.no_perturb),
+        tuple(args.swa),
+        args.older,
+        args.train_loss,
+    )
     print(table(rows))
     warm = next(r for r in rows if r["model"] == WARM)
     cold = next(r for r in rows if r["model"] == "cold full")
