@@ -22,6 +22,7 @@ time. Run under ``flock /tmp/forecast-bench.lock`` on the shared build machine.
 
     python benchmarks/warm_start.py [--seed 0] [--smoke] [--recent-rows 41 24]
         [--shrink 0.5 ...] [--no-perturb 0.5 ...] [--swa 0.67 ...] [--older] [--train-loss]
+        [--diagnose]
 
 Trial rows (2026-12-04; none kept beyond the default above):
 
@@ -34,7 +35,10 @@ Trial rows (2026-12-04; none kept beyond the default above):
 * ``--older``: the exact-continuation warm row trained on the old data again (the
   diagnosis: more steps on the same windows);
 * ``--train-loss``: a column with each model's mean absolute error (on scaled values, as
-  trained) over a fixed sample of 16,384 training windows of the whole training parts.
+  trained) over a fixed sample of 16,384 training windows of the whole training parts;
+* ``--diagnose`` (with ``--train-loss``): prints how far a warm fit of one step at a
+  learning rate of 1e-12 moves *old*'s forecasts (nothing may be lost in the carry-over),
+  and the error on that sample of the raw weights along the exactly continued warm run.
 """
 
 from __future__ import annotations
@@ -91,6 +95,31 @@ def _train_loss(model, batch) -> float:
         return float((model.network_.eval()(x) - y).abs().mean())
 
 
+def _probe(batch_of, steps: tuple[int, ...]):
+    """A callback recording the sample error of the raw weights before the first and after
+    the given optimiser steps (it reads the weights only: the run is unchanged)."""
+    import lightning as L
+    import torch
+
+    class Probe(L.Callback):
+        def __init__(self) -> None:
+            self.errors: dict[int, float] = {}
+
+        def _record(self, step: int, net) -> None:  # type: ignore[no-untyped-def]
+            x, y = (lambda b: (b["x"], b["y"]) if isinstance(b, dict) else b)(batch_of())
+            with torch.no_grad():
+                self.errors[step] = float((net(x) - y).abs().mean())
+
+        def on_train_start(self, trainer, pl_module):  # type: ignore[no-untyped-def]
+            self._record(0, pl_module.net)
+
+        def on_train_batch_end(self, trainer, pl_module, *args):  # type: ignore[no-untyped-def]
+            if trainer.global_step in steps:
+                self._record(trainer.global_step, pl_module.net)
+
+    return Probe()
+
+
 def _no_perturb(model, factor: float) -> None:
     """Multiply the fitted weights by ``factor`` (a trial of shrinking without perturbing)."""
     import torch
@@ -138,6 +167,7 @@ def run(
     swas: tuple[float, ...] = (),
     older_row: bool = False,
     train_loss: bool = False,
+    diagnose: bool = False,
 ) -> list[dict]:
     from forecast import LSTMForecaster
     from forecast.presets import panel_params
@@ -178,7 +208,19 @@ def run(
     target = warm()
     rows.append(scored(WARM, target, _fit(target, full)))
     exact = warm(warm_start_shrink=1.0)
+    probe = None
+    if diagnose and sample is not None:
+        steps = (1, 2, 5, 10, 20, 50, 100, 200, 400, budget // 4)
+        probe = _probe(lambda: sample.batch, steps)
+        exact.set_params(trainer_kwargs={**quarter, "callbacks": [probe]})
     rows.append(scored(EXACT, exact, _fit(exact, full)))
+    if probe is not None:
+        print("sample error of the raw weights along the exactly continued warm run:")
+        print(", ".join(f"step {k}: {v:.4f}" for k, v in sorted(probe.errors.items())))
+        one = warm(warm_start_shrink=1.0, learning_rate=1e-12, trainer_kwargs={"max_steps": 1})
+        one.fit(full)
+        before, after = (m3.to_matrix(m.predict(full), data, "y") for m in (old, one))
+        print(f"one warm step at lr 1e-12 moves old's forecasts by {abs(after - before).max():g}")
     short = LSTMForecaster(**{**params, "trainer_kwargs": quarter})
     rows.append(scored("cold, 1/4 budget on full", short, _fit(short, full)))
     for k in recent_rows:
@@ -229,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--swa", type=float, nargs="*", default=[], help="trial rows")
     parser.add_argument("--older", action="store_true", help="a trial row")
     parser.add_argument("--train-loss", action="store_true", help="a diagnostic column")
+    parser.add_argument("--diagnose", action="store_true", help="with --train-loss")
     args = parser.parse_args(argv)
     rows = run(
         args.seed,
@@ -239,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         tuple(args.swa),
         args.older,
         args.train_loss,
+        args.diagnose,
     )
     print(table(rows))
     warm = next(r for r in rows if r["model"] == WARM)

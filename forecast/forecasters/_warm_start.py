@@ -1,4 +1,4 @@
-"""Warm starts of a recurrent forecaster: continue from its fitted weights and scalers.
+"""Warm starts of a recurrent forecaster: start from its fitted weights and scalers.
 
 ``RNNForecaster(warm_start=True)`` (scikit-learn's convention: the parameter is stored as
 given, ``get_params``/``clone`` carry it, default False): a ``fit`` on a forecaster that is
@@ -7,19 +7,20 @@ trains for the budget of this fit (``max_epochs``, or ``max_steps`` in ``trainer
 The first fit of a ``warm_start=True`` forecaster, like any fit with ``warm_start=False``,
 starts cold. ``forecast fit --init-from OLD.safetensors`` is the same from the command line.
 
-Shrink and perturb (``warm_start_shrink``, default 0.4; Ash & Adams, "On warm-starting
-neural network training", NeurIPS 2020): the warm fit starts from
+**Shrink and perturb** (``warm_start_shrink``, default 0.45; Ash & Adams, "On
+warm-starting neural network training", NeurIPS 2020): the warm fit starts from
 ``warm_start_shrink * fitted + (1 - warm_start_shrink) * fresh``, where ``fresh`` is the
-initialisation a cold fit with this ``random_state`` would start from. ``1.0`` continues
-from the fitted weights exactly. Why not continue exactly: the fitted model has already had
-the training its budget was chosen for, and more steps on (mostly) the same windows
-overfit them. On M3 monthly (``benchmarks/warm_start.py``, ``benchmarks/RESULTS.md``) a
-warm run of a quarter budget that continued exactly lowered the training loss below a
-cold full fit's (0.115 against 0.117 on the full data's windows) and forecast worse (sMAPE
-13.80 against 13.71, seed 0), as a cold fit of 3,750 steps did (13.76); it never beat the old
-model not refitted. Starting from 0.4 of the weights, it met the target (within 0.1 sMAPE
-of a cold full fit, seeds 0-4) for a quarter of the budget. The blend needs
-a budget to train it back: a warm fit of a few steps should use ``warm_start_shrink=1.0``.
+initialisation a cold fit with this ``random_state`` starts from (:func:`start_from`);
+``1.0`` continues the fitted weights exactly. Why not continue exactly: the fitted model
+has had the training its budget was chosen for, and more steps on (mostly) the same
+windows overfit them. On M3 monthly (``benchmarks/warm_start.py``, seed 0), a quarter
+budget that continued exactly brought the error on the training windows below a cold
+full fit's (MAE 0.1146 against 0.1170) and forecast worse (sMAPE 13.80 against 13.71),
+as a cold fit of 3,750 steps did (0.1145, 13.76); the same 750 steps on the old data
+alone gave 13.87, worse than the old model not refitted (13.76). Blended at 0.45, a
+quarter budget forecasts within 0.1 sMAPE of a cold full fit (``benchmarks/RESULTS.md``,
+seeds 0-4). The blend needs a budget to train it back (250 steps, a twelfth, were not
+enough there): a warm fit of a few steps should set ``warm_start_shrink=1.0``.
 
 What is kept, and what is refused:
 
