@@ -22,7 +22,7 @@ time. Run under ``flock /tmp/forecast-bench.lock`` on the shared build machine.
 
     python benchmarks/warm_start.py [--seed 0] [--smoke] [--recent-rows 41 24]
         [--shrink 0.5 ...] [--no-perturb 0.5 ...] [--swa 0.67 ...] [--older] [--train-loss]
-        [--diagnose] [--warm-fraction 0.25]
+        [--diagnose] [--warm-fraction 0.25] [--carry-moments]
 
 Trial rows (2026-12-04; none kept beyond the default above):
 
@@ -36,6 +36,9 @@ Trial rows (2026-12-04; none kept beyond the default above):
   diagnosis: more steps on the same windows);
 * ``--train-loss``: a column with each model's mean absolute error (on scaled values, as
   trained) over a fixed sample of 16,384 training windows of the whole training parts;
+* ``--carry-moments``: the exact-continuation and the target's warm rows again, with the
+  optimiser state (Adam's moments and step count) of *old*'s fit loaded into the warm
+  run's (a benchmark patch, not an option: the library starts Adam afresh);
 * ``--warm-fraction F``: the warm rows' and the short cold row's budget, instead of a
   quarter (a quarter costs a little more than a quarter of the time: each fit has a fixed
   cost of about 0.2 s);
@@ -123,6 +126,24 @@ def _probe(batch_of, steps: tuple[int, ...]):
     return Probe()
 
 
+def _moments():
+    """Two callbacks: one keeps the optimiser state at the end of a fit, the other loads
+    it into a later fit's optimiser when that fit starts."""
+    import lightning as L
+
+    kept: dict = {}
+
+    class Keep(L.Callback):
+        def on_train_end(self, trainer, pl_module):  # type: ignore[no-untyped-def]
+            kept["state"] = copy.deepcopy(trainer.optimizers[0].state_dict())
+
+    class Load(L.Callback):
+        def on_train_start(self, trainer, pl_module):  # type: ignore[no-untyped-def]
+            trainer.optimizers[0].load_state_dict(kept["state"])
+
+    return Keep(), Load()
+
+
 def _no_perturb(model, factor: float) -> None:
     """Multiply the fitted weights by ``factor`` (a trial of shrinking without perturbing)."""
     import torch
@@ -172,6 +193,7 @@ def run(
     train_loss: bool = False,
     diagnose: bool = False,
     fraction: float = 0.25,
+    carry_moments: bool = False,
 ) -> list[dict]:
     from forecast import LSTMForecaster
     from forecast.presets import panel_params
@@ -201,6 +223,9 @@ def run(
         return copy.deepcopy(old).set_params(warm_start=True, **changes)
 
     old = LSTMForecaster(**params)
+    keep, load = _moments()
+    if carry_moments:  # the callback reads the optimiser only: old is fitted as without it
+        old.set_params(trainer_kwargs={**params["trainer_kwargs"], "callbacks": [keep]})
     rows = [scored(f"old: without the last {DROP} months, not refitted", old, _fit(old, older))]
     cold = LSTMForecaster(**params)
     if sample is not None:  # it samples the windows of the whole training parts
@@ -244,6 +269,11 @@ def run(
         model = warm(swa_start=swa)
         name = WARM.replace("1/4 budget", share)
         rows.append(scored(f"{name}, swa_start={swa:g}", model, _fit(model, full)))
+    if carry_moments:
+        for shrink, name in ((1.0, EXACT), (None, WARM.replace("1/4 budget", share))):
+            changes = {} if shrink is None else {"warm_start_shrink": shrink}
+            model = warm(**changes, trainer_kwargs={**quarter, "callbacks": [load]})
+            rows.append(scored(f"{name}, Adam's moments of old", model, _fit(model, full)))
     if older_row:
         model = warm(warm_start_shrink=1.0)
         rows.append(scored(f"{EXACT}, on the old data", model, _fit(model, older)))
@@ -279,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-loss", action="store_true", help="a diagnostic column")
     parser.add_argument("--diagnose", action="store_true", help="with --train-loss")
     parser.add_argument("--warm-fraction", type=float, default=0.25, help="of the budget")
+    parser.add_argument("--carry-moments", action="store_true", help="trial rows")
     args = parser.parse_args(argv)
     rows = run(
         args.seed,
@@ -291,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         args.train_loss,
         args.diagnose,
         args.warm_fraction,
+        args.carry_moments,
     )
     print(table(rows))
     warm = rows[2]  # the target's row (WARM)
