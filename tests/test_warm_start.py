@@ -122,7 +122,7 @@ def test_other_covariates_are_refused(fitted, no_training):
 
 
 def test_a_loaded_model_warm_starts_with_its_saved_shrink(fitted, tmp_path):
-    fitted.set_params(warm_start_shrink=0.75).save(tmp_path / "m.safetensors")
+    copy.deepcopy(fitted).set_params(warm_start_shrink=0.75).save(tmp_path / "m.safetensors")
     model = load(tmp_path / "m.safetensors")
     assert model.warm_start_shrink == 0.75
     before = _weights(model)
