@@ -164,7 +164,8 @@ print(scores[["target", "n", "mae", "smape", "created_at"]].to_string(index=Fals
 # ## Retrain from the current weights
 #
 # After the third night the model is retrained on the longer history, starting from its
-# weights and scalers (`--init-from`) with a small budget: a new series (`NEWCO`) gets
+# weights and scalers (`--init-from`; the weights blended with a fresh start, as
+# `warm_start_shrink` says) with a quarter of the budget: a new series (`NEWCO`) gets
 # statistics of its own; a stalled one keeps training on what it has. A change of network
 # or inputs would be refused, naming the difference.
 

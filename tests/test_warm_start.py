@@ -54,16 +54,32 @@ def fitted() -> RNNForecaster:
     return RNNForecaster(**SMALL, warm_start=True).fit(_frame())
 
 
-def test_a_warm_fit_starts_from_the_fitted_weights(fitted):
+def _fresh(**params) -> dict[str, torch.Tensor]:
+    """The weights a cold fit with SMALL's seed starts from (a learning rate so small that
+    its training steps move no weight visibly)."""
+    return _weights(RNNForecaster(**{**SMALL, "learning_rate": 1e-12, **params}).fit(_frame()))
+
+
+def test_a_warm_fit_with_shrink_1_starts_from_the_fitted_weights(fitted):
     before = _weights(fitted)
     model = copy.deepcopy(fitted)
     # A learning rate so small that the training steps move no weight visibly: what the
     # fit ends with is what it started from.
-    model.set_params(learning_rate=1e-12).fit(_frame())
+    model.set_params(learning_rate=1e-12, warm_start_shrink=1.0).fit(_frame())
     assert _max_change(_weights(model), before) < 1e-6
-    cold = RNNForecaster(**{**SMALL, "learning_rate": 1e-12, "random_state": 1}).fit(_frame())
-    assert _max_change(_weights(cold), before) > 1e-2  # a cold start is elsewhere
+    assert _max_change(_fresh(random_state=1), before) > 1e-2  # a cold start is elsewhere
     assert clone(fitted).get_params()["warm_start"] is True
+
+
+@pytest.mark.parametrize("shrink", [0.45, 0.75])
+def test_a_warm_fit_starts_from_the_shrunk_weights_plus_a_fresh_start(fitted, shrink):
+    before = _weights(fitted)
+    model = copy.deepcopy(fitted).set_params(learning_rate=1e-12, warm_start_shrink=shrink)
+    model.fit(_frame())
+    fresh = _fresh()
+    expected = {k: shrink * before[k] + (1 - shrink) * fresh[k] for k in before}
+    assert _max_change(_weights(model), expected) < 1e-6
+    assert _max_change(_weights(model), before) > 1e-3  # not the fitted weights
 
 
 def test_the_first_fit_of_a_warm_start_forecaster_is_cold():
@@ -105,17 +121,34 @@ def test_other_covariates_are_refused(fitted, no_training):
         model.fit(_frame().assign(x=1.0))
 
 
-def test_a_loaded_model_warm_starts(fitted, tmp_path):
-    fitted.save(tmp_path / "m.safetensors")
+def test_a_loaded_model_warm_starts_with_its_saved_shrink(fitted, tmp_path):
+    copy.deepcopy(fitted).set_params(warm_start_shrink=0.75).save(tmp_path / "m.safetensors")
     model = load(tmp_path / "m.safetensors")
+    assert model.warm_start_shrink == 0.75
     before = _weights(model)
     model.set_params(learning_rate=1e-12).fit(_frame())
-    assert _max_change(_weights(model), before) < 1e-6
+    expected = {k: 0.75 * before[k] + 0.25 * v for k, v in _fresh().items()}
+    assert _max_change(_weights(model), expected) < 1e-6
+
+
+def test_a_file_saved_before_the_shrink_continues_its_weights_exactly():
+    # Written before warm_start_shrink existed, when a warm start continued exactly.
+    model = load(
+        Path(__file__).parent / "data" / "format1" / "lstm_long_covariates_conformal.safetensors"
+    )
+    assert model.warm_start_shrink == 1.0
+    assert RNNForecaster().warm_start_shrink == 0.45  # the default of a model made today
 
 
 def test_warm_start_must_be_a_bool():
     with pytest.raises(InvalidParameterError, match="'warm_start' parameter"):
         RNNForecaster(**SMALL, warm_start="yes").fit(_frame())
+
+
+@pytest.mark.parametrize("shrink", [0.0, 1.5, -0.4, None])
+def test_warm_start_shrink_must_be_in_0_1(shrink):
+    with pytest.raises(InvalidParameterError, match=r"'warm_start_shrink' parameter .* > 0.0"):
+        RNNForecaster(**SMALL, warm_start_shrink=shrink).fit(_frame())
 
 
 # ------------------------------------------------------------------------------ command line
@@ -141,8 +174,18 @@ def test_cli_init_from_continues_the_saved_model_and_refuses_another_network(tmp
     new = load(tmp_path / "new.safetensors")
     assert new.get_params()["warm_start"] is True
     assert new.seq_len == 5  # the saved model's parameters, where no flag is given
-    assert _max_change(_weights(new), _weights(old)) < 1e-6
+    # The saved warm_start_shrink (the default, 0.45): shrink and perturb.
+    fresh = _fresh()
+    expected = {k: 0.45 * v + 0.55 * fresh[k] for k, v in _weights(old).items()}
+    assert _max_change(_weights(new), expected) < 1e-6
     assert new.cutoffs_[0] == pd.Timestamp("2024-02-19")  # fitted on the new data
+
+    exact = _cli(
+        "fit", "--init-from", "old.safetensors", "--data", "new.csv", "--learning-rate",
+        "1e-12", "--warm-start-shrink", "1", "--out", "exact.safetensors", cwd=tmp_path,
+    )  # fmt: skip
+    assert exact.returncode == 0, exact.stderr
+    assert _max_change(_weights(load(tmp_path / "exact.safetensors")), _weights(old)) < 1e-6
 
     bad = _cli(
         "fit", "--init-from", "old.safetensors", "--data", "new.csv", "--hidden-size", "8",

@@ -2,7 +2,9 @@
 
 ``--init-from``: a warm start (:mod:`forecast.forecasters._warm_start`). The estimator
 built from the flags and config (the parameters they do not give are the saved model's)
-continues from the fitted state of the model file, which must be of the same class; any
+starts from the fitted state of the model file (its weights blended with a fresh start
+as the saved ``warm_start_shrink``, or ``--warm-start-shrink``, says), which must be of
+the same class; any
 difference that changes the network or what its inputs
 mean is refused before training, naming it (``hidden_size: 8 -> 16``). The model written
 to ``--out`` has ``warm_start=True``.

@@ -87,7 +87,7 @@ from forecast.forecasters._transformed import (
     check_transform,
     transformed_targets,
 )
-from forecast.forecasters._warm_start import check_warm_start, warm_state
+from forecast.forecasters._warm_start import check_warm_start, start_from, warm_state
 from forecast.protocol import TrainedForecaster
 
 __all__ = ["fit_parts", "refuse_unsupported"]
@@ -569,7 +569,7 @@ def _fit_parts(model: Any, source: Parts, warm: Any, cut: int = 0) -> None:
             )
             rng_state = torch.get_rng_state()
             if warm is not None:  # as RNNForecaster._fit: built as a cold one, then loaded
-                module.net.load_state_dict(warm.network_.state_dict())
+                start_from(module.net, warm.network_.state_dict(), model.warm_start_shrink)
             shard = _Shard(model, source, order, rng_state, out_dir / "state.pkl", warm, cut, plan)
             if shard.n_windows("train") == 0:
                 raise DataError(

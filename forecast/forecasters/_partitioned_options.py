@@ -16,10 +16,12 @@ own parts. What each option needs across ranks, and where it is served:
     travels to every rank with the fit: the calling process checks it against a sample of
     the parts (:func:`~forecast.forecasters._warm_start.check_warm_start`: network shape,
     columns, frequency, before anything else is read) and loads its weights into the
-    network the ranks train; each rank keeps the old scaling statistics of the series it
-    reads that the old model has seen, and fits new series' statistics as a cold fit
-    would (:func:`~forecast.forecasters._warm_start.warm_state`). Static covariates are
-    scaled as the old model scaled them.
+    network the ranks train (blended with its fresh start,
+    :func:`~forecast.forecasters._warm_start.start_from`, as in one process); each rank
+    keeps the old scaling statistics of the series it reads that the old model has seen,
+    and fits new series' statistics as a cold fit would
+    (:func:`~forecast.forecasters._warm_start.warm_state`). Static covariates are scaled as
+    the old model scaled them.
 ``--checkpoint-dir``
     See :mod:`forecast.cli.parts`: Lightning's ``ModelCheckpoint`` writes from rank 0; the
     random state the sharded sampler replays is saved with it

@@ -37,7 +37,7 @@ from forecast.forecasters._network_forecast import (
 )
 from forecast.forecasters._network_size import allocating
 from forecast.forecasters._saved_network import restored_network
-from forecast.forecasters._warm_start import warm_state
+from forecast.forecasters._warm_start import check_warm_start_params, start_from, warm_state
 from forecast.forecasters.base import BaseForecaster
 from forecast.neural.inference import GATES as CELLS
 from forecast.neural.loss_names import LR_SCHEDULES, check_loss, resolve_loss
@@ -170,9 +170,11 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     verbose : bool, default False
         Let Lightning print its information (devices, model summary).
     warm_start : bool, default False
-        A ``fit`` of a fitted forecaster continues from its weights and scalers, for this
-        fit's budget; a fit that does not match it is refused, naming the difference.
-        See :mod:`forecast.forecasters._warm_start`.
+        A ``fit`` of a fitted forecaster starts from its weights and scalers, for this fit's
+        budget; a fit that does not match it is refused, naming the difference.
+    warm_start_shrink : float, default 0.45
+        In (0, 1]: a warm fit starts from this share of the fitted weights plus the rest of
+        a fresh initialisation; 1.0: them alone. See :mod:`forecast.forecasters._warm_start`.
 
     Attributes
     ----------
@@ -279,6 +281,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         progress_bar: bool = True,
         verbose: bool = False,
         warm_start: bool = False,
+        warm_start_shrink: float = 0.45,
     ) -> None:
         self.cell = cell
         self.seq_len = seq_len
@@ -317,6 +320,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         self.progress_bar = progress_bar
         self.verbose = verbose
         self.warm_start = warm_start
+        self.warm_start_shrink = warm_start_shrink
 
     # ------------------------------------------------------------------ parameters
 
@@ -363,7 +367,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         check_bool(self, "progress_bar", self.progress_bar)
         check_bool(self, "verbose", self.verbose)
         check_bool(self, "drop_short", self.drop_short)
-        check_bool(self, "warm_start", self.warm_start)
+        check_warm_start_params(self)
         check_seed(self, "random_state", self.random_state)
         if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
             raise InvalidParameterError(
@@ -513,7 +517,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                     quantiles=network_levels(self.quantiles) or None,
                 )
             if warm is not None:
-                module.net.load_state_dict(warm.weights)
+                start_from(module.net, warm.weights, self.warm_start_shrink)
             result = fit_module(
                 module,
                 loader(train_windows, training=True),

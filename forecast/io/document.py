@@ -62,6 +62,7 @@ ADDED_PARAMS: dict[str, Any] = {
     "season_length": None,  # target_transform="deseasonalize" (issue 22)
     "member_params": None,  # EnsembleForecaster: members differ only by their seed
     "warm_start": False,
+    "warm_start_shrink": 1.0,  # a warm start continued the fitted weights exactly
 }
 
 _LAYOUT_FIELDS = ("id_col", "time_col", "time_name", "multiindex")
