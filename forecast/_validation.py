@@ -23,6 +23,7 @@ __all__ = [
     "check_levels",
     "check_option",
     "check_seed",
+    "fit_seed",
     "series_name",
 ]
 
@@ -104,6 +105,17 @@ def check_seed(owner: object, name: str, value: Any) -> None:
         _fail(owner, name, what, value)
     if not 0 <= value <= SEED_HIGH:
         _fail(owner, name, what, value)
+
+
+def fit_seed(random_state: Any, reserve: int = 0) -> int:
+    """The int seed a fit runs under (a model's ``seed_``): ``random_state`` itself when an
+    int, else one draw from it (``None``: NumPy's global generator), below
+    ``2**31 - 1 - reserve`` so that ``reserve`` consecutive seeds after it are valid too."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    from sklearn.utils import check_random_state
+
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max - reserve))
 
 
 def check_option(owner: object, name: str, value: Any, options: Iterable[Any]) -> None:

@@ -68,9 +68,9 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils import check_random_state
 
 from forecast._exceptions import DataError, DataTypeError, ForecastError
+from forecast._validation import fit_seed
 from forecast._warnings import warn
 from forecast.data.conventions import default_columns
 from forecast.data.panel import Panel, _canonical_order
@@ -542,11 +542,7 @@ def _fit_parts(model: Any, source: Parts, warm: Any, cut: int = 0) -> None:
         len(sample.future_names),
         len(sample.static_names),
     )
-    model.seed_ = (
-        int(model.random_state)
-        if isinstance(model.random_state, int | np.integer)
-        else int(check_random_state(model.random_state).randint(np.iinfo(np.int32).max))
-    )
+    model.seed_ = fit_seed(model.random_state)
     out_dir = Path(tempfile.mkdtemp(prefix="forecast-parts-"))
     try:
         with seeded(model.seed_):

@@ -1,4 +1,7 @@
-"""``drop_short=True`` models on the frame they were fitted on: the series fit left out.
+"""``drop_short=True``: the series too short to train on, left out at fit and served after.
+
+:func:`trainable_series` is what a recurrent fit keeps: a series too short for one
+training window is an error naming it, or with ``drop_short=True`` left out with a warning.
 
 A recurrent model fitted with ``drop_short=True`` left out the series too short to train
 on. ``predict(df)``, ``plot_forecast(model, df)`` and backtests on that same frame must
@@ -17,7 +20,36 @@ from forecast._exceptions import DataError
 from forecast._warnings import warn
 from forecast.data.panel import Panel, series_positions
 
-__all__ = ["forecastable", "usable_series"]
+__all__ = ["forecastable", "trainable_series", "usable_series"]
+
+
+def trainable_series(owner: Any, panel: Panel, val_rows: np.ndarray) -> Panel:
+    """``panel`` without the series too short for one training window of ``owner`` (a
+    recurrent forecaster) and its validation tail ``val_rows`` ``(S,)``: dropped with a
+    warning under ``drop_short=True`` (unless every series is), else a ``DataError``."""
+    lengths = panel.lengths
+    needed = owner.seq_len + owner.horizon + val_rows
+    short = np.flatnonzero(lengths < needed)
+    if not short.size:
+        return panel
+    shown = panel.describe(short)
+    need = (
+        f"one training window needs seq_len + horizon = {owner.seq_len + owner.horizon} "
+        f"rows, plus {int(val_rows[short[0]])} for validation (validation_size="
+        f"{owner.validation_size!r})"
+    )
+    if owner.drop_short and short.size < panel.n_series:
+        warn(f"Dropped {short.size} series too short to train on: {shown}; {need}.")
+        return panel.subset(np.setdiff1d(np.arange(panel.n_series), short))
+    raise DataError(
+        f"Too few rows to train: {shown}, but {need}. Use a shorter seq_len or "
+        "horizon, a smaller validation_size, or more history"
+        + (
+            ", or drop_short=True to leave these series out."
+            if panel.ids != [None] and short.size < panel.n_series
+            else "."
+        )
+    )
 
 
 def forecastable(owner: Any, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -24,10 +24,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import check_random_state
 
 from forecast._exceptions import InvalidParameterError
-from forecast._validation import SEED_HIGH, check_int, check_option
+from forecast._validation import SEED_HIGH, check_int, check_option, fit_seed
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
@@ -244,11 +243,7 @@ class EnsembleForecaster(BaseForecaster):
         """Fit every member on ``panel``, member ``i`` seeded ``random_state + i``."""
         base = self._base()
         state = base.get_params()["random_state"]
-        first = (
-            int(state)
-            if isinstance(state, int | np.integer)
-            else int(check_random_state(state).randint(np.iinfo(np.int32).max - self.n_members))
-        )
+        first = fit_seed(state, reserve=self.n_members)
         seeds = [first + i for i in range(self.n_members)]
         overrides = self._member_overrides()
         members = [self._member(overrides[i % len(overrides)], s) for i, s in enumerate(seeds)]

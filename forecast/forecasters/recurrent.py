@@ -19,11 +19,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import check_random_state
 
-from forecast._exceptions import DataError, InvalidParameterError
-from forecast._validation import check_bool, check_float, check_int, check_option, check_seed
-from forecast._warnings import warn
+from forecast._exceptions import InvalidParameterError
+from forecast._validation import (
+    check_bool,
+    check_float,
+    check_int,
+    check_option,
+    check_seed,
+    fit_seed,
+)
 from forecast.data.panel import Layout, Panel
 from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.window_index import WindowIndex, last_windows
@@ -37,6 +42,7 @@ from forecast.forecasters._network_forecast import (
 )
 from forecast.forecasters._network_size import allocating
 from forecast.forecasters._saved_network import restored_network
+from forecast.forecasters._short_series import trainable_series
 from forecast.forecasters._warm_start import check_warm_start_params, start_from, warm_state
 from forecast.forecasters.base import BaseForecaster
 from forecast.neural.inference import GATES as CELLS
@@ -405,32 +411,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
 
     def _select_series(self, panel: Panel) -> Panel:
         """Refuse (or, with ``drop_short``, drop with a warning) series too short to train on."""
-        lengths = panel.lengths
-        val_rows = self._validation_rows(lengths)
-        needed = self.seq_len + self.horizon + val_rows
-        short = np.flatnonzero(lengths < needed)
-        if not short.size:
-            return panel
-        shown = panel.describe(short)
-        need = (
-            f"one training window needs seq_len + horizon = {self.seq_len + self.horizon} "
-            f"rows, plus {int(val_rows[short[0]])} for validation (validation_size="
-            f"{self.validation_size!r})"
-        )
-        if self.drop_short and short.size < panel.n_series:
-            warn(
-                f"Dropped {short.size} series too short to train on: {shown}; {need}.",
-            )
-            return panel.subset(np.setdiff1d(np.arange(panel.n_series), short))
-        raise DataError(
-            f"Too few rows to train: {shown}, but {need}. Use a shorter seq_len or "
-            "horizon, a smaller validation_size, or more history"
-            + (
-                ", or drop_short=True to leave these series out."
-                if panel.ids != [None] and short.size < panel.n_series
-                else "."
-            )
-        )
+        return trainable_series(self, panel, self._validation_rows(panel.lengths))
 
     # ------------------------------------------------------------------ hooks: fit
 
@@ -460,11 +441,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         val_windows = WindowIndex.build(
             panel.offsets, self.seq_len, self.horizon, first_target=lengths - val_rows
         )
-        self.seed_ = (
-            int(self.random_state)
-            if isinstance(self.random_state, int | np.integer)
-            else int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        )
+        self.seed_ = fit_seed(self.random_state)
         masked = None if self.missing == "raise" else _masking.masked_training(panel, self)
         if masked is not None:  # values are missing: imputed inputs, observed channels
             scaler, train_windows, val_windows = masked.scaler, masked.train, masked.val
