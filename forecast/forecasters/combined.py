@@ -31,6 +31,7 @@ from forecast.data.panel import Layout, Panel
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, ensemble, recurrent, theta  # noqa: F401  (below)
 from forecast.forecasters.base import BaseForecaster
+from forecast.forecasters.ensemble import delegated_parameter
 from forecast.protocol import Forecast
 
 __all__ = ["CombinedForecaster"]
@@ -44,15 +45,7 @@ _SHARED = ("horizon", "target", "id_col", "time_col", "freq", "missing")
 
 
 def _first_parameter(name: str) -> Any:
-    """The first forecaster's parameter ``name``, read-only (the template reads it)."""
-
-    def get(self: CombinedForecaster) -> Any:
-        return getattr(self.forecaster, name)
-
-    return property(
-        get,
-        doc=f"The first forecaster's ``{name}`` (read-only; set ``forecaster__{name}``).",
-    )
+    return delegated_parameter("forecaster", name)
 
 
 class CombinedForecaster(BaseForecaster):

@@ -34,7 +34,7 @@ from forecast.forecasters._calibration import check_calibration_rows
 from forecast.forecasters.base import BaseForecaster
 from forecast.protocol import Forecast
 
-__all__ = ["EnsembleForecaster"]
+__all__ = ["EnsembleForecaster", "delegated_parameter"]
 
 # The baselines and recurrent modules are imported above so that the classes an ensemble's
 # file names for its base and members are defined (forecast.io.registry) wherever
@@ -59,16 +59,20 @@ _SHARED = (
 )
 
 
-def _base_parameter(name: str) -> Any:
-    """The base estimator's parameter ``name``, read-only (the template reads it)."""
+def delegated_parameter(holder: str, name: str) -> Any:
+    """A read-only view of the parameter ``name`` of the estimator in attribute ``holder``:
+    a meta-forecaster's data parameters are its (first) member's, which the template reads."""
 
-    def get(self: EnsembleForecaster) -> Any:
-        return getattr(self.estimator, name)
+    def get(self: BaseForecaster) -> Any:
+        return getattr(getattr(self, holder), name)
 
     return property(
-        get,
-        doc=f"The base estimator's ``{name}`` (read-only; ``set_params(estimator__{name}=...)``).",
+        get, doc=f"The {holder}'s ``{name}`` (read-only; ``set_params({holder}__{name}=...)``)."
     )
+
+
+def _base_parameter(name: str) -> Any:
+    return delegated_parameter("estimator", name)
 
 
 class EnsembleForecaster(BaseForecaster):
