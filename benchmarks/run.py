@@ -5,6 +5,7 @@ One command prints one table per M3 frequency and writes ``benchmarks/RESULTS.md
     .venv/bin/python benchmarks/run.py                          # all frequencies, seed 0
     .venv/bin/python benchmarks/run.py --freq monthly --seeds 0,1,2
     .venv/bin/python benchmarks/run.py --smoke                  # seconds: a few series, steps
+                                           # (written to benchmarks/.cache/RESULTS.smoke.md)
 
 Rows: seasonal naive (ours, :class:`forecast.baselines.SeasonalNaiveForecaster`),
 statsforecast's ``Theta`` and ``AutoETS``, our ``RNNForecaster``, ``GRUForecaster`` and
@@ -406,7 +407,11 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(STATS + OURS + ENSEMBLES + tuple(COMBINED) + PEERS),
         help="comma-separated rows",
     )
-    parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="markdown report")
+    parser.add_argument(
+        "--output",
+        help="markdown report (default: RESULTS.md; with --smoke, .cache/RESULTS.smoke.md, so "
+        "that a smoke run never replaces the measured table)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--versions", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -431,7 +436,10 @@ def main(argv: list[str] | None = None) -> int:
     shown = sys.argv[1:] if argv is None else argv
     text = report(rows, shown, time.perf_counter() - start, args.smoke)
     print(table(rows))
-    output = Path(args.output)
+    output = Path(args.output) if args.output else HERE / "RESULTS.md"
+    if args.smoke and not args.output:
+        output = HERE / ".cache" / "RESULTS.smoke.md"
+        output.parent.mkdir(parents=True, exist_ok=True)
     # Sections that other scripts' results were pasted into, after the marker, are kept.
     kept = ""
     if output.is_file() and MARKER in output.read_text():
