@@ -78,7 +78,14 @@ from forecast.evaluation.isolation import (
 # here, even for types only, would be an import cycle).
 BaseForecaster = Any
 
-__all__ = ["ON_BAD_SERIES", "BadSeries", "check_series", "predict_isolated", "unservable"]
+__all__ = [
+    "ON_BAD_SERIES",
+    "BadSeries",
+    "check_series",
+    "members_unservable",
+    "predict_isolated",
+    "unservable",
+]
 
 ON_BAD_SERIES = ("fail", "skip", "fallback")
 _SHOWN = 10  # bad series named in a message
@@ -172,6 +179,17 @@ def unservable(
         for i in np.flatnonzero(((count[ends] - count[starts]) == 0).any(axis=1)).tolist():
             rows = "rows" if window is None else f"last {window} rows (seq_len)"
             found.setdefault(i, ("missing_history", f"its {rows} observe no target value"))
+    return found
+
+
+def members_unservable(members: Sequence[Any], panel: Panel) -> dict[int, tuple[str, str]]:
+    """A meta-forecaster's ``_unservable``: the series any of its fitted ``members`` cannot
+    serve (a median or mean of members' forecasts needs every member's), each with the
+    first member's reason."""
+    found: dict[int, tuple[str, str]] = {}
+    for member in members:
+        for position, why in member._unservable(panel).items():
+            found.setdefault(position, why)
     return found
 
 

@@ -30,6 +30,7 @@ from forecast._exceptions import InvalidParameterError
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, ensemble, recurrent, theta  # noqa: F401  (below)
+from forecast.forecasters._bad_series import members_unservable
 from forecast.forecasters.base import BaseForecaster
 from forecast.forecasters.ensemble import delegated_parameter
 from forecast.protocol import Forecast
@@ -218,11 +219,7 @@ static_covariates, past_covariates
         return self._combine([m._forecast_end(future) for m in self.members_])
 
     def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
-        found: dict[int, tuple[str, str]] = {}
-        for member in self.members_:  # a series one member cannot serve, the mean cannot
-            for position, why in member._unservable(panel).items():
-                found.setdefault(position, why)
-        return found
+        return members_unservable(self.members_, panel)
 
     # ------------------------------------------------------------------ hooks: model files
 

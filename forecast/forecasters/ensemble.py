@@ -30,6 +30,7 @@ from forecast._validation import SEED_HIGH, check_int, check_option, fit_seed
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
+from forecast.forecasters._bad_series import members_unservable
 from forecast.forecasters._calibration import check_calibration_rows
 from forecast.forecasters.base import BaseForecaster
 from forecast.protocol import Forecast
@@ -290,11 +291,7 @@ class EnsembleForecaster(BaseForecaster):
         return {"seeds": [int(s) for s in self.seeds_]}
 
     def _unservable(self, panel: Panel) -> dict[int, tuple[str, str]]:
-        found: dict[int, tuple[str, str]] = {}
-        for member in self.members_:  # a series one member cannot serve, the median cannot
-            for position, why in member._unservable(panel).items():
-                found.setdefault(position, why)
-        return found
+        return members_unservable(self.members_, panel)
 
     def _fitted_members(self) -> list[BaseForecaster]:
         """The fitted members, each saved as a model of its own inside the ensemble's file."""
