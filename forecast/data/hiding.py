@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from forecast.data.masking import last_observed
+
 __all__ = [
     "MAX_RATE",
     "RATE_FACTOR",
@@ -63,20 +65,16 @@ MAX_RATE = 0.2
 def observed_lags(values: np.ndarray, offsets: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """Rows back to the last observation *before* each row, within its series, of ``columns``.
 
-    ``(T, K)`` int32; 0 where the series observes nothing before the row.
+    ``(T, K)`` int32; 0 where the series observes nothing before the row. The last
+    observation at or before the row before (:func:`forecast.data.masking.last_observed`),
+    none for a series' first row: the row before it is another series'.
     """
-    n_rows = len(values)
-    row = np.arange(n_rows)
-    series = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    begin = np.asarray(offsets)[:-1][series]
-    lags = np.zeros((n_rows, len(columns)), dtype=np.int32)
-    for k, j in enumerate(columns):
-        seen = ~np.isnan(values[:, j])
-        at_or_before = np.maximum.accumulate(np.where(seen, row, -1))
-        before = np.r_[-1, at_or_before[:-1]]
-        own = before >= begin  # an observation of another series is not this one's past
-        lags[own, k] = row[own] - before[own]
-    return lags
+    last = last_observed(values[:, columns], offsets)  # (T, K) at or before; -1: none
+    before = np.full_like(last, -1)
+    before[1:] = last[:-1]
+    before[np.asarray(offsets)[:-1][np.diff(offsets) > 0]] = -1
+    row = np.arange(len(values))[:, None]
+    return np.where(before >= 0, row - before, 0).astype(np.int32)
 
 
 def missing_counts(
