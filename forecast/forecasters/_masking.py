@@ -24,6 +24,7 @@ Symbols: T rows, F features, K observed channels, N forecasts, L input length.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -92,6 +93,11 @@ class MaskedTraining:
         """A training batch's inputs: the causal fix, then some observed inputs hidden."""
         windows = self.causal(windows, starts)
         return windows if self.hidden is None else self.hidden(windows, starts)
+
+    def inputs(self, stage: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """The fix of a batch's windows for ``stage``: ``"train"`` hides inputs, the
+        validation batches read the data as it is (its causal fix only)."""
+        return self.train_inputs if stage == "train" else self.causal
 
 
 def _layout(

@@ -346,9 +346,7 @@ class _Shard:
                 static=static_values,
                 scaler=self.scaler,
                 target_channels=None if masked is None else masked.target_channels,
-                causal_inputs=None
-                if masked is None
-                else (masked.train_inputs if stage == "train" else masked.causal),
+                causal_inputs=None if masked is None else masked.inputs(stage),
             )
             for stage, windows in self.windows.items()
         }

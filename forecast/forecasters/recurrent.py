@@ -466,7 +466,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 target_channels=None if masked is None else masked.target_channels,
                 causal_inputs=None
                 if masked is None
-                else (masked.train_inputs if training else masked.causal),
+                else masked.inputs("train" if training else "val"),
             )
             return DataLoader(
                 data,
