@@ -244,7 +244,42 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         return np.repeat(last, self.horizon, axis=1)
 
 
-class SeasonalNaiveForecaster(_BaselineForecaster):
+class _SeasonalBaseline(_BaselineForecaster):
+    """A baseline with a ``season_length``: the parameters it adds, and their check."""
+
+    def __init__(
+        self,
+        *,
+        season_length: int = 1,
+        target: str | list[str] | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        freq: Any = None,
+        missing: str = "raise",
+        horizon: int = 1,
+        intervals: str | None = None,
+        coverage: float | list[float] | None = None,
+        calibration_windows: int = 20,
+        target_transform: str | None = None,
+    ) -> None:
+        self.season_length = season_length
+        self.target = target
+        self.id_col = id_col
+        self.time_col = time_col
+        self.freq = freq
+        self.missing = missing
+        self.horizon = horizon
+        self.intervals = intervals
+        self.coverage = coverage
+        self.calibration_windows = calibration_windows
+        self.target_transform = target_transform
+
+    def _check_params(self) -> None:
+        check_int(self, "season_length", self.season_length, low=1)
+        super()._check_params()
+
+
+class SeasonalNaiveForecaster(_SeasonalBaseline):
     """Repeat each series' last observed season over the horizon.
 
     ``ŷ[T + h] = y[T + h - m·k]`` with ``k = ceil(h / m)``: the value one season before
@@ -294,37 +329,6 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     """
 
     _state = ("last_season_",)
-
-    def __init__(
-        self,
-        *,
-        season_length: int = 1,
-        target: str | list[str] | None = None,
-        id_col: str | None = None,
-        time_col: str | None = None,
-        freq: Any = None,
-        missing: str = "raise",
-        horizon: int = 1,
-        intervals: str | None = None,
-        coverage: float | list[float] | None = None,
-        calibration_windows: int = 20,
-        target_transform: str | None = None,
-    ) -> None:
-        self.season_length = season_length
-        self.target = target
-        self.id_col = id_col
-        self.time_col = time_col
-        self.freq = freq
-        self.missing = missing
-        self.horizon = horizon
-        self.intervals = intervals
-        self.coverage = coverage
-        self.calibration_windows = calibration_windows
-        self.target_transform = target_transform
-
-    def _check_params(self) -> None:
-        check_int(self, "season_length", self.season_length, low=1)
-        super()._check_params()
 
     def _min_rows(self, at_fit: bool) -> int:
         return self.season_length

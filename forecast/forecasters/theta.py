@@ -34,15 +34,12 @@ Symbols: N forecast origins, L the longest history, H horizon, T targets, m seas
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from forecast._exceptions import MissingHistoryError
-from forecast._validation import check_int
 from forecast.data.panel import Panel
 from forecast.data.seasonality import seasonal_indices
-from forecast.forecasters.baselines import _BaselineForecaster
+from forecast.forecasters.baselines import _SeasonalBaseline
 
 __all__ = ["ThetaForecaster", "theta_forecasts"]
 
@@ -155,7 +152,7 @@ def theta_forecasts(
     return (level[:, None] + drift[:, None] * shape) * factors, alpha
 
 
-class ThetaForecaster(_BaselineForecaster):
+class ThetaForecaster(_SeasonalBaseline):
     """The Theta method (the M3 competition's winner): exponential smoothing with half the
     linear trend as drift, on the seasonally adjusted series.
 
@@ -201,37 +198,6 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     """
 
     _state = ("forecast_", "alpha_")
-
-    def __init__(
-        self,
-        *,
-        season_length: int = 1,
-        target: str | list[str] | None = None,
-        id_col: str | None = None,
-        time_col: str | None = None,
-        freq: Any = None,
-        missing: str = "raise",
-        horizon: int = 1,
-        intervals: str | None = None,
-        coverage: float | list[float] | None = None,
-        calibration_windows: int = 20,
-        target_transform: str | None = None,
-    ) -> None:
-        self.season_length = season_length
-        self.target = target
-        self.id_col = id_col
-        self.time_col = time_col
-        self.freq = freq
-        self.missing = missing
-        self.horizon = horizon
-        self.intervals = intervals
-        self.coverage = coverage
-        self.calibration_windows = calibration_windows
-        self.target_transform = target_transform
-
-    def _check_params(self) -> None:
-        check_int(self, "season_length", self.season_length, low=1)
-        super()._check_params()
 
     def _min_rows(self, at_fit: bool) -> int:
         return 2  # a slope and a smoothing error need two values
