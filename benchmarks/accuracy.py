@@ -67,6 +67,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "recent3": {"_recent": 3},
     "recent6": {"_recent": 6},
     "huber": {"loss": "huber"},
+    "wdiff": {"scaler": "window_diff"},
     "mse": {"loss": "mse"},
     "deseason_huber": {"_deseason": True, "loss": "huber"},
 }
@@ -160,7 +161,8 @@ def _hooks(params: dict[str, Any]) -> None:
 def _params(data: m3.M3Subset, config: str) -> dict[str, Any]:
     from forecast.presets import panel_params
 
-    params = panel_params(season_length=data.season, horizon=data.horizon)
+    lengths = [len(h) for h in data.history]  # as benchmarks/run.py: seq_len capped by them
+    params = panel_params(season_length=data.season, horizon=data.horizon, lengths=lengths)
     for key, value in CONFIGS[config].items():
         if value == "season":
             value = data.season

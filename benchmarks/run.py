@@ -52,7 +52,9 @@ ENSEMBLES = ("lstm_x3", "lstm_quality")
 # CombinedForecaster(LSTM, ThetaForecaster): the network (or the accuracy mode) and our Theta.
 COMBINED = {"lstm_theta": 0.5, "lstm_quality_theta": 0.2}  # Theta weighs as one more member
 ENSEMBLE_MEMBERS = 3
-STATS = ("seasonal_naive", "theta_ours", "theta", "autoets")
+# forecast.presets.panel_forecaster: the network, Theta, the damped trend (1/2, 1/4, 1/4).
+PANEL = ("lstm_stats",)
+STATS = ("seasonal_naive", "theta_ours", "damped_ours", "theta", "autoets")
 PEERS = ("nf_lstm", "darts_blockrnn")  # each runs benchmarks/peers/<name>.py in the peers' venv
 PEER_PACKAGES = (
     "neuralforecast",
@@ -66,6 +68,7 @@ PEER_PACKAGES = (
 LABELS = {
     "seasonal_naive": "seasonal naive (ours)",
     "theta_ours": "ThetaForecaster (ours)",
+    "damped_ours": "DampedTrendForecaster (ours)",
     "theta": "statsforecast Theta",
     "autoets": "statsforecast AutoETS",
     "rnn": "RNNForecaster (ours)",
@@ -75,6 +78,7 @@ LABELS = {
     "lstm_quality": "LSTM, accuracy mode: 4 members (ours)",
     "lstm_theta": "LSTM + Theta, mean (ours)",
     "lstm_quality_theta": "accuracy mode + Theta, weight 0.2 (ours)",
+    "lstm_stats": "panel_forecaster: LSTM + Theta + damped trend (ours)",
     "nf_lstm": "NeuralForecast LSTM",
     "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
@@ -91,13 +95,26 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
     import torch
 
     from forecast import CombinedForecaster, EnsembleForecaster, RNNForecaster, ThetaForecaster
-    from forecast.presets import panel_ensemble_params, panel_params
+    from forecast.presets import panel_ensemble_params, panel_forecaster, panel_params
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     lengths = data.train.groupby("unique_id").size().to_numpy()
     params = panel_params(season_length=data.season, horizon=data.horizon, lengths=lengths)
     if smoke:
         params["trainer_kwargs"] = {"max_steps": SMOKE_STEPS}
+    if model in PANEL:
+        estimator = panel_forecaster(
+            data.season,
+            data.horizon,
+            lengths,
+            progress_bar=False,
+            random_state=seed,
+            **{k: v for k, v in _theta_data(data).items() if k != "horizon"},
+            **({"trainer_kwargs": params["trainer_kwargs"]} if smoke else {}),
+        )
+        start = time.perf_counter()
+        estimator.fit(data.train)
+        return estimator, time.perf_counter() - start
     estimator = RNNForecaster(
         cell=model.removesuffix("_theta").removesuffix("_x3").removesuffix("_quality"),
         id_col="unique_id",
@@ -142,16 +159,24 @@ def _child(spec: dict) -> dict:
     n_series = SMOKE_SERIES if spec["smoke"] else None
     data = m3.load(spec["freq"], n_series=n_series)
     model, seed = spec["model"], spec["seed"]
-    if model in OURS or model in ENSEMBLES or model in COMBINED:
+    if model in OURS or model in ENSEMBLES or model in COMBINED or model in PANEL:
         estimator, fit_s = _run_ours(model, data, seed, spec["smoke"])
         start = time.perf_counter()
         frame = estimator.predict(data.train)
         predict_s = time.perf_counter() - start
         forecasts = m3.to_matrix(frame, data, "y")
-    elif model in ("seasonal_naive", "theta_ours"):
-        from forecast.baselines import SeasonalNaiveForecaster, ThetaForecaster
+    elif model in ("seasonal_naive", "theta_ours", "damped_ours"):
+        from forecast.baselines import (
+            DampedTrendForecaster,
+            SeasonalNaiveForecaster,
+            ThetaForecaster,
+        )
 
-        baseline = SeasonalNaiveForecaster if model == "seasonal_naive" else ThetaForecaster
+        baseline = {
+            "seasonal_naive": SeasonalNaiveForecaster,
+            "theta_ours": ThetaForecaster,
+            "damped_ours": DampedTrendForecaster,
+        }[model]
         estimator = baseline(season_length=data.season, **_theta_data(data))
         start = time.perf_counter()
         estimator.fit(data.train)
@@ -222,7 +247,7 @@ def run(
     """Every model on every frequency; one row per (frequency, model), seeds summarised."""
     peers = not skip_peers and PEERS_PYTHON.is_file()
     if models is None:
-        models = list(STATS) + list(OURS) + list(ENSEMBLES) + list(COMBINED) + list(PEERS)
+        models = [*STATS, *OURS, *ENSEMBLES, *COMBINED, *PANEL, *PEERS]
     if not peers:
         missing = [m for m in models if m in PEERS]
         if missing and not skip_peers:
@@ -236,7 +261,7 @@ def run(
         data = m3.load(freq, n_series=SMOKE_SERIES if smoke else None)
         for model in models:
             # The deterministic baselines need one run; seeds matter to the networks only.
-            seeded = model in OURS or model in PEERS or model == "lstm_theta"
+            seeded = model in OURS or model in PEERS or model in ("lstm_theta", *PANEL)
             model_seeds = seeds if seeded else seeds[:1]
             if model in PEERS and peer_seeds is not None:
                 model_seeds = seeds[:peer_seeds]
@@ -404,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--models",
-        default=",".join(STATS + OURS + ENSEMBLES + tuple(COMBINED) + PEERS),
+        default=",".join(STATS + OURS + ENSEMBLES + tuple(COMBINED) + PANEL + PEERS),
         help="comma-separated rows",
     )
     parser.add_argument(

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     )
     from forecast.forecasters.builtin import load, save
     from forecast.forecasters.combined import CombinedForecaster
+    from forecast.forecasters.damped import DampedTrendForecaster
     from forecast.forecasters.ensemble import EnsembleForecaster
     from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
     from forecast.forecasters.theta import ThetaForecaster
@@ -66,6 +67,7 @@ _LAZY = {
     "NaiveForecaster": "forecast.forecasters.baselines",
     "SeasonalNaiveForecaster": "forecast.forecasters.baselines",
     "ThetaForecaster": "forecast.forecasters.theta",
+    "DampedTrendForecaster": "forecast.forecasters.damped",
     "EnsembleForecaster": "forecast.forecasters.ensemble",
     "CombinedForecaster": "forecast.forecasters.combined",
     "GRUForecaster": "forecast.forecasters.recurrent",
@@ -89,6 +91,7 @@ __all__ = [
     "BadSeriesError",
     "BaseForecaster",
     "CombinedForecaster",
+    "DampedTrendForecaster",
     "DataError",
     "DataTypeError",
     "DriftForecaster",

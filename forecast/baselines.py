@@ -1,14 +1,16 @@
 """Baseline forecasters: the public path ``forecast.baselines``, kept for users' imports.
 
-Its code lives in :mod:`forecast.forecasters.baselines` and (the Theta method)
-:mod:`forecast.forecasters.theta`; this module names it where README lines, notebooks and
-scripts import it (``from forecast.baselines import ...``).
+Its code lives in :mod:`forecast.forecasters.baselines`, :mod:`forecast.forecasters.theta`
+(the Theta method) and :mod:`forecast.forecasters.damped` (the damped trend); this module
+names it where README lines, notebooks and scripts import it
+(``from forecast.baselines import ...``).
 """
 
 from __future__ import annotations
 
 from forecast.forecasters import baselines as _code
 from forecast.forecasters.baselines import *  # noqa: F403  (every public name of the code, as listed below)
+from forecast.forecasters.damped import DampedTrendForecaster
 from forecast.forecasters.theta import ThetaForecaster
 
-__all__ = [*_code.__all__, "ThetaForecaster"]
+__all__ = [*_code.__all__, "DampedTrendForecaster", "ThetaForecaster"]

@@ -12,6 +12,7 @@ from forecast import MissingHistoryError, ThetaForecaster
 from forecast.backtest import backtest
 from forecast.data.seasonality import seasonal_indices
 from forecast.datasets import load_air_passengers
+from forecast.forecasters import _local_smoothing as local_smoothing
 from forecast.forecasters import theta as theta_module
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
@@ -105,7 +106,7 @@ def test_row_order_and_chunking_do_not_change_a_forecast(monkeypatch):
     model = ThetaForecaster(season_length=12, horizon=6, **LONG)
     expected = model.fit(df).predict(df)
     shuffled = df.sample(frac=1.0, random_state=0)
-    monkeypatch.setattr(theta_module, "_CHUNK_CELLS", 100)  # one or two origins a chunk
+    monkeypatch.setattr(local_smoothing, "_CHUNK_CELLS", 100)  # one or two origins a chunk
     with pytest.warns(UserWarning, match="not in increasing order"):
         model.fit(shuffled)
     with pytest.warns(UserWarning, match="not in increasing order"):

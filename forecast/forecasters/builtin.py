@@ -18,6 +18,7 @@ from forecast.forecasters.baselines import (
     SeasonalNaiveForecaster,
 )
 from forecast.forecasters.combined import CombinedForecaster
+from forecast.forecasters.damped import DampedTrendForecaster
 from forecast.forecasters.ensemble import EnsembleForecaster
 from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
 from forecast.forecasters.theta import ThetaForecaster
@@ -34,6 +35,7 @@ BUILTIN: tuple[type[BaseForecaster], ...] = (
     SeasonalNaiveForecaster,
     DriftForecaster,
     ThetaForecaster,
+    DampedTrendForecaster,
     EnsembleForecaster,
     CombinedForecaster,
 )

@@ -36,17 +36,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast._exceptions import MissingHistoryError
-from forecast.data.panel import Panel
-from forecast.data.seasonality import seasonal_indices
-from forecast.forecasters.baselines import _SeasonalBaseline
+from forecast.forecasters._local_smoothing import _LocalSmoothingForecaster, deseasonalised
 
 __all__ = ["ThetaForecaster", "theta_forecasts"]
 
 _ALPHA_RANGE = (0.001, 0.999)
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 _SEARCH_STEPS = 40  # the bracket shrinks by 0.618 a step: 1e-8 of its width after 40
-_CHUNK_CELLS = 4_000_000  # origins are smoothed in chunks of at most this many (N x L) cells
 
 
 def _smoothing_errors(x: np.ndarray, seen: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -126,22 +122,10 @@ def theta_forecasts(
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
     """
-    x = np.where(seen, histories, 0.0).astype(np.float64)
-    n_rows, width = x.shape
+    x, factors = deseasonalised(
+        np.where(seen, histories, 0.0).astype(np.float64), seen, horizon, season_length
+    )
     steps = np.arange(1, horizon + 1, dtype=np.float64)
-    factors = np.ones((n_rows, horizon))
-    if season_length >= 2:
-        starts = seen.argmax(axis=1)
-        for i in range(n_rows):
-            if not seen[i, starts[i] :].all():  # missing values: not de-seasonalised
-                continue
-            idx = seasonal_indices(x[i, starts[i] :], season_length)  # row 0 at position 0
-            if np.all(idx == 1.0):
-                continue
-            n = width - starts[i]
-            phases = np.arange(n) % season_length
-            x[i, starts[i] :] /= idx[phases]
-            factors[i] = idx[(n + steps.astype(np.int64) - 1) % season_length]
     alpha = _best_alpha(x, seen)
     level = _smoothed(x, seen, alpha)
     drift = _slopes(x, seen) / 2.0
@@ -152,7 +136,7 @@ def theta_forecasts(
     return (level[:, None] + drift[:, None] * shape) * factors, alpha
 
 
-class ThetaForecaster(_SeasonalBaseline):
+class ThetaForecaster(_LocalSmoothingForecaster):
     """The Theta method (the M3 competition's winner): exponential smoothing with half the
     linear trend as drift, on the seasonally adjusted series.
 
@@ -199,58 +183,9 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
 
     _state = ("forecast_", "alpha_")
 
-    def _min_rows(self, at_fit: bool) -> int:
-        return 2  # a slope and a smoothing error need two values
+    def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        point, alpha = theta_forecasts(values, seen, self.horizon, self.season_length)
+        return point, alpha[:, None]
 
-    def _fit_state(self, panel: Panel) -> None:
-        ends = panel.offsets[1:]
-        self.forecast_, self.alpha_ = self._theta(panel, np.arange(panel.n_series), ends)
-
-    def _point_fitted(self) -> np.ndarray:
-        return self.forecast_
-
-    def _point_at(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """Forecasts ``(N, H, T)`` from the histories before rows ``ends``."""
-        self._check_origins(panel, series, ends)
-        return self._theta(panel, series, ends)[0]
-
-    def _theta(
-        self, panel: Panel, series: np.ndarray, ends: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Forecasts ``(N, H, T)`` and coefficients ``(N, T)``, in chunks of origins that
-        keep the padded histories under :data:`_CHUNK_CELLS` cells."""
-        n_targets = len(panel.target_names)
-        starts = panel.offsets[series]
-        lengths = ends - starts
-        point = np.empty((len(ends), self.horizon, n_targets))
-        alpha = np.empty((len(ends), n_targets))
-        order = np.argsort(lengths, kind="stable")  # similar lengths together: less padding
-        begin = 0
-        while begin < len(order):
-            stop = begin + 1
-            while stop < len(order) and (stop - begin + 1) * int(lengths[order[stop]]) <= (
-                _CHUNK_CELLS
-            ):
-                stop += 1
-            chunk = order[begin:stop]
-            width = int(lengths[chunk].max())
-            rows = ends[chunk, None] - width + np.arange(width)  # (n, L), right-aligned
-            inside = rows >= starts[chunk, None]
-            for j in range(n_targets):
-                values = panel.values[np.maximum(rows, 0), j].astype(np.float64)
-                seen = inside & ~np.isnan(values)
-                few = np.flatnonzero(seen.sum(axis=1) < 2)
-                if few.size:
-                    names = sorted({panel.series_label(int(series[chunk[i]])) for i in few})
-                    raise MissingHistoryError(
-                        f"ThetaForecaster needs two observed values of "
-                        f"{panel.target_names[j]!r} before a forecast origin; {len(names)} "
-                        f"series have fewer: {', '.join(names[:10])}. Give them more history "
-                        "or leave them out.",
-                        series=names,
-                    )
-                point[chunk, :, j], alpha[chunk, j] = theta_forecasts(
-                    values, seen, self.horizon, self.season_length
-                )
-            begin = stop
-        return point, alpha
+    def _coefficients_out(self, coefficients: np.ndarray) -> np.ndarray:
+        return coefficients[..., 0]  # alpha_ is (S, T)

@@ -1,0 +1,139 @@
+"""What the exponential-smoothing baselines share: de-seasonalising and origins in chunks.
+
+:class:`~forecast.ThetaForecaster` and :class:`~forecast.DampedTrendForecaster` are local
+models: each is fitted afresh on the history before every forecast origin, one series and
+target at a time, but computed for every origin at once (a loop over time steps, not over
+series). This module holds the two steps they have in common:
+
+* :func:`deseasonalised`: each history divided by its multiplicative seasonal indices when
+  the M3 test finds a season (:func:`forecast.data.seasonality.seasonal_indices`), with
+  the factors that put the season back on the forecasts;
+* :class:`_LocalSmoothingForecaster`: the fitted state (the forecasts from the end of each
+  series, and the fitted coefficients) and the loop that gathers the histories before
+  many origins into padded, right-aligned arrays, in chunks of at most
+  :data:`_CHUNK_CELLS` cells, and hands each chunk to the model's
+  ``_forecast_rows(values, seen)``.
+
+Symbols: N forecast origins, L the longest history, H horizon, T targets, K coefficients,
+m season length.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+
+from forecast._exceptions import MissingHistoryError
+from forecast.data.panel import Panel
+from forecast.data.seasonality import seasonal_indices
+from forecast.forecasters.baselines import _SeasonalBaseline
+
+_CHUNK_CELLS = 4_000_000  # origins are smoothed in chunks of at most this many (N x L) cells
+
+
+def deseasonalised(
+    x: np.ndarray, seen: np.ndarray, horizon: int, season_length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The histories divided by their seasonal indices, and the factors ``(N, H)`` of the
+    forecast steps.
+
+    ``x`` ``(N, L)`` right-aligned histories, ``seen`` where they are observed. A row is
+    left as it is (factors 1) when ``season_length < 2``, when it has a missing value (the
+    decomposition needs every value), or when it is not seasonal by the 90 % test.
+    """
+    x = x.copy()
+    n_rows, width = x.shape
+    factors = np.ones((n_rows, horizon))
+    if season_length < 2:
+        return x, factors
+    steps = np.arange(horizon)
+    starts = seen.argmax(axis=1)
+    for i in range(n_rows):
+        if not seen[i, starts[i] :].all():
+            continue
+        idx = seasonal_indices(x[i, starts[i] :], season_length)  # row 0 at position 0
+        if np.all(idx == 1.0):
+            continue
+        n = width - starts[i]
+        x[i, starts[i] :] /= idx[np.arange(n) % season_length]
+        factors[i] = idx[(n + steps) % season_length]
+    return x, factors
+
+
+class _LocalSmoothingForecaster(_SeasonalBaseline):
+    """A baseline fitted on each history before each origin; subclasses say how.
+
+    A subclass sets ``_state = ("forecast_", <its coefficients' attribute>)`` and implements
+    ``_forecast_rows(values, seen)``: forecasts ``(N, H)`` and coefficients ``(N, K)`` of
+    ``N`` right-aligned histories with at least two observed values each.
+    """
+
+    def _min_rows(self, at_fit: bool) -> int:
+        return 2  # a slope and a smoothing error need two values
+
+    @abstractmethod
+    def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Forecasts ``(N, H)`` and coefficients ``(N, K)``."""
+
+    def _coefficients_out(self, coefficients: np.ndarray) -> np.ndarray:
+        """The fitted attribute from the coefficients ``(S, T, K)`` (as they are)."""
+        return coefficients
+
+    def _fit_state(self, panel: Panel) -> None:
+        ends = panel.offsets[1:]
+        self.forecast_, coefficients = self._local(panel, np.arange(panel.n_series), ends)
+        setattr(self, self._state[1], self._coefficients_out(coefficients))
+
+    def _point_fitted(self) -> np.ndarray:
+        return self.forecast_
+
+    def _point_at(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Forecasts ``(N, H, T)`` from the histories before rows ``ends``."""
+        self._check_origins(panel, series, ends)
+        return self._local(panel, series, ends)[0]
+
+    def _local(
+        self, panel: Panel, series: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Forecasts ``(N, H, T)`` and coefficients ``(N, T, K)``, in chunks of origins that
+        keep the padded histories under :data:`_CHUNK_CELLS` cells."""
+        n_targets = len(panel.target_names)
+        starts = panel.offsets[series]
+        lengths = ends - starts
+        point = np.empty((len(ends), self.horizon, n_targets))
+        coefficients: np.ndarray | None = None
+        order = np.argsort(lengths, kind="stable")  # similar lengths together: less padding
+        # The chunk ends are the points where the padded cells of the next origin would pass
+        # the budget: lengths are sorted, so a chunk's width is its last origin's length.
+        begin = 0
+        while begin < len(order):
+            stop = begin + 1
+            while stop < len(order) and (stop - begin + 1) * int(lengths[order[stop]]) <= (
+                _CHUNK_CELLS
+            ):
+                stop += 1
+            chunk = order[begin:stop]
+            width = int(lengths[chunk].max())
+            rows = ends[chunk, None] - width + np.arange(width)  # (n, L), right-aligned
+            inside = rows >= starts[chunk, None]
+            for j in range(n_targets):
+                values = panel.values[np.maximum(rows, 0), j].astype(np.float64)
+                seen = inside & ~np.isnan(values)
+                few = np.flatnonzero(seen.sum(axis=1) < 2)
+                if few.size:
+                    names = sorted({panel.series_label(int(series[chunk[i]])) for i in few})
+                    raise MissingHistoryError(
+                        f"{type(self).__name__} needs two observed values of "
+                        f"{panel.target_names[j]!r} before a forecast origin; {len(names)} "
+                        f"series have fewer: {', '.join(names[:10])}. Give them more history "
+                        "or leave them out.",
+                        series=names,
+                    )
+                forecasts, coef = self._forecast_rows(np.where(seen, values, 0.0), seen)
+                if coefficients is None:
+                    coefficients = np.empty((len(ends), n_targets, coef.shape[1]))
+                point[chunk, :, j], coefficients[chunk, j] = forecasts, coef
+            begin = stop
+        assert coefficients is not None  # a panel has at least one origin
+        return point, coefficients
