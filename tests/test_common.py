@@ -20,6 +20,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from forecast import (
+    DampedTrendForecaster,
     DataError,
     DriftForecaster,
     EnsembleForecaster,
@@ -44,6 +45,7 @@ ESTIMATORS = {
     "seasonal_naive": lambda **kw: SeasonalNaiveForecaster(season_length=4, horizon=HORIZON, **kw),
     "drift": lambda **kw: DriftForecaster(horizon=HORIZON, **kw),
     "theta": lambda **kw: ThetaForecaster(season_length=4, horizon=HORIZON, **kw),
+    "damped": lambda **kw: DampedTrendForecaster(season_length=4, horizon=HORIZON, **kw),
     # A combination's data parameters are its first forecaster's; the partner shares them.
     "combined": lambda **kw: CombinedForecaster(
         GRUForecaster(horizon=HORIZON, **{**RECURRENT, "max_epochs": 1}, **kw),

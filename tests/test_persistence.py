@@ -511,7 +511,14 @@ def test_ids_and_values_round_trip():
 
 
 @pytest.mark.parametrize(
-    "name", ["NaiveForecaster", "SeasonalNaiveForecaster", "DriftForecaster", "ThetaForecaster"]
+    "name",
+    [
+        "NaiveForecaster",
+        "SeasonalNaiveForecaster",
+        "DriftForecaster",
+        "ThetaForecaster",
+        "DampedTrendForecaster",
+    ],
 )
 def test_baselines_round_trip(tmp_path, sine_frame, name):
     baselines = pytest.importorskip("forecast.baselines")
@@ -538,6 +545,7 @@ def test_a_file_can_name_only_the_classes_this_process_defined():
         "SeasonalNaiveForecaster",
         "DriftForecaster",
         "ThetaForecaster",
+        "DampedTrendForecaster",
         "EnsembleForecaster",
         "CombinedForecaster",
     }
