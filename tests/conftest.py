@@ -93,6 +93,25 @@ def make_long_frame() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def make_smoothing_panel(seed: int = 0, n_series: int = 6) -> pd.DataFrame:
+    """Monthly series of different lengths and starts (long, ``unique_id, ds, y``): seasonal
+    with a trend, random walks, the last one flat; for the exponential-smoothing baselines."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(n_series):
+        n = int(rng.integers(30, 80))
+        t = np.arange(n)
+        if k == n_series - 1:
+            y = np.full(n, 7.0)
+        elif k % 2:
+            y = 100 + np.cumsum(rng.normal(size=n))
+        else:
+            y = (50 + 0.5 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + rng.normal(size=n)
+        times = pd.date_range("2020-01-01", periods=n, freq="MS") + pd.DateOffset(months=k)
+        frames.append(pd.DataFrame({"unique_id": f"s{k}", "ds": times, "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
 @pytest.fixture
 def sine_frame() -> pd.DataFrame:
     """A daily sine with a past covariate, 200 steps."""

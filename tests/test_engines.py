@@ -155,6 +155,20 @@ def test_predict_equals_pandas(engine, model, panel):
     _same(_pandas(out), expected)
 
 
+def test_the_panel_model_network_theta_and_damped_trend_predicts_and_scores_as_in_pandas(
+    engine, panel
+):
+    from forecast.presets import panel_forecaster
+
+    _, to_engine = engine
+    combined = panel_forecaster(
+        7, 3, id_col="id", time_col="ds", target="y", hidden_size=4,
+        trainer_kwargs={"max_steps": 3}, progress_bar=False, random_state=0,
+    ).fit(panel)  # fmt: skip
+    _same(_pandas(combined.predict(to_engine(panel))), combined.predict(panel))
+    assert combined.score(to_engine(panel)) == pytest.approx(combined.score(panel), abs=1e-6)
+
+
 @pytest.fixture(scope="module")
 def head_model(model, panel) -> LSTMForecaster:
     """``model`` refitted on the rows before a 2-window backtest's first cutoff: what a

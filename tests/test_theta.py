@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_long_frame
+from conftest import make_smoothing_panel as panel
 from scipy.optimize import minimize_scalar
 
 from forecast import MissingHistoryError, ThetaForecaster
@@ -41,24 +42,6 @@ def reference(y: np.ndarray, horizon: int, m: int) -> np.ndarray:
     h = np.arange(1, horizon + 1)
     point = level + slope / 2 * (h - 1 + 1 / alpha - (1 - alpha) ** n / alpha)
     return point * idx[(n + h - 1) % len(idx)]
-
-
-def panel(seed: int = 0, n_series: int = 6) -> pd.DataFrame:
-    """Series of different lengths: seasonal with a trend, random walks, one flat."""
-    rng = np.random.default_rng(seed)
-    frames = []
-    for k in range(n_series):
-        n = int(rng.integers(30, 80))
-        t = np.arange(n)
-        if k == n_series - 1:
-            y = np.full(n, 7.0)
-        elif k % 2:
-            y = 100 + np.cumsum(rng.normal(size=n))
-        else:
-            y = (50 + 0.5 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + rng.normal(size=n)
-        times = pd.date_range("2020-01-01", periods=n, freq="MS") + pd.DateOffset(months=k)
-        frames.append(pd.DataFrame({"unique_id": f"s{k}", "ds": times, "y": y}))
-    return pd.concat(frames, ignore_index=True)
 
 
 @pytest.mark.parametrize("season", [1, 12])

@@ -5,9 +5,12 @@ models: each is fitted afresh on the history before every forecast origin, one s
 target at a time, but computed for every origin at once (a loop over time steps, not over
 series). This module holds the two steps they have in common:
 
-* :func:`deseasonalised`: each history divided by its multiplicative seasonal indices when
-  the M3 test finds a season (:func:`forecast.data.seasonality.seasonal_indices`), with
-  the factors that put the season back on the forecasts;
+* :func:`normalised`: each history divided by its largest absolute value (squared errors
+  of values near 1e160 overflow, of values near 1e-200 underflow to ties, and either would
+  choose the coefficients by the data's units) and by its multiplicative seasonal indices
+  when the M3 test finds a season (:func:`forecast.data.seasonality.seasonal_indices`),
+  with the factors that put both back on the forecasts;
+* :func:`least_squares_line`: the line through the observed values a mask selects;
 * :class:`_LocalSmoothingForecaster`: the fitted state (the forecasts from the end of each
   series, and the fitted coefficients) and the loop that gathers the histories before
   many origins into padded, right-aligned arrays, in chunks of at most
@@ -32,19 +35,22 @@ from forecast.forecasters.baselines import _SeasonalBaseline
 _CHUNK_CELLS = 4_000_000  # origins are smoothed in chunks of at most this many (N x L) cells
 
 
-def deseasonalised(
+def normalised(
     x: np.ndarray, seen: np.ndarray, horizon: int, season_length: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The histories divided by their seasonal indices, and the factors ``(N, H)`` of the
-    forecast steps.
+    """The histories divided by their scale and seasonal indices, and the factors ``(N, H)``
+    that put both back on the forecast steps.
 
-    ``x`` ``(N, L)`` right-aligned histories, ``seen`` where they are observed. A row is
-    left as it is (factors 1) when ``season_length < 2``, when it has a missing value (the
+    ``x`` ``(N, L)`` right-aligned histories (0 where not ``seen``), ``seen`` where they are
+    observed. The scale is a row's largest absolute observed value (1 for a row of zeros).
+    A row is not de-seasonalised when ``season_length < 2``, when it has a missing value (the
     decomposition needs every value), or when it is not seasonal by the 90 % test.
     """
-    x = x.copy()
+    scale = np.abs(np.where(seen, x, 0.0)).max(axis=1)
+    scale = np.where(scale > 0, scale, 1.0)
+    x = np.where(seen, x / scale[:, None], 0.0)
     n_rows, width = x.shape
-    factors = np.ones((n_rows, horizon))
+    factors = np.repeat(scale[:, None], horizon, axis=1)
     if season_length < 2:
         return x, factors
     steps = np.arange(horizon)
@@ -57,17 +63,34 @@ def deseasonalised(
             continue
         n = width - starts[i]
         x[i, starts[i] :] /= idx[np.arange(n) % season_length]
-        factors[i] = idx[(n + steps) % season_length]
+        factors[i] *= idx[(n + steps) % season_length]
     return x, factors
+
+
+def least_squares_line(x: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slope, mean row number and mean value ``(N,)`` of the least-squares line of the values
+    ``use`` selects on their row numbers (slope 0 where they share one row number)."""
+    t = np.broadcast_to(np.arange(x.shape[1], dtype=np.float64), x.shape)
+    count = use.sum(axis=1)
+    t_mean = np.where(use, t, 0.0).sum(axis=1) / count
+    x_mean = np.where(use, x, 0.0).sum(axis=1) / count
+    dt = np.where(use, t - t_mean[:, None], 0.0)
+    dx = np.where(use, x - x_mean[:, None], 0.0)
+    spread = (dt * dt).sum(axis=1)
+    slope = np.divide((dt * dx).sum(axis=1), spread, out=np.zeros(len(x)), where=spread > 0)
+    return slope, t_mean, x_mean
 
 
 class _LocalSmoothingForecaster(_SeasonalBaseline):
     """A baseline fitted on each history before each origin; subclasses say how.
 
-    A subclass sets ``_state = ("forecast_", <its coefficients' attribute>)`` and implements
-    ``_forecast_rows(values, seen)``: forecasts ``(N, H)`` and coefficients ``(N, K)`` of
-    ``N`` right-aligned histories with at least two observed values each.
+    A subclass sets ``_state = ("forecast_", <its coefficients' attribute>)`` and
+    ``_n_coefficients`` (``K``), and implements ``_forecast_rows(values, seen)``: forecasts
+    ``(N, H)`` and coefficients ``(N, K)`` of ``N`` right-aligned histories with at least two
+    observed values each.
     """
+
+    _n_coefficients: int
 
     def _min_rows(self, at_fit: bool) -> int:
         return 2  # a slope and a smoothing error need two values
@@ -102,7 +125,7 @@ class _LocalSmoothingForecaster(_SeasonalBaseline):
         starts = panel.offsets[series]
         lengths = ends - starts
         point = np.empty((len(ends), self.horizon, n_targets))
-        coefficients: np.ndarray | None = None
+        coefficients = np.empty((len(ends), n_targets, self._n_coefficients))
         order = np.argsort(lengths, kind="stable")  # similar lengths together: less padding
         # The chunk ends are the points where the padded cells of the next origin would pass
         # the budget: lengths are sorted, so a chunk's width is its last origin's length.
@@ -131,9 +154,6 @@ class _LocalSmoothingForecaster(_SeasonalBaseline):
                         series=names,
                     )
                 forecasts, coef = self._forecast_rows(np.where(seen, values, 0.0), seen)
-                if coefficients is None:
-                    coefficients = np.empty((len(ends), n_targets, coef.shape[1]))
                 point[chunk, :, j], coefficients[chunk, j] = forecasts, coef
             begin = stop
-        assert coefficients is not None  # a panel has at least one origin
         return point, coefficients

@@ -42,7 +42,7 @@ __all__ = ["CombinedForecaster"]
 
 # The data parameters the two must agree on (every forecaster has them, as parameters, as
 # BaseForecaster's class-level defaults, or as a meta-forecaster's views of its base's).
-_SHARED = ("horizon", "target", "id_col", "time_col", "freq", "missing")
+SHARED_PARAMETERS = ("horizon", "target", "id_col", "time_col", "freq", "missing")
 
 
 def _first_parameter(name: str) -> Any:
@@ -146,7 +146,7 @@ static_covariates, past_covariates
             )
         first._check_params()
         partner._check_params()
-        for key in _SHARED:  # parameters, or a meta-forecaster's read-only views of them
+        for key in SHARED_PARAMETERS:  # parameters, or a meta-forecaster's read-only views of them
             mine, theirs = getattr(first, key, None), getattr(partner, key, None)
             if theirs != mine:
                 raise InvalidParameterError(

@@ -7,7 +7,8 @@ before every forecast origin:
 
 1. with ``season_length >= 2``, the history is divided by its multiplicative seasonal
    indices, exactly as :class:`~forecast.ThetaForecaster` does
-   (:func:`forecast.forecasters._local_smoothing.deseasonalised`);
+   (:func:`forecast.forecasters._local_smoothing.normalised`; a history with a missing
+   value is not de-seasonalised);
 2. level ``l`` and trend ``b`` start from the least-squares line through the first
    :data:`_START_POINTS` observed values, then for each value ``y``::
 
@@ -40,7 +41,11 @@ import itertools
 
 import numpy as np
 
-from forecast.forecasters._local_smoothing import _LocalSmoothingForecaster, deseasonalised
+from forecast.forecasters._local_smoothing import (
+    _LocalSmoothingForecaster,
+    least_squares_line,
+    normalised,
+)
 
 __all__ = ["ALPHAS", "BETAS", "PHIS", "DampedTrendForecaster", "damped_trend_forecasts"]
 
@@ -55,20 +60,8 @@ _GRID_CELLS = 2_000_000  # histories are smoothed in blocks of at most (N x G) t
 def _starting_line(x: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Level and slope ``(N,)`` of the least-squares line through the first observed values,
     the level one step before the first of them (the state the first error is taken from)."""
-    order = np.cumsum(seen, axis=1)
-    use = seen & (order <= _START_POINTS)
-    t = np.broadcast_to(np.arange(x.shape[1], dtype=np.float64), x.shape)
-    count = use.sum(axis=1)
-    t_mean = np.where(use, t, 0.0).sum(axis=1) / count
-    x_mean = np.where(use, x, 0.0).sum(axis=1) / count
-    dt = np.where(use, t - t_mean[:, None], 0.0)
-    spread = (dt * dt).sum(axis=1)
-    slope = np.divide(
-        (dt * np.where(use, x - x_mean[:, None], 0.0)).sum(axis=1),
-        spread,
-        out=np.zeros(len(x)),
-        where=spread > 0,
-    )
+    use = seen & (np.cumsum(seen, axis=1) <= _START_POINTS)
+    slope, t_mean, x_mean = least_squares_line(x, use)
     before_first = seen.argmax(axis=1) - 1.0
     return x_mean + slope * (before_first - t_mean), slope
 
@@ -109,7 +102,7 @@ def damped_trend_forecasts(
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
     """
-    x, factors = deseasonalised(
+    x, factors = normalised(
         np.where(seen, histories, 0.0).astype(np.float64), seen, horizon, season_length
     )
     grid = np.array(list(itertools.product(ALPHAS, BETAS, PHIS)))
@@ -144,7 +137,8 @@ class DampedTrendForecaster(_LocalSmoothingForecaster):
     target, id_col, time_col, freq, missing, horizon, intervals, coverage, \
 calibration_windows, target_transform
         As in :class:`forecast.RNNForecaster`; ``missing="mask"`` reads observed values
-        only (a missing value moves the level and trend on by their own forecast).
+        only (a missing value moves the level and trend on by their own forecast, and a
+        history with one is not de-seasonalised).
 
     Attributes
     ----------
@@ -171,6 +165,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     """
 
     _state = ("forecast_", "smoothing_")
+    _n_coefficients = 3
 
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return damped_trend_forecasts(values, seen, self.horizon, self.season_length)

@@ -109,11 +109,6 @@ def panel_params(
     }
 
 
-# The keyword arguments that describe the data; the statistical partners take these from
-# panel_forecaster's, the network takes them all.
-_DATA_KEYWORDS = ("target", "id_col", "time_col", "freq", "missing")
-
-
 def panel_forecaster(
     season_length: int,
     horizon: int,
@@ -126,8 +121,9 @@ def panel_forecaster(
 
     ``CombinedForecaster(network, CombinedForecaster(theta, damped), partner_weight=0.5)``:
 
-    * ``network``: ``RNNForecaster(cell=cell, **panel_params(season_length, horizon,
-      lengths), **kwargs)``, one global recurrent model fitted on every series;
+    * ``network``: ``RNNForecaster(cell=cell, season_length=season_length,
+      **panel_params(season_length, horizon, lengths), **kwargs)``, one global recurrent
+      model fitted on every series;
     * ``theta``: :class:`~forecast.ThetaForecaster` (M3's winner) and ``damped``:
       :class:`~forecast.DampedTrendForecaster`, each fitted on each series alone, both on
       the seasonally adjusted series;
@@ -135,36 +131,39 @@ def panel_forecaster(
       network weighs as much as the two together.
 
     Why: a global network and a local model err differently, so their mean beats either
-    (the lesson of the M3 and M4 competitions); Theta is strongest on seasonal data, the
-    damped trend on trended data without a season. On M3 and M1 (``benchmarks/RESULTS.md``,
-    issue 22; median over seeds 0-4), this model's sMAPE is below statsforecast's Theta's and
-    AutoETS's on all seven data sets and its MASE on six (not M3 "other"), where the network
-    alone wins four and two; M3 monthly 13.22 against 13.71 for the network alone, for
-    the same fit time (the statistical models take a few seconds). The weights are
-    the plain means, not tuned per data set.
+    (the lesson of the M3 and M4 competitions); Theta is the stronger partner on seasonal
+    data, the damped trend on trended data without a season, and their mean is steadier
+    than either. On M3 and M1 (``benchmarks/RESULTS.md``, issue 22; median over seeds
+    0-4), this model's sMAPE is below statsforecast's Theta's and AutoETS's on all seven
+    data sets, its MASE on six (not M3 "other") and its MAPE below Theta's on six (not M3
+    yearly); M3 monthly sMAPE 13.22 against 13.71 for the network alone, at the same fit
+    time (the statistical models take seconds). The weights are plain means, the same on
+    every data set.
 
     Parameters
     ----------
     season_length : int
-        Steps per season (12 monthly, 4 quarterly, 1 when there is none).
+        Steps per season (12 monthly, 4 quarterly, 1 when there is none); every member's.
     horizon : int
-        Steps to forecast.
+        Steps to forecast; every member's.
     lengths : sequence of int, optional
         Each series' history length, as for :func:`panel_params`.
     cell : {"lstm", "gru", "rnn"}, default "lstm"
         The network's recurrent cell.
     **kwargs
-        More parameters of the network (``id_col``, ``time_col``, ``target``, ``freq``,
-        ``random_state``, ``progress_bar``, or any of :func:`panel_params`' to override);
-        ``target``, ``id_col``, ``time_col``, ``freq`` and ``missing`` go to the statistical
-        models too.
+        More parameters of the network: ``id_col``, ``time_col``, ``target``, ``freq``,
+        ``random_state``, ``progress_bar``, or one of :func:`panel_params`' to override
+        (``seq_len``, ``trainer_kwargs``...; not ``horizon``). The data parameters
+        (``target``, ``id_col``, ``time_col``, ``freq``, ``missing``) go to the statistical
+        models too; the others (``target_transform``, ``scaler``...) to the network only.
 
     Returns
     -------
     CombinedForecaster
         Unfitted; ``fit``, ``predict``, ``backtest``, ``save`` and the command line's
-        ``predict --model`` take it as they take one model. It forecasts points: quantiles
-        and intervals are refused (see :class:`~forecast.CombinedForecaster`).
+        ``predict --model`` take it as they take one model. It forecasts points:
+        ``quantiles`` or ``intervals`` are refused when it is fitted (see
+        :class:`~forecast.CombinedForecaster`).
 
     Examples
     --------
@@ -174,15 +173,17 @@ def panel_forecaster(
     >>> type(model.partner.forecaster).__name__, type(model.partner.partner).__name__
     ('ThetaForecaster', 'DampedTrendForecaster')
     """
-    from forecast.forecasters.combined import CombinedForecaster
+    from forecast.forecasters.combined import SHARED_PARAMETERS, CombinedForecaster
     from forecast.forecasters.damped import DampedTrendForecaster
     from forecast.forecasters.recurrent import RNNForecaster
     from forecast.forecasters.theta import ThetaForecaster
 
-    params = panel_params(season_length, horizon, lengths) | {"cell": cell} | kwargs
+    params = panel_params(season_length, horizon, lengths) | {"cell": cell}
+    params |= {"season_length": season_length} | kwargs  # a season for "deseasonalize" too
     network = RNNForecaster(**params)
-    data = {key: params[key] for key in _DATA_KEYWORDS if key in params}
-    local = {"season_length": int(season_length), "horizon": params["horizon"], **data}
+    # The statistical models take the network's data parameters (the combination checks it).
+    local = {key: params[key] for key in SHARED_PARAMETERS if key in params}
+    local["season_length"] = season_length
     statistical = CombinedForecaster(ThetaForecaster(**local), DampedTrendForecaster(**local))
     return CombinedForecaster(network, statistical, partner_weight=0.5)
 

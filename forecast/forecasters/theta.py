@@ -36,7 +36,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.forecasters._local_smoothing import _LocalSmoothingForecaster, deseasonalised
+from forecast.forecasters._local_smoothing import (
+    _LocalSmoothingForecaster,
+    least_squares_line,
+    normalised,
+)
 
 __all__ = ["ThetaForecaster", "theta_forecasts"]
 
@@ -94,18 +98,6 @@ def _best_alpha(x: np.ndarray, seen: np.ndarray) -> np.ndarray:
     return (low + high) / 2.0
 
 
-def _slopes(x: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """Least-squares slope ``(N,)`` of the observed values on their row number."""
-    t = np.broadcast_to(np.arange(x.shape[1], dtype=np.float64), x.shape)
-    count = seen.sum(axis=1)
-    t_mean = np.where(seen, t, 0.0).sum(axis=1) / count
-    x_mean = np.where(seen, x, 0.0).sum(axis=1) / count
-    dt = np.where(seen, t - t_mean[:, None], 0.0)
-    dx = np.where(seen, x - x_mean[:, None], 0.0)
-    spread = (dt * dt).sum(axis=1)
-    return np.divide((dt * dx).sum(axis=1), spread, out=np.zeros(len(x)), where=spread > 0)
-
-
 def theta_forecasts(
     histories: np.ndarray, seen: np.ndarray, horizon: int, season_length: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -122,13 +114,13 @@ def theta_forecasts(
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
     """
-    x, factors = deseasonalised(
+    x, factors = normalised(
         np.where(seen, histories, 0.0).astype(np.float64), seen, horizon, season_length
     )
     steps = np.arange(1, horizon + 1, dtype=np.float64)
     alpha = _best_alpha(x, seen)
     level = _smoothed(x, seen, alpha)
-    drift = _slopes(x, seen) / 2.0
+    drift = least_squares_line(x, seen)[0] / 2.0
     n_seen = seen.sum(axis=1).astype(np.float64)
     shape = (
         steps[None, :] - 1.0 + (1.0 - (1.0 - alpha[:, None]) ** n_seen[:, None]) / alpha[:, None]
@@ -182,6 +174,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     """
 
     _state = ("forecast_", "alpha_")
+    _n_coefficients = 1
 
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         point, alpha = theta_forecasts(values, seen, self.horizon, self.season_length)
