@@ -10,6 +10,8 @@ overrides of :data:`CONFIGS`, so the ablation table's rows are reproducible by n
     .venv/bin/python benchmarks/accuracy.py score --data m3:monthly default:0 default:1
     .venv/bin/python benchmarks/accuracy.py score --data m3:monthly default:0-4   # 5 seeds
     .venv/bin/python benchmarks/accuracy.py table --data m3:monthly default:0-4  # each alone
+    .venv/bin/python benchmarks/accuracy.py table --data m3:monthly default:0-4 \
+        --partner theta+damped --partner-weight 0.5   # each combined as panel_forecaster does
 
 ``--data`` is ``m3:<frequency>`` or ``m1:<frequency>`` (:func:`m3.load`).
 """
@@ -265,12 +267,42 @@ def _load(data_name: str, name: str, seed: int) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def score(data_name: str, specs: list[str], aggregate: str = "median") -> dict[str, float]:
-    """Metrics of the median (or mean) of the members' forecasts."""
+PARTNERS = ("theta", "damped", "theta+damped")
+
+
+def partner_forecasts(data: m3.M3Subset, partner: str) -> np.ndarray:
+    """``(S, H)`` forecasts of the statistical partner from each series' training part: Theta,
+    the damped trend, or their mean (what ``forecast.presets.panel_forecaster`` combines)."""
+    from forecast.forecasters.damped import damped_trend_forecasts
+    from forecast.forecasters.theta import theta_forecasts
+
+    width = max(len(h) for h in data.history)
+    x = np.zeros((len(data.history), width))
+    seen = np.zeros(x.shape, dtype=bool)
+    for i, history in enumerate(data.history):  # right-aligned, as the library pads them
+        x[i, width - len(history) :] = history
+        seen[i, width - len(history) :] = True
+    methods = {"theta": theta_forecasts, "damped": damped_trend_forecasts}
+    names = partner.split("+")
+    return np.mean([methods[n](x, seen, data.horizon, data.season)[0] for n in names], axis=0)
+
+
+def score(
+    data_name: str,
+    specs: list[str],
+    aggregate: str = "median",
+    partner: str | None = None,
+    partner_weight: float = 0.5,
+) -> dict[str, float]:
+    """Metrics of the median (or mean) of the members' forecasts, combined with a statistical
+    partner at ``partner_weight`` when one is named."""
     data = m3.load(data_name)
     runs = [_load(data_name, n, s) for n, s in _members(specs)]
     combine = np.mean if aggregate == "mean" else np.median
     forecasts = combine(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
+    if partner is not None:
+        weight = partner_weight
+        forecasts = (1 - weight) * forecasts + weight * partner_forecasts(data, partner)
     return m3.score(data, forecasts) | {
         "members": len(runs),
         "fit_s": sum(r["fit_s"] for r in runs),
@@ -292,6 +324,8 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--data", required=True, help="comma-separated: m3:monthly,m1:monthly")
         s.add_argument("members", nargs="+", help="config:seeds, e.g. default:0-4")
         s.add_argument("--aggregate", choices=("median", "mean"), default="median")
+        s.add_argument("--partner", choices=PARTNERS, help="combine with a statistical model")
+        s.add_argument("--partner-weight", type=float, default=0.5)
     args = parser.parse_args(argv)
     if args.command == "fit":
         for config in args.config:
@@ -329,13 +363,16 @@ def main(argv: list[str] | None = None) -> None:
         return
     for data_name in args.data.split(","):
         if args.command == "score":
-            r = score(data_name, args.members, args.aggregate)
+            r = score(data_name, args.members, args.aggregate, args.partner, args.partner_weight)
             print(
                 f"{data_name} {args.aggregate} of {r['members']}: sMAPE {r['smape']:.3f} MASE "
                 f"{r['mase']:.4f} MAPE {r['mape']:.3f} fit {r['fit_s']:.0f} s"
             )
         else:
-            rows = [score(data_name, [f"{n}:{s}"]) for n, s in _members(args.members)]
+            rows = [
+                score(data_name, [f"{n}:{s}"], "median", args.partner, args.partner_weight)
+                for n, s in _members(args.members)
+            ]
             keys = ("smape", "mase", "mape", "fit_s")
             print(
                 data_name,
