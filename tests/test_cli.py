@@ -481,6 +481,61 @@ def test_the_ensemble_flag_overrides_the_config(tmp_path):
     assert isinstance(_estimator(_parser(argv).parse_args(argv)), GRUForecaster)
 
 
+def test_a_partner_combines_the_model_with_statistical_models_fitted_per_series(
+    tmp_path, long_frame, capsys
+):
+    from forecast import CombinedForecaster, DampedTrendForecaster, ThetaForecaster
+
+    long_frame.to_csv(tmp_path / "data.csv", index=False)
+    job = JOB.replace("random_state = 0\n", "random_state = 0\nseason_length = 12\n")
+    job = job.replace('estimator = "gru"\n', 'estimator = "gru"\npartner = "theta+damped-trend"\n')
+    (tmp_path / "job.toml").write_text(job)
+    code, _, err = _run(capsys, "fit", "--config", tmp_path / "job.toml", "--partner-weight", "0.4")
+    assert code == 0, err
+    assert "fitted CombinedForecaster on 3 series" in err
+    code, _, err = _run(capsys, "predict", "--model", tmp_path / "model.safetensors",
+                        "--data", tmp_path / "data.csv", "--out", tmp_path / "fc.csv",
+                        "--no-metadata")  # fmt: skip
+    assert code == 0, err
+
+    df = read_table(tmp_path / "data.csv", time_col="ds")
+    network = GRUForecaster(
+        seq_len=6, horizon=2, id_col="unique_id", time_col="ds", hidden_size=4, max_epochs=2,
+        batch_size=32, random_state=0, trainer_kwargs={"accelerator": "cpu"},
+        progress_bar=False, season_length=12,
+    )  # fmt: skip
+    local = {"season_length": 12, "horizon": 2, "id_col": "unique_id", "time_col": "ds"}
+    partner = CombinedForecaster(ThetaForecaster(**local), DampedTrendForecaster(**local))
+    model = CombinedForecaster(network, partner, partner_weight=0.4).fit(df)
+    assert (tmp_path / "fc.csv").read_text() == model.predict(df).to_csv(index=False)
+
+    code, out, _ = _run(capsys, "info", tmp_path / "model.safetensors")
+    assert code == 0
+    assert "members:     GRUForecaster (weight 0.6), CombinedForecaster(ThetaForecaster +" in out
+    assert "forecasts:   y (2 steps ahead)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--partner", "theta"], r"--partner theta fits a statistical model per series, which "
+                                 r"needs the season: add --season-length"),
+        (["--partner-weight", "0.3"], r"--partner-weight \(partner_weight in \[model\]\) needs"),
+        (["--partner", "arima"], r"argument --partner: invalid choice: 'arima'"),
+    ],
+)  # fmt: skip
+def test_a_partner_without_what_it_needs_is_a_usage_error(tmp_path, capsys, argv, message):
+    data = tmp_path / "data.csv"
+    pd.DataFrame(
+        {"date": pd.date_range("2020-01-01", periods=30, freq="MS"), "y": np.arange(30.0)}
+    ).to_csv(data, index=False)
+    code, _, err = _run(capsys, "fit", "--data", data, "--time-col", "date", "--horizon", "2",
+                        "--out", tmp_path / "m.st", *argv)  # fmt: skip
+    assert code == 2
+    assert re.search(message, err), err
+    assert not (tmp_path / "m.st").exists()
+
+
 def test_a_plain_value_error_raised_anywhere_in_forecast_is_bad_input():
     from forecast.cli.main import _from_our_code
     from forecast.data.panel import Panel

@@ -78,7 +78,9 @@ def _estimator(args: argparse.Namespace) -> BaseForecaster:
     """The estimator built from the [model] table of the config, overridden by flags.
 
     With ``--ensemble N`` (``ensemble = N`` in [model]), an :class:`EnsembleForecaster` of N
-    such estimators.
+    such estimators. With ``--partner KIND`` (``partner`` in [model]), that estimator
+    combined with a statistical model (:func:`forecast.presets.statistical_partner`) at
+    ``--partner-weight`` (default 0.5).
     """
     from forecast.cli.params import coerce_param
 
@@ -86,6 +88,8 @@ def _estimator(args: argparse.Namespace) -> BaseForecaster:
     table = dict((args.config_data or {}).get("model", {}))
     table.pop("estimator", None)
     n_members = getattr(args, "ensemble", table.pop("ensemble", None))
+    partner = getattr(args, "partner", table.pop("partner", None))
+    partner_weight = getattr(args, "partner_weight", table.pop("partner_weight", None))
     if n_members is not None and (
         isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1
     ):
@@ -103,11 +107,38 @@ def _estimator(args: argparse.Namespace) -> BaseForecaster:
     params.update({k[len("param.") :]: v for k, v in vars(args).items() if k.startswith("param.")})
     if "progress_bar" in names and "progress_bar" not in params:
         params["progress_bar"] = sys.stderr.isatty() and not getattr(args, "quiet", False)
-    if n_members is None:
-        return cls(**params)
-    from forecast.forecasters.ensemble import EnsembleForecaster
+    estimator = cls(**params)
+    if n_members is not None:
+        from forecast.forecasters.ensemble import EnsembleForecaster
 
-    return EnsembleForecaster(cls(**params), n_members=n_members)
+        estimator = EnsembleForecaster(estimator, n_members=n_members)
+    if partner is None:
+        if partner_weight is not None:
+            raise UsageError("--partner-weight (partner_weight in [model]) needs --partner.")
+        return estimator
+    return _with_partner(estimator, str(partner), partner_weight)
+
+
+def _with_partner(estimator: BaseForecaster, kind: str, weight: Any) -> BaseForecaster:
+    """``estimator`` combined with the statistical model ``kind`` at ``weight``."""
+    from forecast.forecasters.combined import CombinedForecaster
+    from forecast.forecasters.presets import PARTNERS, statistical_partner
+
+    if kind not in PARTNERS:
+        raise UsageError(
+            f"--partner (partner in [model]) is one of {', '.join(PARTNERS)}; got {kind!r}."
+        )
+    season = getattr(estimator, "season_length", None)
+    if season is None and hasattr(estimator, "estimator"):  # an ensemble: its base's
+        season = getattr(estimator.estimator, "season_length", None)
+    if season is None:
+        raise UsageError(
+            f"--partner {kind} fits a statistical model per series, which needs the season: "
+            "add --season-length (season_length in [model]; 12 for monthly data, 4 "
+            "quarterly, 1 for none)."
+        )
+    partner = statistical_partner(estimator, kind, season)
+    return CombinedForecaster(estimator, partner, partner_weight=0.5 if weight is None else weight)
 
 
 @contextlib.contextmanager

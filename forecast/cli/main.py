@@ -112,6 +112,18 @@ def _add_estimator_options(parser: argparse.ArgumentParser, argv: Sequence[str])
         help="fit N models, seeded random_state + 0 ... N-1, and forecast their median "
         "(EnsembleForecaster; also 'ensemble' in [model])",
     )  # fmt: skip
+    from forecast.forecasters.presets import PARTNERS
+
+    parser.add_argument(
+        "--partner", choices=PARTNERS, default=argparse.SUPPRESS,
+        help="combine the model with a statistical model fitted per series, as "
+        "forecast.presets.panel_forecaster does (needs --season-length; also 'partner' in "
+        "[model])",
+    )  # fmt: skip
+    parser.add_argument(
+        "--partner-weight", type=float, metavar="W", default=argparse.SUPPRESS,
+        help="the partner's weight in (0, 1) (default 0.5; also 'partner_weight' in [model])",
+    )  # fmt: skip
     command = _command_of(argv) or ""
     taken = {*commands_.OPTIONS.get(command, ()), "refit_every"}  # the command's own
     names = add_estimator_flags(parser, cls, taken)

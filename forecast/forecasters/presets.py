@@ -21,10 +21,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from forecast.forecasters.base import BaseForecaster
     from forecast.forecasters.combined import CombinedForecaster
 
-__all__ = ["panel_ensemble_params", "panel_forecaster", "panel_params"]
+__all__ = [
+    "PARTNERS",
+    "panel_ensemble_params",
+    "panel_forecaster",
+    "panel_params",
+    "statistical_partner",
+]
 
+#: The statistical partners :func:`statistical_partner` builds, by name.
+PARTNERS = ("theta", "damped-trend", "theta+damped-trend")
 MAX_STEPS = 3000  # optimiser steps of batch 256: ~770k windows, about a minute on 2 cores
 MAX_EPOCHS = 20  # ... or this many passes over the windows, whichever comes first
 LEARNING_RATE = 1e-2  # Adam; high, and the weight average below takes out its noise
@@ -173,19 +182,74 @@ def panel_forecaster(
     >>> type(model.partner.forecaster).__name__, type(model.partner.partner).__name__
     ('ThetaForecaster', 'DampedTrendForecaster')
     """
-    from forecast.forecasters.combined import SHARED_PARAMETERS, CombinedForecaster
-    from forecast.forecasters.damped import DampedTrendForecaster
+    from forecast.forecasters.combined import CombinedForecaster
     from forecast.forecasters.recurrent import RNNForecaster
-    from forecast.forecasters.theta import ThetaForecaster
 
     params = panel_params(season_length, horizon, lengths) | {"cell": cell}
     params |= {"season_length": season_length} | kwargs  # a season for "deseasonalize" too
     network = RNNForecaster(**params)
-    # The statistical models take the network's data parameters (the combination checks it).
-    local = {key: params[key] for key in SHARED_PARAMETERS if key in params}
+    partner = statistical_partner(network, "theta+damped-trend", season_length)
+    return CombinedForecaster(network, partner, partner_weight=0.5)
+
+
+def statistical_partner(
+    forecaster: BaseForecaster, kind: str, season_length: int | None = None
+) -> BaseForecaster:
+    """A statistical model to combine ``forecaster`` with, on the same data.
+
+    Parameters
+    ----------
+    forecaster : BaseForecaster
+        The model it will be combined with (a network, an ensemble): the partner takes its
+        data parameters (``horizon``, ``target``, ``id_col``, ``time_col``, ``freq``,
+        ``missing``).
+    kind : {"theta", "damped-trend", "theta+damped-trend"}
+        :class:`~forecast.ThetaForecaster`, :class:`~forecast.DampedTrendForecaster`, or
+        the mean of the two (a :class:`~forecast.CombinedForecaster` of them), what
+        :func:`panel_forecaster` uses.
+    season_length : int, optional
+        Steps per season (1: none); by default ``forecaster.season_length``.
+
+    Returns
+    -------
+    BaseForecaster
+        Unfitted; ``CombinedForecaster(forecaster, partner)`` combines them.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``kind`` is not one of :data:`PARTNERS`, or no season length is given or known.
+
+    Examples
+    --------
+    >>> from forecast import LSTMForecaster
+    >>> network = LSTMForecaster(seq_len=24, horizon=12, season_length=12)
+    >>> statistical_partner(network, "theta")
+    ThetaForecaster(horizon=12, season_length=12)
+    """
+    from forecast._exceptions import InvalidParameterError
+    from forecast.forecasters.combined import SHARED_PARAMETERS, CombinedForecaster
+    from forecast.forecasters.damped import DampedTrendForecaster
+    from forecast.forecasters.theta import ThetaForecaster
+
+    if kind not in PARTNERS:
+        raise InvalidParameterError(
+            f"Unknown statistical partner {kind!r}; choose one of {', '.join(PARTNERS)}."
+        )
+    if season_length is None:
+        season_length = getattr(forecaster, "season_length", None)
+    if season_length is None:
+        raise InvalidParameterError(
+            f"A statistical partner is fitted per series and needs the season: "
+            f"{type(forecaster).__name__} has no season_length. Give season_length (12 for "
+            "monthly data, 4 quarterly, 1 for none)."
+        )
+    # The data parameters are the forecaster's (the combination checks that they agree).
+    local = {key: getattr(forecaster, key) for key in SHARED_PARAMETERS}
     local["season_length"] = season_length
-    statistical = CombinedForecaster(ThetaForecaster(**local), DampedTrendForecaster(**local))
-    return CombinedForecaster(network, statistical, partner_weight=0.5)
+    models = {"theta": ThetaForecaster, "damped-trend": DampedTrendForecaster}
+    members = [models[name](**local) for name in kind.split("+")]
+    return members[0] if len(members) == 1 else CombinedForecaster(*members)
 
 
 def panel_ensemble_params(season_length: int, horizon: int, n_members: int = 4) -> dict[str, Any]:

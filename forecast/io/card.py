@@ -77,7 +77,10 @@ class ModelCard:
     ensemble : dict or None
         For an :class:`~forecast.EnsembleForecaster`: ``estimator`` (the members' class),
         ``n_members``, ``aggregate``, and per member ``seeds``, ``n_epochs`` and
-        ``best_epochs``. ``n_epochs``, ``best_epoch`` and ``seed`` are then None.
+        ``best_epochs``. ``n_epochs``, ``best_epoch`` and ``seed`` are then None. For a
+        :class:`~forecast.CombinedForecaster` also ``estimators`` (each member's class, a
+        nested combination's with its members: ``"CombinedForecaster(ThetaForecaster +
+        DampedTrendForecaster)"``) and ``weights``; otherwise those are None.
     backtest : dict or None
         Backtest score, if one was attached (``backtest_``) before saving.
     path : str or None
@@ -203,7 +206,13 @@ class ModelCard:
             row("checksum", self.checksum)
         if self.created is not None:
             row("created", self.created)
-        if self.ensemble:
+        if self.ensemble and self.ensemble.get("weights"):  # different forecasters
+            e = self.ensemble
+            parts = [
+                f"{n} (weight {w:g})" for n, w in zip(e["estimators"], e["weights"], strict=True)
+            ]
+            row("members", ", ".join(parts) + "; forecasts combined by weighted mean")
+        elif self.ensemble:
             e = self.ensemble
             seeds = ", ".join(map(str, e["seeds"]))
             row(
@@ -212,9 +221,10 @@ class ModelCard:
                 f"{e['aggregate']}",
             )
         horizon = self.params.get("horizon")
-        base = self.params.get("estimator")
+        base = self.params.get("estimator") or self.params.get("forecaster")
         if horizon is None and isinstance(base, dict) and "__estimator__" in base:
-            horizon = base["__estimator__"].get("params", {}).get("horizon")  # an ensemble's
+            # an ensemble's base, or a combination's first forecaster
+            horizon = base["__estimator__"].get("params", {}).get("horizon")
         steps = f" ({horizon} steps ahead)" if isinstance(horizon, int) else ""
         row("forecasts", ", ".join(map(str, self.targets)) + steps)
         if self.covariates:
@@ -242,10 +252,13 @@ class ModelCard:
             training.append(f"seed {self.seed}")
         if self.ensemble:
             e = self.ensemble
-            if any(n is not None for n in e["n_epochs"]):
-                training.append(f"{', '.join(map(str, e['n_epochs']))} epochs")
-            if any(b is not None for b in e["best_epochs"]):
-                training.append(f"best epochs {', '.join(map(str, e['best_epochs']))}")
+            # A combination's statistical members have no epochs: only the others are shown.
+            known = [n for n in e["n_epochs"] if n is not None or not e.get("weights")]
+            best = [b for b in e["best_epochs"] if b is not None or not e.get("weights")]
+            if any(n is not None for n in known):
+                training.append(f"{', '.join(map(str, known))} epochs")
+            if any(b is not None for b in best):
+                training.append(f"best epochs {', '.join(map(str, best))}")
         if training:
             row("training", "; ".join(training) if self.ensemble else ", ".join(training))
         if self.network:
@@ -266,12 +279,27 @@ def _modified(path: str | os.PathLike[str]) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _member_name(member: dict[str, Any]) -> str:
+    """A member's class, with its own members' when it has them."""
+    name = str(member.get("estimator", "?"))
+    inner = member.get("members")
+    if isinstance(inner, list) and inner and all(isinstance(m, dict) for m in inner):
+        name += "(" + " + ".join(_member_name(m) for m in inner) + ")"
+    return name
+
+
 def _ensemble(
     document: dict[str, Any], members: list[dict[str, Any]], arrays: dict[str, np.ndarray]
 ) -> dict[str, Any]:
     """What the card says of an ensemble's members (see :mod:`forecast.io.persistence`)."""
     epochs = [arrays.get(f"member.{i}.history.epoch") for i in range(len(members))]
+    weights = None
+    weight = document.get("params", {}).get("partner_weight")
+    if document.get("estimator") == "CombinedForecaster" and isinstance(weight, (int, float)):
+        weights = [1.0 - weight, float(weight)]
     return {
+        "estimators": [_member_name(m) for m in members] if weights else None,
+        "weights": weights,
         "estimator": members[0].get("estimator", "?"),
         "n_members": len(members),
         "aggregate": document.get("params", {}).get("aggregate"),
