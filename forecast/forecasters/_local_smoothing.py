@@ -1,9 +1,9 @@
-"""What the exponential-smoothing baselines share: de-seasonalising and origins in chunks.
+"""What the exponential-smoothing baselines share: scaling, de-seasonalising, origins in chunks.
 
 :class:`~forecast.ThetaForecaster` and :class:`~forecast.DampedTrendForecaster` are local
 models: each is fitted afresh on the history before every forecast origin, one series and
 target at a time, but computed for every origin at once (a loop over time steps, not over
-series). This module holds the two steps they have in common:
+series). This module holds what they have in common:
 
 * :func:`normalised`: each history divided by its largest absolute value (squared errors
   of values near 1e160 overflow, of values near 1e-200 underflow to ties, and either would
