@@ -41,11 +41,13 @@ def normalised(
     """The histories divided by their scale and seasonal indices, and the factors ``(N, H)``
     that put both back on the forecast steps.
 
-    ``x`` ``(N, L)`` right-aligned histories (0 where not ``seen``), ``seen`` where they are
-    observed. The scale is a row's largest absolute observed value (1 for a row of zeros).
-    A row is not de-seasonalised when ``season_length < 2``, when it has a missing value (the
-    decomposition needs every value), or when it is not seasonal by the 90 % test.
+    ``x`` ``(N, L)`` right-aligned histories (any value, NaN too, where not ``seen``; 0 in
+    the result), ``seen`` where they are observed. The scale is a row's largest absolute
+    observed value (1 for a row of zeros). A row is not de-seasonalised when
+    ``season_length < 2``, when it has a missing value (the decomposition needs every
+    value), or when it is not seasonal by the 90 % test.
     """
+    x = np.asarray(x, dtype=np.float64)
     scale = np.abs(np.where(seen, x, 0.0)).max(axis=1)
     scale = np.where(scale > 0, scale, 1.0)
     x = np.where(seen, x / scale[:, None], 0.0)
@@ -87,7 +89,7 @@ class _LocalSmoothingForecaster(_SeasonalBaseline):
     A subclass sets ``_state = ("forecast_", <its coefficients' attribute>)`` and
     ``_n_coefficients`` (``K``), and implements ``_forecast_rows(values, seen)``: forecasts
     ``(N, H)`` and coefficients ``(N, K)`` of ``N`` right-aligned histories with at least two
-    observed values each.
+    observed values each (NaN or padding where not ``seen``: :func:`normalised` zeroes it).
     """
 
     _n_coefficients: int
@@ -153,7 +155,7 @@ class _LocalSmoothingForecaster(_SeasonalBaseline):
                         "or leave them out.",
                         series=names,
                     )
-                forecasts, coef = self._forecast_rows(np.where(seen, values, 0.0), seen)
+                forecasts, coef = self._forecast_rows(values, seen)
                 point[chunk, :, j], coefficients[chunk, j] = forecasts, coef
             begin = stop
         return point, coefficients

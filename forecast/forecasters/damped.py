@@ -76,13 +76,14 @@ def _smooth_grid(
     level = np.repeat(start_level[:, None], len(grid), axis=1)
     trend = np.repeat(start_slope[:, None], len(grid), axis=1)
     errors = np.zeros_like(level)
+    gain = alpha * beta  # the trend's share of each error, fixed per grid point
     for t in range(x.shape[1]):
         started = (t >= first)[:, None]  # before a history starts its state stays put
         predicted = level + phi * trend
         e = np.where(seen[:, t, None], x[:, t, None] - predicted, 0.0)
         errors += e * e
         level = np.where(started, predicted + alpha * e, level)
-        trend = np.where(started, phi * trend + alpha * beta * e, trend)
+        trend = np.where(started, phi * trend + gain * e, trend)
     return level, trend, errors
 
 
@@ -102,9 +103,7 @@ def damped_trend_forecasts(
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
     """
-    x, factors = normalised(
-        np.where(seen, histories, 0.0).astype(np.float64), seen, horizon, season_length
-    )
+    x, factors = normalised(histories, seen, horizon, season_length)
     grid = np.array(list(itertools.product(ALPHAS, BETAS, PHIS)))
     n_rows = len(x)
     level, trend, chosen = np.empty(n_rows), np.empty(n_rows), np.empty((n_rows, 3))

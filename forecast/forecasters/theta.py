@@ -114,9 +114,7 @@ def theta_forecasts(
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
     """
-    x, factors = normalised(
-        np.where(seen, histories, 0.0).astype(np.float64), seen, horizon, season_length
-    )
+    x, factors = normalised(histories, seen, horizon, season_length)
     steps = np.arange(1, horizon + 1, dtype=np.float64)
     alpha = _best_alpha(x, seen)
     level = _smoothed(x, seen, alpha)
