@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST
+from conftest import FAST, make_long_frame
 from conftest import run_main as _run
 
 from forecast import EnsembleForecaster, GRUForecaster, LSTMForecaster, RNNForecaster, load
@@ -555,3 +555,132 @@ def test_a_plain_value_error_raised_anywhere_in_forecast_is_bad_input():
     with pytest.raises(ValueError, match="invalid literal") as raised:
         int("not a number")
     assert not _from_our_code(raised.value)
+
+
+# ------------------------------------------------------------------------------ --preset panel
+
+
+def _short_panel() -> pd.DataFrame:
+    """Three monthly series of 20, 25 and 30 rows: short enough that their lengths cap the
+    preset's input length (16 instead of 24 for a season of 12 and a horizon of 6)."""
+    frame = make_long_frame()
+    return pd.concat(
+        [g.tail(n) for (_, g), n in zip(frame.groupby("unique_id"), (20, 25, 30), strict=True)],
+        ignore_index=True,
+    )
+
+
+def test_preset_panel_fits_the_model_panel_forecaster_builds_for_the_data(tmp_path, capsys):
+    from forecast.presets import panel_forecaster, panel_params
+
+    df = _short_panel()
+    df.to_csv(tmp_path / "data.csv", index=False)
+    lengths = df.groupby("unique_id").size().to_numpy()
+    assert panel_params(12, 6, lengths)["seq_len"] == 16 != panel_params(12, 6)["seq_len"]
+    code, _, err = _run(capsys, "fit", "--preset", "panel", "--season-length", "12",
+                        "--horizon", "6", "--id-col", "unique_id", "--time-col", "ds",
+                        "--hidden-size", "4", "--random-state", "0",
+                        "--trainer-kwargs", '{"max_steps": 4, "accelerator": "cpu"}',
+                        "--data", tmp_path / "data.csv", "--out", tmp_path / "m.st")  # fmt: skip
+    assert code == 0, err
+    assert "--preset panel for 3 series: seq_len 16, max_steps 4" in err
+    code, _, err = _run(capsys, "predict", "--model", tmp_path / "m.st", "--data",
+                        tmp_path / "data.csv", "--out", tmp_path / "fc.csv",
+                        "--no-metadata")  # fmt: skip
+    assert code == 0, err
+
+    expected = panel_forecaster(
+        12, 6, lengths, id_col="unique_id", time_col="ds", hidden_size=4, random_state=0,
+        trainer_kwargs={"max_steps": 4, "accelerator": "cpu"}, progress_bar=False,
+    )  # fmt: skip
+    saved = load(tmp_path / "m.st")  # an LSTMForecaster where panel_forecaster has an RNN's cell
+    assert isinstance(saved.forecaster, LSTMForecaster)
+    same = ("forecaster", "partner", "partner__forecaster", "partner__partner")
+    assert {k: v for k, v in saved.get_params().items() if k not in same} == {
+        k: v for k, v in expected.get_params().items() if k not in same
+    }
+    frame = read_table(tmp_path / "data.csv", time_col="ds")
+    with pytest.warns(UserWarning, match="Dropped 1 series too short to train on: series 'a'"):
+        expected.fit(frame)  # as the command line did: 'a' is forecast, not trained on
+    assert (tmp_path / "fc.csv").read_text() == expected.predict(frame).to_csv(index=False)
+
+
+def test_preset_panel_in_a_config_with_overrides_and_without_a_partner(tmp_path):
+    from forecast.presets import panel_params
+
+    df = _short_panel()
+    (tmp_path / "job.toml").write_text(
+        '[model]\npreset = "panel"\nseason_length = 12\nhorizon = 6\nid_col = "unique_id"\n'
+        'time_col = "ds"\nlearning_rate = 0.001\ntrainer_kwargs = { accelerator = "cpu" }\n'
+    )
+    lengths = df.groupby("unique_id").size().to_numpy()
+    for extra, partner in (([], "CombinedForecaster"), (["--partner", "theta"], "ThetaForecaster")):
+        argv = ["fit", "--config", str(tmp_path / "job.toml"), *extra]
+        model = _estimator(_parser(argv).parse_args(argv), lengths)
+        network = model.forecaster
+        assert isinstance(network, LSTMForecaster)  # the preset's network without --estimator
+        assert type(model.partner).__name__ == partner
+        assert model.partner_weight == 0.5
+        expected = panel_params(12, 6, lengths) | {"learning_rate": 0.001, "season_length": 12}
+        expected["trainer_kwargs"] = {"max_steps": 3000, "accelerator": "cpu"}  # merged
+        assert {k: network.get_params()[k] for k in expected} == expected
+    argv = ["fit", "--config", str(tmp_path / "job.toml"), "--partner", "none", "--estimator",
+            "gru", "--seq-len", "5"]  # fmt: skip
+    model = _estimator(_parser(argv).parse_args(argv), lengths)
+    assert isinstance(model, GRUForecaster)
+    assert (model.seq_len, model.scaler, model.swa_start) == (5, "window_level", 0.67)
+
+
+def test_preset_panel_backtests(tmp_path, capsys):
+    from forecast.presets import panel_params
+
+    _short_panel().to_csv(tmp_path / "data.csv", index=False)
+    code, out, err = _run(capsys, "backtest", "--preset", "panel", "--season-length", "12",
+                          "--horizon", "3", "--id-col", "unique_id", "--time-col", "ds",
+                          "--hidden-size", "4", "--windows", "2", "--no-metadata",
+                          "--trainer-kwargs", '{"max_steps": 2, "accelerator": "cpu"}',
+                          "--data", tmp_path / "data.csv", "--out", "-")  # fmt: skip
+    assert code == 0, err
+    # seq_len from the training parts at the oldest cutoff (14, 19, 24 rows), so that 'a'
+    # is forecast at both cutoffs; the whole series' lengths give 19, more than 'a' has then
+    seq_len = panel_params(12, 3, [14, 19, 24])["seq_len"]
+    assert seq_len < 14 < panel_params(12, 3, [20, 25, 30])["seq_len"]
+    assert f"--preset panel for 3 series: seq_len {seq_len}, max_steps 2" in err
+    metrics = pd.read_csv(io.StringIO(out))
+    assert set(metrics["unique_id"]) == {"a", "b", "c"}
+    assert np.isfinite(metrics["mae"]).all()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--horizon", "2"], r"--preset panel derives its settings from the season and the "
+                             r"horizon: add --season-length \(season_length and horizon"),
+        (["--season-length", "12"], r"add --horizon"),
+        (["--season-length", "12", "--horizon", "2", "--estimator", "theta"],
+         r"--preset panel sets a recurrent network's parameters; ThetaForecaster is not one"),
+        (["--preset", "best"], r"argument --preset: invalid choice: 'best'"),
+    ],
+)  # fmt: skip
+def test_preset_panel_without_what_it_needs_is_a_usage_error(tmp_path, capsys, argv, message):
+    _short_panel().to_csv(tmp_path / "data.csv", index=False)
+    code, _, err = _run(capsys, "fit", "--preset", "panel", "--id-col", "unique_id",
+                        "--time-col", "ds", "--data", tmp_path / "data.csv",
+                        "--out", tmp_path / "m.st", *argv)  # fmt: skip
+    assert code == 2
+    assert re.search(message, err), err
+    assert not (tmp_path / "m.st").exists()
+
+
+def test_backtest_of_a_saved_model_refuses_a_preset(tmp_path, capsys):
+    _short_panel().to_csv(tmp_path / "data.csv", index=False)
+    model = tmp_path / "m.st"
+    network = LSTMForecaster(seq_len=4, horizon=2, id_col="unique_id", time_col="ds",
+                             max_epochs=1, hidden_size=4, trainer_kwargs={"accelerator": "cpu"},
+                             progress_bar=False)  # fmt: skip
+    network.fit(read_table(tmp_path / "data.csv", time_col="ds")).save(model)
+    code, _, err = _run(capsys, "backtest", "--model", model, "--preset", "panel",
+                        "--data", tmp_path / "data.csv")  # fmt: skip
+    assert code == 2
+    assert "leave out the estimator flags" in err, err
+    assert "--preset" in err

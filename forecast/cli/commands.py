@@ -74,13 +74,18 @@ def check_config_options(args: argparse.Namespace) -> None:
         )
 
 
-def _estimator(args: argparse.Namespace) -> BaseForecaster:
+def _estimator(args: argparse.Namespace, lengths: Any = None) -> BaseForecaster:
     """The estimator built from the [model] table of the config, overridden by flags.
 
     With ``--ensemble N`` (``ensemble = N`` in [model]), an :class:`EnsembleForecaster` of N
     such estimators. With ``--partner KIND`` (``partner`` in [model]), that estimator
     combined with a statistical model (:func:`forecast.presets.statistical_partner`) at
-    ``--partner-weight`` (default 0.5).
+    ``--partner-weight`` (default 0.5); ``--partner none`` for no partner.
+
+    With ``--preset panel`` (``preset`` in [model]; :mod:`forecast.cli.preset`), the
+    parameters not given are :func:`forecast.presets.panel_params`' for the series'
+    ``lengths``, and the partner is Theta and the damped trend unless ``--partner`` says
+    otherwise: the model :func:`forecast.presets.panel_forecaster` builds.
     """
     from forecast.cli.params import coerce_param
 
@@ -90,6 +95,7 @@ def _estimator(args: argparse.Namespace) -> BaseForecaster:
     n_members = getattr(args, "ensemble", table.pop("ensemble", None))
     partner = getattr(args, "partner", table.pop("partner", None))
     partner_weight = getattr(args, "partner_weight", table.pop("partner_weight", None))
+    preset = _preset(args, table)
     if n_members is not None and (
         isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1
     ):
@@ -105,6 +111,13 @@ def _estimator(args: argparse.Namespace) -> BaseForecaster:
         )
     params = {k: coerce_param(k, v) for k, v in table.items()}
     params.update({k[len("param.") :]: v for k, v in vars(args).items() if k.startswith("param.")})
+    if preset is not None:
+        from forecast.cli.preset import preset_params
+
+        params = preset_params(str(preset), cls, params, lengths)
+        partner = "theta+damped-trend" if partner is None else partner
+    if partner == "none":
+        partner = None
     if "progress_bar" in names and "progress_bar" not in params:
         params["progress_bar"] = sys.stderr.isatty() and not getattr(args, "quiet", False)
     estimator = cls(**params)
@@ -117,6 +130,44 @@ def _estimator(args: argparse.Namespace) -> BaseForecaster:
             raise UsageError("--partner-weight (partner_weight in [model]) needs --partner.")
         return estimator
     return _with_partner(estimator, str(partner), partner_weight)
+
+
+def _preset(args: argparse.Namespace, table: dict[str, Any] | None = None) -> Any:
+    """``--preset`` or ``preset`` in [model] (popped from ``table`` when given), or None."""
+    if table is None:
+        table = dict((args.config_data or {}).get("model", {}))
+    return getattr(args, "preset", table.pop("preset", None))
+
+
+def _for_data(
+    model: BaseForecaster, args: argparse.Namespace, df: Any, backtest: dict[str, Any] | None = None
+) -> BaseForecaster:
+    """``model`` rebuilt for the series of ``df`` when a preset derives settings from them.
+
+    For a ``backtest`` (its options), the lengths are the training parts' at the oldest
+    cutoff, so that the preset's input length lets every series be forecast at every cutoff.
+    """
+    if _preset(args) is None:
+        return model
+    from forecast.cli.preset import series_lengths
+
+    lengths = series_lengths(df, getattr(model, "id_col", None))
+    if backtest is not None:
+        horizon = int(model.horizon)
+        step = backtest.get("step") or horizon
+        held_out = horizon + (backtest.get("n_windows", 1) - 1) * step
+        lengths = (lengths - held_out).clip(min=1)  # none left: refused by the backtest
+    model = _estimator(args, lengths)
+    logger.info("--preset %s for %d series: %s", _preset(args), len(lengths), _network(model))
+    return model
+
+
+def _network(model: BaseForecaster) -> str:
+    """The preset network's input length and budget, for the log."""
+    network = getattr(model, "forecaster", model)
+    network = getattr(network, "estimator", network)  # an ensemble's base
+    steps = (network.get_params().get("trainer_kwargs") or {}).get("max_steps")
+    return f"seq_len {network.get_params().get('seq_len')}, max_steps {steps}"
 
 
 def _with_partner(estimator: BaseForecaster, kind: str, weight: Any) -> BaseForecaster:
@@ -203,10 +254,16 @@ def run_fit(args: argparse.Namespace) -> int:
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
     if parts.wants_parts(model, data):  # each DDP rank reads its own parts (cli/parts.py)
+        if _preset(args) is not None:  # the parts are read rank by rank, during the fit
+            logger.info(
+                "--preset %s on parts: seq_len not capped by the series' lengths", _preset(args)
+            )
         if parts.fit_parts(model, data, out, folder, init):
             save(model, out)
         return 0
     df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's
+    if _preset(args) is not None:
+        model = training.init_from(_for_data(model, args, df), init, args)
     df = _with_calendar(model, df)
     start = time.perf_counter()
     with _about(data), training.checkpointed(folder, model, df, init):
@@ -348,6 +405,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
+    if model_path is None:
+        model = _for_data(model, args, df, backtest=options)
     start = time.perf_counter()
     isolation = {name: _option(args, name) for name in bad_series.BACKTEST_OPTIONS}
     with _about(data):
@@ -387,10 +446,16 @@ def _saved_estimator(args: argparse.Namespace, path: Any) -> BaseForecaster:
     from forecast.forecasters.builtin import load
 
     given = sorted(k[len("param.") :] for k in vars(args) if k.startswith("param."))
-    if given or (args.config_data or {}).get("model") or hasattr(args, "ensemble"):
+    if (
+        given
+        or (args.config_data or {}).get("model")
+        or hasattr(args, "ensemble")
+        or hasattr(args, "preset")
+    ):
         raise UsageError(
             f"backtest --model takes the estimator and its parameters from {path}; leave out "
-            f"the estimator flags ({', '.join(given) or '[model] of the config, --ensemble'})."
+            "the estimator flags "
+            f"({', '.join(given) or '[model] of the config, --ensemble, --preset'})."
         )
     return cast("BaseForecaster", clone(load(path)))
 

@@ -7,6 +7,7 @@
     forecast predict  --model model.safetensors --data latest.parquet --out forecast.csv
     forecast backtest --model-config job.toml --data prices.csv --windows 4 --out metrics.csv
     forecast fit      --config job.toml --estimator lstm --ensemble 5
+    forecast fit      --preset panel --season-length 12 --horizon 18 --data sales.csv --out m
     forecast score    --forecasts fc.csv --actuals today.csv --model model.safetensors
     forecast info     model.safetensors [--json]
     forecast demo
@@ -16,7 +17,9 @@
   TOML file given with ``--config`` (``--model-config`` is the same); flags override it. See
   :mod:`forecast.cli.params`. ``--ensemble N`` (``ensemble = N`` in ``[model]``) fits N
   such models with consecutive seeds and saves them as one
-  :class:`~forecast.EnsembleForecaster` (their median forecast).
+  :class:`~forecast.EnsembleForecaster` (their median forecast). ``--preset panel`` builds
+  the model :func:`forecast.presets.panel_forecaster` recommends for many short series,
+  its settings derived from the data's series (:mod:`forecast.cli.preset`).
 * CSV or Parquet in and out by extension; outputs are written atomically; ``--out -``
   writes CSV to standard output. See :mod:`forecast.cli.tables`. ``--data`` may also be a
   folder of parts, a glob, ``-`` or a database (:mod:`forecast.cli.sources`); ``predict``
@@ -90,10 +93,14 @@ def _add_estimator_options(parser: argparse.ArgumentParser, argv: Sequence[str])
 
     pre = _Parser(prog=f"forecast {_command_of(argv)}", add_help=False, allow_abbrev=False)
     pre.add_argument("--estimator")
+    pre.add_argument("--preset")
     pre.add_argument("--config", "--model-config", dest="config")
     known, _ = pre.parse_known_args(argv)
     config = load_config(known.config) if known.config else None
-    name = known.estimator or (config or {}).get("model", {}).get("estimator") or "rnn"
+    model_table = (config or {}).get("model", {})
+    preset = known.preset or model_table.get("preset")
+    default = "lstm" if preset is not None else "rnn"  # the preset's network: an LSTM
+    name = known.estimator or model_table.get("estimator") or default
     cls = resolve_cli_estimator(name)
     parser.add_argument(
         "--estimator",
@@ -112,13 +119,21 @@ def _add_estimator_options(parser: argparse.ArgumentParser, argv: Sequence[str])
         help="fit N models, seeded random_state + 0 ... N-1, and forecast their median "
         "(EnsembleForecaster; also 'ensemble' in [model])",
     )  # fmt: skip
+    from forecast.cli.preset import PRESETS
     from forecast.forecasters.presets import PARTNERS
 
     parser.add_argument(
-        "--partner", choices=PARTNERS, default=argparse.SUPPRESS,
+        "--preset", choices=PRESETS, default=argparse.SUPPRESS,
+        help="panel: the model forecast.presets.panel_forecaster builds, an LSTM with "
+        "panel_params' settings for the data's series (flags override them) and "
+        "--partner theta+damped-trend; needs --season-length and --horizon (also 'preset' "
+        "in [model])",
+    )  # fmt: skip
+    parser.add_argument(
+        "--partner", choices=(*PARTNERS, "none"), default=argparse.SUPPRESS,
         help="combine the model with a statistical model fitted per series, as "
         "forecast.presets.panel_forecaster does (needs --season-length; also 'partner' in "
-        "[model])",
+        "[model]); none: no partner, also under --preset",
     )  # fmt: skip
     parser.add_argument(
         "--partner-weight", type=float, metavar="W", default=argparse.SUPPRESS,

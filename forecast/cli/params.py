@@ -52,7 +52,7 @@ else:  # pragma: no cover
 SECTIONS = ("model", "fit", "predict", "backtest")
 # Parameter names that would collide with the command line's own options get this prefix.
 RESERVED = {"verbose", "quiet", "config", "model_config", "data", "out", "help"}
-RESERVED |= {"estimator", "ensemble"}  # options that are also keys of [model]
+RESERVED |= {"estimator", "ensemble", "preset", "partner", "partner_weight"}  # also keys of [model]
 PREFIX = "estimator-"
 # What the command line does differently from the Python defaults, said in the help.
 _NOTES = {
