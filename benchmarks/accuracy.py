@@ -72,6 +72,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "wdiff": {"scaler": "window_diff"},
     "mse": {"loss": "mse"},
     "deseason_huber": {"_deseason": True, "loss": "huber"},
+    "loclast": {"_loc": "last"},
+    "locewm": {"_loc": "ewm"},
 }
 
 
@@ -143,6 +145,24 @@ def _hooks(params: dict[str, Any]) -> None:
             return loc, scaling._safe_scale(diff)
 
         scaling.SeriesScaler.window_stats = window_stats  # type: ignore[method-assign]
+    centre = params.pop("_loc", None)
+    if centre is not None:  # the window's centre: its last value, or an EWMA ending there
+        import forecast.data.scaling as scaling
+
+        stats_before = scaling.SeriesScaler.window_stats
+
+        def centred_stats(self, x, series):  # type: ignore[no-untyped-def]
+            loc, scale = stats_before(self, x, series)
+            if self.method != "window_level":
+                return loc, scale
+            x64 = x.astype(np.float64)
+            if centre == "last":
+                return x64[:, -1:], scale
+            weights = 0.7 ** np.arange(x64.shape[1])[::-1]  # EWMA, alpha 0.3
+            weights = (weights / weights.sum())[None, :, None]
+            return (x64 * weights).sum(axis=1, keepdims=True), scale
+
+        scaling.SeriesScaler.window_stats = centred_stats  # type: ignore[method-assign]
     recent = params.pop("_recent", None)
     if recent is not None:  # train only on windows whose targets start in the last recent*h
         import forecast.forecasters.recurrent as recurrent
@@ -163,7 +183,9 @@ def _hooks(params: dict[str, Any]) -> None:
 def _params(data: m3.M3Subset, config: str) -> dict[str, Any]:
     from forecast.presets import panel_params
 
-    lengths = [len(h) for h in data.history]  # as benchmarks/run.py: seq_len capped by them
+    # As benchmarks/run.py: seq_len capped by the lengths; a validation split (``@val``) keeps
+    # the full training parts' settings, as a model validated before its final fit would.
+    lengths = [len(h) + data.horizon * data.holdout for h in data.history]
     params = panel_params(season_length=data.season, horizon=data.horizon, lengths=lengths)
     for key, value in CONFIGS[config].items():
         if value == "season":

