@@ -660,6 +660,9 @@ def test_preset_panel_backtests(tmp_path, capsys):
         (["--season-length", "12", "--horizon", "2", "--estimator", "theta"],
          r"--preset panel sets a recurrent network's parameters; ThetaForecaster is not one"),
         (["--preset", "best"], r"argument --preset: invalid choice: 'best'"),
+        (["--season-length", "12", "--horizon", "2", "--partner", "none", "--partner-weight",
+          "0.3"], r"--partner-weight \(partner_weight in \[model\]\) weighs a partner, and "
+                  r"--partner none asks for none"),
     ],
 )  # fmt: skip
 def test_preset_panel_without_what_it_needs_is_a_usage_error(tmp_path, capsys, argv, message):

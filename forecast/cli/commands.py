@@ -117,6 +117,11 @@ def _estimator(args: argparse.Namespace, lengths: Any = None) -> BaseForecaster:
         params = preset_params(str(preset), cls, params, lengths)
         partner = "theta+damped-trend" if partner is None else partner
     if partner == "none":
+        if partner_weight is not None:
+            raise UsageError(
+                "--partner-weight (partner_weight in [model]) weighs a partner, and --partner "
+                "none asks for none: leave one of them out."
+            )
         partner = None
     if "progress_bar" in names and "progress_bar" not in params:
         params["progress_bar"] = sys.stderr.isatty() and not getattr(args, "quiet", False)
