@@ -11,17 +11,19 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast import (
+    DampedTrendForecaster,
     DataError,
     EnsembleForecaster,
     InvalidParameterError,
     LSTMForecaster,
     NaiveForecaster,
     SeasonalNaiveForecaster,
+    ThetaForecaster,
     load,
 )
 from forecast.backtest import backtest
 from forecast.data.scaling import SeriesScaler
-from forecast.data.seasonality import season_positions, seasonal_indices
+from forecast.data.seasonality import season_positions, seasonal_components, seasonal_indices
 from forecast.presets import panel_ensemble_params, panel_params
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
@@ -74,6 +76,82 @@ def test_indices_are_positive_and_average_one(values, m):
     assert idx.shape == (m,)
     assert np.all(idx > 0)
     assert idx.mean() == pytest.approx(1.0)
+
+
+def test_components_of_a_positive_series_are_its_multiplicative_indices():
+    for _, g in _seasonal_frame().groupby("unique_id"):
+        kind, components = seasonal_components(g["y"].to_numpy(), 12)
+        assert kind == "multiplicative"
+        np.testing.assert_array_equal(components, seasonal_indices(g["y"].to_numpy(), 12))
+
+
+@pytest.mark.parametrize("trend", [0.0, 0.1])
+def test_a_seasonal_series_with_zeros_has_additive_components_worked_on_paper(trend):
+    # 0, 2, 4, 2 each year plus a line: the 2 x 4 centred moving average of a period-4
+    # pattern plus a line is the pattern's mean (2) plus the line, so the series less its
+    # moving average is the pattern less 2 at every position: -2, 0, 2, 0.
+    t = np.arange(24)
+    x = np.array([0.0, 2.0, 4.0, 2.0])[t % 4] + trend * t
+    kind, components = seasonal_components(x, 4)
+    assert kind == "additive"
+    np.testing.assert_allclose(components, [-2.0, 0.0, 2.0, 0.0], atol=1e-12)
+    np.testing.assert_array_equal(seasonal_indices(x, 4), np.ones(4))  # as before: a zero
+
+
+def test_a_positive_series_with_an_index_under_one_percent_is_additive():
+    # Dividing by an index of 0.001 would multiply that month's values by a thousand.
+    x = np.tile([0.001, 1.0, 2.0, 1.0], 6)
+    assert seasonal_indices(x, 4)[0] < 0.01
+    kind, components = seasonal_components(x, 4)
+    assert kind == "additive"
+    np.testing.assert_allclose(components, [-0.99925, -0.00025, 0.99975, -0.00025], atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        (np.random.default_rng(1).normal(0, 1, 60), "white noise around 0: no season"),
+        (np.r_[np.nan, np.tile(PATTERN - 1, 5)[1:]], "a missing value"),
+        (np.tile(PATTERN - 1, 2), "two seasons: too short to estimate"),
+        (np.zeros(48), "constant"),
+    ],
+)
+def test_components_without_a_usable_season_are_none(values, why):
+    kind, components = seasonal_components(values, 12)
+    assert kind == "none", why
+    np.testing.assert_array_equal(components, np.ones(12))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=arrays(np.float64, st.integers(36, 120), elements=st.floats(-1e3, 1e3)),
+    m=st.sampled_from([4, 7, 12]),
+    k=st.floats(1e-3, 1e3),
+    shift=st.floats(0, 1e3),
+)
+def test_additive_components_follow_the_units_and_ignore_the_level(values, m, k, shift):
+    values = np.r_[-1.0, values]  # not positive: never multiplicative
+    kind, components = seasonal_components(values, m)
+    assert kind in ("none", "additive")
+    assert components.shape == (m,)
+    if kind == "additive":
+        assert abs(components.mean()) <= 1e-9 * max(1.0, np.abs(components).max())
+        scaled_kind, scaled = seasonal_components(values * k - shift, m)
+        assert scaled_kind == "additive"
+        np.testing.assert_allclose(
+            scaled, components * k, rtol=1e-7, atol=1e-9 * k * np.abs(values).max()
+        )
+
+
+@pytest.mark.parametrize("model", [ThetaForecaster, DampedTrendForecaster])
+def test_smoothing_baselines_keep_the_season_of_a_series_with_zeros(model):
+    # Sales that stop in winter: zero in January and February every year. Before additive
+    # components, a value <= 0 left the series unseasonal and the forecast flat.
+    months = pd.date_range("2015-01-01", periods=72, freq="MS")
+    pattern = np.array([0.0, 0.0, 3, 6, 9, 12, 12, 10, 8, 5, 3, 1])
+    df = pd.DataFrame({"ds": months, "y": 50 * pattern[months.month - 1]})
+    fc = model(season_length=12, horizon=12, time_col="ds").fit(df).predict()
+    np.testing.assert_allclose(fc["y"].to_numpy(), 50 * pattern, atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,8 @@ before they forecast. Combined with a model of the raw series, the two errors pa
   otherwise all indices are 1 (the series is left as it is). Written here rather than taken
   from statsmodels (``seasonal_decompose``): it is twenty lines, and statsmodels is not a
   dependency.
+* :func:`seasonal_components`: the same for the local smoothing baselines, with the
+  additive decomposition for a seasonal series that is not positive.
 * :func:`season_positions`: the position ``0 .. m - 1`` of each timestamp in its season,
   counted in steps of the frequency from a fixed epoch, so that a series forecast from a
   shorter or later history than it was fitted on gets the same positions (a count from the
@@ -27,7 +29,7 @@ import pandas as pd
 
 from forecast._exceptions import InvalidParameterError
 
-__all__ = ["season_positions", "seasonal_indices"]
+__all__ = ["season_positions", "seasonal_components", "seasonal_indices"]
 
 _Z90 = 1.645  # one-sided 90 % normal quantile: M3 Theta's seasonality test
 # Months per step of the offsets that fall once a month, quarter or year.
@@ -67,28 +69,66 @@ def seasonal_indices(
     """
     m = int(season_length)
     x = np.asarray(x, dtype=np.float64)
+    if np.any(x <= 0):
+        return np.ones(m)
+    found = _seasonal_ratios(x, m, positions, np.divide)
+    return np.ones(m) if found is None else found / found.mean()
+
+
+def seasonal_components(
+    x: np.ndarray, season_length: int, positions: np.ndarray | None = None
+) -> tuple[str, np.ndarray]:
+    """How ``x`` is seasonal, and its seasonal components ``(m,)`` by season position.
+
+    As :func:`seasonal_indices` for a positive series: ``("multiplicative", indices)``
+    (mean 1). A seasonal series with a value ``<= 0`` (sales that stop in winter, a
+    temperature) has no ratios to take, and a multiplicative index under 0.01 would blow the
+    values it divides up a hundredfold; both get the classical additive decomposition:
+    ``("additive", offsets)`` (mean 0; the series minus its centred moving average, averaged
+    by position), as statsforecast's Theta does. ``("none", ones)`` when ``x`` is not
+    seasonal by the 90 % test, is shorter than three seasons or has missing values.
+    """
+    m = int(season_length)
+    x = np.asarray(x, dtype=np.float64)
+    if np.all(x > 0):
+        ratios = _seasonal_ratios(x, m, positions, np.divide)
+        if ratios is None:
+            return "none", np.ones(m)
+        indices = ratios / ratios.mean()
+        if indices.min() >= 0.01:
+            return "multiplicative", indices
+    differences = _seasonal_ratios(x, m, positions, np.subtract)
+    if differences is None:
+        return "none", np.ones(m)
+    return "additive", differences - differences.mean()
+
+
+def _seasonal_ratios(
+    x: np.ndarray, m: int, positions: np.ndarray | None, against: np.ufunc
+) -> np.ndarray | None:
+    """``against(x, trend)`` averaged by season position ``(m,)``, the trend being the centred
+    moving average; None when ``x`` is not seasonal by the 90 % autocorrelation test, is
+    shorter than three seasons or has missing values."""
     n = len(x)
-    ones = np.ones(m)
-    if m < 2 or n < 3 * m or np.isnan(x).any() or np.any(x <= 0):
-        return ones
+    if m < 2 or n < 3 * m or np.isnan(x).any():
+        return None
     d = x - x.mean()
     denominator = float(np.dot(d, d))
     if denominator == 0:
-        return ones
+        return None
     acf = np.array([np.dot(d[k:], d[: n - k]) for k in range(m + 1)]) / denominator
     limit = _Z90 * np.sqrt((1 + 2 * np.sum(acf[1:m] ** 2)) / n)
     if not abs(acf[m]) > limit:
-        return ones
+        return None
     # The centred moving average: 2 x m for an even m, m for an odd one.
     weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     trend = np.convolve(x, weights, mode="valid")
     lead = (len(weights) - 1) // 2
-    ratios = x[lead : lead + len(trend)] / trend
+    detrended = against(x[lead : lead + len(trend)], trend)
     if positions is None:
         positions = np.arange(n) % m
     at = np.asarray(positions)[lead : lead + len(trend)]
-    indices = np.array([ratios[at == p].mean() for p in range(m)])
-    return indices / indices.mean()
+    return np.array([detrended[at == p].mean() for p in range(m)])
 
 
 def _step_numbers(times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset) -> np.ndarray:

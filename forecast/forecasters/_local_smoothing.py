@@ -8,8 +8,9 @@ series). This module holds what they have in common:
 * :func:`normalised`: each history divided by its largest absolute value (squared errors
   of values near 1e160 overflow, of values near 1e-200 underflow to ties, and either would
   choose the coefficients by the data's units) and by its multiplicative seasonal indices
-  when the M3 test finds a season (:func:`forecast.data.seasonality.seasonal_indices`),
-  with the factors that put both back on the forecasts;
+  when the M3 test finds a season, or less its additive components when it is not positive
+  (:func:`forecast.data.seasonality.seasonal_components`), with the factors and offsets
+  that put them back on the forecasts;
 * :func:`least_squares_line`: the line through the observed values a mask selects;
 * :class:`_LocalSmoothingForecaster`: the fitted state (the forecasts from the end of each
   series, and the fitted coefficients) and the loop that gathers the histories before
@@ -29,7 +30,7 @@ import numpy as np
 
 from forecast._exceptions import MissingHistoryError
 from forecast.data.panel import Panel
-from forecast.data.seasonality import seasonal_indices
+from forecast.data.seasonality import seasonal_components
 from forecast.forecasters.baselines import _SeasonalBaseline
 
 _CHUNK_CELLS = 4_000_000  # origins are smoothed in chunks of at most this many (N x L) cells
@@ -37,15 +38,17 @@ _CHUNK_CELLS = 4_000_000  # origins are smoothed in chunks of at most this many 
 
 def normalised(
     x: np.ndarray, seen: np.ndarray, horizon: int, season_length: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The histories divided by their scale and seasonal indices, and the factors ``(N, H)``
-    that put both back on the forecast steps.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The histories divided by their scale and de-seasonalised, and the factors and offsets
+    ``(N, H)`` that put both back on the forecast steps: ``forecast * factors + offsets``.
 
     ``x`` ``(N, L)`` right-aligned histories (any value, NaN too, where not ``seen``; 0 in
     the result), ``seen`` where they are observed. The scale is a row's largest absolute
     observed value (1 for a row of zeros). A row is not de-seasonalised when
     ``season_length < 2``, when it has a missing value (the decomposition needs every
-    value), or when it is not seasonal by the 90 % test.
+    value), or when it is not seasonal by the 90 % test; a seasonal row is divided by its
+    multiplicative indices, or, when it holds a value ``<= 0``, has its additive components
+    taken off (:func:`forecast.data.seasonality.seasonal_components`).
     """
     x = np.asarray(x, dtype=np.float64)
     scale = np.abs(np.where(seen, x, 0.0)).max(axis=1)
@@ -53,20 +56,26 @@ def normalised(
     x = np.where(seen, x / scale[:, None], 0.0)
     n_rows, width = x.shape
     factors = np.repeat(scale[:, None], horizon, axis=1)
+    offsets = np.zeros_like(factors)
     if season_length < 2:
-        return x, factors
+        return x, factors, offsets
     steps = np.arange(horizon)
     starts = seen.argmax(axis=1)
     for i in range(n_rows):
         if not seen[i, starts[i] :].all():
             continue
-        idx = seasonal_indices(x[i, starts[i] :], season_length)  # row 0 at position 0
-        if np.all(idx == 1.0):
+        kind, components = seasonal_components(x[i, starts[i] :], season_length)
+        if kind == "none":
             continue
         n = width - starts[i]
-        x[i, starts[i] :] /= idx[np.arange(n) % season_length]
-        factors[i] *= idx[(n + steps) % season_length]
-    return x, factors
+        past, future = np.arange(n) % season_length, (n + steps) % season_length  # row 0: 0
+        if kind == "multiplicative":
+            x[i, starts[i] :] /= components[past]
+            factors[i] *= components[future]
+        else:
+            x[i, starts[i] :] -= components[past]
+            offsets[i] = components[future] * scale[i]
+    return x, factors, offsets
 
 
 def least_squares_line(x: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ third of the M4 competition's ``Comb`` benchmark. Per series and target, from th
 before every forecast origin:
 
 1. with ``season_length >= 2``, the history is divided by its multiplicative seasonal
-   indices, exactly as :class:`~forecast.ThetaForecaster` does
+   indices (or has its additive components subtracted, when it holds a value ``<= 0``),
+   exactly as :class:`~forecast.ThetaForecaster` does
    (:func:`forecast.forecasters._local_smoothing.normalised`; a history with a missing
    value is not de-seasonalised);
 2. level ``l`` and trend ``b`` start from the least-squares line through the first
@@ -21,7 +22,7 @@ before every forecast origin:
 3. ``(alpha, beta, phi)`` is, per history, the point of the grid :data:`ALPHAS` x
    :data:`BETAS` x :data:`PHIS` with the smallest sum of squared one-step errors;
 4. ``ŷ[n + h] = l + (phi + phi² + ... + phi^h) · b``, multiplied back by the seasonal
-   indices of its step.
+   indices of its step (or with its additive component added back).
 
 Written here rather than taken from statsmodels or statsforecast (neither is a dependency,
 and statsforecast pins ``pandas < 3``), and with a grid rather than a numerical optimiser:
@@ -103,7 +104,7 @@ def damped_trend_forecasts(
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
     """
-    x, factors = normalised(histories, seen, horizon, season_length)
+    x, factors, offsets = normalised(histories, seen, horizon, season_length)
     grid = np.array(list(itertools.product(ALPHAS, BETAS, PHIS)))
     n_rows = len(x)
     level, trend, chosen = np.empty(n_rows), np.empty(n_rows), np.empty((n_rows, 3))
@@ -116,7 +117,7 @@ def damped_trend_forecasts(
         level[rows], trend[rows], chosen[rows] = levels[pick, best], trends[pick, best], grid[best]
     steps = np.arange(1, horizon + 1, dtype=np.float64)
     damping = np.cumsum(chosen[:, 2, None] ** steps[None, :], axis=1)
-    return (level[:, None] + damping * trend[:, None]) * factors, chosen
+    return (level[:, None] + damping * trend[:, None]) * factors + offsets, chosen
 
 
 class DampedTrendForecaster(_LocalSmoothingForecaster):

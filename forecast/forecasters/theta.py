@@ -7,13 +7,18 @@ computed here, per series and target, from the history before each forecast orig
 
 1. with ``season_length >= 2``, the history is divided by its multiplicative seasonal indices
    (classical decomposition, used only when the autocorrelation at the season's lag is
-   significant at 90 %, as M3's Theta decided: :func:`forecast.data.seasonality.seasonal_indices`;
-   a series with a value ``<= 0`` or with fewer than three seasons is left as it is);
+   significant at 90 %, as M3's Theta decided:
+   :func:`forecast.data.seasonality.seasonal_components`); a seasonal series with a value
+   ``<= 0``, or with an index under 0.01, has its additive seasonal components subtracted
+   instead, as statsforecast's Theta does (on the Tourism competition's monthly series, 61
+   of 366 with zeros, MASE 1.750 before against 1.676 with them); a series with fewer than
+   three seasons is left as it is;
 2. simple exponential smoothing, the level started at the first value and ``alpha`` in
    ``[0.001, 0.999]`` minimising the in-sample sum of squared one-step errors;
 3. the drift: with ``b`` the least-squares slope of the values on time (the "theta = 0"
    line), ``ŷ[n + h] = level + b / 2 · (h - 1 + 1 / alpha - (1 - alpha)^n / alpha)``;
-4. the forecasts multiplied back by the seasonal indices of their steps.
+4. the forecasts multiplied back by the seasonal indices of their steps (or the additive
+   components added back).
 
 Written here, not taken from statsforecast (its ``Theta`` is the same method): statsforecast
 is not a dependency, and its releases pin ``pandas < 3``. Every origin is smoothed at once (a
@@ -114,7 +119,7 @@ def theta_forecasts(
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
     """
-    x, factors = normalised(histories, seen, horizon, season_length)
+    x, factors, offsets = normalised(histories, seen, horizon, season_length)
     steps = np.arange(1, horizon + 1, dtype=np.float64)
     alpha = _best_alpha(x, seen)
     level = _smoothed(x, seen, alpha)
@@ -123,7 +128,7 @@ def theta_forecasts(
     shape = (
         steps[None, :] - 1.0 + (1.0 - (1.0 - alpha[:, None]) ** n_seen[:, None]) / alpha[:, None]
     )
-    return (level[:, None] + drift[:, None] * shape) * factors, alpha
+    return (level[:, None] + drift[:, None] * shape) * factors + offsets, alpha
 
 
 class ThetaForecaster(_LocalSmoothingForecaster):
