@@ -301,7 +301,9 @@ def run(
 def _freq_label(freq: str) -> str:
     """``monthly`` (M3's, the default competition) or ``M1 monthly``."""
     competition, _, name = freq.rpartition(":")
-    return name if competition in ("", "m3") else f"{competition.upper()} {name}"
+    if competition in ("", "m3"):
+        return name
+    return f"{'Tourism' if competition == 'tourism' else competition.upper()} {name}"
 
 
 def table(rows: list[dict]) -> str:
@@ -448,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     freqs = [f.strip() for f in args.freq.split(",") if f.strip()]
     known = [*m3.FREQS, *(f"m1:{f}" for f in m3.M1_FREQS)]
+    known += [f"tourism:{f}" for f in m3.TOURISM_FREQS]
     unknown = sorted(set(freqs) - set(known))
     if unknown:
         parser.error(f"unknown --freq {unknown}; choose from {known}")
