@@ -675,6 +675,51 @@ def test_preset_panel_without_what_it_needs_is_a_usage_error(tmp_path, capsys, a
     assert not (tmp_path / "m.st").exists()
 
 
+def test_preset_backtest_lengths_leave_out_the_series_the_backtest_skips(tmp_path, capsys):
+    from forecast.presets import panel_params
+
+    df = _short_panel()
+    d = df[df["unique_id"] == "c"].tail(4).assign(unique_id="d")  # 4 rows: nothing to train
+    pd.concat([df, d], ignore_index=True).to_csv(tmp_path / "data.csv", index=False)
+    code, out, err = _run(capsys, "backtest", "--preset", "panel", "--season-length", "12",
+                          "--horizon", "3", "--windows", "2", "--step", "2",
+                          "--on-bad-series", "skip", "--max-bad-fraction", "0.5",
+                          "--id-col", "unique_id", "--time-col",
+                          "ds", "--hidden-size", "4", "--no-metadata",
+                          "--trainer-kwargs", '{"max_steps": 2, "accelerator": "cpu"}',
+                          "--data", tmp_path / "data.csv", "--out", "-")  # fmt: skip
+    assert code == 0, err
+    # 3 + (2 - 1) * 2 = 5 rows held out: 15, 20 and 25 left to train on; 'd' has none
+    seq_len = panel_params(12, 3, [15, 20, 25])["seq_len"]
+    assert seq_len > 1
+    assert f"--preset panel for 3 series: seq_len {seq_len}, max_steps 2" in err
+    assert "Left 1 bad series out of the backtest: 'd'" in err
+    assert set(pd.read_csv(io.StringIO(out))["unique_id"]) == {"a", "b", "c"}
+
+
+def test_preset_counts_the_series_of_a_multiindex_frame(tmp_path, capsys):
+    _short_panel().set_index(["unique_id", "ds"]).to_parquet(tmp_path / "data.parquet")
+    code, _, err = _run(capsys, "fit", "--preset", "panel", "--season-length", "12",
+                        "--horizon", "6", "--hidden-size", "4",
+                        "--trainer-kwargs", '{"max_steps": 2, "accelerator": "cpu"}',
+                        "--data", tmp_path / "data.parquet",
+                        "--out", tmp_path / "m.st")  # fmt: skip
+    assert code == 0, err
+    assert "--preset panel for 3 series: seq_len 16, max_steps 2" in err
+    assert load(tmp_path / "m.st").forecaster.seq_len == 16
+
+
+def test_preset_with_init_from_is_a_usage_error(tmp_path, capsys):
+    _short_panel().to_csv(tmp_path / "data.csv", index=False)
+    code, _, err = _run(capsys, "fit", "--preset", "panel", "--season-length", "12",
+                        "--horizon", "6", "--id-col", "unique_id", "--time-col", "ds",
+                        "--init-from", tmp_path / "old.st", "--data", tmp_path / "data.csv",
+                        "--out", tmp_path / "m.st")  # fmt: skip
+    assert code == 2
+    assert "--preset (preset in [model]) builds a new model's settings, and --init-from" in err
+    assert not (tmp_path / "m.st").exists()
+
+
 def test_backtest_of_a_saved_model_refuses_a_preset(tmp_path, capsys):
     _short_panel().to_csv(tmp_path / "data.csv", index=False)
     model = tmp_path / "m.st"
@@ -682,8 +727,8 @@ def test_backtest_of_a_saved_model_refuses_a_preset(tmp_path, capsys):
                              max_epochs=1, hidden_size=4, trainer_kwargs={"accelerator": "cpu"},
                              progress_bar=False)  # fmt: skip
     network.fit(read_table(tmp_path / "data.csv", time_col="ds")).save(model)
-    code, _, err = _run(capsys, "backtest", "--model", model, "--preset", "panel",
-                        "--data", tmp_path / "data.csv")  # fmt: skip
-    assert code == 2
-    assert "leave out the estimator flags" in err, err
-    assert "--preset" in err
+    for flags in (["--preset", "panel"], ["--partner", "none"], ["--partner-weight", "0.3"]):
+        code, _, err = _run(capsys, "backtest", "--model", model, *flags,
+                            "--data", tmp_path / "data.csv")  # fmt: skip
+        assert code == 2
+        assert f"leave out the estimator flags ({flags[0]})" in err, err

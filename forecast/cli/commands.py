@@ -159,9 +159,14 @@ def _for_data(
     lengths = series_lengths(df, getattr(model, "id_col", None))
     if backtest is not None:
         horizon = int(model.horizon)
-        step = backtest.get("step") or horizon
-        held_out = horizon + (backtest.get("n_windows", 1) - 1) * step
-        lengths = (lengths - held_out).clip(min=1)  # none left: refused by the backtest
+        step, n_windows = backtest.get("step") or horizon, backtest.get("n_windows", 1)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (step, n_windows)):
+            # (Other values are the backtest's to refuse, with its message.) A series with
+            # nothing before the oldest cutoff is refused or left out by the backtest
+            # (--on-bad-series skip): it must not cap the others' input length.
+            held_out = horizon + (n_windows - 1) * step
+            kept = lengths[lengths > held_out] - held_out
+            lengths = kept if len(kept) else lengths
     model = _estimator(args, lengths)
     logger.info("--preset %s for %d series: %s", _preset(args), len(lengths), _network(model))
     return model
@@ -255,6 +260,11 @@ def run_fit(args: argparse.Namespace) -> int:
     from forecast.forecasters.builtin import save
 
     init, folder = _option(args, "init_from"), _option(args, "checkpoint_dir")
+    if init is not None and _preset(args) is not None:
+        raise UsageError(
+            "--preset (preset in [model]) builds a new model's settings, and --init-from "
+            "continues a saved model with its own: leave out one of them."
+        )
     model = training.init_from(_estimator(args), init, args)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
@@ -268,7 +278,7 @@ def run_fit(args: argparse.Namespace) -> int:
         return 0
     df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's
     if _preset(args) is not None:
-        model = training.init_from(_for_data(model, args, df), init, args)
+        model = _for_data(model, args, df)
     df = _with_calendar(model, df)
     start = time.perf_counter()
     with _about(data), training.checkpointed(folder, model, df, init):
@@ -451,16 +461,13 @@ def _saved_estimator(args: argparse.Namespace, path: Any) -> BaseForecaster:
     from forecast.forecasters.builtin import load
 
     given = sorted(k[len("param.") :] for k in vars(args) if k.startswith("param."))
-    if (
-        given
-        or (args.config_data or {}).get("model")
-        or hasattr(args, "ensemble")
-        or hasattr(args, "preset")
-    ):
+    flags = [f"--{name.replace('_', '-')}" for name in ("ensemble", "preset", "partner",
+             "partner_weight") if hasattr(args, name)]  # fmt: skip
+    if given or (args.config_data or {}).get("model") or flags:
         raise UsageError(
             f"backtest --model takes the estimator and its parameters from {path}; leave out "
             "the estimator flags "
-            f"({', '.join(given) or '[model] of the config, --ensemble, --preset'})."
+            f"({', '.join(given + flags) or '[model] of the config'})."
         )
     return cast("BaseForecaster", clone(load(path)))
 

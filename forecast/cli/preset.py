@@ -87,19 +87,43 @@ def preset_params(
 
 
 def series_lengths(df: Any, id_col: str | None) -> np.ndarray:
-    """Each series' number of rows in ``df`` (one series without ``id_col``).
+    """Each series' number of rows in ``df``, as the estimator will split it into series.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The data as read: a long frame with an ``id_col`` column, a frame with a
+        ``MultiIndex (id, time)`` (the ids are its first level, as the estimators read it),
+        or a wide frame (one series).
+    id_col : str or None
+        The estimator's ``id_col``.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        One length per series (unused categories of a categorical id left out).
 
     Raises
     ------
     UsageError
-        When ``id_col`` is named but not a column of ``df``.
+        When ``id_col`` is named but is neither a column nor the frame's id level.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> series_lengths(pd.DataFrame({"id": ["a", "a", "b"], "y": [1, 2, 3]}), "id").tolist()
+    [2, 1]
     """
+    import pandas as pd
+
+    if id_col is not None and id_col in df.columns:
+        return df.groupby(id_col, sort=False, observed=True).size().to_numpy()
+    if isinstance(df.index, pd.MultiIndex):  # (id, time), ids first: as the panel reads it
+        return df.groupby(level=0, sort=False, observed=True).size().to_numpy()
     if id_col is None:
         return np.array([len(df)])
-    if id_col not in df.columns:
-        raise UsageError(
-            f"id_col '{id_col}' is not a column of the data (columns: "
-            f"{', '.join(map(str, df.columns))}); pass --id-col with the column that names "
-            "each series."
-        )
-    return df.groupby(id_col, sort=False).size().to_numpy()
+    raise UsageError(
+        f"id_col '{id_col}' is not a column of the data (columns: "
+        f"{', '.join(map(str, df.columns))}); pass --id-col with the column that names "
+        "each series."
+    )

@@ -87,6 +87,29 @@ def seasonal_components(
     ``("additive", offsets)`` (mean 0; the series minus its centred moving average, averaged
     by position), as statsforecast's Theta does. ``("none", ones)`` when ``x`` is not
     seasonal by the 90 % test, is shorter than three seasons or has missing values.
+
+    Parameters
+    ----------
+    x : numpy.ndarray of shape (n,)
+        One series, oldest value first.
+    season_length : int
+        ``m``; below 2, nothing is seasonal.
+    positions : numpy.ndarray of shape (n,), optional
+        The season position of each value (:func:`season_positions`); by default ``x[0]``
+        is at position 0.
+
+    Returns
+    -------
+    kind : {"multiplicative", "additive", "none"}
+    components : numpy.ndarray of shape (m,)
+        The indices (divide by them), the offsets (subtract them) or ones.
+
+    Examples
+    --------
+    >>> t = np.arange(24)
+    >>> kind, offsets = seasonal_components(np.array([0.0, 2.0, 4.0, 2.0])[t % 4], 4)
+    >>> kind, offsets.round(6).tolist()
+    ('additive', [-2.0, 0.0, 2.0, 0.0])
     """
     m = int(season_length)
     x = np.asarray(x, dtype=np.float64)

@@ -9,7 +9,8 @@ series). This module holds what they have in common:
   of values near 1e160 overflow, of values near 1e-200 underflow to ties, and either would
   choose the coefficients by the data's units) and by its multiplicative seasonal indices
   when the M3 test finds a season, or less its additive components when it is not positive
-  (:func:`forecast.data.seasonality.seasonal_components`), with the factors and offsets
+  or an index is under 0.01 (:func:`forecast.data.seasonality.seasonal_components`), with
+  the factors and offsets
   that put them back on the forecasts;
 * :func:`least_squares_line`: the line through the observed values a mask selects;
 * :class:`_LocalSmoothingForecaster`: the fitted state (the forecasts from the end of each
@@ -47,8 +48,9 @@ def normalised(
     observed value (1 for a row of zeros). A row is not de-seasonalised when
     ``season_length < 2``, when it has a missing value (the decomposition needs every
     value), or when it is not seasonal by the 90 % test; a seasonal row is divided by its
-    multiplicative indices, or, when it holds a value ``<= 0``, has its additive components
-    taken off (:func:`forecast.data.seasonality.seasonal_components`).
+    multiplicative indices, or, when it holds a value ``<= 0`` or has an index under 0.01,
+    has its additive components taken off
+    (:func:`forecast.data.seasonality.seasonal_components`).
     """
     x = np.asarray(x, dtype=np.float64)
     scale = np.abs(np.where(seen, x, 0.0)).max(axis=1)

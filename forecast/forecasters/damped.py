@@ -6,7 +6,8 @@ third of the M4 competition's ``Comb`` benchmark. Per series and target, from th
 before every forecast origin:
 
 1. with ``season_length >= 2``, the history is divided by its multiplicative seasonal
-   indices (or has its additive components subtracted, when it holds a value ``<= 0``),
+   indices (or has its additive components subtracted, when it holds a value ``<= 0`` or
+   an index is under 0.01),
    exactly as :class:`~forecast.ThetaForecaster` does
    (:func:`forecast.forecasters._local_smoothing.normalised`; a history with a missing
    value is not de-seasonalised);
