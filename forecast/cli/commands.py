@@ -152,7 +152,8 @@ def _for_data(
     For a ``backtest`` (its options), the lengths are the training parts' at the oldest
     cutoff, so that the preset's input length lets every series be forecast at every cutoff.
     """
-    if _preset(args) is None:
+    preset = _preset(args)
+    if preset is None:
         return model
     from forecast.cli.preset import series_lengths
 
@@ -168,7 +169,7 @@ def _for_data(
             kept = lengths[lengths > held_out] - held_out
             lengths = kept if len(kept) else lengths
     model = _estimator(args, lengths)
-    logger.info("--preset %s for %d series: %s", _preset(args), len(lengths), _network(model))
+    logger.info("--preset %s for %d series: %s", preset, len(lengths), _network(model))
     return model
 
 
@@ -260,7 +261,8 @@ def run_fit(args: argparse.Namespace) -> int:
     from forecast.forecasters.builtin import save
 
     init, folder = _option(args, "init_from"), _option(args, "checkpoint_dir")
-    if init is not None and _preset(args) is not None:
+    preset = _preset(args)
+    if init is not None and preset is not None:
         raise UsageError(
             "--preset (preset in [model]) builds a new model's settings, and --init-from "
             "continues a saved model with its own: leave out one of them."
@@ -269,16 +271,13 @@ def run_fit(args: argparse.Namespace) -> int:
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
     _check_out(out, table=False)  # before training, not after
     if parts.wants_parts(model, data):  # each DDP rank reads its own parts (cli/parts.py)
-        if _preset(args) is not None:  # the parts are read rank by rank, during the fit
-            logger.info(
-                "--preset %s on parts: seq_len not capped by the series' lengths", _preset(args)
-            )
+        if preset is not None:  # the parts are read rank by rank, during the fit
+            logger.info("--preset %s on parts: seq_len not capped by the series' lengths", preset)
         if parts.fit_parts(model, data, out, folder, init):
             save(model, out)
         return 0
     df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's
-    if _preset(args) is not None:
-        model = _for_data(model, args, df)
+    model = _for_data(model, args, df)  # a preset's settings for df's series
     df = _with_calendar(model, df)
     start = time.perf_counter()
     with _about(data), training.checkpointed(folder, model, df, init):
@@ -461,8 +460,8 @@ def _saved_estimator(args: argparse.Namespace, path: Any) -> BaseForecaster:
     from forecast.forecasters.builtin import load
 
     given = sorted(k[len("param.") :] for k in vars(args) if k.startswith("param."))
-    flags = [f"--{name.replace('_', '-')}" for name in ("ensemble", "preset", "partner",
-             "partner_weight") if hasattr(args, name)]  # fmt: skip
+    options = ("ensemble", "preset", "partner", "partner_weight")
+    flags = [f"--{name.replace('_', '-')}" for name in options if hasattr(args, name)]
     if given or (args.config_data or {}).get("model") or flags:
         raise UsageError(
             f"backtest --model takes the estimator and its parameters from {path}; leave out "

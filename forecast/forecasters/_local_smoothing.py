@@ -10,8 +10,7 @@ series). This module holds what they have in common:
   choose the coefficients by the data's units) and by its multiplicative seasonal indices
   when the M3 test finds a season, or less its additive components when it is not positive
   or an index is under 0.01 (:func:`forecast.data.seasonality.seasonal_components`), with
-  the factors and offsets
-  that put them back on the forecasts;
+  the factors and offsets that put them back on the forecasts;
 * :func:`least_squares_line`: the line through the observed values a mask selects;
 * :class:`_LocalSmoothingForecaster`: the fitted state (the forecasts from the end of each
   series, and the fitted coefficients) and the loop that gathers the histories before
