@@ -188,7 +188,7 @@ def test_empty_frame() -> None:
         ("seq_len", 0, r"'seq_len' parameter of RNNForecaster must be an int >= 1. Got 0"),
         ("horizon", 1.5, r"'horizon' parameter of RNNForecaster must be an int"),
         ("cell", "transformer", r"'cell' parameter of RNNForecaster must be one of"),
-        ("loss", "mape", r"'loss' parameter"),
+        ("loss", "rmsle", r"'loss' parameter"),
         ("dropout", 1.0, r"'dropout' parameter.*< 1"),
         ("learning_rate", 0.0, r"'learning_rate' parameter.*> 0"),
         ("validation_size", 1.5, r"'validation_size' parameter"),

@@ -72,8 +72,8 @@ def test_head_takes_known_future_and_static_covariates() -> None:
 
 
 def test_unknown_loss_is_refused() -> None:
-    with pytest.raises(ValueError, match="Unknown loss 'mape'"):
-        RecurrentModule(loss="mape")
+    with pytest.raises(ValueError, match="Unknown loss 'rmsle'"):
+        RecurrentModule(loss="rmsle")
 
 
 class _StepLosses(L.Callback):

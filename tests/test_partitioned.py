@@ -126,7 +126,8 @@ def test_a_bad_series_in_one_rank_is_our_error_naming_it(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_a_rank_whose_series_are_all_too_short_drops_them_as_one_process(tmp_path) -> None:
+@pytest.mark.parametrize("loss", [None, "mape"])  # mape: an idle rank's batch has an offset
+def test_a_rank_whose_series_are_all_too_short_drops_them_as_one_process(tmp_path, loss) -> None:
     long = _panel()
     short = pd.DataFrame(
         {
@@ -138,7 +139,7 @@ def test_a_rank_whose_series_are_all_too_short_drops_them_as_one_process(tmp_pat
     )  # 9 rows: under seq_len + horizon = 11
     df = pd.concat([long, short], ignore_index=True)
     _write(df, tmp_path / "parts", [GROUPS[0] + GROUPS[1] + GROUPS[2], ["t0", "t1"]])
-    params = {**PARAMS, "drop_short": True, "past_covariates": []}
+    params = {**PARAMS, "drop_short": True, "past_covariates": [], "loss": loss}
     with pytest.warns(UserWarning, match="Dropped 2 series too short"):
         single = RNNForecaster(**params).fit(df)
     source = forecast.parts(tmp_path / "parts")

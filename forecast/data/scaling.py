@@ -175,10 +175,23 @@ class SeriesScaler:
         from the input rows alone (``"window"``, ``"window_level"``), never from the horizon
         rows, which are scaled with them (targets, and known-future covariates).
         """
+        return self.scale_windows_with_offsets(windows, series, n_input)[0]
+
+    def scale_windows_with_offsets(
+        self, windows: np.ndarray, series: np.ndarray, n_input: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scale_windows`, and each window's ``loc / scale``, ``(N, 1, F)`` float32.
+
+        A scaled value ``z = (y - loc) / scale`` is ``y / scale - loc / scale``, so
+        ``z + loc / scale`` is the value in units of the window's scale: what a loss on
+        relative errors (MAPE, sMAPE) needs to measure ``|y|`` without unscaling.
+        """
+        n, _, f = windows.shape
         if self.method is None:
-            return np.asarray(windows, dtype=np.float32)
+            return np.asarray(windows, dtype=np.float32), np.zeros((n, 1, f), np.float32)
         loc, scale = self.window_stats(windows[:, :n_input], series)
-        return self._narrow((windows - loc) / scale)
+        offsets = np.broadcast_to(loc / scale, (n, 1, f)).astype(np.float32)
+        return self._narrow((windows - loc) / scale), offsets
 
     def transform_windows(
         self, x: np.ndarray, y: np.ndarray | None, series: np.ndarray

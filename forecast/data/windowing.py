@@ -56,6 +56,12 @@ class BatchScaler(Protocol):
         """Scale ``(N, L + H, F)`` windows by statistics of their first ``n_input`` rows."""
         ...
 
+    def scale_windows_with_offsets(
+        self, windows: np.ndarray, series: np.ndarray, n_input: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The scaled windows, and each window's ``loc / scale`` ``(N, 1, F)``."""
+        ...
+
 
 class ShuffledWindowSampler(RandomSampler):
     """``RandomSampler`` whose permutation is never materialised.
@@ -114,6 +120,10 @@ class WindowDataset(Dataset):
         ``causal_inputs(windows (N, L+H, F), starts (N,))`` -> windows, applied to each
         gathered batch before scaling (``missing="mask"``: the imputed inputs that read
         past a window's cutoff, :class:`forecast.data.masking.CausalInputs`).
+    offsets : bool, default False
+        Also return ``offset`` (N, 1, T): each window's ``loc / scale`` per target (0
+        without a scaler), so that ``y + offset`` is a target in units of its window's
+        scale, what the relative losses (``loss="mape"``, ``"smape"``) measure errors by.
 
     Examples
     --------
@@ -139,8 +149,10 @@ class WindowDataset(Dataset):
         scaler: BatchScaler | None = None,
         target_channels: Sequence[int] | None = None,
         causal_inputs: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+        offsets: bool = False,
     ) -> None:
         self.values = values
+        self.offsets = offsets
         self.causal_inputs = causal_inputs
         self.windows = windows
         self.seq_len = seq_len
@@ -165,20 +177,33 @@ class WindowDataset(Dataset):
         """The windows at ``indices``: ``(x, y)``, or a dict with covariates when there are any.
 
         ``x`` (N, L, F) and ``y`` (N, H, T) float32 tensors; with known-future or static
-        covariates, ``{"x", "y", "future" (N, H, C), "static" (N, Z)}``.
+        covariates, ``{"x", "y", "future" (N, H, C), "static" (N, Z)}``, and with
+        ``offsets``, ``"offset"`` (N, 1, T).
         """
         starts, series = self.windows.locate(np.asarray(indices, dtype=np.int64))
         batch = self._windows[starts].transpose(0, 2, 1)  # (N, L+H, F), one gather
         if self.causal_inputs is not None:
             batch = self.causal_inputs(batch, starts)
-        if self.scaler is not None:
+        offset = None
+        if self.scaler is not None and self.offsets:
+            batch, offset = self.scaler.scale_windows_with_offsets(batch, series, self.seq_len)
+        elif self.scaler is not None:
             batch = self.scaler.scale_windows(batch, series, self.seq_len)
+        elif self.offsets:
+            offset = np.zeros((len(batch), 1, batch.shape[2]), dtype=np.float32)
         batch = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
         x = batch[:, : self.seq_len, :]  # (N, L, F)
         y = batch[:, self.seq_len :, : self.n_targets]  # (N, H, T)
-        if not self.n_future and self.static is None and self.target_channels is None:
+        if (
+            not self.n_future
+            and self.static is None
+            and self.target_channels is None
+            and offset is None
+        ):
             return x, y
         out = {"x": x, "y": y}
+        if offset is not None:
+            out["offset"] = torch.from_numpy(np.ascontiguousarray(offset[..., : self.n_targets]))
         if self.target_channels is not None:
             after = batch[:, self.seq_len :, :]  # (N, H, F)
             ones = torch.ones_like(after[..., 0])

@@ -88,6 +88,7 @@ from forecast.forecasters._transformed import (
     transformed_targets,
 )
 from forecast.forecasters._warm_start import check_warm_start, start_from, warm_state
+from forecast.neural.loss_names import RELATIVE_LOSSES
 from forecast.protocol import TrainedForecaster
 
 __all__ = ["fit_parts", "refuse_unsupported"]
@@ -347,6 +348,7 @@ class _Shard:
                 scaler=self.scaler,
                 target_channels=None if masked is None else masked.target_channels,
                 causal_inputs=None if masked is None else masked.inputs(stage),
+                offsets=model.loss in RELATIVE_LOSSES,
             )
             for stage, windows in self.windows.items()
         }
@@ -458,9 +460,12 @@ class _ShardDataset(torch.utils.data.Dataset):
         x = torch.zeros(1, model.seq_len, n_features)
         y = torch.zeros(1, model.horizon, n_targets)
         masked = self.shard.plan is not None and bool(self.shard.plan.names)
-        if not n_future and not n_static and not masked:
+        relative = model.loss in RELATIVE_LOSSES
+        if not n_future and not n_static and not masked and not relative:
             return x, y
         out = {"x": x, "y": y}
+        if relative:  # any finite loss: weight 0 takes it out
+            out["offset"] = torch.ones(1, 1, n_targets)
         if masked:  # no observed target: it adds nothing to the count of observed ones
             out["mask"] = torch.zeros(1, model.horizon, n_targets)
         if n_future:

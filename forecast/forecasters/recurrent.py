@@ -46,7 +46,13 @@ from forecast.forecasters._short_series import trainable_series
 from forecast.forecasters._warm_start import check_warm_start_params, start_from, warm_state
 from forecast.forecasters.base import BaseForecaster
 from forecast.neural.inference import GATES as CELLS
-from forecast.neural.loss_names import LR_SCHEDULES, check_loss, resolve_loss
+from forecast.neural.loss_names import (
+    LR_SCHEDULES,
+    RELATIVE_LOSSES,
+    check_loss,
+    check_relative_loss,
+    resolve_loss,
+)
 from forecast.neural.quantiles import network_levels, split_output
 from forecast.protocol import DATA_ATTRIBUTES, TRAINING_ATTRIBUTES, Forecast, TrainedForecaster
 
@@ -104,8 +110,16 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     hidden_size, num_layers : int, default 64, 1
     dropout : float, default 0.0
         Between recurrent layers and before the head.
-    loss : {"mse", "mae", "huber", "pinball"} or None, default None
+    loss : {"mse", "mae", "huber", "pinball", "mape", "smape"} or None, default None
         Computed on scaled values. None: "mse", or "pinball" with ``quantiles``.
+        ``"mape"`` and ``"smape"`` train on errors relative to the actual value, measured in
+        the original units whatever the ``scaler`` (MAPE and M3's sMAPE, as fractions; an
+        actual's size is floored at a tenth of its window's scale, so zeros do not blow up,
+        :class:`~forecast.neural.objectives.RelativeLoss`). A MAPE-trained network
+        forecasts lower than an ``"mae"`` one (MAPE penalises over-forecasts without bound
+        and under-forecasts by at most 100 %): its MAPE is lower, its sMAPE usually higher.
+        Not with ``target_transform`` ``"log"``, ``"log1p"`` or ``"boxcox"`` (errors there are
+        not relative to the series' values).
     quantiles : list of float or None, default None
         Quantile levels (sorted, distinct, in (0, 1), e.g. ``[0.1, 0.5, 0.9]``): the head
         emits each level for each step and target, trained with the pinball loss; levels
@@ -338,6 +352,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         check_int(self, "num_layers", self.num_layers, low=1)
         check_float(self, "dropout", self.dropout, low=0.0, high=1.0, high_open=True)
         check_loss(self, self.loss, self.quantiles)
+        check_relative_loss(self)
         self._check_interval_params()
         check_float(self, "learning_rate", self.learning_rate, low=0.0, low_open=True)
         check_float(self, "weight_decay", self.weight_decay, low=0.0)
@@ -467,6 +482,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 causal_inputs=None
                 if masked is None
                 else masked.inputs("train" if training else "val"),
+                offsets=self.loss in RELATIVE_LOSSES,
             )
             return DataLoader(
                 data,

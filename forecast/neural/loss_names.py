@@ -14,13 +14,24 @@ from typing import Any
 from forecast._exceptions import InvalidParameterError
 from forecast._validation import check_levels, check_option
 
-__all__ = ["LOSS_NAMES", "LR_SCHEDULES", "check_loss", "resolve_loss"]
+__all__ = [
+    "LOSS_NAMES",
+    "LR_SCHEDULES",
+    "RELATIVE_LOSSES",
+    "check_loss",
+    "check_relative_loss",
+    "resolve_loss",
+]
 
 # How the learning rate moves over the run (RecurrentModule.configure_optimizers).
 LR_SCHEDULES = ("constant", "cosine")
 
 # The losses by name (their modules: forecast.neural.objectives.LOSSES, in this order).
-LOSS_NAMES = ("mse", "mae", "huber", "pinball")
+LOSS_NAMES = ("mse", "mae", "huber", "pinball", "mape", "smape")
+
+# Losses on errors relative to the actual value: they read each window's loc / scale (the
+# batch's "offset") to measure |y| without unscaling, and mean nothing on a log scale.
+RELATIVE_LOSSES = ("mape", "smape")
 
 
 def check_loss(owner: Any, loss: str | None, quantiles: Sequence[float] | None) -> None:
@@ -43,6 +54,25 @@ def check_loss(owner: Any, loss: str | None, quantiles: Sequence[float] | None) 
         raise InvalidParameterError(
             f"The 'loss' parameter of {name} must be None or 'pinball' when 'quantiles' is "
             f"set (quantiles are trained with the pinball loss). Got {loss!r} instead."
+        )
+
+
+def check_relative_loss(owner: Any) -> None:
+    """Refuse a relative loss (``"mape"``, ``"smape"``) on a log-like ``target_transform``.
+
+    The network is trained on the transformed target: after ``"log"``, ``"log1p"`` or
+    ``"boxcox"``, an error relative to the transformed value is not one relative to the
+    series' value (and a log near 0 makes it unbounded). ``"deseasonalize"`` divides both
+    the actual and the forecast by the same index, which leaves relative errors unchanged.
+    """
+    loss = getattr(owner, "loss", None)
+    transform = getattr(owner, "target_transform", None)
+    if loss in RELATIVE_LOSSES and transform in ("log", "log1p", "boxcox"):
+        raise InvalidParameterError(
+            f"loss={loss!r} measures errors relative to the series' values, but "
+            f"target_transform={transform!r} trains the network on transformed values, "
+            f"where they are not relative to the series'. Use target_transform=None or "
+            f"'deseasonalize' with loss={loss!r}, or loss='mae' with {transform!r}."
         )
 
 

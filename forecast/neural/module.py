@@ -21,7 +21,13 @@ import torch
 from forecast._exceptions import NumericalError
 from forecast.neural.lightning_internals import FastHookName
 from forecast.neural.network import RecurrentConfig, RecurrentRegressor
-from forecast.neural.objectives import LOSSES, LR_SCHEDULES, PinballLoss, masked_loss
+from forecast.neural.objectives import (
+    LOSSES,
+    LR_SCHEDULES,
+    PinballLoss,
+    RelativeLoss,
+    masked_loss,
+)
 
 __all__ = ["RecurrentModule"]
 
@@ -40,8 +46,9 @@ class RecurrentModule(FastHookName, L.LightningModule):
         Steps predicted at once, H.
     n_targets : int
         Targets T (the first T input features are usually the targets).
-    loss : {"mse", "mae", "huber", "pinball"}
-        ``"pinball"`` if and only if ``quantiles`` are given.
+    loss : {"mse", "mae", "huber", "pinball", "mape", "smape"}
+        ``"pinball"`` if and only if ``quantiles`` are given. ``"mape"`` and ``"smape"``
+        (:class:`~forecast.neural.objectives.RelativeLoss`) read the batch's ``offset``.
     learning_rate, weight_decay : float
         For Adam.
     lr_schedule : {"constant", "cosine"}
@@ -132,7 +139,15 @@ class RecurrentModule(FastHookName, L.LightningModule):
         else:
             x, y = batch
             pred = self(x)
-        loss = self.loss_fn(pred, y) if mask is None else masked_loss(self.loss_fn, pred, y, mask)
+        offset = batch.get("offset") if isinstance(batch, dict) else None
+        if mask is not None:
+            loss = masked_loss(self.loss_fn, pred, y, mask, offset)
+        elif isinstance(self.loss_fn, RelativeLoss):
+            if offset is None:  # the dataset was not asked for it: a wiring error of ours
+                raise TypeError("a relative loss needs the batch's offset (WindowDataset offsets)")
+            loss = self.loss_fn(pred, y, offset)
+        else:
+            loss = self.loss_fn(pred, y)
         # The epoch's mean loss, weighted by batch size, is summed here and logged once per
         # epoch (_log_epoch_loss): a `self.log` call per step costs Lightning ~0.2-0.5 ms of
         # Python, a tenth of a training step of a small network on a CPU.

@@ -14,13 +14,23 @@ from torch import nn
 
 # The names (and their checks) are torch-free: a loaded model checks its parameters
 # without importing torch. Named here too.
-from forecast.neural.loss_names import LOSS_NAMES, LR_SCHEDULES, check_loss, resolve_loss
+from forecast.neural.loss_names import (
+    LOSS_NAMES,
+    LR_SCHEDULES,
+    RELATIVE_LOSSES,
+    check_loss,
+    resolve_loss,
+)
 
 __all__ = [
     "LOSSES",
     "LOSS_NAMES",
     "LR_SCHEDULES",
+    "RELATIVE_LOSSES",
+    "MAPELoss",
     "PinballLoss",
+    "RelativeLoss",
+    "SMAPELoss",
     "check_loss",
     "masked_loss",
     "resolve_loss",
@@ -67,8 +77,84 @@ class PinballLoss(nn.Module):
         return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff)
 
 
+class RelativeLoss(nn.Module):
+    """A loss on errors relative to the actual value, computed from scaled values.
+
+    A window scaled as ``z = (y - loc) / scale`` has ``y / scale = z + offset`` with
+    ``offset = loc / scale`` (the batch's ``offset``, (N, 1, T)): relative errors need no
+    unscaling, since ``|y - ŷ| / |y| = |z - ẑ| / |z + offset|``. Under ``"window_level"``
+    a positive window's ``offset`` is 1. The actual's size, ``|z + offset|``, is floored
+    at :attr:`FLOOR` (a tenth of the window's scale, e.g. of its mean level under
+    ``"window_level"``): a zero or near-zero actual then weighs as a tenth of the window's
+    scale would instead of dominating the batch.
+
+    Subclasses give :meth:`elementwise`; the loss is its mean, a fraction (not percent).
+    """
+
+    FLOOR = 0.1
+
+    def forward(
+        self, pred: torch.Tensor, target: torch.Tensor, offset: torch.Tensor
+    ) -> torch.Tensor:
+        """``pred`` and ``target`` (N, H, T), ``offset`` (N, 1, T): a scalar."""
+        return self.elementwise(pred, target, offset).mean()
+
+    def elementwise(
+        self, pred: torch.Tensor, target: torch.Tensor, offset: torch.Tensor
+    ) -> torch.Tensor:
+        """The loss of each prediction, (N, H, T)."""
+        raise NotImplementedError
+
+    def actual_size(self, target: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        """``|y| / scale``, floored at :attr:`FLOOR`."""
+        return (target + offset).abs().clamp_min(self.FLOOR)
+
+
+class MAPELoss(RelativeLoss):
+    """Mean absolute percentage error, ``|y - ŷ| / |y|`` (a fraction).
+
+    Its minimiser is below the median of ``y`` (a low forecast is penalised by at most 1,
+    a high one without bound): trained on it, a network's forecasts are lower than with
+    ``"mae"``, and its MAPE lower.
+
+    Examples
+    --------
+    >>> import torch
+    >>> y, pred = torch.tensor([[[1.0]]]), torch.tensor([[[0.5]]])  # scaled: y = 2 * scale
+    >>> float(MAPELoss()(pred, y, torch.ones(1, 1, 1)))  # |1.5 - 2| / 2
+    0.25
+    """
+
+    def elementwise(
+        self, pred: torch.Tensor, target: torch.Tensor, offset: torch.Tensor
+    ) -> torch.Tensor:
+        return (pred - target).abs() / self.actual_size(target, offset)
+
+
+class SMAPELoss(RelativeLoss):
+    """Symmetric MAPE as in M3, ``2 |y - ŷ| / (|y| + |ŷ|)`` (a fraction, in [0, 2]).
+
+    Examples
+    --------
+    >>> import torch
+    >>> y, pred = torch.tensor([[[1.0]]]), torch.tensor([[[0.0]]])  # scaled: y = 2, ŷ = 1
+    >>> round(float(SMAPELoss()(pred, y, torch.ones(1, 1, 1))), 6)  # 2 * 1 / 3
+    0.666667
+    """
+
+    def elementwise(
+        self, pred: torch.Tensor, target: torch.Tensor, offset: torch.Tensor
+    ) -> torch.Tensor:
+        both = self.actual_size(target, offset) + (pred + offset).abs()
+        return 2.0 * (pred - target).abs() / both
+
+
 def masked_loss(
-    loss_fn: nn.Module, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+    loss_fn: nn.Module,
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    offset: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``loss_fn``'s mean over the observed targets only (``missing="mask"``).
 
@@ -76,10 +162,15 @@ def masked_loss(
     ``target`` holds an imputed value): those terms are replaced by 0 before the sum (not
     multiplied by 0, so that no value there, not even an infinite one, reaches the loss or
     its gradient), and the sum is divided by the count of observed terms. A quantile
-    network's terms are averaged over its levels first.
+    network's terms are averaged over its levels first. A :class:`RelativeLoss` needs the
+    batch's ``offset``.
     """
     observed = mask > 0
-    if isinstance(loss_fn, PinballLoss):
+    if isinstance(loss_fn, RelativeLoss):
+        if offset is None:
+            raise TypeError(f"{type(loss_fn).__name__} needs the batch's offset")
+        terms = loss_fn.elementwise(pred, target, offset)
+    elif isinstance(loss_fn, PinballLoss):
         terms = loss_fn.elementwise(pred, target).mean(dim=-1)  # (N, H, T)
     elif isinstance(loss_fn, nn.HuberLoss):
         terms = nn.functional.huber_loss(pred, target, reduction="none", delta=loss_fn.delta)
@@ -93,4 +184,11 @@ def masked_loss(
     return terms.sum() / observed.sum().clamp_min(1)
 
 
-LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss, "pinball": PinballLoss}
+LOSSES = {
+    "mse": nn.MSELoss,
+    "mae": nn.L1Loss,
+    "huber": nn.HuberLoss,
+    "pinball": PinballLoss,
+    "mape": MAPELoss,
+    "smape": SMAPELoss,
+}

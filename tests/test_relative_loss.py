@@ -1,0 +1,198 @@
+"""``loss="mape"`` and ``loss="smape"``: errors relative to the actual value, from scaled values.
+
+What a user relies on: the loss the network minimises is the MAPE (or M3's sMAPE) of the
+forecasts in the series' own units, whatever the scaler; a MAPE-trained network forecasts
+the low value MAPE rewards; the losses are refused where they would mean something else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import mean_absolute_percentage_error
+
+from forecast import EnsembleForecaster, LSTMForecaster, RNNForecaster
+from forecast._exceptions import InvalidParameterError
+from forecast.data.scaling import SCALERS, SeriesScaler
+from forecast.data.windowing import WindowDataset, WindowIndex
+from forecast.neural.objectives import MAPELoss, RelativeLoss, SMAPELoss, masked_loss
+
+L, H = 6, 3
+
+
+def _scaled(method: str | None, windows: np.ndarray, series: np.ndarray, values: np.ndarray):
+    """Windows scaled by ``method`` (fitted on ``values``, one series), their offsets and
+    each window's scale, ``(N, 1, 1)``."""
+    scaler = SeriesScaler(method)
+    if method in ("standard", "minmax"):
+        scaler.fit(values, np.array([0, len(values)]), np.array([len(values)]))
+    scaled, offsets = scaler.scale_windows_with_offsets(windows, series, L)
+    if method is None:
+        scale = np.ones((len(windows), 1, 1))
+    else:
+        scale = scaler.window_stats(windows[:, :L], series)[1]
+    return scaled, offsets, scale
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    method=st.sampled_from(SCALERS),
+    values=st.lists(finite, min_size=L + H + 2, max_size=L + H + 8),
+    errors=st.lists(st.floats(-50, 50, allow_nan=False, width=32), min_size=H, max_size=H),
+)
+def test_the_losses_on_scaled_values_are_mape_and_smape_in_the_series_units(
+    method, values, errors
+) -> None:
+    values = np.asarray(values, dtype=np.float64)[:, None]  # (T, 1)
+    windows = np.lib.stride_tricks.sliding_window_view(values, L + H, axis=0).transpose(0, 2, 1)
+    series = np.zeros(len(windows), dtype=np.int64)
+    scaled, offsets, scale = _scaled(method, windows, series, values)
+    loc = offsets.astype(np.float64) * scale
+    z = scaled[:, L:, :].astype(np.float64)  # (N, H, 1): targets as the network sees them
+    y = z * scale + loc  # in units (the float32 targets', not the raw values' rounding)
+    pred = y + np.asarray(errors)[None, :, None]  # a forecast in units
+    z_hat = (pred - loc) / scale
+    args = [torch.tensor(a, dtype=torch.float64) for a in (z_hat, z, offsets)]
+
+    # The definitions in units, with the actual's size floored at a tenth of the scale.
+    size = np.maximum(np.abs(y), RelativeLoss.FLOOR * scale)
+    mape = np.abs(y - pred) / size
+    smape = 2 * np.abs(y - pred) / (size + np.abs(pred))
+    np.testing.assert_allclose(MAPELoss().elementwise(*args).numpy(), mape, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(SMAPELoss().elementwise(*args).numpy(), smape, rtol=1e-4, atol=1e-6)
+
+
+def test_away_from_zero_the_mape_loss_is_scikit_learns_mape() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.uniform(50, 150, size=(40, 1))  # no value near a tenth of a window's level
+    windows = np.lib.stride_tricks.sliding_window_view(values, L + H, axis=0).transpose(0, 2, 1)
+    series = np.zeros(len(windows), dtype=np.int64)
+    y = windows[:, L:, 0]
+    pred = y * rng.uniform(0.7, 1.4, size=y.shape)
+    for method in ("window_level", "window", "standard", None):
+        scaled, offsets, scale = _scaled(method, windows, series, values)
+        z_hat = (pred[..., None] - offsets * scale) / scale
+        loss = MAPELoss()(
+            torch.tensor(z_hat),
+            torch.tensor(scaled[:, L:, :], dtype=torch.float64),
+            torch.tensor(offsets, dtype=torch.float64),
+        )
+        expected = mean_absolute_percentage_error(y.ravel(), pred.ravel())
+        assert float(loss) == pytest.approx(expected, rel=1e-5), method
+
+
+def test_under_window_level_a_positive_windows_offset_is_one() -> None:
+    windows = np.array([[[2.0], [4.0], [6.0], [9.0]], [[-1.0], [3.0], [4.0], [0.0]]])
+    _, offsets = SeriesScaler("window_level").scale_windows_with_offsets(
+        windows, np.zeros(2, dtype=np.int64), 3
+    )
+    assert offsets[0, 0, 0] == 1.0  # loc = scale = the mean level
+    assert offsets[1, 0, 0] == pytest.approx(2.0 / (8.0 / 3.0))  # mean 2, mean |x| 8/3
+
+
+def test_the_dataset_adds_offsets_only_when_asked() -> None:
+    values = np.arange(1.0, 21.0, dtype=np.float32).reshape(10, 2)
+    windows = WindowIndex.build(np.array([0, 10]), seq_len=3, horizon=2)
+    plain = WindowDataset(values, windows, seq_len=3, horizon=2, n_targets=1)
+    assert isinstance(plain.__getitems__([0, 1]), tuple)  # the fast path is unchanged
+    scaler = SeriesScaler("window")
+    asked = WindowDataset(
+        values, windows, seq_len=3, horizon=2, n_targets=1, scaler=scaler, offsets=True
+    )
+    batch = asked.__getitems__([0, 1])
+    assert set(batch) == {"x", "y", "offset"}
+    assert batch["offset"].shape == (2, 1, 1)
+    loc, scale = scaler.window_stats(values[:3][None], np.array([0]))
+    assert float(batch["offset"][0, 0, 0]) == pytest.approx(loc[0, 0, 0] / scale[0, 0, 0])
+    # Unscaled: the values are their own units, offset 0.
+    bare = WindowDataset(values, windows, seq_len=3, horizon=2, n_targets=1, offsets=True)
+    assert float(bare.__getitems__([0])["offset"].abs().sum()) == 0.0
+
+
+def test_a_masked_relative_loss_averages_the_observed_terms_only() -> None:
+    pred = torch.tensor([[[1.0], [0.0]]])
+    target = torch.tensor([[[0.0], [1.0e9]]])  # the second target is missing (imputed)
+    offset = torch.ones(1, 1, 1)
+    mask = torch.tensor([[[1.0], [0.0]]])
+    got = masked_loss(MAPELoss(), pred, target, mask, offset)
+    assert float(got) == pytest.approx(1.0)  # |1 - 0| / |0 + 1|: the observed term alone
+    with pytest.raises(TypeError, match="offset"):
+        masked_loss(MAPELoss(), pred, target, mask)
+
+
+def _two_valued_panel() -> pd.DataFrame:
+    """Each value is its series' level or twice it (40 % / 60 %), independently: the median
+    of a target is 2x the level, while MAPE is smallest at 1x (an over-forecast by 100 %
+    costs 1, an under-forecast by 50 % costs 0.5)."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(8):
+        level = 10.0 * (i + 1)
+        y = level * np.where(rng.random(150) < 0.4, 1.0, 2.0)
+        times = pd.date_range("2020-01-01", periods=150, freq="D")
+        frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": times, "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("scaler", ["window_level", "standard"])
+def test_a_mape_trained_network_forecasts_what_mape_rewards(scaler) -> None:
+    df = _two_valued_panel()
+    params = {
+        "seq_len": 8,
+        "horizon": 2,
+        "scaler": scaler,
+        "hidden_size": 16,
+        "learning_rate": 1e-2,
+        "max_epochs": 3,
+        "validation_size": 0,
+        "random_state": 0,
+        "progress_bar": False,
+    }
+    level = pd.Series({f"s{i}": 10.0 * (i + 1) for i in range(8)})
+    ratios = {}
+    for loss in ("mae", "mape"):
+        forecasts = RNNForecaster(loss=loss, **params).fit(df).predict()
+        assert np.isfinite(forecasts["y"]).all()
+        ratios[loss] = (forecasts.set_index("unique_id")["y"] / level).median()
+    assert ratios["mae"] > 1.7  # the median, 2x the level
+    assert ratios["mape"] < 1.3  # MAPE's minimiser, 1x the level
+
+
+@pytest.mark.parametrize("transform", ["log", "log1p", "boxcox"])
+@pytest.mark.parametrize("loss", ["mape", "smape"])
+def test_a_relative_loss_on_a_log_scale_is_refused_before_training(loss, transform) -> None:
+    model = LSTMForecaster(seq_len=4, horizon=2, loss=loss, target_transform=transform)
+    with pytest.raises(InvalidParameterError, match=rf"loss='{loss}'.*'{transform}'"):
+        model.fit(_two_valued_panel())
+    assert not [name for name in vars(model) if name.endswith("_")]
+    # An ensemble refuses a member that would be trained so, before its first member.
+    base = LSTMForecaster(seq_len=4, horizon=2, random_state=0)
+    ensemble = EnsembleForecaster(
+        base, n_members=2, member_params=[{}, {"loss": loss, "target_transform": transform}]
+    )
+    with pytest.raises(InvalidParameterError, match=rf"loss='{loss}'"):
+        ensemble.fit(_two_valued_panel())
+    assert not hasattr(ensemble, "members_")
+
+
+def test_deseasonalised_targets_take_a_relative_loss() -> None:
+    model = LSTMForecaster(
+        seq_len=8,
+        horizon=2,
+        loss="smape",
+        target_transform="deseasonalize",
+        season_length=7,
+        max_epochs=1,
+        progress_bar=False,
+        random_state=0,
+    )
+    forecasts = model.fit(_two_valued_panel()).predict()
+    assert np.isfinite(forecasts["y"]).all()
+    assert len(forecasts) == 16  # 8 series x 2 steps
