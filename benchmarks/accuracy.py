@@ -74,6 +74,15 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "deseason_huber": {"_deseason": True, "loss": "huber"},
     "loclast": {"_loc": "last"},
     "locewm": {"_loc": "ewm"},
+    "smape": {"_loss": "smape"},
+    "mape": {"_loss": "mape"},
+    "maemape": {"_loss": "mae+mape"},
+    "lmape": {"loss": "mape"},
+    "lmape_deseason": {"loss": "mape", "_deseason": True},
+    "lsmape": {"loss": "smape"},
+    "lmape_wdiff": {"loss": "mape", "scaler": "window_diff"},
+    "smape_deseason": {"_loss": "smape", "_deseason": True},
+    "mape_deseason": {"_loss": "mape", "_deseason": True},
 }
 
 
@@ -163,6 +172,27 @@ def _hooks(params: dict[str, Any]) -> None:
             return (x64 * weights).sum(axis=1, keepdims=True), scale
 
         scaling.SeriesScaler.window_stats = centred_stats  # type: ignore[method-assign]
+    metric_loss = params.pop("_loss", None)
+    if metric_loss is not None:  # sMAPE or MAPE of the unscaled values, as N-BEATS trains
+        import torch
+
+        import forecast.neural.objectives as objectives
+
+        class MetricLoss(torch.nn.Module):
+            """Under ``window_level`` a positive window's centre equals its scale, so a
+            scaled value ``z`` is ``y / loc - 1``: sMAPE and MAPE need ``1 + z`` only."""
+
+            def forward(self, pred, target):  # type: ignore[no-untyped-def]
+                diff = (pred - target).abs()
+                actual = (1.0 + target).abs()
+                if metric_loss == "mape":
+                    return (diff / actual.clamp_min(1e-3)).mean()
+                if metric_loss == "mae+mape":  # scaled MAE and MAPE, half each
+                    return (0.5 * diff * (1.0 + 1.0 / actual.clamp_min(1e-3))).mean()
+                both = actual + (1.0 + pred).abs()
+                return (2.0 * diff / both.clamp_min(1e-3)).mean()
+
+        objectives.LOSSES["mae"] = MetricLoss  # params keep loss="mae"
     recent = params.pop("_recent", None)
     if recent is not None:  # train only on windows whose targets start in the last recent*h
         import forecast.forecasters.recurrent as recurrent
