@@ -196,3 +196,21 @@ def test_deseasonalised_targets_take_a_relative_loss() -> None:
     forecasts = model.fit(_two_valued_panel()).predict()
     assert np.isfinite(forecasts["y"]).all()
     assert len(forecasts) == 16  # 8 series x 2 steps
+
+
+def test_a_masked_fit_trains_a_relative_loss_on_the_observed_targets() -> None:
+    df = _two_valued_panel()
+    df.loc[df.index[5:140:9], "y"] = np.nan  # gaps in series s0
+    model = RNNForecaster(
+        seq_len=8,
+        horizon=2,
+        loss="mape",
+        scaler="window_level",
+        missing="mask",
+        max_epochs=2,
+        validation_size=0,
+        progress_bar=False,
+        random_state=0,
+    ).fit(df)
+    assert np.isfinite(model.history_["train_loss"]).all()
+    assert np.isfinite(model.predict()["y"]).all()
