@@ -81,6 +81,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "lmape_deseason": {"loss": "mape", "_deseason": True},
     "lsmape": {"loss": "smape"},
     "lmape_wdiff": {"loss": "mape", "scaler": "window_diff"},
+    "lsmape_deseason": {"loss": "smape", "_deseason": True},
     "smape_deseason": {"_loss": "smape", "_deseason": True},
     "mape_deseason": {"_loss": "mape", "_deseason": True},
 }

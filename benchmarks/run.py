@@ -54,6 +54,9 @@ COMBINED = {"lstm_theta": 0.5, "lstm_quality_theta": 0.2}  # Theta weighs as one
 ENSEMBLE_MEMBERS = 3
 # forecast.presets.panel_forecaster: the network, Theta, the damped trend (1/2, 1/4, 1/4).
 PANEL = ("lstm_stats",)
+# The accuracy mode's 4 networks and Theta and the damped trend, each one vote of six: the
+# two statistical models at weight 1/3.
+QUALITY_STATS = "lstm_quality_stats"
 STATS = ("seasonal_naive", "theta_ours", "damped_ours", "theta", "autoets")
 PEERS = ("nf_lstm", "darts_blockrnn")  # each runs benchmarks/peers/<name>.py in the peers' venv
 PEER_PACKAGES = (
@@ -79,6 +82,7 @@ LABELS = {
     "lstm_theta": "LSTM + Theta, mean (ours)",
     "lstm_quality_theta": "accuracy mode + Theta, weight 0.2 (ours)",
     "lstm_stats": "panel_forecaster: LSTM + Theta + damped trend (ours)",
+    "lstm_quality_stats": "accuracy mode + Theta + damped trend, weight 1/3 (ours)",
     "nf_lstm": "NeuralForecast LSTM",
     "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
@@ -95,7 +99,12 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
     import torch
 
     from forecast import CombinedForecaster, EnsembleForecaster, RNNForecaster, ThetaForecaster
-    from forecast.presets import panel_ensemble_params, panel_forecaster, panel_params
+    from forecast.presets import (
+        panel_ensemble_params,
+        panel_forecaster,
+        panel_params,
+        statistical_partner,
+    )
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     lengths = data.train.groupby("unique_id").size().to_numpy()
@@ -116,7 +125,7 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
         estimator.fit(data.train)
         return estimator, time.perf_counter() - start
     estimator = RNNForecaster(
-        cell=model.removesuffix("_theta").removesuffix("_x3").removesuffix("_quality"),
+        cell=model.split("_")[0],
         id_col="unique_id",
         time_col="ds",
         target="y",
@@ -125,9 +134,13 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
         random_state=seed,
         **params,
     )
-    if model in ("lstm_quality", "lstm_quality_theta"):
+    if model in ("lstm_quality", "lstm_quality_theta", QUALITY_STATS):
+        network = estimator
         quality = panel_ensemble_params(data.season, data.horizon)
         estimator = EnsembleForecaster(estimator, **quality)
+        if model == QUALITY_STATS:
+            partner = statistical_partner(network, "theta+damped-trend", data.season)
+            estimator = CombinedForecaster(estimator, partner, partner_weight=1 / 3)
     elif model in ENSEMBLES:
         estimator = EnsembleForecaster(estimator, n_members=ENSEMBLE_MEMBERS)
     if model in COMBINED:
@@ -159,7 +172,7 @@ def _child(spec: dict) -> dict:
     n_series = SMOKE_SERIES if spec["smoke"] else None
     data = m3.load(spec["freq"], n_series=n_series)
     model, seed = spec["model"], spec["seed"]
-    if model in OURS or model in ENSEMBLES or model in COMBINED or model in PANEL:
+    if model in (*OURS, *ENSEMBLES, *COMBINED, *PANEL, QUALITY_STATS):
         estimator, fit_s = _run_ours(model, data, seed, spec["smoke"])
         start = time.perf_counter()
         frame = estimator.predict(data.train)

@@ -41,6 +41,8 @@ def test_panel_params_rule():
     assert panel_params(4, 8)["seq_len"] == 8
     assert panel_params(4, 10)["seq_len"] == 10  # never shorter than the horizon
     assert panel_params(1, 6)["seq_len"] == 12
+    # Percentage errors without a season (less over-forecasting after a fall), else absolute.
+    assert [panel_params(m, 6)["loss"] for m in (1, 4, 12)] == ["mape", "mae", "mae"]
     params = panel_params(12, 18)
     model = LSTMForecaster(**params)  # every key is a parameter of the estimators
     assert model.get_params()["scaler"] == "window_level"

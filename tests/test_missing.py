@@ -61,7 +61,7 @@ def _long(n_series: int = 3, n: int = 40, seed: int = 0) -> pd.DataFrame:
 # ------------------------------------------------------------------------- the loss
 
 
-@pytest.mark.parametrize("loss", ["mse", "mae", "huber", "pinball"])
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber", "pinball", "mape", "smape"])
 def test_imputed_targets_never_reach_the_loss_or_its_gradient(loss) -> None:
     quantiles = [0.1, 0.5, 0.9] if loss == "pinball" else None
     torch.manual_seed(0)
@@ -72,11 +72,13 @@ def test_imputed_targets_never_reach_the_loss_or_its_gradient(loss) -> None:
     y = torch.randn(5, 3, 1)
     mask = torch.ones(5, 3, 1)
     mask[0, 1, 0] = mask[3, :, 0] = 0.0  # window 3 only partly: its other terms count
+    offset = torch.rand(5, 1, 1) + 1.0  # each window's loc / scale (the relative losses')
 
     def loss_and_grad(imputed: float) -> tuple[float, list[torch.Tensor]]:
         module.zero_grad()
         target = torch.where(mask > 0, y, torch.tensor(imputed))
-        value = module._common_step({"x": x, "y": target, "mask": mask}, "train")
+        batch = {"x": x, "y": target, "mask": mask, "offset": offset}
+        value = module._common_step(batch, "train")
         value.backward()
         return float(value.detach()), [
             p.grad.clone() for p in module.parameters() if p.grad is not None
@@ -96,6 +98,11 @@ def test_imputed_targets_never_reach_the_loss_or_its_gradient(loss) -> None:
         terms = (pred - y) ** 2
     elif loss == "mae":
         terms = (pred - y).abs()
+    elif loss == "mape":
+        terms = (pred - y).abs() / (y + offset).abs().clamp_min(0.1)
+    elif loss == "smape":
+        size = (y + offset).abs().clamp_min(0.1)
+        terms = 2 * (pred - y).abs() / (size + (pred + offset).abs())
     else:
         terms = torch.nn.functional.huber_loss(pred, y, reduction="none")
     expected = terms[mask > 0].mean()

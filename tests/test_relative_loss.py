@@ -214,3 +214,22 @@ def test_a_masked_fit_trains_a_relative_loss_on_the_observed_targets() -> None:
     ).fit(df)
     assert np.isfinite(model.history_["train_loss"]).all()
     assert np.isfinite(model.predict()["y"]).all()
+
+
+def test_a_target_at_or_below_zero_is_named_in_a_warning_before_training(recwarn) -> None:
+    df = _two_valued_panel()
+    df.loc[(df["unique_id"] == "s3") & (df["ds"] == "2020-02-01"), "y"] = 0.0
+    df.loc[(df["unique_id"] == "s5") & (df["ds"] == "2020-03-01"), "y"] = -4.0
+    params = {
+        "seq_len": 8,
+        "horizon": 2,
+        "max_epochs": 1,
+        "validation_size": 0,
+        "progress_bar": False,
+    }
+    with pytest.warns(UserWarning, match=r"in 2 series \(first: series 's3' at 2020-02-01"):
+        RNNForecaster(loss="mape", **params).fit(df)
+    recwarn.clear()
+    RNNForecaster(loss="mae", **params).fit(df)  # an absolute loss: nothing to say
+    RNNForecaster(loss="smape", **params).fit(_two_valued_panel())  # all positive
+    assert not [w for w in recwarn if "relative to the actual" in str(w.message)]

@@ -279,7 +279,7 @@ def test_ensemble_members_alternate_their_settings_and_the_result_is_their_media
     base = LSTMForecaster(seq_len=12, horizon=6, scaler="window_level", **FAST, **LONG)
     ensemble = EnsembleForecaster(base, **panel_ensemble_params(12, 6, n_members=3)).fit(df)
     assert [m.target_transform for m in ensemble.members_] == [None, "deseasonalize", None]
-    assert [m.loss for m in ensemble.members_] == [None, None, "mape"]
+    assert [m.loss for m in ensemble.members_] == ["mae", "mae", "mape"]
     assert [m.random_state for m in ensemble.members_] == [0, 1, 2]
     each = np.stack([m.predict()["y"].to_numpy() for m in ensemble.members_])
     np.testing.assert_allclose(ensemble.predict()["y"], np.median(each, axis=0), rtol=1e-9)
@@ -318,14 +318,14 @@ def test_panel_params_caps_the_input_length_by_the_series_lengths():
 def test_ensemble_views_depend_on_the_season_and_cross_two_losses():
     deseason = {"target_transform": "deseasonalize", "season_length": 12}
     assert panel_ensemble_params(12, 18)["member_params"] == [
-        {},
-        deseason,
+        {"loss": "mae"},
+        deseason | {"loss": "mae"},
         {"loss": "mape"},
         deseason | {"loss": "mape"},
     ]
     assert panel_ensemble_params(1, 6)["member_params"] == [
-        {},
-        {"scaler": "window_diff"},
+        {"loss": "mae"},
+        {"scaler": "window_diff", "loss": "mae"},
         {"loss": "mape"},
         {"scaler": "window_diff", "loss": "mape"},
     ]

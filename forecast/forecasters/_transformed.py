@@ -18,6 +18,7 @@ Symbols: S series, T targets, N forecasts, H horizon, Q quantile levels.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from forecast.data.panel import Panel, series_positions
 from forecast.data.past_covariates import check_roles, notice_implicit
 from forecast.data.seasonality import season_positions
 from forecast.data.transforms import TRANSFORMS, check_domain, fit_lambdas, forward, inverse
+from forecast.neural.loss_names import RELATIVE_LOSSES
 from forecast.protocol import Forecast
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "in_original_units",
     "invert",
     "lambdas_for",
+    "notice_relative_loss",
     "prepare_fit",
     "restore_extras",
     "restored_lambdas",
@@ -114,6 +117,32 @@ def check_fit_domain(owner: Any, panel: Panel) -> None:
     check_domain(panel, owner.target_transform)
     if owner.target_transform == "deseasonalize" and panel.n_series:
         season_positions(panel.times[:1], panel.freq, int(owner.season_length))
+    notice_relative_loss(owner, panel)
+
+
+def notice_relative_loss(owner: Any, panel: Panel) -> None:
+    """Warn when a percentage-error loss (``loss="mape"``, ``"smape"``) meets a target at or
+    below 0: such an error is then relative to a value near or across 0. Training goes on
+    (an actual's size is floored at a tenth of its window's scale, so nothing blows up),
+    but the loss no longer means what its name says; the warning names the first value."""
+    if getattr(owner, "loss", None) not in RELATIVE_LOSSES or not len(panel.values):
+        return
+    targets = panel.values[:, : len(panel.target_names)]
+    low = np.flatnonzero((targets <= 0).any(axis=1))  # NaN compares False: not counted
+    if not len(low):
+        return
+    row = int(low[0])
+    series = int(np.searchsorted(panel.offsets, row, side="right")) - 1
+    count = len(np.unique(np.searchsorted(panel.offsets, low, side="right")))
+    warnings.warn(
+        f"loss={owner.loss!r} measures errors relative to the actual values, but the "
+        f"target has values at or below 0 in {count} series (first: series "
+        f"{panel.ids[series]!r} at {panel.times[row]}). Their errors are measured against "
+        "at least a tenth of each window's scale; for series that touch or cross 0, "
+        "loss='mae' weighs errors evenly.",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def calendar_columns(panel: Panel) -> list[str]:
