@@ -43,8 +43,13 @@ CACHE = HERE / ".cache" / "accuracy"
 # Overrides of panel_params(season, horizon) by configuration name ("default": none). A value
 # that is a string starting with "x" multiplies panel_params' value (e.g. seq_len "x1.5").
 # Keys starting with "_" are experiment hooks (see _hooks), not estimator parameters.
+# panel_params' loss depends on the season ("mae" with one, "mape" without, since commit
+# 71b2821), so rows measured before it without a season as "default" or "wdiff" are now
+# "lmae" and "lmae_wdiff".
 CONFIGS: dict[str, dict[str, Any]] = {
     "default": {},
+    "lmae": {"loss": "mae"},
+    "lmae_wdiff": {"loss": "mae", "scaler": "window_diff"},
     "balanced": {"_sampling": "series"},
     "h128": {"hidden_size": 128},
     "layers2": {"num_layers": 2},
