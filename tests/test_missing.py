@@ -72,7 +72,8 @@ def test_imputed_targets_never_reach_the_loss_or_its_gradient(loss) -> None:
     y = torch.randn(5, 3, 1)
     mask = torch.ones(5, 3, 1)
     mask[0, 1, 0] = mask[3, :, 0] = 0.0  # window 3 only partly: its other terms count
-    offset = torch.rand(5, 1, 1) + 1.0  # each window's loc / scale (the relative losses')
+    # Each window's loc / scale and input level in units of its scale (the relative losses').
+    offset = torch.cat([torch.rand(5, 1, 1) + 1.0, torch.rand(5, 1, 1) * 20.0], dim=1)
 
     def loss_and_grad(imputed: float) -> tuple[float, list[torch.Tensor]]:
         module.zero_grad()
@@ -98,11 +99,13 @@ def test_imputed_targets_never_reach_the_loss_or_its_gradient(loss) -> None:
         terms = (pred - y) ** 2
     elif loss == "mae":
         terms = (pred - y).abs()
-    elif loss == "mape":
-        terms = (pred - y).abs() / (y + offset).abs().clamp_min(0.1)
-    elif loss == "smape":
-        size = (y + offset).abs().clamp_min(0.1)
-        terms = 2 * (pred - y).abs() / (size + (pred + offset).abs())
+    elif loss in ("mape", "smape"):
+        loc, floor = offset[:, :1], 0.1 * offset[:, 1:]  # floored at a tenth of the level
+        size = torch.maximum((y + loc).abs(), floor)
+        if loss == "mape":
+            terms = (pred - y).abs() / size
+        else:
+            terms = 2 * (pred - y).abs() / (size + (pred + loc).abs())
     else:
         terms = torch.nn.functional.huber_loss(pred, y, reduction="none")
     expected = terms[mask > 0].mean()

@@ -25,8 +25,8 @@ L, H = 6, 3
 
 
 def _scaled(method: str | None, windows: np.ndarray, series: np.ndarray, values: np.ndarray):
-    """Windows scaled by ``method`` (fitted on ``values``, one series), their offsets and
-    each window's scale, ``(N, 1, 1)``."""
+    """Windows scaled by ``method`` (fitted on ``values``, one series), their offsets
+    ``(N, 2, 1)`` and each window's scale, ``(N, 1, 1)``."""
     scaler = SeriesScaler(method)
     if method in ("standard", "minmax"):
         scaler.fit(values, np.array([0, len(values)]), np.array([len(values)]))
@@ -54,31 +54,43 @@ def test_the_losses_on_scaled_values_are_mape_and_smape_in_the_series_units(
     windows = np.lib.stride_tricks.sliding_window_view(values, L + H, axis=0).transpose(0, 2, 1)
     series = np.zeros(len(windows), dtype=np.int64)
     scaled, offsets, scale = _scaled(method, windows, series, values)
-    loc = offsets.astype(np.float64) * scale
+    loc = offsets[:, :1].astype(np.float64) * scale
     z = scaled[:, L:, :].astype(np.float64)  # (N, H, 1): targets as the network sees them
     y = z * scale + loc  # in units (the float32 targets', not the raw values' rounding)
     pred = y + np.asarray(errors)[None, :, None]  # a forecast in units
     z_hat = (pred - loc) / scale
     args = [torch.tensor(a, dtype=torch.float64) for a in (z_hat, z, offsets)]
 
-    # The definitions in units, with the actual's size floored at a tenth of the scale.
-    size = np.maximum(np.abs(y), RelativeLoss.FLOOR * scale)
+    # The definitions in units, with the actual's size floored at a tenth of the input
+    # window's level (its mean absolute value; the scale where that is 0), whatever the
+    # scaler.
+    level = np.abs(windows[:, :L]).mean(axis=1, keepdims=True)
+    size = np.maximum(np.abs(y), RelativeLoss.FLOOR * np.where(level > 0, level, scale))
     mape = np.abs(y - pred) / size
     smape = 2 * np.abs(y - pred) / (size + np.abs(pred))
     np.testing.assert_allclose(MAPELoss().elementwise(*args).numpy(), mape, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(SMAPELoss().elementwise(*args).numpy(), smape, rtol=1e-4, atol=1e-6)
 
 
-def test_away_from_zero_the_mape_loss_is_scikit_learns_mape() -> None:
+SERIES = {
+    "level": np.random.default_rng(1).uniform(50, 150, size=(40, 1)),
+    # A fitted scaler's scale is the whole series' spread, 250 times the first values.
+    "trend": 1.08 ** np.arange(90.0)[:, None],
+    "small": np.random.default_rng(2).uniform(0.01, 0.05, size=(40, 1)),  # raw units < 0.1
+}
+
+
+@pytest.mark.parametrize("kind", SERIES)
+def test_away_from_zero_the_mape_loss_is_scikit_learns_mape_under_every_scaler(kind) -> None:
     rng = np.random.default_rng(0)
-    values = rng.uniform(50, 150, size=(40, 1))  # no value near a tenth of a window's level
+    values = SERIES[kind]  # no value near a tenth of its window's level
     windows = np.lib.stride_tricks.sliding_window_view(values, L + H, axis=0).transpose(0, 2, 1)
     series = np.zeros(len(windows), dtype=np.int64)
     y = windows[:, L:, 0]
     pred = y * rng.uniform(0.7, 1.4, size=y.shape)
-    for method in ("window_level", "window", "standard", None):
+    for method in SCALERS:
         scaled, offsets, scale = _scaled(method, windows, series, values)
-        z_hat = (pred[..., None] - offsets * scale) / scale
+        z_hat = (pred[..., None] - offsets[:, :1] * scale) / scale
         loss = MAPELoss()(
             torch.tensor(z_hat),
             torch.tensor(scaled[:, L:, :], dtype=torch.float64),
@@ -88,13 +100,41 @@ def test_away_from_zero_the_mape_loss_is_scikit_learns_mape() -> None:
         assert float(loss) == pytest.approx(expected, rel=1e-5), method
 
 
-def test_under_window_level_a_positive_windows_offset_is_one() -> None:
+def test_under_window_level_a_positive_windows_offsets_are_one() -> None:
     windows = np.array([[[2.0], [4.0], [6.0], [9.0]], [[-1.0], [3.0], [4.0], [0.0]]])
     _, offsets = SeriesScaler("window_level").scale_windows_with_offsets(
         windows, np.zeros(2, dtype=np.int64), 3
     )
+    assert offsets.shape == (2, 2, 1)
     assert offsets[0, 0, 0] == 1.0  # loc = scale = the mean level
     assert offsets[1, 0, 0] == pytest.approx(2.0 / (8.0 / 3.0))  # mean 2, mean |x| 8/3
+    np.testing.assert_array_equal(offsets[:, 1, 0], [1.0, 1.0])  # the level is the scale
+
+
+@pytest.mark.parametrize("method", SCALERS)
+def test_a_zero_actual_weighs_as_a_tenth_of_its_input_level_under_every_scaler(method) -> None:
+    values = np.array([90.0, 110.0, 95.0, 105.0, 100.0, 100.0, 0.0, 40.0, 100.0, 98.0])[:, None]
+    windows = values[None, : L + H]  # inputs at level 100, then the actuals 0, 40, 100
+    series = np.zeros(1, dtype=np.int64)
+    scaled, offsets, scale = _scaled(method, windows, series, values)
+    pred = np.array([5.0, 40.0, 120.0])[None, :, None]  # in units
+    z_hat = (pred - offsets[:, :1] * scale) / scale
+    args = [torch.tensor(a, dtype=torch.float64) for a in (z_hat, scaled[:, L:], offsets)]
+    terms = MAPELoss().elementwise(*args).numpy().ravel()
+    # 5 / max(0, 10); 0 / 40; 20 / 100: the floor is 10 in units, whatever the scale.
+    np.testing.assert_allclose(terms, [0.5, 0.0, 0.2], rtol=1e-5, atol=1e-7)
+
+
+def test_a_masked_window_level_reads_the_observed_inputs_only() -> None:
+    from forecast.data.masking import MaskedScaler
+
+    # Column 0 the values (the missing one imputed as 1000), column 1 its observed channel.
+    windows = np.array([[[10.0, 1], [1000.0, 0], [30.0, 1], [20.0, 1], [0.0, 1]]])
+    scaler = MaskedScaler("window_level", np.array([0]), np.array([1]))
+    _, offsets = scaler.scale_windows_with_offsets(windows, np.zeros(1, dtype=np.int64), 4)
+    scale = scaler.window_stats(windows[:, :4], np.zeros(1, dtype=np.int64))[1]
+    assert scale[0, 0, 0] == pytest.approx(20.0)  # the mean of 10, 30 and 20
+    assert offsets[0, 1, 0] == pytest.approx(1.0)  # its level: 20, in units of the scale
 
 
 def test_the_dataset_adds_offsets_only_when_asked() -> None:
@@ -108,18 +148,22 @@ def test_the_dataset_adds_offsets_only_when_asked() -> None:
     )
     batch = asked.__getitems__([0, 1])
     assert set(batch) == {"x", "y", "offset"}
-    assert batch["offset"].shape == (2, 1, 1)
+    assert batch["offset"].shape == (2, 2, 1)
     loc, scale = scaler.window_stats(values[:3][None], np.array([0]))
     assert float(batch["offset"][0, 0, 0]) == pytest.approx(loc[0, 0, 0] / scale[0, 0, 0])
-    # Unscaled: the values are their own units, offset 0.
+    level = np.abs(values[:3, 0]).mean()  # 3: the input rows 1, 3, 5 of the target
+    assert float(batch["offset"][0, 1, 0]) == pytest.approx(level / scale[0, 0, 0])
+    # Unscaled: the values are their own units, centre 0, the level as it is.
     bare = WindowDataset(values, windows, seq_len=3, horizon=2, n_targets=1, offsets=True)
-    assert float(bare.__getitems__([0])["offset"].abs().sum()) == 0.0
+    offset = bare.__getitems__([0])["offset"]
+    assert float(offset[0, 0, 0]) == 0.0
+    assert float(offset[0, 1, 0]) == pytest.approx(level)
 
 
 def test_a_masked_relative_loss_averages_the_observed_terms_only() -> None:
     pred = torch.tensor([[[1.0], [0.0]]])
     target = torch.tensor([[[0.0], [1.0e9]]])  # the second target is missing (imputed)
-    offset = torch.ones(1, 1, 1)
+    offset = torch.ones(1, 2, 1)
     mask = torch.tensor([[[1.0], [0.0]]])
     got = masked_loss(MAPELoss(), pred, target, mask, offset)
     assert float(got) == pytest.approx(1.0)  # |1 - 0| / |0 + 1|: the observed term alone

@@ -329,6 +329,26 @@ def test_ensemble_views_depend_on_the_season_and_cross_two_losses():
         {"loss": "mape"},
         {"scaler": "window_diff", "loss": "mape"},
     ]
+    assert panel_ensemble_params(1, 6, losses=None)["member_params"] == [
+        {},
+        {"scaler": "window_diff"},
+    ]
+    for losses in ("mape", ()):
+        with pytest.raises(InvalidParameterError, match="losses=None"):
+            panel_ensemble_params(12, 18, losses=losses)
+
+
+def test_the_accuracy_mode_takes_a_quantile_base_with_its_own_loss():
+    df = _seasonal_frame()
+    base = LSTMForecaster(seq_len=12, horizon=6, quantiles=[0.1, 0.5, 0.9], **FAST, **LONG)
+    named = EnsembleForecaster(base, **panel_ensemble_params(12, 6, n_members=2))
+    with pytest.raises(InvalidParameterError, match="'pinball' when 'quantiles'"):
+        named.fit(df)  # a quantile network cannot train on 'mae': refused before training
+    own = panel_ensemble_params(12, 6, n_members=2, losses=None)
+    ensemble = EnsembleForecaster(base, **own).fit(df)
+    assert [m.loss for m in ensemble.members_] == [None, None]
+    assert [m.target_transform for m in ensemble.members_] == [None, "deseasonalize"]
+    assert np.isfinite(ensemble.predict()[["y_q0.1", "y_q0.5", "y_q0.9"]]).all(axis=None)
 
 
 # ------------------------------------------------ found by review (2026-12-04), each fixed

@@ -371,6 +371,18 @@ class MaskedScaler(SeriesScaler):
         scale[:, :, self.channel_columns] = 1.0
         return loc, scale
 
+    def window_level(self, x: np.ndarray) -> np.ndarray:
+        """The level of each window's observed input values (all of them where a column has
+        none observed in a window), ``(N, 1, F + K)``."""
+        level = super().window_level(x)
+        seen = x[:, :, self.channel_columns] > 0.5  # (N, L, K)
+        values = np.abs(x[:, :, self.value_columns].astype(np.float64))
+        count = seen.sum(axis=1, keepdims=True)
+        observed = np.where(seen, values, 0.0).sum(axis=1, keepdims=True) / np.maximum(count, 1)
+        cols = self.value_columns
+        level[:, :, cols] = np.where(count > 0, observed, level[:, :, cols])
+        return level
+
 
 def last_observed(values: np.ndarray, offsets: np.ndarray, lag: int = 1) -> np.ndarray:
     """Row of the last observation at or before each row, ``lag`` steps apart, ``(T, F)``.

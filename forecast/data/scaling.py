@@ -53,6 +53,22 @@ def _safe_scale(scale: np.ndarray) -> np.ndarray:
     return np.where(scale > 0, scale, 1.0)
 
 
+def relative_offsets(loc: np.ndarray, scale: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """``(N, 2, F)`` float32: ``loc / scale`` and ``level / scale`` (1 where ``level`` is 0
+    or not finite), each window's centre and input level in units of its scale.
+
+    What :class:`~forecast.neural.objectives.RelativeLoss` reads as the batch's ``offset``:
+    ``z + loc / scale`` is an actual in units of the scale, and a tenth of ``level / scale``
+    is the floor of its size. A floor from the window's own level, not from the scale,
+    means the same under every scaler: a fitted scaler's scale is the whole series' spread,
+    which on a trending series is larger than its early values.
+    """
+    n, _, f = level.shape
+    unit = np.where(np.isfinite(level) & (level > 0), level / scale, 1.0)
+    centre = np.broadcast_to(loc / scale, (n, 1, f))
+    return np.concatenate([centre, np.broadcast_to(unit, (n, 1, f))], axis=1).astype(np.float32)
+
+
 BLOCK_ROWS = 1 << 18  # rows per block when fitting: bounded temporaries
 
 
@@ -180,18 +196,29 @@ class SeriesScaler:
     def scale_windows_with_offsets(
         self, windows: np.ndarray, series: np.ndarray, n_input: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`scale_windows`, and each window's ``loc / scale``, ``(N, 1, F)`` float32.
+        """:meth:`scale_windows`, and each window's offsets, ``(N, 2, F)`` float32.
 
         A scaled value ``z = (y - loc) / scale`` is ``y / scale - loc / scale``, so
         ``z + loc / scale`` is the value in units of the window's scale: what a loss on
-        relative errors (MAPE, sMAPE) needs to measure ``|y|`` without unscaling.
+        relative errors (MAPE, sMAPE) needs to measure ``|y|`` without unscaling. Row 0 is
+        ``loc / scale``; row 1 the input rows' level (:meth:`window_level`) in the same
+        units, which the relative losses floor an actual's size at a tenth of, whatever the
+        scaler (1, the scale itself, where the level is 0).
         """
         n, _, f = windows.shape
+        inputs = windows[:, :n_input]
+        level = self.window_level(inputs)
         if self.method is None:
-            return np.asarray(windows, dtype=np.float32), np.zeros((n, 1, f), np.float32)
-        loc, scale = self.window_stats(windows[:, :n_input], series)
-        offsets = np.broadcast_to(loc / scale, (n, 1, f)).astype(np.float32)
-        return self._narrow((windows - loc) / scale), offsets
+            loc, scale = np.zeros((n, 1, f)), np.ones((n, 1, f))
+            scaled = np.asarray(windows, dtype=np.float32)
+        else:
+            loc, scale = self.window_stats(inputs, series)
+            scaled = self._narrow((windows - loc) / scale)
+        return scaled, relative_offsets(loc, scale, level)
+
+    def window_level(self, x: np.ndarray) -> np.ndarray:
+        """Each input window's level, its mean absolute value, ``(N, 1, F)`` float64."""
+        return np.abs(x.astype(np.float64)).mean(axis=1, keepdims=True)
 
     def transform_windows(
         self, x: np.ndarray, y: np.ndarray | None, series: np.ndarray

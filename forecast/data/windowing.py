@@ -25,6 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.data import Dataset, RandomSampler
 
 from forecast.data.permutation import ROUNDS, LazyPermutation
+from forecast.data.scaling import relative_offsets
 
 # Torch-free, so that predict imports no torch; named here too (forecast.windowing).
 from forecast.data.window_index import (
@@ -59,7 +60,7 @@ class BatchScaler(Protocol):
     def scale_windows_with_offsets(
         self, windows: np.ndarray, series: np.ndarray, n_input: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The scaled windows, and each window's ``loc / scale`` ``(N, 1, F)``."""
+        """The scaled windows, and each window's ``loc / scale`` and level ``(N, 2, F)``."""
         ...
 
 
@@ -121,9 +122,11 @@ class WindowDataset(Dataset):
         gathered batch before scaling (``missing="mask"``: the imputed inputs that read
         past a window's cutoff, :class:`forecast.data.masking.CausalInputs`).
     offsets : bool, default False
-        Also return ``offset`` (N, 1, T): each window's ``loc / scale`` per target (0
-        without a scaler), so that ``y + offset`` is a target in units of its window's
-        scale, what the relative losses (``loss="mape"``, ``"smape"``) measure errors by.
+        Also return ``offset`` (N, 2, T): per target, each window's ``loc / scale`` (0
+        without a scaler), so that ``y + offset[:, :1]`` is a target in units of its
+        window's scale, and its input rows' level in those units
+        (:func:`~forecast.data.scaling.relative_offsets`): what the relative losses
+        (``loss="mape"``, ``"smape"``) measure errors by.
 
     Examples
     --------
@@ -178,7 +181,7 @@ class WindowDataset(Dataset):
 
         ``x`` (N, L, F) and ``y`` (N, H, T) float32 tensors; with known-future or static
         covariates, ``{"x", "y", "future" (N, H, C), "static" (N, Z)}``, and with
-        ``offsets``, ``"offset"`` (N, 1, T).
+        ``offsets``, ``"offset"`` (N, 2, T).
         """
         starts, series = self.windows.locate(np.asarray(indices, dtype=np.int64))
         batch = self._windows[starts].transpose(0, 2, 1)  # (N, L+H, F), one gather
@@ -189,8 +192,10 @@ class WindowDataset(Dataset):
             batch, offset = self.scaler.scale_windows_with_offsets(batch, series, self.seq_len)
         elif self.scaler is not None:
             batch = self.scaler.scale_windows(batch, series, self.seq_len)
-        elif self.offsets:
-            offset = np.zeros((len(batch), 1, batch.shape[2]), dtype=np.float32)
+        elif self.offsets:  # the values are their own units: centre 0, scale 1
+            n, f = len(batch), batch.shape[2]
+            level = np.abs(batch[:, : self.seq_len].astype(np.float64)).mean(axis=1, keepdims=True)
+            offset = relative_offsets(np.zeros((n, 1, f)), np.ones((n, 1, f)), level)
         batch = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
         x = batch[:, : self.seq_len, :]  # (N, L, F)
         y = batch[:, self.seq_len :, : self.n_targets]  # (N, H, T)

@@ -465,7 +465,7 @@ class _ShardDataset(torch.utils.data.Dataset):
             return x, y
         out = {"x": x, "y": y}
         if relative:  # any finite loss: weight 0 takes it out
-            out["offset"] = torch.ones(1, 1, n_targets)
+            out["offset"] = torch.ones(1, 2, n_targets)
         if masked:  # no observed target: it adds nothing to the count of observed ones
             out["mask"] = torch.zeros(1, model.horizon, n_targets)
         if n_future:

@@ -123,8 +123,9 @@ def check_fit_domain(owner: Any, panel: Panel) -> None:
 def notice_relative_loss(owner: Any, panel: Panel) -> None:
     """Warn when a percentage-error loss (``loss="mape"``, ``"smape"``) meets a target at or
     below 0: such an error is then relative to a value near or across 0. Training goes on
-    (an actual's size is floored at a tenth of its window's scale, so nothing blows up),
-    but the loss no longer means what its name says; the warning names the first value."""
+    (an actual's size is floored at a tenth of its input window's level, so nothing blows
+    up), but the loss no longer means what its name says; the warning names the first
+    value."""
     if getattr(owner, "loss", None) not in RELATIVE_LOSSES or not len(panel.values):
         return
     targets = panel.values[:, : len(panel.target_names)]
@@ -138,7 +139,7 @@ def notice_relative_loss(owner: Any, panel: Panel) -> None:
         f"loss={owner.loss!r} measures errors relative to the actual values, but the "
         f"target has values at or below 0 in {count} series (first: series "
         f"{panel.ids[series]!r} at {panel.times[row]}). Their errors are measured against "
-        "at least a tenth of each window's scale; for series that touch or cross 0, "
+        "at least a tenth of each input window's level; for series that touch or cross 0, "
         "loss='mae' weighs errors evenly.",
         UserWarning,
         stacklevel=2,

@@ -263,7 +263,13 @@ def statistical_partner(
     return members[0] if len(members) == 1 else CombinedForecaster(*members)
 
 
-def panel_ensemble_params(season_length: int, horizon: int, n_members: int = 4) -> dict[str, Any]:
+def panel_ensemble_params(
+    season_length: int,
+    horizon: int,
+    n_members: int = 4,
+    *,
+    losses: Sequence[str] | None = ("mae", "mape"),
+) -> dict[str, Any]:
     """Parameters of :class:`~forecast.EnsembleForecaster` for the opt-in accuracy mode.
 
     The members cycle through four views of the series, two ways of seeing them times two
@@ -294,13 +300,24 @@ def panel_ensemble_params(season_length: int, horizon: int, n_members: int = 4) 
     horizon : int
         Steps to forecast (kept for symmetry with :func:`panel_params`; unused).
     n_members : int, default 4
-        Fits; each costs one :func:`panel_params` fit. Member ``i`` takes view ``i % 4``.
+        Fits; each costs one :func:`panel_params` fit. Member ``i`` takes view ``i % 4``
+        (``i % 2`` with ``losses=None``).
+    losses : sequence of str or None, default ("mae", "mape")
+        The losses each way of seeing the series is trained with, in that order. None: the
+        base estimator's own, two views in all; what a base with ``quantiles`` needs (its
+        loss is the pinball loss).
 
     Returns
     -------
     dict
         Keyword arguments for ``EnsembleForecaster`` besides its base estimator, which is
         a recurrent forecaster with :func:`panel_params`.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``losses`` is a string or empty (a loss the estimator does not know is refused
+        when the ensemble is fitted, before its first member).
 
     Examples
     --------
@@ -314,7 +331,14 @@ def panel_ensemble_params(season_length: int, horizon: int, n_members: int = 4) 
     {'loss': 'mape'}
     {'target_transform': 'deseasonalize', 'season_length': 12, 'loss': 'mape'}
     """
+    from forecast._exceptions import InvalidParameterError
+
     del horizon  # the members differ by view, not by horizon
+    if losses is not None and (isinstance(losses, str) or not len(losses)):
+        raise InvalidParameterError(
+            f"losses must be a non-empty sequence of loss names, or None. Got {losses!r}; "
+            "e.g. losses=('mae', 'mape'), or losses=None to keep the base estimator's."
+        )
     season_length = int(season_length)
     if season_length >= 2:
         seen: list[dict[str, Any]] = [
@@ -323,6 +347,8 @@ def panel_ensemble_params(season_length: int, horizon: int, n_members: int = 4) 
         ]
     else:
         seen = [{}, {"scaler": "window_diff"}]
+    if losses is None:
+        return {"n_members": int(n_members), "member_params": seen, "aggregate": "median"}
     # Each loss named, whatever the base estimator's (panel_params' depends on the season).
-    views = [view | {"loss": loss} for loss in ("mae", "mape") for view in seen]
+    views = [view | {"loss": loss} for loss in losses for view in seen]
     return {"n_members": int(n_members), "member_params": views, "aggregate": "median"}

@@ -114,10 +114,13 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         Computed on scaled values. None: "mse", or "pinball" with ``quantiles``.
         ``"mape"`` and ``"smape"`` train on errors relative to the actual value, measured in
         the original units whatever the ``scaler`` (MAPE and M3's sMAPE, as fractions; an
-        actual's size is floored at a tenth of its window's scale, so zeros do not blow up,
-        :class:`~forecast.neural.objectives.RelativeLoss`). A MAPE-trained network
-        forecasts lower than an ``"mae"`` one (MAPE penalises over-forecasts without bound
-        and under-forecasts by at most 100 %): its MAPE is lower, its sMAPE usually higher.
+        actual's size is floored at a tenth of its input window's level, so zeros do not
+        blow up, :class:`~forecast.neural.objectives.RelativeLoss`). With
+        ``target_transform="deseasonalize"`` the errors are the same relative errors (the
+        seasonal index cancels out); only the floor is in deseasonalised units. A
+        MAPE-trained network forecasts lower than an ``"mae"`` one (MAPE penalises
+        over-forecasts without bound and under-forecasts by at most 100 %): its MAPE is
+        lower, its sMAPE usually higher.
         Not with ``target_transform`` ``"log"``, ``"log1p"`` or ``"boxcox"`` (errors there are
         not relative to the series' values).
     quantiles : list of float or None, default None

@@ -72,7 +72,8 @@ def check_relative_loss(owner: Any) -> None:
             f"loss={loss!r} measures errors relative to the series' values, but "
             f"target_transform={transform!r} trains the network on transformed values, "
             f"where they are not relative to the series'. Use target_transform=None or "
-            f"'deseasonalize' with loss={loss!r}, or loss='mae' with {transform!r}."
+            f"'deseasonalize' with loss={loss!r}, or loss='mae' with {transform!r} "
+            "(forecast.presets.panel_params sets loss='mape' for data without a season)."
         )
 
 

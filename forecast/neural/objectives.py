@@ -80,13 +80,15 @@ class PinballLoss(nn.Module):
 class RelativeLoss(nn.Module):
     """A loss on errors relative to the actual value, computed from scaled values.
 
-    A window scaled as ``z = (y - loc) / scale`` has ``y / scale = z + offset`` with
-    ``offset = loc / scale`` (the batch's ``offset``, (N, 1, T)): relative errors need no
-    unscaling, since ``|y - ŷ| / |y| = |z - ẑ| / |z + offset|``. Under ``"window_level"``
-    a positive window's ``offset`` is 1. The actual's size, ``|z + offset|``, is floored
-    at :attr:`FLOOR` (a tenth of the window's scale, e.g. of its mean level under
-    ``"window_level"``): a zero or near-zero actual then weighs as a tenth of the window's
-    scale would instead of dominating the batch.
+    A window scaled as ``z = (y - loc) / scale`` has ``y / scale = z + loc / scale``: relative
+    errors need no unscaling, since ``|y - ŷ| / |y| = |z - ẑ| / |z + loc / scale|``. The
+    batch's ``offset`` (N, 2, T) holds, per window and target, ``loc / scale`` (row 0; 1
+    for a positive window under ``"window_level"``) and the input rows' level, their mean
+    absolute value, in units of the scale (row 1;
+    :func:`~forecast.data.scaling.relative_offsets`). The actual's size is floored at
+    :attr:`FLOOR` times that level: a zero or near-zero actual then weighs as a tenth of
+    its window's level would, instead of dominating the batch, and the floor is the same
+    in the series' units whatever the scaler.
 
     Subclasses give :meth:`elementwise`; the loss is its mean, a fraction (not percent).
     """
@@ -96,7 +98,7 @@ class RelativeLoss(nn.Module):
     def forward(
         self, pred: torch.Tensor, target: torch.Tensor, offset: torch.Tensor
     ) -> torch.Tensor:
-        """``pred`` and ``target`` (N, H, T), ``offset`` (N, 1, T): a scalar."""
+        """``pred`` and ``target`` (N, H, T), ``offset`` (N, 2, T): a scalar."""
         return self.elementwise(pred, target, offset).mean()
 
     def elementwise(
@@ -106,8 +108,8 @@ class RelativeLoss(nn.Module):
         raise NotImplementedError
 
     def actual_size(self, target: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
-        """``|y| / scale``, floored at :attr:`FLOOR`."""
-        return (target + offset).abs().clamp_min(self.FLOOR)
+        """``|y| / scale``, floored at :attr:`FLOOR` times the input level."""
+        return torch.maximum((target + offset[:, :1]).abs(), self.FLOOR * offset[:, 1:2])
 
 
 class MAPELoss(RelativeLoss):
@@ -121,7 +123,8 @@ class MAPELoss(RelativeLoss):
     --------
     >>> import torch
     >>> y, pred = torch.tensor([[[1.0]]]), torch.tensor([[[0.5]]])  # scaled: y = 2 * scale
-    >>> float(MAPELoss()(pred, y, torch.ones(1, 1, 1)))  # |1.5 - 2| / 2
+    >>> offset = torch.ones(1, 2, 1)  # centre and level 1 (window_level, a positive window)
+    >>> float(MAPELoss()(pred, y, offset))  # |1.5 - 2| / 2
     0.25
     """
 
@@ -138,14 +141,14 @@ class SMAPELoss(RelativeLoss):
     --------
     >>> import torch
     >>> y, pred = torch.tensor([[[1.0]]]), torch.tensor([[[0.0]]])  # scaled: y = 2, ŷ = 1
-    >>> round(float(SMAPELoss()(pred, y, torch.ones(1, 1, 1))), 6)  # 2 * 1 / 3
+    >>> round(float(SMAPELoss()(pred, y, torch.ones(1, 2, 1))), 6)  # 2 * 1 / 3
     0.666667
     """
 
     def elementwise(
         self, pred: torch.Tensor, target: torch.Tensor, offset: torch.Tensor
     ) -> torch.Tensor:
-        both = self.actual_size(target, offset) + (pred + offset).abs()
+        both = self.actual_size(target, offset) + (pred + offset[:, :1]).abs()
         return 2.0 * (pred - target).abs() / both
 
 
