@@ -400,7 +400,7 @@ def report(rows: list[dict], argv: list[str], elapsed: float, smoke: bool) -> st
         quality = panel_ensemble_params(data.season, data.horizon)["member_params"]
         lines.append(
             f"- {_freq_label(freq)} (season {data.season}): `{params}`; accuracy mode's "
-            f"members alternate `{quality}`"
+            f"members cycle through `{quality}`"
         )
     rules = "\n".join(lines)
     threads = os.environ.get("BENCH_THREADS", "2")
@@ -423,7 +423,10 @@ Written by `{" ".join(["python", "benchmarks/run.py", *argv])}` on \
 - Seeds: median (min–max) over seeds for the networks; the baselines are deterministic.
 - `LSTM, accuracy mode`: `EnsembleForecaster(LSTMForecaster(**panel_params(...)),
   **panel_ensemble_params(season_length, horizon))`: 4 members seeded from the first seed,
-  alternating the two views above, median-combined; one run, its fit time the four fits'.
+  one per view above, median-combined; one run, its fit time the four fits'.
+- `accuracy mode + Theta + damped trend`: `CombinedForecaster(<the accuracy mode>,
+  statistical_partner(network, "theta+damped-trend", season_length), partner_weight=1/3)`:
+  the statistical models weigh 1/6 each, as one member of six would.
 - `LSTM, median of 3 seeds`: `EnsembleForecaster(LSTMForecaster(**panel_params(...)),
   n_members=3)` seeded with the first seed (members: that seed and the next two), one run;
   its fit time is the three fits'.

@@ -68,7 +68,7 @@ def panel_params(
       :func:`panel_forecaster` (seeds 0-4), MAPE 19.59 against 20.93 (Theta 20.71), MASE
       2.640 against 2.671, sMAPE 15.71 against 15.46 (AutoETS 16.19); on M3 "other" all
       three better; on M1 yearly and the Tourism competition's yearly series MAPE better,
-      sMAPE worse by 0.37 and 0.12 (``benchmarks/RESULTS.md``, issue 22). Series that
+      sMAPE worse by 0.38 and 0.12 (``benchmarks/RESULTS.md``, issue 22). Series that
       touch or cross 0 are better served by ``loss="mae"`` (a warning says so at fit);
     * ``swa_start=0.67``: the network kept is the average of the weights after every step
       of the last third of the budget (stochastic weight averaging). At a constant, high
