@@ -189,7 +189,7 @@ class Panel:
         bad = unfit_for(self.values, dtype) & ~np.isnan(self.values)  # NaN: missing="mask"
         if bad.any():
             row, j = (int(k[0]) for k in np.nonzero(bad))
-            series = int(np.searchsorted(self.offsets, row, side="right")) - 1
+            series = int(self.series_of(row))
             what, fix = what_is_wrong(float(self.values[row, j]), dtype)
             raise DataError(
                 f"Column {self.feature_names[j]!r} has {what} at {self.times[row]} in "
@@ -202,6 +202,10 @@ class Panel:
     def last_times(self) -> pd.DatetimeIndex:
         """The last timestamp of each series (its cutoff)."""
         return self.times[self.offsets[1:] - 1]
+
+    def series_of(self, rows: Any) -> Any:
+        """The series of each row of ``values``: an int for an int, an array for an array."""
+        return np.searchsorted(self.offsets, rows, side="right") - 1
 
     def series_label(self, i: int) -> str:
         """How series ``i`` is named in messages."""

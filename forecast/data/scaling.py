@@ -53,7 +53,9 @@ def _safe_scale(scale: np.ndarray) -> np.ndarray:
     return np.where(scale > 0, scale, 1.0)
 
 
-def relative_offsets(loc: np.ndarray, scale: np.ndarray, level: np.ndarray) -> np.ndarray:
+def relative_offsets(
+    loc: np.ndarray | float, scale: np.ndarray | float, level: np.ndarray
+) -> np.ndarray:
     """``(N, 2, F)`` float32: ``loc / scale`` and ``level / scale`` (1 where ``level`` is 0
     or not finite), each window's centre and input level in units of its scale.
 
@@ -191,7 +193,7 @@ class SeriesScaler:
         from the input rows alone (``"window"``, ``"window_level"``), never from the horizon
         rows, which are scaled with them (targets, and known-future covariates).
         """
-        return self.scale_windows_with_offsets(windows, series, n_input)[0]
+        return self._scaled(windows, series, n_input)[0]
 
     def scale_windows_with_offsets(
         self, windows: np.ndarray, series: np.ndarray, n_input: int
@@ -205,16 +207,19 @@ class SeriesScaler:
         units, which the relative losses floor an actual's size at a tenth of, whatever the
         scaler (1, the scale itself, where the level is 0).
         """
-        n, _, f = windows.shape
-        inputs = windows[:, :n_input]
-        level = self.window_level(inputs)
+        scaled, loc, scale = self._scaled(windows, series, n_input)
+        return scaled, relative_offsets(loc, scale, self.window_level(windows[:, :n_input]))
+
+    def _scaled(
+        self, windows: np.ndarray, series: np.ndarray, n_input: int
+    ) -> tuple[np.ndarray, np.ndarray | float, np.ndarray | float]:
+        """The scaled windows, and the location and scale they were scaled by (0 and 1
+        without a scaler): the one computation behind both ways of scaling windows, so that
+        :meth:`scale_windows`, on every training batch, computes no offsets."""
         if self.method is None:
-            loc, scale = np.zeros((n, 1, f)), np.ones((n, 1, f))
-            scaled = np.asarray(windows, dtype=np.float32)
-        else:
-            loc, scale = self.window_stats(inputs, series)
-            scaled = self._narrow((windows - loc) / scale)
-        return scaled, relative_offsets(loc, scale, level)
+            return np.asarray(windows, dtype=np.float32), 0.0, 1.0
+        loc, scale = self.window_stats(windows[:, :n_input], series)
+        return self._narrow((windows - loc) / scale), loc, scale
 
     def window_level(self, x: np.ndarray) -> np.ndarray:
         """Each input window's level, its mean absolute value, ``(N, 1, F)`` float64."""

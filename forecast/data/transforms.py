@@ -68,7 +68,7 @@ def check_domain(panel: Panel, method: str | None) -> None:
     if not bad.any():
         return
     row, j = (int(k[0]) for k in np.nonzero(bad))
-    series = int(np.searchsorted(panel.offsets, row, side="right")) - 1
+    series = int(panel.series_of(row))
     raise DataError(
         f"Target column {panel.target_names[j]!r} has the value {panel.values[row, j]!r} at "
         f"{panel.times[row]} in {panel.series_label(series)} ({int(bad[:, j].sum())} such "

@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.data import Dataset, RandomSampler
 
 from forecast.data.permutation import ROUNDS, LazyPermutation
-from forecast.data.scaling import relative_offsets
+from forecast.data.scaling import SeriesScaler
 
 # Torch-free, so that predict imports no torch; named here too (forecast.windowing).
 from forecast.data.window_index import (
@@ -44,6 +44,9 @@ __all__ = [
     "window_starts",
     "windows_ending_at",
 ]
+
+# What a batch is scaled by without a scaler: nothing (method None; no fitted state).
+UNSCALED = SeriesScaler(None)
 
 
 # (x, y), or {"x", "y", "future", "static"} when there are covariates beyond the inputs.
@@ -188,14 +191,11 @@ class WindowDataset(Dataset):
         if self.causal_inputs is not None:
             batch = self.causal_inputs(batch, starts)
         offset = None
-        if self.scaler is not None and self.offsets:
-            batch, offset = self.scaler.scale_windows_with_offsets(batch, series, self.seq_len)
+        if self.offsets:  # unscaled, the values are their own units: centre 0, scale 1
+            scaler = self.scaler if self.scaler is not None else UNSCALED
+            batch, offset = scaler.scale_windows_with_offsets(batch, series, self.seq_len)
         elif self.scaler is not None:
             batch = self.scaler.scale_windows(batch, series, self.seq_len)
-        elif self.offsets:  # the values are their own units: centre 0, scale 1
-            n, f = len(batch), batch.shape[2]
-            level = np.abs(batch[:, : self.seq_len].astype(np.float64)).mean(axis=1, keepdims=True)
-            offset = relative_offsets(np.zeros((n, 1, f)), np.ones((n, 1, f)), level)
         batch = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
         x = batch[:, : self.seq_len, :]  # (N, L, F)
         y = batch[:, self.seq_len :, : self.n_targets]  # (N, H, T)

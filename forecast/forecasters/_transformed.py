@@ -133,12 +133,12 @@ def notice_relative_loss(owner: Any, panel: Panel) -> None:
     if not len(low):
         return
     row = int(low[0])
-    series = int(np.searchsorted(panel.offsets, row, side="right")) - 1
-    count = len(np.unique(np.searchsorted(panel.offsets, low, side="right")))
+    first = panel.series_label(int(panel.series_of(row)))
+    count = len(np.unique(panel.series_of(low)))
     warnings.warn(
         f"loss={owner.loss!r} measures errors relative to the actual values, but the "
-        f"target has values at or below 0 in {count} series (first: series "
-        f"{panel.ids[series]!r} at {panel.times[row]}). Their errors are measured against "
+        f"target has values at or below 0 in {count} series (first: {first} at "
+        f"{panel.times[row]}). Their errors are measured against "
         "at least a tenth of each input window's level; for series that touch or cross 0, "
         "loss='mae' weighs errors evenly.",
         UserWarning,

@@ -146,7 +146,7 @@ class _BaselineForecaster(BaseForecaster):
         source = last_observed(targets, panel.offsets, m)[rows]  # (N, m, T)
         empty = np.flatnonzero((source < 0).any(axis=(1, 2)))
         if empty.size:
-            series = np.searchsorted(panel.offsets, ends[empty] - 1, side="right") - 1
+            series = panel.series_of(ends[empty] - 1)
             names = sorted({panel.series_label(int(i)) for i in series})
             raise MissingHistoryError(
                 f"{type(self).__name__} has no observed value to repeat for "

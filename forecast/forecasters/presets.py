@@ -347,8 +347,6 @@ def panel_ensemble_params(
         ]
     else:
         seen = [{}, {"scaler": "window_diff"}]
-    if losses is None:
-        return {"n_members": int(n_members), "member_params": seen, "aggregate": "median"}
     # Each loss named, whatever the base estimator's (panel_params' depends on the season).
-    views = [view | {"loss": loss} for loss in losses for view in seen]
+    views = seen if losses is None else [view | {"loss": loss} for loss in losses for view in seen]
     return {"n_members": int(n_members), "member_params": views, "aggregate": "median"}
