@@ -227,18 +227,27 @@ class ListedWindows(WindowIndex):
 
 
 def observed_windows(
-    index: WindowIndex, observed: np.ndarray, seq_len: int, horizon: int
+    index: WindowIndex,
+    observed: np.ndarray,
+    seq_len: int,
+    horizon: int,
+    target_ends: np.ndarray | None = None,
 ) -> ListedWindows:
     """The windows of ``index`` with an observed target in their input and horizon rows.
 
     ``observed (T,)``: whether any target is observed in each row. A window without one in
     its horizon has nothing to learn (its loss would be 0/0); one without one in its input
     has no level to scale by or forecast from, as :func:`check_observed` refuses at predict.
+    ``target_ends (S,)``: where each series' targets end, for windows listed past it
+    (``partial_horizons``): only the target rows before it count.
     """
     starts, series = index.locate(np.arange(len(index), dtype=np.int64))
     count = np.concatenate([[0], np.cumsum(observed, dtype=np.int64)])  # (T + 1,)
     in_input = count[starts + seq_len] - count[starts]
-    in_horizon = count[starts + seq_len + horizon] - count[starts + seq_len]
+    stop = starts + seq_len + horizon
+    if target_ends is not None:
+        stop = np.minimum(stop, target_ends[series])
+    in_horizon = count[stop] - count[starts + seq_len]
     keep = (in_input > 0) & (in_horizon > 0)
     return ListedWindows(starts[keep], series[keep])
 

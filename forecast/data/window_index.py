@@ -41,9 +41,19 @@ class WindowIndex:
         horizon: int,
         end_margin: int | np.ndarray = 0,
         first_target: int | np.ndarray | None = None,
+        past_end: int = 0,
     ) -> WindowIndex:
-        """Index the windows that :func:`window_starts` lists (same parameters)."""
-        width = seq_len + horizon
+        """Index the windows that :func:`window_starts` lists (same parameters).
+
+        ``past_end`` (``0 <= past_end < horizon``) also lists the windows whose last
+        ``past_end`` or fewer target rows lie past each series' end (less ``end_margin``):
+        their input rows and at least one target row are inside it. A dataset that reads
+        them must leave those rows out (:class:`forecast.data.windowing.WindowDataset`'s
+        ``target_ends``).
+        """
+        if not 0 <= past_end < max(horizon, 1):
+            raise ValueError(f"past_end must be in [0, horizon={horizon}); got {past_end}.")
+        width = seq_len + horizon - past_end
         begin = offsets[:-1].astype(np.int64)
         end = offsets[1:] - np.broadcast_to(np.asarray(end_margin, dtype=np.int64), begin.shape)
         if first_target is not None:
@@ -68,6 +78,7 @@ def window_starts(
     horizon: int,
     end_margin: int | np.ndarray = 0,
     first_target: int | np.ndarray | None = None,
+    past_end: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start rows of every full window that stays inside one series.
 
@@ -82,6 +93,9 @@ def window_starts(
     first_target : int or numpy.ndarray of shape (S,), optional
         Position within each series before which no window's targets may start (e.g. the
         start of the validation tail, to list the validation windows).
+    past_end : int, default 0
+        How many of a window's last target rows may lie past its series' end (less
+        ``end_margin``): see :meth:`WindowIndex.build`.
 
     Returns
     -------
@@ -94,7 +108,7 @@ def window_starts(
     --------
     WindowIndex : the same windows without the two N-long arrays (what training uses).
     """
-    index = WindowIndex.build(offsets, seq_len, horizon, end_margin, first_target)
+    index = WindowIndex.build(offsets, seq_len, horizon, end_margin, first_target, past_end)
     return index.locate(np.arange(len(index), dtype=np.int64))
 
 

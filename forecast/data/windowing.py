@@ -17,7 +17,7 @@ This module knows nothing of pandas (frames are accepted by duck typing in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, cast
 
 import numpy as np
 import torch
@@ -130,6 +130,13 @@ class WindowDataset(Dataset):
         window's scale, and its input rows' level in those units
         (:func:`~forecast.data.scaling.relative_offsets`): what the relative losses
         (``loss="mape"``, ``"smape"``) measure errors by.
+    target_ends : numpy.ndarray of shape (S,), optional
+        Per series, the row (exclusive) where what the windows may read ends: windows
+        listed with ``past_end`` (:meth:`WindowIndex.build`) run past it. Their rows from
+        there on are read as the last row before it (no row of another series, or of a
+        validation tail, is ever read) and the batch has ``mask`` (N, H, T), 0 for those
+        target rows (the loss leaves them out). Not with ``n_future``: the known-future
+        values past the end are unknown.
 
     Examples
     --------
@@ -156,8 +163,12 @@ class WindowDataset(Dataset):
         target_channels: Sequence[int] | None = None,
         causal_inputs: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
         offsets: bool = False,
+        target_ends: np.ndarray | None = None,
     ) -> None:
+        if target_ends is not None and n_future:
+            raise ValueError("windows past the series' ends read no known-future covariates")
         self.values = values
+        self.target_ends = None if target_ends is None else np.asarray(target_ends, np.int64)
         self.offsets = offsets
         self.causal_inputs = causal_inputs
         self.windows = windows
@@ -168,7 +179,12 @@ class WindowDataset(Dataset):
         self.static = None if static is None else np.asarray(static, dtype=np.float32)
         self.scaler = scaler
         self.target_channels = None if target_channels is None else list(target_channels)
-        self._windows = sliding_window_view(values, seq_len + horizon, axis=0)  # (T-W+1, F, W) view
+        # (T-W+1, F, W) view; with target_ends the rows are gathered one by one (clipped)
+        self._windows = (
+            None
+            if self.target_ends is not None
+            else sliding_window_view(values, seq_len + horizon, axis=0)
+        )
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -187,7 +203,14 @@ class WindowDataset(Dataset):
         ``offsets``, ``"offset"`` (N, 2, T).
         """
         starts, series = self.windows.locate(np.asarray(indices, dtype=np.int64))
-        batch = self._windows[starts].transpose(0, 2, 1)  # (N, L+H, F), one gather
+        inside = None
+        if self._windows is not None:
+            batch = self._windows[starts].transpose(0, 2, 1)  # (N, L+H, F), one gather
+        else:  # rows past the end read as its last row, and leave the loss
+            rows = starts[:, None] + np.arange(self.seq_len + self.horizon)  # (N, L+H)
+            last = cast(np.ndarray, self.target_ends)[series][:, None] - 1
+            batch = self.values[np.minimum(rows, last)]  # (N, L+H, F), one gather
+            inside = torch.from_numpy(rows[:, self.seq_len :] <= last)  # (N, H)
         if self.causal_inputs is not None:
             batch = self.causal_inputs(batch, starts)
         offset = None
@@ -204,6 +227,7 @@ class WindowDataset(Dataset):
             and self.static is None
             and self.target_channels is None
             and offset is None
+            and inside is None
         ):
             return x, y
         out = {"x": x, "y": y}
@@ -215,6 +239,9 @@ class WindowDataset(Dataset):
             out["mask"] = torch.stack(
                 [after[..., c] if c >= 0 else ones for c in self.target_channels], dim=-1
             )  # (N, H, T)
+        if inside is not None:
+            within = inside[..., None].to(y.dtype).expand(-1, -1, self.n_targets)
+            out["mask"] = out["mask"] * within if "mask" in out else within.contiguous()
         if self.n_future:
             out["future"] = batch[:, self.seq_len :, -self.n_future :]  # (N, H, C)
         if self.static is not None:

@@ -48,6 +48,7 @@ from forecast.data.masking import (
 from forecast.data.panel import Panel
 from forecast.data.scaling import SeriesScaler
 from forecast.data.window_index import WindowIndex
+from forecast.forecasters._fit_windows import fit_windows
 
 __all__ = [
     "MaskedTraining",
@@ -169,12 +170,11 @@ def masked_training(
             panel.values, panel.offsets, lengths - val_rows, channels
         )
         missing_share = counts / max(n_rows, 1)
-    train = WindowIndex.build(panel.offsets, seq_len, horizon, end_margin=val_rows)
-    val = WindowIndex.build(panel.offsets, seq_len, horizon, first_target=lengths - val_rows)
+    train, val, train_ends = fit_windows(model, panel.offsets, val_rows)
     return MaskedTraining(
         values=values,
         scaler=scaler,
-        train=observed_windows(train, observed, seq_len, horizon),
+        train=observed_windows(train, observed, seq_len, horizon, train_ends),
         val=observed_windows(val, observed, seq_len, horizon),
         target_channels=target_channels(panel.feature_names, n_future, panel.target_names, names),
         missing_columns=names,

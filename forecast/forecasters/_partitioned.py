@@ -79,6 +79,11 @@ from forecast.data.permutation import ROUNDS, LazyPermutation
 from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.data.windowing import WindowDataset, WindowIndex, last_windows
 from forecast.forecasters._calibration import check_calibration_rows
+from forecast.forecasters._fit_windows import (
+    fit_windows,
+    min_training_rows,
+    partial_horizons,
+)
 from forecast.forecasters._masking import masked_training, restored_scaler
 from forecast.forecasters._partitioned_mask import MaskPlan, mask_plan, series_cumulative
 from forecast.forecasters._transformed import (
@@ -217,7 +222,7 @@ class _Shard:
         rows = len(frame)
         panel = _converted(model, frame, self.cut)
         del frame
-        needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
+        needed = min_training_rows(model) + model._validation_rows(panel.lengths)
         if model.drop_short and (panel.lengths < needed).all():
             # One process would drop these (fit_parts has checked that some series are long
             # enough), not refuse them as _select_series does when all it sees are short.
@@ -312,14 +317,9 @@ class _Shard:
         model = self.model
         val_rows = model._validation_rows(panel.lengths)
         masked = self.masked
-        self.windows = {  # as RNNForecaster._fit lists them
-            "train": WindowIndex.build(
-                panel.offsets, model.seq_len, model.horizon, end_margin=val_rows
-            ),
-            "val": WindowIndex.build(
-                panel.offsets, model.seq_len, model.horizon, first_target=panel.lengths - val_rows
-            ),
-        }
+        train, val, train_ends = fit_windows(model, panel.offsets, val_rows)  # as in _fit
+        self.windows = {"train": train, "val": val}
+        ends = {"train": train_ends, "val": None}
         if masked is not None:  # only the windows with an observed target
             self.windows = {"train": masked.train, "val": masked.val}
         self.window_cumulative = {
@@ -349,6 +349,7 @@ class _Shard:
                 target_channels=None if masked is None else masked.target_channels,
                 causal_inputs=None if masked is None else masked.inputs(stage),
                 offsets=model.loss in RELATIVE_LOSSES,
+                target_ends=ends[stage],
             )
             for stage, windows in self.windows.items()
         }
@@ -381,13 +382,9 @@ def _window_counts(model: Any, lengths: np.ndarray, stage: str) -> np.ndarray:
     that reads it raises)."""
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     val_rows = model._validation_rows(lengths)
-    if stage == "train":
-        index = WindowIndex.build(offsets, model.seq_len, model.horizon, end_margin=val_rows)
-    else:
-        first = lengths - val_rows
-        index = WindowIndex.build(offsets, model.seq_len, model.horizon, first_target=first)
-    counts = np.diff(index.cumulative)
-    counts[lengths < model.seq_len + model.horizon + val_rows] = 0
+    windows = fit_windows(model, offsets, val_rows)
+    counts = np.diff((windows.train if stage == "train" else windows.val).cumulative)
+    counts[lengths < min_training_rows(model) + val_rows] = 0
     return counts
 
 
@@ -460,6 +457,7 @@ class _ShardDataset(torch.utils.data.Dataset):
         x = torch.zeros(1, model.seq_len, n_features)
         y = torch.zeros(1, model.horizon, n_targets)
         masked = self.shard.plan is not None and bool(self.shard.plan.names)
+        masked = masked or (self.stage == "train" and partial_horizons(model))
         relative = model.loss in RELATIVE_LOSSES
         if not n_future and not n_static and not masked and not relative:
             return x, y
@@ -572,8 +570,9 @@ def _fit_parts(model: Any, source: Parts, warm: Any, cut: int = 0) -> None:
             shard = _Shard(model, source, order, rng_state, out_dir / "state.pkl", warm, cut, plan)
             if shard.n_windows("train") == 0:
                 raise DataError(
-                    f"No series under {str(source.path)!r} has seq_len + horizon = "
-                    f"{model.seq_len + model.horizon} rows: there is nothing to train on."
+                    f"No series under {str(source.path)!r} has the "
+                    f"{min_training_rows(model)} rows of one training window (plus its "
+                    "validation tail): there is nothing to train on."
                 )
 
             def loader(stage: str) -> DataLoader:

@@ -41,6 +41,7 @@ from forecast.data.masking import masked_columns, observed_windows
 from forecast.data.panel import Panel
 from forecast.data.parts import Parts, assign, read_parts
 from forecast.data.window_index import WindowIndex
+from forecast.forecasters._fit_windows import fit_windows, min_training_rows
 
 __all__ = ["MaskPlan", "mask_plan", "series_cumulative"]
 
@@ -96,7 +97,7 @@ def _part_plan(
     """One part's columns with a missing value, its series' window counts, as its rank
     will find them (``_Shard._read``: the same conversion and series selection), and its
     missing training values per feature followed by its training rows, ``(F + 1,)``."""
-    needed = model.seq_len + model.horizon + model._validation_rows(panel.lengths)
+    needed = min_training_rows(model) + model._validation_rows(panel.lengths)
     if model.drop_short and (panel.lengths < needed).all():
         return [], {}, None  # its rank drops them all
     with warnings.catch_warnings():  # the rank warns about the series it drops
@@ -123,10 +124,9 @@ def _observed(model: Any, panel: Panel) -> tuple[Any, Any]:
     seq_len, horizon = model.seq_len, model.horizon
     n_targets = len(panel.target_names)
     observed = ~np.isnan(panel.values[:, :n_targets]).all(axis=1)
-    train = WindowIndex.build(panel.offsets, seq_len, horizon, end_margin=val_rows)
-    val = WindowIndex.build(panel.offsets, seq_len, horizon, first_target=lengths - val_rows)
+    train, val, train_ends = fit_windows(model, panel.offsets, val_rows)
     return (
-        observed_windows(train, observed, seq_len, horizon),
+        observed_windows(train, observed, seq_len, horizon, train_ends),
         observed_windows(val, observed, seq_len, horizon),
     )
 

@@ -19,6 +19,7 @@ import numpy as np
 from forecast._exceptions import DataError
 from forecast._warnings import warn
 from forecast.data.panel import Panel, series_positions
+from forecast.forecasters._fit_windows import min_training_rows, partial_horizons
 
 __all__ = ["forecastable", "trainable_series", "usable_series"]
 
@@ -28,14 +29,15 @@ def trainable_series(owner: Any, panel: Panel, val_rows: np.ndarray) -> Panel:
     recurrent forecaster) and its validation tail ``val_rows`` ``(S,)``: dropped with a
     warning under ``drop_short=True`` (unless every series is), else a ``DataError``."""
     lengths = panel.lengths
-    needed = owner.seq_len + owner.horizon + val_rows
-    short = np.flatnonzero(lengths < needed)
+    window = min_training_rows(owner)
+    short = np.flatnonzero(lengths < window + val_rows)
     if not short.size:
         return panel
     shown = panel.describe(short)
+    rule = "seq_len + 1" if partial_horizons(owner) else "seq_len + horizon"
     need = (
-        f"one training window needs seq_len + horizon = {owner.seq_len + owner.horizon} "
-        f"rows, plus {int(val_rows[short[0]])} for validation (validation_size="
+        f"one training window needs {rule} = {window} rows, plus "
+        f"{int(val_rows[short[0]])} for validation (validation_size="
         f"{owner.validation_size!r})"
     )
     if owner.drop_short and short.size < panel.n_series:
@@ -43,7 +45,9 @@ def trainable_series(owner: Any, panel: Panel, val_rows: np.ndarray) -> Panel:
         return panel.subset(np.setdiff1d(np.arange(panel.n_series), short))
     raise DataError(
         f"Too few rows to train: {shown}, but {need}. Use a shorter seq_len or "
-        "horizon, a smaller validation_size, or more history"
+        "horizon, "
+        + ("" if partial_horizons(owner) else "partial_horizons=True (seq_len + 1 rows), ")
+        + "a smaller validation_size, or more history"
         + (
             ", or drop_short=True to leave these series out."
             if panel.ids != [None] and short.size < panel.n_series

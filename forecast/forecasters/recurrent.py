@@ -34,6 +34,7 @@ from forecast.data.scaling import SCALERS, SeriesScaler, StaticScaler
 from forecast.data.window_index import WindowIndex, last_windows
 from forecast.forecasters import _masking
 from forecast.forecasters._bad_series import unservable
+from forecast.forecasters._fit_windows import check_partial_horizons, fit_windows
 from forecast.forecasters._network_forecast import (
     NetworkRunner,
     WindowFix,
@@ -169,6 +170,9 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     drop_short : bool, default False
         Series too short for one training window (plus validation) are an error listing
         them; with ``True`` they are dropped with a warning that lists them.
+    partial_horizons : bool, default False
+        Also train on windows whose horizon runs past a series' end, those targets masked:
+        a series needs ``seq_len + 1`` rows (see :mod:`forecast.forecasters._fit_windows`).
     early_stopping_patience : int or None, default 10
         Epochs without validation improvement before stopping; ``None`` never stops early.
         The weights of the best validation epoch are kept.
@@ -296,6 +300,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         max_epochs: int = 100,
         validation_size: int | float = 0.1,
         drop_short: bool = False,
+        partial_horizons: bool = False,
         early_stopping_patience: int | None = 10,
         gradient_clip_val: float | None = 1.0,
         scaler: str | None = "standard",
@@ -335,6 +340,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         self.max_epochs = max_epochs
         self.validation_size = validation_size
         self.drop_short = drop_short
+        self.partial_horizons = partial_horizons
         self.early_stopping_patience = early_stopping_patience
         self.gradient_clip_val = gradient_clip_val
         self.scaler = scaler
@@ -391,6 +397,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         check_bool(self, "progress_bar", self.progress_bar)
         check_bool(self, "verbose", self.verbose)
         check_bool(self, "drop_short", self.drop_short)
+        check_partial_horizons(self)
         check_warm_start_params(self)
         check_seed(self, "random_state", self.random_state)
         if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
@@ -451,14 +458,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         warm = warm_state(self, panel, scaler)  # None: a cold start (see _warm_start.py)
         if warm is not None:
             static_scaler = warm.static_scaler
-        # Training windows end before each validation tail; validation windows have their
-        # targets inside it. Listed directly (no mask over all windows: memory).
-        train_windows = WindowIndex.build(
-            panel.offsets, self.seq_len, self.horizon, end_margin=val_rows
-        )
-        val_windows = WindowIndex.build(
-            panel.offsets, self.seq_len, self.horizon, first_target=lengths - val_rows
-        )
+        # Listed directly, not a mask over all windows (memory); see _fit_windows.
+        train_windows, val_windows, train_ends = fit_windows(self, panel.offsets, val_rows)
         self.seed_ = fit_seed(self.random_state)
         masked = None if self.missing == "raise" else _masking.masked_training(panel, self)
         if masked is not None:  # values are missing: imputed inputs, observed channels
@@ -486,6 +487,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
                 if masked is None
                 else masked.inputs("train" if training else "val"),
                 offsets=self.loss in RELATIVE_LOSSES,
+                target_ends=train_ends if training else None,
             )
             return DataLoader(
                 data,

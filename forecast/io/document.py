@@ -63,6 +63,7 @@ ADDED_PARAMS: dict[str, Any] = {
     "member_params": None,  # EnsembleForecaster: members differ only by their seed
     "warm_start": False,
     "warm_start_shrink": 1.0,  # a warm start continued the fitted weights exactly
+    "partial_horizons": False,  # training windows ended inside the series (issue 22)
 }
 
 _LAYOUT_FIELDS = ("id_col", "time_col", "time_name", "multiindex")
