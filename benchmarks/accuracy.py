@@ -12,6 +12,7 @@ overrides of :data:`CONFIGS`, so the ablation table's rows are reproducible by n
     .venv/bin/python benchmarks/accuracy.py table --data m3:monthly default:0-4  # each alone
     .venv/bin/python benchmarks/accuracy.py table --data m3:monthly default:0-4 \
         --partner theta+damped --partner-weight 0.5   # each combined as panel_forecaster does
+    .venv/bin/python benchmarks/accuracy.py weights --data m3:monthly default:0  # needs @val fits
 
 ``--data`` is ``m3:<frequency>`` or ``m1:<frequency>`` (:func:`m3.load`).
 """
@@ -89,6 +90,13 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "lsmape_deseason": {"loss": "smape", "_deseason": True},
     "smape_deseason": {"_loss": "smape", "_deseason": True},
     "mape_deseason": {"_loss": "mape", "_deseason": True},
+    # partial_horizons=True (issue 22, update 5): windows whose horizon runs past the end
+    "ph": {"partial_horizons": True},
+    "ph_deseason": {"partial_horizons": True, "_deseason": True},
+    "ph_lmape": {"partial_horizons": True, "loss": "mape"},
+    "ph_lmape_deseason": {"partial_horizons": True, "loss": "mape", "_deseason": True},
+    "ph_L1.5": {"partial_horizons": True, "seq_len": "x1.5"},
+    "ph_deseason_L1.5": {"partial_horizons": True, "_deseason": True, "seq_len": "x1.5"},
 }
 
 
@@ -368,6 +376,45 @@ def score(
     }
 
 
+def _smape_terms(actual: np.ndarray, forecasts: np.ndarray) -> np.ndarray:
+    """M3's sMAPE of each (series, step): their mean over both is :func:`m3.score`'s."""
+    return 200.0 * np.abs(actual - forecasts) / (np.abs(actual) + np.abs(forecasts))
+
+
+def chosen_weights(data_name: str, specs: list[str], partner: str) -> dict[str, float]:
+    """The partner's weight picked on a validation split, scored on the test.
+
+    The members' median is combined with ``partner`` at weights 0, 0.05, ..., 1, for the
+    whole horizon and for each step; the weights with the best sMAPE on ``<data>@val`` (the
+    members refitted without the last h training points: ``fit --data <data>@val``) are
+    scored on the test, against 1/3 and against the best weights on the test itself.
+    """
+    grid = np.round(np.linspace(0.0, 1.0, 21), 2)
+    per_step = {}  # split -> (weights, steps) sMAPE
+    for split in ("val", "test"):
+        name = f"{data_name}@val" if split == "val" else data_name
+        data = m3.load(name)
+        runs = [_load(name, n, s) for n, s in _members(specs)]
+        members = np.median(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
+        other = partner_forecasts(data, partner)
+        per_step[split] = np.stack(
+            [_smape_terms(data.test, (1 - w) * members + w * other).mean(axis=0) for w in grid]
+        )
+        if split == "test":
+            third = _smape_terms(data.test, (2 * members + other) / 3).mean()
+    val, test = per_step["val"], per_step["test"]
+    pick = int(val.mean(axis=1).argmin())
+    steps = val.argmin(axis=0)
+    return {
+        "weight_picked": float(grid[pick]),
+        "test_picked": float(test[pick].mean()),
+        "test_third": float(third),
+        "test_best": float(test.mean(axis=1).min()),
+        "test_picked_per_step": float(test[steps, np.arange(test.shape[1])].mean()),
+        "test_best_per_step": float(test.min(axis=0).mean()),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -384,7 +431,15 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--aggregate", choices=("median", "mean"), default="median")
         s.add_argument("--partner", choices=PARTNERS, help="combine with a statistical model")
         s.add_argument("--partner-weight", type=float, default=0.5)
+    w = sub.add_parser("weights", help="the partner's weight picked on a validation split")
+    w.add_argument("--data", required=True)
+    w.add_argument("members", nargs="+", help="config:seeds, fitted on <data> and <data>@val")
+    w.add_argument("--partner", choices=PARTNERS, default="theta+damped")
     args = parser.parse_args(argv)
+    if args.command == "weights":
+        result = chosen_weights(args.data, args.members, args.partner)
+        print(args.data, " ".join(f"{k} {v:.3f}" for k, v in result.items()))
+        return
     if args.command == "fit":
         for config in args.config:
             for _, seed in _members([f"x:{args.seed}"]):
