@@ -9,6 +9,8 @@ on the same windows.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -87,6 +89,29 @@ def test_a_window_past_the_end_reads_no_row_after_it_and_masks_those_targets(cas
         np.testing.assert_array_equal(y[j, :inside], target_rows)
         np.testing.assert_array_equal(mask[j, :inside], 1.0)
         np.testing.assert_array_equal(mask[j, inside:], 0.0)
+
+
+def test_a_masked_target_stays_masked_inside_the_end() -> None:
+    """Under missing="mask" the batch's mask is the observed channel times the rows inside
+    the end: a missing target before the end is not trained on either."""
+    # one series of 8 rows: value, observed channel; row 5 missing (imputed 0, channel 0)
+    values = np.stack([np.arange(1.0, 9.0), np.ones(8)], axis=1).astype(np.float32)
+    values[5] = [0.0, 0.0]
+    index = WindowIndex.build(np.array([0, 8]), 4, 3, past_end=2)  # starts 0..3
+    data = WindowDataset(
+        values, index, seq_len=4, horizon=3, n_targets=1, target_channels=[1],
+        target_ends=np.array([8]),
+    )  # fmt: skip
+    mask = data.__getitems__([0, 1, 2, 3])["mask"][..., 0].numpy()
+    np.testing.assert_array_equal(
+        mask,
+        [
+            [1, 0, 1],  # targets at rows 4, 5 (missing), 6
+            [0, 1, 1],  # 5 (missing), 6, 7
+            [1, 1, 0],  # 6, 7, 8 (past the end)
+            [1, 0, 0],  # 7, 8, 9 (past the end)
+        ],
+    )
 
 
 def test_the_observed_count_of_a_masked_window_stops_at_the_end() -> None:
@@ -206,21 +231,73 @@ def _write(df: pd.DataFrame, folder, groups: list[list[str]]) -> None:
 
 
 @pytest.mark.parametrize("missing", ["raise", "mask"])
-def test_a_fit_from_parts_trains_on_the_same_windows_as_the_frame(tmp_path, missing) -> None:
-    df = _frame({"a": 50, "b": 15, "c": 36, "d": 14})
+@pytest.mark.parametrize("validation_size", [0, 6])
+def test_a_fit_from_parts_trains_on_the_same_windows_as_the_frame(
+    tmp_path, missing, validation_size
+) -> None:
+    # with a tail of 6, b (15 rows) keeps 9 training rows, under the 13 of one window:
+    # dropped by both fits, as d (8); e keeps 15, fewer than seq_len + horizon = 18
+    df = _frame({"a": 50, "b": 15, "c": 36, "d": 14, "e": 21})
     if missing == "mask":
         df.loc[7, "y"] = np.nan
-    _write(df, tmp_path / "parts", [["a", "b"], ["c", "d"]])
+    _write(df, tmp_path / "parts", [["a", "b"], ["c", "d", "e"]])
     params = {
         **PARAMS,
         "max_epochs": 1,
         "scaler": "window_level",
         "partial_horizons": True,
         "missing": missing,
+        "validation_size": validation_size,
+        "drop_short": True,
     }
-    expected = RNNForecaster(**params).fit(df).predict()
-    got = RNNForecaster(**params).fit(forecast.parts(tmp_path / "parts")).predict()
-    pd.testing.assert_frame_equal(got, expected)  # bit for bit: same batches, one process
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        single = RNNForecaster(**params).fit(df)
+    dropped = [str(w.message) for w in caught if "Dropped" in str(w.message)]
+    assert bool(dropped) == (validation_size > 0)
+    expected = single.predict()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = RNNForecaster(**params).fit(forecast.parts(tmp_path / "parts"))
+    assert [str(w.message) for w in caught if "Dropped" in str(w.message)] == dropped
+    assert model.series_ids_ == single.series_ids_
+    pd.testing.assert_frame_equal(model.predict(), expected)  # bit for bit: one process
+    np.testing.assert_array_equal(
+        model.history_["train_loss"].to_numpy(), single.history_["train_loss"].to_numpy()
+    )
+
+
+def test_an_ensemble_trains_every_member_on_the_series_all_can_train_on(no_training) -> None:
+    df = _frame({"a": 60, "b": 14})  # b: 14 rows, enough only with partial horizons
+    base = LSTMForecaster(**PARAMS, partial_horizons=True)
+    members = [{}, {"partial_horizons": False}]
+    with pytest.raises(DataError, match="series 'b' has 14"):  # before any member trains
+        forecast.EnsembleForecaster(base, n_members=2, member_params=members).fit(df)
+
+
+def test_an_ensemble_drops_what_one_member_cannot_train_on() -> None:
+    df = _frame({"a": 60, "b": 14, "c": 40})
+    base = LSTMForecaster(**PARAMS, partial_horizons=True, drop_short=True)
+    model = forecast.EnsembleForecaster(
+        base, n_members=2, member_params=[{}, {"partial_horizons": False}]
+    )
+    with pytest.warns(UserWarning, match="Dropped 1 series"):
+        model.fit(df)
+    assert [m.series_ids_ for m in model.members_] == [["a", "c"], ["a", "c"]]
+    out = model.predict()
+    assert sorted(out["unique_id"].unique()) == ["a", "c"]
+    assert np.isfinite(out["y"]).all()
+
+
+def test_the_short_series_error_suggests_partial_horizons_only_where_it_is_allowed() -> None:
+    df = _frame({"a": 60, "b": 14})
+    df["promo"] = 0.0
+    with pytest.raises(DataError) as without:
+        LSTMForecaster(**PARAMS, past_covariates=[]).fit(df)
+    assert "partial_horizons=True" in str(without.value)
+    with pytest.raises(DataError) as refused:
+        LSTMForecaster(**PARAMS, future_covariates=["promo"]).fit(df)
+    assert "partial_horizons" not in str(refused.value)
 
 
 @pytest.mark.slow

@@ -46,7 +46,13 @@ def trainable_series(owner: Any, panel: Panel, val_rows: np.ndarray) -> Panel:
     raise DataError(
         f"Too few rows to train: {shown}, but {need}. Use a shorter seq_len or "
         "horizon, "
-        + ("" if partial_horizons(owner) else "partial_horizons=True (seq_len + 1 rows), ")
+        + (
+            "partial_horizons=True (seq_len + 1 rows), "
+            if hasattr(owner, "partial_horizons")
+            and not partial_horizons(owner)
+            and not owner.future_covariates  # refused with them
+            else ""
+        )
         + "a smaller validation_size, or more history"
         + (
             ", or drop_short=True to leave these series out."

@@ -235,12 +235,19 @@ class EnsembleForecaster(BaseForecaster):
         return list(self.members_[0].quantile_levels_)
 
     def _select_series(self, panel: Panel) -> Panel:
-        """What each member will keep; a series too short to calibrate on is refused first,
-        as a single model refuses it (before dropping the series too short to train on)."""
+        """What every member will keep; a series too short to calibrate on is refused first,
+        as a single model refuses it (before dropping the series too short to train on).
+
+        Each member's own rule is applied in turn (``member_params`` may change ``seq_len``
+        or ``partial_horizons``, and so the rows a series needs): all members train on the
+        same series, and a series one of them cannot train on is refused before any trains.
+        """
         base = self._base()
         if base._conformal_coverage() is not None:
             check_calibration_rows(panel, base.calibration_windows, base.horizon)
-        return base._select_series(panel)
+        for overrides in self._member_overrides():
+            panel = self._member(overrides, None)._select_series(panel)
+        return panel
 
     # ------------------------------------------------------------------ hooks: fit, forecast
 

@@ -83,7 +83,8 @@ def panel_params(
       windows, such as M3 yearly, from being fitted hundreds of times over);
     * ``drop_short=True``: series shorter than ``seq_len + horizon`` are left out of
       training (with a warning) but can still be forecast with ``predict(df)`` when they
-      have ``seq_len`` points.
+      have ``seq_len`` points (``partial_horizons=True`` trains on series of
+      ``seq_len + 1``; not a preset: see ``benchmarks/RESULTS.md``, issue 22, update 5).
 
     Parameters
     ----------
