@@ -95,6 +95,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "ph_deseason": {"partial_horizons": True, "_deseason": True},
     "ph_lmape": {"partial_horizons": True, "loss": "mape"},
     "ph_lmape_deseason": {"partial_horizons": True, "loss": "mape", "_deseason": True},
+    # the default with as many epochs as partial horizons' extra windows take: equal steps
+    "E1.27": {"max_epochs": "x1.27"},
+    "E1.5": {"max_epochs": "x1.5"},
+    "E1.55": {"max_epochs": "x1.55"},
+    "E1.8": {"max_epochs": "x1.8"},
     "ph_L1.5": {"partial_horizons": True, "seq_len": "x1.5"},
     "ph_deseason_L1.5": {"partial_horizons": True, "_deseason": True, "seq_len": "x1.5"},
 }
