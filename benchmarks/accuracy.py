@@ -381,11 +381,6 @@ def score(
     }
 
 
-def _smape_terms(actual: np.ndarray, forecasts: np.ndarray) -> np.ndarray:
-    """M3's sMAPE of each (series, step): their mean over both is :func:`m3.score`'s."""
-    return 200.0 * np.abs(actual - forecasts) / (np.abs(actual) + np.abs(forecasts))
-
-
 def chosen_weights(data_name: str, specs: list[str], partner: str) -> dict[str, float]:
     """The partner's weight picked on a validation split, scored on the test.
 
@@ -394,6 +389,8 @@ def chosen_weights(data_name: str, specs: list[str], partner: str) -> dict[str, 
     members refitted without the last h training points: ``fit --data <data>@val``) are
     scored on the test, against 1/3 and against the best weights on the test itself.
     """
+    from forecast.metrics import smape
+
     grid = np.round(np.linspace(0.0, 1.0, 21), 2)
     per_step = {}  # split -> (weights, steps) sMAPE
     for split in ("val", "test"):
@@ -403,10 +400,14 @@ def chosen_weights(data_name: str, specs: list[str], partner: str) -> dict[str, 
         members = np.median(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
         other = partner_forecasts(data, partner)
         per_step[split] = np.stack(
-            [_smape_terms(data.test, (1 - w) * members + w * other).mean(axis=0) for w in grid]
+            # each step's sMAPE over the series (columns: steps)
+            [
+                smape(data.test, (1 - w) * members + w * other, multioutput="raw_values")
+                for w in grid
+            ]
         )
         if split == "test":
-            third = _smape_terms(data.test, (2 * members + other) / 3).mean()
+            third = smape(data.test, (2 * members + other) / 3)
     val, test = per_step["val"], per_step["test"]
     pick = int(val.mean(axis=1).argmin())
     steps = val.argmin(axis=0)

@@ -31,6 +31,7 @@ __all__ = [
     "fit_windows",
     "min_training_rows",
     "partial_horizons",
+    "too_short",
 ]
 
 
@@ -56,6 +57,13 @@ def min_training_rows(model: Any) -> int:
     """Rows of one training window: ``seq_len + horizon``, or ``seq_len + 1`` with partial
     horizons (a series also needs its validation tail)."""
     return int(model.seq_len + (1 if partial_horizons(model) else model.horizon))
+
+
+def too_short(model: Any, lengths: np.ndarray) -> np.ndarray:
+    """Which series of these ``lengths`` ``(S,)`` have too few rows for one training window
+    plus their validation tail: what ``drop_short`` drops (the rule of
+    :func:`~forecast.forecasters._short_series.trainable_series`, as a mask)."""
+    return np.asarray(lengths < min_training_rows(model) + model._validation_rows(lengths))
 
 
 class FitWindows(NamedTuple):

@@ -83,6 +83,7 @@ from forecast.forecasters._fit_windows import (
     fit_windows,
     min_training_rows,
     partial_horizons,
+    too_short,
 )
 from forecast.forecasters._masking import masked_training, restored_scaler
 from forecast.forecasters._partitioned_mask import MaskPlan, mask_plan, series_cumulative
@@ -222,8 +223,7 @@ class _Shard:
         rows = len(frame)
         panel = _converted(model, frame, self.cut)
         del frame
-        needed = min_training_rows(model) + model._validation_rows(panel.lengths)
-        if model.drop_short and (panel.lengths < needed).all():
+        if model.drop_short and too_short(model, panel.lengths).all():
             # One process would drop these (fit_parts has checked that some series are long
             # enough), not refuse them as _select_series does when all it sees are short.
             warn(f"Dropped {panel.n_series} series too short to train on: "
@@ -384,7 +384,7 @@ def _window_counts(model: Any, lengths: np.ndarray, stage: str) -> np.ndarray:
     val_rows = model._validation_rows(lengths)
     windows = fit_windows(model, offsets, val_rows)
     counts = np.diff((windows.train if stage == "train" else windows.val).cumulative)
-    counts[lengths < min_training_rows(model) + val_rows] = 0
+    counts[too_short(model, lengths)] = 0
     return counts
 
 

@@ -41,7 +41,7 @@ from forecast.data.masking import masked_columns, observed_windows
 from forecast.data.panel import Panel
 from forecast.data.parts import Parts, assign, read_parts
 from forecast.data.window_index import WindowIndex
-from forecast.forecasters._fit_windows import fit_windows, min_training_rows
+from forecast.forecasters._fit_windows import fit_windows, too_short
 
 __all__ = ["MaskPlan", "mask_plan", "series_cumulative"]
 
@@ -97,8 +97,7 @@ def _part_plan(
     """One part's columns with a missing value, its series' window counts, as its rank
     will find them (``_Shard._read``: the same conversion and series selection), and its
     missing training values per feature followed by its training rows, ``(F + 1,)``."""
-    needed = min_training_rows(model) + model._validation_rows(panel.lengths)
-    if model.drop_short and (panel.lengths < needed).all():
+    if model.drop_short and too_short(model, panel.lengths).all():
         return [], {}, None  # its rank drops them all
     with warnings.catch_warnings():  # the rank warns about the series it drops
         warnings.simplefilter("ignore")
