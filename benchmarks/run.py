@@ -52,12 +52,13 @@ ENSEMBLES = ("lstm_x3", "lstm_quality")
 # CombinedForecaster(LSTM, ThetaForecaster): the network (or the accuracy mode) and our Theta.
 COMBINED = {"lstm_theta": 0.5, "lstm_quality_theta": 0.2}  # Theta weighs as one more member
 ENSEMBLE_MEMBERS = 3
-# forecast.presets.panel_forecaster: the network, Theta, the damped trend (1/2, 1/4, 1/4).
+# forecast.presets.panel_forecaster: the network (1/2), and Theta, the damped trend and ETS
+# (1/6 each).
 PANEL = ("lstm_stats",)
-# The accuracy mode's 4 networks and Theta and the damped trend, each one vote of six: the
-# two statistical models at weight 1/3.
+# The accuracy mode's 4 networks and panel_forecaster's statistical partner (Theta, the damped
+# trend and ETS) at weight 1/3.
 QUALITY_STATS = "lstm_quality_stats"
-STATS = ("seasonal_naive", "theta_ours", "damped_ours", "theta", "autoets")
+STATS = ("seasonal_naive", "theta_ours", "damped_ours", "ets_ours", "theta", "autoets")
 PEERS = ("nf_lstm", "darts_blockrnn")  # each runs benchmarks/peers/<name>.py in the peers' venv
 PEER_PACKAGES = (
     "neuralforecast",
@@ -72,6 +73,7 @@ LABELS = {
     "seasonal_naive": "seasonal naive (ours)",
     "theta_ours": "ThetaForecaster (ours)",
     "damped_ours": "DampedTrendForecaster (ours)",
+    "ets_ours": "ETSForecaster (ours)",
     "theta": "statsforecast Theta",
     "autoets": "statsforecast AutoETS",
     "rnn": "RNNForecaster (ours)",
@@ -81,8 +83,8 @@ LABELS = {
     "lstm_quality": "LSTM, accuracy mode: 4 members (ours)",
     "lstm_theta": "LSTM + Theta, mean (ours)",
     "lstm_quality_theta": "accuracy mode + Theta, weight 0.2 (ours)",
-    "lstm_stats": "panel_forecaster: LSTM + Theta + damped trend (ours)",
-    "lstm_quality_stats": "accuracy mode + Theta + damped trend, weight 1/3 (ours)",
+    "lstm_stats": "panel_forecaster: LSTM + Theta + damped trend + ETS (ours)",
+    "lstm_quality_stats": "accuracy mode + Theta + damped trend + ETS, weight 1/3 (ours)",
     "nf_lstm": "NeuralForecast LSTM",
     "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
@@ -100,6 +102,7 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
 
     from forecast import CombinedForecaster, EnsembleForecaster, RNNForecaster, ThetaForecaster
     from forecast.presets import (
+        PANEL_PARTNER,
         panel_ensemble_params,
         panel_forecaster,
         panel_params,
@@ -139,7 +142,7 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
         quality = panel_ensemble_params(data.season, data.horizon)
         estimator = EnsembleForecaster(estimator, **quality)
         if model == QUALITY_STATS:
-            partner = statistical_partner(network, "theta+damped-trend", data.season)
+            partner = statistical_partner(network, PANEL_PARTNER, data.season)
             estimator = CombinedForecaster(estimator, partner, partner_weight=1 / 3)
     elif model in ENSEMBLES:
         estimator = EnsembleForecaster(estimator, n_members=ENSEMBLE_MEMBERS)
@@ -178,9 +181,10 @@ def _child(spec: dict) -> dict:
         frame = estimator.predict(data.train)
         predict_s = time.perf_counter() - start
         forecasts = m3.to_matrix(frame, data, "y")
-    elif model in ("seasonal_naive", "theta_ours", "damped_ours"):
+    elif model in ("seasonal_naive", "theta_ours", "damped_ours", "ets_ours"):
         from forecast.baselines import (
             DampedTrendForecaster,
+            ETSForecaster,
             SeasonalNaiveForecaster,
             ThetaForecaster,
         )
@@ -189,6 +193,7 @@ def _child(spec: dict) -> dict:
             "seasonal_naive": SeasonalNaiveForecaster,
             "theta_ours": ThetaForecaster,
             "damped_ours": DampedTrendForecaster,
+            "ets_ours": ETSForecaster,
         }[model]
         estimator = baseline(season_length=data.season, **_theta_data(data))
         start = time.perf_counter()
@@ -424,9 +429,11 @@ Written by `{" ".join(["python", "benchmarks/run.py", *argv])}` on \
 - `LSTM, accuracy mode`: `EnsembleForecaster(LSTMForecaster(**panel_params(...)),
   **panel_ensemble_params(season_length, horizon))`: 4 members seeded from the first seed,
   one per view above, median-combined; one run, its fit time the four fits'.
-- `accuracy mode + Theta + damped trend`: `CombinedForecaster(<the accuracy mode>,
-  statistical_partner(network, "theta+damped-trend", season_length), partner_weight=1/3)`:
-  the statistical models weigh 1/6 each, as one member of six would.
+- `panel_forecaster`: `forecast.presets.panel_forecaster(season_length, horizon, lengths)`:
+  the network at 1/2, Theta, the damped trend and ETS (ours) at 1/6 each.
+- `accuracy mode + Theta + damped trend + ETS`: `CombinedForecaster(<the accuracy mode>,
+  statistical_partner(network, "theta+damped-trend+ets", season_length),
+  partner_weight=1/3)`: the statistical models weigh 1/9 each.
 - `LSTM, median of 3 seeds`: `EnsembleForecaster(LSTMForecaster(**panel_params(...)),
   n_members=3)` seeded with the first seed (members: that seed and the next two), one run;
   its fit time is the three fits'.

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from forecast.forecasters.combined import CombinedForecaster
     from forecast.forecasters.damped import DampedTrendForecaster
     from forecast.forecasters.ensemble import EnsembleForecaster
+    from forecast.forecasters.ets import ETSForecaster
     from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
     from forecast.forecasters.theta import ThetaForecaster
     from forecast.io.card import ModelCard
@@ -68,6 +69,7 @@ _LAZY = {
     "SeasonalNaiveForecaster": "forecast.forecasters.baselines",
     "ThetaForecaster": "forecast.forecasters.theta",
     "DampedTrendForecaster": "forecast.forecasters.damped",
+    "ETSForecaster": "forecast.forecasters.ets",
     "EnsembleForecaster": "forecast.forecasters.ensemble",
     "CombinedForecaster": "forecast.forecasters.combined",
     "GRUForecaster": "forecast.forecasters.recurrent",
@@ -95,6 +97,7 @@ __all__ = [
     "DataError",
     "DataTypeError",
     "DriftForecaster",
+    "ETSForecaster",
     "EnsembleForecaster",
     "Forecast",
     "ForecastError",

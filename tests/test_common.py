@@ -21,6 +21,7 @@ from sklearn.utils.estimator_checks import (
 
 from forecast import (
     DampedTrendForecaster,
+    ETSForecaster,
     DataError,
     DriftForecaster,
     EnsembleForecaster,
@@ -46,6 +47,7 @@ ESTIMATORS = {
     "drift": lambda **kw: DriftForecaster(horizon=HORIZON, **kw),
     "theta": lambda **kw: ThetaForecaster(season_length=4, horizon=HORIZON, **kw),
     "damped": lambda **kw: DampedTrendForecaster(season_length=4, horizon=HORIZON, **kw),
+    "ets": lambda **kw: ETSForecaster(season_length=4, horizon=HORIZON, **kw),
     # A combination's data parameters are its first forecaster's; the partner shares them.
     "combined": lambda **kw: CombinedForecaster(
         GRUForecaster(horizon=HORIZON, **{**RECURRENT, "max_epochs": 1}, **kw),

@@ -1,5 +1,5 @@
 """The damped trend: what its definition says, per series, from every origin, with any layout;
-and panel_forecaster, the network combined with it and Theta."""
+and panel_forecaster, the network combined with it, Theta and ETS."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import forecast
 from forecast import (
     CombinedForecaster,
     DampedTrendForecaster,
+    ETSForecaster,
     InvalidParameterError,
     MissingHistoryError,
     RNNForecaster,
@@ -235,7 +236,7 @@ def test_the_command_line_knows_it():
 FAST_NETWORK = {"trainer_kwargs": {"max_steps": 5}, "progress_bar": False, "random_state": 0}
 
 
-def test_panel_forecaster_is_half_the_network_and_a_quarter_of_each_local_model():
+def test_panel_forecaster_is_half_the_network_and_a_sixth_of_each_local_model():
     df = panel(seed=2, n_series=8)
     df = df[df["unique_id"] != "s7"]  # flat
     lengths = df.groupby("unique_id").size().to_numpy()
@@ -248,8 +249,9 @@ def test_panel_forecaster_is_half_the_network_and_a_quarter_of_each_local_model(
         network.fit(df).predict(),
         ThetaForecaster(**local).fit(df).predict(),
         DampedTrendForecaster(**local).fit(df).predict(),
+        ETSForecaster(**local).fit(df).predict(),
     ]
-    expected = 0.5 * parts[0]["y"] + 0.25 * parts[1]["y"] + 0.25 * parts[2]["y"]
+    expected = 0.5 * parts[0]["y"] + (parts[1]["y"] + parts[2]["y"] + parts[3]["y"]) / 6
     np.testing.assert_allclose(fc["y"].to_numpy(), expected.to_numpy(), rtol=1e-6)
 
 
@@ -260,7 +262,7 @@ def test_panel_forecaster_passes_the_data_parameters_to_every_member():
     network, local = model.forecaster, model.partner
     assert (network.cell, network.hidden_size, network.seq_len) == ("gru", 16, 8)
     assert network.season_length == 4
-    for member in (local.forecaster, local.partner):
+    for member in (local.forecaster.forecaster, local.forecaster.partner, local.partner):
         assert (member.season_length, member.horizon, member.missing) == (4, 8, "mask")
         assert (member.id_col, member.time_col) == ("unique_id", "ds")
     assert model.missing == "mask"

@@ -518,6 +518,7 @@ def test_ids_and_values_round_trip():
         "DriftForecaster",
         "ThetaForecaster",
         "DampedTrendForecaster",
+        "ETSForecaster",
     ],
 )
 def test_baselines_round_trip(tmp_path, sine_frame, name):
@@ -546,6 +547,7 @@ def test_a_file_can_name_only_the_classes_this_process_defined():
         "DriftForecaster",
         "ThetaForecaster",
         "DampedTrendForecaster",
+        "ETSForecaster",
         "EnsembleForecaster",
         "CombinedForecaster",
     }

@@ -84,7 +84,7 @@ def _estimator(args: argparse.Namespace, lengths: Any = None) -> BaseForecaster:
 
     With ``--preset panel`` (``preset`` in [model]; :mod:`forecast.cli.preset`), the
     parameters not given are :func:`forecast.presets.panel_params`' for the series'
-    ``lengths``, and the partner is Theta and the damped trend unless ``--partner`` says
+    ``lengths``, and the partner is Theta, the damped trend and ETS unless ``--partner`` says
     otherwise: the model :func:`forecast.presets.panel_forecaster` builds.
     """
     from forecast.cli.params import coerce_param
@@ -115,7 +115,9 @@ def _estimator(args: argparse.Namespace, lengths: Any = None) -> BaseForecaster:
         from forecast.cli.preset import preset_params
 
         params = preset_params(str(preset), cls, params, lengths)
-        partner = "theta+damped-trend" if partner is None else partner
+        from forecast.forecasters.presets import PANEL_PARTNER
+
+        partner = PANEL_PARTNER if partner is None else partner
     if partner == "none":
         if partner_weight is not None:
             raise UsageError(

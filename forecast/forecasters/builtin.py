@@ -20,6 +20,7 @@ from forecast.forecasters.baselines import (
 from forecast.forecasters.combined import CombinedForecaster
 from forecast.forecasters.damped import DampedTrendForecaster
 from forecast.forecasters.ensemble import EnsembleForecaster
+from forecast.forecasters.ets import ETSForecaster
 from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
 from forecast.forecasters.theta import ThetaForecaster
 from forecast.io import persistence
@@ -36,6 +37,7 @@ BUILTIN: tuple[type[BaseForecaster], ...] = (
     DriftForecaster,
     ThetaForecaster,
     DampedTrendForecaster,
+    ETSForecaster,
     EnsembleForecaster,
     CombinedForecaster,
 )

@@ -29,7 +29,7 @@ import numpy as np
 from forecast._exceptions import InvalidParameterError
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import _transformed as transformed
-from forecast.forecasters import baselines, damped, ensemble, recurrent, theta  # noqa: F401  (below)
+from forecast.forecasters import baselines, damped, ensemble, ets, recurrent, theta  # noqa: F401  (below)
 from forecast.forecasters._bad_series import members_unservable
 from forecast.forecasters.base import BaseForecaster
 from forecast.forecasters.ensemble import delegated_parameter

@@ -69,23 +69,40 @@ def _starting_line(x: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _smooth_grid(
-    x: np.ndarray, seen: np.ndarray, grid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Final level, trend and sum of squared one-step errors ``(N, G)`` at every grid point."""
+    x: np.ndarray, seen: np.ndarray, grid: np.ndarray, relative: bool = False
+) -> tuple[np.ndarray, ...]:
+    """Final level, trend and sum of squared one-step errors ``(N, G)`` at every grid point.
+
+    With ``relative``, also the sum of squared relative errors ``(e / ŷ)²`` and of
+    ``log |ŷ|`` over the observed values, and where a one-step forecast ``ŷ`` was ``<= 0``:
+    what the likelihood of a multiplicative error needs (:mod:`forecast.forecasters.ets`).
+    """
     alpha, beta, phi = (grid[None, :, k] for k in range(3))
     start_level, start_slope = _starting_line(x, seen)
     first = seen.argmax(axis=1)
     level = np.repeat(start_level[:, None], len(grid), axis=1)
     trend = np.repeat(start_slope[:, None], len(grid), axis=1)
     errors = np.zeros_like(level)
+    if relative:
+        relative_errors, log_forecasts = np.zeros_like(level), np.zeros_like(level)
+        not_positive = np.zeros(level.shape, dtype=bool)
     gain = alpha * beta  # the trend's share of each error, fixed per grid point
     for t in range(x.shape[1]):
         started = (t >= first)[:, None]  # before a history starts its state stays put
         predicted = level + phi * trend
-        e = np.where(seen[:, t, None], x[:, t, None] - predicted, 0.0)
+        observed = seen[:, t, None]
+        e = np.where(observed, x[:, t, None] - predicted, 0.0)
         errors += e * e
+        if relative:
+            size = np.abs(predicted)
+            not_positive |= observed & (predicted <= 0.0)
+            safe = np.where(observed & ~not_positive, size, 1.0)
+            relative_errors += (e / safe) ** 2
+            log_forecasts += np.log(safe)
         level = np.where(started, predicted + alpha * e, level)
         trend = np.where(started, phi * trend + gain * e, trend)
+    if relative:
+        return level, trend, errors, relative_errors, log_forecasts, not_positive
     return level, trend, errors
 
 

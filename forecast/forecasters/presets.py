@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from forecast.forecasters.combined import CombinedForecaster
 
 __all__ = [
+    "PANEL_PARTNER",
     "PARTNERS",
     "panel_ensemble_params",
     "panel_forecaster",
@@ -33,7 +34,9 @@ __all__ = [
 ]
 
 #: The statistical partners :func:`statistical_partner` builds, by name.
-PARTNERS = ("theta", "damped-trend", "theta+damped-trend")
+PARTNERS = ("theta", "damped-trend", "ets", "theta+damped-trend", "theta+damped-trend+ets")
+#: The partner of :func:`panel_forecaster` (and of the command line's ``--preset panel``).
+PANEL_PARTNER = "theta+damped-trend+ets"
 MAX_STEPS = 3000  # optimiser steps of batch 256: ~770k windows, about a minute on 2 cores
 MAX_EPOCHS = 20  # ... or this many passes over the windows, whichever comes first
 LEARNING_RATE = 1e-2  # Adam; high, and the weight average below takes out its noise
@@ -200,7 +203,7 @@ def panel_forecaster(
     params = panel_params(season_length, horizon, lengths) | {"cell": cell}
     params |= {"season_length": season_length} | kwargs  # a season for "deseasonalize" too
     network = RNNForecaster(**params)
-    partner = statistical_partner(network, "theta+damped-trend", season_length)
+    partner = statistical_partner(network, PANEL_PARTNER, season_length)
     return CombinedForecaster(network, partner, partner_weight=0.5)
 
 
@@ -215,10 +218,11 @@ def statistical_partner(
         The model it will be combined with (a network, an ensemble): the partner takes its
         data parameters (``horizon``, ``target``, ``id_col``, ``time_col``, ``freq``,
         ``missing``).
-    kind : {"theta", "damped-trend", "theta+damped-trend"}
-        :class:`~forecast.ThetaForecaster`, :class:`~forecast.DampedTrendForecaster`, or
-        the mean of the two (a :class:`~forecast.CombinedForecaster` of them), what
-        :func:`panel_forecaster` uses.
+    kind : {"theta", "damped-trend", "ets", "theta+damped-trend", "theta+damped-trend+ets"}
+        :class:`~forecast.ThetaForecaster`, :class:`~forecast.DampedTrendForecaster`,
+        :class:`~forecast.ETSForecaster`, or the mean of those named (nested
+        :class:`~forecast.CombinedForecaster` s, each model weighing the same);
+        :func:`panel_forecaster` uses all three (:data:`PANEL_PARTNER`).
     season_length : int, optional
         Steps per season (1: none); by default ``forecaster.season_length``.
 
@@ -242,6 +246,7 @@ def statistical_partner(
     from forecast._exceptions import InvalidParameterError
     from forecast.forecasters.combined import SHARED_PARAMETERS, CombinedForecaster
     from forecast.forecasters.damped import DampedTrendForecaster
+    from forecast.forecasters.ets import ETSForecaster
     from forecast.forecasters.theta import ThetaForecaster
 
     if kind not in PARTNERS:
@@ -259,9 +264,16 @@ def statistical_partner(
     # The data parameters are the forecaster's (the combination checks that they agree).
     local = {key: getattr(forecaster, key) for key in SHARED_PARAMETERS}
     local["season_length"] = season_length
-    models = {"theta": ThetaForecaster, "damped-trend": DampedTrendForecaster}
+    models: dict[str, type[BaseForecaster]] = {
+        "theta": ThetaForecaster,
+        "damped-trend": DampedTrendForecaster,
+        "ets": ETSForecaster,
+    }
     members = [models[name](**local) for name in kind.split("+")]
-    return members[0] if len(members) == 1 else CombinedForecaster(*members)
+    partner = members[0]
+    for count, member in enumerate(members[1:], start=2):  # the k-th weighs 1/k: all equal
+        partner = CombinedForecaster(partner, member, partner_weight=1.0 / count)
+    return partner
 
 
 def panel_ensemble_params(

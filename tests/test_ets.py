@@ -1,0 +1,242 @@
+"""ETSForecaster: the method written out scalar by scalar, the model it chooses on series whose
+right model is known, and what every local model guarantees (layout, chunking, units,
+backtests, files); and statistical_partner's combinations with it."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_smoothing_panel as panel
+
+import forecast
+from forecast import (
+    CombinedForecaster,
+    DampedTrendForecaster,
+    ETSForecaster,
+    InvalidParameterError,
+    ThetaForecaster,
+)
+from forecast.backtest import backtest
+from forecast.data.seasonality import seasonal_indices
+from forecast.forecasters import _local_smoothing as local_smoothing
+from forecast.forecasters import damped as damped_module
+from forecast.forecasters import ets as ets_module
+from forecast.presets import PANEL_PARTNER, PARTNERS, statistical_partner
+
+LONG = {"id_col": "unique_id", "time_col": "ds"}
+
+
+def reference(y: np.ndarray, horizon: int, m: int = 1) -> tuple[np.ndarray, str]:
+    """The method for one series, scalar by scalar: forecasts and the chosen model's name
+    (``"AN"``, ``"MAd"``...). NaN is a missing value (a zero error)."""
+    y = np.asarray(y, dtype=np.float64)
+    length = len(y)
+    seen = ~np.isnan(y)
+    start = int(np.flatnonzero(seen)[0])
+    idx = seasonal_indices(y[start:], m) if m >= 2 and seen[start:].all() else np.ones(1)
+    x = y.copy()
+    x[start:] = y[start:] / idx[np.arange(length - start) % len(idx)]
+    first = np.flatnonzero(seen)[:10]
+    slope, intercept = np.polyfit(first, x[first], 1) if len(first) > 1 else (0.0, x[first[0]])
+    n = int(seen.sum())
+    positive = bool((x[seen] > 0).all())
+    alphas, betas, phis = damped_module.ALPHAS, damped_module.BETAS, damped_module.PHIS
+    forms = {
+        "N": (3, [(a, 0.0, 0.0) for a in alphas]),
+        "A": (5, [(a, b, 1.0) for a, b in itertools.product(alphas, betas)]),
+        "Ad": (6, list(itertools.product(alphas, betas, phis))),
+    }
+    chosen, best_aicc, ses = None, math.inf, (math.inf, None)
+    for form, (k, points) in forms.items():
+        for error in ("A", "M"):
+            best = (math.inf, None)
+            for alpha, beta, phi in points:
+                level, trend = intercept + slope * (first[0] - 1), slope
+                sse = relative = logs = 0.0
+                bad = False
+                for i in range(first[0], length):
+                    predicted = level + phi * trend
+                    e = x[i] - predicted if seen[i] else 0.0
+                    if seen[i]:
+                        sse += e * e
+                        if predicted <= 0:
+                            bad = True
+                        else:
+                            relative += (e / predicted) ** 2
+                            logs += math.log(predicted)
+                    level, trend = predicted + alpha * e, phi * trend + alpha * beta * e
+                if error == "A":
+                    nll = n * math.log(max(sse, 1e-300) / n)
+                    if form == "N" and sse < ses[0]:
+                        ses = (sse, (level, trend, phi))
+                else:
+                    nll = math.inf if bad or not positive else (
+                        n * math.log(max(relative, 1e-300) / n) + 2 * logs
+                    )  # fmt: skip
+                if nll < best[0]:
+                    best = (nll, (level, trend, phi))
+            if n - k - 1 <= 0 or best[1] is None:
+                continue
+            aicc = best[0] + 2 * k + 2 * k * (k + 1) / (n - k - 1)
+            if aicc < best_aicc:
+                best_aicc, chosen = aicc, (error + form, best[1])
+    if chosen is None:  # too short for every model: simple exponential smoothing
+        chosen = ("AN", ses[1])
+    name, (level, trend, phi) = chosen
+    h = np.arange(1, horizon + 1)
+    point = level + np.cumsum(phi**h) * trend
+    return point * idx[(length - start + h - 1) % len(idx)], name
+
+
+def _one(y: np.ndarray, sid: str = "a") -> pd.DataFrame:
+    times = pd.date_range("2020-01-01", periods=len(y), freq="MS")
+    return pd.DataFrame({"unique_id": sid, "ds": times, "y": y})
+
+
+def _name(model: ETSForecaster, series: int = 0, target: int = 0) -> str:
+    phi = model.smoothing_[series, target, 2]
+    error = "M" if model.multiplicative_error_[series, target] else "A"
+    return error + ("N" if phi == 0 else "A" if phi == 1 else "Ad")
+
+
+@pytest.mark.parametrize("season", [1, 12])
+def test_forecasts_and_the_chosen_model_equal_the_method_written_out(season):
+    df = panel(seed=3)
+    model = ETSForecaster(season_length=season, horizon=8, **LONG)
+    fc = model.fit(df).predict()
+    names = set()
+    for i, (sid, g) in enumerate(df.groupby("unique_id")):
+        expected, name = reference(g["y"].to_numpy(), 8, season)
+        got = fc.loc[fc["unique_id"] == sid, "y"].to_numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-8)
+        if sid != "s5":  # flat: every model fits it exactly, and the tie is rounding's to break
+            assert _name(model, i) == name
+            names.add(name)
+    assert len(names) > 1  # the panel does not get one model throughout
+    assert model.smoothing_.shape == (6, 1, 3)
+    assert model.multiplicative_error_.shape == (6, 1)
+
+
+def test_the_model_follows_the_data():
+    rng = np.random.default_rng(0)
+    t = np.arange(80, dtype=np.float64)
+    series = {
+        "level": 100.0 + rng.normal(scale=1.0, size=80),  # noise around a level
+        "line": 10.0 + 2.0 * t + rng.normal(scale=0.5, size=80),  # a straight trend
+        "crossing": np.cumsum(rng.normal(size=80)) - 5.0 + 0.2 * t - 3.0,  # crosses 0
+    }
+    df = pd.concat([_one(y, sid) for sid, y in series.items()], ignore_index=True)
+    model = ETSForecaster(horizon=6, **LONG).fit(df)
+    order = list(model.series_ids_)
+    assert _name(model, order.index("level"))[1:] == "N"
+    assert _name(model, order.index("line"))[1:] in ("A", "Ad")
+    assert (series["crossing"] <= 0).any()
+    assert (series["crossing"] > 0).any()
+    assert model.multiplicative_error_[order.index("crossing"), 0] == 0.0
+    fc = model.predict()
+    line = fc.loc[fc["unique_id"] == "line", "y"].to_numpy()
+    assert (np.diff(line) > 1.0).all()  # rises as the line does
+    level = fc.loc[fc["unique_id"] == "level", "y"].to_numpy()
+    np.testing.assert_allclose(level, level[0])  # flat without a trend
+    assert abs(level[0] - 100.0) < 2.0
+
+
+@pytest.mark.parametrize("length", [2, 3, 4, 5, 7, 8])
+def test_short_histories_get_only_the_models_they_can_support(length):
+    y = np.array([5.0, 6.0, 8.0, 7.0, 9.0, 10.0, 9.5, 11.0])[:length]
+    model = ETSForecaster(horizon=3, freq="MS", **LONG).fit(_one(y))
+    expected, name = reference(y, 3)
+    np.testing.assert_allclose(model.predict()["y"], expected, rtol=1e-10)
+    assert _name(model) == name
+    if length <= 4:  # AICc needs n > k + 1: nothing fits, so simple exponential smoothing
+        assert name == "AN"
+    if length < 7:  # Holt's trend has k = 5
+        assert name[1:] == "N"
+
+
+def test_missing_values_are_zero_errors():
+    y = panel().query("unique_id == 's0'")["y"].to_numpy()[:60].copy()
+    y[[3, 20, 21]] = np.nan
+    model = ETSForecaster(season_length=12, horizon=4, missing="mask", **LONG)
+    fc = model.fit(_one(y)).predict()
+    assert np.isfinite(fc["y"]).all()
+    np.testing.assert_allclose(fc["y"], reference(y, 4, 12)[0], rtol=1e-8)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-6, 1e6, 1e160])
+def test_the_units_of_the_data_change_neither_the_model_nor_its_forecasts(scale):
+    df = panel(seed=3)
+    model = ETSForecaster(season_length=12, horizon=6, **LONG)
+    unit = model.fit(df).predict()["y"].to_numpy()
+    chosen = model.multiplicative_error_.copy(), model.smoothing_.copy()
+    scaled = model.fit(df.assign(y=df["y"] * scale))
+    np.testing.assert_allclose(scaled.predict()["y"] / scale, unit, rtol=1e-9)
+    np.testing.assert_array_equal(model.multiplicative_error_, chosen[0])
+    np.testing.assert_array_equal(model.smoothing_, chosen[1])
+
+
+def test_row_order_and_chunking_do_not_change_a_forecast(monkeypatch):
+    df = panel(seed=1, n_series=9)
+    model = ETSForecaster(season_length=12, horizon=6, **LONG)
+    expected = model.fit(df).predict(df)
+    shuffled = df.sample(frac=1.0, random_state=0)
+    monkeypatch.setattr(local_smoothing, "_CHUNK_CELLS", 100)
+    monkeypatch.setattr(ets_module, "_GRID_CELLS", 1)  # one history per grid block
+    with pytest.warns(UserWarning, match="not in increasing order"):
+        got = model.fit(shuffled).predict(shuffled)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_backtest_without_refit_equals_refitting_at_every_origin():
+    df = panel()
+    df = df[df["unique_id"] != "s5"]  # flat: MASE is undefined on it
+    model = ETSForecaster(season_length=12, horizon=4, **LONG)
+    once = backtest(model, df, n_windows=3, step=4, refit=False).forecasts
+    every = backtest(model, df, n_windows=3, step=4, refit=True).forecasts
+    pd.testing.assert_frame_equal(once, every)
+
+
+def test_saved_and_loaded_it_forecasts_the_same(tmp_path):
+    df = panel(seed=3)
+    model = ETSForecaster(season_length=12, horizon=6, **LONG).fit(df)
+    model.save(tmp_path / "ets.safetensors")
+    loaded = forecast.load(tmp_path / "ets.safetensors")
+    np.testing.assert_array_equal(loaded.smoothing_, model.smoothing_)
+    np.testing.assert_array_equal(loaded.multiplicative_error_, model.multiplicative_error_)
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+    pd.testing.assert_frame_equal(loaded.predict(df), model.predict(df))
+
+
+def test_the_command_line_knows_it():
+    from forecast.cli.params import resolve_cli_estimator
+
+    for name in ("ets", "ETSForecaster"):
+        assert resolve_cli_estimator(name) is ETSForecaster
+
+
+# ------------------------------------------------------------------- statistical_partner
+
+
+def test_every_partner_is_the_equal_mean_of_the_models_it_names():
+    df = panel(seed=4)
+    local = {"season_length": 12, "horizon": 5, **LONG}
+    single = {
+        "theta": ThetaForecaster(**local).fit(df).predict()["y"].to_numpy(),
+        "damped-trend": DampedTrendForecaster(**local).fit(df).predict()["y"].to_numpy(),
+        "ets": ETSForecaster(**local).fit(df).predict()["y"].to_numpy(),
+    }
+    network = forecast.LSTMForecaster(seq_len=12, **local)
+    assert PANEL_PARTNER in PARTNERS
+    for kind in PARTNERS:
+        names = kind.split("+")
+        partner = statistical_partner(network, kind)
+        assert isinstance(partner, CombinedForecaster) == (len(names) > 1)
+        got = partner.fit(df).predict()["y"].to_numpy()
+        expected = np.mean([single[name] for name in names], axis=0)
+        np.testing.assert_allclose(got, expected, rtol=1e-10)
+    with pytest.raises(InvalidParameterError, match="theta\\+damped-trend\\+ets"):
+        statistical_partner(network, "ets+theta")
