@@ -338,13 +338,30 @@ def _load(data_name: str, name: str, seed: int) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-PARTNERS = ("theta", "damped", "theta+damped")
+# The library's local models, and statsforecast's AutoETS from the cache, which
+# benchmarks/peers/statsforecast_partner.py fills in the peers' venv (not a dependency).
+LOCAL = ("theta", "damped", "ets")
+CACHED = ("sf_ets", "sf_ets_zzn")
 
 
-def partner_forecasts(data: m3.M3Subset, partner: str) -> np.ndarray:
-    """``(S, H)`` forecasts of the statistical partner from each series' training part: Theta,
-    the damped trend, or their mean (what ``forecast.presets.panel_forecaster`` combines)."""
+def partner_name(value: str) -> str:
+    """A partner: ``+``-joined names of :data:`LOCAL` and :data:`CACHED`."""
+    names = value.split("+")
+    unknown = [n for n in names if n not in (*LOCAL, *CACHED)]
+    if unknown or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: join distinct names of {', '.join((*LOCAL, *CACHED))} with '+'"
+        )
+    return value
+
+
+def partner_forecasts(data_name: str, data: m3.M3Subset, partner: str) -> np.ndarray:
+    """``(S, H)`` forecasts of the statistical partner from each series' training part: the
+    mean of the models named, each of Theta, the damped trend, ETS (the library's;
+    ``forecast.presets.panel_forecaster`` combines all three, ``theta+damped+ets``) or
+    statsforecast's AutoETS read from the cache (``sf_ets``, ``sf_ets_zzn``)."""
     from forecast.forecasters.damped import damped_trend_forecasts
+    from forecast.forecasters.ets import ets_forecasts
     from forecast.forecasters.theta import theta_forecasts
 
     width = max(len(h) for h in data.history)
@@ -353,9 +370,20 @@ def partner_forecasts(data: m3.M3Subset, partner: str) -> np.ndarray:
     for i, history in enumerate(data.history):  # right-aligned, as the library pads them
         x[i, width - len(history) :] = history
         seen[i, width - len(history) :] = True
-    methods = {"theta": theta_forecasts, "damped": damped_trend_forecasts}
-    names = partner.split("+")
-    return np.mean([methods[n](x, seen, data.horizon, data.season)[0] for n in names], axis=0)
+    methods = {"theta": theta_forecasts, "damped": damped_trend_forecasts, "ets": ets_forecasts}
+    parts = []
+    for name in partner.split("+"):
+        if name in methods:
+            parts.append(methods[name](x, seen, data.horizon, data.season)[0])
+            continue
+        path = CACHE / data_name.replace(":", "_") / f"partner_{name}.json"
+        if not path.exists():
+            sys.exit(
+                f"{path} is missing: run `benchmarks/peers/.venv/bin/python "
+                f"benchmarks/peers/statsforecast_partner.py --data {data_name} --model {name}`"
+            )
+        parts.append(np.asarray(json.loads(path.read_text())["forecasts"]))
+    return np.mean(parts, axis=0)
 
 
 def score(
@@ -373,7 +401,7 @@ def score(
     forecasts = combine(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
     if partner is not None:
         weight = partner_weight
-        forecasts = (1 - weight) * forecasts + weight * partner_forecasts(data, partner)
+        forecasts = (1 - weight) * forecasts + weight * partner_forecasts(data_name, data, partner)
     return m3.score(data, forecasts) | {
         "members": len(runs),
         "fit_s": sum(r["fit_s"] for r in runs),
@@ -398,7 +426,7 @@ def chosen_weights(data_name: str, specs: list[str], partner: str) -> dict[str, 
         data = m3.load(name)
         runs = [_load(name, n, s) for n, s in _members(specs)]
         members = np.median(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
-        other = partner_forecasts(data, partner)
+        other = partner_forecasts(name, data, partner)
         per_step[split] = np.stack(
             # each step's sMAPE over the series (columns: steps)
             [
@@ -435,12 +463,12 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--data", required=True, help="comma-separated: m3:monthly,m1:monthly")
         s.add_argument("members", nargs="+", help="config:seeds, e.g. default:0-4")
         s.add_argument("--aggregate", choices=("median", "mean"), default="median")
-        s.add_argument("--partner", choices=PARTNERS, help="combine with a statistical model")
+        s.add_argument("--partner", type=partner_name, help="statistical models, e.g. theta+damped")
         s.add_argument("--partner-weight", type=float, default=0.5)
     w = sub.add_parser("weights", help="the partner's weight picked on a validation split")
     w.add_argument("--data", required=True)
     w.add_argument("members", nargs="+", help="config:seeds, fitted on <data> and <data>@val")
-    w.add_argument("--partner", choices=PARTNERS, default="theta+damped")
+    w.add_argument("--partner", type=partner_name, default="theta+damped")
     args = parser.parse_args(argv)
     if args.command == "weights":
         result = chosen_weights(args.data, args.members, args.partner)

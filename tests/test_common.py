@@ -21,10 +21,10 @@ from sklearn.utils.estimator_checks import (
 
 from forecast import (
     DampedTrendForecaster,
-    ETSForecaster,
     DataError,
     DriftForecaster,
     EnsembleForecaster,
+    ETSForecaster,
     GRUForecaster,
     InvalidParameterError,
     LSTMForecaster,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from forecast import (
     ThetaForecaster,
 )
 from forecast.backtest import backtest
-from forecast.data.seasonality import seasonal_indices
+from forecast.data.seasonality import seasonal_components
 from forecast.forecasters import _local_smoothing as local_smoothing
 from forecast.forecasters import damped as damped_module
 from forecast.forecasters import ets as ets_module
@@ -37,9 +38,15 @@ def reference(y: np.ndarray, horizon: int, m: int = 1) -> tuple[np.ndarray, str]
     length = len(y)
     seen = ~np.isnan(y)
     start = int(np.flatnonzero(seen)[0])
-    idx = seasonal_indices(y[start:], m) if m >= 2 and seen[start:].all() else np.ones(1)
+    kind, components = "none", np.zeros(1)
+    if m >= 2 and seen[start:].all():  # divided by the indices, or less the offsets
+        kind, components = seasonal_components(y[start:], m)
     x = y.copy()
-    x[start:] = y[start:] / idx[np.arange(length - start) % len(idx)]
+    past = components[np.arange(length - start) % len(components)]
+    if kind == "multiplicative":
+        x[start:] = y[start:] / past
+    elif kind == "additive":
+        x[start:] = y[start:] - past
     first = np.flatnonzero(seen)[:10]
     slope, intercept = np.polyfit(first, x[first], 1) if len(first) > 1 else (0.0, x[first[0]])
     n = int(seen.sum())
@@ -89,7 +96,12 @@ def reference(y: np.ndarray, horizon: int, m: int = 1) -> tuple[np.ndarray, str]
     name, (level, trend, phi) = chosen
     h = np.arange(1, horizon + 1)
     point = level + np.cumsum(phi**h) * trend
-    return point * idx[(length - start + h - 1) % len(idx)], name
+    future = components[(length - start + h - 1) % len(components)]
+    if kind == "multiplicative":
+        point = point * future
+    elif kind == "additive":
+        point = point + future
+    return point, name
 
 
 def _one(y: np.ndarray, sid: str = "a") -> pd.DataFrame:
@@ -158,13 +170,96 @@ def test_short_histories_get_only_the_models_they_can_support(length):
         assert name[1:] == "N"
 
 
-def test_missing_values_are_zero_errors():
-    y = panel().query("unique_id == 's0'")["y"].to_numpy()[:60].copy()
-    y[[3, 20, 21]] = np.nan
-    model = ETSForecaster(season_length=12, horizon=4, missing="mask", **LONG)
-    fc = model.fit(_one(y)).predict()
+@pytest.mark.parametrize("season", [1, 12])
+def test_missing_values_are_zero_errors_and_do_not_count(season):
+    df = panel(seed=3)
+    rng = np.random.default_rng(0)
+    df = df.assign(y=np.where(rng.random(len(df)) < 0.15, np.nan, df["y"]))
+    df.loc[df.groupby("unique_id").head(1).index, "y"] = df["y"].median()  # observed starts
+    model = ETSForecaster(season_length=season, horizon=4, missing="mask", **LONG)
+    fc = model.fit(df).predict()
     assert np.isfinite(fc["y"]).all()
-    np.testing.assert_allclose(fc["y"], reference(y, 4, 12)[0], rtol=1e-8)
+    for i, (sid, g) in enumerate(df.groupby("unique_id")):
+        expected, name = reference(g["y"].to_numpy(), 4, season)
+        np.testing.assert_allclose(fc.loc[fc["unique_id"] == sid, "y"], expected, rtol=1e-8)
+        if sid != "s5":  # flat (see above)
+            assert _name(model, i) == name
+
+
+def test_many_histories_at_once_equal_the_method_one_by_one():
+    # Padded, right-aligned rows of many lengths: random walks, growth with multiplicative
+    # noise, series that cross 0 and positive ones that dip near it, some with gaps.
+    rng = np.random.default_rng(7)
+    rows = []
+    for k in range(60):
+        n = int(rng.integers(2, 45))
+        t = np.arange(n)
+        y = [
+            50 + np.cumsum(rng.normal(size=n)),
+            10 * np.exp(0.05 * t + rng.normal(scale=0.1, size=n)),
+            np.cumsum(rng.normal(size=n)) + 3 * rng.normal(),
+            np.abs(10 + np.cumsum(rng.normal(scale=3, size=n))) + 0.05,
+        ][k % 4]
+        if n > 8 and k % 3 == 0:
+            y[rng.choice(np.arange(1, n - 1), size=2, replace=False)] = np.nan
+        rows.append(y)
+    width = max(map(len, rows))
+    x = np.zeros((len(rows), width))
+    seen = np.zeros(x.shape, dtype=bool)
+    for i, y in enumerate(rows):
+        x[i, width - len(y) :] = np.nan_to_num(y)
+        seen[i, width - len(y) :] = ~np.isnan(y)
+    forecasts, chosen = ets_module.ets_forecasts(x, seen, 5)
+    multiplicative_padded = 0
+    for i, y in enumerate(rows):
+        expected, name = reference(y, 5)
+        np.testing.assert_allclose(forecasts[i], expected, rtol=1e-7, atol=1e-9)
+        phi = chosen[i, 2]
+        got = ("M" if chosen[i, 3] else "A") + ("N" if phi == 0 else "A" if phi == 1 else "Ad")
+        assert got == name, (i, y)
+        multiplicative_padded += got[0] == "M" and len(y) < width
+    assert multiplicative_padded >= 5  # the multiplicative error is chosen on padded rows
+
+
+@pytest.mark.parametrize(
+    ("y", "why"),
+    [
+        # growth with multiplicative noise and one value below 0: without the rule that a
+        # multiplicative error needs a positive history, MAN would be chosen here
+        (
+            [9.246, 9.881, 7.663, 15.219, 14.501, 12.229, 15.16, 14.802, 13.729, 18.16, -0.5,
+             16.498, 16.18, 20.508, 19.84, 22.974, 20.318, 23.846, 21.515, 29.336, 27.96,
+             30.029, 31.95, 27.139, 37.34, 47.517, 28.698, 29.76, 32.358, 48.366, 45.691,
+             55.387, 55.199, 53.741, 57.122],
+            "a value <= 0",
+        ),
+        # positive, near 0: the best multiplicative fit (MAN) forecasts a value <= 0 one step
+        # ahead, where its likelihood is undefined; simple smoothing is chosen instead
+        (
+            [5.811, 3.306, 4.654, 5.453, 3.183, 3.217, 3.933, 1.211, 5.009, 4.809, 1.501, 2.098,
+             1.534, 3.031, 0.599, 0.509, 0.455, 5.207, 3.648, 1.098, 4.05, 12.873],
+            "a one-step forecast <= 0",
+        ),
+    ],
+)  # fmt: skip
+def test_a_multiplicative_error_needs_positive_values_and_forecasts(y, why):
+    model = ETSForecaster(horizon=4, freq="MS", **LONG).fit(_one(np.array(y)))
+    expected, name = reference(np.array(y), 4)
+    assert model.multiplicative_error_[0, 0] == 0.0, why
+    assert _name(model) == name
+    np.testing.assert_allclose(model.predict()["y"], expected, rtol=1e-8)
+
+
+def test_a_seasonal_series_with_zeros_is_adjusted_additively():
+    t = np.arange(72, dtype=np.float64)
+    rng = np.random.default_rng(1)
+    y = np.maximum(0.0, 10 * np.sin(2 * np.pi * t / 12) + 0.05 * t + rng.normal(0, 0.5, 72))
+    assert (y == 0).sum() > 20  # no sales for a third of each year
+    assert seasonal_components(y, 12)[0] == "additive"
+    model = ETSForecaster(season_length=12, horizon=12, freq="MS", **LONG).fit(_one(y))
+    expected, name = reference(y, 12, 12)
+    np.testing.assert_allclose(model.predict()["y"], expected, rtol=1e-8)
+    assert _name(model) == name
 
 
 @pytest.mark.parametrize("scale", [1e-200, 1e-6, 1e6, 1e160])
@@ -240,3 +335,15 @@ def test_every_partner_is_the_equal_mean_of_the_models_it_names():
         np.testing.assert_allclose(got, expected, rtol=1e-10)
     with pytest.raises(InvalidParameterError, match="theta\\+damped-trend\\+ets"):
         statistical_partner(network, "ets+theta")
+
+
+def test_a_huge_range_within_one_series_is_served_without_a_warning():
+    y = np.r_[np.full(20, 1e-200), np.ones(20)]  # a tiny forecast, then a large error
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fc = ETSForecaster(horizon=6, freq="MS", **LONG).fit(_one(y)).predict()
+    assert np.isfinite(fc["y"]).all()
+    with np.errstate(over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the scalar reference overflows, as it may
+        expected = reference(y, 6)[0]
+    np.testing.assert_allclose(fc["y"], expected, rtol=1e-8)
