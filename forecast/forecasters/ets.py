@@ -36,7 +36,7 @@ from the history before every forecast origin:
 Why here rather than statsforecast's ``AutoETS``: statsforecast pins ``pandas < 3`` and is
 not a dependency; and the grid smooths every coefficient of every history at once, so it
 serves backtests over thousands of origins (M3 monthly's 1,428 series: 1.7 s for its 481
-grid points, 0.8 s for the damped trend's 390, against 84 s for ``AutoETS``; one thread).
+grid points, 0.8 s for the damped trend's 390, against 85 s for ``AutoETS``; one thread).
 What ``AutoETS`` does and this does not: it optimises the starting states and the
 coefficients numerically, and it models the season in its states (additive or
 multiplicative, chosen by AICc too) rather than taking it off first. Alone, this is a little
