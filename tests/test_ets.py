@@ -280,7 +280,7 @@ def test_row_order_and_chunking_do_not_change_a_forecast(monkeypatch):
     expected = model.fit(df).predict(df)
     shuffled = df.sample(frac=1.0, random_state=0)
     monkeypatch.setattr(local_smoothing, "_CHUNK_CELLS", 100)
-    monkeypatch.setattr(ets_module, "_GRID_CELLS", 1)  # one history per grid block
+    monkeypatch.setattr(damped_module, "_GRID_CELLS", 1)  # one history per grid block (shared)
     with pytest.warns(UserWarning, match="not in increasing order"):
         got = model.fit(shuffled).predict(shuffled)
     pd.testing.assert_frame_equal(got, expected)

@@ -96,7 +96,7 @@ def least_squares_line(x: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.n
 class _LocalSmoothingForecaster(_SeasonalBaseline):
     """A baseline fitted on each history before each origin; subclasses say how.
 
-    A subclass sets ``_state = ("forecast_", <its coefficients' attribute>)`` and
+    A subclass sets ``_state = ("forecast_", <its coefficients' attributes>...)`` and
     ``_n_coefficients`` (``K``), and implements ``_forecast_rows(values, seen)``: forecasts
     ``(N, H)`` and coefficients ``(N, K)`` of ``N`` right-aligned histories with at least two
     observed values each (NaN or padding where not ``seen``: :func:`normalised` zeroes it).
@@ -111,14 +111,16 @@ class _LocalSmoothingForecaster(_SeasonalBaseline):
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Forecasts ``(N, H)`` and coefficients ``(N, K)``."""
 
-    def _coefficients_out(self, coefficients: np.ndarray) -> np.ndarray:
-        """The fitted attribute from the coefficients ``(S, T, K)`` (as they are)."""
-        return coefficients
+    def _coefficient_states(self, coefficients: np.ndarray) -> dict[str, np.ndarray]:
+        """The fitted attributes from the coefficients ``(S, T, K)``, by name: by default the
+        one after ``forecast_`` in ``_state``, holding them as they are."""
+        return {self._state[1]: coefficients}
 
     def _fit_state(self, panel: Panel) -> None:
         ends = panel.offsets[1:]
         self.forecast_, coefficients = self._local(panel, np.arange(panel.n_series), ends)
-        setattr(self, self._state[1], self._coefficients_out(coefficients))
+        for name, value in self._coefficient_states(coefficients).items():
+            setattr(self, name, value)
 
     def _point_fitted(self) -> np.ndarray:
         return self.forecast_

@@ -41,6 +41,7 @@ Symbols: N forecast origins, L the longest history, H horizon, G grid points.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -111,6 +112,47 @@ def _smooth_grid(
     return level, trend, errors
 
 
+def _chosen_states(
+    x: np.ndarray,
+    seen: np.ndarray,
+    grid: np.ndarray,
+    choose: Callable[..., tuple[np.ndarray, ...]],
+    relative: bool = False,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Level and trend ``(N,)`` at the grid point ``choose`` picks for each history.
+
+    The histories are smoothed in blocks of rows whose ``(rows x G)`` states stay under
+    :data:`_GRID_CELLS` (bounded memory). ``choose(rows, *sums)`` gets a block's slice and
+    :func:`_smooth_grid`'s sums ``(n, G)`` after the level and trend, and returns each row's
+    grid point ``(n,)`` followed by any other per-row values to keep; all of them come back,
+    ``(N,)`` each, as the third element.
+    """
+    n_rows = len(x)
+    level, trend = np.empty(n_rows), np.empty(n_rows)
+    picks: list[np.ndarray] = []
+    block = max(1, _GRID_CELLS // len(grid))
+    for lo in range(0, n_rows, block):
+        rows = slice(lo, lo + block)
+        levels, trends, *sums = _smooth_grid(x[rows], seen[rows], grid, relative)
+        chosen = choose(rows, *sums)
+        if not picks:
+            picks = [np.empty(n_rows, dtype=value.dtype) for value in chosen]
+        for kept, value in zip(picks, chosen, strict=True):
+            kept[rows] = value
+        pick = np.arange(len(levels))
+        level[rows], trend[rows] = levels[pick, chosen[0]], trends[pick, chosen[0]]
+    return level, trend, tuple(picks)
+
+
+def _trend_forecasts(
+    level: np.ndarray, trend: np.ndarray, phi: np.ndarray, horizon: int
+) -> np.ndarray:
+    """``l + (phi + phi² + ... + phi^h) · b`` ``(N, H)``: ``l + h · b`` with ``phi`` 1 (Holt's
+    trend), ``l`` with ``phi`` 0 (none)."""
+    steps = np.arange(1, horizon + 1, dtype=np.float64)
+    return level[:, None] + np.cumsum(phi[:, None] ** steps[None, :], axis=1) * trend[:, None]
+
+
 def damped_trend_forecasts(
     histories: np.ndarray, seen: np.ndarray, horizon: int, season_length: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -129,18 +171,15 @@ def damped_trend_forecasts(
     """
     x, factors, offsets = normalised(histories, seen, horizon, season_length)
     grid = np.array(list(itertools.product(ALPHAS, BETAS, PHIS)))
-    n_rows = len(x)
-    level, trend, chosen = np.empty(n_rows), np.empty(n_rows), np.empty((n_rows, 3))
-    block = max(1, _GRID_CELLS // len(grid))
-    for lo in range(0, n_rows, block):  # bounded memory: (block x G) states at a time
-        rows = slice(lo, lo + block)
-        levels, trends, errors = _smooth_grid(x[rows], seen[rows], grid)
-        best = errors.argmin(axis=1)  # ties (a flat history): the first grid point
-        pick = np.arange(len(best))
-        level[rows], trend[rows], chosen[rows] = levels[pick, best], trends[pick, best], grid[best]
-    steps = np.arange(1, horizon + 1, dtype=np.float64)
-    damping = np.cumsum(chosen[:, 2, None] ** steps[None, :], axis=1)
-    return (level[:, None] + damping * trend[:, None]) * factors + offsets, chosen
+    level, trend, (best,) = _chosen_states(
+        x,
+        seen,
+        grid,
+        # ties (a flat history): the first grid point
+        lambda rows, errors: (errors.argmin(axis=1),),
+    )
+    chosen = grid[best]
+    return _trend_forecasts(level, trend, chosen[:, 2], horizon) * factors + offsets, chosen
 
 
 class DampedTrendForecaster(_LocalSmoothingForecaster):

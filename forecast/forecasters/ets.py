@@ -57,9 +57,14 @@ import itertools
 
 import numpy as np
 
-from forecast.data.panel import Panel
 from forecast.forecasters._local_smoothing import _LocalSmoothingForecaster, normalised
-from forecast.forecasters.damped import _GRID_CELLS, ALPHAS, BETAS, PHIS, _smooth_grid
+from forecast.forecasters.damped import (
+    ALPHAS,
+    BETAS,
+    PHIS,
+    _chosen_states,
+    _trend_forecasts,
+)
 
 __all__ = ["TRENDS", "ETSForecaster", "ets_forecasts"]
 
@@ -141,23 +146,14 @@ def ets_forecasts(
     grid, which = _grid()
     n = seen.sum(axis=1).astype(np.float64)
     positive = np.where(seen, x, 1.0).min(axis=1) > 0
-    n_rows = len(x)
-    level, trend, chosen = np.empty(n_rows), np.empty(n_rows), np.empty((n_rows, 4))
-    block = max(1, _GRID_CELLS // len(grid))
-    for lo in range(0, n_rows, block):  # bounded memory: (block x G) states at a time
-        rows = slice(lo, lo + block)
-        levels, trends, sse, relative, logs, not_positive = _smooth_grid(
-            x[rows], seen[rows], grid, relative=True
-        )
-        point, is_multiplicative = _choose(
-            sse, relative, logs, not_positive, n[rows], positive[rows], which
-        )
-        pick = np.arange(len(point))
-        level[rows], trend[rows] = levels[pick, point], trends[pick, point]
-        chosen[rows, :3], chosen[rows, 3] = grid[point], is_multiplicative
-    steps = np.arange(1, horizon + 1, dtype=np.float64)
-    damping = np.cumsum(chosen[:, 2, None] ** steps[None, :], axis=1)  # phi 0: no trend
-    return (level[:, None] + damping * trend[:, None]) * factors + offsets, chosen
+
+    def choose(rows: slice, *sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sse, relative, logs, not_positive = sums
+        return _choose(sse, relative, logs, not_positive, n[rows], positive[rows], which)
+
+    level, trend, (point, is_multiplicative) = _chosen_states(x, seen, grid, choose, relative=True)
+    chosen = np.column_stack([grid[point], is_multiplicative])
+    return _trend_forecasts(level, trend, chosen[:, 2], horizon) * factors + offsets, chosen
 
 
 class ETSForecaster(_LocalSmoothingForecaster):
@@ -215,8 +211,5 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return ets_forecasts(values, seen, self.horizon, self.season_length)
 
-    def _fit_state(self, panel: Panel) -> None:
-        ends = panel.offsets[1:]
-        self.forecast_, coefficients = self._local(panel, np.arange(panel.n_series), ends)
-        self.smoothing_ = coefficients[..., :3]
-        self.multiplicative_error_ = coefficients[..., 3]
+    def _coefficient_states(self, coefficients: np.ndarray) -> dict[str, np.ndarray]:
+        return {"smoothing_": coefficients[..., :3], "multiplicative_error_": coefficients[..., 3]}

@@ -183,5 +183,5 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
         point, alpha = theta_forecasts(values, seen, self.horizon, self.season_length)
         return point, alpha[:, None]
 
-    def _coefficients_out(self, coefficients: np.ndarray) -> np.ndarray:
-        return coefficients[..., 0]  # alpha_ is (S, T)
+    def _coefficient_states(self, coefficients: np.ndarray) -> dict[str, np.ndarray]:
+        return {"alpha_": coefficients[..., 0]}  # alpha_ is (S, T)
