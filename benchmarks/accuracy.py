@@ -132,6 +132,23 @@ def seasonal_indices(x: np.ndarray, season: int) -> np.ndarray:
     return idx / idx.mean()
 
 
+def deseasonalised(data: m3.M3Subset) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The training frame with each series divided by its :func:`seasonal_indices`, and the
+    indices by series id (ones where a series is not seasonal)."""
+    factors, parts = {}, []
+    for key, g in data.train.groupby("unique_id", sort=False):
+        factors[key] = seasonal_indices(g["y"].to_numpy(), data.season)
+        parts.append(g.assign(y=g["y"].to_numpy() / factors[key][np.arange(len(g)) % data.season]))
+    return pd.concat(parts, ignore_index=True), factors
+
+
+def reseasonalise(forecasts: np.ndarray, data: m3.M3Subset, factors: dict[str, np.ndarray]) -> None:
+    """Multiply the ``(S, H)`` forecasts (in ``data``'s series order), in place, by the
+    indices :func:`deseasonalised` took off, at each forecast step's season position."""
+    for i, (key, history) in enumerate(zip(data.ids, data.history, strict=True)):
+        forecasts[i] *= factors[key][(len(history) + np.arange(data.horizon)) % data.season]
+
+
 def _hooks(params: dict[str, Any]) -> None:
     """Apply (and remove) the experiment hooks of a configuration."""
     if params.pop("_sampling", "uniform") == "series":
@@ -261,15 +278,7 @@ def fit(data_name: str, config: str, seed: int) -> dict[str, Any]:
     _hooks(params)
     train = data.train
     if deseason:  # divide each series by its seasonal indices (training part only)
-        factors = {}
-        parts = []
-        for key, g in data.train.groupby("unique_id", sort=False):
-            idx = seasonal_indices(g["y"].to_numpy(), data.season)
-            factors[key] = idx
-            g = g.copy()
-            g["y"] = g["y"].to_numpy() / idx[np.arange(len(g)) % data.season]
-            parts.append(g)
-        train = pd.concat(parts, ignore_index=True)
+        train, factors = deseasonalised(data)
     future_frame = None
     if season_cov:  # each row's seasonal index as a known-future covariate
         parts, futures = [], []
@@ -298,9 +307,7 @@ def fit(data_name: str, config: str, seed: int) -> dict[str, Any]:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     forecasts = m3.to_matrix(estimator.predict(train, future_covariates=future_frame), data, "y")
     if deseason:
-        for i, (key, hist) in enumerate(zip(data.ids, data.history, strict=True)):
-            future = (len(hist) + np.arange(data.horizon)) % data.season
-            forecasts[i] *= factors[key][future]
+        reseasonalise(forecasts, data, factors)
     return {
         "data": data_name,
         "config": config,

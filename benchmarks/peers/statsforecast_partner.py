@@ -11,7 +11,7 @@ series' training part, to ``benchmarks/.cache/accuracy/<data>/partner_<model>.js
 Models: ``sf_ets``, ``AutoETS(season_length=m)`` on the series as they are (its own season
 in its states); ``sf_ets_zzn``, ``AutoETS(season_length=1)`` (error and trend chosen by
 AICc, no season) on the series divided by their classical multiplicative seasonal indices
-(``accuracy.seasonal_indices``, what the library's local models take off), put back on the
+(``accuracy.deseasonalised``, what the library's local models take off), put back on the
 forecasts. It is the check of how much of AutoETS's gain as a partner comes from choosing
 the error and trend, which :class:`forecast.ETSForecaster` also does.
 """
@@ -26,13 +26,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
 import m3  # noqa: E402
-from accuracy import CACHE, seasonal_indices  # noqa: E402
+from accuracy import CACHE, deseasonalised, reseasonalise  # noqa: E402
 
 MODELS = ("sf_ets", "sf_ets_zzn")
 
@@ -44,12 +43,7 @@ def forecasts(data: m3.M3Subset, model: str) -> np.ndarray:
 
     train, factors = data.train, None
     if model == "sf_ets_zzn":
-        parts, factors = [], {}
-        for key, g in data.train.groupby("unique_id", sort=False):
-            factors[key] = seasonal_indices(g["y"].to_numpy(), data.season)
-            adjusted = g["y"].to_numpy() / factors[key][np.arange(len(g)) % data.season]
-            parts.append(g.assign(y=adjusted))
-        train = pd.concat(parts, ignore_index=True)
+        train, factors = deseasonalised(data)
     season = data.season if model == "sf_ets" else 1
     engine = StatsForecast(models=[AutoETS(season_length=season)], freq=data.freq, n_jobs=1)
     frame = engine.forecast(df=train, h=data.horizon)
@@ -57,8 +51,7 @@ def forecasts(data: m3.M3Subset, model: str) -> np.ndarray:
     column = next(c for c in frame.columns if c not in ("unique_id", "ds"))
     result = m3.to_matrix(frame.rename(columns={column: "y"}), data, "y")
     if factors is not None:
-        for i, (key, history) in enumerate(zip(data.ids, data.history, strict=True)):
-            result[i] *= factors[key][(len(history) + np.arange(data.horizon)) % data.season]
+        reseasonalise(result, data, factors)
     return result
 
 
