@@ -5,6 +5,12 @@ warning reached through ``fit``, ``predict(df)``, ``score``, ``backtest`` or an 
 members is a different number of frames deep. :func:`warn` counts them, so Python shows
 the line of the user's code that called us (and its ``once per location`` filter applies
 there), whatever the path.
+
+:func:`warn_once` also says a warning once within a :func:`once_per_scope` scope: an
+ensemble's members, a combination's models and a backtest's refits each check the same
+data before they train, and Python's own once-per-line filter does not keep them from
+repeating it, because it forgets what it showed whenever a library enters
+``warnings.catch_warnings`` (as Lightning's training loop does, between two members).
 """
 
 from __future__ import annotations
@@ -12,9 +18,12 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import FrameType
 
-__all__ = ["warn"]
+__all__ = ["once_per_scope", "warn", "warn_once"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -30,4 +39,33 @@ def _outside_level() -> int:
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn(message, category)`` attributed to the user's calling line."""
+    warnings.warn(message, category, stacklevel=_outside_level())
+
+
+# What warn_once said within the outermost once_per_scope; None outside any scope.
+_SAID: ContextVar[set[tuple[type[Warning], str]] | None] = ContextVar(
+    "forecast_warnings_said", default=None
+)
+
+
+@contextmanager
+def once_per_scope() -> Iterator[None]:
+    """Within: :func:`warn_once` says each warning once. A nested scope is the outer one."""
+    if _SAID.get() is not None:
+        yield
+        return
+    token = _SAID.set(set())
+    try:
+        yield
+    finally:
+        _SAID.reset(token)
+
+
+def warn_once(message: str, category: type[Warning] = UserWarning) -> None:
+    """:func:`warn`, unless the current :func:`once_per_scope` already said this warning."""
+    said = _SAID.get()
+    if said is not None:
+        if (category, message) in said:
+            return
+        said.add((category, message))
     warnings.warn(message, category, stacklevel=_outside_level())

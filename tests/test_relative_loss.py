@@ -7,6 +7,8 @@ the low value MAPE rewards; the losses are refused where they would mean somethi
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -280,3 +282,79 @@ def test_a_target_at_or_below_zero_is_named_in_a_warning_before_training(recwarn
     RNNForecaster(loss="mae", **params).fit(df)  # an absolute loss: nothing to say
     RNNForecaster(loss="smape", **params).fit(_two_valued_panel())  # all positive
     assert not [w for w in recwarn if "relative to the actual" in str(w.message)]
+
+
+def _relative_loss_warnings(record) -> list:
+    return [w for w in record if "relative to the actual" in str(w.message)]
+
+
+def test_the_warning_is_said_once_per_fit_of_an_ensemble_or_backtest_at_the_users_line() -> None:
+    """Every member, and every refit of a backtest, checks the data before it trains; the
+    user reads the warning once, at the line that called us (it used to be once per member
+    or refit, pointing into the package)."""
+    from forecast import CombinedForecaster
+    from forecast.backtest import backtest
+    from forecast.baselines import ThetaForecaster
+
+    df = _two_valued_panel()
+    df.loc[(df["unique_id"] == "s3") & (df["ds"] == "2020-01-02"), "y"] = 0.0
+    params = {
+        "seq_len": 8,
+        "horizon": 2,
+        "loss": "mape",
+        "max_epochs": 1,
+        "validation_size": 0,
+        "progress_bar": False,
+        "trainer_kwargs": {"max_steps": 1},
+    }
+    ensemble = EnsembleForecaster(
+        LSTMForecaster(**params, random_state=0),
+        n_members=3,
+        member_params=[{"loss": "mape"}, {"loss": "smape"}],
+    )
+    combined = CombinedForecaster(LSTMForecaster(**params), ThetaForecaster(horizon=2))
+    calls = {
+        # two losses: two different warnings, each once (members 0 and 2 share one)
+        "ensemble": (lambda: ensemble.fit(df), 2),
+        "combined": (lambda: combined.fit(df), 1),
+        "backtest with 3 refits": (
+            lambda: backtest(RNNForecaster(**params), df, n_windows=3, refit=True),
+            1,
+        ),
+    }
+    for path, (call, expected) in calls.items():
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")  # Python's own filter would hide the repeats
+            call()
+        said = _relative_loss_warnings(record)
+        assert len(said) == expected, (path, [str(w.message) for w in said])
+        assert {w.filename for w in said} == {__file__}, path
+    with warnings.catch_warnings(record=True) as record:  # two fits: two notices, as before
+        warnings.simplefilter("always")
+        RNNForecaster(**params).fit(df)
+        RNNForecaster(**params).fit(df)
+    assert len(_relative_loss_warnings(record)) == 2
+
+
+def test_once_per_scope_says_each_warning_once_and_forgets_when_it_ends() -> None:
+    from forecast._warnings import once_per_scope, warn_once
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with once_per_scope():
+            warn_once("a")
+            with once_per_scope():  # nested: the outer scope's record
+                warn_once("a")
+                warn_once("b")
+            warn_once("a", RuntimeWarning)  # another category: another warning
+            warn_once("b")
+        warn_once("a")  # outside any scope: said every time
+        warn_once("a")
+    said = [(w.category, str(w.message)) for w in record]
+    assert said == [
+        (UserWarning, "a"),
+        (UserWarning, "b"),
+        (RuntimeWarning, "a"),
+        (UserWarning, "a"),
+        (UserWarning, "a"),
+    ]

@@ -30,6 +30,7 @@ from sklearn.base import clone
 
 from forecast._exceptions import BadSeriesError, DataError, InvalidParameterError
 from forecast._validation import check_int, check_option
+from forecast._warnings import once_per_scope
 from forecast.data.distributed import engine_of
 from forecast.data.frames import to_native, to_pandas
 from forecast.data.output import quantile_column
@@ -398,16 +399,17 @@ def backtest(
     shape = (n_windows, panel.n_series, horizon, len(panel.target_names))
     forecast, quantiles = np.empty(shape), None
     models: list[Forecaster] = []
-    for first, stop in zip(starts, [*starts[1:], n_windows], strict=True):
-        model = clone(estimator).fit(history_frame(df, panel, folds, first))
-        served = range(first, stop)
-        point, quant = _forecast_windows_quantiles(model, df, panel, layout, folds, served)
-        forecast[first:stop] = point
-        if quant is not None:
-            if quantiles is None:
-                quantiles = np.empty((*shape, quant.shape[-1]))
-            quantiles[first:stop] = quant
-        models += [model] * len(served)
+    with once_per_scope():  # a warning about the data: once, not once per refit
+        for first, stop in zip(starts, [*starts[1:], n_windows], strict=True):
+            model = clone(estimator).fit(history_frame(df, panel, folds, first))
+            served = range(first, stop)
+            point, quant = _forecast_windows_quantiles(model, df, panel, layout, folds, served)
+            forecast[first:stop] = point
+            if quant is not None:
+                if quantiles is None:
+                    quantiles = np.empty((*shape, quant.shape[-1]))
+                quantiles[first:stop] = quant
+            models += [model] * len(served)
     levels = list(models[0].quantile_levels_)
     tidy, scores, missing_actuals = _scored_tables(
         panel, layout, folds, forecast, quantiles, levels, metrics, season_length

@@ -18,7 +18,6 @@ Symbols: S series, T targets, N forecasts, H horizon, Q quantile levels.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._exceptions import InvalidParameterError, ModelFileError
+from forecast._warnings import warn_once
 from forecast.data.features import CALENDAR_FEATURES, calendar_features
 from forecast.data.panel import Panel, series_positions
 from forecast.data.past_covariates import check_roles, notice_implicit
@@ -125,7 +125,8 @@ def notice_relative_loss(owner: Any, panel: Panel) -> None:
     below 0: such an error is then relative to a value near or across 0. Training goes on
     (an actual's size is floored at a tenth of its input window's level, so nothing blows
     up), but the loss no longer means what its name says; the warning names the first
-    value."""
+    value, once per :func:`forecast._warnings.once_per_scope` (an ensemble's members, a
+    backtest's refits)."""
     if getattr(owner, "loss", None) not in RELATIVE_LOSSES or not len(panel.values):
         return
     targets = panel.values[:, : len(panel.target_names)]
@@ -135,14 +136,12 @@ def notice_relative_loss(owner: Any, panel: Panel) -> None:
     row = int(low[0])
     first = panel.series_label(int(panel.series_of(row)))
     count = len(np.unique(panel.series_of(low)))
-    warnings.warn(
+    warn_once(
         f"loss={owner.loss!r} measures errors relative to the actual values, but the "
         f"target has values at or below 0 in {count} series (first: {first} at "
         f"{panel.times[row]}). Their errors are measured against "
         "at least a tenth of each input window's level; for series that touch or cross 0, "
-        "loss='mae' weighs errors evenly.",
-        UserWarning,
-        stacklevel=2,
+        "loss='mae' weighs errors evenly."
     )
 
 

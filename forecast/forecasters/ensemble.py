@@ -27,6 +27,7 @@ from sklearn.base import clone
 
 from forecast._exceptions import InvalidParameterError
 from forecast._validation import SEED_HIGH, check_int, check_option, fit_seed
+from forecast._warnings import once_per_scope
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
@@ -259,10 +260,11 @@ class EnsembleForecaster(BaseForecaster):
         seeds = [first + i for i in range(self.n_members)]
         overrides = self._member_overrides()
         members = [self._member(overrides[i % len(overrides)], s) for i, s in enumerate(seeds)]
-        for member in members:  # each member's refusals of the data, before any trains
-            transformed.check_fit_domain(member, panel)
-        for member in members:
-            member._fit_panel(panel, layout)
+        with once_per_scope():  # one warning about the data, not one per member
+            for member in members:  # each member's refusals of the data, before any trains
+                transformed.check_fit_domain(member, panel)
+            for member in members:
+                member._fit_panel(panel, layout)
         self.seeds_, self.members_ = seeds, members
 
     def _combine(self, forecasts: list[np.ndarray]) -> np.ndarray:
