@@ -60,6 +60,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "L1.5": {"seq_len": "x1.5"},
     "L0.75": {"seq_len": "x0.75"},
     "L0.5": {"seq_len": "x0.5"},
+    "L2": {"seq_len": "x2"},
     "deseason": {"_deseason": True},
     "gru": {"cell": "gru"},
     "gru_deseason": {"cell": "gru", "_deseason": True},
@@ -362,6 +363,18 @@ def partner_name(value: str) -> str:
     return value
 
 
+def padded(data: m3.M3Subset) -> tuple[np.ndarray, np.ndarray]:
+    """The training parts right-aligned in one ``(S, L)`` array, as the library pads them,
+    and where each holds a value: what the local models' array functions take."""
+    width = max(len(h) for h in data.history)
+    x = np.zeros((len(data.history), width))
+    seen = np.zeros(x.shape, dtype=bool)
+    for i, history in enumerate(data.history):
+        x[i, width - len(history) :] = history
+        seen[i, width - len(history) :] = True
+    return x, seen
+
+
 def partner_forecasts(data_name: str, data: m3.M3Subset, partner: str) -> np.ndarray:
     """``(S, H)`` forecasts of the statistical partner from each series' training part: the
     mean of the models named, each of Theta, the damped trend, ETS (the library's;
@@ -371,12 +384,7 @@ def partner_forecasts(data_name: str, data: m3.M3Subset, partner: str) -> np.nda
     from forecast.forecasters.ets import ets_forecasts
     from forecast.forecasters.theta import theta_forecasts
 
-    width = max(len(h) for h in data.history)
-    x = np.zeros((len(data.history), width))
-    seen = np.zeros(x.shape, dtype=bool)
-    for i, history in enumerate(data.history):  # right-aligned, as the library pads them
-        x[i, width - len(history) :] = history
-        seen[i, width - len(history) :] = True
+    x, seen = padded(data)
     methods = {"theta": theta_forecasts, "damped": damped_trend_forecasts, "ets": ets_forecasts}
     parts = []
     for name in partner.split("+"):
