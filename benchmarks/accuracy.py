@@ -103,6 +103,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "E1.8": {"max_epochs": "x1.8"},
     "ph_L1.5": {"partial_horizons": True, "seq_len": "x1.5"},
     "ph_deseason_L1.5": {"partial_horizons": True, "_deseason": True, "seq_len": "x1.5"},
+    # the season taken off additively where a series holds a value <= 0 (multiplicatively
+    # elsewhere, as "deseason"): forecast.data.seasonality.seasonal_components
+    "deseason_add": {"_deseason": "components"},
 }
 
 
@@ -133,21 +136,42 @@ def seasonal_indices(x: np.ndarray, season: int) -> np.ndarray:
     return idx / idx.mean()
 
 
-def deseasonalised(data: m3.M3Subset) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """The training frame with each series divided by its :func:`seasonal_indices`, and the
-    indices by series id (ones where a series is not seasonal)."""
+def deseasonalised(
+    data: m3.M3Subset, components: bool = False
+) -> tuple[pd.DataFrame, dict[str, tuple[str, np.ndarray]]]:
+    """The training frame with each series' season taken off, and by series id what was
+    taken off: ``("multiplicative", indices)`` (divided by; ones where a series is not
+    seasonal) or, with ``components``, also ``("additive", offsets)`` (subtracted), as the
+    library's :func:`forecast.data.seasonality.seasonal_components` decides for a series
+    with a value ``<= 0`` or an index under 0.01 (without: such a series keeps its season).
+    """
+    from forecast.data.seasonality import seasonal_components
+
     factors, parts = {}, []
     for key, g in data.train.groupby("unique_id", sort=False):
-        factors[key] = seasonal_indices(g["y"].to_numpy(), data.season)
-        parts.append(g.assign(y=g["y"].to_numpy() / factors[key][np.arange(len(g)) % data.season]))
+        x = g["y"].to_numpy()
+        if components:
+            kind, values = seasonal_components(x, data.season)
+        else:
+            kind, values = "multiplicative", seasonal_indices(x, data.season)
+        factors[key] = (kind, values)
+        season = values[np.arange(len(g)) % data.season]
+        parts.append(g.assign(y=x - season if kind == "additive" else x / season))
     return pd.concat(parts, ignore_index=True), factors
 
 
-def reseasonalise(forecasts: np.ndarray, data: m3.M3Subset, factors: dict[str, np.ndarray]) -> None:
-    """Multiply the ``(S, H)`` forecasts (in ``data``'s series order), in place, by the
-    indices :func:`deseasonalised` took off, at each forecast step's season position."""
+def reseasonalise(
+    forecasts: np.ndarray, data: m3.M3Subset, factors: dict[str, tuple[str, np.ndarray]]
+) -> None:
+    """Put back on the ``(S, H)`` forecasts (in ``data``'s series order), in place, what
+    :func:`deseasonalised` took off, at each forecast step's season position."""
     for i, (key, history) in enumerate(zip(data.ids, data.history, strict=True)):
-        forecasts[i] *= factors[key][(len(history) + np.arange(data.horizon)) % data.season]
+        kind, values = factors[key]
+        season = values[(len(history) + np.arange(data.horizon)) % data.season]
+        if kind == "additive":
+            forecasts[i] += season
+        else:
+            forecasts[i] *= season
 
 
 def _hooks(params: dict[str, Any]) -> None:
@@ -278,8 +302,8 @@ def fit(data_name: str, config: str, seed: int) -> dict[str, Any]:
     season_cov = params.pop("_season_cov", False)
     _hooks(params)
     train = data.train
-    if deseason:  # divide each series by its seasonal indices (training part only)
-        train, factors = deseasonalised(data)
+    if deseason:  # take each series' season off (training part only)
+        train, factors = deseasonalised(data, components=deseason == "components")
     future_frame = None
     if season_cov:  # each row's seasonal index as a known-future covariate
         parts, futures = [], []

@@ -210,8 +210,11 @@ def test_a_network_on_deseasonalized_targets_uses_calendar_positions(tmp_path):
     model = LSTMForecaster(
         target_transform="deseasonalize", season_length=12, **params, **LONG
     ).fit(df)
-    assert model.target_lambdas_.shape == (3, 1, 12)
-    np.testing.assert_allclose(model.target_lambdas_[:, 0, :], np.tile(PATTERN, (3, 1)), atol=0.03)
+    assert model.target_lambdas_.shape == (3, 1, 12, 2)  # each position's divisor, offset
+    np.testing.assert_allclose(
+        model.target_lambdas_[:, 0, :, 0], np.tile(PATTERN, (3, 1)), atol=0.03
+    )
+    np.testing.assert_array_equal(model.target_lambdas_[..., 1], 0.0)  # multiplicative
     full = model.predict(df)
     later = df[df.groupby("unique_id").cumcount() >= 5]  # starts five months later
     np.testing.assert_allclose(model.predict(later)["y"], full["y"], rtol=1e-9)
@@ -241,7 +244,7 @@ def test_indices_come_from_each_backtest_folds_training_part_only():
             part = df[(df["unique_id"] == sid) & (df["ds"] <= cutoff)]
             positions = season_positions(pd.DatetimeIndex(part["ds"]), pd.offsets.MonthBegin(), 12)
             expected = seasonal_indices(part["y"].to_numpy(), 12, positions)
-            np.testing.assert_allclose(fitted.target_lambdas_[i, 0], expected, rtol=1e-12)
+            np.testing.assert_allclose(fitted.target_lambdas_[i, 0, :, 0], expected, rtol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
@@ -382,7 +385,7 @@ def test_series_with_missing_values_are_named_when_left_seasonal():
     )
     with pytest.warns(UserWarning, match=r"left 1 series as they are \(series 's0'\)"):
         model.fit(df)
-    np.testing.assert_array_equal(model.target_lambdas_[0, 0], np.ones(12))
+    np.testing.assert_array_equal(model.target_lambdas_[0, 0], [[1.0, 0.0]] * 12)
 
 
 def test_members_must_forecast_the_same_interval_levels(no_training):
@@ -414,3 +417,115 @@ def test_every_members_transform_refuses_the_data_before_any_member_trains(no_tr
     base = LSTMForecaster(seq_len=12, horizon=6, **FAST, **LONG)
     with pytest.raises(DataError, match="target_transform='log' cannot take"):
         EnsembleForecaster(base, member_params=[{}, {"target_transform": "log"}]).fit(df)
+
+
+def _winter_frame(n=72):
+    """Sales that stop in winter (zero in January and February), growing, and a positive
+    multiplicative series beside them."""
+    months = pd.date_range("2015-01-01", periods=n, freq="MS")
+    pattern = np.array([0.0, 0.0, 3, 6, 9, 12, 12, 10, 8, 5, 3, 1])
+    winter = 50 * pattern[months.month - 1] + 40 * np.arange(n) / n * (
+        pattern[months.month - 1] > 0
+    )
+    positive = _seasonal_frame(starts=("2015-01-01",), n=n).assign(unique_id="positive")
+    return pd.concat(
+        [pd.DataFrame({"unique_id": "winter", "ds": months, "y": winter}), positive],
+        ignore_index=True,
+    ), pattern
+
+
+def test_deseasonalize_subtracts_the_additive_season_of_a_series_with_zeros(tmp_path):
+    """A seasonal series with a value <= 0 has its additive components taken off and put
+    back (it used to be left as it is), a positive one is still divided by its indices."""
+    from forecast.data.transforms import forward
+
+    df, pattern = _winter_frame()
+    snaive = SeasonalNaiveForecaster(
+        season_length=12, horizon=12, target_transform="deseasonalize", **LONG
+    ).fit(df)
+    state = snaive.target_lambdas_  # (S, T, m, 2): divisor, offset
+    for i, sid in enumerate(snaive.series_ids_):
+        part = df[df["unique_id"] == sid]
+        positions = season_positions(pd.DatetimeIndex(part["ds"]), pd.offsets.MonthBegin(), 12)
+        kind, components = seasonal_components(part["y"].to_numpy(), 12, positions)
+        assert kind == {"winter": "additive", "positive": "multiplicative"}[sid]
+        divisor, offset = state[i, 0, :, 0], state[i, 0, :, 1]
+        if kind == "additive":
+            np.testing.assert_array_equal(divisor, np.ones(12))
+            np.testing.assert_allclose(offset, components, rtol=1e-12)
+        else:
+            np.testing.assert_allclose(divisor, components, rtol=1e-12)
+            np.testing.assert_array_equal(offset, np.zeros(12))
+    # what the model is fitted on: the winter series minus its offsets, by calendar month
+    panel, _ = snaive._to_panel(df, np.dtype(np.float64))
+    adjusted = forward(panel, "deseasonalize", state).values[:, 0]
+    winter = snaive.series_ids_.index("winter")
+    rows = slice(panel.offsets[winter], panel.offsets[winter + 1])
+    expected = (
+        df.loc[df["unique_id"] == "winter", "y"].to_numpy()
+        - state[winter, 0, :, 1][season_positions(panel.times[rows], panel.freq, 12)]
+    )
+    np.testing.assert_allclose(adjusted[rows], expected, rtol=1e-12)
+    # x - S + S: the seasonal naive forecast is the plain one for both kinds
+    plain = SeasonalNaiveForecaster(season_length=12, horizon=12, **LONG).fit(df)
+    np.testing.assert_allclose(snaive.predict()["y"], plain.predict()["y"], rtol=1e-10)
+
+    # A network forecasts the adjusted series; the season comes back with the offsets.
+    params = {**FAST, "seq_len": 12, "horizon": 12, "scaler": "window_level", "max_epochs": 5}
+    model = LSTMForecaster(
+        target_transform="deseasonalize", season_length=12, **params, **LONG
+    ).fit(df)
+    forecast = model.predict()
+    y = forecast.loc[forecast["unique_id"] == "winter", "y"].to_numpy()
+    assert np.all(np.isfinite(forecast["y"]))
+    months = pd.DatetimeIndex(forecast.loc[forecast["unique_id"] == "winter", "ds"]).month
+    assert np.corrcoef(y, pattern[months - 1])[0, 1] > 0.9
+    model.save(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(load(tmp_path / "m.safetensors").predict()["y"], forecast["y"])
+    new = df.assign(unique_id=df["unique_id"] + "-new")  # its season fitted on its history
+    np.testing.assert_allclose(
+        model.predict(new)["y"].to_numpy(), model.predict(df)["y"].to_numpy(), rtol=1e-9
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=arrays(
+        np.float64,
+        st.integers(24, 60),
+        elements=st.floats(-1e4, 1e4, allow_nan=False, allow_subnormal=False),
+    ),
+    m=st.sampled_from([2, 4, 12]),
+)
+def test_deseasonalize_is_inverted_exactly_whatever_the_signs(values, m):
+    """forward, then inverse at the same season positions, gives the series back: for
+    additive, multiplicative and unseasonal series alike."""
+    from forecast.data.transforms import fit_lambdas, forward, inverse
+
+    df = pd.DataFrame({"ds": pd.date_range("2001-03-01", periods=len(values), freq="MS")})
+    df["y"] = values + np.tile(np.arange(m, dtype=np.float64) * 100, len(values))[: len(values)]
+    owner = SeasonalNaiveForecaster(season_length=m, horizon=1, time_col="ds")
+    panel, _ = owner._to_panel(df, np.dtype(np.float64))
+    state = fit_lambdas(panel, "deseasonalize", m)
+    assert state.shape == (1, 1, m, 2)
+    assert np.all(state[..., 0] > 0)
+    adjusted = forward(panel, "deseasonalize", state).values[:, :1]  # (R, 1)
+    positions = season_positions(panel.times, panel.freq, m)[None, :]  # (1, R)
+    back = inverse(adjusted[None], "deseasonalize", state, positions)[0, :, 0]
+    np.testing.assert_allclose(back, df["y"].to_numpy(), rtol=1e-9, atol=1e-9 * 1e4)
+
+
+def test_a_model_file_with_seasonal_indices_only_is_read_as_multiplicative():
+    """Files written before the additive seasons hold the indices ``(S, T, m)``."""
+    from forecast._exceptions import ModelFileError
+    from forecast.forecasters._transformed import restored_lambdas
+
+    df = _seasonal_frame()
+    model = SeasonalNaiveForecaster(
+        season_length=12, horizon=6, target_transform="deseasonalize", **LONG
+    ).fit(df)
+    indices = model.target_lambdas_[..., 0]
+    restored = restored_lambdas(indices, model)
+    np.testing.assert_array_equal(restored, model.target_lambdas_)
+    with pytest.raises(ModelFileError, match=r"seasons have shape \(3, 1, 11\)"):
+        restored_lambdas(indices[..., :11], model)

@@ -1,10 +1,11 @@
-"""Multiplicative seasonal indices per series, and the position of each timestamp in its season.
+"""Seasonal indices (or components) per series, and the position of each timestamp in its season.
 
 What ``target_transform="deseasonalize"`` needs (:mod:`forecast.data.transforms`): each
-series is divided by its seasonal indices before the network sees it, and its forecasts are
-multiplied back, as the M3 Theta method and the ES-RNN of Smyl (2020) de-seasonalise
-before they forecast. Combined with a model of the raw series, the two errors partly cancel
-(``benchmarks/RESULTS.md``, issue 22's ablation).
+series is divided by its seasonal indices (or has its additive components subtracted)
+before the network sees it, and its forecasts get them back, as the M3 Theta method and
+the ES-RNN of Smyl (2020) de-seasonalise before they forecast. Combined with a model of
+the raw series, the two errors partly cancel (``benchmarks/RESULTS.md``, issue 22's
+ablation).
 
 * :func:`seasonal_indices`: classical multiplicative decomposition of one series (a centred
   moving average, then the mean ratio per position), used only when the autocorrelation at
@@ -12,8 +13,9 @@ before they forecast. Combined with a model of the raw series, the two errors pa
   otherwise all indices are 1 (the series is left as it is). Written here rather than taken
   from statsmodels (``seasonal_decompose``): it is twenty lines, and statsmodels is not a
   dependency.
-* :func:`seasonal_components`: the same for the local smoothing baselines, with the
-  additive decomposition for a seasonal series that is not positive.
+* :func:`seasonal_components`: the same, with the additive decomposition for a seasonal
+  series that is not positive; what ``"deseasonalize"`` and the local smoothing baselines
+  take off.
 * :func:`season_positions`: the position ``0 .. m - 1`` of each timestamp in its season,
   counted in steps of the frequency from a fixed epoch, so that a series forecast from a
   shorter or later history than it was fitted on gets the same positions (a count from the

@@ -13,6 +13,14 @@ the maths, on arrays and :class:`~forecast.data.panel.Panel` s (no estimator, no
 * :func:`forward` / :func:`inverse`: the transform of a panel's target columns and the
   inverse of forecasts ``(N, H, T)`` or ``(N, H, T, Q)``.
 
+``"deseasonalize"`` takes each series' season off as
+:func:`~forecast.data.seasonality.seasonal_components` finds it: divided by multiplicative
+indices, or, for a seasonal series with a value ``<= 0`` (sales that stop in winter) or an
+index under 0.01, minus additive components, as the local models do. Its fitted state is
+one affine map per season position, ``y' = (y - offset) / divisor``: ``(S, T, m, 2)``,
+``[..., 0]`` the divisor (the index; 1 when additive or not seasonal) and ``[..., 1]`` the
+offset (the component; 0 when multiplicative or not seasonal).
+
 Why maximum likelihood and not Guerrero's method: Guerrero's needs a season length (the
 recurrent estimators have none), and ``scipy.stats.boxcox_normmax(method="mle")`` is a
 maintained implementation (scipy comes with scikit-learn), where Guerrero would be written
@@ -35,9 +43,17 @@ from scipy import optimize, special, stats
 from forecast._exceptions import DataError
 from forecast._warnings import warn
 from forecast.data.panel import Panel
-from forecast.data.seasonality import season_positions, seasonal_indices
+from forecast.data.seasonality import season_positions, seasonal_components
 
-__all__ = ["LAMBDA_RANGE", "TRANSFORMS", "check_domain", "fit_lambdas", "forward", "inverse"]
+__all__ = [
+    "LAMBDA_RANGE",
+    "TRANSFORMS",
+    "check_domain",
+    "fit_lambdas",
+    "forward",
+    "inverse",
+    "no_season",
+]
 
 TRANSFORMS = (None, "log", "log1p", "boxcox", "deseasonalize")
 LAMBDA_RANGE = (-1.0, 2.0)
@@ -95,14 +111,14 @@ def fit_lambdas(
 ) -> np.ndarray | None:
     """Box-Cox's lambda ``(S, T)`` of each series and target of ``panel`` (None otherwise).
 
-    With ``method="deseasonalize"``, the seasonal indices ``(S, T, season_length)`` of each
-    series and target instead, by season position (:mod:`forecast.data.seasonality`).
+    With ``method="deseasonalize"``, each series' and target's season instead, by season
+    position: divisor and offset ``(S, T, season_length, 2)`` (the module's docstring).
     Fitted on every row of ``panel``: pass only the training part.
     """
     if method == "deseasonalize":
         if season_length is None or int(season_length) < 2:  # checked by the estimator
             raise ValueError(f"deseasonalize needs a season_length >= 2, not {season_length!r}")
-        return _fit_indices(panel, int(season_length))
+        return _fit_seasons(panel, int(season_length))
     if method != "boxcox":
         return None
     n_targets = len(panel.target_names)
@@ -114,15 +130,29 @@ def fit_lambdas(
     return lambdas
 
 
-def _fit_indices(panel: Panel, season_length: int) -> np.ndarray:
-    """Seasonal indices ``(S, T, m)`` of each series and target of ``panel``."""
+def no_season(shape: tuple[int, ...]) -> np.ndarray:
+    """``"deseasonalize"``'s state ``(*shape, 2)`` of a series left as it is: divisor 1,
+    offset 0."""
+    state = np.ones((*shape, 2))
+    state[..., 1] = 0.0
+    return state
+
+
+def _fit_seasons(panel: Panel, season_length: int) -> np.ndarray:
+    """Divisor and offset ``(S, T, m, 2)`` of each series and target of ``panel``."""
     n_targets = len(panel.target_names)
     positions = season_positions(panel.times, panel.freq, season_length)
-    indices = np.ones((panel.n_series, n_targets, season_length))
+    seasons = no_season((panel.n_series, n_targets, season_length))
     gaps = []
     for i, (a, b) in enumerate(zip(panel.offsets[:-1], panel.offsets[1:], strict=True)):
         for j in range(n_targets):
-            indices[i, j] = seasonal_indices(panel.values[a:b, j], season_length, positions[a:b])
+            kind, components = seasonal_components(
+                panel.values[a:b, j], season_length, positions[a:b]
+            )
+            if kind == "multiplicative":
+                seasons[i, j, :, 0] = components
+            elif kind == "additive":
+                seasons[i, j, :, 1] = components
             if np.isnan(panel.values[a:b, j]).any() and b - a >= 3 * season_length:
                 gaps.append(i)
     if gaps:  # missing="mask": the classical decomposition needs every value
@@ -133,7 +163,7 @@ def _fit_indices(panel: Panel, season_length: int) -> np.ndarray:
             "and their seasonal indices are estimated from complete series only. Fill the "
             "gaps first (forecast.fill_gaps, then interpolate) to have them de-seasonalised."
         )
-    return indices
+    return seasons
 
 
 def _apply(values: np.ndarray, method: str, lambdas: np.ndarray | None) -> np.ndarray:
@@ -149,8 +179,8 @@ def forward(panel: Panel, method: str | None, lambdas: np.ndarray | None = None)
     """``panel`` with its target columns transformed (of the panel's dtype, read-only).
 
     ``lambdas`` ``(S, T)``: Box-Cox's, one row per series of ``panel``; with
-    ``"deseasonalize"``, the seasonal indices ``(S, T, m)``, each value divided by the index
-    of its season position.
+    ``"deseasonalize"``, the divisors and offsets ``(S, T, m, 2)``: each value has the
+    offset of its season position subtracted, then is divided by its divisor.
     """
     if method is None:
         return panel
@@ -159,11 +189,11 @@ def forward(panel: Panel, method: str | None, lambdas: np.ndarray | None = None)
     if method == "deseasonalize":
         if lambdas is None:
             raise ValueError("deseasonalize needs its seasonal indices")
-        positions = season_positions(panel.times, panel.freq, lambdas.shape[-1])  # (R,)
+        positions = season_positions(panel.times, panel.freq, lambdas.shape[2])  # (R,)
         rows = np.repeat(np.arange(panel.n_series), panel.lengths)  # (R,)
-        factors = lambdas[rows, :, positions]  # (R, T)
+        season = lambdas[rows, :, positions]  # (R, T, 2)
         values = panel.values.copy()
-        values[:, :n_targets] = panel.values[:, :n_targets] / factors
+        values[:, :n_targets] = (panel.values[:, :n_targets] - season[..., 1]) / season[..., 0]
         values.setflags(write=False)
         return replace(panel, values=values)
     per_row = None if lambdas is None else np.repeat(lambdas, panel.lengths, axis=0)  # (R, T)
@@ -184,8 +214,9 @@ def inverse(
     ``lambdas`` ``(N, T)``: Box-Cox's, one row per forecast. A Box-Cox forecast beyond the
     transform's range (``lambda * z + 1 <= 0``) has no original value: NaN, which the
     forecaster's finiteness check refuses, naming the series. With ``"deseasonalize"``,
-    ``lambdas`` are the seasonal indices ``(N, T, m)`` and ``positions`` ``(N, H)`` the
-    season position of each forecast step.
+    ``lambdas`` are the divisors and offsets ``(N, T, m, 2)`` and ``positions`` ``(N, H)``
+    the season position of each forecast step: each forecast is multiplied by its divisor,
+    then has its offset added (a positive divisor keeps the quantiles in order).
     """
     if method is None:
         return values
@@ -194,8 +225,10 @@ def inverse(
         if lambdas is None or positions is None:
             raise ValueError("deseasonalize needs its seasonal indices and positions")
         n = np.arange(len(values))[:, None]  # (N, 1)
-        factors = lambdas[n, :, positions]  # (N, H, T)
-        return values * (factors[..., None] if values.ndim == 4 else factors)
+        season = lambdas[n, :, positions]  # (N, H, T, 2)
+        if values.ndim == 4:
+            season = season[..., None, :]  # (N, H, T, 1, 2)
+        return values * season[..., 0] + season[..., 1]
     if method == "log":
         return np.exp(values)
     if method == "log1p":

@@ -30,7 +30,14 @@ from forecast.data.features import CALENDAR_FEATURES, calendar_features
 from forecast.data.panel import Panel, series_positions
 from forecast.data.past_covariates import check_roles, notice_implicit
 from forecast.data.seasonality import season_positions
-from forecast.data.transforms import TRANSFORMS, check_domain, fit_lambdas, forward, inverse
+from forecast.data.transforms import (
+    TRANSFORMS,
+    check_domain,
+    fit_lambdas,
+    forward,
+    inverse,
+    no_season,
+)
 from forecast.neural.loss_names import RELATIVE_LOSSES
 from forecast.protocol import Forecast
 
@@ -74,13 +81,13 @@ def check_transform(owner: Any) -> None:
         name = type(owner).__name__
         if "season_length" not in owner.get_params(deep=False):
             raise InvalidParameterError(
-                f"target_transform='deseasonalize' divides each series by its seasonal "
-                f"indices, which needs a season_length, and {name} has none. Use a forecaster "
+                f"target_transform='deseasonalize' takes each series' season off, "
+                f"which needs a season_length, and {name} has none. Use a forecaster "
                 "with one (SeasonalNaiveForecaster, RNNForecaster, LSTMForecaster, "
                 "GRUForecaster) or another target_transform."
             )
         raise InvalidParameterError(
-            f"target_transform='deseasonalize' divides each series by its seasonal indices, "
+            f"target_transform='deseasonalize' takes each series' season off, "
             f"so {name} needs season_length, an int >= 2 (12 for monthly "
             f"data, 4 for quarterly, 7 for daily). Got season_length={season!r}."
         )
@@ -103,7 +110,7 @@ def prepare_fit(owner: Any, panel: Panel) -> Panel:
 
 def transformed_targets(owner: Any, panel: Panel) -> tuple[Panel, np.ndarray | None]:
     """``panel`` with its targets transformed as ``owner`` transforms them, and what the
-    transform fitted on it: Box-Cox lambdas ``(S, T)``, seasonal indices ``(S, T, m)``, or
+    transform fitted on it: Box-Cox lambdas ``(S, T)``, the seasons ``(S, T, m, 2)``, or
     None. What :func:`prepare_fit` does to the panel ``_fit`` gets, and each rank of a fit
     from parts to the series it reads (:mod:`forecast.forecasters._partitioned`)."""
     method = owner.target_transform
@@ -187,15 +194,15 @@ def lambdas_for(
     ends: np.ndarray,
     owner: Any,
 ) -> np.ndarray:
-    """Box-Cox lambdas ``(S, T)`` (or seasonal indices ``(S, T, m)``) of each series of
-    ``panel``: the fitted ones where ``owner`` was fitted on the series; else fitted on the
-    series' rows before its first origin."""
+    """Box-Cox lambdas ``(S, T)`` (or the seasons' divisors and offsets ``(S, T, m, 2)``) of
+    each series of ``panel``: the fitted ones where ``owner`` was fitted on the series; else
+    fitted on the series' rows before its first origin."""
     method, season = owner.target_transform, int(getattr(owner, "season_length", None) or 1)
     fitted = owner.__dict__.get("target_lambdas_")
     positions, _ = series_positions(panel.ids, owner.series_ids_)
     n_targets = len(panel.target_names)
-    shape = (panel.n_series, n_targets) + ((season,) if method == "deseasonalize" else ())
-    lambdas = np.ones(shape)
+    shape = (panel.n_series, n_targets)
+    lambdas = no_season((*shape, season)) if method == "deseasonalize" else np.ones(shape)
     known = positions >= 0
     if fitted is not None:
         lambdas[known] = fitted[positions[known]]
@@ -265,7 +272,7 @@ def _invert(
     positions: np.ndarray | None = None,
 ) -> Forecast:
     """``forecast`` (points and quantiles) in original units; ``lambdas`` ``(N, T)`` (or
-    ``(N, T, m)`` with season ``positions`` ``(N, H)``)."""
+    ``(N, T, m, 2)`` with season ``positions`` ``(N, H)``)."""
     if method is None:
         return forecast
     quantiles = forecast.quantiles
@@ -276,9 +283,11 @@ def _invert(
 
 
 def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
-    """The Box-Cox lambdas of a model file, checked against its parameters and series."""
+    """The Box-Cox lambdas (or seasons) of a model file, checked against its parameters and
+    series. Seasonal indices ``(S, T, m)``, as files written before the additive seasons
+    hold them, are read as divisors with offsets 0."""
     method = owner.target_transform
-    what = "seasonal indices" if method == "deseasonalize" else "Box-Cox lambdas"
+    what = "seasons" if method == "deseasonalize" else "Box-Cox lambdas"
     if (saved is not None) != (method in _FITTED):
         raise ModelFileError(
             f"its target_transform={method!r} does not match its "
@@ -289,7 +298,9 @@ def restored_lambdas(saved: np.ndarray | None, owner: Any) -> np.ndarray | None:
     saved = np.asarray(saved, dtype=np.float64)
     expected: tuple[int, ...] = (len(owner.series_ids_), len(owner.target_names_))
     if method == "deseasonalize":
-        expected += (int(owner.season_length),)
+        expected += (int(owner.season_length), 2)
+        if saved.shape == expected[:-1]:  # multiplicative indices only
+            saved = np.stack([saved, np.zeros_like(saved)], axis=-1)
     if saved.shape != expected:
         raise ModelFileError(f"its {what} have shape {saved.shape}, not {expected}")
     return saved

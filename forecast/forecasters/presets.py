@@ -300,8 +300,8 @@ def panel_ensemble_params(
     * seasonal data (``season_length >= 2``): the series as they are, and the series
       divided by their multiplicative seasonal indices
       (``target_transform="deseasonalize"``, fitted per series on the training part, put
-      back on the forecasts), the idea of the ES-RNN hybrid (Smyl 2020) in its simplest
-      form;
+      back on the forecasts; additive components for a series with a value ``<= 0``),
+      the idea of the ES-RNN hybrid (Smyl 2020) in its simplest form;
     * without a season: each input window divided by its level (``scaler="window_level"``,
       errors weighed as sMAPE weighs them) and by its mean step (``"window_diff"``, as
       MASE weighs them);

@@ -95,7 +95,8 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
     target_transform : {None, "log", "log1p", "boxcox", "deseasonalize"}, default None
         Fit on transformed targets, per series (Box-Cox: lambda by maximum likelihood on the
         training part; "deseasonalize": divided by multiplicative seasonal indices of
-        ``season_length``); forecasts and intervals in original units. See
+        ``season_length``, or minus additive components for a seasonal series with a value
+        ``<= 0``); forecasts and intervals in original units. See
         :mod:`forecast.data.transforms`.
     season_length : int or None, default None
         Steps per season, for ``target_transform="deseasonalize"`` (12 monthly, 4 quarterly).
@@ -117,8 +118,10 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         the original units whatever the ``scaler`` (MAPE and M3's sMAPE, as fractions; an
         actual's size is floored at a tenth of its input window's level, so zeros do not
         blow up, :class:`~forecast.neural.objectives.RelativeLoss`). With
-        ``target_transform="deseasonalize"`` the errors are the same relative errors (the
-        seasonal index cancels out); only the floor is in deseasonalised units. A
+        ``target_transform="deseasonalize"`` the errors are the same relative errors where
+        the season is multiplicative (the seasonal index cancels out; only the floor is in
+        deseasonalised units); where it is additive (a series with a value ``<= 0``), they
+        are relative to the seasonally adjusted value. A
         MAPE-trained network forecasts lower than an ``"mae"`` one (MAPE penalises
         over-forecasts without bound and under-forecasts by at most 100 %): its MAPE is
         lower, its sMAPE usually higher.

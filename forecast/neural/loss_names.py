@@ -63,7 +63,9 @@ def check_relative_loss(owner: Any) -> None:
     The network is trained on the transformed target: after ``"log"``, ``"log1p"`` or
     ``"boxcox"``, an error relative to the transformed value is not one relative to the
     series' value (and a log near 0 makes it unbounded). ``"deseasonalize"`` divides both
-    the actual and the forecast by the same index, which leaves relative errors unchanged.
+    the actual and the forecast by the same index, which leaves relative errors unchanged
+    (or, for a series with a value ``<= 0``, subtracts the same component from both: the
+    errors are relative to the adjusted value, as the notice for such a target says).
     """
     loss = getattr(owner, "loss", None)
     transform = getattr(owner, "target_transform", None)
