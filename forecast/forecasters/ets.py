@@ -40,7 +40,9 @@ grid points, 0.8 s for the damped trend's 390, against 85 s for ``AutoETS``; one
 What ``AutoETS`` does and this does not: it optimises the starting states and the
 coefficients numerically, and it models the season in its states (additive or
 multiplicative, chosen by AICc too) rather than taking it off first. Alone, this is a little
-less accurate than ``AutoETS`` (M3 monthly sMAPE 14.24 against 14.16).
+less accurate than ``AutoETS`` (M3 monthly sMAPE 14.24 against 14.16). Starting states
+fitted by least squares at every grid point fit the history better and forecast M3 worse
+(monthly 14.44; ``benchmarks/RESULTS.md``, issue 22, update 7): the starting line is kept.
 
 Why it is here at all: it errs differently from Theta and the damped trend. As the third
 statistical model of :func:`forecast.presets.panel_forecaster` it made the combination's
