@@ -40,14 +40,13 @@ RULES: dict[str, Rule] = {
     "net_median3": lambda n, t, d, e: n / 2 + np.median([t, d, e], axis=0) / 2,
     "median4": lambda n, t, d, e: np.median([n, t, d, e], axis=0),
     "median5": lambda n, t, d, e: np.median([n, n, t, d, e], axis=0),  # the network twice
-    "mean4": lambda n, t, d, e: (n + t + d + e) / 4,
+    "mean4": lambda n, t, d, e: (n + t + d + e) / 4,  # also the network at 1/4
     "trimmed5": lambda n, t, d, e: _middle([n, n, t, d, e]),
     "no_theta": lambda n, t, d, e: n / 2 + (d + e) / 4,
     "damped": lambda n, t, d, e: n / 2 + d / 2,
     "ets": lambda n, t, d, e: n / 2 + e / 2,
     "net0.4": lambda n, t, d, e: 0.4 * n + 0.2 * (t + d + e),
     "net0.33": lambda n, t, d, e: n / 3 + 2 * (t + d + e) / 9,
-    "net0.25": lambda n, t, d, e: n / 4 + (t + d + e) / 4,
     "stats3": lambda n, t, d, e: (t + d + e) / 3,
     "net": lambda n, t, d, e: n,
     "theta_alone": lambda n, t, d, e: t,

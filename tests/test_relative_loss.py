@@ -341,6 +341,19 @@ def test_once_per_scope_says_each_warning_once_and_forgets_when_it_ends() -> Non
 
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
+
+        def failing_fit() -> None:
+            with once_per_scope():
+                warn_once("a")
+                raise ZeroDivisionError
+
+        with pytest.raises(ZeroDivisionError):
+            failing_fit()
+        warn_once("a")  # the scope ended with the failure: said again
+    assert [str(w.message) for w in record] == ["a", "a"]
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
         with once_per_scope():
             warn_once("a")
             with once_per_scope():  # nested: the outer scope's record

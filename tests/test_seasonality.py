@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -24,6 +24,7 @@ from forecast import (
 from forecast.backtest import backtest
 from forecast.data.scaling import SeriesScaler
 from forecast.data.seasonality import season_positions, seasonal_components, seasonal_indices
+from forecast.io import model_file
 from forecast.presets import panel_ensemble_params, panel_params
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
@@ -482,6 +483,8 @@ def test_deseasonalize_subtracts_the_additive_season_of_a_series_with_zeros(tmp_
     assert np.corrcoef(y, pattern[months - 1])[0, 1] > 0.9
     model.save(tmp_path / "m.safetensors")
     np.testing.assert_array_equal(load(tmp_path / "m.safetensors").predict()["y"], forecast["y"])
+    _, arrays = model_file.read(tmp_path / "m.safetensors")
+    assert arrays["model.target_transform.lambdas"].shape == (2, 1, 12, 2)  # an additive season
     new = df.assign(unique_id=df["unique_id"] + "-new")  # its season fitted on its history
     np.testing.assert_allclose(
         model.predict(new)["y"].to_numpy(), model.predict(df)["y"].to_numpy(), rtol=1e-9
@@ -497,6 +500,8 @@ def test_deseasonalize_subtracts_the_additive_season_of_a_series_with_zeros(tmp_
     ),
     m=st.sampled_from([2, 4, 12]),
 )
+@example(values=np.full(48, 1000.0), m=12)  # positive and seasonal: multiplicative
+@example(values=np.r_[np.full(47, 1000.0), -1000.0], m=4)  # a value <= 0: additive
 def test_deseasonalize_is_inverted_exactly_whatever_the_signs(values, m):
     """forward, then inverse at the same season positions, gives the series back: for
     additive, multiplicative and unseasonal series alike."""
@@ -509,10 +514,51 @@ def test_deseasonalize_is_inverted_exactly_whatever_the_signs(values, m):
     state = fit_lambdas(panel, "deseasonalize", m)
     assert state.shape == (1, 1, m, 2)
     assert np.all(state[..., 0] > 0)
+    kind = seasonal_components(df["y"].to_numpy(), m)[0]  # positions from 0: March is 2
+    assert (kind == "multiplicative") == bool(np.any(state[..., 0] != 1.0)) or kind == "none"
+    assert (kind == "additive") == bool(state[..., 1].any())
     adjusted = forward(panel, "deseasonalize", state).values[:, :1]  # (R, 1)
     positions = season_positions(panel.times, panel.freq, m)[None, :]  # (1, R)
     back = inverse(adjusted[None], "deseasonalize", state, positions)[0, :, 0]
     np.testing.assert_allclose(back, df["y"].to_numpy(), rtol=1e-9, atol=1e-9 * 1e4)
+
+
+def test_intervals_through_an_additive_season_are_ordered_and_cover_the_season():
+    df, _ = _winter_frame()
+    model = SeasonalNaiveForecaster(
+        season_length=12,
+        horizon=12,
+        target_transform="deseasonalize",
+        intervals="conformal",
+        calibration_windows=12,
+        **LONG,
+    ).fit(df)
+    assert model.target_lambdas_[model.series_ids_.index("winter"), 0, :, 1].any()
+    forecast = model.predict()
+    levels = sorted(c for c in forecast.columns if c.startswith("y_q"))  # q0.025 ... q0.975
+    assert len(levels) == 4
+    columns = [*levels[:2], "y", *levels[2:]]  # in the order the values must keep
+    values = forecast[columns].to_numpy()
+    assert np.all(np.isfinite(values))
+    assert np.all(np.diff(values, axis=1) >= 0)
+    assert np.all(values[:, -1] > values[:, 0])
+
+
+def test_a_model_without_an_additive_season_saves_its_indices_as_before(tmp_path):
+    """A file whose seasons are all multiplicative holds the indices alone ``(S, T, m)``,
+    which the versions before the additive seasons read."""
+    df = _seasonal_frame()
+    model = SeasonalNaiveForecaster(
+        season_length=12, horizon=6, target_transform="deseasonalize", **LONG
+    ).fit(df)
+    model.save(tmp_path / "m.safetensors")
+    _, arrays = model_file.read(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(
+        arrays["model.target_transform.lambdas"], model.target_lambdas_[..., 0]
+    )
+    loaded = load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(loaded.target_lambdas_, model.target_lambdas_)
+    np.testing.assert_array_equal(loaded.predict()["y"], model.predict()["y"])
 
 
 def test_a_model_file_with_seasonal_indices_only_is_read_as_multiplicative():

@@ -188,7 +188,7 @@ def forward(panel: Panel, method: str | None, lambdas: np.ndarray | None = None)
     n_targets = len(panel.target_names)
     if method == "deseasonalize":
         if lambdas is None:
-            raise ValueError("deseasonalize needs its seasonal indices")
+            raise ValueError("deseasonalize needs its seasons")
         positions = season_positions(panel.times, panel.freq, lambdas.shape[2])  # (R,)
         rows = np.repeat(np.arange(panel.n_series), panel.lengths)  # (R,)
         season = lambdas[rows, :, positions]  # (R, T, 2)
@@ -223,7 +223,7 @@ def inverse(
     values = np.asarray(values, dtype=np.float64)
     if method == "deseasonalize":
         if lambdas is None or positions is None:
-            raise ValueError("deseasonalize needs its seasonal indices and positions")
+            raise ValueError("deseasonalize needs its seasons and positions")
         n = np.arange(len(values))[:, None]  # (N, 1)
         season = lambdas[n, :, positions]  # (N, H, T, 2)
         if values.ndim == 4:

@@ -169,9 +169,14 @@ def calendar_columns(panel: Panel) -> list[str]:
 
 
 def save_extras(owner: Any, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
-    """Add the Box-Cox lambdas and the calendar features to a model file's state."""
-    if owner.__dict__.get("target_lambdas_") is not None:
-        arrays[_LAMBDAS] = owner.__dict__["target_lambdas_"]
+    """Add the Box-Cox lambdas (or the seasons) and the calendar features to a model file's
+    state. Seasons without an additive offset are saved as their indices alone ``(S, T,
+    m)``, as before the additive seasons: such a file opens in the versions before them."""
+    lambdas = owner.__dict__.get("target_lambdas_")
+    if lambdas is not None:
+        if owner.target_transform == "deseasonalize" and not lambdas[..., 1].any():
+            lambdas = lambdas[..., 0]
+        arrays[_LAMBDAS] = lambdas
     if owner.__dict__.get("calendar_features_"):
         metadata[_CALENDAR] = list(owner.calendar_features_)
 

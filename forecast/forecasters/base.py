@@ -133,9 +133,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
     conformal_quantiles_: np.ndarray  # (H, T, C) half-widths in units of the history scale
     conformal_scale_: np.ndarray  # (S, T) scale of each fitted series' full history
     n_calibration_: int
-    # (S, T) Box-Cox lambdas with target_transform="boxcox"; (S, T, m, 2) each season
-    # position's divisor and offset with "deseasonalize" (forecast/data/transforms.py)
-    target_lambdas_: np.ndarray | None
+    target_lambdas_: np.ndarray | None  # "boxcox": (S, T); "deseasonalize": (S, T, m, 2)
     # Not set by fit: a score a user sets ({"mae": 1.2}) is saved with the model and shown
     # by its card.
     backtest_: dict[str, Any]

@@ -94,10 +94,9 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         head after standardisation across series.
     target_transform : {None, "log", "log1p", "boxcox", "deseasonalize"}, default None
         Fit on transformed targets, per series (Box-Cox: lambda by maximum likelihood on the
-        training part; "deseasonalize": divided by multiplicative seasonal indices of
-        ``season_length``, or minus additive components for a seasonal series with a value
-        ``<= 0``); forecasts and intervals in original units. See
-        :mod:`forecast.data.transforms`.
+        training part; "deseasonalize": divided by seasonal indices of ``season_length``, or
+        minus additive ones where a value is ``<= 0``); forecasts and intervals in original
+        units. See :mod:`forecast.data.transforms`.
     season_length : int or None, default None
         Steps per season, for ``target_transform="deseasonalize"`` (12 monthly, 4 quarterly).
     id_col, time_col : str or None
@@ -118,11 +117,9 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
         the original units whatever the ``scaler`` (MAPE and M3's sMAPE, as fractions; an
         actual's size is floored at a tenth of its input window's level, so zeros do not
         blow up, :class:`~forecast.neural.objectives.RelativeLoss`). With
-        ``target_transform="deseasonalize"`` the errors are the same relative errors where
-        the season is multiplicative (the seasonal index cancels out; only the floor is in
-        deseasonalised units); where it is additive (a series with a value ``<= 0``), they
-        are relative to the seasonally adjusted value. A
-        MAPE-trained network forecasts lower than an ``"mae"`` one (MAPE penalises
+        ``target_transform="deseasonalize"`` the errors are the same (an index cancels out;
+        the floor is in deseasonalised units), or, for an additive season, relative to the
+        adjusted value. A MAPE-trained network forecasts lower than an ``"mae"`` one (MAPE penalises
         over-forecasts without bound and under-forecasts by at most 100 %): its MAPE is
         lower, its sMAPE usually higher.
         Not with ``target_transform`` ``"log"``, ``"log1p"`` or ``"boxcox"`` (errors there are
