@@ -112,6 +112,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
 def seasonal_indices(x: np.ndarray, season: int) -> np.ndarray:
     """Classical multiplicative seasonal indices of ``x`` (mean 1), or ones when not seasonal.
 
+    The library's ``forecast.data.seasonality.seasonal_indices`` gives the same indices, bit
+    for bit, on every series of the ten data sets; this copy is here because
+    ``benchmarks/peers/statsforecast_partner.py`` runs in the peers' venv, which has no
+    ``forecast``.
+
     As the M3 Theta method decides: seasonal when the autocorrelation at lag ``season`` is
     significant at 90 % (Bartlett's variance), with at least 3 seasons of data.
     """
@@ -145,12 +150,12 @@ def deseasonalised(
     library's :func:`forecast.data.seasonality.seasonal_components` decides for a series
     with a value ``<= 0`` or an index under 0.01 (without: such a series keeps its season).
     """
-    from forecast.data.seasonality import seasonal_components
-
     factors, parts = {}, []
     for key, g in data.train.groupby("unique_id", sort=False):
         x = g["y"].to_numpy()
-        if components:
+        if components:  # imported here: the peers' venv (statsforecast_partner.py) has no forecast
+            from forecast.data.seasonality import seasonal_components
+
             kind, values = seasonal_components(x, data.season)
         else:
             kind, values = "multiplicative", seasonal_indices(x, data.season)

