@@ -104,7 +104,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "ph_L1.5": {"partial_horizons": True, "seq_len": "x1.5"},
     "ph_deseason_L1.5": {"partial_horizons": True, "_deseason": True, "seq_len": "x1.5"},
     # the season taken off additively where a series holds a value <= 0 (multiplicatively
-    # elsewhere, as "deseason"): forecast.data.seasonality.seasonal_components
+    # elsewhere, as "deseason"): forecast.data.seasonality.season_map
     "deseason_add": {"_deseason": "components"},
 }
 
@@ -143,40 +143,34 @@ def seasonal_indices(x: np.ndarray, season: int) -> np.ndarray:
 
 def deseasonalised(
     data: m3.M3Subset, components: bool = False
-) -> tuple[pd.DataFrame, dict[str, tuple[str, np.ndarray]]]:
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """The training frame with each series' season taken off, and by series id what was
-    taken off: ``("multiplicative", indices)`` (divided by; ones where a series is not
-    seasonal) or, with ``components``, also ``("additive", offsets)`` (subtracted), as the
-    library's :func:`forecast.data.seasonality.seasonal_components` decides for a series
-    with a value ``<= 0`` or an index under 0.01 (without: such a series keeps its season).
+    taken off: each season position's divisor and offset ``(m, 2)``, taken off as
+    ``(y - offset) / divisor``. Without ``components``, the divisors are the
+    :func:`seasonal_indices` (ones where a series is not seasonal) and the offsets 0; with
+    them, a series with a value ``<= 0`` or an index under 0.01 gets additive offsets
+    instead, as the library's :func:`forecast.data.seasonality.season_map` decides.
     """
     factors, parts = {}, []
     for key, g in data.train.groupby("unique_id", sort=False):
         x = g["y"].to_numpy()
         if components:  # imported here: the peers' venv (statsforecast_partner.py) has no forecast
-            from forecast.data.seasonality import seasonal_components
+            from forecast.data.seasonality import season_map
 
-            kind, values = seasonal_components(x, data.season)
+            factors[key] = season_map(x, data.season)
         else:
-            kind, values = "multiplicative", seasonal_indices(x, data.season)
-        factors[key] = (kind, values)
-        season = values[np.arange(len(g)) % data.season]
-        parts.append(g.assign(y=x - season if kind == "additive" else x / season))
+            factors[key] = np.stack([seasonal_indices(x, data.season), np.zeros(data.season)], 1)
+        season = factors[key][np.arange(len(g)) % data.season]
+        parts.append(g.assign(y=(x - season[:, 1]) / season[:, 0]))
     return pd.concat(parts, ignore_index=True), factors
 
 
-def reseasonalise(
-    forecasts: np.ndarray, data: m3.M3Subset, factors: dict[str, tuple[str, np.ndarray]]
-) -> None:
+def reseasonalise(forecasts: np.ndarray, data: m3.M3Subset, factors: dict[str, np.ndarray]) -> None:
     """Put back on the ``(S, H)`` forecasts (in ``data``'s series order), in place, what
     :func:`deseasonalised` took off, at each forecast step's season position."""
     for i, (key, history) in enumerate(zip(data.ids, data.history, strict=True)):
-        kind, values = factors[key]
-        season = values[(len(history) + np.arange(data.horizon)) % data.season]
-        if kind == "additive":
-            forecasts[i] += season
-        else:
-            forecasts[i] *= season
+        season = factors[key][(len(history) + np.arange(data.horizon)) % data.season]
+        forecasts[i] = forecasts[i] * season[:, 0] + season[:, 1]
 
 
 def _hooks(params: dict[str, Any]) -> None:

@@ -14,8 +14,8 @@ ablation).
   from statsmodels (``seasonal_decompose``): it is twenty lines, and statsmodels is not a
   dependency.
 * :func:`seasonal_components`: the same, with the additive decomposition for a seasonal
-  series that is not positive; what ``"deseasonalize"`` and the local smoothing baselines
-  take off.
+  series that is not positive; :func:`season_map` puts either kind as one divisor and
+  offset per position, what ``"deseasonalize"`` and the local smoothing baselines take off.
 * :func:`season_positions`: the position ``0 .. m - 1`` of each timestamp in its season,
   counted in steps of the frequency from a fixed epoch, so that a series forecast from a
   shorter or later history than it was fitted on gets the same positions (a count from the
@@ -31,7 +31,7 @@ import pandas as pd
 
 from forecast._exceptions import InvalidParameterError
 
-__all__ = ["season_positions", "seasonal_components", "seasonal_indices"]
+__all__ = ["season_map", "season_positions", "seasonal_components", "seasonal_indices"]
 
 _Z90 = 1.645  # one-sided 90 % normal quantile: M3 Theta's seasonality test
 # Months per step of the offsets that fall once a month, quarter or year.
@@ -126,6 +126,30 @@ def seasonal_components(
     if differences is None:
         return "none", np.ones(m)
     return "additive", differences - differences.mean()
+
+
+def season_map(
+    x: np.ndarray, season_length: int, positions: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`seasonal_components` as one affine map per season position ``(m, 2)``: the
+    divisor ``[:, 0]`` and the offset ``[:, 1]`` of ``y' = (y - offset) / divisor``.
+
+    Multiplicative: the indices and 0; additive: 1 and the components; not seasonal: 1 and
+    0. Taking a season off is then ``(y - offset) / divisor`` and putting it back
+    ``y' * divisor + offset`` whatever its kind (both exact where it has none), as
+    ``target_transform="deseasonalize"`` and the local models do.
+
+    Examples
+    --------
+    >>> t = np.arange(24)
+    >>> season_map(np.array([0.0, 2.0, 4.0, 2.0])[t % 4], 4).round(6).tolist()
+    [[1.0, -2.0], [1.0, 0.0], [1.0, 2.0], [1.0, 0.0]]
+    """
+    kind, components = seasonal_components(x, season_length, positions)
+    season = np.zeros((int(season_length), 2))
+    season[:, 0] = components if kind == "multiplicative" else 1.0
+    season[:, 1] = components if kind == "additive" else 0.0
+    return season
 
 
 def _seasonal_ratios(

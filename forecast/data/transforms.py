@@ -14,7 +14,7 @@ the maths, on arrays and :class:`~forecast.data.panel.Panel` s (no estimator, no
   inverse of forecasts ``(N, H, T)`` or ``(N, H, T, Q)``.
 
 ``"deseasonalize"`` takes each series' season off as
-:func:`~forecast.data.seasonality.seasonal_components` finds it: divided by multiplicative
+:func:`~forecast.data.seasonality.season_map` finds it: divided by multiplicative
 indices, or, for a seasonal series with a value ``<= 0`` (sales that stop in winter) or an
 index under 0.01, minus additive components, as the local models do. Its fitted state is
 one affine map per season position, ``y' = (y - offset) / divisor``: ``(S, T, m, 2)``,
@@ -43,7 +43,7 @@ from scipy import optimize, special, stats
 from forecast._exceptions import DataError
 from forecast._warnings import warn
 from forecast.data.panel import Panel
-from forecast.data.seasonality import season_positions, seasonal_components
+from forecast.data.seasonality import season_map, season_positions
 
 __all__ = [
     "LAMBDA_RANGE",
@@ -146,13 +146,7 @@ def _fit_seasons(panel: Panel, season_length: int) -> np.ndarray:
     gaps = []
     for i, (a, b) in enumerate(zip(panel.offsets[:-1], panel.offsets[1:], strict=True)):
         for j in range(n_targets):
-            kind, components = seasonal_components(
-                panel.values[a:b, j], season_length, positions[a:b]
-            )
-            if kind == "multiplicative":
-                seasons[i, j, :, 0] = components
-            elif kind == "additive":
-                seasons[i, j, :, 1] = components
+            seasons[i, j] = season_map(panel.values[a:b, j], season_length, positions[a:b])
             if np.isnan(panel.values[a:b, j]).any() and b - a >= 3 * season_length:
                 gaps.append(i)
     if gaps:  # missing="mask": the classical decomposition needs every value

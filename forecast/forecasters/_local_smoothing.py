@@ -30,7 +30,7 @@ import numpy as np
 
 from forecast._exceptions import MissingHistoryError
 from forecast.data.panel import Panel
-from forecast.data.seasonality import seasonal_components
+from forecast.data.seasonality import season_map
 from forecast.forecasters.baselines import _SeasonalBaseline
 
 _CHUNK_CELLS = 4_000_000  # origins are smoothed in chunks of at most this many (N x L) cells
@@ -65,17 +65,12 @@ def normalised(
     for i in range(n_rows):
         if not seen[i, starts[i] :].all():
             continue
-        kind, components = seasonal_components(x[i, starts[i] :], season_length)
-        if kind == "none":
-            continue
+        season = season_map(x[i, starts[i] :], season_length)  # (m, 2): divisor, offset
         n = width - starts[i]
         past, future = np.arange(n) % season_length, (n + steps) % season_length  # row 0: 0
-        if kind == "multiplicative":
-            x[i, starts[i] :] /= components[past]
-            factors[i] *= components[future]
-        else:
-            x[i, starts[i] :] -= components[past]
-            offsets[i] = components[future] * scale[i]
+        x[i, starts[i] :] = (x[i, starts[i] :] - season[past, 1]) / season[past, 0]
+        factors[i] *= season[future, 0]
+        offsets[i] = season[future, 1] * scale[i]
     return x, factors, offsets
 
 
