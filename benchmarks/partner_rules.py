@@ -57,15 +57,9 @@ RULES: dict[str, Rule] = {
 
 def rule_scores(data_name: str, seeds: list[int], rules: list[str]) -> dict[str, dict[str, float]]:
     """Each rule's sMAPE, MASE and MAPE, the median over ``seeds``' networks."""
-    from forecast.forecasters.damped import damped_trend_forecasts
-    from forecast.forecasters.ets import ets_forecasts
-    from forecast.forecasters.theta import theta_forecasts
-
     data = m3.load(data_name)
-    x, seen = accuracy.padded(data)
     local = [
-        f(x, seen, data.horizon, data.season)[0]
-        for f in (theta_forecasts, damped_trend_forecasts, ets_forecasts)
+        accuracy.partner_forecasts(data_name, data, name) for name in ("theta", "damped", "ets")
     ]
     networks = [np.asarray(accuracy._load(data_name, "default", s)["forecasts"]) for s in seeds]
     out = {}

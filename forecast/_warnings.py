@@ -68,4 +68,4 @@ def warn_once(message: str, category: type[Warning] = UserWarning) -> None:
         if (category, message) in said:
             return
         said.add((category, message))
-    warnings.warn(message, category, stacklevel=_outside_level())
+    warn(message, category)

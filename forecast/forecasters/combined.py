@@ -27,13 +27,12 @@ from typing import Any
 import numpy as np
 
 from forecast._exceptions import InvalidParameterError
-from forecast._warnings import once_per_scope
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, damped, ensemble, ets, recurrent, theta  # noqa: F401  (below)
 from forecast.forecasters._bad_series import members_unservable
 from forecast.forecasters.base import BaseForecaster
-from forecast.forecasters.ensemble import delegated_parameter
+from forecast.forecasters.ensemble import delegated_parameter, fit_members
 from forecast.protocol import Forecast
 
 __all__ = ["CombinedForecaster"]
@@ -201,11 +200,7 @@ static_covariates, past_covariates
 
     def _fit(self, panel: Panel, layout: Layout) -> None:
         members = list(self._pair())
-        with once_per_scope():  # one warning about the data, not one per member
-            for member in members:  # each member's refusals of the data, before either trains
-                transformed.check_fit_domain(member, panel)
-            for member in members:
-                member._fit_panel(panel, layout)
+        fit_members(members, panel, layout)
         self.members_ = members
 
     def _combine(self, parts: list[Forecast]) -> Forecast:

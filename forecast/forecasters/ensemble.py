@@ -36,7 +36,7 @@ from forecast.forecasters._calibration import check_calibration_rows
 from forecast.forecasters.base import BaseForecaster
 from forecast.protocol import Forecast
 
-__all__ = ["EnsembleForecaster", "delegated_parameter"]
+__all__ = ["EnsembleForecaster", "delegated_parameter", "fit_members"]
 
 # The baselines and recurrent modules are imported above so that the classes an ensemble's
 # file names for its base and members are defined (forecast.io.registry) wherever
@@ -71,6 +71,17 @@ def delegated_parameter(holder: str, name: str) -> Any:
     return property(
         get, doc=f"The {holder}'s ``{name}`` (read-only; ``set_params({holder}__{name}=...)``)."
     )
+
+
+def fit_members(members: list[BaseForecaster], panel: Panel, layout: Layout) -> None:
+    """Fit a meta-forecaster's ``members`` on one panel: every member's refusals of the data
+    first, before any trains, then each fit; a warning about the data once, not once per
+    member (:func:`forecast._warnings.once_per_scope`)."""
+    with once_per_scope():
+        for member in members:
+            transformed.check_fit_domain(member, panel)
+        for member in members:
+            member._fit_panel(panel, layout)
 
 
 def _base_parameter(name: str) -> Any:
@@ -260,11 +271,7 @@ class EnsembleForecaster(BaseForecaster):
         seeds = [first + i for i in range(self.n_members)]
         overrides = self._member_overrides()
         members = [self._member(overrides[i % len(overrides)], s) for i, s in enumerate(seeds)]
-        with once_per_scope():  # one warning about the data, not one per member
-            for member in members:  # each member's refusals of the data, before any trains
-                transformed.check_fit_domain(member, panel)
-            for member in members:
-                member._fit_panel(panel, layout)
+        fit_members(members, panel, layout)
         self.seeds_, self.members_ = seeds, members
 
     def _combine(self, forecasts: list[np.ndarray]) -> np.ndarray:
