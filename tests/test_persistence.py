@@ -367,6 +367,25 @@ def test_a_malicious_pickle_is_refused_without_running_it(tmp_path):
     _one_line_error(tmp_path / "torch.pt", "zip archive")
 
 
+@pytest.mark.parametrize("mark", [2, 3, 4, 5])
+def test_a_header_whose_length_starts_like_a_pickle_loads(tmp_path, sine_frame, mark):
+    # A header of 640, 896, 1152 or 1408 bytes (plus any multiple of 65536) starts the file
+    # with 0x80 and 2..5, a pickle's protocol mark; such a model file is still ours (an
+    # OptimisedThetaForecaster's was one).
+    model = forecast.NaiveForecaster().fit(sine_frame)
+    save(model, tmp_path / "m.safetensors")
+    raw = (tmp_path / "m.safetensors").read_bytes()
+    length = int.from_bytes(raw[:8], "little")
+    size = (mark << 8) | 0x80
+    size += 65536 * max(0, -(-(length - size) // 65536))  # the first such size >= length
+    # The format pads its header with spaces; the tensors' offsets count from its end.
+    padded = size.to_bytes(8, "little") + raw[8 : 8 + length] + b" " * (size - length)
+    (tmp_path / "p.safetensors").write_bytes(padded + raw[8 + length :])
+    assert padded[:2] == bytes([0x80, mark])
+    loaded = load(tmp_path / "p.safetensors")
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict(), check_exact=True)
+
+
 # ---------------------------------------------------------------------------- atomic writes
 
 
@@ -517,6 +536,7 @@ def test_ids_and_values_round_trip():
         "SeasonalNaiveForecaster",
         "DriftForecaster",
         "ThetaForecaster",
+        "OptimisedThetaForecaster",
         "DampedTrendForecaster",
         "ETSForecaster",
     ],
@@ -546,6 +566,7 @@ def test_a_file_can_name_only_the_classes_this_process_defined():
         "SeasonalNaiveForecaster",
         "DriftForecaster",
         "ThetaForecaster",
+        "OptimisedThetaForecaster",
         "DampedTrendForecaster",
         "ETSForecaster",
         "EnsembleForecaster",

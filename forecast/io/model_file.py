@@ -145,19 +145,24 @@ def _parse(text: bytes | str, path: Any, what: str) -> Any:
 
 
 def _header(raw: bytes, path: Any) -> tuple[dict[str, Any], int]:
-    """Parse the safetensors header by hand: nothing in the file runs, whatever it holds."""
-    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise fail(
-            path,
-            "it is a Python pickle, not a forecast model; forecast never loads "
-            "pickles (unpickling can run any code)",
-        )
-    if raw[:4] == b"PK\x03\x04":
-        raise fail(path, "it is a zip archive (e.g. from torch.save), not a forecast model")
-    if len(raw) < 8:
-        raise fail(path, f"it is too short to be a model file ({len(raw)} bytes)")
+    """Parse the safetensors header by hand: nothing in the file runs, whatever it holds.
+
+    What the file is instead (a pickle, a zip) is said only when it has no safetensors
+    header: a header of 640, 896, 1152 or 1408 bytes starts the file with the same two
+    bytes as a pickle's protocol mark (``\\x80`` and 2 to 5).
+    """
     size = int.from_bytes(raw[:8], "little")
-    if raw[8:9] != b"{" or size > _MAX_HEADER:
+    if len(raw) < 9 or raw[8:9] != b"{" or size > _MAX_HEADER:
+        if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+            raise fail(
+                path,
+                "it is a Python pickle, not a forecast model; forecast never loads "
+                "pickles (unpickling can run any code)",
+            )
+        if raw[:4] == b"PK\x03\x04":
+            raise fail(path, "it is a zip archive (e.g. from torch.save), not a forecast model")
+        if len(raw) < 8:
+            raise fail(path, f"it is too short to be a model file ({len(raw)} bytes)")
         raise fail(path, "it is not a safetensors file (no safetensors header)")
     if 8 + size > len(raw):
         raise fail(path, f"it is truncated ({len(raw)} bytes; the header alone needs {8 + size})")
