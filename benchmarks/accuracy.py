@@ -372,7 +372,7 @@ def _load(data_name: str, name: str, seed: int) -> dict[str, Any]:
 # The library's local models, and statsforecast's AutoETS from the cache, which
 # benchmarks/peers/statsforecast_partner.py fills in the peers' venv (not a dependency).
 LOCAL = ("theta", "damped", "ets")
-CACHED = ("sf_ets", "sf_ets_zzn")
+CACHED = ("sf_ets", "sf_ets_zzn", "sf_ces_zzn", "sf_arima_zzn", "sf_dotm_zzn")
 
 
 def partner_name(value: str) -> str:

@@ -52,13 +52,14 @@ ENSEMBLES = ("lstm_x3", "lstm_quality")
 # CombinedForecaster(LSTM, ThetaForecaster): the network (or the accuracy mode) and our Theta.
 COMBINED = {"lstm_theta": 0.5, "lstm_quality_theta": 0.2}  # Theta weighs as one more member
 ENSEMBLE_MEMBERS = 3
-# forecast.presets.panel_forecaster: the network (1/2), and Theta, the damped trend and ETS
-# (1/6 each).
+# forecast.presets.panel_forecaster: the network (1/2), and Theta (the optimised Theta without
+# a season), the damped trend and ETS (1/6 each).
 PANEL = ("lstm_stats",)
-# The accuracy mode's 4 networks and panel_forecaster's statistical partner (Theta, the damped
-# trend and ETS) at weight 1/3.
+# The accuracy mode's 4 networks and panel_forecaster's statistical partner (panel_partner:
+# Theta or without a season the optimised Theta, the damped trend and ETS) at weight 1/3.
 QUALITY_STATS = "lstm_quality_stats"
-STATS = ("seasonal_naive", "theta_ours", "damped_ours", "ets_ours", "theta", "autoets")
+LOCAL = ("seasonal_naive", "theta_ours", "otheta_ours", "damped_ours", "ets_ours")
+STATS = (*LOCAL, "theta", "autoets")
 PEERS = ("nf_lstm", "darts_blockrnn")  # each runs benchmarks/peers/<name>.py in the peers' venv
 PEER_PACKAGES = (
     "neuralforecast",
@@ -72,6 +73,7 @@ PEER_PACKAGES = (
 LABELS = {
     "seasonal_naive": "seasonal naive (ours)",
     "theta_ours": "ThetaForecaster (ours)",
+    "otheta_ours": "OptimisedThetaForecaster (ours)",
     "damped_ours": "DampedTrendForecaster (ours)",
     "ets_ours": "ETSForecaster (ours)",
     "theta": "statsforecast Theta",
@@ -85,6 +87,11 @@ LABELS = {
     "lstm_quality_theta": "accuracy mode + Theta, weight 0.2 (ours)",
     "lstm_stats": "panel_forecaster: LSTM + Theta + damped trend + ETS (ours)",
     "lstm_quality_stats": "accuracy mode + Theta + damped trend + ETS, weight 1/3 (ours)",
+}
+# Without a season the Theta of both is the optimised one (forecast.presets.panel_partner).
+LABELS_NO_SEASON = {
+    "lstm_stats": "panel_forecaster: LSTM + optimised Theta + damped trend + ETS (ours)",
+    "lstm_quality_stats": "accuracy mode + optimised Theta + damped trend + ETS, weight 1/3 (ours)",
     "nf_lstm": "NeuralForecast LSTM",
     "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
@@ -102,10 +109,10 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
 
     from forecast import CombinedForecaster, EnsembleForecaster, RNNForecaster, ThetaForecaster
     from forecast.presets import (
-        PANEL_PARTNER,
         panel_ensemble_params,
         panel_forecaster,
         panel_params,
+        panel_partner,
         statistical_partner,
     )
 
@@ -142,7 +149,7 @@ def _run_ours(model: str, data: m3.M3Subset, seed: int, smoke: bool) -> tuple[ob
         quality = panel_ensemble_params(data.season, data.horizon)
         estimator = EnsembleForecaster(estimator, **quality)
         if model == QUALITY_STATS:
-            partner = statistical_partner(network, PANEL_PARTNER, data.season)
+            partner = statistical_partner(network, panel_partner(data.season), data.season)
             estimator = CombinedForecaster(estimator, partner, partner_weight=1 / 3)
     elif model in ENSEMBLES:
         estimator = EnsembleForecaster(estimator, n_members=ENSEMBLE_MEMBERS)
@@ -181,10 +188,11 @@ def _child(spec: dict) -> dict:
         frame = estimator.predict(data.train)
         predict_s = time.perf_counter() - start
         forecasts = m3.to_matrix(frame, data, "y")
-    elif model in ("seasonal_naive", "theta_ours", "damped_ours", "ets_ours"):
+    elif model in LOCAL:
         from forecast.baselines import (
             DampedTrendForecaster,
             ETSForecaster,
+            OptimisedThetaForecaster,
             SeasonalNaiveForecaster,
             ThetaForecaster,
         )
@@ -192,6 +200,7 @@ def _child(spec: dict) -> dict:
         baseline = {
             "seasonal_naive": SeasonalNaiveForecaster,
             "theta_ours": ThetaForecaster,
+            "otheta_ours": OptimisedThetaForecaster,
             "damped_ours": DampedTrendForecaster,
             "ets_ours": ETSForecaster,
         }[model]
@@ -332,9 +341,11 @@ def table(rows: list[dict]) -> str:
     ]
     for row in rows:
         runs = row["runs"]
+        no_season = m3.SEASON[row["freq"].rpartition(":")[2]] == 1
+        labels = LABELS | LABELS_NO_SEASON if no_season else LABELS
         cells = [
             f"{_freq_label(row['freq'])} ({row['n_series']}, h={row['horizon']})",
-            LABELS[row["model"]],
+            labels[row["model"]],
             median_range([r["smape"] for r in runs], 2),
             median_range([r["mase"] for r in runs], 3),
             median_range([r["mape"] for r in runs], 2),
@@ -430,9 +441,10 @@ Written by `{" ".join(["python", "benchmarks/run.py", *argv])}` on \
   **panel_ensemble_params(season_length, horizon))`: 4 members seeded from the first seed,
   one per view above, median-combined; one run, its fit time the four fits'.
 - `panel_forecaster`: `forecast.presets.panel_forecaster(season_length, horizon, lengths)`:
-  the network at 1/2, Theta, the damped trend and ETS (ours) at 1/6 each.
+  the network at 1/2, Theta, the damped trend and ETS (ours) at 1/6 each; without a season
+  the optimised Theta in place of Theta (`forecast.presets.panel_partner`).
 - `accuracy mode + Theta + damped trend + ETS`: `CombinedForecaster(<the accuracy mode>,
-  statistical_partner(network, "theta+damped-trend+ets", season_length),
+  statistical_partner(network, panel_partner(season_length), season_length),
   partner_weight=1/3)`: the statistical models weigh 1/9 each.
 - `LSTM, median of 3 seeds`: `EnsembleForecaster(LSTMForecaster(**panel_params(...)),
   n_members=3)` seeded with the first seed (members: that seed and the next two), one run;

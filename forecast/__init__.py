@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from forecast.forecasters.damped import DampedTrendForecaster
     from forecast.forecasters.ensemble import EnsembleForecaster
     from forecast.forecasters.ets import ETSForecaster
+    from forecast.forecasters.optimised_theta import OptimisedThetaForecaster
     from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
     from forecast.forecasters.theta import ThetaForecaster
     from forecast.io.card import ModelCard
@@ -70,6 +71,7 @@ _LAZY = {
     "ThetaForecaster": "forecast.forecasters.theta",
     "DampedTrendForecaster": "forecast.forecasters.damped",
     "ETSForecaster": "forecast.forecasters.ets",
+    "OptimisedThetaForecaster": "forecast.forecasters.optimised_theta",
     "EnsembleForecaster": "forecast.forecasters.ensemble",
     "CombinedForecaster": "forecast.forecasters.combined",
     "GRUForecaster": "forecast.forecasters.recurrent",
@@ -110,6 +112,7 @@ __all__ = [
     "ModelFileError",
     "NaiveForecaster",
     "NumericalError",
+    "OptimisedThetaForecaster",
     "RNNForecaster",
     "RecurrentConfig",
     "RecurrentModule",

@@ -29,6 +29,7 @@ from forecast import (
     InvalidParameterError,
     LSTMForecaster,
     NaiveForecaster,
+    OptimisedThetaForecaster,
     RNNForecaster,
     SeasonalNaiveForecaster,
     ThetaForecaster,
@@ -47,6 +48,7 @@ ESTIMATORS = {
     "drift": lambda **kw: DriftForecaster(horizon=HORIZON, **kw),
     "theta": lambda **kw: ThetaForecaster(season_length=4, horizon=HORIZON, **kw),
     "damped": lambda **kw: DampedTrendForecaster(season_length=4, horizon=HORIZON, **kw),
+    "otheta": lambda **kw: OptimisedThetaForecaster(season_length=4, horizon=HORIZON, **kw),
     "ets": lambda **kw: ETSForecaster(season_length=4, horizon=HORIZON, **kw),
     # A combination's data parameters are its first forecaster's; the partner shares them.
     "combined": lambda **kw: CombinedForecaster(

@@ -18,6 +18,7 @@ from forecast import (
     ETSForecaster,
     InvalidParameterError,
     MissingHistoryError,
+    OptimisedThetaForecaster,
     RNNForecaster,
     ThetaForecaster,
 )
@@ -236,18 +237,22 @@ def test_the_command_line_knows_it():
 FAST_NETWORK = {"trainer_kwargs": {"max_steps": 5}, "progress_bar": False, "random_state": 0}
 
 
-def test_panel_forecaster_is_half_the_network_and_a_sixth_of_each_local_model():
+@pytest.mark.parametrize(
+    ("season", "theta"), [(12, ThetaForecaster), (1, OptimisedThetaForecaster)]
+)
+def test_panel_forecaster_is_half_the_network_and_a_sixth_of_each_local_model(season, theta):
+    # Without a season the Theta is the optimised one (panel_partner).
     df = panel(seed=2, n_series=8)
     df = df[df["unique_id"] != "s7"]  # flat
     lengths = df.groupby("unique_id").size().to_numpy()
-    model = panel_forecaster(12, 6, lengths, **LONG, target="y", freq="MS", **FAST_NETWORK)
+    model = panel_forecaster(season, 6, lengths, **LONG, target="y", freq="MS", **FAST_NETWORK)
     fc = model.fit(df).predict()
-    params = panel_params(12, 6, lengths) | {"cell": "lstm", "target": "y", "freq": "MS"}
-    network = RNNForecaster(**params | LONG | FAST_NETWORK)
-    local = {"season_length": 12, "horizon": 6, "target": "y", "freq": "MS", **LONG}
+    params = panel_params(season, 6, lengths) | {"cell": "lstm", "target": "y", "freq": "MS"}
+    network = RNNForecaster(**params | LONG | FAST_NETWORK | {"season_length": season})
+    local = {"season_length": season, "horizon": 6, "target": "y", "freq": "MS", **LONG}
     parts = [
         network.fit(df).predict(),
-        ThetaForecaster(**local).fit(df).predict(),
+        theta(**local).fit(df).predict(),
         DampedTrendForecaster(**local).fit(df).predict(),
         ETSForecaster(**local).fit(df).predict(),
     ]

@@ -26,7 +26,7 @@ from forecast.data.seasonality import seasonal_components
 from forecast.forecasters import _local_smoothing as local_smoothing
 from forecast.forecasters import damped as damped_module
 from forecast.forecasters import ets as ets_module
-from forecast.presets import PANEL_PARTNER, PARTNERS, statistical_partner
+from forecast.presets import PANEL_PARTNER, PANEL_PARTNER_NO_SEASON, PARTNERS, statistical_partner
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
 
@@ -323,9 +323,14 @@ def test_every_partner_is_the_equal_mean_of_the_models_it_names():
         "theta": ThetaForecaster(**local).fit(df).predict()["y"].to_numpy(),
         "damped-trend": DampedTrendForecaster(**local).fit(df).predict()["y"].to_numpy(),
         "ets": ETSForecaster(**local).fit(df).predict()["y"].to_numpy(),
+        "optimised-theta": forecast.OptimisedThetaForecaster(**local)
+        .fit(df)
+        .predict()["y"]
+        .to_numpy(),
     }
     network = forecast.LSTMForecaster(seq_len=12, **local)
     assert PANEL_PARTNER in PARTNERS
+    assert PANEL_PARTNER_NO_SEASON in PARTNERS
     for kind in PARTNERS:
         names = kind.split("+")
         partner = statistical_partner(network, kind)

@@ -33,19 +33,29 @@ sys.path.insert(0, str(HERE))
 import m3  # noqa: E402
 from accuracy import CACHE, deseasonalised, reseasonalise  # noqa: E402
 
-MODELS = ("sf_ets", "sf_ets_zzn")
+# name -> (statsforecast model class, on the de-seasonalised series?)
+SPECS = {
+    "sf_ets": ("AutoETS", False),
+    "sf_ets_zzn": ("AutoETS", True),
+    "sf_ces_zzn": ("AutoCES", True),
+    "sf_arima_zzn": ("AutoARIMA", True),
+    "sf_dotm_zzn": ("DynamicOptimizedTheta", True),
+}
+MODELS = tuple(SPECS)
 
 
 def forecasts(data: m3.M3Subset, model: str) -> np.ndarray:
     """``(S, h)`` forecasts of ``model`` in ``m3.load``'s series order."""
-    from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
+    from statsforecast import StatsForecast, models
 
+    kind, adjusted = SPECS[model]
     train, factors = data.train, None
-    if model == "sf_ets_zzn":
+    if adjusted:
         train, factors = deseasonalised(data)
-    season = data.season if model == "sf_ets" else 1
-    engine = StatsForecast(models=[AutoETS(season_length=season)], freq=data.freq, n_jobs=1)
+    season = 1 if adjusted else data.season
+    engine = StatsForecast(
+        models=[getattr(models, kind)(season_length=season)], freq=data.freq, n_jobs=1
+    )
     frame = engine.forecast(df=train, h=data.horizon)
     frame = frame.reset_index() if "unique_id" not in frame.columns else frame
     column = next(c for c in frame.columns if c not in ("unique_id", "ds"))

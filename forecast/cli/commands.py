@@ -84,8 +84,9 @@ def _estimator(args: argparse.Namespace, lengths: Any = None) -> BaseForecaster:
 
     With ``--preset panel`` (``preset`` in [model]; :mod:`forecast.cli.preset`), the
     parameters not given are :func:`forecast.presets.panel_params`' for the series'
-    ``lengths``, and the partner is Theta, the damped trend and ETS unless ``--partner`` says
-    otherwise: the model :func:`forecast.presets.panel_forecaster` builds.
+    ``lengths``, and the partner is :func:`forecast.presets.panel_partner`'s (Theta, or
+    without a season the optimised Theta, the damped trend and ETS) unless ``--partner``
+    says otherwise: the model :func:`forecast.presets.panel_forecaster` builds.
     """
     from forecast.cli.params import coerce_param
 
@@ -115,9 +116,10 @@ def _estimator(args: argparse.Namespace, lengths: Any = None) -> BaseForecaster:
         from forecast.cli.preset import preset_params
 
         params = preset_params(str(preset), cls, params, lengths)
-        from forecast.forecasters.presets import PANEL_PARTNER
+        from forecast.forecasters.presets import panel_partner
 
-        partner = PANEL_PARTNER if partner is None else partner
+        season = int(params["season_length"])  # preset_params refuses a preset without it
+        partner = panel_partner(season) if partner is None else partner
     if partner == "none":
         if partner_weight is not None:
             raise UsageError(

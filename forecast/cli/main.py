@@ -126,7 +126,8 @@ def _add_estimator_options(parser: argparse.ArgumentParser, argv: Sequence[str])
         "--preset", choices=PRESETS, default=argparse.SUPPRESS,
         help="panel: the model forecast.presets.panel_forecaster builds, an LSTM with "
         "panel_params' settings for the data's series (flags override them) and "
-        "--partner theta+damped-trend+ets; needs --season-length and --horizon (also 'preset' "
+        "--partner theta+damped-trend+ets (optimised-theta+damped-trend+ets with "
+        "--season-length 1); needs --season-length and --horizon (also 'preset' "
         "in [model])",
     )  # fmt: skip
     parser.add_argument(

@@ -3,7 +3,8 @@
 ``forecast fit --preset panel --season-length 12 --horizon 18 --data sales.csv --out m``
 fits the model the accuracy guide recommends for a panel of many short series: a recurrent
 network with :func:`forecast.presets.panel_params`' settings, combined with Theta, the
-damped trend and ETS fitted per series (``--partner theta+damped-trend+ets`` at weight 0.5). Its
+damped trend and ETS fitted per series (``--partner theta+damped-trend+ets`` at weight 0.5;
+without a season the optimised Theta in place of Theta, ``optimised-theta+damped-trend+ets``). Its
 settings depend on the series' lengths (they cap the input length), so the command reads
 the data before it builds the estimator.
 

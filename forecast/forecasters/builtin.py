@@ -21,6 +21,7 @@ from forecast.forecasters.combined import CombinedForecaster
 from forecast.forecasters.damped import DampedTrendForecaster
 from forecast.forecasters.ensemble import EnsembleForecaster
 from forecast.forecasters.ets import ETSForecaster
+from forecast.forecasters.optimised_theta import OptimisedThetaForecaster
 from forecast.forecasters.recurrent import GRUForecaster, LSTMForecaster, RNNForecaster
 from forecast.forecasters.theta import ThetaForecaster
 from forecast.io import persistence
@@ -36,6 +37,7 @@ BUILTIN: tuple[type[BaseForecaster], ...] = (
     SeasonalNaiveForecaster,
     DriftForecaster,
     ThetaForecaster,
+    OptimisedThetaForecaster,
     DampedTrendForecaster,
     ETSForecaster,
     EnsembleForecaster,

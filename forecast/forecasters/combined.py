@@ -29,7 +29,15 @@ import numpy as np
 from forecast._exceptions import InvalidParameterError
 from forecast.data.panel import Layout, Panel
 from forecast.forecasters import _transformed as transformed
-from forecast.forecasters import baselines, damped, ensemble, ets, recurrent, theta  # noqa: F401  (below)
+from forecast.forecasters import (  # noqa: F401  (below)
+    baselines,
+    damped,
+    ensemble,
+    ets,
+    optimised_theta,
+    recurrent,
+    theta,
+)
 from forecast.forecasters._bad_series import members_unservable
 from forecast.forecasters.base import BaseForecaster
 from forecast.forecasters.ensemble import delegated_parameter, fit_members

@@ -26,17 +26,30 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PANEL_PARTNER",
+    "PANEL_PARTNER_NO_SEASON",
     "PARTNERS",
     "panel_ensemble_params",
     "panel_forecaster",
     "panel_params",
+    "panel_partner",
     "statistical_partner",
 ]
 
 #: The statistical partners :func:`statistical_partner` builds, by name.
-PARTNERS = ("theta", "damped-trend", "ets", "theta+damped-trend", "theta+damped-trend+ets")
-#: The partner of :func:`panel_forecaster` (and of the command line's ``--preset panel``).
+PARTNERS = (
+    "theta",
+    "optimised-theta",
+    "damped-trend",
+    "ets",
+    "theta+damped-trend",
+    "theta+damped-trend+ets",
+    "optimised-theta+damped-trend+ets",
+)
+#: The partner of :func:`panel_forecaster` (and of the command line's ``--preset panel``)
+#: for seasonal data, ``season_length >= 2`` (:func:`panel_partner`).
 PANEL_PARTNER = "theta+damped-trend+ets"
+#: ... and without a season: the optimised Theta method in place of the classical one.
+PANEL_PARTNER_NO_SEASON = "optimised-theta+damped-trend+ets"
 MAX_STEPS = 3000  # optimiser steps of batch 256: ~770k windows, about a minute on 2 cores
 MAX_EPOCHS = 20  # ... or this many passes over the windows, whichever comes first
 LEARNING_RATE = 1e-2  # Adam; high, and the weight average below takes out its noise
@@ -144,12 +157,13 @@ def panel_forecaster(
 
     ``CombinedForecaster(network, partner, partner_weight=0.5)``, the partner
     ``CombinedForecaster(CombinedForecaster(theta, damped), ets, partner_weight=1/3)``
-    (:func:`statistical_partner` with :data:`PANEL_PARTNER`):
+    (:func:`statistical_partner` with :func:`panel_partner`'s):
 
     * ``network``: ``RNNForecaster(cell=cell, season_length=season_length,
       **panel_params(season_length, horizon, lengths), **kwargs)``, one global recurrent
       model fitted on every series;
-    * ``theta``: :class:`~forecast.ThetaForecaster` (M3's winner), ``damped``:
+    * ``theta``: :class:`~forecast.ThetaForecaster` (M3's winner; without a season,
+      ``season_length=1``, :class:`~forecast.OptimisedThetaForecaster`), ``damped``:
       :class:`~forecast.DampedTrendForecaster` and ``ets``: :class:`~forecast.ETSForecaster`
       (exponential smoothing, its trend and error chosen by AICc), each fitted on each
       series alone, all on the seasonally adjusted series;
@@ -161,15 +175,20 @@ def panel_forecaster(
     data, the damped trend on trended data without a season, and ETS, which chooses per
     series between no trend, Holt's and a damped one and between an additive and a
     multiplicative error, errs differently from both; the mean of the three is steadier
-    than any. On M3 and M1 (``benchmarks/RESULTS.md``, issue 22; median over seeds 0-4),
-    this model's sMAPE is below statsforecast's Theta's and AutoETS's on all seven data
-    sets, its MASE on six (not M3 "other": 1.828 against AutoETS's 1.801) and its MAPE
-    below Theta's on all seven (M3 yearly's since the network trains on percentage errors
-    without a season, :func:`panel_params`); M3 monthly sMAPE 13.21 against 13.71 for the
-    network alone, at the same fit time (the statistical models take seconds). ETS joined
-    Theta and the damped trend in update 6 of that issue: sMAPE as good or better on all
-    seven (M3 "other" 4.14 against 4.24, M1 monthly 14.43 against 14.62, M3 monthly 13.21
-    against 13.22), MASE on five. The weights are plain means, the same on every data set.
+    than any. Without a season the classical Theta's fixed ``theta = 2`` halves every
+    trend, and the optimised Theta, which fits it, takes its place. On M3 and M1
+    (``benchmarks/RESULTS.md``, issue 22; median over seeds 0-4), this model's sMAPE and
+    MASE are below statsforecast's Theta's and AutoETS's on all seven data sets (M3
+    "other" MASE 1.787 against AutoETS's 1.801) and its MAPE below Theta's on all seven
+    (M3 yearly's since the network trains on percentage errors without a season,
+    :func:`panel_params`); M3 monthly sMAPE 13.21 against 13.71 for the network alone, at
+    the same fit time (the statistical models take seconds). ETS joined Theta and the
+    damped trend in update 6 of that issue: sMAPE as good or better on all seven (M3
+    "other" 4.14 against 4.24, M1 monthly 14.43 against 14.62, M3 monthly 13.21 against
+    13.22), MASE on five; the optimised Theta without a season in update 8: sMAPE and MASE
+    better on all four data sets without a season of M3, M1 and Tourism (M3 "other" 4.07
+    / 1.787 against 4.14 / 1.828, M1 yearly 17.14 against 17.34). The weights are plain
+    means, the same on every data set.
 
     Parameters
     ----------
@@ -204,6 +223,8 @@ def panel_forecaster(
     >>> local = model.partner.forecaster.forecaster, model.partner.forecaster.partner
     >>> [type(m).__name__ for m in (*local, model.partner.partner)]
     ['ThetaForecaster', 'DampedTrendForecaster', 'ETSForecaster']
+    >>> type(panel_forecaster(1, 6).partner.forecaster.forecaster).__name__
+    'OptimisedThetaForecaster'
     """
     from forecast.forecasters.combined import CombinedForecaster
     from forecast.forecasters.recurrent import RNNForecaster
@@ -211,8 +232,25 @@ def panel_forecaster(
     params = panel_params(season_length, horizon, lengths) | {"cell": cell}
     params |= {"season_length": season_length} | kwargs  # a season for "deseasonalize" too
     network = RNNForecaster(**params)
-    partner = statistical_partner(network, PANEL_PARTNER, season_length)
+    partner = statistical_partner(network, panel_partner(season_length), season_length)
     return CombinedForecaster(network, partner, partner_weight=0.5)
+
+
+def panel_partner(season_length: int) -> str:
+    """The statistical partner of :func:`panel_forecaster` for data with this season.
+
+    :data:`PANEL_PARTNER` (Theta, the damped trend and ETS) for seasonal data;
+    :data:`PANEL_PARTNER_NO_SEASON` without a season (``season_length`` 1), where the
+    optimised Theta method (:class:`~forecast.OptimisedThetaForecaster`) takes the classical
+    one's place: the classical method's fixed ``theta = 2`` halves every trend, which
+    costs most where there is no season and the trend carries the forecast.
+
+    Examples
+    --------
+    >>> panel_partner(12), panel_partner(1)
+    ('theta+damped-trend+ets', 'optimised-theta+damped-trend+ets')
+    """
+    return PANEL_PARTNER if season_length >= 2 else PANEL_PARTNER_NO_SEASON
 
 
 def statistical_partner(
@@ -226,11 +264,15 @@ def statistical_partner(
         The model it will be combined with (a network, an ensemble): the partner takes its
         data parameters (``horizon``, ``target``, ``id_col``, ``time_col``, ``freq``,
         ``missing``).
-    kind : {"theta", "damped-trend", "ets", "theta+damped-trend", "theta+damped-trend+ets"}
-        :class:`~forecast.ThetaForecaster`, :class:`~forecast.DampedTrendForecaster`,
-        :class:`~forecast.ETSForecaster`, or the mean of those named (nested
-        :class:`~forecast.CombinedForecaster` s, each model weighing the same);
-        :func:`panel_forecaster` uses all three (:data:`PANEL_PARTNER`).
+    kind : str
+        One of :data:`PARTNERS`: ``"theta"`` (:class:`~forecast.ThetaForecaster`),
+        ``"optimised-theta"`` (:class:`~forecast.OptimisedThetaForecaster`),
+        ``"damped-trend"`` (:class:`~forecast.DampedTrendForecaster`), ``"ets"``
+        (:class:`~forecast.ETSForecaster`), or the mean of those ``+`` joins (nested
+        :class:`~forecast.CombinedForecaster` s, each model weighing the same):
+        ``"theta+damped-trend"``, ``"theta+damped-trend+ets"``,
+        ``"optimised-theta+damped-trend+ets"``; :func:`panel_forecaster` uses
+        :func:`panel_partner`'s.
     season_length : int, optional
         Steps per season (1: none); by default ``forecaster.season_length``.
 
@@ -255,6 +297,7 @@ def statistical_partner(
     from forecast.forecasters.combined import SHARED_PARAMETERS, CombinedForecaster
     from forecast.forecasters.damped import DampedTrendForecaster
     from forecast.forecasters.ets import ETSForecaster
+    from forecast.forecasters.optimised_theta import OptimisedThetaForecaster
     from forecast.forecasters.theta import ThetaForecaster
 
     if kind not in PARTNERS:
@@ -274,6 +317,7 @@ def statistical_partner(
     local["season_length"] = season_length
     models: dict[str, type[BaseForecaster]] = {
         "theta": ThetaForecaster,
+        "optimised-theta": OptimisedThetaForecaster,
         "damped-trend": DampedTrendForecaster,
         "ets": ETSForecaster,
     }

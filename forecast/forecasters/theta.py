@@ -47,7 +47,7 @@ from forecast.forecasters._local_smoothing import (
     normalised,
 )
 
-__all__ = ["ThetaForecaster", "theta_forecasts"]
+__all__ = ["ThetaForecaster", "adjusted_theta_forecasts", "theta_forecasts"]
 
 _ALPHA_RANGE = (0.001, 0.999)
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
@@ -120,6 +120,16 @@ def theta_forecasts(
         ``m``; below 2, nothing is de-seasonalised.
     """
     x, factors, offsets = normalised(histories, seen, horizon, season_length)
+    point, alpha = adjusted_theta_forecasts(x, seen, horizon)
+    return point * factors + offsets, alpha
+
+
+def adjusted_theta_forecasts(
+    x: np.ndarray, seen: np.ndarray, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 2 and 3 of the method on histories already scaled and de-seasonalised
+    (:func:`~forecast.forecasters._local_smoothing.normalised`): forecasts ``(N, H)`` in
+    their units, and the smoothing coefficients ``(N,)``."""
     steps = np.arange(1, horizon + 1, dtype=np.float64)
     alpha = _best_alpha(x, seen)
     level = _smoothed(x, seen, alpha)
@@ -128,7 +138,7 @@ def theta_forecasts(
     shape = (
         steps[None, :] - 1.0 + (1.0 - (1.0 - alpha[:, None]) ** n_seen[:, None]) / alpha[:, None]
     )
-    return (level[:, None] + drift[:, None] * shape) * factors + offsets, alpha
+    return level[:, None] + drift[:, None] * shape, alpha
 
 
 class ThetaForecaster(_LocalSmoothingForecaster):

@@ -1,0 +1,270 @@
+"""The optimised Theta method: the weight of the trend fitted per series, not fixed at 2.
+
+The dynamic optimised Theta method of Fiorucci, Pellegrini, Louzada, Petropoulos & Koehler
+(2016), "Models for optimising the theta method and their relationship to state space
+models" (statsforecast's ``DynamicOptimizedTheta``), in the form this library's local models
+share (:mod:`forecast.forecasters._local_smoothing`). Per series and target, from the history
+before every forecast origin:
+
+1. with ``season_length >= 2``, the history is de-seasonalised exactly as
+   :class:`~forecast.ThetaForecaster` does it
+   (:func:`forecast.forecasters._local_smoothing.normalised`);
+2. the model, over the observed values ``y[0], y[1], ...`` (``i`` counts them; a missing
+   value is skipped, the values around it read as neighbours): the least-squares line
+   through ``y[0..i]`` on the times ``1..i+1``, its intercept ``A[i]`` and slope ``B[i]``
+   updated as each value arrives; a level smoothed with coefficient ``alpha``,
+   ``l[i] = alpha · y[i] + (1 - alpha) · l[i-1]``, started from a level ``l*`` one step
+   before the first value; and the one-step forecast::
+
+       ŷ[i] = l[i-1] + (1 - 1/theta) · (A[i-1] · (1 - alpha)^i
+                                        + B[i-1] · (1 - (1 - alpha)^(i+1)) / alpha)
+
+   ``theta = 2`` is the classical Theta method (half the trend, a dynamic version of
+   :class:`~forecast.ThetaForecaster`); a larger ``theta`` follows more of the trend, 1
+   none of it;
+3. ``alpha``, ``theta >= 1`` and ``l*`` minimise the sum of squared one-step errors from the
+   fourth value on (the first lines rest on two or three points). ``l*`` and
+   ``c = 1 - 1/theta`` enter the errors linearly, because the line and the smoothed values
+   come from the observations alone: at each ``alpha`` of :data:`ALPHAS` both are solved
+   exactly (normal equations of two unknowns, ``c`` kept in ``[0, 1]``), so a grid over
+   ``alpha`` finds the global minimum to its step, with no numerical optimiser (which is
+   what statsforecast runs, per series);
+4. the forecasts continue step 2 with each forecast in place of the value it forecasts (the
+   line and the level move with them: the "dynamic" model), and are multiplied back by the
+   seasonal indices of their steps. A history with fewer than :data:`MIN_VALUES` observed
+   values gets the classical Theta method (:class:`~forecast.ThetaForecaster`'s forecast,
+   reported as ``theta = 2``).
+
+Why it is here: on data without a season, where the trend carries the forecast, Theta's
+fixed ``theta = 2`` halves every trend, and fitting it is the better Theta. On M3 "other"
+this model's sMAPE / MASE alone is 4.53 / 1.916 against the classical method's 4.92 / 2.271,
+on M3 yearly 16.04 / 2.609 against 16.76 / 2.772; and in place of Theta in
+:func:`forecast.presets.panel_forecaster` without a season it makes the combination better
+on all four data sets without a season of M3, M1 and Tourism by sMAPE and MASE
+(``benchmarks/RESULTS.md``, issue 22, update 8). With a season it is not: the combination is
+worse on the quarterly sets, so ``panel_forecaster`` keeps the classical Theta there.
+
+Symbols: N forecast origins, L the longest history, H horizon, G the values of ``alpha``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.forecasters._local_smoothing import _LocalSmoothingForecaster, normalised
+from forecast.forecasters.theta import adjusted_theta_forecasts
+
+__all__ = ["ALPHAS", "MIN_VALUES", "OptimisedThetaForecaster", "optimised_theta_forecasts"]
+
+#: The smoothing coefficients searched: statsforecast's bounds, in steps of 0.01.
+ALPHAS = np.round(np.arange(0.10, 0.995, 0.01), 2)
+#: Errors are summed from the value of this index on (the fourth): the line before it rests
+#: on three points or fewer.
+_FIRST_ERROR = 3
+#: Histories with fewer observed values than this get the classical Theta method: the fit
+#: needs three errors for its three unknowns.
+MIN_VALUES = _FIRST_ERROR + 3
+_GRID_CELLS = 2_000_000  # histories are searched in blocks of at most (N x G) this many
+_SUMS = ("rr", "rw", "rd", "ww", "wd", "dd")
+
+
+def _lines(x: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per step ``(N, L)``: each row's count of observed values before it, and the line's
+    intercept and slope through them (what the one-step forecast at that step reads), with
+    the final mean, intercept and slope ``(N,)``.
+
+    The line through ``y[0..i]`` on times ``1..i+1``, updated one value at a time: the mean
+    moves to ``(i · mean + y) / (i + 1)``, the slope to ``((i - 1) · B + 6 · (y - mean_before)
+    / (i + 1)) / (i + 2)`` and the intercept to ``mean - B · (i + 2) / 2``. With one value the
+    line is flat through it.
+    """
+    n_rows, width = x.shape
+    count = np.zeros(n_rows)
+    mean, intercept, slope = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows)
+    counts, intercepts, slopes = (np.zeros((n_rows, width)) for _ in range(3))
+    for t in range(width):
+        counts[:, t], intercepts[:, t], slopes[:, t] = count, intercept, slope
+        y = x[:, t]
+        first = seen[:, t] & (count == 0)
+        later = seen[:, t] & (count > 0)
+        i = np.maximum(count, 1.0)  # the index of this value where it is a later one
+        slope = np.where(
+            later, ((i - 1.0) * slope + 6.0 * (y - mean) / (i + 1.0)) / (i + 2.0), slope
+        )
+        mean = np.where(later, (i * mean + y) / (i + 1.0), np.where(first, y, mean))
+        intercept = np.where(later, mean - slope * (i + 2.0) / 2.0, np.where(first, y, intercept))
+        count = count + seen[:, t]
+    return counts, intercepts, slopes, mean, intercept, slope
+
+
+def _cross_products(
+    x: np.ndarray, seen: np.ndarray, lines: tuple[np.ndarray, ...], alphas: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """At every ``alpha`` ``(G,)``, the sums of products ``(N, G)`` of the three parts of each
+    one-step error, ``e = r - w · l* - c · d``, and the smoothed values' last level ``(N, G)``
+    without ``l*``'s share.
+
+    ``r`` is the value less the level smoothed from 0 (``l*``'s share taken out), ``w =
+    (1 - alpha)^i`` that share's weight and ``d`` the trend term the ``c = 1 - 1/theta``
+    multiplies.
+    """
+    counts, intercepts, slopes = lines[:3]
+    alpha = alphas[None, :]
+    decay = 1.0 - alpha
+    level = np.zeros((len(x), len(alphas)))
+    sums = {name: np.zeros_like(level) for name in _SUMS}
+    for t in range(x.shape[1]):
+        observed = seen[:, t, None]
+        i = counts[:, t, None]
+        if observed.any():
+            used = observed & (i >= _FIRST_ERROR)
+            w = decay**i
+            d = intercepts[:, t, None] * w + slopes[:, t, None] * (1.0 - decay * w) / alpha
+            r = x[:, t, None] - level
+            for name, value in zip(_SUMS, (r * r, r * w, r * d, w * w, w * d, d * d), strict=True):
+                sums[name] += np.where(used, value, 0.0)
+            level = np.where(observed, alpha * x[:, t, None] + decay * level, level)
+    return sums, level
+
+
+def _solved(sums: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``l*``, ``c`` and the sum of squared errors ``(N, G)`` minimising it with ``c`` in
+    ``[0, 1]``: the free solution of the normal equations, or, where it leaves the bounds
+    (or the two unknowns cannot be told apart), ``c`` clipped and ``l*`` solved for it (the
+    sum is a convex quadratic, so its minimum over ``c``'s interval is the clipped one)."""
+    rr, rw, rd, ww, wd, dd = (sums[name] for name in _SUMS)
+    det = ww * dd - wd * wd
+    # Below this the two columns are parallel to rounding: l* and c are not identified, and
+    # c alone is fitted (l*'s weight has decayed to nothing, or the line is flat).
+    distinct = det > 1e-10 * ww * dd
+    safe_det = np.where(distinct, det, 1.0)
+    c_free = np.where(distinct, (rd * ww - rw * wd) / safe_det, rd / np.where(dd > 0, dd, 1.0))
+    c = np.clip(c_free, 0.0, 1.0)
+    lstar = np.where(ww > 0, (rw - c * wd) / np.where(ww > 0, ww, 1.0), 0.0)
+    sse = rr - 2.0 * lstar * rw - 2.0 * c * rd + lstar * lstar * ww + 2.0 * lstar * c * wd
+    return lstar, c, sse + c * c * dd
+
+
+def _dynamic_forecasts(
+    level: np.ndarray,
+    lines: tuple[np.ndarray, ...],
+    n_seen: np.ndarray,
+    alpha: np.ndarray,
+    c: np.ndarray,
+    horizon: int,
+) -> np.ndarray:
+    """Forecasts ``(N, H)``: step 2's one-step forecast, each taken as the next value."""
+    mean, intercept, slope = lines[3:]
+    out = np.empty((len(level), horizon))
+    decay = 1.0 - alpha
+    for k in range(horizon):
+        i = n_seen + k  # the index of the value forecast
+        w = decay**i
+        out[:, k] = level + c * (intercept * w + slope * (1.0 - decay * w) / alpha)
+        y = out[:, k]
+        level = alpha * y + decay * level
+        slope = ((i - 1.0) * slope + 6.0 * (y - mean) / (i + 1.0)) / (i + 2.0)
+        mean = (i * mean + y) / (i + 1.0)
+        intercept = mean - slope * (i + 2.0) / 2.0
+    return out
+
+
+def optimised_theta_forecasts(
+    histories: np.ndarray, seen: np.ndarray, horizon: int, season_length: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts ``(N, H)`` and the fitted ``(alpha, theta)`` ``(N, 2)`` of ``N`` histories.
+
+    Parameters
+    ----------
+    histories : numpy.ndarray of shape (N, L)
+        One history per row, right-aligned; what lies before a row's start, or is missing,
+        is marked False in ``seen``.
+    seen : numpy.ndarray of bool, shape (N, L)
+        Where a row holds an observed value; at least two per row.
+    horizon : int
+    season_length : int, default 1
+        ``m``; below 2, nothing is de-seasonalised.
+    """
+    x, factors, offsets = normalised(histories, seen, horizon, season_length)
+    n_rows = len(x)
+    n_seen = seen.sum(axis=1).astype(np.float64)
+    point = np.empty((n_rows, horizon))
+    coefficients = np.empty((n_rows, 2))
+    block = max(1, _GRID_CELLS // len(ALPHAS))
+    for lo in range(0, n_rows, block):
+        rows = slice(lo, lo + block)
+        lines = _lines(x[rows], seen[rows])
+        sums, levels = _cross_products(x[rows], seen[rows], lines, ALPHAS)
+        lstar, c, sse = _solved(sums)
+        best = sse.argmin(axis=1)
+        pick = np.arange(len(best))
+        alpha, c, lstar = ALPHAS[best], c[pick, best], lstar[pick, best]
+        # The last level: the part smoothed from 0 plus l*'s share, decayed over n values.
+        level = levels[pick, best] + (1.0 - alpha) ** n_seen[rows] * lstar
+        point[rows] = _dynamic_forecasts(level, lines, n_seen[rows], alpha, c, horizon)
+        coefficients[rows, 0] = alpha
+        # c = 1 is the whole trend (theta infinite): reported as 1e12, a finite state.
+        coefficients[rows, 1] = 1.0 / np.maximum(1.0 - c, 1e-12)
+    short = n_seen < MIN_VALUES
+    if short.any():
+        classical, alpha = adjusted_theta_forecasts(x[short], seen[short], horizon)
+        point[short] = classical
+        coefficients[short] = np.column_stack([alpha, np.full(len(alpha), 2.0)])
+    return point * factors + offsets, coefficients
+
+
+class OptimisedThetaForecaster(_LocalSmoothingForecaster):
+    """The dynamic optimised Theta method: the Theta method with its trend's weight, the
+    smoothing and the starting level fitted per series, on the seasonally adjusted series.
+
+    See :mod:`forecast.forecasters.optimised_theta` for the method. A local model, fitted
+    afresh on the history before every forecast origin: ``predict(df)`` forecasts any series,
+    seen at fit or not, from ``df``'s history; ``fit`` keeps the forecasts from the end of
+    each series and their coefficients.
+
+    Parameters
+    ----------
+    season_length : int, default 1
+        ``m``, in steps (12 for monthly data, 4 quarterly, 1: no season); a series is
+        de-seasonalised only when it is seasonal by the 90 % autocorrelation test at lag ``m``
+        and has three seasons of history.
+    target, id_col, time_col, freq, missing, horizon, intervals, coverage, \
+calibration_windows, target_transform
+        As in :class:`forecast.RNNForecaster`; ``missing="mask"`` reads observed values
+        only, as consecutive values (see :mod:`forecast.forecasters.optimised_theta`).
+
+    Attributes
+    ----------
+    forecast_ : numpy.ndarray of shape (S, H, T)
+        The forecasts from the end of each series and target at fit.
+    alpha_ : numpy.ndarray of shape (S, T)
+        The smoothing coefficient of each series and target at fit.
+    theta_ : numpy.ndarray of shape (S, T)
+        The weight of the trend (``>= 1``; 2 is the classical Theta method, 1e12 the
+        whole trend).
+    freq_, layout_, target_names_, covariate_names_, feature_names_in_, n_features_in_, \
+series_ids_, cutoffs_, training_start_, quantile_levels_
+        As in :class:`forecast.RNNForecaster`.
+    conformal_quantiles_, conformal_scale_, n_calibration_
+        With ``intervals``: as in :class:`forecast.RNNForecaster`.
+
+    Examples
+    --------
+    >>> from forecast.baselines import OptimisedThetaForecaster, ThetaForecaster
+    >>> from forecast.datasets import load_air_passengers
+    >>> df = load_air_passengers()
+    >>> model = OptimisedThetaForecaster(season_length=12, horizon=12).fit(df)
+    >>> model.predict().shape
+    (12, 1)
+    >>> bool(model.theta_[0, 0] >= 1.0)
+    True
+    """
+
+    _state = ("forecast_", "alpha_", "theta_")
+    _n_coefficients = 2
+
+    def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return optimised_theta_forecasts(values, seen, self.horizon, self.season_length)
+
+    def _coefficient_states(self, coefficients: np.ndarray) -> dict[str, np.ndarray]:
+        return {"alpha_": coefficients[..., 0], "theta_": coefficients[..., 1]}

@@ -1,0 +1,257 @@
+"""OptimisedThetaForecaster: the method written out scalar by scalar (its line refitted by
+np.polyfit at every step, its level and trend weight found by a numerical optimiser), what it
+does on series whose forecast is known, and what every local model guarantees (units, row
+order, chunking, backtests, files); and its place in panel_forecaster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_smoothing_panel as panel
+from scipy import optimize
+
+import forecast
+from forecast import OptimisedThetaForecaster, ThetaForecaster
+from forecast.backtest import backtest
+from forecast.data.seasonality import seasonal_components
+from forecast.forecasters import _local_smoothing as local_smoothing
+from forecast.forecasters import optimised_theta as module
+from forecast.presets import PANEL_PARTNER, PANEL_PARTNER_NO_SEASON, panel_partner
+
+LONG = {"id_col": "unique_id", "time_col": "ds"}
+
+
+def _line(values: np.ndarray) -> tuple[float, float]:
+    """Intercept and slope of the least-squares line through ``values`` on times 1, 2, ..."""
+    if len(values) == 1:
+        return float(values[0]), 0.0
+    slope, intercept = np.polyfit(np.arange(1, len(values) + 1), values, 1)
+    return float(intercept), float(slope)
+
+
+def _run(x: np.ndarray, alpha: float, lstar: float, c: float, horizon: int):
+    """Sum of squared one-step errors from the fourth value on, and the forecasts."""
+    level = alpha * x[0] + (1 - alpha) * lstar
+    sse = 0.0
+
+    def one_step(i: int, past: np.ndarray, level: float) -> float:
+        a, b = _line(past)
+        return level + c * (a * (1 - alpha) ** i + b * (1 - (1 - alpha) ** (i + 1)) / alpha)
+
+    for i in range(1, len(x)):
+        yhat = one_step(i, x[:i], level)
+        if i >= 3:
+            sse += (x[i] - yhat) ** 2
+        level = alpha * x[i] + (1 - alpha) * level
+    values = list(x)
+    for k in range(horizon):
+        i = len(x) + k
+        yhat = one_step(i, np.array(values), level)
+        values.append(yhat)
+        level = alpha * yhat + (1 - alpha) * level
+    return sse, np.array(values[len(x) :])
+
+
+def reference(y: np.ndarray, horizon: int, m: int = 1) -> tuple[np.ndarray, float, float, float]:
+    """Forecasts, ``alpha``, ``theta`` and the sum of squared errors of the method for one
+    series: NaN is a missing value, skipped. ``l*`` and ``c`` by L-BFGS-B at each ``alpha``."""
+    y = np.asarray(y, dtype=np.float64)
+    seen = ~np.isnan(y)
+    start = int(np.flatnonzero(seen)[0])
+    kind, components = "none", np.zeros(1)
+    if m >= 2 and seen[start:].all():
+        kind, components = seasonal_components(y[start:], m)
+    past = components[np.arange(len(y) - start) % len(components)]
+    x = y[start:].copy()
+    x = x / past if kind == "multiplicative" else x - past if kind == "additive" else x
+    x = x[~np.isnan(x)]
+    scale = np.abs(x).max() or 1.0  # the model sees the history divided by its largest value
+    x = x / scale
+    best = (np.inf, 0.0, 0.0, 0.0)
+    for alpha in module.ALPHAS:
+        fit = optimize.minimize(
+            lambda p, a=alpha: _run(x, a, p[0], p[1], 0)[0],
+            x0=[x[0], 0.5],
+            bounds=[(None, None), (0.0, 1.0)],
+            method="L-BFGS-B",
+            options={"ftol": 1e-15, "gtol": 1e-12},
+        )
+        if fit.fun < best[0]:
+            best = (fit.fun, float(alpha), *fit.x)
+    sse, alpha, lstar, c = best
+    point = _run(x, alpha, lstar, c, horizon)[1] * scale
+    future = components[(len(y) - start + np.arange(horizon)) % len(components)]
+    if kind == "multiplicative":
+        point = point * future
+    elif kind == "additive":
+        point = point + future
+    return point, alpha, 1.0 / max(1.0 - c, 1e-12), sse * scale**2
+
+
+def _one(y: np.ndarray, sid: str = "a") -> pd.DataFrame:
+    times = pd.date_range("2020-01-01", periods=len(y), freq="MS")
+    return pd.DataFrame({"unique_id": sid, "ds": times, "y": y})
+
+
+def _series(seed: int, n: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n, dtype=np.float64)
+    return [
+        20 + 0.8 * t + rng.normal(0, 2, n),  # a trend: theta above 2
+        50 + np.cumsum(rng.normal(0, 1, n)),  # a random walk
+        30 + 5 * np.sin(t / 4) + rng.normal(0, 0.5, n),  # a level that wanders back
+        100 - 0.5 * t + rng.normal(0, 3, n),  # falling
+    ][seed % 4]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_forecasts_equal_the_method_written_out(seed):
+    y = _series(seed, 18 + 5 * seed)
+    model = OptimisedThetaForecaster(horizon=6, freq="MS", **LONG).fit(_one(y))
+    expected, alpha, theta, _ = reference(y, 6)
+    # The optimiser may end a hair from the exact minimum: compare in its tolerance.
+    np.testing.assert_allclose(model.predict()["y"], expected, rtol=1e-5)
+    assert model.alpha_[0, 0] == pytest.approx(alpha)
+    assert model.theta_[0, 0] == pytest.approx(theta, rel=1e-3)
+
+
+def test_its_fit_is_the_best_over_the_grid():
+    # Where two alphas fit almost equally the optimiser may pick the other: what must hold is
+    # that no alpha of the grid, with its best level and theta, fits better than the one chosen.
+    for seed in range(4):
+        y = _series(seed, 40)
+        x, seen = y[None, :], np.ones((1, len(y)), dtype=bool)
+        lines = module._lines(x / np.abs(y).max(), seen)
+        sums, _ = module._cross_products(x / np.abs(y).max(), seen, lines, module.ALPHAS)
+        sse = module._solved(sums)[2][0] * np.abs(y).max() ** 2
+        assert sse.min() <= reference(y, 1)[3] * (1 + 1e-7)
+
+
+def test_a_seasonal_series_is_adjusted_first():
+    t = np.arange(72, dtype=np.float64)
+    rng = np.random.default_rng(1)
+    y = (40 + 0.5 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 0.5, 72)
+    model = OptimisedThetaForecaster(season_length=12, horizon=12, freq="MS", **LONG)
+    expected = reference(y, 12, 12)[0]
+    np.testing.assert_allclose(model.fit(_one(y)).predict()["y"], expected, rtol=1e-5)
+
+
+def test_a_straight_line_is_forecast_on_it():
+    # Theta's fixed theta = 2 halves the slope; fitted, the trend is followed.
+    y = 10.0 + 2.0 * np.arange(40)
+    line = 10.0 + 2.0 * np.arange(40, 46)
+    model = OptimisedThetaForecaster(horizon=6, freq="MS", **LONG).fit(_one(y))
+    np.testing.assert_allclose(model.predict()["y"], line, rtol=1e-6)
+    assert model.theta_[0, 0] > 100
+    classical = ThetaForecaster(horizon=6, freq="MS", **LONG).fit(_one(y)).predict()["y"]
+    assert np.abs(classical - line).max() > 0.5  # what the fit buys on such a series
+
+
+def test_a_flat_series_is_forecast_flat():
+    model = OptimisedThetaForecaster(horizon=5, freq="MS", **LONG).fit(_one(np.full(20, 7.0)))
+    np.testing.assert_allclose(model.predict()["y"], 7.0, rtol=1e-12)
+    assert np.isfinite(model.alpha_).all()
+    assert np.isfinite(model.theta_).all()
+
+
+@pytest.mark.parametrize("length", [2, 3, 4, 5])
+def test_short_histories_get_the_classical_theta_method(length):
+    y = np.array([5.0, 6.0, 8.0, 7.0, 9.0])[:length]
+    model = OptimisedThetaForecaster(horizon=3, freq="MS", **LONG).fit(_one(y))
+    classical = ThetaForecaster(horizon=3, freq="MS", **LONG).fit(_one(y))
+    np.testing.assert_allclose(model.predict()["y"], classical.predict()["y"], rtol=1e-12)
+    assert model.theta_[0, 0] == 2.0
+    assert model.alpha_[0, 0] == classical.alpha_[0, 0]
+
+
+def test_missing_values_are_skipped():
+    y = _series(0, 30)
+    gaps = y.copy()
+    gaps[[5, 11, 12, 20]] = np.nan
+    model = OptimisedThetaForecaster(horizon=4, freq="MS", missing="mask", **LONG)
+    got = model.fit(_one(gaps)).predict()["y"]
+    np.testing.assert_allclose(got, reference(gaps, 4)[0], rtol=1e-5)
+    # ... the observed values read as neighbours: as the series without the gaps
+    compact = OptimisedThetaForecaster(horizon=4, freq="MS", **LONG).fit(_one(y[~np.isnan(gaps)]))
+    np.testing.assert_allclose(got.to_numpy(), compact.predict()["y"].to_numpy(), rtol=1e-12)
+
+
+def test_trends_are_forecast_better_than_by_the_classical_method():
+    # Fifty trending series without a season: the fitted theta's point, at any rate.
+    rng = np.random.default_rng(5)
+    frames, actual = [], []
+    for k in range(50):
+        n = int(rng.integers(20, 40))
+        t = np.arange(n + 6, dtype=np.float64)
+        y = 50 + rng.uniform(0.5, 3) * t + rng.normal(0, 2, n + 6)
+        frames.append(_one(y[:n], f"s{k}"))
+        actual.append(y[n:])
+    df = pd.concat(frames, ignore_index=True)
+    errors = {}
+    for cls in (OptimisedThetaForecaster, ThetaForecaster):
+        fc = cls(horizon=6, freq="MS", **LONG).fit(df).predict()
+        got = np.stack([fc.loc[fc["unique_id"] == f"s{k}", "y"] for k in range(50)])
+        errors[cls] = np.abs(got - np.array(actual)).mean()
+    assert errors[OptimisedThetaForecaster] < 0.6 * errors[ThetaForecaster]
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-6, 1e6, 1e160])
+def test_the_units_of_the_data_change_neither_the_fit_nor_its_forecasts(scale):
+    df = panel(seed=3)
+    model = OptimisedThetaForecaster(season_length=12, horizon=6, **LONG)
+    unit = model.fit(df).predict()["y"].to_numpy()
+    fitted = model.alpha_.copy(), model.theta_.copy()
+    scaled = model.fit(df.assign(y=df["y"] * scale))
+    np.testing.assert_allclose(scaled.predict()["y"] / scale, unit, rtol=1e-8)
+    np.testing.assert_array_equal(model.alpha_, fitted[0])
+    np.testing.assert_allclose(model.theta_, fitted[1], rtol=1e-6)
+
+
+def test_row_order_and_chunking_do_not_change_a_forecast(monkeypatch):
+    df = panel(seed=1, n_series=9)
+    model = OptimisedThetaForecaster(season_length=12, horizon=6, **LONG)
+    expected = model.fit(df).predict(df)
+    shuffled = df.sample(frac=1.0, random_state=0)
+    monkeypatch.setattr(local_smoothing, "_CHUNK_CELLS", 100)
+    monkeypatch.setattr(module, "_GRID_CELLS", 1)  # one history per block
+    with pytest.warns(UserWarning, match="not in increasing order"):
+        got = model.fit(shuffled).predict(shuffled)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_backtest_without_refit_equals_refitting_at_every_origin():
+    df = panel()
+    df = df[df["unique_id"] != "s5"]  # flat: MASE is undefined on it
+    model = OptimisedThetaForecaster(season_length=12, horizon=4, **LONG)
+    once = backtest(model, df, n_windows=3, step=4, refit=False).forecasts
+    every = backtest(model, df, n_windows=3, step=4, refit=True).forecasts
+    pd.testing.assert_frame_equal(once, every)
+
+
+def test_saved_and_loaded_it_forecasts_the_same(tmp_path):
+    df = panel(seed=3)
+    model = OptimisedThetaForecaster(season_length=12, horizon=6, **LONG).fit(df)
+    model.save(tmp_path / "otm.safetensors")
+    loaded = forecast.load(tmp_path / "otm.safetensors")
+    np.testing.assert_array_equal(loaded.alpha_, model.alpha_)
+    np.testing.assert_array_equal(loaded.theta_, model.theta_)
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+    pd.testing.assert_frame_equal(loaded.predict(df), model.predict(df))
+
+
+def test_the_command_line_knows_it():
+    from forecast.cli.params import resolve_cli_estimator
+
+    for name in ("optimised-theta", "OptimisedThetaForecaster"):
+        assert resolve_cli_estimator(name) is OptimisedThetaForecaster
+
+
+def test_panel_forecaster_takes_it_in_place_of_theta_without_a_season():
+    assert panel_partner(1) == PANEL_PARTNER_NO_SEASON == "optimised-theta+damped-trend+ets"
+    assert panel_partner(4) == panel_partner(12) == PANEL_PARTNER == "theta+damped-trend+ets"
+    for season, cls in ((1, OptimisedThetaForecaster), (12, ThetaForecaster)):
+        model = forecast.presets.panel_forecaster(season, 6, **LONG)
+        first = model.partner.forecaster.forecaster
+        assert type(first) is cls
+        assert first.season_length == season
