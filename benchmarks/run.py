@@ -87,13 +87,13 @@ LABELS = {
     "lstm_quality_theta": "accuracy mode + Theta, weight 0.2 (ours)",
     "lstm_stats": "panel_forecaster: LSTM + Theta + damped trend + ETS (ours)",
     "lstm_quality_stats": "accuracy mode + Theta + damped trend + ETS, weight 1/3 (ours)",
+    "nf_lstm": "NeuralForecast LSTM",
+    "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
 # Without a season the Theta of both is the optimised one (forecast.presets.panel_partner).
 LABELS_NO_SEASON = {
     "lstm_stats": "panel_forecaster: LSTM + optimised Theta + damped trend + ETS (ours)",
     "lstm_quality_stats": "accuracy mode + optimised Theta + damped trend + ETS, weight 1/3 (ours)",
-    "nf_lstm": "NeuralForecast LSTM",
-    "darts_blockrnn": "Darts BlockRNN (LSTM)",
 }
 PEERS_PYTHON = HERE / "peers" / ".venv" / "bin" / "python"
 SMOKE_SERIES = 12
