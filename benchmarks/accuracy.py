@@ -369,9 +369,9 @@ def _load(data_name: str, name: str, seed: int) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-# The library's local models, and statsforecast's AutoETS from the cache, which
+# The library's local models, and statsforecast's models from the cache, which
 # benchmarks/peers/statsforecast_partner.py fills in the peers' venv (not a dependency).
-LOCAL = ("theta", "damped", "ets")
+LOCAL = ("theta", "otheta", "damped", "ets")
 CACHED = ("sf_ets", "sf_ets_zzn", "sf_ces_zzn", "sf_arima_zzn", "sf_dotm_zzn")
 
 
@@ -400,15 +400,22 @@ def padded(data: m3.M3Subset) -> tuple[np.ndarray, np.ndarray]:
 
 def partner_forecasts(data_name: str, data: m3.M3Subset, partner: str) -> np.ndarray:
     """``(S, H)`` forecasts of the statistical partner from each series' training part: the
-    mean of the models named, each of Theta, the damped trend, ETS (the library's;
-    ``forecast.presets.panel_forecaster`` combines all three, ``theta+damped+ets``) or
-    statsforecast's AutoETS read from the cache (``sf_ets``, ``sf_ets_zzn``)."""
+    mean of the models named, each of Theta, the optimised Theta (``otheta``), the damped
+    trend, ETS (the library's; ``forecast.presets.panel_forecaster`` combines
+    ``theta+damped+ets`` on seasonal data and ``otheta+damped+ets`` without a season) or a
+    statsforecast model read from the cache (:data:`CACHED`)."""
     from forecast.forecasters.damped import damped_trend_forecasts
     from forecast.forecasters.ets import ets_forecasts
+    from forecast.forecasters.optimised_theta import optimised_theta_forecasts
     from forecast.forecasters.theta import theta_forecasts
 
     x, seen = padded(data)
-    methods = {"theta": theta_forecasts, "damped": damped_trend_forecasts, "ets": ets_forecasts}
+    methods = {
+        "theta": theta_forecasts,
+        "otheta": optimised_theta_forecasts,
+        "damped": damped_trend_forecasts,
+        "ets": ets_forecasts,
+    }
     parts = []
     for name in partner.split("+"):
         if name in methods:

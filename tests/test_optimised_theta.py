@@ -118,14 +118,18 @@ def test_forecasts_equal_the_method_written_out(seed):
 
 def test_its_fit_is_the_best_over_the_grid():
     # Where two alphas fit almost equally the optimiser may pick the other: what must hold is
-    # that no alpha of the grid, with its best level and theta, fits better than the one chosen.
-    for seed in range(4):
+    # that no alpha of the grid, with its best level and theta, fits better than the one
+    # chosen, and that the sum of squares the normal equations give is the method's.
+    for seed in (0, 1):
         y = _series(seed, 40)
-        x, seen = y[None, :], np.ones((1, len(y)), dtype=bool)
-        lines = module._lines(x / np.abs(y).max(), seen)
-        sums, _ = module._cross_products(x / np.abs(y).max(), seen, lines, module.ALPHAS)
-        sse = module._solved(sums)[2][0] * np.abs(y).max() ** 2
-        assert sse.min() <= reference(y, 1)[3] * (1 + 1e-7)
+        x = y[None, :] / np.abs(y).max()
+        seen = np.ones(x.shape, dtype=bool)
+        sums, _ = module._cross_products(x, seen, module._lines(x, seen), module.ALPHAS)
+        shift, c, sse = (value[0] for value in module._solved(sums))
+        for g in (0, 40, int(sse.argmin()), len(module.ALPHAS) - 1):
+            written_out = _run(x[0], module.ALPHAS[g], x[0, 0] + shift[g], c[g], 0)[0]
+            assert sse[g] == pytest.approx(written_out, rel=1e-9)
+        assert sse.min() * np.abs(y).max() ** 2 <= reference(y, 1)[3] * (1 + 1e-7)
 
 
 def test_a_seasonal_series_is_adjusted_first():
@@ -151,6 +155,7 @@ def test_a_straight_line_is_forecast_on_it():
 def test_a_flat_series_is_forecast_flat():
     model = OptimisedThetaForecaster(horizon=5, freq="MS", **LONG).fit(_one(np.full(20, 7.0)))
     np.testing.assert_allclose(model.predict()["y"], 7.0, rtol=1e-12)
+    assert model.theta_[0, 0] == 1.0  # any theta fits a flat line: no trend is reported
     assert np.isfinite(model.alpha_).all()
     assert np.isfinite(model.theta_).all()
 
@@ -165,6 +170,17 @@ def test_short_histories_get_the_classical_theta_method(length):
     assert model.alpha_[0, 0] == classical.alpha_[0, 0]
 
 
+@pytest.mark.parametrize("length", [6, 7])
+def test_six_values_are_enough_for_the_fit(length):
+    y = np.array([5.0, 6.0, 8.0, 7.0, 9.0, 10.5, 12.0])[:length]
+    model = OptimisedThetaForecaster(horizon=3, freq="MS", **LONG).fit(_one(y))
+    expected, alpha, theta, _ = reference(y, 3)
+    assert model.alpha_[0, 0] == pytest.approx(alpha)
+    np.testing.assert_allclose(model.predict()["y"], expected, rtol=1e-5)
+    assert model.theta_[0, 0] != 2.0
+    assert model.theta_[0, 0] == pytest.approx(theta, rel=1e-3)
+
+
 def test_missing_values_are_skipped():
     y = _series(0, 30)
     gaps = y.copy()
@@ -175,6 +191,25 @@ def test_missing_values_are_skipped():
     # ... the observed values read as neighbours: as the series without the gaps
     compact = OptimisedThetaForecaster(horizon=4, freq="MS", **LONG).fit(_one(y[~np.isnan(gaps)]))
     np.testing.assert_allclose(got.to_numpy(), compact.predict()["y"].to_numpy(), rtol=1e-12)
+
+
+def test_series_with_gaps_fitted_together_are_fitted_as_alone(monkeypatch):
+    # Rows of one block start at different times and miss values at different steps: each
+    # must be smoothed and scored only where it holds a value.
+    frames = []
+    for k in range(5):
+        y = _series(k, 26 + 3 * k)
+        y[[4 + k, 10, 11 + 2 * k][: 1 + k % 3]] = np.nan
+        frames.append(_one(y, f"s{k}"))
+    df = pd.concat(frames, ignore_index=True)
+    model = OptimisedThetaForecaster(horizon=4, freq="MS", missing="mask", **LONG)
+    together = model.fit(df).predict()
+    monkeypatch.setattr(module, "_GRID_CELLS", 1)  # one history per block
+    for k, frame in enumerate(frames):
+        alone = model.fit(frame).predict()
+        got = together.loc[together["unique_id"] == f"s{k}", "y"].to_numpy()
+        np.testing.assert_allclose(got, alone["y"].to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(got, reference(frame["y"].to_numpy(), 4)[0], rtol=1e-5)
 
 
 def test_trends_are_forecast_better_than_by_the_classical_method():

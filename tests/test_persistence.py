@@ -367,6 +367,22 @@ def test_a_malicious_pickle_is_refused_without_running_it(tmp_path):
     _one_line_error(tmp_path / "torch.pt", "zip archive")
 
 
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b"", r"too short to be a model file \(0 bytes\)"),
+        (b"\x80\x04", "Python pickle"),
+        (b"PK\x03\x04", "zip archive"),
+        (b"\x00" * 8, "not a safetensors file"),
+        # a header of 640 bytes (starts like a pickle) whose file ends inside it
+        ((640).to_bytes(8, "little") + b'{"a": 1}', "truncated"),
+    ],
+)
+def test_short_and_foreign_files_are_named(tmp_path, raw, says):
+    (tmp_path / "m.safetensors").write_bytes(raw)
+    _one_line_error(tmp_path / "m.safetensors", says)
+
+
 @pytest.mark.parametrize("mark", [2, 3, 4, 5])
 def test_a_header_whose_length_starts_like_a_pickle_loads(tmp_path, sine_frame, mark):
     # A header of 640, 896, 1152 or 1408 bytes (plus any multiple of 65536) starts the file

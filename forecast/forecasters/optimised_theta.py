@@ -23,12 +23,15 @@ before every forecast origin:
    :class:`~forecast.ThetaForecaster`); a larger ``theta`` follows more of the trend, 1
    none of it;
 3. ``alpha``, ``theta >= 1`` and ``l*`` minimise the sum of squared one-step errors from the
-   fourth value on (the first lines rest on two or three points). ``l*`` and
+   fourth value on (the second's and third's lines rest on one and two points). ``l*`` and
    ``c = 1 - 1/theta`` enter the errors linearly, because the line and the smoothed values
    come from the observations alone: at each ``alpha`` of :data:`ALPHAS` both are solved
    exactly (normal equations of two unknowns, ``c`` kept in ``[0, 1]``), so a grid over
    ``alpha`` finds the global minimum to its step, with no numerical optimiser (which is
-   what statsforecast runs, per series);
+   what statsforecast runs, per series, and where it stops short of the minimum: on M3
+   yearly this fit is closer on every series where they differ most, yet statsforecast's
+   forecasts score better there, 15.79 against 16.04 sMAPE; an exact fit of three
+   unknowns to a short series is not the better forecast);
 4. the forecasts continue step 2 with each forecast in place of the value it forecasts (the
    line and the level move with them: the "dynamic" model), and are multiplied back by the
    seasonal indices of their steps. A history with fewer than :data:`MIN_VALUES` observed
@@ -58,8 +61,8 @@ __all__ = ["ALPHAS", "MIN_VALUES", "OptimisedThetaForecaster", "optimised_theta_
 
 #: The smoothing coefficients searched: statsforecast's bounds, in steps of 0.01.
 ALPHAS = np.round(np.arange(0.10, 0.995, 0.01), 2)
-#: Errors are summed from the value of this index on (the fourth): the line before it rests
-#: on three points or fewer.
+#: Errors are summed from the value of this index on (the fourth): the lines before the
+#: earlier ones rest on one or two points.
 _FIRST_ERROR = 3
 #: Histories with fewer observed values than this get the classical Theta method: the fit
 #: needs three errors for its three unknowns.
@@ -101,12 +104,14 @@ def _cross_products(
     x: np.ndarray, seen: np.ndarray, lines: tuple[np.ndarray, ...], alphas: np.ndarray
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """At every ``alpha`` ``(G,)``, the sums of products ``(N, G)`` of the three parts of each
-    one-step error, ``e = r - w · l* - c · d``, and the smoothed values' last level ``(N, G)``
-    without ``l*``'s share.
+    one-step error, ``e = r - w · s - c · d``, and the last level ``(N, G)`` without ``s``'s
+    share.
 
-    ``r`` is the value less the level smoothed from 0 (``l*``'s share taken out), ``w =
-    (1 - alpha)^i`` that share's weight and ``d`` the trend term the ``c = 1 - 1/theta``
-    multiplies.
+    ``s = l* - y[0]`` is the starting level's offset from the first value: the level is
+    smoothed from that value (its first state is ``y[0] + (1 - alpha) · s``), so ``r``, the
+    value less that level, is of the size of the errors, and the sums of its products keep
+    their precision. ``w = (1 - alpha)^i`` is ``s``'s weight in the level ``ŷ[i]`` reads and
+    ``d`` the trend term ``c = 1 - 1/theta`` multiplies.
     """
     counts, intercepts, slopes = lines[:3]
     alpha = alphas[None, :]
@@ -115,34 +120,56 @@ def _cross_products(
     sums = {name: np.zeros_like(level) for name in _SUMS}
     for t in range(x.shape[1]):
         observed = seen[:, t, None]
+        if not observed.any():
+            continue
         i = counts[:, t, None]
-        if observed.any():
-            used = observed & (i >= _FIRST_ERROR)
-            w = decay**i
-            d = intercepts[:, t, None] * w + slopes[:, t, None] * (1.0 - decay * w) / alpha
-            r = x[:, t, None] - level
-            for name, value in zip(_SUMS, (r * r, r * w, r * d, w * w, w * d, d * d), strict=True):
-                sums[name] += np.where(used, value, 0.0)
-            level = np.where(observed, alpha * x[:, t, None] + decay * level, level)
+        used = np.broadcast_to(observed & (i >= _FIRST_ERROR), level.shape)
+        y = x[:, t, None]
+        w = decay**i
+        d = intercepts[:, t, None] * w + slopes[:, t, None] * (1.0 - decay * w) / alpha
+        r = y - level
+        # One product at a time, added where an error counts: bounded temporaries.
+        for name, (a, b) in zip(
+            _SUMS, ((r, r), (r, w), (r, d), (w, w), (w, d), (d, d)), strict=True
+        ):
+            np.add(sums[name], a * b, out=sums[name], where=used)
+        smoothed = np.where(i > 0, alpha * y + decay * level, y)  # the first value starts it
+        level = np.where(observed, smoothed, level)
     return sums, level
 
 
 def _solved(sums: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``l*``, ``c`` and the sum of squared errors ``(N, G)`` minimising it with ``c`` in
-    ``[0, 1]``: the free solution of the normal equations, or, where it leaves the bounds
-    (or the two unknowns cannot be told apart), ``c`` clipped and ``l*`` solved for it (the
-    sum is a convex quadratic, so its minimum over ``c``'s interval is the clipped one)."""
+    """``s``, ``c`` and the sum of squared errors ``(N, G)`` minimising it with ``c`` in
+    ``[0, 1]``.
+
+    The free solution of the normal equations, with ``c`` clipped and ``s`` solved for it
+    where it leaves ``[0, 1]`` (the sum is a convex quadratic, so its minimum over ``c``'s
+    interval is the clipped one). Where the two columns are parallel to rounding (a flat
+    line, whose trend term is a multiple of ``s``'s weight, or ``s``'s weight decayed to
+    nothing) the unknowns cannot be told apart: each is fitted alone, and the better kept,
+    ``c = 0`` (``theta = 1``, no trend) on a tie, as every split forecasts the same.
+    """
     rr, rw, rd, ww, wd, dd = (sums[name] for name in _SUMS)
+
+    def total(shift: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return (
+            rr - 2 * shift * rw - 2 * c * rd + shift * shift * ww + 2 * shift * c * wd + c * c * dd
+        )
+
     det = ww * dd - wd * wd
-    # Below this the two columns are parallel to rounding: l* and c are not identified, and
-    # c alone is fitted (l*'s weight has decayed to nothing, or the line is flat).
     distinct = det > 1e-10 * ww * dd
-    safe_det = np.where(distinct, det, 1.0)
-    c_free = np.where(distinct, (rd * ww - rw * wd) / safe_det, rd / np.where(dd > 0, dd, 1.0))
+    c_free = (rd * ww - rw * wd) / np.where(distinct, det, 1.0)
     c = np.clip(c_free, 0.0, 1.0)
-    lstar = np.where(ww > 0, (rw - c * wd) / np.where(ww > 0, ww, 1.0), 0.0)
-    sse = rr - 2.0 * lstar * rw - 2.0 * c * rd + lstar * lstar * ww + 2.0 * lstar * c * wd
-    return lstar, c, sse + c * c * dd
+    shift = np.where(ww > 0, (rw - c * wd) / np.where(ww > 0, ww, 1.0), 0.0)
+    # Not distinct: s alone (c = 0), or c alone (s = 0).
+    shift_alone = np.where(ww > 0, rw / np.where(ww > 0, ww, 1.0), 0.0)
+    c_alone = np.clip(np.where(dd > 0, rd / np.where(dd > 0, dd, 1.0), 0.0), 0.0, 1.0)
+    zero = np.zeros_like(rr)
+    by_shift, by_c = total(shift_alone, zero), total(zero, c_alone)
+    take_c = ~distinct & (by_c < by_shift - 1e-12 * np.abs(rr))
+    shift = np.where(distinct, shift, np.where(take_c, 0.0, shift_alone))
+    c = np.where(distinct, c, np.where(take_c, c_alone, 0.0))
+    return shift, c, total(shift, c)
 
 
 def _dynamic_forecasts(
@@ -195,12 +222,13 @@ def optimised_theta_forecasts(
         rows = slice(lo, lo + block)
         lines = _lines(x[rows], seen[rows])
         sums, levels = _cross_products(x[rows], seen[rows], lines, ALPHAS)
-        lstar, c, sse = _solved(sums)
+        shift, c, sse = _solved(sums)
         best = sse.argmin(axis=1)
         pick = np.arange(len(best))
-        alpha, c, lstar = ALPHAS[best], c[pick, best], lstar[pick, best]
-        # The last level: the part smoothed from 0 plus l*'s share, decayed over n values.
-        level = levels[pick, best] + (1.0 - alpha) ** n_seen[rows] * lstar
+        alpha, c, shift = ALPHAS[best], c[pick, best], shift[pick, best]
+        # The last level: the part smoothed from the first value plus the starting offset's
+        # share, decayed over the n values.
+        level = levels[pick, best] + (1.0 - alpha) ** n_seen[rows] * shift
         point[rows] = _dynamic_forecasts(level, lines, n_seen[rows], alpha, c, horizon)
         coefficients[rows, 0] = alpha
         # c = 1 is the whole trend (theta infinite): reported as 1e12, a finite state.
@@ -250,7 +278,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
 
     Examples
     --------
-    >>> from forecast.baselines import OptimisedThetaForecaster, ThetaForecaster
+    >>> from forecast.baselines import OptimisedThetaForecaster
     >>> from forecast.datasets import load_air_passengers
     >>> df = load_air_passengers()
     >>> model = OptimisedThetaForecaster(season_length=12, horizon=12).fit(df)
