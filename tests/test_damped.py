@@ -22,9 +22,7 @@ from forecast import (
     RNNForecaster,
     ThetaForecaster,
 )
-from forecast.backtest import backtest
 from forecast.data.seasonality import seasonal_indices
-from forecast.forecasters import _local_smoothing as local_smoothing
 from forecast.forecasters import damped as damped_module
 from forecast.presets import panel_forecaster, panel_params
 
@@ -173,27 +171,6 @@ def test_predict_from_any_history_refits_on_it_unseen_series_too():
         np.testing.assert_allclose(got, reference(g["y"].to_numpy(), 5, 12), rtol=1e-8)
 
 
-def test_backtest_without_refit_equals_refitting_at_every_origin():
-    df = panel()
-    df = df[df["unique_id"] != "s5"]  # flat: MASE is undefined on it
-    model = DampedTrendForecaster(season_length=12, horizon=4, **LONG)
-    once = backtest(model, df, n_windows=3, step=4, refit=False).forecasts
-    every = backtest(model, df, n_windows=3, step=4, refit=True).forecasts
-    pd.testing.assert_frame_equal(once, every)
-
-
-def test_row_order_and_chunking_do_not_change_a_forecast(monkeypatch):
-    df = panel(seed=1, n_series=9)
-    model = DampedTrendForecaster(season_length=12, horizon=6, **LONG)
-    expected = model.fit(df).predict(df)
-    shuffled = df.sample(frac=1.0, random_state=0)
-    monkeypatch.setattr(local_smoothing, "_CHUNK_CELLS", 100)  # one or two origins a chunk
-    monkeypatch.setattr(damped_module, "_GRID_CELLS", 1)  # one history per grid block
-    with pytest.warns(UserWarning, match="not in increasing order"):
-        got = model.fit(shuffled).predict(shuffled)
-    pd.testing.assert_frame_equal(got, expected)
-
-
 def test_several_targets_each_get_their_own_coefficients():
     df = panel()
     df = df.assign(z=df["y"] * 3.0 + np.arange(len(df)) % 5)
@@ -203,33 +180,6 @@ def test_several_targets_each_get_their_own_coefficients():
     for sid, g in df.groupby("unique_id"):
         got = fc.loc[fc["unique_id"] == sid, "z"].to_numpy()
         np.testing.assert_allclose(got, reference(g["z"].to_numpy(), 4, 12), rtol=1e-8)
-
-
-def test_no_origin_gives_no_forecast():
-    df = panel()
-    model = DampedTrendForecaster(season_length=12, horizon=3, **LONG).fit(df)
-    panel_data, _ = model._to_panel(df)
-    empty = np.array([], dtype=np.int64)
-    assert model._point_at(panel_data, empty, empty).shape == (0, 3, 1)
-    theta = ThetaForecaster(season_length=12, horizon=3, **LONG).fit(df)
-    assert theta._point_at(panel_data, empty, empty).shape == (0, 3, 1)
-
-
-def test_saved_and_loaded_it_forecasts_the_same(tmp_path):
-    df = panel()
-    model = DampedTrendForecaster(season_length=12, horizon=6, **LONG).fit(df)
-    model.save(tmp_path / "damped.safetensors")
-    loaded = forecast.load(tmp_path / "damped.safetensors")
-    np.testing.assert_array_equal(loaded.smoothing_, model.smoothing_)
-    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
-    pd.testing.assert_frame_equal(loaded.predict(df), model.predict(df))
-
-
-def test_the_command_line_knows_it():
-    from forecast.cli.params import resolve_cli_estimator
-
-    for name in ("dampedtrend", "damped-trend", "DampedTrendForecaster"):
-        assert resolve_cli_estimator(name) is DampedTrendForecaster
 
 
 # ---------------------------------------------------------------------------- panel_forecaster

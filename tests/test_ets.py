@@ -21,9 +21,7 @@ from forecast import (
     InvalidParameterError,
     ThetaForecaster,
 )
-from forecast.backtest import backtest
 from forecast.data.seasonality import seasonal_components
-from forecast.forecasters import _local_smoothing as local_smoothing
 from forecast.forecasters import damped as damped_module
 from forecast.forecasters import ets as ets_module
 from forecast.presets import PANEL_PARTNER, PANEL_PARTNER_NO_SEASON, PARTNERS, statistical_partner
@@ -260,57 +258,6 @@ def test_a_seasonal_series_with_zeros_is_adjusted_additively():
     expected, name = reference(y, 12, 12)
     np.testing.assert_allclose(model.predict()["y"], expected, rtol=1e-8)
     assert _name(model) == name
-
-
-@pytest.mark.parametrize("scale", [1e-200, 1e-6, 1e6, 1e160])
-def test_the_units_of_the_data_change_neither_the_model_nor_its_forecasts(scale):
-    df = panel(seed=3)
-    model = ETSForecaster(season_length=12, horizon=6, **LONG)
-    unit = model.fit(df).predict()["y"].to_numpy()
-    chosen = model.multiplicative_error_.copy(), model.smoothing_.copy()
-    scaled = model.fit(df.assign(y=df["y"] * scale))
-    np.testing.assert_allclose(scaled.predict()["y"] / scale, unit, rtol=1e-9)
-    np.testing.assert_array_equal(model.multiplicative_error_, chosen[0])
-    np.testing.assert_array_equal(model.smoothing_, chosen[1])
-
-
-def test_row_order_and_chunking_do_not_change_a_forecast(monkeypatch):
-    df = panel(seed=1, n_series=9)
-    model = ETSForecaster(season_length=12, horizon=6, **LONG)
-    expected = model.fit(df).predict(df)
-    shuffled = df.sample(frac=1.0, random_state=0)
-    monkeypatch.setattr(local_smoothing, "_CHUNK_CELLS", 100)
-    monkeypatch.setattr(damped_module, "_GRID_CELLS", 1)  # one history per grid block (shared)
-    with pytest.warns(UserWarning, match="not in increasing order"):
-        got = model.fit(shuffled).predict(shuffled)
-    pd.testing.assert_frame_equal(got, expected)
-
-
-def test_backtest_without_refit_equals_refitting_at_every_origin():
-    df = panel()
-    df = df[df["unique_id"] != "s5"]  # flat: MASE is undefined on it
-    model = ETSForecaster(season_length=12, horizon=4, **LONG)
-    once = backtest(model, df, n_windows=3, step=4, refit=False).forecasts
-    every = backtest(model, df, n_windows=3, step=4, refit=True).forecasts
-    pd.testing.assert_frame_equal(once, every)
-
-
-def test_saved_and_loaded_it_forecasts_the_same(tmp_path):
-    df = panel(seed=3)
-    model = ETSForecaster(season_length=12, horizon=6, **LONG).fit(df)
-    model.save(tmp_path / "ets.safetensors")
-    loaded = forecast.load(tmp_path / "ets.safetensors")
-    np.testing.assert_array_equal(loaded.smoothing_, model.smoothing_)
-    np.testing.assert_array_equal(loaded.multiplicative_error_, model.multiplicative_error_)
-    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
-    pd.testing.assert_frame_equal(loaded.predict(df), model.predict(df))
-
-
-def test_the_command_line_knows_it():
-    from forecast.cli.params import resolve_cli_estimator
-
-    for name in ("ets", "ETSForecaster"):
-        assert resolve_cli_estimator(name) is ETSForecaster
 
 
 # ------------------------------------------------------------------- statistical_partner

@@ -8,14 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_smoothing_panel as panel
 from scipy import optimize
 
 import forecast
 from forecast import OptimisedThetaForecaster, ThetaForecaster
-from forecast.backtest import backtest
 from forecast.data.seasonality import seasonal_components
-from forecast.forecasters import _local_smoothing as local_smoothing
 from forecast.forecasters import optimised_theta as module
 from forecast.presets import PANEL_PARTNER, PANEL_PARTNER_NO_SEASON, panel_partner
 
@@ -229,57 +226,6 @@ def test_trends_are_forecast_better_than_by_the_classical_method():
         got = np.stack([fc.loc[fc["unique_id"] == f"s{k}", "y"] for k in range(50)])
         errors[cls] = np.abs(got - np.array(actual)).mean()
     assert errors[OptimisedThetaForecaster] < 0.6 * errors[ThetaForecaster]
-
-
-@pytest.mark.parametrize("scale", [1e-200, 1e-6, 1e6, 1e160])
-def test_the_units_of_the_data_change_neither_the_fit_nor_its_forecasts(scale):
-    df = panel(seed=3)
-    model = OptimisedThetaForecaster(season_length=12, horizon=6, **LONG)
-    unit = model.fit(df).predict()["y"].to_numpy()
-    fitted = model.alpha_.copy(), model.theta_.copy()
-    scaled = model.fit(df.assign(y=df["y"] * scale))
-    np.testing.assert_allclose(scaled.predict()["y"] / scale, unit, rtol=1e-8)
-    np.testing.assert_array_equal(model.alpha_, fitted[0])
-    np.testing.assert_allclose(model.theta_, fitted[1], rtol=1e-6)
-
-
-def test_row_order_and_chunking_do_not_change_a_forecast(monkeypatch):
-    df = panel(seed=1, n_series=9)
-    model = OptimisedThetaForecaster(season_length=12, horizon=6, **LONG)
-    expected = model.fit(df).predict(df)
-    shuffled = df.sample(frac=1.0, random_state=0)
-    monkeypatch.setattr(local_smoothing, "_CHUNK_CELLS", 100)
-    monkeypatch.setattr(module, "_GRID_CELLS", 1)  # one history per block
-    with pytest.warns(UserWarning, match="not in increasing order"):
-        got = model.fit(shuffled).predict(shuffled)
-    pd.testing.assert_frame_equal(got, expected)
-
-
-def test_backtest_without_refit_equals_refitting_at_every_origin():
-    df = panel()
-    df = df[df["unique_id"] != "s5"]  # flat: MASE is undefined on it
-    model = OptimisedThetaForecaster(season_length=12, horizon=4, **LONG)
-    once = backtest(model, df, n_windows=3, step=4, refit=False).forecasts
-    every = backtest(model, df, n_windows=3, step=4, refit=True).forecasts
-    pd.testing.assert_frame_equal(once, every)
-
-
-def test_saved_and_loaded_it_forecasts_the_same(tmp_path):
-    df = panel(seed=3)
-    model = OptimisedThetaForecaster(season_length=12, horizon=6, **LONG).fit(df)
-    model.save(tmp_path / "otm.safetensors")
-    loaded = forecast.load(tmp_path / "otm.safetensors")
-    np.testing.assert_array_equal(loaded.alpha_, model.alpha_)
-    np.testing.assert_array_equal(loaded.theta_, model.theta_)
-    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
-    pd.testing.assert_frame_equal(loaded.predict(df), model.predict(df))
-
-
-def test_the_command_line_knows_it():
-    from forecast.cli.params import resolve_cli_estimator
-
-    for name in ("optimised-theta", "OptimisedThetaForecaster"):
-        assert resolve_cli_estimator(name) is OptimisedThetaForecaster
 
 
 def test_panel_forecaster_takes_it_in_place_of_theta_without_a_season():

@@ -10,10 +10,8 @@ from conftest import make_smoothing_panel as panel
 from scipy.optimize import minimize_scalar
 
 from forecast import MissingHistoryError, ThetaForecaster
-from forecast.backtest import backtest
 from forecast.data.seasonality import seasonal_indices
 from forecast.datasets import load_air_passengers
-from forecast.forecasters import _local_smoothing as local_smoothing
 from forecast.forecasters import theta as theta_module
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
@@ -75,28 +73,6 @@ def test_predict_from_any_history_refits_on_it_unseen_series_too():
         np.testing.assert_allclose(got, reference(g["y"].to_numpy(), 5, 12), rtol=1e-6)
 
 
-def test_backtest_without_refit_equals_refitting_at_every_origin():
-    df = panel()
-    df = df[df["unique_id"] != "s5"]  # flat: MASE is undefined on it
-    model = ThetaForecaster(season_length=12, horizon=4, **LONG)
-    once = backtest(model, df, n_windows=3, step=4, refit=False).forecasts
-    every = backtest(model, df, n_windows=3, step=4, refit=True).forecasts
-    pd.testing.assert_frame_equal(once, every)
-
-
-def test_row_order_and_chunking_do_not_change_a_forecast(monkeypatch):
-    df = panel(seed=1, n_series=9)
-    model = ThetaForecaster(season_length=12, horizon=6, **LONG)
-    expected = model.fit(df).predict(df)
-    shuffled = df.sample(frac=1.0, random_state=0)
-    monkeypatch.setattr(local_smoothing, "_CHUNK_CELLS", 100)  # one or two origins a chunk
-    with pytest.warns(UserWarning, match="not in increasing order"):
-        model.fit(shuffled)
-    with pytest.warns(UserWarning, match="not in increasing order"):
-        got = model.predict(shuffled)
-    pd.testing.assert_frame_equal(got, expected)
-
-
 def test_wide_frames_and_several_targets():
     air = load_air_passengers()
     two = air.assign(double=air["passengers"] * 2.0)
@@ -130,14 +106,3 @@ def test_a_history_without_two_observations_is_an_error_naming_the_series():
     df.loc[(df["unique_id"] == sid) & (df.index != df.index[-1]), "y"] = np.nan
     with pytest.raises(MissingHistoryError, match=rf"1 series have fewer: series '{sid}'\. Give"):
         ThetaForecaster(horizon=3, missing="mask", **LONG).fit(df)
-
-
-def test_saved_and_loaded_it_forecasts_the_same(tmp_path):
-    import forecast
-
-    df = panel()
-    model = ThetaForecaster(season_length=12, horizon=6, **LONG).fit(df)
-    model.save(tmp_path / "theta.safetensors")
-    loaded = forecast.load(tmp_path / "theta.safetensors")
-    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
-    pd.testing.assert_frame_equal(loaded.predict(df), model.predict(df))
