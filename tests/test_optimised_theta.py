@@ -27,24 +27,28 @@ def _line(values: np.ndarray) -> tuple[float, float]:
     return float(intercept), float(slope)
 
 
-def _run(x: np.ndarray, alpha: float, lstar: float, c: float, horizon: int):
-    """Sum of squared one-step errors from the fourth value on, and the forecasts."""
+def _run(x: np.ndarray, alpha: float, lstar: float, c: float, horizon: int, lines=None):
+    """Sum of squared one-step errors from the fourth value on, and the forecasts.
+
+    ``lines[i]``: the line through ``x[:i]`` (:func:`_line`), given when the same series is
+    run at many coefficients (the line does not depend on them)."""
+    lines = lines or [None] + [_line(x[:i]) for i in range(1, len(x))]
     level = alpha * x[0] + (1 - alpha) * lstar
     sse = 0.0
 
-    def one_step(i: int, past: np.ndarray, level: float) -> float:
-        a, b = _line(past)
+    def one_step(i: int, line: tuple[float, float], level: float) -> float:
+        a, b = line
         return level + c * (a * (1 - alpha) ** i + b * (1 - (1 - alpha) ** (i + 1)) / alpha)
 
     for i in range(1, len(x)):
-        yhat = one_step(i, x[:i], level)
+        yhat = one_step(i, lines[i], level)
         if i >= 3:
             sse += (x[i] - yhat) ** 2
         level = alpha * x[i] + (1 - alpha) * level
     values = list(x)
     for k in range(horizon):
         i = len(x) + k
-        yhat = one_step(i, np.array(values), level)
+        yhat = one_step(i, _line(np.array(values)), level)
         values.append(yhat)
         level = alpha * yhat + (1 - alpha) * level
     return sse, np.array(values[len(x) :])
@@ -66,9 +70,10 @@ def reference(y: np.ndarray, horizon: int, m: int = 1) -> tuple[np.ndarray, floa
     scale = np.abs(x).max() or 1.0  # the model sees the history divided by its largest value
     x = x / scale
     best = (np.inf, 0.0, 0.0, 0.0)
+    lines = [None] + [_line(x[:i]) for i in range(1, len(x))]
     for alpha in module.ALPHAS:
         fit = optimize.minimize(
-            lambda p, a=alpha: _run(x, a, p[0], p[1], 0)[0],
+            lambda p, a=alpha: _run(x, a, p[0], p[1], 0, lines)[0],
             x0=[x[0], 0.5],
             bounds=[(None, None), (0.0, 1.0)],
             method="L-BFGS-B",
