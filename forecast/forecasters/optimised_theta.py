@@ -71,15 +71,37 @@ _GRID_CELLS = 2_000_000  # histories are searched in blocks of at most (N x G) t
 _SUMS = ("rr", "rw", "rd", "ww", "wd", "dd")
 
 
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a / b`` where ``b > 0``, else 0."""
+    return np.divide(a, b, out=np.zeros(np.broadcast_shapes(a.shape, b.shape)), where=b > 0)
+
+
+def _next_line(
+    i: np.ndarray, y: np.ndarray, mean: np.ndarray, slope: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The line's mean, intercept and slope once ``y``, the value of index ``i >= 1``, joins
+    the ``i`` before it (times ``1..i+1``)."""
+    slope = ((i - 1.0) * slope + 6.0 * (y - mean) / (i + 1.0)) / (i + 2.0)
+    mean = (i * mean + y) / (i + 1.0)
+    return mean, mean - slope * (i + 2.0) / 2.0, slope
+
+
+def _trend_term(
+    intercept: np.ndarray, slope: np.ndarray, w: np.ndarray, alpha: np.ndarray
+) -> np.ndarray:
+    """What ``c = 1 - 1/theta`` multiplies in the forecast of the value of index ``i``, with
+    ``w = (1 - alpha)^i``: the line's intercept and slope smoothed as the level is, ``A w +
+    B (1 - (1 - alpha) w) / alpha``."""
+    return intercept * w + slope * (1.0 - (1.0 - alpha) * w) / alpha
+
+
 def _lines(x: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per step ``(N, L)``: each row's count of observed values before it, and the line's
     intercept and slope through them (what the one-step forecast at that step reads), with
     the final mean, intercept and slope ``(N,)``.
 
-    The line through ``y[0..i]`` on times ``1..i+1``, updated one value at a time: the mean
-    moves to ``(i · mean + y) / (i + 1)``, the slope to ``((i - 1) · B + 6 · (y - mean_before)
-    / (i + 1)) / (i + 2)`` and the intercept to ``mean - B · (i + 2) / 2``. With one value the
-    line is flat through it.
+    The line through ``y[0..i]`` on times ``1..i+1``, updated one value at a time
+    (:func:`_next_line`); with one value it is flat through it.
     """
     n_rows, width = x.shape
     count = np.zeros(n_rows)
@@ -91,11 +113,10 @@ def _lines(x: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, ...]:
         first = seen[:, t] & (count == 0)
         later = seen[:, t] & (count > 0)
         i = np.maximum(count, 1.0)  # the index of this value where it is a later one
-        slope = np.where(
-            later, ((i - 1.0) * slope + 6.0 * (y - mean) / (i + 1.0)) / (i + 2.0), slope
-        )
-        mean = np.where(later, (i * mean + y) / (i + 1.0), np.where(first, y, mean))
-        intercept = np.where(later, mean - slope * (i + 2.0) / 2.0, np.where(first, y, intercept))
+        moved = _next_line(i, y, mean, slope)
+        mean = np.where(later, moved[0], np.where(first, y, mean))
+        intercept = np.where(later, moved[1], np.where(first, y, intercept))
+        slope = np.where(later, moved[2], slope)
         count = count + seen[:, t]
     return counts, intercepts, slopes, mean, intercept, slope
 
@@ -126,7 +147,7 @@ def _cross_products(
         used = np.broadcast_to(observed & (i >= _FIRST_ERROR), level.shape)
         y = x[:, t, None]
         w = decay**i
-        d = intercepts[:, t, None] * w + slopes[:, t, None] * (1.0 - decay * w) / alpha
+        d = _trend_term(intercepts[:, t, None], slopes[:, t, None], w, alpha)
         r = y - level
         # One product at a time, added where an error counts: bounded temporaries.
         for name, (a, b) in zip(
@@ -160,10 +181,10 @@ def _solved(sums: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.nda
     distinct = det > 1e-10 * ww * dd
     c_free = (rd * ww - rw * wd) / np.where(distinct, det, 1.0)
     c = np.clip(c_free, 0.0, 1.0)
-    shift = np.where(ww > 0, (rw - c * wd) / np.where(ww > 0, ww, 1.0), 0.0)
+    shift = _ratio(rw - c * wd, ww)
     # Not distinct: s alone (c = 0), or c alone (s = 0).
-    shift_alone = np.where(ww > 0, rw / np.where(ww > 0, ww, 1.0), 0.0)
-    c_alone = np.clip(np.where(dd > 0, rd / np.where(dd > 0, dd, 1.0), 0.0), 0.0, 1.0)
+    shift_alone = _ratio(rw, ww)
+    c_alone = np.clip(_ratio(rd, dd), 0.0, 1.0)
     zero = np.zeros_like(rr)
     by_shift, by_c = total(shift_alone, zero), total(zero, c_alone)
     take_c = ~distinct & (by_c < by_shift - 1e-12 * np.abs(rr))
@@ -186,13 +207,10 @@ def _dynamic_forecasts(
     decay = 1.0 - alpha
     for k in range(horizon):
         i = n_seen + k  # the index of the value forecast
-        w = decay**i
-        out[:, k] = level + c * (intercept * w + slope * (1.0 - decay * w) / alpha)
-        y = out[:, k]
+        y = level + c * _trend_term(intercept, slope, decay**i, alpha)
+        out[:, k] = y
         level = alpha * y + decay * level
-        slope = ((i - 1.0) * slope + 6.0 * (y - mean) / (i + 1.0)) / (i + 2.0)
-        mean = (i * mean + y) / (i + 1.0)
-        intercept = mean - slope * (i + 2.0) / 2.0
+        mean, intercept, slope = _next_line(i, y, mean, slope)
     return out
 
 
