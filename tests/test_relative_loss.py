@@ -284,6 +284,68 @@ def test_a_target_at_or_below_zero_is_named_in_a_warning_before_training(recwarn
     assert not [w for w in recwarn if "relative to the actual" in str(w.message)]
 
 
+def _monthly(y: np.ndarray, key: str = "a") -> pd.DataFrame:
+    times = pd.date_range("2000-01-01", periods=len(y), freq="MS")
+    return pd.DataFrame({"unique_id": key, "ds": times, "y": y})
+
+
+_ONE_STEP = {
+    "max_epochs": 1,
+    "validation_size": 0,
+    "progress_bar": False,
+    "trainer_kwargs": {"max_steps": 1},
+}
+
+
+def test_the_warning_reads_the_values_the_network_trains_on_after_deseasonalize() -> None:
+    """A positive series whose season is additive (an index would be under 0.01) goes below
+    0 once its components are subtracted, and the network's relative errors are relative to
+    those values: warned, though every value given is positive. A series with a 0 whose
+    adjusted values are all positive is not."""
+    months = np.arange(72) % 12
+    falling = np.where(months == 0, 0.5, np.linspace(200.0, 5.0, 72))  # a trough near 0
+    params = {"seq_len": 12, "horizon": 3, "loss": "mape", **_ONE_STEP}
+    deseason = {"target_transform": "deseasonalize", "season_length": 12}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        RNNForecaster(**params, **deseason).fit(_monthly(falling))
+    said = [str(w.message) for w in _relative_loss_warnings(record)]
+    assert len(said) == 1
+    assert "target with its season taken off (target_transform='deseasonalize')" in said[0]
+    assert "first: series 'a' at 2005-" in said[0]  # late: where the level is lowest
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        RNNForecaster(**params).fit(_monthly(falling))  # as given: all positive
+        steady_with_a_zero = np.where(months == 0, 0.0, 100.0)
+        RNNForecaster(**params, **deseason).fit(_monthly(steady_with_a_zero))
+    assert not _relative_loss_warnings(record)
+
+
+def test_the_warning_leaves_out_series_that_drop_short_leaves_out() -> None:
+    """A series too short to train on is dropped, so its 0 is not a value the loss sees;
+    the same 0 in a series that is trained on is named."""
+    rng = np.random.default_rng(1)
+    long_ = 50 + rng.random(40)
+    short = np.array([3.0, 0.0, 4.0, 5.0])  # under seq_len + horizon = 8 rows
+    params = {"seq_len": 6, "horizon": 2, "loss": "mape", "drop_short": True, **_ONE_STEP}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        RNNForecaster(**params).fit(
+            pd.concat([_monthly(long_, "long"), _monthly(short, "short")], ignore_index=True)
+        )
+    assert any("Dropped 1 series too short" in str(w.message) for w in record)
+    assert not _relative_loss_warnings(record)
+    long_[10] = 0.0
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        RNNForecaster(**params).fit(
+            pd.concat([_monthly(long_, "long"), _monthly(short, "short")], ignore_index=True)
+        )
+    said = [str(w.message) for w in _relative_loss_warnings(record)]
+    assert len(said) == 1
+    assert "in 1 series (first: series 'long' at 2000-11-01" in said[0]
+
+
 def _relative_loss_warnings(record) -> list:
     return [w for w in record if "relative to the actual" in str(w.message)]
 

@@ -38,6 +38,7 @@ from forecast.data.transforms import (
     inverse,
     no_season,
 )
+from forecast.forecasters._fit_windows import too_short
 from forecast.neural.loss_names import RELATIVE_LOSSES
 from forecast.protocol import Forecast
 
@@ -133,23 +134,45 @@ def notice_relative_loss(owner: Any, panel: Panel) -> None:
     (an actual's size is floored at a tenth of its input window's level, so nothing blows
     up), but the loss no longer means what its name says; the warning names the first
     value, once per :func:`forecast._warnings.once_per_scope` (an ensemble's members, a
-    backtest's refits)."""
+    backtest's refits).
+
+    What is checked is what the network will train on: the series ``drop_short`` keeps,
+    and under ``target_transform="deseasonalize"`` the values with the season taken off (a
+    positive series whose season is additive, because an index would be under 0.01, can
+    go below 0 once its components are subtracted; one with a 0 may not).
+    """
     if getattr(owner, "loss", None) not in RELATIVE_LOSSES or not len(panel.values):
         return
+    adjusted = owner.target_transform == "deseasonalize"
+    if adjusted:
+        panel = transformed_targets(owner, panel)[0]
     targets = panel.values[:, : len(panel.target_names)]
     low = np.flatnonzero((targets <= 0).any(axis=1))  # NaN compares False: not counted
+    low = low[_trained_series(owner, panel)[panel.series_of(low)]]
     if not len(low):
         return
     row = int(low[0])
     first = panel.series_label(int(panel.series_of(row)))
     count = len(np.unique(panel.series_of(low)))
+    seen = " with its season taken off (target_transform='deseasonalize')" if adjusted else ""
     warn_once(
         f"loss={owner.loss!r} measures errors relative to the actual values, but the "
-        f"target has values at or below 0 in {count} series (first: {first} at "
+        f"target{seen} has values at or below 0 in {count} series (first: {first} at "
         f"{panel.times[row]}). Their errors are measured against "
         "at least a tenth of each input window's level; for series that touch or cross 0, "
         "loss='mae' weighs errors evenly."
     )
+
+
+def _trained_series(owner: Any, panel: Panel) -> np.ndarray:
+    """Which series of ``panel`` ``owner``'s fit trains on ``(S,)``: every one, but those
+    ``drop_short=True`` leaves out (unless it would leave out all: the fit refuses that)."""
+    keep = np.ones(panel.n_series, dtype=bool)
+    if getattr(owner, "drop_short", False):
+        short = too_short(owner, panel.lengths)
+        if not short.all():
+            keep = ~short
+    return keep
 
 
 def calendar_columns(panel: Panel) -> list[str]:
