@@ -437,15 +437,24 @@ def score(
     aggregate: str = "median",
     partner: str | None = None,
     partner_weight: float = 0.5,
+    side: list[str] | None = None,
+    side_weight: float = 0.0,
 ) -> dict[str, float]:
     """Metrics of the median (or mean) of the members' forecasts, combined with a statistical
-    partner at ``partner_weight`` when one is named."""
+    partner at ``partner_weight`` when one is named, and with the mean of the ``side``
+    members (``config:seeds``, not in the median) at ``side_weight``."""
     data = m3.load(data_name)
     runs = [_load(data_name, n, s) for n, s in _members(specs)]
     combine = np.mean if aggregate == "mean" else np.median
     forecasts = combine(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
+    weight = partner_weight if partner is not None else 0.0
+    if side:
+        side_runs = [_load(data_name, n, s) for n, s in _members(side)]
+        side_mean = np.mean([np.asarray(r["forecasts"]) for r in side_runs], axis=0)
+        forecasts = (1 - weight - side_weight) * forecasts + side_weight * side_mean
+        forecasts /= 1 - weight  # the partner's line below takes its share of the rest
+        runs += side_runs
     if partner is not None:
-        weight = partner_weight
         forecasts = (1 - weight) * forecasts + weight * partner_forecasts(data_name, data, partner)
     return m3.score(data, forecasts) | {
         "members": len(runs),
@@ -510,6 +519,8 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--aggregate", choices=("median", "mean"), default="median")
         s.add_argument("--partner", type=partner_name, help="statistical models, e.g. theta+damped")
         s.add_argument("--partner-weight", type=float, default=0.5)
+        s.add_argument("--side", nargs="+", help="config:seeds averaged beside the median")
+        s.add_argument("--side-weight", type=float, default=0.0)
     w = sub.add_parser("weights", help="the partner's weight picked on a validation split")
     w.add_argument("--data", required=True)
     w.add_argument("members", nargs="+", help="config:seeds, fitted on <data> and <data>@val")
@@ -555,7 +566,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     for data_name in args.data.split(","):
         if args.command == "score":
-            r = score(data_name, args.members, args.aggregate, args.partner, args.partner_weight)
+            r = score(
+                data_name,
+                args.members,
+                args.aggregate,
+                args.partner,
+                args.partner_weight,
+                args.side,
+                args.side_weight,
+            )
             print(
                 f"{data_name} {args.aggregate} of {r['members']}: sMAPE {r['smape']:.3f} MASE "
                 f"{r['mase']:.4f} MAPE {r['mape']:.3f} fit {r['fit_s']:.0f} s"
