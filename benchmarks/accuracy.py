@@ -448,14 +448,20 @@ def score(
     combine = np.mean if aggregate == "mean" else np.median
     forecasts = combine(np.stack([np.asarray(r["forecasts"]) for r in runs]), axis=0)
     weight = partner_weight if partner is not None else 0.0
+    if bool(side) != (side_weight > 0) or weight + side_weight >= 1:
+        raise SystemExit(
+            f"--side needs a --side-weight in (0, 1 - partner weight {weight}), and the "
+            f"weight needs --side; got {side} at {side_weight}."
+        )
+    parts = [(1 - weight - side_weight) * forecasts]
     if side:
         side_runs = [_load(data_name, n, s) for n, s in _members(side)]
         side_mean = np.mean([np.asarray(r["forecasts"]) for r in side_runs], axis=0)
-        forecasts = (1 - weight - side_weight) * forecasts + side_weight * side_mean
-        forecasts /= 1 - weight  # the partner's line below takes its share of the rest
+        parts.append(side_weight * side_mean)
         runs += side_runs
     if partner is not None:
-        forecasts = (1 - weight) * forecasts + weight * partner_forecasts(data_name, data, partner)
+        parts.append(weight * partner_forecasts(data_name, data, partner))
+    forecasts = np.sum(parts, axis=0)
     return m3.score(data, forecasts) | {
         "members": len(runs),
         "fit_s": sum(r["fit_s"] for r in runs),

