@@ -24,11 +24,10 @@ import accuracy
 import m3
 
 import forecast.forecasters.optimised_theta as otheta
-from forecast.forecasters.damped import damped_trend_forecasts
-from forecast.forecasters.ets import ets_forecasts
 
 _ORIGINAL = otheta._cross_products
 C0 = 0.5
+PARTNER = "otheta+damped+ets"  # panel_forecaster's without a season, at weight 1/2
 
 
 def ridge(kappa: float) -> Any:
@@ -51,15 +50,14 @@ def ridge(kappa: float) -> Any:
 def main(argv: list[str]) -> None:
     for name in argv[0].split(","):
         data = m3.load(name)
-        x, seen = accuracy.padded(data)
-        damped = damped_trend_forecasts(x, seen, data.horizon, data.season)[0]
-        ets = ets_forecasts(x, seen, data.horizon, data.season)[0]
-        nets = [np.asarray(accuracy._load(name, "default", s)["forecasts"]) for s in range(5)]
         for kappa in (float(v) for v in argv[1].split(",")):
+            # accuracy.partner_forecasts calls the patched model, alone and in the partner.
             otheta._cross_products = ridge(kappa)
-            o = otheta.optimised_theta_forecasts(x, seen, data.horizon, data.season)[0]
-            alone = m3.score(data, o)
-            panel = [m3.score(data, n / 2 + (o + damped + ets) / 6) for n in nets]
+            alone = m3.score(data, accuracy.partner_forecasts(name, data, "otheta"))
+            panel = [
+                accuracy.score(name, [f"default:{seed}"], partner=PARTNER, partner_weight=0.5)
+                for seed in range(5)
+            ]
             med = {k: float(np.median([p[k] for p in panel])) for k in ("smape", "mase", "mape")}
             print(
                 f"{name:16s} kappa={kappa:<5} alone {alone['smape']:.3f} / {alone['mase']:.4f} / "
