@@ -106,6 +106,13 @@ CONFIGS: dict[str, dict[str, Any]] = {
     # the season taken off additively where a series holds a value <= 0 (multiplicatively
     # elsewhere, as "deseason"): forecast.data.seasonality.season_map
     "deseason_add": {"_deseason": "components"},
+    # regularisation (panel_params has none): dropout before the head, input noise
+    "drop0.1": {"dropout": 0.1},
+    "drop0.3": {"dropout": 0.3},
+    "h128_drop0.3": {"hidden_size": 128, "dropout": 0.3},
+    "noise0.03": {"_noise": 0.03},
+    "noise0.1": {"_noise": 0.1},
+    "cosine": {"lr_schedule": "cosine", "swa_start": None},
 }
 
 
@@ -253,6 +260,22 @@ def _hooks(params: dict[str, Any]) -> None:
                 return (2.0 * diff / both.clamp_min(1e-3)).mean()
 
         objectives.LOSSES["mae"] = MetricLoss  # params keep loss="mae"
+    noise = params.pop("_noise", None)
+    if noise is not None:  # Gaussian noise on the scaled inputs of each training batch
+        import torch
+
+        import forecast.neural.module as module
+
+        step = module.RecurrentModule.training_step
+
+        def noisy_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
+            if isinstance(batch, dict):
+                batch = dict(batch, x=batch["x"] + noise * torch.randn_like(batch["x"]))
+            else:  # (x, y)
+                batch = (batch[0] + noise * torch.randn_like(batch[0]), *batch[1:])
+            return step(self, batch, batch_idx)
+
+        module.RecurrentModule.training_step = noisy_step  # type: ignore[method-assign]
     recent = params.pop("_recent", None)
     if recent is not None:  # train only on windows whose targets start in the last recent*h
         import forecast.forecasters.recurrent as recurrent
