@@ -35,6 +35,7 @@ def bench_modules(monkeypatch):
         "accuracy",
         "warm_start",
         "esrnn_experiment",
+        "stacked_gbm",
     ):
         sys.modules.pop(name, None)
 
@@ -337,3 +338,73 @@ def test_accuracy_score_weighs_side_members_beside_the_median_and_the_partner(
     for bad in ({"side": ["c:0"]}, {"side_weight": 0.2}, {"side": ["c:0"], "side_weight": 1.0}):
         with pytest.raises(SystemExit, match="--side needs"):
             accuracy.score("m3:other", ["a:0", "b:0"], **bad)
+
+
+def test_stacked_gbm_experiment_reads_nothing_after_each_origin(bench_modules, monkeypatch):
+    """benchmarks/experiments/stacked_gbm.py: each row's window and statistical forecasts come
+    from the values before its origin only (the same when what follows is changed, and the
+    same as a forecast from that prefix alone), its target is the next h values, and a short
+    fit forecasts every series with finite values."""
+    pytest.importorskip("sklearn")
+    import pandas as pd
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS / "experiments"))
+    import m3
+    import stacked_gbm as sg
+
+    rng = np.random.default_rng(3)
+    season, horizon = 4, 3
+    lengths = (14, 20, 9)
+    history = [
+        50 + np.arange(n) + 5 * np.sin(np.arange(n) * np.pi / 2) + rng.random(n) for n in lengths
+    ]
+    data = m3.M3Subset(
+        name="toy",
+        train=pd.DataFrame(),
+        test=rng.random((3, horizon)) + 60,
+        history=history,
+        ids=["a", "b", "c"],
+        horizon=horizon,
+        season=season,
+        freq="QS",
+    )
+    seq_len = 8
+    rows = sg.origins(data, seq_len)
+    # every origin with seq_len values before and h after it, then the forecast origin;
+    # the 9-point series has room for none, only its forecast origin
+    expected = [(0, e) for e in range(8, 12)] + [(0, 14)]
+    expected += [(1, e) for e in range(8, 18)] + [(1, 20), (2, 9)]
+    assert [tuple(r) for r in rows] == expected
+    # every third origin, counted back from the last one with h values after it
+    thinned = [(0, 8), (0, 11), (0, 14), (1, 8), (1, 11), (1, 14), (1, 17), (1, 20), (2, 9)]
+    assert [tuple(r) for r in sg.origins(data, seq_len, every=3)] == thinned
+
+    stats = sg.statistical_forecasts(data, rows, chunk=5)
+    x, centre, y = sg.windows(data, rows, seq_len)
+    np.testing.assert_allclose(centre[:, 0], np.abs(x).mean(axis=1))  # the window's level
+    changed = m3.M3Subset(**{**data.__dict__, "history": [h.copy() for h in history]})
+    for j, (i, e) in enumerate(rows):
+        np.testing.assert_array_equal(x[j, -min(e, seq_len) :], history[i][max(e - seq_len, 0) : e])
+        if e + horizon <= len(history[i]):
+            np.testing.assert_array_equal(y[j], history[i][e : e + horizon])
+        else:
+            assert np.isnan(y[j]).all()
+        alone = sg.statistical_forecasts(data, rows[j : j + 1])
+        for name in stats:
+            np.testing.assert_allclose(stats[name][j], alone[name][0], rtol=1e-9)
+        # what follows the origin multiplied by 3: the row's inputs do not move
+        changed.history[i] = history[i].copy()
+        changed.history[i][e:] *= 3
+        moved = sg.statistical_forecasts(changed, rows[j : j + 1])
+        moved_x, _, _ = sg.windows(changed, rows[j : j + 1], seq_len)
+        np.testing.assert_array_equal(moved_x[0], x[j])
+        for name in stats:
+            np.testing.assert_allclose(moved[name][0], stats[name][j], rtol=1e-9)
+        changed.history[i] = history[i]
+    assert sorted(stats) == ["damped", "ets", "theta"]  # panel_forecaster's with a season
+
+    monkeypatch.setattr(sg.m3, "load", lambda name: data)
+    run = sg.fit("toy", seed=0, max_iter=5)
+    forecasts = np.asarray(run["forecasts"])
+    assert forecasts.shape == (3, horizon)
+    assert np.isfinite(forecasts).all()
