@@ -136,3 +136,37 @@ def test_a_model_saved_through_a_link(files):
     assert (files / "latest.safetensors").is_symlink()
     assert _mode(files / "model.safetensors") == 0o600
     assert load(files / "latest.safetensors").predict().equals(model.predict())
+
+
+@pytest.mark.parametrize(
+    ("where", "existing"), [("open", False), ("open", True), ("fchmod", True)]
+)  # fchmod: called for an existing file only, to keep its mode
+def test_a_signal_right_after_the_temporary_file_is_made_leaves_none(
+    tmp_path, monkeypatch, where, existing
+):
+    """SIGTERM (``Terminated``) or Ctrl-C raise between any two bytecodes: also just after
+    ``os.open`` made the temporary file, before the write's ``try`` knew its name. The file
+    at the path is untouched and no temporary file is left, for a write and for the check
+    that the path is writable."""
+    import forecast.io.atomic as atomic
+
+    path = tmp_path / "out.csv"
+    if existing:
+        path.write_bytes(b"old")
+    real = getattr(os, where)
+
+    def interrupted(*args, **kwargs):
+        fd = real(*args, **kwargs)
+        if where == "open":
+            os.close(fd)  # the file stays; only the test's descriptor is tidied
+        raise KeyboardInterrupt  # as a signal handler raises, after the call returned
+
+    monkeypatch.setattr(atomic.os, where, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_bytes(path, b"new")
+    with pytest.raises(KeyboardInterrupt):
+        unwritable(path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["out.csv"] if existing else [])
+    if existing:
+        assert path.read_bytes() == b"old"

@@ -49,10 +49,16 @@ def _target(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
 
 
-def _create_temp(path: Path, shown: str | os.PathLike[str]) -> tuple[int, Path]:
-    """A new temporary file beside ``path``, with ``path``'s permission bits if it exists.
+def _create_temp(path: Path, shown: str | os.PathLike[str], created: list[Path]) -> int:
+    """A new temporary file beside ``path``, with ``path``'s permission bits if it exists;
+    its descriptor. Its name is appended to ``created`` *before* the file can exist.
 
-    An ``OSError`` names ``shown`` (the user's path), not the hidden temporary file.
+    Why the list: SIGTERM (as :class:`~forecast.Terminated`) and Ctrl-C raise between any two
+    bytecodes, also right after ``os.open`` made the file and before the caller's ``try``
+    knows its name. The caller removes what ``created`` names on any exception, so a signal
+    at any point leaves no temporary file (a name whose file was never made: nothing to
+    remove; a descriptor opened just before such a signal stays open until the process
+    ends). An ``OSError`` names ``shown`` (the user's path), not the hidden file.
     """
     try:
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
@@ -60,22 +66,32 @@ def _create_temp(path: Path, shown: str | os.PathLike[str]) -> tuple[int, Path]:
         mode = None
     for _ in range(100):
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        created.append(tmp)
         try:
             # 0o666 minus the umask: the file gets the permissions a plain open() would give.
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
+            # Another writer's file, not ours to remove (a signal before this pop would
+            # remove it: two writers drawing the same 32-bit name, and a signal just then).
+            created.pop()
             continue
         except OSError as exc:
+            created.pop()
             raise type(exc)(exc.errno, f"Cannot write '{shown}': {exc.strerror}") from None
         if mode is not None:
             try:
                 os.fchmod(fd, mode)
             except BaseException:
                 os.close(fd)
-                os.unlink(tmp)
                 raise
-        return fd, tmp
+        return fd
     raise FileExistsError(f"Could not create a temporary file beside {shown}")
+
+
+def _remove(created: list[Path]) -> None:
+    for tmp in created:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def unwritable(path: str | os.PathLike[str]) -> str | None:
@@ -91,13 +107,14 @@ def unwritable(path: str | os.PathLike[str]) -> str | None:
         return "it is a folder"
     if not target.parent.is_dir():
         return f"folder '{target.parent}' does not exist"
+    created: list[Path] = []
     try:
-        fd, tmp = _create_temp(target, path)
+        os.close(_create_temp(target, path, created))
     except OSError as exc:
         return os.strerror(exc.errno) if exc.errno else str(exc)
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(tmp)
+    finally:
+        with contextlib.suppress(OSError):
+            _remove(created)
     return None
 
 
@@ -124,16 +141,16 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", **kwargs: Any) -
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open writes only ('wb' or 'w'); got mode={mode!r}")
     target = _target(path)
-    fd, tmp = _create_temp(target, path)
+    created: list[Path] = []
     try:
+        fd = _create_temp(target, path, created)
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        os.replace(created[-1], target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _remove(created)
         raise
     _fsync_dir(target.parent)
 
