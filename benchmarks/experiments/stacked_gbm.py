@@ -6,11 +6,12 @@ network, and not in the library.
 For every series and every origin ``e`` whose next ``h`` values lie in the training part,
 the partner's models (``panel_forecaster``'s: Theta or, without a season, the optimised
 Theta; the damped trend; ETS) forecast from ``history[:e]``; the last ``seq_len`` values
-before ``e`` are the window. Both are divided by the window's mean (``window_level``'s
-centre). One ``HistGradientBoostingRegressor`` (absolute error) per horizon step learns the
-scaled actual value minus the models' mean, from the window, each model's forecast for that
-step and their mean. The forecast origin is the end of each training part. Nothing reads a
-value at or after its row's origin (``tests/test_benchmarks.py``).
+before ``e`` are the window. Both are divided by the window's mean absolute value
+(``window_level``'s scale), less 1. One ``HistGradientBoostingRegressor`` (absolute error)
+per horizon step learns the scaled actual value minus the models' mean, from the window,
+each model's forecast for that step and their mean. The forecast origin is the end of each
+training part. Nothing reads a value at or after its row's origin, nor the test part
+(``tests/test_benchmarks.py``).
 
 It writes ``accuracy.py``'s cache (configuration ``stack_gbm``), so ``accuracy.py score
 --side stack_gbm:0 --side-weight W`` combines it with cached networks and the partner::
@@ -94,8 +95,9 @@ def windows(
     data: m3.M3Subset, rows: np.ndarray, seq_len: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's input window ``(R, seq_len)`` (a series shorter than it padded on the left
-    with its first value), its centre ``(R, 1)`` and its next ``h`` values ``(R, h)`` (NaN
-    at the forecast origins)."""
+    with its first value; only at forecast origins, which have no training rows), its mean
+    absolute value ``(R, 1)`` (1 for an all-zero window) and its next ``h`` values ``(R,
+    h)`` (NaN at the forecast origins)."""
     x = np.zeros((len(rows), seq_len))
     y = np.full((len(rows), data.horizon), np.nan)
     for j, (i, e) in enumerate(rows):
@@ -136,7 +138,8 @@ def fit(
     models = np.stack([stats[name] / centre - 1 for name in stats])  # (M, R, h)
     mean = models.mean(axis=0)
     target = y / centre - 1 - mean
-    final = np.r_[rows[1:, 0] != rows[:-1, 0], True]
+    lengths = np.array([len(history) for history in data.history])
+    final = rows[:, 1] == lengths[rows[:, 0]]  # the forecast origins, one per series
     forecasts = np.zeros((int(final.sum()), data.horizon))
     for k in range(data.horizon):
         features = np.column_stack([x, models[:, :, k].T, mean[:, k]])
@@ -159,7 +162,7 @@ def fit(
         "rows": len(rows),
         "fit_s": time.perf_counter() - start,
         "fit_cpu_s": time.process_time() - cpu,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),  # the process's so far: every data set of the run
         "forecasts": forecasts.tolist(),
     }
 
@@ -210,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--table",
         metavar="SEEDS",
-        help="print the table of cached runs instead (the networks' seeds: 0-2)",
+        help="print the table of cached runs instead (the networks' seeds: 0-2; the "
+        "stacker's run: stack_gbm seed 0)",
     )
     args = parser.parse_args(argv)
     if args.table:
