@@ -167,16 +167,16 @@ def fit(
     }
 
 
-def table(names: list[str], seeds: range) -> None:
-    """Print, per data set, sMAPE / MASE / MAPE of the stacker alone, of ``panel_forecaster``
-    (the network ``default:S`` at 1/2, the partner 1/2) and of thirds (the network, the
-    stacker and the partner at 1/3 each): the median over the network's seeds ``S``."""
+def table(names: list[str], seeds: range, stacker: str = f"{CONFIG}:0") -> None:
+    """Print, per data set, sMAPE / MASE / MAPE of the stacker (``config:seed``) alone, of
+    ``panel_forecaster`` (the network ``default:S`` at 1/2, the partner 1/2) and of thirds
+    (the network, the stacker and the partner at 1/3 each): medians over the seeds ``S``."""
     print("| data | stacker alone | network + partner, 1/2 each | thirds: + stacker |")
     print("|---|---|---|---|")
     for name in names:
         data = m3.load(name)
         partner = partner_of(data)
-        alone = accuracy.score(name, [f"{CONFIG}:0"])
+        alone = accuracy.score(name, [stacker])
         pairs = [
             accuracy.score(name, [f"default:{s}"], partner=partner, partner_weight=0.5)
             for s in seeds
@@ -187,7 +187,7 @@ def table(names: list[str], seeds: range) -> None:
                 [f"default:{s}"],
                 partner=partner,
                 partner_weight=1 / 3,
-                side=[f"{CONFIG}:0"],
+                side=[stacker],
                 side_weight=1 / 3,
             )
             for s in seeds
@@ -214,12 +214,13 @@ def main(argv: list[str] | None = None) -> None:
         "--table",
         metavar="SEEDS",
         help="print the table of cached runs instead (the networks' seeds: 0-2; the "
-        "stacker's run: stack_gbm seed 0)",
+        "stacker's run: the one --seed, --input and --every name)",
     )
     args = parser.parse_args(argv)
     if args.table:
         lo, _, hi = args.table.partition("-")
-        table(args.data.split(","), range(int(lo), int(hi or lo) + 1))
+        stacker = f"{config_name(args.input, args.every)}:{args.seed}"
+        table(args.data.split(","), range(int(lo), int(hi or lo) + 1), stacker)
         return
     for name in args.data.split(","):
         run = fit(name, args.seed, args.input, every=args.every)
