@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST, make_long_frame
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
@@ -37,6 +37,7 @@ def _panel(values: np.ndarray, dtype=np.float64):
     method=st.sampled_from(["log", "log1p", "boxcox"]),
     lam=st.floats(*LAMBDA_RANGE),
 )
+@example(values=np.array([0.5, 0.5]), method="boxcox", lam=5e-324)  # a CI run's draw
 def test_transforms_invert_exactly(values, method, lam):
     lambdas = np.array([[lam]]) if method == "boxcox" else None
     z = forward(_panel(values), method, lambdas).values[:, 0]
@@ -161,3 +162,15 @@ def test_a_new_series_gets_a_lambda_from_its_own_history():
     fc = model.predict(df)
     last = df[df["unique_id"] == "c"]["y"].iloc[-1]
     np.testing.assert_allclose(fc.loc[fc["unique_id"] == "c", "y"], last, rtol=1e-10)
+
+
+@pytest.mark.parametrize("lam", [5e-324, -5e-324, 1e-310, 1e-13, -1e-13])
+def test_a_boxcox_lambda_next_to_zero_is_the_log_both_ways(lam):
+    """scipy's inv_boxcox turns 0.5 into exp(-1) at lambda 5e-324 (a subnormal the property
+    test above drew): such lambdas are the log, forward and back."""
+    values = np.array([1e-3, 0.5, 2.0, 1e6])
+    lambdas = np.array([[lam]])
+    z = forward(_panel(values), "boxcox", lambdas).values[:, 0]
+    np.testing.assert_allclose(z, np.log(values), rtol=1e-12)
+    back = inverse(z.reshape(1, -1, 1), "boxcox", lambdas)[0, :, 0]
+    np.testing.assert_allclose(back, values, rtol=1e-12)

@@ -58,6 +58,12 @@ __all__ = [
 TRANSFORMS = (None, "log", "log1p", "boxcox", "deseasonalize")
 LAMBDA_RANGE = (-1.0, 2.0)
 
+# Below this |lambda| Box-Cox is the log, both ways: the transform differs from the log by a
+# factor 1 + lambda * log(y) / 2 (under 1e-9 for any positive float), and scipy's inv_boxcox
+# loses the value at the smallest subnormal lambdas (5e-324 turns 0.5 into exp(-1), found by
+# tests/test_transforms.py's property test).
+_LOG_LAMBDA = 1e-12
+
 # The smallest value each transform takes, excluded; and what to do about it.
 _LOWER = {"log": 0.0, "boxcox": 0.0, "log1p": -1.0}
 _FIX = {
@@ -166,7 +172,15 @@ def _apply(values: np.ndarray, method: str, lambdas: np.ndarray | None) -> np.nd
         return np.log(values)
     if method == "log1p":
         return np.log1p(values)
-    return np.asarray(special.boxcox(values, lambdas))
+    return np.asarray(special.boxcox(values, _log_below_tiny(lambdas)))
+
+
+def _log_below_tiny(lambdas: np.ndarray | None) -> np.ndarray | None:
+    """``lambdas`` with those under :data:`_LOG_LAMBDA` in size set to 0 (the log)."""
+    if lambdas is None:
+        return None
+    lambdas = np.asarray(lambdas, dtype=np.float64)
+    return np.where(np.abs(lambdas) < _LOG_LAMBDA, 0.0, lambdas)
 
 
 def forward(panel: Panel, method: str | None, lambdas: np.ndarray | None = None) -> Panel:
@@ -232,4 +246,4 @@ def inverse(
     lam = lambdas[:, None, :]  # (N, 1, T)
     if values.ndim == 4:
         lam = lam[..., None]  # (N, 1, T, 1)
-    return np.asarray(special.inv_boxcox(values, lam))
+    return np.asarray(special.inv_boxcox(values, _log_below_tiny(lam)))
