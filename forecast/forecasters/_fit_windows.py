@@ -59,11 +59,14 @@ def min_training_rows(model: Any) -> int:
     return int(model.seq_len + (1 if partial_horizons(model) else model.horizon))
 
 
-def too_short(model: Any, lengths: np.ndarray) -> np.ndarray:
+def too_short(model: Any, lengths: np.ndarray, val_rows: np.ndarray | None = None) -> np.ndarray:
     """Which series of these ``lengths`` ``(S,)`` have too few rows for one training window
-    plus their validation tail: what ``drop_short`` drops (the rule of
-    :func:`~forecast.forecasters._short_series.trainable_series`, as a mask)."""
-    return np.asarray(lengths < min_training_rows(model) + model._validation_rows(lengths))
+    plus their validation tail (``val_rows`` ``(S,)``, by default the model's): what
+    ``drop_short`` drops, and what :func:`~forecast.forecasters._short_series.trainable_series`
+    refuses without it."""
+    if val_rows is None:
+        val_rows = model._validation_rows(lengths)
+    return np.asarray(lengths < min_training_rows(model) + val_rows)
 
 
 class FitWindows(NamedTuple):

@@ -19,7 +19,7 @@ import numpy as np
 from forecast._exceptions import DataError
 from forecast._warnings import warn
 from forecast.data.panel import Panel, series_positions
-from forecast.forecasters._fit_windows import min_training_rows, partial_horizons
+from forecast.forecasters._fit_windows import min_training_rows, partial_horizons, too_short
 
 __all__ = ["forecastable", "trainable_series", "usable_series"]
 
@@ -28,11 +28,10 @@ def trainable_series(owner: Any, panel: Panel, val_rows: np.ndarray) -> Panel:
     """``panel`` without the series too short for one training window of ``owner`` (a
     recurrent forecaster) and its validation tail ``val_rows`` ``(S,)``: dropped with a
     warning under ``drop_short=True`` (unless every series is), else a ``DataError``."""
-    lengths = panel.lengths
-    window = min_training_rows(owner)
-    short = np.flatnonzero(lengths < window + val_rows)
+    short = np.flatnonzero(too_short(owner, panel.lengths, val_rows))
     if not short.size:
         return panel
+    window = min_training_rows(owner)
     shown = panel.describe(short)
     rule = "seq_len + 1" if partial_horizons(owner) else "seq_len + horizon"
     need = (
