@@ -410,15 +410,36 @@ def partner_name(value: str) -> str:
 
 
 def padded(data: m3.M3Subset) -> tuple[np.ndarray, np.ndarray]:
-    """The training parts right-aligned in one ``(S, L)`` array, as the library pads them,
-    and where each holds a value: what the local models' array functions take."""
-    width = max(len(h) for h in data.history)
-    x = np.zeros((len(data.history), width))
+    """The training parts as :func:`right_aligned` puts them."""
+    return right_aligned(data.history)
+
+
+def right_aligned(histories: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``histories`` right-aligned in one ``(S, L)`` array, as the library pads them, and
+    where each holds a value: what the local models' array functions take."""
+    width = max(len(h) for h in histories)
+    x = np.zeros((len(histories), width))
     seen = np.zeros(x.shape, dtype=bool)
-    for i, history in enumerate(data.history):
+    for i, history in enumerate(histories):
         x[i, width - len(history) :] = history
         seen[i, width - len(history) :] = True
     return x, seen
+
+
+def local_methods() -> dict[str, Any]:
+    """The library's local models' array functions by :data:`LOCAL` name: ``(x, seen,
+    horizon, season)`` -> ``(forecasts, coefficients)``."""
+    from forecast.forecasters.damped import damped_trend_forecasts
+    from forecast.forecasters.ets import ets_forecasts
+    from forecast.forecasters.optimised_theta import optimised_theta_forecasts
+    from forecast.forecasters.theta import theta_forecasts
+
+    return {
+        "theta": theta_forecasts,
+        "otheta": optimised_theta_forecasts,
+        "damped": damped_trend_forecasts,
+        "ets": ets_forecasts,
+    }
 
 
 def partner_forecasts(data_name: str, data: m3.M3Subset, partner: str) -> np.ndarray:
@@ -427,18 +448,8 @@ def partner_forecasts(data_name: str, data: m3.M3Subset, partner: str) -> np.nda
     trend, ETS (the library's; ``forecast.presets.panel_forecaster`` combines
     ``theta+damped+ets`` on seasonal data and ``otheta+damped+ets`` without a season) or a
     statsforecast model read from the cache (:data:`CACHED`)."""
-    from forecast.forecasters.damped import damped_trend_forecasts
-    from forecast.forecasters.ets import ets_forecasts
-    from forecast.forecasters.optimised_theta import optimised_theta_forecasts
-    from forecast.forecasters.theta import theta_forecasts
-
     x, seen = padded(data)
-    methods = {
-        "theta": theta_forecasts,
-        "otheta": optimised_theta_forecasts,
-        "damped": damped_trend_forecasts,
-        "ets": ets_forecasts,
-    }
+    methods = local_methods()
     parts = []
     for name in partner.split("+"):
         if name in methods:

@@ -65,27 +65,12 @@ def statistical_forecasts(
     data: m3.M3Subset, rows: np.ndarray, chunk: int = 8000
 ) -> dict[str, np.ndarray]:
     """Each partner model's ``(R, h)`` forecasts from ``history[:origin]`` of each row."""
-    from forecast.forecasters.damped import damped_trend_forecasts
-    from forecast.forecasters.ets import ets_forecasts
-    from forecast.forecasters.optimised_theta import optimised_theta_forecasts
-    from forecast.forecasters.theta import theta_forecasts
-
-    methods = {
-        "theta": theta_forecasts,
-        "otheta": optimised_theta_forecasts,
-        "damped": damped_trend_forecasts,
-        "ets": ets_forecasts,
-    }
+    methods = accuracy.local_methods()
     names = partner_of(data).split("+")
-    width = int(rows[:, 1].max())
     out = {name: np.zeros((len(rows), data.horizon)) for name in names}
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
-        x = np.zeros((len(part), width))
-        seen = np.zeros(x.shape, dtype=bool)
-        for j, (i, e) in enumerate(part):  # right-aligned, as the library pads
-            x[j, width - e :] = data.history[i][:e]
-            seen[j, width - e :] = True
+        x, seen = accuracy.right_aligned([data.history[i][:e] for i, e in part])
         for name in names:
             out[name][start : start + chunk] = methods[name](x, seen, data.horizon, data.season)[0]
     return out
