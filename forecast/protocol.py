@@ -191,8 +191,10 @@ class Forecaster(Protocol):
         series: np.ndarray,
         ends: np.ndarray,
         future: np.ndarray | None = None,
+        scale_from: Panel | None = None,
     ) -> Forecast:
-        """Forecasts from many origins: origin ``i`` is row ``ends[i]`` of ``series[i]``."""
+        """Forecasts from many origins: origin ``i`` is row ``ends[i]`` of ``series[i]``
+        (conformal bounds scaled by the histories in ``scale_from``, default ``panel``)."""
         ...
 
     def _forecastable(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -169,6 +169,38 @@ def test_panel_intervals_pool_scores_and_scale_per_series(make):
     assert (again["y_q0.1"] <= again["y_q0.9"]).all()
 
 
+@pytest.mark.parametrize("make", [LSTMForecaster, GRUForecaster])
+def test_a_recurrent_models_bounds_from_the_fitted_frame_equal_its_own(make):
+    # The networks hold data in float32, where 1e8 + 0.01 sin t is a constant: the bounds'
+    # scale (the mean one-step change) must still come from the data as given, or
+    # predict(df) bounds ~100 times wider than predict() on the very frame fitted on.
+    t = np.arange(60)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["level", "sine"], 60),
+            "ds": np.tile(pd.date_range("2020-01-01", periods=60, freq="D"), 2),
+            "y": np.concatenate(
+                [
+                    1e8 + 0.01 * np.sin(t) + 0.001 * rng.standard_normal(60),
+                    50 + 5 * np.sin(t) + rng.standard_normal(60),
+                ]
+            ),
+        }
+    )
+    model = make(
+        horizon=2, intervals="conformal", coverage=0.8, calibration_windows=10, **SMALL, **LONG
+    ).fit(frame)
+    own, given = model.predict(), model.predict(frame)
+    width = (given["y_q0.9"] - given["y_q0.1"]).to_numpy().reshape(2, 2)
+    assert width[0].max() < 1.0 < width[1].min()  # each series' own units
+    pd.testing.assert_frame_equal(given, own, check_exact=True)
+    shuffled = frame.sample(frac=1.0, random_state=1)  # no row order changes it either
+    with pytest.warns(UserWarning, match="not in increasing order"):
+        again = model.predict(shuffled)
+    pd.testing.assert_frame_equal(again, own, check_exact=True)
+
+
 def test_refitting_recalibrates_and_point_models_have_no_quantile_state():
     model = NaiveForecaster(horizon=2, intervals="conformal", coverage=0.8).fit(random_walk())
     model.set_params(intervals=None, coverage=None).fit(random_walk())

@@ -286,6 +286,18 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             return np.dtype(np.float64)
         return self._panel_dtype()
 
+    def _predict_dtype(self) -> np.dtype:
+        """The dtype ``predict(df)`` converts to before narrowing to :meth:`_panel_dtype`.
+
+        float64 for a conformally calibrated model: the bounds scale by each history's mean
+        one-step change, which ``fit`` measured on the data as given. In float32 a small
+        change on a large level rounds away (1e8 + 0.01 sin t is constant there), and the
+        scale would fall back to 1: bounds ~100 times too wide, without a word.
+        """
+        if "conformal_quantiles_" in self.__dict__:
+            return np.dtype(np.float64)
+        return self._panel_dtype()
+
     def _fit_panel(self, panel: Panel, layout: Layout) -> None:
         """``fit`` on a converted panel (of :meth:`_fit_dtype`); a meta-forecaster's members'
         entry point, so that the frame is converted once for all of them.
@@ -429,11 +441,17 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         series: np.ndarray,
         ends: np.ndarray,
         future: np.ndarray | None = None,
+        scale_from: Panel | None = None,
     ) -> Forecast:
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
-        calibrated: used by ``predict(df)``, backtests and meta-forecasters."""
+        calibrated: used by ``predict(df)``, backtests and meta-forecasters.
+
+        The bounds' scale is each history's in ``scale_from`` (default ``panel``): the same
+        rows as ``panel``, in float64 where ``panel`` is narrower (:meth:`_predict_dtype`).
+        """
         forecast = transformed.forecast(self, panel, series, ends, future)
-        forecast = self._with_bounds(forecast, lambda: history_scale(panel, series, ends))
+        histories = panel if scale_from is None else scale_from
+        forecast = self._with_bounds(forecast, lambda: history_scale(histories, series, ends))
         return forecast.checked_finite(
             lambda i: f"{panel.series_label(int(series[i]))} (from {panel.times[ends[i] - 1]})"
         )
@@ -530,11 +548,12 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             cutoffs, ids = self.cutoffs_, self.series_ids_
             forecast = self._forecast_end(self._future_values(future_covariates, ids, cutoffs))
         else:
-            panel = usable_series(self, self._to_fitted_panel(df))  # drop_short models
+            given = usable_series(self, self._to_fitted_panel(df, self._predict_dtype()))
+            panel = given.astype(self._panel_dtype())  # drop_short models: usable_series
             cutoffs, ids = panel.last_times, panel.ids
             future = self._future_values(future_covariates, ids, cutoffs)
             forecast = self._forecast_at(
-                panel, np.arange(panel.n_series), panel.offsets[1:], future
+                panel, np.arange(panel.n_series), panel.offsets[1:], future, scale_from=given
             )
         if forecast.point.shape[1] != self.horizon:
             raise InvalidParameterError(
