@@ -93,6 +93,32 @@ def test_index_that_is_not_datetime_and_no_time_col() -> None:
         _model().fit(df)
 
 
+@pytest.mark.parametrize(
+    "steps",
+    [
+        np.arange(1, 31),  # time steps, as in Nixtla's unique_id / ds / y frames
+        np.arange(1990, 2020),  # years
+        np.arange(1, 31, dtype=float),
+        pd.array(np.arange(1, 31), dtype="Int64"),
+        np.arange(1, 31).astype(object),
+    ],
+    ids=["int", "years", "float", "nullable", "object"],
+)
+def test_numbers_in_the_time_column_are_refused_not_read_as_nanoseconds(steps) -> None:
+    # pandas.to_datetime reads 1, 2, 3 as 1970-01-01 00:00:00.000000001, ...: a forecast
+    # dated in 1970 with a nanosecond step, without a word.
+    df = pd.DataFrame({"unique_id": "a", "ds": steps, "y": np.arange(30.0)})
+    refusal = r"timestamps in column 'ds' are numbers .*nanoseconds after 1970.*to_datetime"
+    with pytest.raises(DataTypeError, match=refusal):
+        NaiveForecaster(horizon=2).fit(df)
+    with pytest.raises(DataTypeError, match=refusal):
+        NaiveForecaster(horizon=2).fit(df.set_index(["unique_id", "ds"]))
+    dated = df.assign(ds=pd.date_range("2000-01-01", periods=30, freq="D"))
+    model = NaiveForecaster(horizon=2).fit(dated)
+    with pytest.raises(DataTypeError, match=refusal):
+        model.predict(df)
+
+
 def test_a_date_column_is_suggested_as_time_col() -> None:
     df = _daily().reset_index()
     with pytest.raises(DataTypeError, match=r"Column 'date' holds dates: pass time_col='date'"):

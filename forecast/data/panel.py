@@ -229,6 +229,18 @@ def series_positions(ids: Sequence[Any], among: Sequence[Any]) -> tuple[np.ndarr
 def _to_datetime(values: Any, where: str) -> pd.DatetimeIndex:
     if isinstance(values, pd.PeriodIndex):
         return values.to_timestamp(how="start")
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal", "boolean"):
+        # pandas.to_datetime reads numbers as nanoseconds since 1970: time steps 1, 2, 3
+        # (or years 2001, 2002) would be dated 1970-01-01 00:00:00.000000001, and the
+        # forecast dated wrong without a word.
+        raise DataTypeError(
+            f"The timestamps in {where} are numbers ({values.dtype}), not dates; as dates "
+            "they would be nanoseconds after 1970-01-01. Convert them first, e.g. "
+            "pandas.to_datetime(values, unit='s') for Unix seconds, "
+            "pandas.to_datetime(values.astype(str), format='%Y') for years, or "
+            "pandas.date_range('2000-01-01', periods=n, freq='D') for time steps 0..n-1."
+        )
     try:
         if pd.api.types.is_datetime64_any_dtype(values):
             # Already dates: an index over the same memory (to_datetime would copy N int64).
