@@ -398,6 +398,15 @@ def test_a_series_whose_last_window_is_all_missing_is_named() -> None:
         ).predict()
 
 
+def test_a_series_never_observed_in_training_is_named_before_training(no_training) -> None:
+    df = _gappy()
+    df.loc[df["id"] == "s2", "y"] = np.nan
+    model = LSTMForecaster(id_col="id", time_col="t", target="y", freq="D", missing="mask", **TINY)
+    refusal = r"training part of some series \(observed rows: series 's2' has 0\).*Drop those"
+    with pytest.raises(DataError, match=refusal):
+        model.fit(df)
+
+
 def test_isolation_serves_gaps_under_mask_and_isolates_an_empty_window() -> None:
     """on_bad_series with missing="mask": gaps and NaN are no reason to call a series bad
     (the model serves them); a series whose input window observes no target is, by name."""

@@ -154,9 +154,9 @@ def masked_training(
     never = np.flatnonzero(seen == 0)
     if never.size:
         raise DataError(
-            "No target value is observed in the training part of "
-            f"{panel.describe(never, seen[never])} observed row(s): there is nothing to learn "
-            "from it. Drop those series."
+            "No target value is observed in the training part of some series (observed "
+            f"rows: {panel.describe(never, seen[never])}): there is nothing to learn from "
+            "them. Drop those series."
         )
     names = [panel.feature_names[j] for j in channels]
     n_future = len(panel.future_names)
