@@ -1,4 +1,5 @@
-"""``make_future_frame``: the frame of known-future covariates a fitted model needs at predict.
+"""``make_future_frame``: the frame of known-future covariates a fitted model needs at predict
+(and ``predict``'s reading of the one it is given).
 
 :class:`~forecast.BaseForecaster` inherits it from :class:`FutureFrames`, so every
 forecaster has it. The frame has the ``horizon`` future timestamps of every series (each
@@ -19,6 +20,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from forecast._exceptions import DataError, DataTypeError
+from forecast.data.covariates import future_block
 from forecast.data.features import calendar_features
 from forecast.data.frames import PANDAS, to_native, to_pandas
 from forecast.data.output import forecast_frame
@@ -30,7 +33,8 @@ logger = logging.getLogger("forecast")
 
 
 class FutureFrames:
-    """What :class:`~forecast.BaseForecaster` gets from this module: ``make_future_frame``."""
+    """What :class:`~forecast.BaseForecaster` gets from this module: ``make_future_frame``,
+    and the checks and reading of ``predict``'s ``future_covariates``."""
 
     # Set by fit (BaseForecaster declares the rest through forecast.protocol.Forecaster).
     horizon: int
@@ -44,6 +48,35 @@ class FutureFrames:
 
     def _to_fitted_panel(self, df: pd.DataFrame, dtype: Any = None) -> Panel:
         raise NotImplementedError  # BaseForecaster's
+
+    def _check_future_covariates(self, frame: Any) -> None:
+        """``predict``'s ``future_covariates``: a frame, and only for a model that reads one."""
+        if frame is None:
+            return
+        if not isinstance(frame, pd.DataFrame):
+            raise DataTypeError(
+                "future_covariates must be a DataFrame (pandas, polars or pyarrow) of the "
+                "known-future covariates "
+                "in the training layout (timestamps as index, or id and time columns). Got "
+                f"a {type(frame).__name__} instead."
+            )
+        if not self.future_names_:
+            raise DataError(
+                f"This {type(self).__name__} was fitted without known-future covariates, so "
+                "it would ignore future_covariates: leave it out, or refit with "
+                "future_covariates=[...] naming those columns (they must then be in the "
+                "training frame too)."
+            )
+
+    def _future_values(
+        self, frame: pd.DataFrame | None, ids: list[Any], cutoffs: pd.DatetimeIndex
+    ) -> np.ndarray | None:
+        """Known-future covariates ``(S, H, C)`` over each horizon from ``frame``, if used."""
+        if not self.future_names_:
+            return None  # nothing to read: a frame passed anyway is ignored
+        return future_block(
+            frame, self.future_names_, self.layout_, ids, cutoffs, self.freq_, self.horizon
+        )
 
     def make_future_frame(self, df: Any = None) -> Any:
         """The known-future covariates ``predict`` needs, with what can be computed filled in.

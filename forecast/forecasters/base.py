@@ -42,13 +42,10 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from forecast._exceptions import (
-    DataError,
-    DataTypeError,
     InvalidParameterError,
     ModelFileError,
 )
 from forecast._validation import check_int, check_option, series_name
-from forecast.data.covariates import future_block
 from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
@@ -286,18 +283,6 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             return np.dtype(np.float64)
         return self._panel_dtype()
 
-    def _predict_dtype(self) -> np.dtype:
-        """The dtype ``predict(df)`` converts to before narrowing to :meth:`_panel_dtype`.
-
-        float64 for a conformally calibrated model: the bounds scale by each history's mean
-        one-step change, which ``fit`` measured on the data as given. In float32 a small
-        change on a large level rounds away (1e8 + 0.01 sin t is constant there), and the
-        scale would fall back to 1: bounds ~100 times too wide, without a word.
-        """
-        if "conformal_quantiles_" in self.__dict__:
-            return np.dtype(np.float64)
-        return self._panel_dtype()
-
     def _fit_panel(self, panel: Panel, layout: Layout) -> None:
         """``fit`` on a converted panel (of :meth:`_fit_dtype`); a meta-forecaster's members'
         entry point, so that the frame is converted once for all of them.
@@ -404,35 +389,6 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         )
         return panel
 
-    def _check_future_covariates(self, frame: Any) -> None:
-        """``predict``'s ``future_covariates``: a frame, and only for a model that reads one."""
-        if frame is None:
-            return
-        if not isinstance(frame, pd.DataFrame):
-            raise DataTypeError(
-                "future_covariates must be a DataFrame (pandas, polars or pyarrow) of the "
-                "known-future covariates "
-                "in the training layout (timestamps as index, or id and time columns). Got "
-                f"a {type(frame).__name__} instead."
-            )
-        if not self.future_names_:
-            raise DataError(
-                f"This {type(self).__name__} was fitted without known-future covariates, so "
-                "it would ignore future_covariates: leave it out, or refit with "
-                "future_covariates=[...] naming those columns (they must then be in the "
-                "training frame too)."
-            )
-
-    def _future_values(
-        self, frame: pd.DataFrame | None, ids: list[Any], cutoffs: pd.DatetimeIndex
-    ) -> np.ndarray | None:
-        """Known-future covariates ``(S, H, C)`` over each horizon from ``frame``, if used."""
-        if not self.future_names_:
-            return None  # nothing to read: a frame passed anyway is ignored
-        return future_block(
-            frame, self.future_names_, self.layout_, ids, cutoffs, self.freq_, self.horizon
-        )
-
     # ================================================================== forecasts
 
     def _forecast_at(
@@ -444,11 +400,8 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         scale_from: Panel | None = None,
     ) -> Forecast:
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
-        calibrated: used by ``predict(df)``, backtests and meta-forecasters.
-
-        The bounds' scale is each history's in ``scale_from`` (default ``panel``): the same
-        rows as ``panel``, in float64 where ``panel`` is narrower (:meth:`_predict_dtype`).
-        """
+        calibrated: used by ``predict(df)``, backtests and meta-forecasters. The bounds scale
+        by the histories in ``scale_from`` (default ``panel``; float64 where it is not)."""
         forecast = transformed.forecast(self, panel, series, ends, future)
         histories = panel if scale_from is None else scale_from
         forecast = self._with_bounds(forecast, lambda: history_scale(histories, series, ends))
@@ -548,8 +501,12 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             cutoffs, ids = self.cutoffs_, self.series_ids_
             forecast = self._forecast_end(self._future_values(future_covariates, ids, cutoffs))
         else:
-            given = usable_series(self, self._to_fitted_panel(df, self._predict_dtype()))
-            panel = given.astype(self._panel_dtype())  # drop_short models: usable_series
+            # Conformal bounds scale by each history's mean step, which fit measured on the
+            # data as given: in float32, steps of 0.01 on 1e8 round away (scale 1, bounds 100
+            # times too wide). Forecasts read the model's dtype, as predict()'s do.
+            wide = np.float64 if "conformal_quantiles_" in self.__dict__ else None
+            given = usable_series(self, self._to_fitted_panel(df, wide))  # drop_short models
+            panel = given.astype(self._panel_dtype())
             cutoffs, ids = panel.last_times, panel.ids
             future = self._future_values(future_covariates, ids, cutoffs)
             forecast = self._forecast_at(
