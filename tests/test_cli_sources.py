@@ -274,3 +274,79 @@ def test_importing_forecast_and_help_never_import_sqlalchemy(tmp_path):
                           cwd=tmp_path, timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def berlin_days(days: int = 120) -> pd.DataFrame:
+    """Two daily series in Europe/Berlin across the change to summer time (2024-03-31)."""
+    times = pd.date_range("2024-01-01", periods=days, freq="D", tz="Europe/Berlin")
+    return pd.concat(
+        [
+            pd.DataFrame({"unique_id": sid, "ds": times, "y": np.sin(np.arange(days) / 5) + k})
+            for k, sid in enumerate(["a", "b"])
+        ],
+        ignore_index=True,
+    )
+
+
+def test_timestamps_whose_utc_offsets_change_are_read_in_the_zone_named(tmp_path, capsys):
+    # A CSV keeps a tz-aware time as an offset (+01:00 in winter, +02:00 in summer): the
+    # zone is gone, and pandas refuses mixed offsets. Read as UTC, days would fall on 23:00
+    # and 22:00 by season; read in the zone, they are the days they were.
+    df = berlin_days()
+    csv, model, forecasts = tmp_path / "data.csv", tmp_path / "m.safetensors", tmp_path / "f.csv"
+    history = df.groupby("unique_id").head(117)  # the last 3 days of each are the actuals
+    history.to_csv(csv, index=False)
+    fit = ("fit", "--data", csv, "--out", model, "--estimator", "naive", "--horizon", "3",
+           "--id-col", "unique_id", "--time-col", "ds")  # fmt: skip
+    code, _, err = _run(capsys, *fit)
+    assert code == 2
+    assert re.search(
+        r"Column 'ds' of data file '.*data\.csv' holds timestamps with different UTC offsets "
+        r"\(\+01:00 at '2024-01-01 00:00:00\+01:00', \+02:00 at '2024-04-01 00:00:00\+02:00'\): "
+        r"a zone with daylight saving.* Give it with --timezone \(an IANA name such as "
+        r"Europe/Berlin\)",
+        err,
+    )
+    assert not model.exists()
+    code, _, err = _run(capsys, *fit, "--timezone", "Mars/Olympus_Mons")
+    assert code == 2
+    assert "UsageError: --timezone 'Mars/Olympus_Mons' is not a time zone: give an IANA" in err
+
+    assert _run(capsys, *fit, "--timezone", "Europe/Berlin")[0] == 0
+    from forecast import NaiveForecaster
+
+    expected = NaiveForecaster(horizon=3).fit(history).predict()
+    assert str(expected["ds"].dt.tz) == "Europe/Berlin"
+    # predict reads the CSV history in the model's own zone, without the flag
+    code, _, err = _run(capsys, "predict", "--model", model, "--data", csv, "--out", forecasts,
+                        "--no-metadata")  # fmt: skip
+    assert code == 0, err
+    written = pd.read_csv(forecasts)
+    assert written["ds"].tolist() == expected["ds"].astype(str).tolist()
+    np.testing.assert_array_equal(written["y"], expected["y"])
+    # ... and score reads the forecasts it wrote, and the actuals, in it too
+    df.to_csv(tmp_path / "actuals.csv", index=False)
+    code, out, err = _run(capsys, "score", "--forecasts", forecasts, "--actuals",
+                          tmp_path / "actuals.csv", "--model", model, "--out", "-",
+                          "--no-metadata")  # fmt: skip
+    assert code == 0, err
+    scores = pd.read_csv(io.StringIO(out))
+    overall = scores[scores["scope"] == "overall"]
+    assert overall["n"].tolist() == [6]  # every forecast met its actual, day by day
+    mae = np.abs(expected["y"].to_numpy() - df.groupby("unique_id").tail(3)["y"].to_numpy())
+    assert overall["mae"].tolist() == pytest.approx([mae.mean()])
+
+
+def test_timestamps_with_and_without_an_offset_in_one_column_are_refused(tmp_path, capsys):
+    df = berlin_days().astype({"ds": str})
+    df.loc[5, "ds"] = "2024-01-06 00:00:00"  # no offset: UTC or local? not guessed
+    df.to_csv(tmp_path / "data.csv", index=False)
+    code, _, err = _run(capsys, "fit", "--data", tmp_path / "data.csv", "--out",
+                        tmp_path / "m.safetensors", "--estimator", "naive", "--horizon", "3",
+                        "--id-col", "unique_id", "--time-col", "ds",
+                        "--timezone", "Europe/Berlin")  # fmt: skip
+    assert code == 2
+    assert (
+        "mixes timestamps without a UTC offset ('2024-01-06 00:00:00') and with one "
+        "('2024-01-01 00:00:00+01:00')" in err
+    )

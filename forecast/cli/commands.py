@@ -36,7 +36,7 @@ __all__ = [
 
 logger = logging.getLogger("forecast")
 
-SOURCE_OPTIONS = ("table", "query", "date_format")  # forecast.cli.sources
+SOURCE_OPTIONS = ("table", "query", "date_format", "timezone")  # forecast.cli.sources
 OPTIONS = {  # what each command reads from its table of a config file
     "fit": ("data", "out", *SOURCE_OPTIONS, *training.OPTIONS),
     "predict": ("model", "data", "out", "horizon", "estimator", *SOURCE_OPTIONS,
@@ -226,15 +226,22 @@ def _read_data(
     time_index: Any = None,
     prefix: str = "",
     role: str = "data",
+    model: BaseForecaster | None = None,
 ) -> Any:
-    """``--data`` (or ``--future-data`` with ``prefix="future_"``) from wherever it lives."""
+    """``--data`` (or ``--future-data`` with ``prefix="future_"``) from wherever it lives;
+    timestamps with UTC offsets read in ``--timezone``, else in a fitted ``model``'s zone."""
     from forecast.cli.sources import read_source
 
+    zone = _option(args, "timezone")
+    cutoffs = None if model is None else model.__dict__.get("cutoffs_")
+    if zone is None and cutoffs is not None:
+        zone = cutoffs.tz  # a tz-aware model reads back its own CSV forecasts
     return read_source(
         data,
         time_col=time_col,
         time_index=time_index,
         date_format=_option(args, "date_format"),
+        timezone=zone,
         table=_option(args, f"{prefix}table"),
         query=_option(args, f"{prefix}query"),
         role=role,
@@ -331,7 +338,7 @@ def run_predict(args: argparse.Namespace) -> int:
     time_col = model.layout_.time_col
     time_index = None if time_col else model.layout_.time_name
     if data is not None:
-        df = _read_data(args, data, time_col=time_col, time_index=time_index)
+        df = _read_data(args, data, time_col=time_col, time_index=time_index, model=model)
     df, future = _future_data(args, model, df, time_col, time_index)
     isolation = {name: _option(args, name) for name in bad_series.OPTIONS}
     with _about(data):
@@ -398,7 +405,7 @@ def _future_data(
     with _about(future_path):
         return df, _read_data(
             args, future_path, time_col=time_col, time_index=time_index,
-            prefix="future_", role="future data",
+            prefix="future_", role="future data", model=model,
         )  # fmt: skip
 
 
@@ -412,7 +419,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     out_table = _option(args, "out_table")
     check_sink(out, out_table)
     _check_out(out)
-    df = _with_calendar(model, _read_data(args, data, time_col=model.time_col))
+    df = _with_calendar(model, _read_data(args, data, time_col=model.time_col, model=model))
     options = {
         key: value
         for key, value in (

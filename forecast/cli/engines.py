@@ -51,6 +51,7 @@ _WHOLE_PANEL = (
     "table",
     "query",
     "date_format",
+    "timezone",
 )
 
 

@@ -35,6 +35,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import DataError, UsageError
+from forecast.cli.dates import add_timezone_flag
 from forecast.cli.sinks import REPORT_METADATA, add_output_flags
 
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ logger = logging.getLogger("forecast")
 
 OPTIONS = (
     "forecasts", "actuals", "forecasts_table", "forecasts_query", "actuals_table",
-    "actuals_query", "id_col", "time_col", "target", "model", "date_format", "out",
+    "actuals_query", "id_col", "time_col", "target", "model", "date_format",
+    "timezone", "out",
     "out_table", "metadata",
 )  # fmt: skip
 
@@ -69,6 +71,7 @@ def add_score_command(commands: Any, common: argparse.ArgumentParser) -> None:
     score.add_argument("--time-col", default=s, help="time column (default: the first column)")
     score.add_argument("--target", default=s, help="columns to score, comma-separated")
     score.add_argument("--date-format", default=s, help="strptime format of CSV dates")
+    add_timezone_flag(score)
     score.add_argument("--out", default=s, help="scores file, or - (default)")
     add_output_flags(score, "scores", REPORT_METADATA)
 
@@ -94,12 +97,15 @@ def run_score(args: argparse.Namespace) -> int:
         raise UsageError(f"forecast score needs {' and '.join(missing)}.")
     out, out_table = _get(args, "out") or "-", _get(args, "out_table")
     check_sink(out, out_table)
-    id_col, time_col, targets = _columns(args)
-    kwargs: dict[str, Any] = {"date_format": _get(args, "date_format")}
+    id_col, time_col, targets, zone = _columns(args)
+    kwargs: dict[str, Any] = {
+        "date_format": _get(args, "date_format"),
+        "timezone": _get(args, "timezone") or zone,  # the model's zone reads its forecasts
+    }
     if time_col is None:  # a wide table: its first column holds the timestamps
         forecasts = read_source(forecasts_spec, **kwargs, **_db(args, "forecasts"))
         time_col = str(forecasts.columns[0])
-        forecasts = _parsed(forecasts, time_col, forecasts_spec, kwargs["date_format"])
+        forecasts = _parsed(forecasts, time_col, forecasts_spec, **kwargs)
     else:
         forecasts = read_source(
             forecasts_spec, time_col=time_col, role="forecasts", **kwargs,
@@ -144,20 +150,25 @@ def _db(args: argparse.Namespace, name: str) -> dict[str, Any]:
     return {"table": _get(args, f"{name}_table"), "query": _get(args, f"{name}_query")}
 
 
-def _parsed(frame: pd.DataFrame, col: str, where: Any, date_format: str | None) -> pd.DataFrame:
-    from forecast.cli.sources import parse_dates
+def _parsed(
+    frame: pd.DataFrame, col: str, where: Any, date_format: str | None, timezone: Any
+) -> pd.DataFrame:
+    from forecast.cli.dates import parse_dates
 
-    frame[col] = parse_dates(frame[col], col, f"forecasts '{where}'", date_format)
+    frame[col] = parse_dates(frame[col], col, f"forecasts '{where}'", date_format, timezone)
     return frame
 
 
-def _columns(args: argparse.Namespace) -> tuple[str | None, str | None, list[str] | None]:
-    """id, time and target columns: from ``--model``, else the flags."""
+def _columns(
+    args: argparse.Namespace,
+) -> tuple[str | None, str | None, list[str] | None, str | None]:
+    """id, time and target columns, and the data's time zone: from ``--model``, else the
+    flags (no zone)."""
     target = _get(args, "target")
     targets = None if target is None else [t.strip() for t in str(target).split(",")]
     path = _get(args, "model")
     if path is None:
-        return _get(args, "id_col"), _get(args, "time_col"), targets
+        return _get(args, "id_col"), _get(args, "time_col"), targets, None
     from forecast.io.card import ModelCard
     from forecast.io.model_file import read
 
@@ -165,7 +176,7 @@ def _columns(args: argparse.Namespace) -> tuple[str | None, str | None, list[str
     time_col = card.time_col
     if time_col is None and card.id_col is None:
         time_col = None  # wide: the time index is the first column of the files
-    return card.id_col, time_col, targets or [str(t) for t in card.targets]
+    return card.id_col, time_col, targets or [str(t) for t in card.targets], card.tz
 
 
 def score_forecasts(

@@ -19,11 +19,8 @@ One argument names the source; what it is decides how it is read:
   extra ``forecast-rnn[sql]`` (SQLAlchemy; the database's own driver besides, e.g.
   ``duckdb-engine`` or ``psycopg[binary]``). SQLAlchemy is imported only when a URL is given.
 
-Dates in the time column are parsed after reading, the same way for every source:
-``--date-format`` (a :func:`~datetime.datetime.strptime` format such as ``%d/%m/%Y``) when
-given, else ISO 8601 only (``2024-01-31``, ``2024-01-31T09:30:00+01:00``; never a guess
-that might read day-first dates month-first); a value that does not parse is a
-:class:`~forecast.DataError` naming the column, the first bad value and the flag.
+Dates in the time column are parsed after reading, the same way for every source
+(:mod:`forecast.cli.dates`: ``--date-format`` or ISO 8601, and ``--timezone``).
 """
 
 from __future__ import annotations
@@ -39,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import DataError, UsageError
+from forecast.cli.dates import add_timezone_flag, parse_dates
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,7 +45,6 @@ __all__ = [
     "add_source_flags",
     "engine_for",
     "is_database_url",
-    "parse_dates",
     "read_source",
     "redact_url",
 ]
@@ -69,7 +66,8 @@ def redact_url(url: str) -> str:
 
 
 def add_source_flags(parser: argparse.ArgumentParser) -> None:
-    """``--table``, ``--query`` and ``--date-format`` on a command that reads ``--data``."""
+    """``--table``, ``--query``, ``--date-format`` and ``--timezone`` on a command that reads
+    ``--data``."""
     s = argparse.SUPPRESS
     parser.add_argument("--table", default=s, help="with a database URL as --data: its table")
     parser.add_argument(
@@ -79,55 +77,7 @@ def add_source_flags(parser: argparse.ArgumentParser) -> None:
         "--date-format", default=s, metavar="FORMAT",
         help="strptime format of the dates, e.g. '%%d/%%m/%%Y' (default: ISO 8601)",
     )  # fmt: skip
-
-
-# ------------------------------------------------------------------------------ dates
-
-
-def parse_dates(
-    values: pd.Series | pd.Index, col: Hashable, where: str, date_format: str | None
-) -> Any:
-    """``values`` as datetimes: with ``date_format`` if given, else ISO 8601 inference.
-
-    Raises
-    ------
-    DataError
-        Naming the column, ``where`` (the source), the first value that does not parse and
-        ``--date-format``.
-    """
-    import pandas as pd
-
-    if pd.api.types.is_datetime64_any_dtype(values) and date_format is None:
-        return values
-    text = values.astype(str) if pd.api.types.is_datetime64_any_dtype(values) else values
-    # Without a format, ISO 8601 only: pandas would otherwise guess a format from the first
-    # value, and read 01/02/2024 as January 2nd whether it was or not (a wrong forecast
-    # dated right); day-first or other dates need --date-format.
-    how = date_format or "ISO8601"
-    try:
-        return pd.to_datetime(text, format=how)
-    except (ValueError, TypeError, OverflowError):
-        pass
-    # Find the first value that does not parse, to name it (pandas' own message is several
-    # lines and names a position, not the column).
-    bad = None
-    for value in pd.Series(text).dropna().unique()[:100_000]:
-        try:
-            pd.to_datetime(value, format=how)
-        except (ValueError, TypeError, OverflowError):
-            bad = value
-            break
-    shown = f" {bad!r}" if bad is not None else ""
-    if date_format is None:
-        fix = (
-            "Give its format with --date-format, e.g. --date-format '%d/%m/%Y' for day-first "
-            "dates (2024-01-31 and 2024-01-31T09:30:00 need none)"
-        )
-    else:
-        fix = f"It does not match --date-format {date_format!r}; correct the flag or the data"
-    raise DataError(
-        f"Column {col!r} of {where} does not hold dates: value{shown} is not a date. {fix}."
-    )
+    add_timezone_flag(parser)
 
 
 # ------------------------------------------------------------------------------ sources
@@ -142,6 +92,7 @@ def read_source(
     table: str | None = None,
     query: str | None = None,
     role: str = "data",
+    timezone: Any = None,
 ) -> pd.DataFrame:
     """Read the table that ``spec`` names (see the module docstring), dates parsed.
 
@@ -159,6 +110,8 @@ def read_source(
         For a database URL: the table to read, or a SELECT query (exactly one).
     role : str
         What the source is (``"data"``, ``"actuals"``), for messages.
+    timezone : str or tzinfo, optional
+        The zone to read timestamps written with UTC offsets in (:func:`parse_dates`).
 
     Returns
     -------
@@ -194,7 +147,7 @@ def read_source(
         from forecast.cli.tables import read_table
 
         frame, where = read_table(spec_text), f"{role} file '{spec}'"
-    return _with_dates(frame, where, time_col, time_index, date_format)
+    return _with_dates(frame, where, time_col, time_index, date_format, timezone)
 
 
 def _with_dates(
@@ -203,6 +156,7 @@ def _with_dates(
     time_col: str | None,
     time_index: Hashable | None,
     date_format: str | None,
+    timezone: Any,
 ) -> pd.DataFrame:
     if time_col is not None:
         if time_col not in frame.columns:
@@ -210,10 +164,10 @@ def _with_dates(
                 f"{where[0].upper()}{where[1:]} has no column {time_col!r} (the time column). "
                 f"Columns: {list(frame.columns)}."
             )
-        frame[time_col] = parse_dates(frame[time_col], time_col, where, date_format)
+        frame[time_col] = parse_dates(frame[time_col], time_col, where, date_format, timezone)
     elif time_index is not None and time_index in frame.columns:
         frame = frame.set_index(time_index)
-        frame.index = parse_dates(frame.index, time_index, where, date_format)
+        frame.index = parse_dates(frame.index, time_index, where, date_format, timezone)
     return frame
 
 

@@ -49,16 +49,10 @@ def _need_pyarrow(path: str | Path) -> None:
 
 
 def _dates(values: pd.Series | pd.Index, col: Hashable, path: str | Path) -> Any:
-    import pandas as pd
+    # The command line's one rule for dates (ISO 8601, never a guessed format).
+    from forecast.cli.dates import parse_dates
 
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    try:
-        return pd.to_datetime(values)
-    except (ValueError, TypeError) as exc:
-        raise DataError(
-            f"Column {col!r} of data file '{path}' does not hold dates: {exc}"
-        ) from None
+    return parse_dates(values, col, f"data file '{path}'", None)
 
 
 def read_table(
