@@ -14,6 +14,7 @@ from sklearn.exceptions import NotFittedError
 from forecast import (
     DataError,
     DriftForecaster,
+    EnsembleForecaster,
     GRUForecaster,
     InvalidParameterError,
     LSTMForecaster,
@@ -169,7 +170,15 @@ def test_panel_intervals_pool_scores_and_scale_per_series(make):
     assert (again["y_q0.1"] <= again["y_q0.9"]).all()
 
 
-@pytest.mark.parametrize("make", [LSTMForecaster, GRUForecaster])
+@pytest.mark.parametrize(
+    "make",
+    [
+        LSTMForecaster,
+        GRUForecaster,
+        lambda **kw: EnsembleForecaster(LSTMForecaster(**kw), n_members=2),
+    ],
+    ids=["lstm", "gru", "ensemble"],
+)
 def test_a_recurrent_models_bounds_from_the_fitted_frame_equal_its_own(make):
     # The networks hold data in float32, where 1e8 + 0.01 sin t is a constant: the bounds'
     # scale (the mean one-step change) must still come from the data as given, or

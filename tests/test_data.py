@@ -101,8 +101,9 @@ def test_index_that_is_not_datetime_and_no_time_col() -> None:
         np.arange(1, 31, dtype=float),
         pd.array(np.arange(1, 31), dtype="Int64"),
         np.arange(1, 31).astype(object),
+        pd.Categorical(np.arange(1, 31)),
     ],
-    ids=["int", "years", "float", "nullable", "object"],
+    ids=["int", "years", "float", "nullable", "object", "categorical"],
 )
 def test_numbers_in_the_time_column_are_refused_not_read_as_nanoseconds(steps) -> None:
     # pandas.to_datetime reads 1, 2, 3 as 1970-01-01 00:00:00.000000001, ...: a forecast

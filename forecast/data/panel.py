@@ -229,7 +229,8 @@ def series_positions(ids: Sequence[Any], among: Sequence[Any]) -> tuple[np.ndarr
 def _to_datetime(values: Any, where: str) -> pd.DatetimeIndex:
     if isinstance(values, pd.PeriodIndex):
         return values.to_timestamp(how="start")
-    kind = pd.api.types.infer_dtype(values, skipna=True)
+    categories = getattr(getattr(values, "cat", None), "categories", None)
+    kind = pd.api.types.infer_dtype(values if categories is None else categories, skipna=True)
     if kind in ("integer", "floating", "mixed-integer-float", "decimal", "boolean"):
         # pandas.to_datetime reads numbers as nanoseconds since 1970: time steps 1, 2, 3
         # (or years 2001, 2002) would be dated 1970-01-01 00:00:00.000000001, and the
@@ -239,7 +240,8 @@ def _to_datetime(values: Any, where: str) -> pd.DatetimeIndex:
             "they would be nanoseconds after 1970-01-01. Convert them first, e.g. "
             "pandas.to_datetime(values, unit='s') for Unix seconds, "
             "pandas.to_datetime(values.astype(str), format='%Y') for years, or "
-            "pandas.date_range('2000-01-01', periods=n, freq='D') for time steps 0..n-1."
+            "pandas.Timestamp('2000-01-01') + pandas.to_timedelta(values, unit='D') to make "
+            "time steps days."
         )
     try:
         if pd.api.types.is_datetime64_any_dtype(values):

@@ -401,7 +401,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
     ) -> Forecast:
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
         calibrated: used by ``predict(df)``, backtests and meta-forecasters. The bounds scale
-        by the histories in ``scale_from`` (default ``panel``; float64 where it is not)."""
+        by the histories in ``scale_from`` (default ``panel``): ``panel`` in float64."""
         forecast = transformed.forecast(self, panel, series, ends, future)
         histories = panel if scale_from is None else scale_from
         forecast = self._with_bounds(forecast, lambda: history_scale(histories, series, ends))
@@ -501,12 +501,11 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             cutoffs, ids = self.cutoffs_, self.series_ids_
             forecast = self._forecast_end(self._future_values(future_covariates, ids, cutoffs))
         else:
-            # Conformal bounds scale by each history's mean step, which fit measured on the
-            # data as given: in float32, steps of 0.01 on 1e8 round away (scale 1, bounds 100
-            # times too wide). Forecasts read the model's dtype, as predict()'s do.
-            wide = np.float64 if "conformal_quantiles_" in self.__dict__ else None
-            given = usable_series(self, self._to_fitted_panel(df, wide))  # drop_short models
-            panel = given.astype(self._panel_dtype())
+            # Conformal bounds scale by each history's mean step, which fit measured in its
+            # own dtype (float64 where it calibrates): in float32, steps of 0.01 on 1e8 round
+            # away (scale 1, bounds 100 times too wide). Forecasts read the model's dtype.
+            given = usable_series(self, self._to_fitted_panel(df, self._fit_dtype()))
+            panel = given.astype(self._panel_dtype())  # (usable_series: drop_short models)
             cutoffs, ids = panel.last_times, panel.ids
             future = self._future_values(future_covariates, ids, cutoffs)
             forecast = self._forecast_at(

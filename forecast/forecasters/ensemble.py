@@ -290,8 +290,21 @@ class EnsembleForecaster(BaseForecaster):
         self, panel: Panel, series: np.ndarray, ends: np.ndarray, future: np.ndarray | None
     ) -> Forecast:
         """The members' forecasts (with their own intervals), combined."""
+        return self._forecast_at(panel, series, ends, future)
+
+    def _forecast_at(
+        self,
+        panel: Panel,
+        series: np.ndarray,
+        ends: np.ndarray,
+        future: np.ndarray | None = None,
+        scale_from: Panel | None = None,
+    ) -> Forecast:
+        """The members' forecasts from many origins, each with its own bounds scaled by the
+        histories in ``scale_from`` (``predict(df)``'s float64 copy), combined. (The
+        ensemble transforms no target of its own: its members do.)"""
         return self._combine_forecasts(
-            [m._forecast_at(panel, series, ends, future) for m in self.members_]
+            [m._forecast_at(panel, series, ends, future, scale_from) for m in self.members_]
         )
 
     def _forecast_fitted(self, future: np.ndarray | None) -> Forecast:
