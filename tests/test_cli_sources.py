@@ -332,6 +332,10 @@ def test_timestamps_whose_utc_offsets_change_are_read_in_the_zone_named(tmp_path
     assert code == 0, err
     scores = pd.read_csv(io.StringIO(out))
     overall = scores[scores["scope"] == "overall"]
+    # ... and backtest --model reads it in the zone of the data the model was fitted on
+    code, out, err = _run(capsys, "backtest", "--model", model, "--data", csv, "--out", "-",
+                          "--no-metadata")  # fmt: skip
+    assert code == 0, err
     assert overall["n"].tolist() == [6]  # every forecast met its actual, day by day
     mae = np.abs(expected["y"].to_numpy() - df.groupby("unique_id").tail(3)["y"].to_numpy())
     assert overall["mae"].tolist() == pytest.approx([mae.mean()])
@@ -350,3 +354,26 @@ def test_timestamps_with_and_without_an_offset_in_one_column_are_refused(tmp_pat
         "mixes timestamps without a UTC offset ('2024-01-06 00:00:00') and with one "
         "('2024-01-01 00:00:00+01:00')" in err
     )
+
+
+def test_naive_timestamps_are_wall_times_of_the_zone_named(tmp_path, capsys):
+    df = berlin_days()
+    naive = df.assign(ds=df["ds"].dt.tz_localize(None))
+    naive.to_csv(tmp_path / "naive.csv", index=False)
+    out = tmp_path / "m.safetensors"
+    fit = ("fit", "--data", tmp_path / "naive.csv", "--out", out, "--estimator", "naive",
+           "--horizon", "3", "--id-col", "unique_id", "--time-col", "ds")  # fmt: skip
+    assert _run(capsys, *fit, "--timezone", "Europe/Berlin")[0] == 0
+    from forecast import load
+
+    assert str(load(out).cutoffs_.tz) == "Europe/Berlin"
+    # 02:30 on 31 March 2024 does not exist in Berlin: named, not shifted
+    hourly = pd.DataFrame(
+        {"ds": pd.date_range("2024-03-30", periods=60, freq="h").astype(str), "y": 1.0}
+    )
+    hourly.to_csv(tmp_path / "hourly.csv", index=False)
+    code, _, err = _run(capsys, "fit", "--data", tmp_path / "hourly.csv", "--out", out,
+                        "--estimator", "naive", "--horizon", "3", "--time-col", "ds",
+                        "--timezone", "Europe/Berlin")  # fmt: skip
+    assert code == 2
+    assert "holds a time that Europe/Berlin skips or repeats at a daylight-saving change" in err

@@ -226,22 +226,19 @@ def _read_data(
     time_index: Any = None,
     prefix: str = "",
     role: str = "data",
-    model: BaseForecaster | None = None,
+    model_zone: str | None = None,
 ) -> Any:
     """``--data`` (or ``--future-data`` with ``prefix="future_"``) from wherever it lives;
-    timestamps with UTC offsets read in ``--timezone``, else in a fitted ``model``'s zone."""
+    dates in ``--timezone``, else timestamps with UTC offsets in ``model_zone``."""
     from forecast.cli.sources import read_source
 
-    zone = _option(args, "timezone")
-    cutoffs = None if model is None else model.__dict__.get("cutoffs_")
-    if zone is None and cutoffs is not None:
-        zone = cutoffs.tz  # a tz-aware model reads back its own CSV forecasts
     return read_source(
         data,
         time_col=time_col,
         time_index=time_index,
         date_format=_option(args, "date_format"),
-        timezone=zone,
+        timezone=_option(args, "timezone"),
+        model_zone=model_zone,
         table=_option(args, f"{prefix}table"),
         query=_option(args, f"{prefix}query"),
         role=role,
@@ -338,7 +335,9 @@ def run_predict(args: argparse.Namespace) -> int:
     time_col = model.layout_.time_col
     time_index = None if time_col else model.layout_.time_name
     if data is not None:
-        df = _read_data(args, data, time_col=time_col, time_index=time_index, model=model)
+        df = _read_data(
+            args, data, time_col=time_col, time_index=time_index, model_zone=zone_of(model)
+        )
     df, future = _future_data(args, model, df, time_col, time_index)
     isolation = {name: _option(args, name) for name in bad_series.OPTIONS}
     with _about(data):
@@ -405,7 +404,7 @@ def _future_data(
     with _about(future_path):
         return df, _read_data(
             args, future_path, time_col=time_col, time_index=time_index,
-            prefix="future_", role="future data", model=model,
+            prefix="future_", role="future data", model_zone=zone_of(model),
         )  # fmt: skip
 
 
@@ -414,12 +413,14 @@ def run_backtest(args: argparse.Namespace) -> int:
     from forecast.evaluation.backtest import backtest
 
     model_path = _option(args, "model")
-    model = _estimator(args) if model_path is None else _saved_estimator(args, model_path)
+    model, zone = (
+        (_estimator(args), None) if model_path is None else _saved_estimator(args, model_path)
+    )
     data, out = _option(args, "data", required=True), _option(args, "out") or "-"
     out_table = _option(args, "out_table")
     check_sink(out, out_table)
     _check_out(out)
-    df = _with_calendar(model, _read_data(args, data, time_col=model.time_col, model=model))
+    df = _with_calendar(model, _read_data(args, data, time_col=model.time_col, model_zone=zone))
     options = {
         key: value
         for key, value in (
@@ -464,8 +465,17 @@ def run_backtest(args: argparse.Namespace) -> int:
     return status
 
 
-def _saved_estimator(args: argparse.Namespace, path: Any) -> BaseForecaster:
-    """``backtest --model M``: an unfitted copy of the model in M, with its parameters."""
+def zone_of(model: BaseForecaster) -> str | None:
+    """A fitted model's IANA time zone, if its data had one; a fixed offset is none (a
+    winter-only CSV's +01:00 would shift summer hours, where a refusal names --timezone)."""
+    cutoffs = model.__dict__.get("cutoffs_")
+    tz = None if cutoffs is None else cutoffs.tz
+    return getattr(tz, "key", None) or getattr(tz, "zone", None)
+
+
+def _saved_estimator(args: argparse.Namespace, path: Any) -> tuple[BaseForecaster, str | None]:
+    """``backtest --model M``: an unfitted copy of the model in M, with its parameters, and
+    the zone of the data it was fitted on (:func:`zone_of`)."""
     from sklearn.base import clone
 
     from forecast.forecasters.builtin import load
@@ -479,7 +489,8 @@ def _saved_estimator(args: argparse.Namespace, path: Any) -> BaseForecaster:
             "the estimator flags "
             f"({', '.join(given + flags) or '[model] of the config'})."
         )
-    return cast("BaseForecaster", clone(load(path)))
+    saved = load(path)
+    return cast("BaseForecaster", clone(saved)), zone_of(saved)
 
 
 def run_info(args: argparse.Namespace) -> int:

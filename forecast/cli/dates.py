@@ -22,7 +22,7 @@ from forecast._exceptions import DataError, UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["add_timezone_flag", "parse_dates"]
+__all__ = ["add_timezone_flag", "is_iana_zone", "parse_dates"]
 
 # An ISO 8601 UTC offset after a time of day (a date's own -31 is none): the offset group.
 _OFFSET = r"[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$"
@@ -32,8 +32,9 @@ def add_timezone_flag(parser: argparse.ArgumentParser) -> None:
     """``--timezone``: the zone of timestamps written with changing UTC offsets."""
     parser.add_argument(
         "--timezone", default=argparse.SUPPRESS, metavar="ZONE",
-        help="IANA time zone (Europe/Berlin) to read timestamps written with UTC offsets in, "
-        "needed when the offsets change with daylight saving (default: the model's zone)",
+        help="IANA time zone (Europe/Berlin) of the timestamps: those with UTC offsets are "
+        "converted to it, naive ones are its wall times; needed when offsets change with "
+        "daylight saving (default: a saved model's zone, for timestamps with offsets)",
     )  # fmt: skip
 
 
@@ -43,18 +44,22 @@ def parse_dates(
     where: str,
     date_format: str | None,
     timezone: Any = None,
+    model_zone: Any = None,
 ) -> Any:
     """``values`` as datetimes: with ``date_format`` if given, else ISO 8601 inference.
 
-    Timestamps written with UTC offsets are converted to ``timezone`` (a name or a tzinfo)
-    if given; offsets that change (daylight saving) need it.
+    ``timezone`` (``--timezone``, a name or a tzinfo): timestamps with UTC offsets are
+    converted to it, naive ones are its wall times (one that does not exist there, or
+    exists twice, is refused). ``model_zone`` (a saved model's IANA zone), used without
+    ``timezone``: timestamps with UTC offsets are converted to it, naive ones left as they
+    are. Offsets that change (daylight saving) need one of the two.
 
     Raises
     ------
     DataError
         Naming the column, ``where`` (the source), the first value that does not parse and
-        ``--date-format``; offsets that change without ``timezone``; timestamps with and
-        without an offset in one column.
+        ``--date-format``; offsets that change without a zone; timestamps with and without
+        an offset in one column; a wall time that ``timezone`` skips or repeats.
     UsageError
         ``timezone`` is not a time zone.
     """
@@ -62,8 +67,9 @@ def parse_dates(
 
     if timezone is not None:
         _check_zone(timezone)
+    zone = model_zone if timezone is None else timezone
     if pd.api.types.is_datetime64_any_dtype(values) and date_format is None:
-        return values
+        return _in_zone(values, zone, timezone, col, where)  # Parquet, SQL: typed already
     text = values.astype(str) if pd.api.types.is_datetime64_any_dtype(values) else values
     # Without a format, ISO 8601 only: pandas would otherwise guess a format from the first
     # value, and read 01/02/2024 as January 2nd whether it was or not (a wrong forecast
@@ -73,9 +79,9 @@ def parse_dates(
     try:
         parsed = pd.to_datetime(text, format=how)
     except (ValueError, TypeError, OverflowError):
-        parsed = _changing_offsets(text, how, col, where, timezone)
+        parsed = _changing_offsets(text, how, col, where, zone)
     if parsed is not None:
-        return _in_zone(parsed, timezone)
+        return _in_zone(parsed, zone, timezone, col, where)
     # Find the first value that does not parse, to name it (pandas' own message is several
     # lines and names a position, not the column).
     bad = None
@@ -98,6 +104,17 @@ def parse_dates(
     )
 
 
+def is_iana_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone (``Europe/Berlin``, ``UTC``), not an offset."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _check_zone(timezone: Any) -> None:
     import pandas as pd
 
@@ -110,14 +127,24 @@ def _check_zone(timezone: Any) -> None:
         ) from None
 
 
-def _in_zone(parsed: Any, timezone: Any) -> Any:
-    """``parsed`` (tz-aware) converted to ``timezone``; naive or no zone: as it is."""
+def _in_zone(parsed: Any, zone: Any, wall: Any, col: Hashable, where: str) -> Any:
+    """``parsed`` converted to ``zone`` if tz-aware; naive, localized to ``wall`` (the
+    user's ``--timezone``) if given, else as it is."""
     import pandas as pd
 
     dates = parsed.dt if isinstance(parsed, pd.Series) else parsed
-    if timezone is None or dates.tz is None:
+    if dates.tz is not None:
+        return parsed if zone is None else dates.tz_convert(zone)
+    if wall is None:
         return parsed
-    return dates.tz_convert(timezone)
+    try:
+        return dates.tz_localize(wall, ambiguous="raise", nonexistent="raise")
+    except (ValueError, TypeError) as exc:  # pandas' NonExistentTimeError, AmbiguousTimeError
+        raise DataError(
+            f"Column {col!r} of {where} holds a time that {wall} skips or repeats at a "
+            f"daylight-saving change ({exc}): write the timestamps with their UTC offsets, or "
+            "in UTC with --timezone UTC."
+        ) from None
 
 
 def _changing_offsets(

@@ -35,7 +35,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import DataError, UsageError
-from forecast.cli.dates import add_timezone_flag
+from forecast.cli.dates import add_timezone_flag, is_iana_zone
 from forecast.cli.sinks import REPORT_METADATA, add_output_flags
 
 if TYPE_CHECKING:
@@ -100,7 +100,8 @@ def run_score(args: argparse.Namespace) -> int:
     id_col, time_col, targets, zone = _columns(args)
     kwargs: dict[str, Any] = {
         "date_format": _get(args, "date_format"),
-        "timezone": _get(args, "timezone") or zone,  # the model's zone reads its forecasts
+        "timezone": _get(args, "timezone"),
+        "model_zone": zone,  # a tz-aware model's forecasts, as predict wrote them to CSV
     }
     if time_col is None:  # a wide table: its first column holds the timestamps
         forecasts = read_source(forecasts_spec, **kwargs, **_db(args, "forecasts"))
@@ -150,12 +151,10 @@ def _db(args: argparse.Namespace, name: str) -> dict[str, Any]:
     return {"table": _get(args, f"{name}_table"), "query": _get(args, f"{name}_query")}
 
 
-def _parsed(
-    frame: pd.DataFrame, col: str, where: Any, date_format: str | None, timezone: Any
-) -> pd.DataFrame:
+def _parsed(frame: pd.DataFrame, col: str, where: Any, **dates: Any) -> pd.DataFrame:
     from forecast.cli.dates import parse_dates
 
-    frame[col] = parse_dates(frame[col], col, f"forecasts '{where}'", date_format, timezone)
+    frame[col] = parse_dates(frame[col], col, f"forecasts '{where}'", **dates)
     return frame
 
 
@@ -176,7 +175,8 @@ def _columns(
     time_col = card.time_col
     if time_col is None and card.id_col is None:
         time_col = None  # wide: the time index is the first column of the files
-    return card.id_col, time_col, targets or [str(t) for t in card.targets], card.tz
+    zone = card.tz if card.tz is not None and is_iana_zone(card.tz) else None  # as zone_of
+    return card.id_col, time_col, targets or [str(t) for t in card.targets], zone
 
 
 def score_forecasts(

@@ -93,6 +93,7 @@ def read_source(
     query: str | None = None,
     role: str = "data",
     timezone: Any = None,
+    model_zone: Any = None,
 ) -> pd.DataFrame:
     """Read the table that ``spec`` names (see the module docstring), dates parsed.
 
@@ -110,8 +111,8 @@ def read_source(
         For a database URL: the table to read, or a SELECT query (exactly one).
     role : str
         What the source is (``"data"``, ``"actuals"``), for messages.
-    timezone : str or tzinfo, optional
-        The zone to read timestamps written with UTC offsets in (:func:`parse_dates`).
+    timezone, model_zone : str or tzinfo, optional
+        ``--timezone``, and a saved model's zone (:func:`~forecast.cli.dates.parse_dates`).
 
     Returns
     -------
@@ -147,7 +148,8 @@ def read_source(
         from forecast.cli.tables import read_table
 
         frame, where = read_table(spec_text), f"{role} file '{spec}'"
-    return _with_dates(frame, where, time_col, time_index, date_format, timezone)
+    zones = (timezone, model_zone)
+    return _with_dates(frame, where, time_col, time_index, date_format, zones)
 
 
 def _with_dates(
@@ -156,7 +158,7 @@ def _with_dates(
     time_col: str | None,
     time_index: Hashable | None,
     date_format: str | None,
-    timezone: Any,
+    zones: tuple[Any, Any],
 ) -> pd.DataFrame:
     if time_col is not None:
         if time_col not in frame.columns:
@@ -164,10 +166,10 @@ def _with_dates(
                 f"{where[0].upper()}{where[1:]} has no column {time_col!r} (the time column). "
                 f"Columns: {list(frame.columns)}."
             )
-        frame[time_col] = parse_dates(frame[time_col], time_col, where, date_format, timezone)
+        frame[time_col] = parse_dates(frame[time_col], time_col, where, date_format, *zones)
     elif time_index is not None and time_index in frame.columns:
         frame = frame.set_index(time_index)
-        frame.index = parse_dates(frame.index, time_index, where, date_format, timezone)
+        frame.index = parse_dates(frame.index, time_index, where, date_format, *zones)
     return frame
 
 
