@@ -300,3 +300,80 @@ def test_a_local_midnight_that_does_not_exist_moves_forward() -> None:
     first, second = future_times(last, pd.offsets.Day(), 2)
     assert str(first[0]) == "2022-09-11 01:00:00-03:00"
     assert str(second[0]) == "2022-09-12 00:00:00-03:00"
+
+
+# ------------------------------------------------------------------ mid-month data
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin"])
+def test_monthly_data_stamped_mid_month_is_inferred_and_continued(tmp_path, tz) -> None:
+    # Monthly means stamped on the 15th (climate, billing): pandas.infer_freq has no alias.
+    from forecast import SeasonalNaiveForecaster, load
+
+    index = pd.date_range("2020-01-15", periods=40, freq=pd.DateOffset(months=1), tz=tz)
+    df = pd.DataFrame({"y": 10.0 + np.arange(40) % 12}, index=index)  # January is 10
+    model = SeasonalNaiveForecaster(horizon=4, season_length=12).fit(df)
+    assert model.freq_ == pd.DateOffset(months=1)
+    fc = model.predict()
+    expected = pd.date_range("2023-05-15", periods=4, freq=pd.DateOffset(months=1), tz=tz)
+    pd.testing.assert_index_equal(fc.index, expected, check_names=False)
+    assert fc["y"].tolist() == [14.0, 15.0, 16.0, 17.0]  # May..August of the last year
+    model.save(tmp_path / "m.safetensors")
+    again = load(tmp_path / "m.safetensors")
+    assert again.freq_ == pd.DateOffset(months=1)
+    pd.testing.assert_frame_equal(again.predict(), fc, check_exact=True)
+
+
+def test_quarterly_data_on_another_day_and_its_season_positions() -> None:
+    from forecast.data.seasonality import season_positions
+
+    index = pd.date_range("2019-02-10", periods=12, freq=pd.DateOffset(months=3))
+    assert infer_freq(index, "the series") == pd.DateOffset(months=3)
+    # Counted from a fixed epoch, as for 'QS': the same position every fourth quarter.
+    positions = season_positions(index, pd.DateOffset(months=3), 4)
+    assert positions.tolist() == positions[:4].tolist() * 3
+    assert len(set(positions[:4].tolist())) == 4
+    monthly = pd.date_range("2019-01-15", periods=24, freq=pd.DateOffset(months=1))
+    assert season_positions(monthly, pd.DateOffset(months=1), 12).tolist() == list(range(12)) * 2
+
+
+@pytest.mark.parametrize(
+    ("start", "named"),
+    [
+        ("2020-01-01", ""),
+        ("2020-01-15", " (On day 15 of the month: freq=pandas.DateOffset(months=1).)"),
+    ],
+)
+def test_a_missing_month_is_named_where_it_is(start, named) -> None:
+    index = pd.date_range(start, periods=36, freq=pd.DateOffset(months=1))
+    df = _frame(index).drop(index[10])  # November 2020
+    message = (
+        f"the usual step is 1 month(s), but the first other step is between {index[9]} and "
+        f"{index[11]}. Pass freq= if the data is regular at another frequency.{named} If "
+    )
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        NaiveForecaster(horizon=2).fit(df)
+    fitted = NaiveForecaster(horizon=2, freq=pd.DateOffset(months=1), missing="mask").fit(df)
+    assert fitted.predict().index[0] == index[-1] + pd.DateOffset(months=1)
+
+
+def test_days_29_to_31_are_not_read_as_month_steps() -> None:
+    # A month step from 30 January lands on 29 February, then drifts to the 29th.
+    index = pd.DatetimeIndex(["2020-01-30", "2020-02-29", "2020-03-30", "2020-04-30"])
+    with pytest.raises(DataError, match="irregular"):
+        infer_freq(index, "the series")
+
+
+def test_month_steps_round_trip_through_the_model_file_codec() -> None:
+    from forecast.io.codecs import NotEncodable, decode_offset, encode_offset
+
+    for offset in (pd.DateOffset(months=1), pd.DateOffset(months=3), 2 * pd.DateOffset(months=6)):
+        encoded = encode_offset(offset)
+        assert encoded["kind"] == "DateOffset"
+        assert decode_offset(encoded) == offset
+    with pytest.raises(NotEncodable, match="cannot be saved"):
+        encode_offset(pd.DateOffset(days=3))
+    from forecast.features import calendar_features
+
+    stamps = pd.date_range("2021-01-15", periods=3, freq=pd.DateOffset(months=1))
+    assert list(calendar_features(stamps).columns) == ["month"]

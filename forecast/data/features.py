@@ -21,7 +21,7 @@ import pandas as pd
 from pandas.tseries.holiday import AbstractHolidayCalendar
 
 from forecast._exceptions import DataError, DataTypeError
-from forecast.data.frequency import infer_freq, resolve_freq
+from forecast.data.frequency import infer_freq, month_step, resolve_freq
 
 __all__ = ["CALENDAR_FEATURES", "calendar_features"]
 
@@ -49,6 +49,11 @@ _BY_RESOLUTION = {
 
 
 def _resolution(offset: pd.offsets.BaseOffset) -> str:
+    months = month_step(offset)  # data stamped mid-month (a DateOffset has no rule code)
+    if months is not None and months < 12:
+        return "quarter" if months == 3 else "month"
+    if months is not None:
+        offset = pd.offsets.YearBegin()  # yearly or coarser: refused below, as for 'YS'
     name = offset.rule_code.split("-")[0] if offset.rule_code else ""
     if isinstance(offset, pd.offsets.Minute | pd.offsets.Second | pd.offsets.Milli):
         return "minute"

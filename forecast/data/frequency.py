@@ -23,6 +23,7 @@ __all__ = [
     "follows_local_calendar",
     "future_times",
     "infer_freq",
+    "month_step",
     "resolve_freq",
 ]
 
@@ -95,24 +96,68 @@ def infer_freq(times: pd.DatetimeIndex, label: str, hint: str = "") -> pd.offset
         inferred = pd.infer_freq(times)
     if inferred is not None:
         return to_offset(inferred)
-
-    steps = times[1:] - times[:-1]
-    usual = pd.Series(steps).mode().iloc[0]
-    first_odd = int(np.flatnonzero(steps != usual)[0])
+    months = _month_steps(times)
+    usual_months, odd = 0, np.empty(0, dtype=np.int64)
+    if months is not None:  # on one day of the month (or month ends): steps in months
+        usual_months = int(pd.Series(months).mode().iloc[0])
+        odd = np.flatnonzero(months != usual_months)
+        if not odd.size and usual_months >= 1 and times[0].day <= 28:
+            # Mid-month data, which has no pandas alias. Days 29-31 are left out: a month
+            # step from the 31st lands on the 28th-30th and drifts.
+            return pd.DateOffset(months=usual_months)
+    if odd.size:  # a missing month, named in months, not days
+        usual: Any = f"{usual_months} month(s)"
+        first_odd = int(odd[0])
+    else:
+        steps = times[1:] - times[:-1]
+        usual = pd.Series(steps).mode().iloc[0]
+        first_odd = int(np.flatnonzero(steps != usual)[0])
     gap = f"between {times[first_odd]} and {times[first_odd + 1]}"
     weekdays_only = bool((times.day_of_week < 5).all()) and bool((times == times.normalize()).all())
-    if weekdays_only and usual <= pd.Timedelta(days=1):
+    if weekdays_only and not odd.size and usual <= pd.Timedelta(days=1):
         raise DataError(
             f"The timestamps of {label} are irregular (first gap {gap}) but fall on weekdays "
             "only: this looks like trading days, where weekends and holidays are missing. "
             "Pass freq='B' (business days), or "
             "freq=pandas.offsets.CustomBusinessDay(holidays=...) to name the holidays."
         )
+    named = ""
+    if odd.size and 1 < times[0].day <= 28:
+        named = (
+            f" (On day {times[0].day} of the month: freq=pandas.DateOffset(months={usual_months}).)"
+        )
     raise DataError(
         f"The timestamps of {label} are irregular: the usual step is {usual}, but the first "
-        f"other step is {gap}. Pass freq= if the data is regular at another frequency. "
+        f"other step is {gap}. Pass freq= if the data is regular at another frequency.{named} "
         + (hint or "Or resample it (e.g. df.resample('D').mean()) to make it regular.")
     )
+
+
+def month_step(offset: pd.offsets.BaseOffset) -> int | None:
+    """``k`` for ``pandas.DateOffset(months=k)`` (what :func:`infer_freq` gives data stamped
+    on one day of the month), else None."""
+    if type(offset) is pd.DateOffset and set(offset.kwds) == {"months"}:
+        return int(offset.kwds["months"]) * int(offset.n)
+    return None
+
+
+def _month_steps(times: pd.DatetimeIndex) -> np.ndarray | None:
+    """The steps of ``times`` in whole months, when every timestamp is on one day of the
+    month (or on month ends) at one time of day; else None.
+
+    ``pandas.infer_freq`` knows month starts and ends only, so monthly, quarterly or yearly
+    data stamped mid-month (the 15th, as climate and billing data often are) needs this;
+    and a missing month is found here in months, where a step in days would point at
+    February.
+    """
+    wall = times.tz_localize(None) if times.tz is not None else times
+    day = wall.day.to_numpy()
+    time_of_day = (wall - wall.normalize()).to_numpy()
+    if (time_of_day != time_of_day[0]).any():
+        return None
+    if (day != day[0]).any() and not wall.is_month_end.all():
+        return None
+    return np.diff(wall.year.to_numpy() * 12 + wall.month.to_numpy())
 
 
 def check_on_frequency(

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._exceptions import InvalidParameterError
+from forecast.data.frequency import month_step
 
 __all__ = ["season_map", "season_positions", "seasonal_components", "seasonal_indices"]
 
@@ -194,7 +195,9 @@ def _step_numbers(times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset) -> np.nd
         return absolute // pd.Timedelta(freq).as_unit("ns").value
     if isinstance(freq, pd.offsets.Week):  # 7 days apart, anchored on a weekday or not
         return nanos // (freq.n * 7 * 86_400 * 10**9)
-    per_step = next((n for kinds, n in _MONTHS if isinstance(freq, kinds)), None)
+    # Months a step: month, quarter and year offsets; DateOffset(months=k), mid-month data.
+    per_step = next((n * freq.n for kinds, n in _MONTHS if isinstance(freq, kinds)), None)
+    per_step = per_step or month_step(freq)
     if per_step is None:
         raise InvalidParameterError(
             f"target_transform='deseasonalize' counts seasons in steps of the frequency, "
@@ -203,7 +206,7 @@ def _step_numbers(times: pd.DatetimeIndex, freq: pd.offsets.BaseOffset) -> np.nd
             "target_transform, or resample the data."
         )
     months = np.asarray(times.year, dtype=np.int64) * 12 + np.asarray(times.month) - 1
-    return months // (per_step * freq.n)
+    return months // per_step
 
 
 def season_positions(

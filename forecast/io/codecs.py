@@ -6,7 +6,8 @@ refused when the model is saved (naming the value), never discovered when it is 
 
 * **frequency** (a pandas ``DateOffset``): its alias (``"B"``, ``"MS"``, ``"15min"``), or for
   the custom business calendars (``CustomBusinessDay`` ...) a mapping with the holidays and
-  the weekmask, which an alias (``"C"``) would lose;
+  the weekmask, which an alias (``"C"``) would lose, and for ``DateOffset(months=k)`` (data
+  stamped mid-month, which has no alias) ``{"kind": "DateOffset", "months": k}``;
 * **timestamps** (a ``DatetimeIndex``): ISO strings plus the resolution (``"us"``,
   ``"ns"``) and time zone, so the restored index has the same dtype, and forecasts the same
   index dtype;
@@ -85,6 +86,8 @@ def encode_offset(offset: pd.offsets.BaseOffset) -> str | dict[str, Any]:
             data["start"] = [t.isoformat() for t in custom.start]
             data["end"] = [t.isoformat() for t in custom.end]
         encoded: str | dict[str, Any] = data
+    elif type(offset) is pd.DateOffset and set(offset.kwds) == {"months"}:
+        encoded = {"kind": "DateOffset", "n": int(offset.n), "months": int(offset.kwds["months"])}
     else:
         encoded = offset.freqstr
     try:
@@ -103,6 +106,8 @@ def decode_offset(data: str | dict[str, Any]) -> pd.offsets.BaseOffset:
     """Inverse of :func:`encode_offset`; raises ``ValueError`` or ``TypeError`` if invalid."""
     if isinstance(data, str):
         return to_offset(data)
+    if isinstance(data, dict) and data.get("kind") == "DateOffset":
+        return pd.DateOffset(n=int(data.get("n", 1)), months=int(data["months"]))
     if not isinstance(data, dict) or data.get("kind") not in _CUSTOM:
         raise ValueError(f"unknown frequency {data!r}")
     kwargs: dict[str, Any] = {
