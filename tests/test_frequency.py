@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 import warnings
 
@@ -377,3 +378,54 @@ def test_month_steps_round_trip_through_the_model_file_codec() -> None:
 
     stamps = pd.date_range("2021-01-15", periods=3, freq=pd.DateOffset(months=1))
     assert list(calendar_features(stamps).columns) == ["month"]
+
+
+def test_three_stamps_a_month_apart_are_months_not_31_days() -> None:
+    # pandas answers '31D' (and '92D', '365D'): the forecast would drift off the 15th.
+    for stamps, months in [
+        (["2021-07-15", "2021-08-15", "2021-09-15"], 1),
+        (["2021-07-15", "2021-10-15", "2022-01-15"], 3),
+        (["2021-03-15", "2022-03-15", "2023-03-15"], 12),
+    ]:
+        assert infer_freq(pd.DatetimeIndex(stamps), "the series") == pd.DateOffset(months=months)
+    daily = pd.date_range("2021-01-15", periods=3, freq="31D")  # 15 Jan, 15 Feb, 18 Mar
+    assert infer_freq(daily, "the series") == pd.tseries.frequencies.to_offset("31D")
+
+
+def test_mid_month_series_on_different_days_are_named_and_gaps_give_runnable_code() -> None:
+    from forecast import fill_gaps
+
+    on_15th = pd.date_range("2020-01-15", periods=24, freq=pd.DateOffset(months=1))
+    on_10th = pd.date_range("2020-06-10", periods=12, freq=pd.DateOffset(months=1))
+    panel = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "a", "ds": on_15th, "y": 1.0}),
+            pd.DataFrame({"unique_id": "b", "ds": on_10th, "y": 2.0}),
+        ]
+    )
+    with pytest.raises(
+        DataError, match=r"different days of the month: 2020-01-15 .*'a'.*2020-06-10 .*'b'"
+    ):
+        NaiveForecaster(horizon=2).fit(panel)
+    gappy = panel[panel["unique_id"] == "a"].drop(index=5)
+    code = "forecast.fill_gaps(df, freq=pandas.DateOffset(months=1), id_col='unique_id'"
+    with pytest.raises(DataError, match=re.escape(code)):
+        NaiveForecaster(horizon=2, freq=pd.DateOffset(months=1)).fit(gappy)
+    # fill_gaps from a start bound before the data: on the data's day, not the bound's
+    wide = pd.DataFrame({"y": 1.0}, index=on_15th)
+    filled = fill_gaps(wide, freq=pd.DateOffset(months=1), start="2019-11-01")
+    assert filled.index[:3].strftime("%Y-%m-%d").tolist() == [
+        "2019-11-15",
+        "2019-12-15",
+        "2020-01-15",
+    ]
+
+
+def test_the_model_card_names_a_month_step(tmp_path) -> None:
+    index = pd.date_range("2020-01-15", periods=12, freq=pd.DateOffset(months=3))
+    NaiveForecaster(horizon=2).fit(_frame(index)).save(tmp_path / "m.safetensors")
+    from forecast import load
+
+    assert "every 3 month(s), on the data's day of the month" in str(
+        load(tmp_path / "m.safetensors").card()
+    )

@@ -52,9 +52,7 @@ def _resolution(offset: pd.offsets.BaseOffset) -> str:
     months = month_step(offset)  # data stamped mid-month (a DateOffset has no rule code)
     if months is not None and months < 12:
         return "quarter" if months == 3 else "month"
-    if months is not None:
-        offset = pd.offsets.YearBegin()  # yearly or coarser: refused below, as for 'YS'
-    name = offset.rule_code.split("-")[0] if offset.rule_code else ""
+    name = "" if months is not None else offset.rule_code.split("-")[0] if offset.rule_code else ""
     if isinstance(offset, pd.offsets.Minute | pd.offsets.Second | pd.offsets.Milli):
         return "minute"
     if isinstance(offset, pd.offsets.Hour | pd.offsets.BusinessHour):

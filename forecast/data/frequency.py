@@ -21,6 +21,7 @@ from forecast._warnings import warn
 __all__ = [
     "check_on_frequency",
     "follows_local_calendar",
+    "freq_code",
     "future_times",
     "infer_freq",
     "month_step",
@@ -94,16 +95,19 @@ def infer_freq(times: pd.DatetimeIndex, label: str, hint: str = "") -> pd.offset
         # pandas 3 warns that infer_freq will return an offset; to_offset accepts both.
         warnings.simplefilter("ignore")
         inferred = pd.infer_freq(times)
-    if inferred is not None:
-        return to_offset(inferred)
     months = _month_steps(times)
+    if inferred is not None:
+        offset = to_offset(inferred)
+        fixed_days = isinstance(offset, pd.offsets.Day | pd.offsets.Tick)
+        if not (fixed_days and months is not None and _same_day_steps(times, months)):
+            return offset
+        # Three stamps on the 15th, a month apart, are 31 days apart too: pandas answers
+        # '31D', and the forecast would drift off the 15th. Months it is.
     usual_months, odd = 0, np.empty(0, dtype=np.int64)
     if months is not None:  # on one day of the month (or month ends): steps in months
         usual_months = int(pd.Series(months).mode().iloc[0])
         odd = np.flatnonzero(months != usual_months)
-        if not odd.size and usual_months >= 1 and times[0].day <= 28:
-            # Mid-month data, which has no pandas alias. Days 29-31 are left out: a month
-            # step from the 31st lands on the 28th-30th and drifts.
+        if _same_day_steps(times, months):  # mid-month data, which has no pandas alias
             return pd.DateOffset(months=usual_months)
     if odd.size:  # a missing month, named in months, not days
         usual: Any = f"{usual_months} month(s)"
@@ -133,6 +137,21 @@ def infer_freq(times: pd.DatetimeIndex, label: str, hint: str = "") -> pd.offset
     )
 
 
+def _same_day_steps(times: pd.DatetimeIndex, months: np.ndarray) -> bool:
+    """Whether ``months`` (:func:`_month_steps`) are one whole number of months apart on a
+    day from the 1st to the 28th (later days drift: a month from 31 January is 29 February,
+    then the 29th). Day 1 comes here only at a time of day pandas has no alias for."""
+    day = times[0].day if times.tz is None else times.tz_localize(None)[0].day
+    return bool(months[0] >= 1 and (months == months[0]).all() and day <= 28)
+
+
+def freq_code(offset: pd.offsets.BaseOffset) -> str:
+    """``offset`` as Python code for a message: ``'MS'``, or ``pandas.DateOffset(months=3)``
+    (whose repr, ``<DateOffset: months=3>``, is no alias)."""
+    months = month_step(offset)
+    return repr(offset.freqstr) if months is None else f"pandas.DateOffset(months={months})"
+
+
 def month_step(offset: pd.offsets.BaseOffset) -> int | None:
     """``k`` for ``pandas.DateOffset(months=k)`` (what :func:`infer_freq` gives data stamped
     on one day of the month), else None."""
@@ -150,6 +169,8 @@ def _month_steps(times: pd.DatetimeIndex) -> np.ndarray | None:
     and a missing month is found here in months, where a step in days would point at
     February.
     """
+    if times[1] - times[0] < pd.Timedelta(days=27):  # hours, days, weeks: no month steps
+        return None
     wall = times.tz_localize(None) if times.tz is not None else times
     day = wall.day.to_numpy()
     time_of_day = (wall - wall.normalize()).to_numpy()
@@ -188,6 +209,20 @@ def check_on_frequency(
     # a daylight-saving change is 23 or 25 hours long); messages show the user's timestamps.
     wall = _wall_times(panel_times, offset)
 
+    if month_step(offset) is not None:  # DateOffset(months=k): one grid, on one day
+        time_of_day = (wall - wall.normalize()).to_numpy().astype("timedelta64[us]")
+        stamp = np.asarray(wall.day, dtype=np.int64) * 86_400_000_000 + time_of_day.astype(np.int64)
+        other = np.flatnonzero(stamp != stamp[0])
+        if other.size:
+            k = int(other[0])
+            raise DataError(
+                f"The timestamps are on different days of the month: {panel_times[0]} of "
+                f"{label(0)}, {panel_times[k]} of {label(int(series_of(k)))}. freq="
+                f"{freq_code(offset)} steps from one day and time of the month for the whole "
+                "panel: put every timestamp on one (e.g. month starts: "
+                "df[time_col].dt.to_period('M').dt.to_timestamp()), or fit those series apart."
+            )
+
     step = _fixed_step(offset)
     if step is not None and not _is_business_day(offset):
         # Fixed-length steps (hours, minutes, days): compare consecutive differences.
@@ -198,12 +233,12 @@ def check_on_frequency(
                 k = first + int(bad[0])
                 raise DataError(
                     f"The timestamps of {label(int(series_of(k)))} do not "
-                    f"follow freq {offset.freqstr!r}: the first gap is between "
+                    f"follow freq {freq_code(offset)}: the first gap is between "
                     f"{panel_times[k]} and {panel_times[k + 1]}. "
                     + (
                         hint
-                        or f"Resample the data to {offset.freqstr!r} (e.g. df.resample("
-                        f"{offset.freqstr!r}).mean()) or pass the frequency it really has."
+                        or f"Resample the data to {freq_code(offset)} (e.g. df.resample("
+                        f"{freq_code(offset)}).mean()) or pass the frequency it really has."
                     )
                 )
         return
@@ -254,14 +289,14 @@ def check_on_frequency(
         extra = " (a weekend, or a holiday of the calendar)" if business else ""
         raise DataError(
             f"Timestamp {panel_times[off_grid_row]} of {label(first_off)} is not on freq "
-            f"{offset.freqstr!r}{extra}. Pass the frequency the data really has, or resample "
+            f"{freq_code(offset)}{extra}. Pass the frequency the data really has, or resample "
             "it to this one."
         )
     if bad_pair is not None:
         raise DataError(
-            f"The timestamps of {label(first_bad)} do not follow freq {offset.freqstr!r}: the "
+            f"The timestamps of {label(first_bad)} do not follow freq {freq_code(offset)}: the "
             f"first gap is between {panel_times[bad_pair]} and {panel_times[bad_pair + 1]}. "
-            + (hint or f"Resample the data to {offset.freqstr!r} or pass the frequency it has.")
+            + (hint or f"Resample the data to {freq_code(offset)} or pass the frequency it has.")
         )
 
 

@@ -27,7 +27,9 @@ from forecast.data.frequency import (
     _localize,
     _wall_times,
     follows_local_calendar,
+    freq_code,
     infer_freq,
+    month_step,
     resolve_freq,
 )
 
@@ -51,9 +53,10 @@ def nan_fix(layout: Any, column: str) -> str:
 
 
 def gap_fix(freq: str | None, layout: Any) -> str:
-    """What to do about missing timestamps, for the layout (``id_col``, ``time_col``)."""
+    """What to do about missing timestamps, for the layout (``id_col``, ``time_col``);
+    ``freq`` as code (:func:`~forecast.data.frequency.freq_code`)."""
     id_col, time_col = layout.id_col, layout.time_col
-    f = "..." if freq is None else repr(freq)
+    f = "..." if freq is None else freq  # code: 'MS', pandas.DateOffset(months=1)
     if id_col is None:
         args = f"df, freq={f}" + ("" if time_col is None else f", time_col={time_col!r}")
         fill = "then fill them (e.g. .interpolate())"
@@ -80,10 +83,24 @@ def panel_freq(
     return infer_freq(stamps, labels[longest], gap_fix(None, layout))
 
 
-def _grid(wall: pd.DatetimeIndex, offset: pd.offsets.BaseOffset) -> pd.DatetimeIndex:
-    """Every step of ``offset`` from the first of ``wall`` (rolled back onto it) to the last."""
+def _grid(
+    wall: pd.DatetimeIndex, offset: pd.offsets.BaseOffset, anchor: pd.Timestamp | None = None
+) -> pd.DatetimeIndex:
+    """Every step of ``offset`` from the first of ``wall`` (rolled back onto it) to the last.
+
+    ``DateOffset(months=k)`` is on every timestamp (pandas' ``is_on_offset``), so its grid
+    is anchored on ``anchor`` (the data's first timestamp; default the first of ``wall``)
+    and stepped back to the first of ``wall`` (a ``fill_gaps`` start bound).
+    """
     start = wall.min()
-    first = start if offset.is_on_offset(start) else offset.rollback(start)
+    months = month_step(offset)
+    if months is not None:
+        anchor = start if anchor is None else anchor
+        back = ((anchor.year - start.year) * 12 + anchor.month - start.month) // months
+        first = anchor - pd.DateOffset(months=back * months)
+        first = first if first >= start else first + offset
+    else:
+        first = start if offset.is_on_offset(start) else offset.rollback(start)
     return pd.date_range(start=first, end=wall.max(), freq=offset)
 
 
@@ -254,12 +271,12 @@ def _series_grid(
     """The grid of one series from its first (or ``lo``) to its last (or ``hi``) timestamp."""
     extra = [t for t in (lo, hi) if t is not None]
     span = pd.DatetimeIndex(times.append(pd.DatetimeIndex(extra))) if extra else times
-    wall = _wall_times(span, offset)
-    grid = _grid(wall, offset)
-    off = np.flatnonzero(grid.get_indexer(_wall_times(times, offset)) < 0)
+    wall, data = _wall_times(span, offset), _wall_times(times, offset)
+    grid = _grid(wall, offset, anchor=data.min())
+    off = np.flatnonzero(grid.get_indexer(data) < 0)
     if off.size:
         raise DataError(
-            f"Timestamp {times[off[0]]} of {label} is not on freq {offset.freqstr!r}: "
+            f"Timestamp {times[off[0]]} of {label} is not on freq {freq_code(offset)}: "
             "fill_gaps inserts the missing steps of that frequency. Pass the frequency the "
             "data really has."
         )

@@ -29,7 +29,7 @@ from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data.conventions import default_columns
-from forecast.data.frequency import check_on_frequency
+from forecast.data.frequency import check_on_frequency, freq_code
 from forecast.data.gaps import gap_fix, insert_missing_rows, panel_freq
 from forecast.data.past_covariates import choose_past
 from forecast.data.representable import unfit_for, what_is_wrong
@@ -671,7 +671,7 @@ def to_panel(
     offset = panel_freq(freq, times, offsets, labels, layout)
     if mask:  # missing timestamps become rows of NaN (input row -1)
         values, times, offsets, order = insert_missing_rows(values, times, offsets, order, offset)
-    check_on_frequency(times, offsets, ids, offset, gap_fix(offset.freqstr, layout))
+    check_on_frequency(times, offsets, ids, offset, gap_fix(freq_code(offset), layout))
 
     # Read-only: one panel serves the calibration and final fits, an ensemble's members and
     # the calibration scores; none may change what the others read.

@@ -23,6 +23,9 @@ __all__ = ["ModelCard"]
 def _freq_text(freq: Any) -> str | None:
     if freq is None or isinstance(freq, str):
         return freq
+    if freq.get("kind") == "DateOffset":  # data stamped mid-month (forecast.io.codecs)
+        months = int(freq.get("n", 1)) * int(freq.get("months", 1))
+        return f"every {months} month(s), on the data's day of the month"
     extra = [f"{len(freq.get('holidays', []))} holidays"]
     if freq.get("weekmask") != "Mon Tue Wed Thu Fri":
         extra.append(f"weekmask {freq.get('weekmask')!r}")

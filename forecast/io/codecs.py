@@ -97,7 +97,8 @@ def encode_offset(offset: pd.offsets.BaseOffset) -> str | dict[str, Any]:
     if not same:
         raise NotEncodable(
             f"the frequency {offset!r} cannot be saved: it has no pandas alias that gives it "
-            "back. Use an alias such as 'D', 'B', 'MS' or a CustomBusinessDay."
+            "back. Use an alias such as 'D', 'B', 'MS', a CustomBusinessDay, or "
+            "pandas.DateOffset(months=k) alone (no other argument) for data stamped mid-month."
         )
     return encoded
 
@@ -107,7 +108,10 @@ def decode_offset(data: str | dict[str, Any]) -> pd.offsets.BaseOffset:
     if isinstance(data, str):
         return to_offset(data)
     if isinstance(data, dict) and data.get("kind") == "DateOffset":
-        return pd.DateOffset(n=int(data.get("n", 1)), months=int(data["months"]))
+        n, months = data.get("n", 1), data.get("months")
+        if type(n) is not int or type(months) is not int:  # bool is no int here
+            raise ValueError(f"a month frequency needs integer n and months: {data!r}")
+        return pd.DateOffset(n=n, months=months)
     if not isinstance(data, dict) or data.get("kind") not in _CUSTOM:
         raise ValueError(f"unknown frequency {data!r}")
     kwargs: dict[str, Any] = {
