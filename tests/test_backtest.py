@@ -9,12 +9,16 @@ from conftest import FAST, make_long_frame, make_sine_frame
 from sklearn.base import clone
 
 from forecast import (
+    DampedTrendForecaster,
     DataError,
     DriftForecaster,
+    ETSForecaster,
     InvalidParameterError,
     NaiveForecaster,
+    OptimisedThetaForecaster,
     RNNForecaster,
     SeasonalNaiveForecaster,
+    ThetaForecaster,
 )
 from forecast.data.panel import to_panel
 from forecast.datasets import load_air_passengers
@@ -152,6 +156,50 @@ def test_sliding_window_fits_on_window_length_rows():
     default = backtest(DriftForecaster(horizon=2), df, n_windows=3, window="sliding")
     starts = [m.training_start_[0] for m in default.models]
     assert starts == [y.index[0], y.index[2], y.index[4]]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [ThetaForecaster, DampedTrendForecaster, ETSForecaster, OptimisedThetaForecaster],
+)
+@pytest.mark.parametrize("refit", [True, False])
+def test_a_sliding_window_forecasts_from_that_window_only(make, refit):
+    # The local models re-estimate on the history they are given: a sliding backtest must
+    # give them the window, not everything before the cutoff (it gave the expanding
+    # window's forecasts, silently).
+    rng = np.random.default_rng(0)
+    df = pd.concat(
+        [  # up for most of the history, then down: a window sees another trend
+            pd.DataFrame(
+                {
+                    "unique_id": sid,
+                    "ds": pd.date_range("2020-01-01", periods=n, freq="MS"),
+                    "y": 50
+                    + np.minimum(np.arange(n), n - 25) * 0.8
+                    - np.maximum(np.arange(n) - (n - 25), 0) * 1.5
+                    + rng.normal(0, 0.5, n),
+                }
+            )
+            for sid, n in {"a": 60, "b": 48, "c": 72}.items()
+        ],
+        ignore_index=True,
+    )
+    window, horizon = 24, 3
+    res = backtest(
+        make(horizon=horizon, **LONG), df, n_windows=2, window="sliding",
+        window_length=window, refit=refit,
+    )  # fmt: skip
+    expanding = backtest(make(horizon=horizon, **LONG), df, n_windows=2, refit=refit)
+    assert not np.allclose(res.forecasts["forecast"], expanding.forecasts["forecast"])
+    for w in range(2):
+        got = res.forecasts[res.forecasts["window"] == w].sort_values(["unique_id", "ds"])
+        ahead = 2 * horizon - w * horizon  # rows after each series' cutoff, up to its end
+        history = pd.concat(
+            [g.iloc[: len(g) - ahead].iloc[-window:] for _, g in df.groupby("unique_id")]
+        )
+        model = res.models[w] if not refit else make(horizon=horizon, **LONG).fit(history)
+        expected = model.predict(history).sort_values(["unique_id", "ds"])
+        np.testing.assert_allclose(got["forecast"], expected["y"], rtol=1e-12)
 
 
 def test_the_users_estimator_is_not_modified():
@@ -312,3 +360,14 @@ def test_no_leakage_values_after_a_cutoff_change_nothing_at_it(
         assert not np.allclose(
             later, clean.forecasts.loc[clean.forecasts["window"] == 1, "forecast"]
         )
+
+
+def test_unsorted_rows_are_said_once_per_backtest_not_once_per_refit():
+    import warnings
+
+    shuffled = make_long_frame().sample(frac=1.0, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        backtest(NaiveForecaster(horizon=2, **LONG), shuffled, n_windows=4, refit=True)
+    said = [w for w in caught if "not in increasing order" in str(w.message)]
+    assert len(said) == 1

@@ -27,7 +27,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast._validation import series_name
-from forecast._warnings import warn
+from forecast._warnings import warn, warn_once
 from forecast.data.conventions import default_columns
 from forecast.data.frequency import check_on_frequency, freq_code
 from forecast.data.gaps import gap_fix, insert_missing_rows, panel_freq
@@ -159,6 +159,24 @@ class Panel:
             self,
             values=self.values[rows],
             offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            times=self.times[rows],
+            rows=rows if self.rows is None else self.rows[rows],
+        )
+
+    def drop_first(self, counts: np.ndarray) -> Panel:
+        """The panel with series ``i`` without its first ``counts[i]`` rows (fewer than it
+        has): a sliding window's history starts there."""
+        counts = np.asarray(counts, dtype=np.int64)
+        if counts.shape != (self.n_series,) or (counts < 0).any() or (counts >= self.lengths).any():
+            raise ValueError(f"drop_first needs 0 <= counts < lengths per series, got {counts!r}")
+        kept = self.lengths - counts
+        starts = np.repeat(self.offsets[:-1] + counts, kept)
+        first = np.repeat(np.cumsum(kept) - kept, kept)
+        rows = starts + (np.arange(kept.sum()) - first)
+        return replace(
+            self,
+            values=self.values[rows],
+            offsets=np.concatenate([[0], np.cumsum(kept)]).astype(np.int64),
             times=self.times[rows],
             rows=rows if self.rows is None else self.rows[rows],
         )
@@ -645,8 +663,8 @@ def to_panel(
         )
         # Interleaved series (rows sorted by date, then id) is a normal database layout; only
         # time going backwards within a series deserves a word.
-        if in_series_unsorted:
-            warn(
+        if in_series_unsorted:  # once per backtest, not once per refit (once_per_scope)
+            warn_once(
                 "The timestamps were not in increasing order; the rows were sorted by time"
                 + (" within each series" if raw_ids is not None else "")
                 + ".",

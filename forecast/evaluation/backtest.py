@@ -285,17 +285,30 @@ def _forecast_windows_quantiles(
     The quantiles are at the model's ``quantile_levels_`` (quantile regression or conformal
     bounds). Paths as in :func:`_forecast_windows`.
     """
-    n_series, horizon, n = panel.n_series, folds.horizon, len(windows)
+    n_series, horizon = panel.n_series, folds.horizon
     levels = list(model.quantile_levels_)
     same_columns = list(model.feature_names_in_) == panel.feature_names
     if batched and same_columns:
-        ends = panel.offsets[:-1][None, :] + folds.ends[list(windows)]  # (n, S)
-        series = np.broadcast_to(np.arange(n_series), ends.shape).ravel()
-        point, quant = forecast_where_possible(model, panel, series, ends.ravel())
-        point = point[:, :horizon].reshape(n, n_series, horizon, -1)
-        if quant is not None:
-            quant = quant[:, :horizon].reshape(n, n_series, horizon, -1, len(levels))
-        return point, quant
+        served = list(windows)
+        if not folds.starts[served].any():  # expanding: every origin in one call
+            return _batched(model, panel, folds.ends[served], horizon, len(levels))
+        # Sliding: each window forecasts from its own part only. A local model (Theta, ETS)
+        # re-estimates on the history it is given, and would otherwise read it all.
+        parts = [
+            _batched(
+                model,
+                panel.drop_first(folds.starts[w]),
+                (folds.ends[w] - folds.starts[w])[None, :],
+                horizon,
+                len(levels),
+            )
+            for w in served
+        ]
+        quants = [q for _, q in parts if q is not None]
+        return (
+            np.concatenate([p for p, _ in parts]),
+            np.concatenate(quants) if len(quants) == len(parts) else None,
+        )
     # Known-future covariates over each horizon are read from df, as the batched path does.
     future = {"future_covariates": df} if model.future_names_ else {}
     names = [quantile_column(t, q) for t in panel.target_names for q in levels]
@@ -307,6 +320,21 @@ def _forecast_windows_quantiles(
             quant = _from_predictions(fc, panel, layout, horizon, names)
             quants.append(quant.reshape(n_series, horizon, -1, len(levels)))
     return np.stack(points), np.stack(quants) if levels else None
+
+
+def _batched(
+    model: Forecaster, panel: Panel, ends: np.ndarray, horizon: int, n_levels: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Forecasts ``(n, S, H, T)`` (and quantiles) from the origins ``ends`` ``(n, S)`` (rows
+    inside each series of ``panel``), in one call to the model."""
+    n, n_series = ends.shape
+    rows = panel.offsets[:-1][None, :] + ends
+    series = np.broadcast_to(np.arange(n_series), rows.shape).ravel()
+    point, quant = forecast_where_possible(model, panel, series, rows.ravel())
+    point = point[:, :horizon].reshape(n, n_series, horizon, -1)
+    if quant is not None:
+        quant = quant[:, :horizon].reshape(n, n_series, horizon, -1, n_levels)
+    return point, quant
 
 
 def backtest(
@@ -392,14 +420,14 @@ def backtest(
         return estimator._on_engine("backtest", df, options)
     horizon = estimator.horizon
     df, kind = to_pandas(df)
-    df, bad, panel, layout, folds = _prepare(
-        estimator, df, n_windows, step, window_length, window == "sliding", on_bad_series
-    )
-    starts = _refit_windows(refit, n_windows)
-    shape = (n_windows, panel.n_series, horizon, len(panel.target_names))
-    forecast, quantiles = np.empty(shape), None
-    models: list[Forecaster] = []
     with once_per_scope():  # a warning about the data: once, not once per refit
+        df, bad, panel, layout, folds = _prepare(
+            estimator, df, n_windows, step, window_length, window == "sliding", on_bad_series
+        )
+        starts = _refit_windows(refit, n_windows)
+        shape = (n_windows, panel.n_series, horizon, len(panel.target_names))
+        forecast, quantiles = np.empty(shape), None
+        models: list[Forecaster] = []
         for first, stop in zip(starts, [*starts[1:], n_windows], strict=True):
             model = clone(estimator).fit(history_frame(df, panel, folds, first))
             served = range(first, stop)
