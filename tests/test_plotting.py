@@ -299,3 +299,35 @@ def test_history_plot_without_validation_or_network(sine_frame) -> None:
         plot_history(RNNForecaster())
     with pytest.raises(InvalidParameterError, match=r"NaiveForecaster, which trains no network"):
         plot_history(NaiveForecaster())
+
+
+def test_tz_aware_data_is_labelled_in_its_own_zone():
+    # matplotlib's date ticks default to UTC: Tokyo's midnight would be labelled 15:00.
+    index = pd.date_range("2024-03-01 00:00", periods=48, freq="h", tz="Asia/Tokyo")
+    df = pd.DataFrame({"y": np.arange(48.0)}, index=index)
+    ax = plot_forecast(NaiveForecaster(horizon=6).fit(df), df, n_history=10)
+    result = backtest(NaiveForecaster(horizon=6), df, n_windows=2)
+    top = plot_backtest(result).figure.axes[0]
+    assert "Mar-03" in _tick_labels(ax)  # the tick at local midnight
+    for axes in (ax, top):
+        local = [mdates.num2date(x, tz=index.tz) for x in axes.get_xticks()]
+        hours = [t.strftime("%H:%M") for t in local if t.hour or t.minute]
+        assert hours  # hours are labelled as the data's clock reads them
+        assert set(hours) <= set(_tick_labels(axes))
+
+
+def _tick_labels(ax) -> list[str]:
+    ax.figure.canvas.draw()
+    return [t.get_text() for t in ax.get_xticklabels()]
+
+
+def test_one_series_with_a_time_column_and_a_series_missing_from_the_history():
+    df = pd.DataFrame({"ds": pd.date_range("2024-03-01", periods=48, freq="D"), "y": 1.0})
+    model = NaiveForecaster(horizon=6, time_col="ds").fit(df)
+    ax = plot_forecast(model, df)  # the forecast is indexed by ds, the history has it as a column
+    forecast_line = next(line for line in ax.get_lines() if line.get_label() == "forecast")
+    assert len(forecast_line.get_xdata()) == 6
+    long = pd.concat([df.assign(id="a"), df.assign(id="b")], ignore_index=True)
+    panel = NaiveForecaster(horizon=6, id_col="id", time_col="ds").fit(long)
+    with pytest.raises(DataError, match="The history has no rows of id 'b', which the forecast"):
+        plot_forecast(panel.predict(), long[long["id"] == "a"])

@@ -139,6 +139,10 @@ def split_series(data: pd.DataFrame | pd.Series, layout: FrameLayout) -> dict[An
         names = _level_names(frame.index)
         frame = frame.reset_index(names=names)
         layout = FrameLayout(*names)
+    time_col = layout.time_col
+    if time_col is not None and time_col not in frame.columns and frame.index.name == time_col:
+        # One series fitted with time_col=: its forecast is indexed by that column.
+        layout = FrameLayout(layout.id_col, None)
     for column in (layout.id_col, layout.time_col):
         if column is not None and column not in frame.columns:
             raise DataError(f"Column {column!r} is not in the frame: {list(frame.columns)}.")

@@ -53,12 +53,14 @@ def _new_axes(nrows: int = 1, ncols: int = 1, *, fig: Any = None, **kwargs: Any)
     return fig.subplots(nrows, ncols, squeeze=False, **kwargs)
 
 
-def _date_axis(ax: Any) -> None:
+def _date_axis(ax: Any, tz: Any) -> None:
+    """Concise date ticks in ``tz``, the data's zone (matplotlib's locator and formatter
+    default to UTC, and would label Tokyo's midnight 15:00 the day before)."""
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=tz)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=tz))
 
 
 def _draw_one(
@@ -114,7 +116,7 @@ def _draw_one(
             label="forecast" if point == target else "forecast (median)",
         )
     ax.axvline(origin, color="0.5", ls="--", lw=1, label="forecast origin")
-    _date_axis(ax)
+    _date_axis(ax, pd.DatetimeIndex(forecast.index).tz)
 
 
 def plot_forecast(
@@ -221,8 +223,15 @@ def plot_forecast(
         nrows = math.ceil(len(chosen) / ncols)
         grid = _new_axes(nrows, ncols, fig=fig, figsize=(9.0 * ncols / 1.2, 2.8 + 2.2 * nrows))
     axes = grid.ravel()
+    absent = [key for key in chosen if key not in histories]
+    if absent:
+        raise DataError(
+            f"The history has no rows of {layout.id_col or 'series'} {absent[0]!r}, which the "
+            f"forecast holds{f' (and {len(absent) - 1} more)' if len(absent) > 1 else ''}: "
+            "pass the frame the model was fitted on (or a newer one), or ids= without it."
+        )
     for key, panel in zip(chosen, axes, strict=False):
-        _draw_one(panel, forecasts[key], histories.get(key), target, point, quantiles, n_history)
+        _draw_one(panel, forecasts[key], histories[key], target, point, quantiles, n_history)
         panel.set_ylabel(str(target))
         if key is not None:
             panel.set_title(f"{layout.id_col or 'series'} {key}", fontsize="medium")
@@ -354,7 +363,7 @@ def plot_backtest(
         fontsize="small",
         ncols=2 if 3 < len(windows) <= 6 else 1,
     )
-    _date_axis(top)
+    _date_axis(top, pd.DatetimeIndex(actual[time_col]).tz)
     top.set_title(title if title is not None else f"Backtest of {target}{label}")
 
     per_window = metrics.groupby("window")[metric].mean().reindex(windows)
