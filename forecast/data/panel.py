@@ -150,18 +150,7 @@ class Panel:
         lengths = np.asarray(lengths, dtype=np.int64)
         if lengths.shape != (self.n_series,) or (lengths < 1).any():
             raise ValueError(f"head needs one length >= 1 per series, got {lengths!r}")
-        begin = self.offsets[:-1]
-        counts = np.minimum(lengths, self.lengths)
-        starts = np.repeat(begin, counts)
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        rows = starts + (np.arange(counts.sum()) - first)  # begin[i] + 0 .. counts[i] - 1
-        return replace(
-            self,
-            values=self.values[rows],
-            offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-            times=self.times[rows],
-            rows=rows if self.rows is None else self.rows[rows],
-        )
+        return self._rows_from(self.offsets[:-1], np.minimum(lengths, self.lengths))
 
     def drop_first(self, counts: np.ndarray) -> Panel:
         """The panel with series ``i`` without its first ``counts[i]`` rows (fewer than it
@@ -169,14 +158,16 @@ class Panel:
         counts = np.asarray(counts, dtype=np.int64)
         if counts.shape != (self.n_series,) or (counts < 0).any() or (counts >= self.lengths).any():
             raise ValueError(f"drop_first needs 0 <= counts < lengths per series, got {counts!r}")
-        kept = self.lengths - counts
-        starts = np.repeat(self.offsets[:-1] + counts, kept)
-        first = np.repeat(np.cumsum(kept) - kept, kept)
-        rows = starts + (np.arange(kept.sum()) - first)
+        return self._rows_from(self.offsets[:-1] + counts, self.lengths - counts)
+
+    def _rows_from(self, starts: np.ndarray, counts: np.ndarray) -> Panel:
+        """The panel with series ``i`` cut to ``counts[i]`` rows from row ``starts[i]``."""
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        rows = np.repeat(starts, counts) + (np.arange(counts.sum()) - first)
         return replace(
             self,
             values=self.values[rows],
-            offsets=np.concatenate([[0], np.cumsum(kept)]).astype(np.int64),
+            offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
             times=self.times[rows],
             rows=rows if self.rows is None else self.rows[rows],
         )
