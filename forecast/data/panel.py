@@ -153,8 +153,7 @@ class Panel:
         return self._rows_from(self.offsets[:-1], np.minimum(lengths, self.lengths))
 
     def drop_first(self, counts: np.ndarray) -> Panel:
-        """The panel with series ``i`` without its first ``counts[i]`` rows (fewer than it
-        has): a sliding window's history starts there."""
+        """Series ``i`` without its first ``counts[i]`` rows: a sliding window's history."""
         counts = np.asarray(counts, dtype=np.int64)
         if counts.shape != (self.n_series,) or (counts < 0).any() or (counts >= self.lengths).any():
             raise ValueError(f"drop_first needs 0 <= counts < lengths per series, got {counts!r}")
