@@ -107,12 +107,25 @@ def test_scalers_are_kept_for_seen_series_and_fitted_for_new_ones(fitted):
         ({"horizon": 3}, "horizon: 2 -> 3"),
         ({"scaler": "window"}, "scaler: 'standard' -> 'window'"),
         ({"cell": "gru"}, "cell: 'rnn' -> 'gru'"),
+        # The scalers' statistics are in the transform's units (a log case: below).
+        (
+            {"target_transform": "deseasonalize", "season_length": 7},
+            "target_transform: None -> 'deseasonalize' \\(season_length=7\\)",
+        ),
     ],
 )
 def test_a_fit_that_differs_is_refused_naming_the_difference(fitted, no_training, change, named):
     model = copy.deepcopy(fitted)
     with pytest.raises(InvalidParameterError, match=rf"does not match .*{named}"):
         model.set_params(**change).fit(_frame())
+
+
+def test_a_loaded_models_transform_is_checked_too(tmp_path):
+    # Log values scaled by raw means forecast 11,702 where a cold fit says 10.
+    RNNForecaster(**SMALL, target_transform="log").fit(_frame(level=50.0)).save(tmp_path / "m")
+    loaded = load(tmp_path / "m").set_params(warm_start=True)
+    with pytest.raises(InvalidParameterError, match="target_transform: 'log' -> None"):
+        loaded.set_params(target_transform=None).fit(_frame(level=50.0))
 
 
 def test_other_covariates_are_refused(fitted, no_training):

@@ -209,10 +209,20 @@ def save_extras(owner: Any, arrays: dict[str, np.ndarray], metadata: dict[str, A
         metadata[_CALENDAR] = list(owner.calendar_features_)
 
 
+def transform_of(owner: Any) -> str:
+    """``owner``'s target transform (with its season length for ``"deseasonalize"``), as
+    a warm start's message shows it: the units its fitted scalers and weights are in."""
+    method = owner.target_transform
+    if method == "deseasonalize":
+        return f"{method!r} (season_length={getattr(owner, 'season_length', None)!r})"
+    return repr(method)
+
+
 def restore_extras(
     owner: Any, arrays: dict[str, np.ndarray], metadata: dict[str, Any]
 ) -> dict[str, np.ndarray]:
     """Inverse of :func:`save_extras` (``metadata`` loses its key); the other arrays."""
+    owner.fitted_transform_ = transform_of(owner)  # the saved parameters' transform
     owner.target_lambdas_ = restored_lambdas(arrays.get(_LAMBDAS), owner)
     calendar = metadata.pop(_CALENDAR, [])
     if not isinstance(calendar, list) or not set(calendar) <= set(owner.future_names_):

@@ -52,6 +52,7 @@ from forecast._validation import check_bool, check_float
 from forecast.data.panel import Panel, series_positions
 from forecast.data.scaling import SeriesScaler, StaticScaler
 from forecast.forecasters._saved_network import network_config
+from forecast.forecasters._transformed import transform_of
 from forecast.neural.inference import RecurrentConfig
 
 if TYPE_CHECKING:  # a fit imports torch; the predict path imports this module, not torch
@@ -99,6 +100,10 @@ def _differences(model: Any, panel: Panel) -> list[str]:
     if found == [] and fitted.n_quantiles:
         pairs.append(("quantiles", list(model.quantile_levels_), model._quantile_levels()))
     found += [f"{name}: {a!r} -> {b!r}" for name, a, b in pairs if a != b]
+    # The scalers' statistics and the weights are in the transformed units.
+    transform = model.__dict__.get("fitted_transform_"), transform_of(model)
+    if transform[0] != transform[1]:
+        found.append(f"target_transform: {transform[0]} -> {transform[1]}")
     if model.intervals is not None:
         found.append("intervals='conformal' (a calibration fit must start cold)")
     return found

@@ -329,6 +329,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
     def _fit_series(self, panel: Panel, layout: Layout) -> None:
         panel = self._select_series(panel)
         self._fit(transformed.prepare_fit(self, panel), layout)
+        self.fitted_transform_ = transformed.transform_of(self)  # what a warm start checks
         self.freq_ = panel.freq
         self.layout_ = layout
         self.target_names_ = panel.target_names
