@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -276,7 +277,9 @@ def test_masked_panels_impute_within_each_series_of_a_long_frame(df) -> None:
     panel, _ = to_panel(df, id_col="id", time_col="t", target="y", freq="D", missing="mask")
     filled = impute(panel.values, panel.offsets)[:, 0]
     # The reference: pandas, one series at a time, on fill_gaps' explicit rows.
-    explicit = fill_gaps(df, freq="D", id_col="id", time_col="t").sort_values(["id", "t"])
+    with warnings.catch_warnings():  # a drawn y may be constant in a series: said, not copied
+        warnings.simplefilter("ignore", UserWarning)
+        explicit = fill_gaps(df, freq="D", id_col="id", time_col="t").sort_values(["id", "t"])
     inside = explicit.groupby("id")["y"].transform(lambda y: y.interpolate(limit_area="inside"))
     by_series = inside.groupby(explicit["id"])
     expected = inside.fillna(by_series.ffill()).fillna(by_series.bfill()).fillna(0.0)
@@ -405,6 +408,11 @@ def test_a_series_never_observed_in_training_is_named_before_training(no_trainin
     refusal = r"training part of some series \(observed rows: series 's2' has 0\).*Drop those"
     with pytest.raises(DataError, match=refusal):
         model.fit(df)
+    # Box-Cox fits its lambdas first: it names the series too (was numpy's ValueError)
+    boxcox = model.set_params(target_transform="boxcox")
+    observed = r"No value of target 'y' is observed in series 's2' .*Drop the series"
+    with pytest.raises(DataError, match=observed):
+        boxcox.fit(df.assign(y=df["y"].abs() + 1.0))
 
 
 def test_isolation_serves_gaps_under_mask_and_isolates_an_empty_window() -> None:
@@ -513,7 +521,7 @@ def test_fill_gaps_round_trips_wide_and_long(freq, tz) -> None:
         [gappy.reset_index().assign(store="a"), full.iloc[5:50].reset_index().assign(store="b")],
         ignore_index=True,
     )[["store", "t", "y", "k"]]
-    out = fill_gaps(long, freq=freq, id_col="store", time_col="t")
+    out = fill_gaps(long, freq=freq, id_col="store", time_col="t", static=["k"])
     assert (out["store"] == "a").sum() == 60
     assert (out["store"] == "b").sum() == 45
     assert out["k"].eq(3).all()
@@ -521,6 +529,30 @@ def test_fill_gaps_round_trips_wide_and_long(freq, tz) -> None:
     assert out["t"].dtype == long["t"].dtype
     back = out.dropna(subset=["y"]).reset_index(drop=True)
     assert back.equals(long)
+
+
+def test_fill_gaps_never_invents_a_value_a_static_column_is_named() -> None:
+    # A target that happens to be constant (a series of zeros) is not a static column: the
+    # inserted rows are NaN, and the constant columns not named are said.
+    df = pd.DataFrame(
+        {
+            "id": ["a", "a", "b", "b"],
+            "t": pd.to_datetime(["2024-01-01", "2024-01-04", "2024-01-01", "2024-01-03"]),
+            "y": [0.0, 0.0, 5.0, 5.0],
+            "size": [1, 1, 2, 2],
+        }
+    )
+    with pytest.warns(UserWarning, match=r"Columns \['y'\] are constant within each series"):
+        out = fill_gaps(df, freq="D", id_col="id", time_col="t", static=["size"])
+    inserted = out[~out.set_index(["id", "t"]).index.isin(df.set_index(["id", "t"]).index)]
+    assert len(inserted) == 3
+    assert inserted["y"].isna().all()
+    assert inserted["size"].tolist() == [1, 1, 2]
+    with pytest.raises(DataError, match="static column 'y' is not constant within series 'c'"):
+        fill_gaps(
+            pd.concat([df, df.iloc[:2].assign(id="c", y=[1.0, 2.0])]),
+            freq="D", id_col="id", time_col="t", static=["y"],
+        )  # fmt: skip
 
 
 def test_fill_gaps_extends_to_start_and_end_and_refuses_off_grid_stamps() -> None:

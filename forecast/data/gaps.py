@@ -16,6 +16,7 @@ On tz-aware data, calendar frequencies step on local wall-clock time (as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import pandas as pd
 
 from forecast._exceptions import DataError, DataTypeError
 from forecast._validation import series_name
+from forecast._warnings import warn
 from forecast.data.frequency import (
     _localize,
     _wall_times,
@@ -156,6 +158,7 @@ def fill_gaps(
     time_col: str | None = None,
     start: Any = None,
     end: Any = None,
+    static: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Insert each series' missing timestamps as rows of NaN, in a wide or long frame.
 
@@ -177,20 +180,25 @@ def fill_gaps(
     start, end : timestamp-like, optional
         Extend every series to start at ``start`` and/or end at ``end`` (default: each
         series' own first and last timestamp). A series with rows outside them keeps them.
+    static : sequence of str, optional
+        Columns of a long frame that hold one value per series (static covariates: a
+        store's size, a region), copied onto the inserted rows. Named, not guessed: a
+        target that happens to be constant (a series of zeros) must get NaN there. A
+        column constant within every series but not named is said in a warning.
 
     Returns
     -------
     pandas.DataFrame
-        The same columns and layout. In a long frame the id column, and every column that
-        holds one value per series (no NaN, the same in all its rows: static columns), are
-        copied onto the inserted rows; every other column is NaN there. Integer columns
-        that receive NaN become float64 (bool ones, object), as pandas' ``reindex`` makes
-        them.
+        The same columns and layout. In a long frame the id column and the ``static``
+        columns are copied onto the inserted rows; every other column is NaN there.
+        Integer columns that receive NaN become float64 (bool ones, object), as pandas'
+        ``reindex`` makes them.
 
     Raises
     ------
     DataError
-        A timestamp not on ``freq``'s grid, or a duplicate timestamp in a series.
+        A timestamp not on ``freq``'s grid, a duplicate timestamp in a series, or a
+        ``static`` column that is missing or not constant within a series.
 
     Examples
     --------
@@ -218,7 +226,13 @@ def fill_gaps(
         id_name, time_name = str(df.index.names[0] or "id"), str(df.index.names[1] or "time")
         frame = df.reset_index(names=[id_name, time_name])
         out = fill_gaps(
-            frame, freq=offset, id_col=id_name, time_col=time_name, start=start, end=end
+            frame,
+            freq=offset,
+            id_col=id_name,
+            time_col=time_name,
+            start=start,
+            end=end,
+            static=static,
         )
         return out.set_index([id_name, time_name]).rename_axis(df.index.names)
     if id_col is None:
@@ -228,7 +242,7 @@ def fill_gaps(
     for col in (id_col, time_col):
         if col not in df.columns:
             raise DataError(f"{col!r} is not a column of the data. Columns: {list(df.columns)}.")
-    return _fill_long(df, offset, id_col, time_col, start, end)
+    return _fill_long(df, offset, id_col, time_col, start, end, list(static))
 
 
 def _bounds(times: pd.DatetimeIndex, start: Any, end: Any) -> tuple[Any, Any]:
@@ -292,15 +306,27 @@ def _fill_long(
     time_col: str,
     start: Any,
     end: Any,
+    constant: list[str],
 ) -> pd.DataFrame:
     times = pd.DatetimeIndex(pd.to_datetime(df[time_col]))
     lo, hi = _bounds(times, start, end)
     ids = df[id_col]
-    # Columns holding one value per series (no NaN): copied onto the inserted rows.
-    others = [c for c in df.columns if c not in (id_col, time_col)]
     grouped = df.groupby(id_col, sort=False, dropna=False)
-    constant = [
-        c for c in others if not df[c].isna().any() and bool((grouped[c].nunique() == 1).all())
+    for c in constant:  # the static columns named: copied onto the inserted rows
+        if c not in df.columns or c in (id_col, time_col):
+            raise DataError(f"static={c!r} is not a column of the data besides the id and time.")
+        varies = grouped[c].nunique(dropna=False) > 1
+        if varies.any():
+            raise DataError(
+                f"static column {c!r} is not constant within "
+                f"{series_name(varies.index[varies.to_numpy()][0])}: leave it out of static=."
+            )
+    unnamed = [
+        c
+        for c in df.columns
+        if c not in (id_col, time_col, *constant)
+        and not df[c].isna().any()
+        and bool((grouped[c].nunique() == 1).all())
     ]
     parts = []
     for sid, rows in grouped.indices.items():
@@ -323,6 +349,11 @@ def _fill_long(
     if not parts:
         return df.copy()
     out = pd.concat(parts, ignore_index=True)[list(df.columns)]
+    if unnamed and len(out) > len(df):
+        warn(
+            f"Columns {unnamed} are constant within each series but not named in static=: "
+            "they are NaN on the inserted rows. Pass static=[...] to copy a static covariate."
+        )
     for c in (id_col, *constant):
         if out[c].dtype != df[c].dtype:
             out[c] = out[c].astype(df[c].dtype)

@@ -132,7 +132,14 @@ def fit_lambdas(
     for i, (a, b) in enumerate(zip(panel.offsets[:-1], panel.offsets[1:], strict=True)):
         for j in range(n_targets):
             x = panel.values[a:b, j].astype(np.float64)
-            lambdas[i, j] = _boxcox_mle(x[~np.isnan(x)])  # observed values (missing="mask")
+            x = x[~np.isnan(x)]  # observed values (missing="mask")
+            if not x.size:
+                raise DataError(
+                    f"No value of target {panel.target_names[j]!r} is observed in "
+                    f"{panel.series_label(i)} ({b - a} rows): Box-Cox has nothing to fit its "
+                    "lambda on, and a model nothing to learn from. Drop the series."
+                )
+            lambdas[i, j] = _boxcox_mle(x)
     return lambdas
 
 
