@@ -192,3 +192,22 @@ def test_score_errors(saved, tmp_path, capsys, actuals, flags, message):
                           *(flags or ("--id-col", "unique_id")))  # fmt: skip
     assert (code, out) == (2, "")
     assert re.search(message, err), err
+
+
+def test_a_target_named_like_another_targets_quantile_is_scored_as_a_target():
+    # 'y_qty' starts with 'y_q': it was read as a quantile of y (a crash on 'ty'), and left
+    # out of the automatic target list; 'y_q0.1' is y's quantile, scored as its pinball loss.
+    from forecast.cli.score import score_forecasts
+
+    t = pd.date_range("2024-01-01", periods=3, freq="D")
+    actuals = pd.DataFrame({"id": "a", "t": t, "y": [1.0, 2.0, 3.0], "y_qty": [10.0, 20, 30]})
+    forecasts = actuals.assign(y=[2.0, 2.0, 2.0], y_qty=[10.0, 20.0, 33.0], **{"y_q0.1": 0.0})
+    for targets in (None, ["y", "y_qty"]):
+        scores, pending = score_forecasts(forecasts, actuals, "id", "t", targets)
+        overall = scores[scores["scope"] == "overall"].set_index("target")
+        assert pending == 0
+        assert list(overall.index) == ["y", "y_qty"]
+        assert overall.loc["y", "mae"] == pytest.approx(2 / 3)
+        assert overall.loc["y_qty", "mae"] == pytest.approx(1.0)
+        assert overall.loc["y", "pinball_q0.1"] == pytest.approx(0.1 * 2.0)  # y above q: 0.1 * 2
+        assert np.isnan(overall.loc["y_qty", "pinball_q0.1"])

@@ -204,6 +204,7 @@ def score_forecasts(
     import numpy as np
     import pandas as pd
 
+    from forecast.data.output import quantile_columns
     from forecast.evaluation import metrics
 
     keys = [time_col] if id_col is None else [id_col, time_col]
@@ -217,10 +218,11 @@ def score_forecasts(
                 f"{list(frame.columns)}. Give the right --id-col/--time-col, or --model."
             )
     if targets is None:
-        targets = [
-            c for c in forecasts.columns
-            if c not in keys and c in actuals.columns and "_q" not in str(c)
-        ]  # fmt: skip
+        targets = [c for c in forecasts.columns if c not in keys and c in actuals.columns]
+        # A column that is a quantile of another target is that target's ("y_q0.1"); one
+        # that only looks like one ("sales_qty") is a target.
+        targets = [t for t in targets if not any(t in quantile_columns(targets, o).values()
+                                                 for o in targets)]  # fmt: skip
         if not targets:
             raise DataError(
                 f"The forecasts and the actuals share no column to score besides {keys}; "
@@ -240,9 +242,7 @@ def score_forecasts(
                 f"The {name} hold {int(dup.sum())} duplicate row(s) for {keys}, the first "
                 f"{first}; keep one row per series and timestamp."
             )
-    quantile_cols = {
-        t: [c for c in forecasts.columns if str(c).startswith(f"{t}_q")] for t in targets
-    }
+    quantile_cols = {t: quantile_columns(forecasts.columns, t) for t in targets}
     right = actuals[keys + targets].rename(columns={t: f"{t}__actual" for t in targets})
     merged = forecasts.merge(right, on=keys, how="left", validate="one_to_one")
     known = merged[[f"{t}__actual" for t in targets]].notna().all(axis=1)
@@ -275,8 +275,7 @@ def score_forecasts(
                     "smape": float(metrics.smape(y, f)),
                     "mape": float(metrics.mape(y, f)) if np.all(y != 0) else np.nan,
                 }
-                for c in quantile_cols[t]:
-                    level = float(str(c)[len(f"{t}_q") :])
+                for level, c in quantile_cols[t].items():
                     q = part[c].to_numpy(dtype=float)
                     row[f"pinball_q{level:g}"] = float(metrics.pinball_loss(y, q, level))
                 rows.append(row)

@@ -13,7 +13,8 @@ Symbols: S series, k steps returned, T targets, Q quantile levels.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,27 @@ import pandas as pd
 from forecast.data.frequency import future_times
 from forecast.data.panel import Layout
 
-__all__ = ["forecast_frame", "quantile_column"]
+__all__ = ["QUANTILE_SUFFIX", "forecast_frame", "quantile_column", "quantile_columns"]
+
+# A quantile column's suffix: "_q0.1", "_q0.025", "_q1e-05".
+QUANTILE_SUFFIX = re.compile(r"_q(\d*\.?\d+(?:[eE]-?\d+)?)$")
+
+
+def quantile_columns(columns: Iterable[Any], target: Any) -> dict[float, str]:
+    """``{q: column}`` for the quantile columns of ``target`` among ``columns``, by level.
+
+    Exactly ``f"{target}_q<level>"`` with a level in (0, 1): a target named ``y_qty`` is
+    no quantile of ``y``.
+    """
+    found = {}
+    for column in columns:
+        name = str(column)
+        match = QUANTILE_SUFFIX.search(name)
+        if match and name[: match.start()] == str(target):
+            q = float(match.group(1))
+            if 0.0 < q < 1.0:
+                found[q] = column
+    return dict(sorted(found.items()))
 
 
 def quantile_column(target: Any, q: float) -> str:

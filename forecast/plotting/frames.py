@@ -12,7 +12,6 @@ target ``y`` is the column ``y``; its quantile ``q`` is the column
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ import pandas as pd
 
 from forecast._exceptions import DataError, DataTypeError
 from forecast._warnings import warn
+from forecast.data.output import QUANTILE_SUFFIX, quantile_columns
 from forecast.evaluation.tables import interval_pairs
 
 if TYPE_CHECKING:
@@ -34,21 +34,6 @@ __all__ = [
     "select_ids",
     "split_series",
 ]
-
-_QUANTILE_SUFFIX = re.compile(r"_q(\d*\.?\d+(?:[eE]-?\d+)?)$")
-
-
-def quantile_columns(columns: Iterable[Any], target: str) -> dict[float, str]:
-    """``{q: column}`` for the quantile columns of ``target`` among ``columns``."""
-    found = {}
-    for column in columns:
-        name = str(column)
-        match = _QUANTILE_SUFFIX.search(name)
-        if match and name[: match.start()] == str(target):
-            q = float(match.group(1))
-            if 0.0 < q < 1.0:
-                found[q] = column
-    return dict(sorted(found.items()))
 
 
 def interval_columns(quantiles: dict[float, str]) -> list[tuple[float, str, str]]:
@@ -66,11 +51,11 @@ def point_and_quantiles(
 ) -> tuple[str, str | None, dict[float, str]]:
     """The target, its point-forecast column (or the median, or None) and quantile columns."""
     if target is None:
-        plain = [c for c in columns if not _QUANTILE_SUFFIX.search(str(c))]
+        plain = [c for c in columns if not QUANTILE_SUFFIX.search(str(c))]
         stems = [
             str(c)[: match.start()]
             for c in columns
-            if c not in plain and (match := _QUANTILE_SUFFIX.search(str(c)))
+            if c not in plain and (match := QUANTILE_SUFFIX.search(str(c)))
         ]
         if not plain and not stems:
             raise DataError("The forecast frame has no value columns to plot.")
