@@ -56,8 +56,9 @@ def _safe_scale(scale: np.ndarray) -> np.ndarray:
 def relative_offsets(
     loc: np.ndarray | float, scale: np.ndarray | float, level: np.ndarray
 ) -> np.ndarray:
-    """``(N, 2, F)`` float32: ``loc / scale`` and ``level / scale`` (1 where ``level`` is 0
-    or not finite), each window's centre and input level in units of its scale.
+    """``(N, 2, F)`` float32: ``loc / scale`` and ``level / scale`` (1 where ``level`` is 0,
+    not finite, or beyond float32 relative to the scale), each window's centre and input
+    level in units of its scale.
 
     What :class:`~forecast.neural.objectives.RelativeLoss` reads as the batch's ``offset``:
     ``z + loc / scale`` is an actual in units of the scale, and a tenth of ``level / scale``
@@ -66,7 +67,12 @@ def relative_offsets(
     which on a trending series is larger than its early values.
     """
     n, _, f = level.shape
-    unit = np.where(np.isfinite(level) & (level > 0), level / scale, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = level / scale
+    # A level that float32 cannot hold relative to the scale (a window of zeros and one
+    # 1e-45) counts as none: cast, it would be 0, and a zero actual's size 0 / 0.
+    tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
+    unit = np.where(np.isfinite(ratio) & (ratio >= tiny) & (ratio <= huge), ratio, 1.0)
     centre = np.broadcast_to(loc / scale, (n, 1, f))
     return np.concatenate([centre, np.broadcast_to(unit, (n, 1, f))], axis=1).astype(np.float32)
 
