@@ -91,6 +91,7 @@ from forecast.forecasters._transformed import (
     calendar_columns,
     check_fit_domain,
     check_transform,
+    transform_of,
     transformed_targets,
 )
 from forecast.forecasters._warm_start import check_warm_start, start_from, warm_state
@@ -642,6 +643,7 @@ def _set_fitted(model: Any, module: Any, state: dict[str, Any], layout: Any, res
     model.static_ = state["static"]
     model.static_scaler_ = state["static_scaler"]
     model.target_lambdas_ = state["lambdas"]
+    model.fitted_transform_ = transform_of(model)  # what a warm start checks
     model.calendar_features_ = state["calendar"]
     model.last_window_ = state["last_window"]
     model.history_ = pd.DataFrame(result.history, columns=["epoch", "train_loss", "val_loss"])

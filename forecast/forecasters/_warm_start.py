@@ -102,7 +102,7 @@ def _differences(model: Any, panel: Panel) -> list[str]:
     found += [f"{name}: {a!r} -> {b!r}" for name, a, b in pairs if a != b]
     # The scalers' statistics and the weights are in the transformed units.
     transform = model.__dict__.get("fitted_transform_"), transform_of(model)
-    if transform[0] != transform[1]:
+    if transform[0] is not None and transform[0] != transform[1]:  # None: not recorded
         found.append(f"target_transform: {transform[0]} -> {transform[1]}")
     if model.intervals is not None:
         found.append("intervals='conformal' (a calibration fit must start cold)")
