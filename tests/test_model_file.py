@@ -135,3 +135,84 @@ def test_an_untouched_file_still_loads(tmp_path, saved):
     document, arrays = saved
     write(tmp_path / "m.safetensors", document, arrays)
     assert load(tmp_path / "m.safetensors").predict().shape == (2, 1)
+
+
+@pytest.fixture(scope="module")
+def two_series(tmp_path_factory):
+    from forecast import SeasonalNaiveForecaster
+
+    frame = pd.concat(
+        [
+            pd.DataFrame({"id": s, "ds": pd.date_range("2020-01-01", periods=30), "y": k + 1.0})
+            for k, s in enumerate("ab")
+        ]
+    )
+    path = tmp_path_factory.mktemp("naive") / "m.safetensors"
+    SeasonalNaiveForecaster(horizon=2, season_length=7, id_col="id", time_col="ds").fit(frame).save(
+        path
+    )
+    return read(path)
+
+
+def _set(keys, value):
+    def change(d):
+        for key in keys[:-1]:
+            d = d[key]
+        d[keys[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # The same id twice: two series a forecast could not tell apart.
+        (_set(["fitted", "series_ids"], {"kind": "str", "values": ["a", "a"]}), "saved twice"),
+        # An id that is not of its kind (a dict among ints): it forecast with a dict as id.
+        (_set(["fitted", "series_ids"], {"kind": "int", "values": [1, {"x": 1}]}), "their kind"),
+        # Cutoffs for one series of two: pandas' 'All arrays must be of the same length'.
+        (
+            _set(["fitted", "cutoffs", "values"], ["2020-01-30T00:00:00"]),
+            "series ids, cutoffs and starts do not match",
+        ),
+        (_set(["fitted", "cutoffs", "values"], [None, None]), "do not match one another"),
+    ],
+)
+def test_inconsistent_series_state_is_refused(tmp_path, two_series, change, message):
+    document, arrays = _edit(two_series, document=change)
+    _refused(_crafted(tmp_path / "m", document, arrays), message)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        np.ones((2, 7, 1), dtype=bool),  # loaded, and forecast 1.0 for every series
+        np.ones((3, 7, 1)),  # a row per series: 2, not 3 (a raw pandas error at predict)
+    ],
+)
+def test_a_baselines_state_must_be_floats_one_row_per_series(tmp_path, two_series, state):
+    document, arrays = _edit(two_series, arrays=lambda a: a.update({"model.last_season_": state}))
+    _refused(_crafted(tmp_path / "m", document, arrays), "a fit saves floats, one row per series")
+
+
+def test_non_float_network_weights_are_refused(tmp_path, saved):
+    key = "model.network.head.weight"
+    document, arrays = _edit(saved, arrays=lambda a: a.update({key: a[key] > 0}))
+    _refused(_crafted(tmp_path / "m", document, arrays), r"non-float arrays \['network.head")
+
+
+def test_an_infinite_tensor_offset_is_a_model_file_error(tmp_path):
+    # JSON's 1e400 is a float infinity, which int() refuses with an OverflowError (exit 1).
+    metadata = {"format": FORMAT, "format_version": "2", "forecast": "{}", "checksum": "x"}
+    table = {"__metadata__": metadata, "x": {"dtype": "F32", "shape": [1]}}
+    header = json.dumps(table).encode()[:-2] + b', "data_offsets": [0, 1e400]}}'
+    path = tmp_path / "inf.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 4)
+    _refused(path, r"its tensor table is not readable")
+
+
+def test_info_on_a_damaged_description_exits_2(tmp_path, saved, capsys):
+    document, arrays = _edit(saved, document=lambda d: d.update(fitted=["not", "a", "dict"]))
+    path = _crafted(tmp_path / "m.safetensors", document, arrays)
+    assert main(["info", str(path)]) == 2
+    assert "ModelFileError: Cannot describe model file" in capsys.readouterr().err

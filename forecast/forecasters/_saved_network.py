@@ -90,6 +90,11 @@ def check_saved_shapes(
         *([f"missing {missing}"] if missing else []),
         *([f"unexpected network weights {extra}"] if extra else []),
         *([f"shapes {', '.join(wrong)}"] if wrong else []),
+        *(
+            [f"non-float arrays {not_float}"]
+            if (not_float := sorted(k for k, v in found.items() if np.asarray(v).dtype.kind != "f"))
+            else []
+        ),
     ]
     if problems:
         raise ModelFileError(

@@ -601,6 +601,9 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             raise ValueError(f"the fitted attributes {missing} are missing")
         for name in self._saved_attributes:
             setattr(self, name, attributes[name])
+        lengths = {len(attributes[n]) for n in ("series_ids_", "cutoffs_", "training_start_")}
+        if len(lengths) > 1 or pd.isna(self.cutoffs_).any():
+            raise ModelFileError("its series ids, cutoffs and starts do not match one another")
         not_finite = [
             key
             for key, value in arrays.items()

@@ -127,8 +127,15 @@ class _BaselineForecaster(BaseForecaster):
                 f"addition; expected exactly {list(self._state)}. The file was not written by "
                 "this version of forecast, or is damaged."
             )
+        n_series = len(self.series_ids_)  # restored before this
         for name in self._state:
-            setattr(self, name, np.asarray(arrays[name], dtype=np.float64))
+            value = np.asarray(arrays[name])
+            if value.dtype.kind != "f" or value.ndim < 1 or len(value) != n_series:
+                raise ModelFileError(
+                    f"its {name} is {value.dtype} of shape {value.shape}; a fit saves floats, "
+                    f"one row per series ({n_series})"
+                )
+            setattr(self, name, value.astype(np.float64))
 
     # ------------------------------------------------------------------ helpers
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from forecast._exceptions import ModelFileError
 from forecast.io.model_file import file_checksum
 
 __all__ = ["ModelCard"]
@@ -138,7 +139,29 @@ class ModelCard:
         arrays: dict[str, np.ndarray] | None = None,
         path: str | os.PathLike[str] | None = None,
     ) -> ModelCard:
-        """The card of a model file's JSON document (see :mod:`forecast.io.persistence`)."""
+        """The card of a model file's JSON document (see :mod:`forecast.io.persistence`).
+
+        Raises
+        ------
+        ModelFileError
+            A document whose fields are not of the types a save writes (a damaged or
+            edited file), which ``forecast info`` reports as bad input, not a crash.
+        """
+        try:
+            return cls._from_document(document, arrays, path)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            where = "" if path is None else f" {os.fspath(path)!r}"
+            raise ModelFileError(
+                f"Cannot describe model file{where}: its description is damaged ({exc})."
+            ) from None
+
+    @classmethod
+    def _from_document(
+        cls,
+        document: dict[str, Any],
+        arrays: dict[str, np.ndarray] | None,
+        path: str | os.PathLike[str] | None,
+    ) -> ModelCard:
         fitted = document.get("fitted", {})
         layout = fitted.get("layout") or {}
         ids = fitted.get("series_ids", {}).get("values", [])

@@ -187,14 +187,24 @@ def encode_ids(ids: list[Any]) -> dict[str, Any]:
 
 
 def decode_ids(data: dict[str, Any]) -> list[Any]:
-    """Inverse of :func:`encode_ids`."""
-    kind, values = data["kind"], list(data["values"])
+    """Inverse of :func:`encode_ids`; ``ValueError`` for ids of another type than their kind
+    says, or the same id twice (two series a forecast could not tell apart)."""
+    kind, values = data["kind"], data["values"]
+    if not isinstance(values, list):
+        raise ValueError(f"series ids must be a list, not {type(values).__name__}")
     if kind in ("none", "str", "int"):
-        return values
-    dtype = np.dtype(kind)
-    if dtype.kind not in "iu":
-        raise ValueError(f"unknown series id type {kind!r}")
-    return [dtype.type(v) for v in values]
+        wanted = {"none": type(None), "str": str, "int": int}[kind]
+        if not all(type(v) is wanted for v in values) or (kind == "none" and len(values) != 1):
+            raise ValueError(f"series ids {values[:5]!r} are not of their kind {kind!r}")
+        ids = values
+    else:
+        dtype = np.dtype(kind)
+        if dtype.kind not in "iu" or not all(type(v) is int for v in values):
+            raise ValueError(f"unknown series id type {kind!r}, or ids not of it")
+        ids = [dtype.type(v) for v in values]
+    if len(set(values)) != len(values):
+        raise ValueError("the same series id is saved twice")
+    return ids
 
 
 # ------------------------------------------------------------------------------ values

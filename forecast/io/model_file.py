@@ -234,7 +234,7 @@ def from_bytes(raw: bytes, path: Any = "<bytes>") -> tuple[dict[str, Any], dict[
         )
     try:
         ends = [int(t["data_offsets"][1]) for k, t in header.items() if k != "__metadata__"]
-    except (TypeError, KeyError, IndexError, ValueError):
+    except (TypeError, KeyError, IndexError, ValueError, OverflowError):  # JSON's Infinity
         raise fail(path, "it is damaged (its tensor table is not readable)") from None
     expected = data_start + max(ends, default=0)
     if len(raw) < expected:
