@@ -548,6 +548,12 @@ def test_fill_gaps_never_invents_a_value_a_static_column_is_named() -> None:
     assert len(inserted) == 3
     assert inserted["y"].isna().all()
     assert inserted["size"].tolist() == [1, 1, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # y, said above
+        one = fill_gaps(df, freq="D", id_col="id", time_col="t", static="size")  # a str: one
+    pd.testing.assert_frame_equal(one, out)
+    with pytest.raises(DataError, match=r"a wide frame .* has none"):
+        fill_gaps(df[df["id"] == "a"].set_index("t")[["y"]], freq="D", static=["size"])
     with pytest.raises(DataError, match="static column 'y' is not constant within series 'c'"):
         fill_gaps(
             pd.concat([df, df.iloc[:2].assign(id="c", y=[1.0, 2.0])]),

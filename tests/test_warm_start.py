@@ -120,6 +120,13 @@ def test_a_fit_that_differs_is_refused_naming_the_difference(fitted, no_training
         model.set_params(**change).fit(_frame())
 
 
+def test_the_same_season_length_as_a_numpy_int_is_no_difference():
+    params = {**SMALL, "target_transform": "deseasonalize", "season_length": 7}
+    model = RNNForecaster(**params).fit(_frame())
+    model.set_params(warm_start=True, season_length=np.int64(7)).fit(_frame())  # not refused
+    assert model.fitted_transform_ == "'deseasonalize' (season_length=7)"
+
+
 def test_a_loaded_models_transform_is_checked_too(tmp_path):
     # Log values scaled by raw means forecast 11,702 where a cold fit says 10.
     RNNForecaster(**SMALL, target_transform="log").fit(_frame(level=50.0)).save(tmp_path / "m")

@@ -158,7 +158,7 @@ def fill_gaps(
     time_col: str | None = None,
     start: Any = None,
     end: Any = None,
-    static: Sequence[str] = (),
+    static: str | Sequence[str] = (),
 ) -> pd.DataFrame:
     """Insert each series' missing timestamps as rows of NaN, in a wide or long frame.
 
@@ -235,14 +235,20 @@ def fill_gaps(
             static=static,
         )
         return out.set_index([id_name, time_name]).rename_axis(df.index.names)
+    static = [static] if isinstance(static, str) else list(static)
     if id_col is None:
+        if static:
+            raise DataError(
+                f"static={static!r} names columns copied onto a long frame's inserted rows; "
+                "a wide frame (one series) has none: leave it out."
+            )
         return _fill_wide(df, offset, time_col, start, end)
     if time_col is None:
         raise DataError(f"id_col={id_col!r} needs time_col= too (a long frame).")
     for col in (id_col, time_col):
         if col not in df.columns:
             raise DataError(f"{col!r} is not a column of the data. Columns: {list(df.columns)}.")
-    return _fill_long(df, offset, id_col, time_col, start, end, list(static))
+    return _fill_long(df, offset, id_col, time_col, start, end, static)
 
 
 def _bounds(times: pd.DatetimeIndex, start: Any, end: Any) -> tuple[Any, Any]:

@@ -214,7 +214,8 @@ def transform_of(owner: Any) -> str:
     a warm start's message shows it: the units its fitted scalers and weights are in."""
     method = owner.target_transform
     if method == "deseasonalize":
-        return f"{method!r} (season_length={getattr(owner, 'season_length', None)!r})"
+        season = getattr(owner, "season_length", None)
+        return f"{method!r} (season_length={season if season is None else int(season)})"
     return repr(method)
 
 
