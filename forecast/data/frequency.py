@@ -95,20 +95,21 @@ def infer_freq(times: pd.DatetimeIndex, label: str, hint: str = "") -> pd.offset
         # pandas 3 warns that infer_freq will return an offset; to_offset accepts both.
         warnings.simplefilter("ignore")
         inferred = pd.infer_freq(times)
+    offset = None if inferred is None else to_offset(inferred)
+    if offset is not None and not isinstance(offset, pd.offsets.Day | pd.offsets.Tick):
+        return offset  # month starts and ends, business days, weeks...
     months = _month_steps(times)
-    if inferred is not None:
-        offset = to_offset(inferred)
-        fixed_days = isinstance(offset, pd.offsets.Day | pd.offsets.Tick)
-        if not (fixed_days and months is not None and _same_day_steps(times, months)):
-            return offset
-        # Three stamps on the 15th, a month apart, are 31 days apart too: pandas answers
-        # '31D', and the forecast would drift off the 15th. Months it is.
+    if months is not None and _same_day_steps(times, months):
+        # Mid-month data, which has no pandas alias; and three stamps on the 15th, a month
+        # apart, are 31 days apart too: pandas answers '31D', and the forecast would drift
+        # off the 15th. Months it is.
+        return pd.DateOffset(months=int(months[0]))
+    if offset is not None:
+        return offset
     usual_months, odd = 0, np.empty(0, dtype=np.int64)
     if months is not None:  # on one day of the month (or month ends): steps in months
         usual_months = int(pd.Series(months).mode().iloc[0])
         odd = np.flatnonzero(months != usual_months)
-        if _same_day_steps(times, months):  # mid-month data, which has no pandas alias
-            return pd.DateOffset(months=usual_months)
     if odd.size:  # a missing month, named in months, not days
         usual: Any = f"{usual_months} month(s)"
         first_odd = int(odd[0])
@@ -141,7 +142,7 @@ def _same_day_steps(times: pd.DatetimeIndex, months: np.ndarray) -> bool:
     """Whether ``months`` (:func:`_month_steps`) are one whole number of months apart on a
     day from the 1st to the 28th (later days drift: a month from 31 January is 29 February,
     then the 29th). Day 1 comes here only at a time of day pandas has no alias for."""
-    day = times[0].day if times.tz is None else times.tz_localize(None)[0].day
+    day = times[0].day  # a tz-aware timestamp's day is its local one
     return bool(months[0] >= 1 and (months == months[0]).all() and day <= 28)
 
 

@@ -72,7 +72,7 @@ def relative_offsets(
     # A level that float32 cannot hold relative to the scale (a window of zeros and one
     # 1e-45) counts as none: cast, it would be 0, and a zero actual's size 0 / 0.
     tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
-    unit = np.where(np.isfinite(ratio) & (ratio >= tiny) & (ratio <= huge), ratio, 1.0)
+    unit = np.where((ratio >= tiny) & (ratio <= huge), ratio, 1.0)  # NaN and inf: outside
     centre = np.broadcast_to(loc / scale, (n, 1, f))
     return np.concatenate([centre, np.broadcast_to(unit, (n, 1, f))], axis=1).astype(np.float32)
 

@@ -402,7 +402,8 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
     ) -> Forecast:
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
         calibrated: used by ``predict(df)``, backtests and meta-forecasters. The bounds scale
-        by the histories in ``scale_from`` (default ``panel``): ``panel`` in float64."""
+        by the histories in ``scale_from``: default ``panel``; ``predict(df)`` passes the
+        same rows in float64 (a float32 copy can round a history's steps to nothing)."""
         forecast = transformed.forecast(self, panel, series, ends, future)
         histories = panel if scale_from is None else scale_from
         forecast = self._with_bounds(forecast, lambda: history_scale(histories, series, ends))

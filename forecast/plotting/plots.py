@@ -66,7 +66,7 @@ def _date_axis(ax: Any, tz: Any) -> None:
 def _draw_one(
     ax: Any,
     forecast: pd.DataFrame,
-    history: pd.DataFrame | None,
+    history: pd.DataFrame,
     target: str,
     point: str | None,
     quantiles: dict[float, str],
@@ -74,7 +74,7 @@ def _draw_one(
 ) -> None:
     """History (and actuals after the origin), bands, forecast and origin line on ``ax``."""
     start = forecast.index[0]
-    if history is None or target not in history.columns:
+    if target not in history.columns:
         raise DataError(
             f"The history has no column {target!r} to plot before the forecast; pass the "
             "frame the model was fitted on (or a newer one)."
@@ -209,6 +209,13 @@ def plot_forecast(
     columns = next(iter(forecasts.values())).columns
     target, point, quantiles = point_and_quantiles(list(columns), target)
     chosen, total = select_ids(list(forecasts), ids, max_series, "plot_forecast")
+    absent = [key for key in chosen if key not in histories]
+    if absent:
+        raise DataError(
+            f"The history has no rows of {layout.id_col or 'series'} {absent[0]!r}, which the "
+            f"forecast holds{f' (and {len(absent) - 1} more)' if len(absent) > 1 else ''}: "
+            "pass the frame the model was fitted on (or a newer one), or ids= without it."
+        )
     horizon = len(forecasts[chosen[0]])
     heading = title if title is not None else f"{target}: {horizon}-step forecast"
     if ax is not None:
@@ -223,13 +230,6 @@ def plot_forecast(
         nrows = math.ceil(len(chosen) / ncols)
         grid = _new_axes(nrows, ncols, fig=fig, figsize=(9.0 * ncols / 1.2, 2.8 + 2.2 * nrows))
     axes = grid.ravel()
-    absent = [key for key in chosen if key not in histories]
-    if absent:
-        raise DataError(
-            f"The history has no rows of {layout.id_col or 'series'} {absent[0]!r}, which the "
-            f"forecast holds{f' (and {len(absent) - 1} more)' if len(absent) > 1 else ''}: "
-            "pass the frame the model was fitted on (or a newer one), or ids= without it."
-        )
     for key, panel in zip(chosen, axes, strict=False):
         _draw_one(panel, forecasts[key], histories[key], target, point, quantiles, n_history)
         panel.set_ylabel(str(target))
