@@ -331,6 +331,22 @@ def test_cli_engine_refuses_options_that_need_the_whole_panel(model, tmp_path, c
     )  # fmt: skip
     assert code == 2
     assert "--max-bad-fraction cannot be used with --engine" in err
+    assert "whole panel" in err
+
+
+@pytest.mark.parametrize("flag", [["--timezone", "Europe/Berlin"], ["--date-format", "%Y-%m-%d"]])
+def test_cli_engine_refuses_reader_options_for_what_they_are(model, tmp_path, capsys, flag):
+    from conftest import run_main
+
+    model.save(tmp_path / "m.safetensors")
+    code, _, err = run_main(
+        capsys, "predict", "--model", tmp_path / "m.safetensors", "--data", tmp_path,
+        "--out", tmp_path / "out", "--engine", "dask", *flag,
+    )  # fmt: skip
+    assert code == 2
+    assert f"{flag[0]} cannot be used with --engine" in err
+    assert "reads --data as Parquet itself" in err
+    assert "whole panel" not in err
 
 
 def test_spark_chunks_hold_whole_series_whatever_the_batches_cut(monkeypatch, panel):

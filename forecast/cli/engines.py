@@ -19,7 +19,9 @@ needs the history's ends per series: ``--no-metadata`` leaves all of them out).
 ``--on-bad-series``, ``--max-staleness`` and ``--fallback-season`` work per partition;
 ``--future-data`` (Parquet, read by the engine as ``--data`` is) gives known-future
 covariates other than calendar features; ``--report``, ``--max-bad-fraction`` and
-``--expect-ids`` need the whole panel in one place and are refused with ``--engine``.
+``--expect-ids`` need the whole panel in one place and are refused with ``--engine``;
+so are the in-process readers' ``--table``, ``--query``, ``--date-format`` and
+``--timezone`` (the engine reads typed Parquet timestamps as they were written).
 """
 
 from __future__ import annotations
@@ -48,11 +50,9 @@ _WHOLE_PANEL = (
     "future_table",
     "future_query",
     "out_table",
-    "table",
-    "query",
-    "date_format",
-    "timezone",
 )
+# Options of the in-process readers: the engine reads --data itself, as typed Parquet.
+_READER_ONLY = ("table", "query", "date_format", "timezone")
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +82,14 @@ def _check(option: Callable[..., Any], engine: str) -> tuple[str, str]:
         raise UsageError(
             f"{', '.join(given)} cannot be used with --engine: each needs the whole panel in "
             "one process. Leave them out, or run without --engine."
+        )
+    given = [f"--{name.replace('_', '-')}" for name in _READER_ONLY if option(name) is not None]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with --engine: the engine reads --data as "
+            "Parquet itself, with the timestamps typed as they were written (not parsed from "
+            "text, not converted to another zone). Write the data to Parquet with the "
+            "timestamps you want, or run without --engine."
         )
     if os.path.exists(out):
         raise UsageError(
