@@ -211,3 +211,28 @@ def test_a_target_named_like_another_targets_quantile_is_scored_as_a_target():
         assert overall.loc["y_qty", "mae"] == pytest.approx(1.0)
         assert overall.loc["y", "pinball_q0.1"] == pytest.approx(0.1 * 2.0)  # y above q: 0.1 * 2
         assert np.isnan(overall.loc["y_qty", "pinball_q0.1"])
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "table"),
+    [("y", np.nan, "forecasts"), ("y", "n/a", "forecasts"), ("y_q0.9", np.inf, "forecasts"),
+     ("y__actual", np.inf, "actuals")],
+)  # fmt: skip
+def test_a_forecast_that_is_not_a_number_is_named_by_its_series_and_timestamp(column, value, table):
+    # It was scored by position ("position 1") or, for text, failed in NumPy's conversion.
+    from forecast._exceptions import DataError
+    from forecast.cli.score import score_forecasts
+
+    t = pd.date_range("2024-01-01", periods=3, freq="D")
+    actuals = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 3, "t": [*t, *t], "y": 1.0})
+    forecasts = actuals.assign(y=2.0, **{"y_q0.9": 3.0})
+    frame = actuals if table == "actuals" else forecasts
+    name = column.removesuffix("__actual")
+    frame[name] = frame[name].astype(object)
+    frame.loc[4, name] = value
+    with pytest.raises(DataError) as info:
+        score_forecasts(forecasts, actuals, "id", "t", None)
+    message = str(info.value)
+    assert f"The {table} hold 1 NaN" in message
+    assert f"column {name!r}" in message
+    assert "['b', Timestamp('2024-01-02 00:00:00')]" in message

@@ -256,6 +256,7 @@ def score_forecasts(
             f"{' (or their series differ)' if id_col else ''}. Score once the actuals of the "
             "forecast dates have arrived."
         )
+    _refuse_non_finite(merged, targets, quantile_cols, keys)
     rows = []
     groups: list[tuple[Any, pd.DataFrame]] = (
         list(merged.groupby(id_col, sort=True)) if id_col is not None else [(None, merged)]
@@ -283,6 +284,33 @@ def score_forecasts(
     if id_col is not None:
         scores = scores.rename(columns={"series": id_col})
     return scores, n_pending
+
+
+def _refuse_non_finite(
+    merged: pd.DataFrame,
+    targets: list[str],
+    quantile_cols: dict[str, dict[float, str]],
+    keys: list[str],
+) -> None:
+    """A NaN or infinite forecast or actual among the rows scored is named by its keys."""
+    import numpy as np
+    import pandas as pd
+
+    for t in targets:
+        columns = {t: "forecasts", f"{t}__actual": "actuals"}
+        columns.update({c: "forecasts" for c in quantile_cols[t].values()})
+        for column, table in columns.items():
+            values = pd.to_numeric(merged[column], errors="coerce").to_numpy(dtype=float)
+            bad = ~np.isfinite(values)
+            if bad.any():
+                first = merged.loc[bad, keys].iloc[0].tolist()
+                name = column.removesuffix("__actual")
+                raise DataError(
+                    f"The {table} hold {int(bad.sum())} NaN, infinite or non-numeric value(s) "
+                    f"in column {name!r} for rows that are scored, the first at {keys} = "
+                    f"{first}. A forecast must be a number to be scored: check the run that "
+                    "wrote it."
+                )
 
 
 def record_backtest(
