@@ -255,6 +255,38 @@ def test_a_forecast_from_a_cutoff_inside_a_gap_reads_nothing_after_the_cutoff() 
     assert not first.loc[last, "actual"].equals(second.loc[last, "actual"])
 
 
+@pytest.mark.parametrize(
+    ("fitted_gap", "column"),
+    [(None, "x"), (None, "y"), ("y", "x")],  # (y with a channel: the test above)
+    ids=["no_channel-x", "no_channel-y", "channel_for_y-x"],
+)
+def test_a_column_without_a_channel_reads_nothing_after_the_cutoff(fitted_gap, column) -> None:
+    """A column complete at fit has no observed channel; a gap in it that runs to a cutoff
+    was interpolated towards the value after the cutoff (no causal fix applied to it), in
+    score, backtests and calibration alike."""
+    df = _long(n_series=2, n=40)
+    fit_on = df.copy()
+    if fitted_gap:
+        fit_on.loc[10, fitted_gap] = np.nan
+    model = LSTMForecaster(id_col="id", time_col="t", target="y", freq="D", missing="mask")
+    model.set_params(**TINY).fit(fit_on)
+    assert model.missing_columns_ == ([fitted_gap] if fitted_gap else [])
+    history = df.copy()
+    history.loc[[36, 37], column] = np.nan  # s0's last two rows before its last cutoff (38)
+    changed = history.copy()
+    changed.loc[38, column] += 100.0  # the first row after that cutoff, and nothing else
+    run = dict(n_windows=1, refit=False, metrics=["mae"])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Columns .* have missing values but were complete")
+        first = backtest(model, history, **run).forecasts
+        second = backtest(model, changed, **run).forecasts
+        score_first, score_second = model.score(history), model.score(changed)
+    s0 = first["id"] == "s0"
+    pd.testing.assert_series_equal(first.loc[s0, "forecast"], second.loc[s0, "forecast"])
+    if column == "x":  # the score reads y's actuals only
+        assert score_first == score_second
+
+
 @st.composite
 def _long_frames(draw):
     """Long frames of 1-4 series with random missing timestamps and NaN."""

@@ -168,20 +168,59 @@ class CausalInputs:
 
         Returns ``windows`` itself when nothing changes, else a changed copy.
         """
-        n_input = self.seq_len
-        seen = windows[:, :n_input, self.channel_columns] > 0.5  # (N, L, K)
-        # True where the column is observed at this row or a later input row of the window.
-        later = np.logical_or.accumulate(seen[:, ::-1], axis=1)[:, ::-1]
-        fix = np.flatnonzero((~later).any(axis=(1, 2)))
-        if not fix.size:
-            return windows
-        rows = np.asarray(starts, dtype=np.int64)[fix, None] + np.arange(n_input)  # (n, L)
-        known = self.carried[rows]  # (n, L, K)
-        use = ~later[fix] & ~np.isnan(known)
-        out = np.array(windows, copy=True)
-        block = out[fix, :n_input][:, :, self.value_columns]
-        out[np.ix_(fix, np.arange(n_input), self.value_columns)] = np.where(use, known, block)
-        return out
+        seen = windows[:, : self.seq_len, self.channel_columns] > 0.5  # (N, L, K)
+        return _carry_where_unseen_later(
+            windows, starts, seen, self.carried, self.value_columns, self.seq_len
+        )
+
+
+class CausalColumns:
+    """:class:`CausalInputs` for imputed columns that have no observed channel.
+
+    A model fitted on data where a column was complete has no channel for it; when that
+    column has gaps at predict, in a backtest or in a calibration, :func:`impute` fills it
+    as any other, and the same fix applies, with where it was observed taken from the data
+    (``observed``, ``(T, K)`` bool) instead of from a channel among the inputs.
+    """
+
+    def __init__(
+        self, observed: np.ndarray, carried: np.ndarray, value_columns: np.ndarray, seq_len: int
+    ) -> None:
+        self.observed = observed
+        self.carried = carried
+        self.value_columns = np.asarray(value_columns, dtype=np.int64)
+        self.seq_len = seq_len
+
+    def __call__(self, windows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """As :meth:`CausalInputs.__call__`."""
+        rows = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(self.seq_len)
+        return _carry_where_unseen_later(
+            windows, starts, self.observed[rows], self.carried, self.value_columns, self.seq_len
+        )
+
+
+def _carry_where_unseen_later(
+    windows: np.ndarray,
+    starts: np.ndarray,
+    seen: np.ndarray,
+    carried: np.ndarray,
+    value_columns: np.ndarray,
+    n_input: int,
+) -> np.ndarray:
+    """``windows`` with each input row whose column is not ``seen`` (N, L, K) at it or at a
+    later input row given ``carried``'s value (where there is one); a copy when any is."""
+    # True where the column is observed at this row or a later input row of the window.
+    later = np.logical_or.accumulate(seen[:, ::-1], axis=1)[:, ::-1]
+    fix = np.flatnonzero((~later).any(axis=(1, 2)))
+    if not fix.size:
+        return windows
+    rows = np.asarray(starts, dtype=np.int64)[fix, None] + np.arange(n_input)  # (n, L)
+    known = carried[rows]  # (n, L, K)
+    use = ~later[fix] & ~np.isnan(known)
+    out = np.array(windows, copy=True)
+    block = out[fix, :n_input][:, :, value_columns]
+    out[np.ix_(fix, np.arange(n_input), value_columns)] = np.where(use, known, block)
+    return out
 
 
 def input_positions(n_features: int, n_future: int, channels: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data import hiding
 from forecast.data.masking import (
+    CausalColumns,
     CausalInputs,
     MaskedScaler,
     augment,
@@ -49,6 +50,7 @@ from forecast.data.panel import Panel
 from forecast.data.scaling import SeriesScaler
 from forecast.data.window_index import WindowIndex
 from forecast.forecasters._fit_windows import fit_windows
+from forecast.forecasters._network_forecast import WindowFix
 
 __all__ = [
     "MaskedTraining",
@@ -239,9 +241,10 @@ def restored_scaler(model: Any, metadata: dict[str, Any]) -> SeriesScaler:
 
 def masked_panel(
     model: Any, panel: Panel, series: np.ndarray, ends: np.ndarray
-) -> tuple[Panel, CausalInputs | None]:
+) -> tuple[Panel, WindowFix | None]:
     """``panel`` with the inputs ``model`` reads, checked for forecasts from ``ends``, and
-    the causal fix of its windows (:class:`CausalInputs`; None when nothing is imputed).
+    the causal fix of its windows (:class:`CausalInputs`, and :class:`CausalColumns` for
+    imputed columns without a channel; None when nothing is imputed).
 
     Unchanged for a model with ``missing="raise"`` (its panels hold no NaN).
 
@@ -270,8 +273,28 @@ def masked_panel(
         )
     channels, positions, channel_cols = _layout(panel.feature_names, len(panel.future_names), names)
     values = augment(panel.values, panel.offsets, channels, len(panel.future_names))
-    causal = _causal(panel, channels, positions, channel_cols, seq_len) if names else None
-    return replace(panel, values=values), causal
+    fixes: list[WindowFix] = []
+    if names:
+        fixes.append(_causal(panel, channels, positions, channel_cols, seq_len))
+    if unmasked:  # imputed too: no input may read past its window's cutoff through them
+        columns = np.array([panel.feature_names.index(n) for n in unmasked], dtype=np.int64)
+        observed = ~np.isnan(panel.values[:, columns])
+        known = carried(panel.values, panel.offsets, columns)
+        fixes.append(CausalColumns(observed, known, positions[columns], seq_len))
+    return replace(panel, values=values), _chained(fixes)
+
+
+def _chained(fixes: list[WindowFix]) -> WindowFix | None:
+    """One fix applying ``fixes`` in turn (they change different columns); None for none."""
+    if len(fixes) < 2:
+        return fixes[0] if fixes else None
+
+    def fix(windows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        for one in fixes:
+            windows = one(windows, starts)
+        return windows
+
+    return fix
 
 
 def check_fitted(model: Any) -> None:
