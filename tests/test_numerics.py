@@ -7,6 +7,8 @@ scales erased by a big neighbouring series, non-finite forecasts from damaged we
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,6 +101,53 @@ def test_values_beyond_float32_name_the_fix():
     frame.iloc[10, 0] = 1e39
     with pytest.raises(DataError, match=r"beyond float32 range at 2021-01-11.*Divide the column"):
         RNNForecaster(**TINY).fit(frame)
+
+
+def _near_1e8(steps: float) -> pd.DataFrame:
+    """Two series of 30 days: one near 100, one near 1e8, moving by ``steps`` a day."""
+    t = pd.date_range("2021-01-01", periods=30, freq="D")
+    moves = np.random.default_rng(0).normal(0, steps, 60).cumsum()
+    return pd.DataFrame({"id": np.repeat(["calm", "near_1e8"], 30), "t": t.append(t),
+                         "y": np.r_[100 + moves[:30], 1e8 + moves[30:]]})  # fmt: skip
+
+
+@pytest.mark.parametrize("calibrated", [False, True])
+def test_steps_float32_rounds_away_are_warned_of_with_the_series(calibrated):
+    # A series near 1e8 moving by 0.01 is a constant in float32: the network read it so
+    # without a word. (Calibrated models convert at float64 first and narrow after.)
+    params = (
+        {**TINY, "intervals": "conformal", "calibration_windows": 3, "coverage": 0.6}
+        if calibrated
+        else TINY
+    )
+    with pytest.warns(UserWarning, match="rounds by") as caught:
+        RNNForecaster(**params, id_col="id", time_col="t").fit(_near_1e8(0.01))
+    messages = [str(w.message) for w in caught if "rounds" in str(w.message)]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("Column 'y' of series 'near_1e8' moves by steps of")
+    assert "float32" in messages[0]
+    assert "Subtract a constant" in messages[0]
+
+
+@pytest.mark.parametrize("steps", [0.01, 50.0])
+def test_the_rounding_check_leaves_missing_values_out(steps):
+    frame = _near_1e8(steps)
+    frame.loc[[3, 40, 41], "y"] = np.nan  # one in each series (40, 41: a step to and from)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        to_panel(frame, id_col="id", time_col="t", missing="mask")
+    said = [str(w.message) for w in caught if "rounds by" in str(w.message)]
+    assert len(said) == (steps == 0.01)
+    assert all("series 'near_1e8'" in m and "nan" not in m for m in said)
+
+
+def test_steps_float32_holds_and_float64_models_are_not_warned_of():
+    # Warnings are errors in the tests: any warning fails these fits.
+    RNNForecaster(**TINY, id_col="id", time_col="t").fit(_near_1e8(50.0))  # spacing 8 at 1e8
+    NaiveForecaster(horizon=2, id_col="id", time_col="t").fit(_near_1e8(0.01))  # float64
+    flat = _near_1e8(0.0)  # constant series: nothing to round away
+    panel, _ = to_panel(flat, id_col="id", time_col="t")
+    assert panel.values.dtype == np.float32
 
 
 # --------------------------------------------------------------------- diverged fits

@@ -32,7 +32,7 @@ from forecast.data.conventions import default_columns
 from forecast.data.frequency import check_on_frequency, freq_code
 from forecast.data.gaps import gap_fix, insert_missing_rows, panel_freq
 from forecast.data.past_covariates import choose_past
-from forecast.data.representable import unfit_for, what_is_wrong
+from forecast.data.representable import unfit_for, warn_if_rounded, what_is_wrong
 
 __all__ = ["Columns", "Layout", "Panel", "series_positions", "to_panel"]
 
@@ -172,10 +172,8 @@ class Panel:
         )
 
     def describe(self, positions: np.ndarray, counts: np.ndarray | None = None) -> str:
-        """``"'a' has 3, 'b' has 4"`` for series at ``positions`` (10 at most, then a count).
-
-        ``counts`` (one per position) default to the series' lengths.
-        """
+        """``"'a' has 3, 'b' has 4"`` for series at ``positions`` (10 at most, then a count);
+        ``counts`` (one per position) default to the series' lengths."""
         positions = np.asarray(positions)
         counts = self.lengths[positions] if counts is None else np.asarray(counts)
         shown = ", ".join(
@@ -204,7 +202,9 @@ class Panel:
                 f"{self.series_label(series)} ({int(bad[:, j].sum())} such value(s) in that "
                 f"column). {fix}"
             )
-        return replace(self, values=self.values.astype(dtype))
+        narrow, codes = self.values.astype(dtype), self.series_of(np.arange(len(self.values)))
+        warn_if_rounded(self.values, narrow, codes, self.series_label, self.feature_names)
+        return replace(self, values=narrow)
 
     @property
     def last_times(self) -> pd.DatetimeIndex:
@@ -505,6 +505,7 @@ def _float_values(
             first_bad.append((row, j, int(bad.sum()), float(column[row])))
             continue  # refused below; not cast (an overflow warning would come first)
         values[:, j] = column
+        warn_if_rounded(column, values[:, j], codes, labels.__getitem__, name)
     if first_bad:
         row, j, count, value = min(first_bad)  # the earliest offending row, then column
         what, fix = what_is_wrong(value, dtype, layout, used[j])
@@ -638,9 +639,8 @@ def to_panel(
     if times.hasnans:
         row = int(np.flatnonzero(times.isna())[0])
         raise DataError(f"Timestamp missing (NaT) in row {row} of the data; drop or fix that row.")
-    # Rows sorted by (series, time), stable; already-sorted data (the usual case) is used as
-    # it is, without an N-long permutation and reordered copies.
-    # (Comparisons, not np.diff: N booleans instead of N int64 differences.)
+    # Already-sorted data (the usual case) is used as it is, without an N-long permutation
+    # and reordered copies. (Comparisons, not np.diff: N booleans, not N int64 differences.)
     stamps = times.asi8
     same_series, later = codes[1:] == codes[:-1], stamps[1:] > stamps[:-1]
     order: np.ndarray | None = None
