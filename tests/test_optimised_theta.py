@@ -241,3 +241,29 @@ def test_panel_forecaster_takes_it_in_place_of_theta_without_a_season():
         first = model.partner.forecaster.forecaster
         assert type(first) is cls
         assert first.season_length == season
+
+
+@pytest.mark.parametrize(("observed", "gap"), [(30, 1), (30, 6), (5, 3)])
+def test_a_trailing_gap_is_forecast_from_the_cutoff_as_the_observed_history_gap_steps_on(
+    observed, gap
+):
+    # The forecast h steps after the last row is the method's gap + h steps after the last
+    # observation (the dynamic forecasts run on over the gap): not its h steps after it. A
+    # series with 5 observed values takes the classical method's path.
+    y = _series(0, observed + gap)
+    y[observed:] = np.nan
+    df = pd.concat([_one(y, "gappy"), _one(_series(1, 24), "whole")], ignore_index=True)
+    model = OptimisedThetaForecaster(horizon=4, freq="MS", missing="mask", **LONG)
+    fc = model.fit(df).predict()
+    again = model.predict(df)
+    longer = OptimisedThetaForecaster(horizon=gap + 4, freq="MS", **LONG)
+    for sid, frame, skip in (
+        ("gappy", _one(y[:observed], "gappy"), gap),
+        ("whole", _one(_series(1, 24), "whole"), 0),
+    ):
+        got = fc.loc[fc["unique_id"] == sid]
+        expected = longer.fit(frame).predict()["y"].to_numpy()[skip : skip + 4]
+        np.testing.assert_allclose(got["y"], expected, rtol=1e-12)
+        np.testing.assert_allclose(again.loc[again["unique_id"] == sid, "y"], got["y"])
+        cutoff = df.loc[df["unique_id"] == sid, "ds"].max()
+        assert got["ds"].tolist() == list(pd.date_range(cutoff, periods=5, freq="MS")[1:])

@@ -106,3 +106,26 @@ def test_a_history_without_two_observations_is_an_error_naming_the_series():
     df.loc[(df["unique_id"] == sid) & (df.index != df.index[-1]), "y"] = np.nan
     with pytest.raises(MissingHistoryError, match=rf"1 series have fewer: series '{sid}'\. Give"):
         ThetaForecaster(horizon=3, missing="mask", **LONG).fit(df)
+
+
+@pytest.mark.parametrize("gap", [1, 6])
+def test_a_trailing_gap_is_forecast_from_the_cutoff_as_the_observed_history_gap_steps_on(gap):
+    # The forecast h steps after the last row is the method's gap + h steps after the last
+    # observation (as the damped trend's and the drift's): not its h steps after it.
+    df = panel()
+    df = df[df["unique_id"].isin(["s0", "s1"])].reset_index(drop=True)
+    last = df.index[df["unique_id"] == "s1"][-gap:]
+    gappy = df.copy()
+    gappy.loc[last, "y"] = np.nan  # s1 ends in missing values, s0 does not
+    model = ThetaForecaster(horizon=4, missing="mask", **LONG)
+    fc = model.fit(gappy).predict()
+    again = model.predict(gappy)
+    cut = gappy.drop(index=last)
+    longer = ThetaForecaster(horizon=gap + 4, **LONG).fit(cut).predict()
+    for sid, skip in (("s0", 0), ("s1", gap)):
+        got = fc.loc[fc["unique_id"] == sid]
+        expected = longer.loc[longer["unique_id"] == sid].iloc[skip : skip + 4]
+        np.testing.assert_allclose(got["y"], expected["y"], rtol=1e-12)
+        np.testing.assert_allclose(again.loc[again["unique_id"] == sid, "y"], got["y"])
+        cutoff = gappy.loc[gappy["unique_id"] == sid, "ds"].max()
+        assert got["ds"].tolist() == list(pd.date_range(cutoff, periods=5, freq="MS")[1:])

@@ -12,6 +12,8 @@ series). This module holds what they have in common:
   or an index is under 0.01 (:func:`forecast.data.seasonality.seasonal_components`), with
   the factors and offsets that put them back on the forecasts;
 * :func:`least_squares_line`: the line through the observed values a mask selects;
+* :func:`trailing_gaps`: the steps between each history's last observed value and its
+  end, the cutoff its forecasts are labelled from;
 * :class:`_LocalSmoothingForecaster`: the fitted state (the forecasts from the end of each
   series, and the fitted coefficients) and the loop that gathers the histories before
   many origins into padded, right-aligned arrays, in chunks of at most
@@ -86,6 +88,17 @@ def least_squares_line(x: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.n
     spread = (dt * dt).sum(axis=1)
     slope = np.divide((dt * dx).sum(axis=1), spread, out=np.zeros(len(x)), where=spread > 0)
     return slope, t_mean, x_mean
+
+
+def trailing_gaps(seen: np.ndarray) -> np.ndarray:
+    """Per row of ``seen`` ``(N, L)``, the columns after its last observed value ``(N,)``.
+
+    A history that ends in missing values (``missing="mask"``) is forecast from its cutoff,
+    its last row: the forecast ``h`` steps after it is the method's forecast ``gap + h``
+    steps after the last observation, as :class:`~forecast.DampedTrendForecaster`'s state
+    moves on over missing values and :class:`~forecast.DriftForecaster`'s line does.
+    """
+    return seen[:, ::-1].argmax(axis=1)
 
 
 class _LocalSmoothingForecaster(_SeasonalBaseline):

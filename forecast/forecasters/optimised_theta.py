@@ -34,9 +34,11 @@ before every forecast origin:
    unknowns to a short series is not the better forecast);
 4. the forecasts continue step 2 with each forecast in place of the value it forecasts (the
    line and the level move with them: the "dynamic" model), and are multiplied back by the
-   seasonal indices of their steps. A history with fewer than :data:`MIN_VALUES` observed
-   values gets the classical Theta method (:class:`~forecast.ThetaForecaster`'s forecast,
-   reported as ``theta = 2``).
+   seasonal indices of their steps. A history that ends in missing values is forecast from
+   its cutoff, its last row: the forecasts run on over the missing steps first, so step
+   ``h`` is the one ``gap + h`` steps after the last observation. A history with fewer
+   than :data:`MIN_VALUES` observed values gets the classical Theta method
+   (:class:`~forecast.ThetaForecaster`'s forecast, reported as ``theta = 2``).
 
 Why it is here: on data without a season, where the trend carries the forecast, Theta's
 fixed ``theta = 2`` halves every trend, and fitting it is the better Theta. On M3 "other"
@@ -54,7 +56,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.forecasters._local_smoothing import _LocalSmoothingForecaster, normalised
+from forecast.forecasters._local_smoothing import (
+    _LocalSmoothingForecaster,
+    normalised,
+    trailing_gaps,
+)
 from forecast.forecasters.theta import adjusted_theta_forecasts
 
 __all__ = ["ALPHAS", "MIN_VALUES", "OptimisedThetaForecaster", "optimised_theta_forecasts"]
@@ -200,18 +206,23 @@ def _dynamic_forecasts(
     alpha: np.ndarray,
     c: np.ndarray,
     horizon: int,
+    gap: np.ndarray,
 ) -> np.ndarray:
-    """Forecasts ``(N, H)``: step 2's one-step forecast, each taken as the next value."""
+    """Forecasts ``(N, H)``: step 2's one-step forecast, each taken as the next value.
+
+    A row whose history ends ``gap`` ``(N,)`` steps after its last observation is forecast
+    from that end: its forecasts run on over the gap, and the ``H`` after it are kept.
+    """
     mean, intercept, slope = lines[3:]
-    out = np.empty((len(level), horizon))
+    out = np.empty((len(level), int(gap.max(initial=0)) + horizon))
     decay = 1.0 - alpha
-    for k in range(horizon):
+    for k in range(out.shape[1]):
         i = n_seen + k  # the index of the value forecast
         y = level + c * _trend_term(intercept, slope, decay**i, alpha)
         out[:, k] = y
         level = alpha * y + decay * level
         mean, intercept, slope = _next_line(i, y, mean, slope)
-    return out
+    return np.take_along_axis(out, gap[:, None] + np.arange(horizon), axis=1)
 
 
 def optimised_theta_forecasts(
@@ -233,6 +244,7 @@ def optimised_theta_forecasts(
     x, factors, offsets = normalised(histories, seen, horizon, season_length)
     n_rows = len(x)
     n_seen = seen.sum(axis=1).astype(np.float64)
+    gaps = trailing_gaps(seen)
     point = np.empty((n_rows, horizon))
     coefficients = np.empty((n_rows, 2))
     block = max(1, _GRID_CELLS // len(ALPHAS))
@@ -247,7 +259,7 @@ def optimised_theta_forecasts(
         # The last level: the part smoothed from the first value plus the starting offset's
         # share, decayed over the n values.
         level = levels[pick, best] + (1.0 - alpha) ** n_seen[rows] * shift
-        point[rows] = _dynamic_forecasts(level, lines, n_seen[rows], alpha, c, horizon)
+        point[rows] = _dynamic_forecasts(level, lines, n_seen[rows], alpha, c, horizon, gaps[rows])
         coefficients[rows, 0] = alpha
         # c = 1 is the whole trend (theta infinite): reported as 1e12, a finite state.
         coefficients[rows, 1] = 1.0 / np.maximum(1.0 - c, 1e-12)

@@ -31,8 +31,11 @@ for the network alone (``benchmarks/RESULTS.md``, issue 22).
 
 With ``missing="mask"`` the method reads observed values only: the smoothing skips the
 missing ones (the level is carried over them), the slope is fitted on the observed ones, and
-the series is not de-seasonalised (the decomposition needs every value). A history with
-fewer than two observed values of a target is a :class:`~forecast.MissingHistoryError`.
+the series is not de-seasonalised (the decomposition needs every value). A history that ends
+in missing values is forecast from its cutoff, its last row: the forecast ``h`` steps after
+it is the one ``gap + h`` steps after the last observation, as the damped trend's and the
+drift's are. A history with fewer than two observed values of a target is a
+:class:`~forecast.MissingHistoryError`.
 
 Symbols: N forecast origins, L the longest history, H horizon, T targets, m season length.
 """
@@ -45,6 +48,7 @@ from forecast.forecasters._local_smoothing import (
     _LocalSmoothingForecaster,
     least_squares_line,
     normalised,
+    trailing_gaps,
 )
 
 __all__ = ["ThetaForecaster", "adjusted_theta_forecasts", "theta_forecasts"]
@@ -129,15 +133,17 @@ def adjusted_theta_forecasts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Steps 2 and 3 of the method on histories already scaled and de-seasonalised
     (:func:`~forecast.forecasters._local_smoothing.normalised`): forecasts ``(N, H)`` in
-    their units, and the smoothing coefficients ``(N,)``."""
-    steps = np.arange(1, horizon + 1, dtype=np.float64)
+    their units, and the smoothing coefficients ``(N,)``. A history ending in missing values
+    is forecast from its last column: step ``h`` is the method's ``gap + h`` steps after its
+    last observation (:func:`~forecast.forecasters._local_smoothing.trailing_gaps`)."""
+    # Steps from the last observation: a history ending in missing values is forecast from
+    # its cutoff, gap steps later (the level carries over them, the drift goes on).
+    steps = np.arange(1, horizon + 1, dtype=np.float64) + trailing_gaps(seen)[:, None]
     alpha = _best_alpha(x, seen)
     level = _smoothed(x, seen, alpha)
     drift = least_squares_line(x, seen)[0] / 2.0
     n_seen = seen.sum(axis=1).astype(np.float64)
-    shape = (
-        steps[None, :] - 1.0 + (1.0 - (1.0 - alpha[:, None]) ** n_seen[:, None]) / alpha[:, None]
-    )
+    shape = steps - 1.0 + (1.0 - (1.0 - alpha[:, None]) ** n_seen[:, None]) / alpha[:, None]
     return level[:, None] + drift[:, None] * shape, alpha
 
 
