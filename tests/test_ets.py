@@ -248,6 +248,18 @@ def test_a_multiplicative_error_needs_positive_values_and_forecasts(y, why):
     np.testing.assert_allclose(model.predict()["y"], expected, rtol=1e-8)
 
 
+@pytest.mark.parametrize("transform", ["log", "log1p", "boxcox"])
+def test_on_a_log_scale_the_error_is_additive(transform):
+    # Growth with multiplicative noise: its logs are > 0 (the data's units put them there,
+    # log y > 0 for y > 1), and a multiplicative error was chosen on them; relative to a
+    # log's distance from 0 an error means nothing.
+    rng = np.random.default_rng(1)
+    t = np.arange(40, dtype=np.float64)
+    y = 20 * np.exp(0.03 * t + np.cumsum(rng.normal(0, 0.05, 40)))
+    model = ETSForecaster(horizon=3, freq="MS", target_transform=transform, **LONG)
+    assert model.fit(_one(y)).multiplicative_error_[0, 0] == 0.0
+
+
 def test_a_seasonal_series_with_zeros_is_adjusted_additively():
     t = np.arange(72, dtype=np.float64)
     rng = np.random.default_rng(1)

@@ -3,8 +3,8 @@ the damped trend and ETS (each module's own tests check its method against a ref
 
 They are fitted afresh on the history before each origin, so a backtest without refits
 equals one with; neither the data's row order, its units nor the chunks the histories are
-gathered in change a forecast; a saved model forecasts the same; the command line knows
-them by name."""
+gathered in change a forecast (nor, with a log or Box-Cox target transform, do the units
+of the data); a saved model forecasts the same; the command line knows them by name."""
 
 from __future__ import annotations
 
@@ -78,6 +78,39 @@ def test_the_units_of_the_data_change_neither_the_fit_nor_its_forecasts(cls, sca
     np.testing.assert_allclose(scaled.predict()["y"] / scale, unit, rtol=rtol)
     for name, value in _state(scaled).items():
         np.testing.assert_allclose(value, fitted[name], rtol=1e-6, err_msg=name)
+
+
+def _seasonal_trend(level: float, n: int = 60) -> pd.DataFrame:
+    """One monthly series with a season of +-30 % and a trend, around ``level``."""
+    t = np.arange(n)
+    noise = np.random.default_rng(0).normal(0, 0.05, n)
+    y = level * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(0.01 * t + noise)
+    return pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2000-01", periods=n, freq="MS"), "y": y}
+    )
+
+
+@each_model
+@pytest.mark.parametrize("transform", ["log", "boxcox"])
+@pytest.mark.parametrize("level", [100.0, 0.05], ids=["above-1", "below-1"])
+@pytest.mark.parametrize("scale", [1e-3, 1e3])
+def test_on_a_log_scale_the_units_of_the_data_do_not_change_its_forecasts(
+    cls, transform, level, scale
+):
+    # A change of units is a shift of log y, and an affine map of Box-Cox with its lambda
+    # (whose maximum likelihood does not depend on the units): an additive season and
+    # additive errors move with it. Ratios of logs, or whether all logs are > 0 (y > 1), do
+    # not, and chose a multiplicative season (or ETS's error) for one scale and not another.
+    df = _seasonal_trend(level)
+    model = cls(season_length=12, horizon=12, target_transform=transform, **LONG)
+    unit = model.fit(df).predict()["y"].to_numpy()
+    errors = [getattr(model, "multiplicative_error_", np.zeros(1)).copy()]
+    scaled = model.fit(df.assign(y=df["y"] * scale)).predict()["y"].to_numpy()
+    errors.append(getattr(model, "multiplicative_error_", np.zeros(1)))
+    assert not np.concatenate(errors, axis=None).any()  # ETS: additive errors only
+    # Theta's alpha (a golden-section search) and Box-Cox's lambda (a bounded one) stop
+    # within their tolerances of the same point.
+    np.testing.assert_allclose(scaled / scale, unit, rtol=1e-5 if transform == "boxcox" else 1e-6)
 
 
 @each_model

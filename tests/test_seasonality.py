@@ -23,7 +23,12 @@ from forecast import (
 )
 from forecast.backtest import backtest
 from forecast.data.scaling import SeriesScaler
-from forecast.data.seasonality import season_positions, seasonal_components, seasonal_indices
+from forecast.data.seasonality import (
+    season_map,
+    season_positions,
+    seasonal_components,
+    seasonal_indices,
+)
 from forecast.io import model_file
 from forecast.presets import panel_ensemble_params, panel_params
 
@@ -121,6 +126,21 @@ def test_components_without_a_usable_season_are_none(values, why):
     kind, components = seasonal_components(values, 12)
     assert kind == "none", why
     np.testing.assert_array_equal(components, np.ones(12))
+
+
+def test_asked_for_additive_components_a_positive_series_gets_them_whatever_its_level():
+    # Logs of a positive seasonal series: > 0 (as multiplicative indices) for y > 1, < 0
+    # (additive) below. Asked for additive components, a change of units is only a shift.
+    t = np.arange(60)
+    y = (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(0.01 * t)
+    assert seasonal_components(np.log(100 * y), 12)[0] == "multiplicative"
+    kind, components = seasonal_components(np.log(100 * y), 12, additive=True)
+    assert kind == "additive"
+    for scale in (1e-3, 1e3):
+        shifted = seasonal_components(np.log(100 * scale * y), 12, additive=True)
+        assert shifted[0] == "additive"
+        np.testing.assert_allclose(shifted[1], components, atol=1e-12)
+    np.testing.assert_array_equal(season_map(np.log(100 * y), 12, additive=True)[:, 0], 1.0)
 
 
 @settings(max_examples=40, deadline=None)

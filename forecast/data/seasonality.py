@@ -79,7 +79,11 @@ def seasonal_indices(
 
 
 def seasonal_components(
-    x: np.ndarray, season_length: int, positions: np.ndarray | None = None
+    x: np.ndarray,
+    season_length: int,
+    positions: np.ndarray | None = None,
+    *,
+    additive: bool = False,
 ) -> tuple[str, np.ndarray]:
     """How ``x`` is seasonal, and its seasonal components ``(m,)`` by season position.
 
@@ -100,6 +104,12 @@ def seasonal_components(
     positions : numpy.ndarray of shape (n,), optional
         The season position of each value (:func:`season_positions`); by default ``x[0]``
         is at position 0.
+    additive : bool, default False
+        Take the additive decomposition whatever the values' sign: for values on a log
+        scale (``target_transform="log"`` or ``"boxcox"``), where a change of the data's
+        units is a shift (or an affine map) of the values, which moves additive components
+        with it but changes the ratios (and whether the values are all ``> 0``: a log is
+        ``> 0`` only above 1).
 
     Returns
     -------
@@ -116,7 +126,7 @@ def seasonal_components(
     """
     m = int(season_length)
     x = np.asarray(x, dtype=np.float64)
-    if np.all(x > 0):
+    if not additive and np.all(x > 0):
         ratios = _seasonal_ratios(x, m, positions, np.divide)
         if ratios is None:
             return "none", np.ones(m)
@@ -130,7 +140,11 @@ def seasonal_components(
 
 
 def season_map(
-    x: np.ndarray, season_length: int, positions: np.ndarray | None = None
+    x: np.ndarray,
+    season_length: int,
+    positions: np.ndarray | None = None,
+    *,
+    additive: bool = False,
 ) -> np.ndarray:
     """:func:`seasonal_components` as one affine map per season position ``(m, 2)``: the
     divisor ``[:, 0]`` and the offset ``[:, 1]`` of ``y' = (y - offset) / divisor``.
@@ -138,7 +152,8 @@ def season_map(
     Multiplicative: the indices and 0; additive: 1 and the components; not seasonal: 1 and
     0. Taking a season off is then ``(y - offset) / divisor`` and putting it back
     ``y' * divisor + offset`` whatever its kind (both exact where it has none), as
-    ``target_transform="deseasonalize"`` and the local models do.
+    ``target_transform="deseasonalize"`` and the local models do. ``additive``: as in
+    :func:`seasonal_components`.
 
     Examples
     --------
@@ -146,7 +161,7 @@ def season_map(
     >>> season_map(np.array([0.0, 2.0, 4.0, 2.0])[t % 4], 4).round(6).tolist()
     [[1.0, -2.0], [1.0, 0.0], [1.0, 2.0], [1.0, 0.0]]
     """
-    kind, components = seasonal_components(x, season_length, positions)
+    kind, components = seasonal_components(x, season_length, positions, additive=additive)
     season = np.zeros((int(season_length), 2))
     season[:, 0] = components if kind == "multiplicative" else 1.0
     season[:, 1] = components if kind == "additive" else 0.0

@@ -47,6 +47,7 @@ from forecast.data.seasonality import season_map, season_positions
 
 __all__ = [
     "LAMBDA_RANGE",
+    "LOG_SCALES",
     "TRANSFORMS",
     "check_domain",
     "fit_lambdas",
@@ -56,6 +57,13 @@ __all__ = [
 ]
 
 TRANSFORMS = (None, "log", "log1p", "boxcox", "deseasonalize")
+#: The transforms that put values on a log scale (Box-Cox: a log or a power). There a
+#: change of the data's units is a shift of the log, an affine map of Box-Cox with its
+#: lambda (whose maximum likelihood does not depend on the units) and nearly a shift of
+#: ``log1p`` for values well above 1: additive seasons and errors move with it, ratios and
+#: the values' sign (a log is > 0 only above 1) do not. The local smoothing models take
+#: seasons and errors on these transforms' values as additive, the classical choice.
+LOG_SCALES = ("log", "log1p", "boxcox")
 LAMBDA_RANGE = (-1.0, 2.0)
 
 # Below this |lambda| Box-Cox is the log, both ways: the transform differs from the log by a

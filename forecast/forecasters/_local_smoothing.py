@@ -8,9 +8,11 @@ series). This module holds what they have in common:
 * :func:`normalised`: each history divided by its largest absolute value (squared errors
   of values near 1e160 overflow, of values near 1e-200 underflow to ties, and either would
   choose the coefficients by the data's units) and by its multiplicative seasonal indices
-  when the M3 test finds a season, or less its additive components when it is not positive
-  or an index is under 0.01 (:func:`forecast.data.seasonality.seasonal_components`), with
-  the factors and offsets that put them back on the forecasts;
+  when the M3 test finds a season, or less its additive components when it is not positive,
+  an index is under 0.01 or the values are on a log scale (``target_transform="log"``,
+  ``"log1p"``, ``"boxcox"``: ratios of logs change with the data's units)
+  (:func:`forecast.data.seasonality.seasonal_components`), with the factors and offsets
+  that put them back on the forecasts;
 * :func:`least_squares_line`: the line through the observed values a mask selects;
 * :func:`trailing_gaps`: the steps between each history's last observed value and its
   end, the cutoff its forecasts are labelled from;
@@ -33,13 +35,14 @@ import numpy as np
 from forecast._exceptions import MissingHistoryError
 from forecast.data.panel import Panel
 from forecast.data.seasonality import season_map
+from forecast.data.transforms import LOG_SCALES
 from forecast.forecasters.baselines import _SeasonalBaseline
 
 _CHUNK_CELLS = 4_000_000  # origins are smoothed in chunks of at most this many (N x L) cells
 
 
 def normalised(
-    x: np.ndarray, seen: np.ndarray, horizon: int, season_length: int
+    x: np.ndarray, seen: np.ndarray, horizon: int, season_length: int, additive: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The histories divided by their scale and de-seasonalised, and the factors and offsets
     ``(N, H)`` that put both back on the forecast steps: ``forecast * factors + offsets``.
@@ -51,7 +54,9 @@ def normalised(
     value), or when it is not seasonal by the 90 % test; a seasonal row is divided by its
     multiplicative indices, or, when it holds a value ``<= 0`` or has an index under 0.01,
     has its additive components taken off
-    (:func:`forecast.data.seasonality.seasonal_components`).
+    (:func:`forecast.data.seasonality.seasonal_components`). With ``additive`` (values on a
+    log scale, :data:`forecast.data.transforms.LOG_SCALES`) a seasonal row always has its
+    additive components taken off.
     """
     x = np.asarray(x, dtype=np.float64)
     scale = np.abs(np.where(seen, x, 0.0)).max(axis=1)
@@ -67,7 +72,8 @@ def normalised(
     for i in range(n_rows):
         if not seen[i, starts[i] :].all():
             continue
-        season = season_map(x[i, starts[i] :], season_length)  # (m, 2): divisor, offset
+        # (m, 2): divisor, offset
+        season = season_map(x[i, starts[i] :], season_length, additive=additive)
         n = width - starts[i]
         past, future = np.arange(n) % season_length, (n + steps) % season_length  # row 0: 0
         x[i, starts[i] :] = (x[i, starts[i] :] - season[past, 1]) / season[past, 0]
@@ -118,6 +124,13 @@ class _LocalSmoothingForecaster(_SeasonalBaseline):
     @abstractmethod
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Forecasts ``(N, H)`` and coefficients ``(N, K)``."""
+
+    def _additive(self) -> bool:
+        """Whether the values the model smooths are on a log scale (``target_transform`` in
+        :data:`~forecast.data.transforms.LOG_SCALES`), where seasons and errors are taken as
+        additive: the forecasts of the data in other units are then the same forecasts in
+        those units."""
+        return self.target_transform in LOG_SCALES
 
     def _coefficient_states(self, coefficients: np.ndarray) -> dict[str, np.ndarray]:
         """The fitted attributes from the coefficients ``(S, T, K)``, by name: by default the

@@ -6,8 +6,9 @@ third of the M4 competition's ``Comb`` benchmark. Per series and target, from th
 before every forecast origin:
 
 1. with ``season_length >= 2``, the history is divided by its multiplicative seasonal
-   indices (or has its additive components subtracted, when it holds a value ``<= 0`` or
-   an index is under 0.01),
+   indices (or has its additive components subtracted, when it holds a value ``<= 0``,
+   an index is under 0.01 or it is on a log scale, ``target_transform="log"``, ``"log1p"``
+   or ``"boxcox"``),
    exactly as :class:`~forecast.ThetaForecaster` does
    (:func:`forecast.forecasters._local_smoothing.normalised`; a history with a missing
    value is not de-seasonalised);
@@ -154,7 +155,11 @@ def _trend_forecasts(
 
 
 def damped_trend_forecasts(
-    histories: np.ndarray, seen: np.ndarray, horizon: int, season_length: int = 1
+    histories: np.ndarray,
+    seen: np.ndarray,
+    horizon: int,
+    season_length: int = 1,
+    additive: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Damped-trend forecasts ``(N, H)`` and the chosen ``(alpha, beta, phi)`` ``(N, 3)``.
 
@@ -168,8 +173,11 @@ def damped_trend_forecasts(
     horizon : int
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
+    additive : bool, default False
+        The histories are on a log scale (a ``target_transform``'s): a season is always
+        taken off additively (:func:`~forecast.forecasters._local_smoothing.normalised`).
     """
-    x, factors, offsets = normalised(histories, seen, horizon, season_length)
+    x, factors, offsets = normalised(histories, seen, horizon, season_length, additive)
     grid = np.array(list(itertools.product(ALPHAS, BETAS, PHIS)))
     level, trend, (best,) = _chosen_states(
         x,
@@ -230,4 +238,6 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     _n_coefficients = 3
 
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return damped_trend_forecasts(values, seen, self.horizon, self.season_length)
+        return damped_trend_forecasts(
+            values, seen, self.horizon, self.season_length, self._additive()
+        )

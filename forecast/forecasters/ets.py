@@ -24,7 +24,9 @@ from the history before every forecast origin:
        multiplicative error:  n · log(Σ (e / ŷ)² / n) + 2 · Σ log ŷ
 
    a multiplicative error only for a history whose values (de-seasonalised) are all
-   ``> 0`` and only at grid points whose one-step forecasts all are;
+   ``> 0`` and only at grid points whose one-step forecasts all are, and not on a log
+   scale (``target_transform="log"``, ``"log1p"`` or ``"boxcox"``, where the values' sign
+   and their ratios change with the data's units; there the season is additive too);
 3. the model with the smallest AICc, ``-2 log L + 2k + 2k(k + 1) / (n - k - 1)``, is
    chosen, with ``k`` its coefficients, starting states and variance (3 without a trend,
    5 with Holt's, 6 damped); a model with ``n <= k + 1`` values is not a candidate, and a
@@ -128,7 +130,11 @@ def _choose(
 
 
 def ets_forecasts(
-    histories: np.ndarray, seen: np.ndarray, horizon: int, season_length: int = 1
+    histories: np.ndarray,
+    seen: np.ndarray,
+    horizon: int,
+    season_length: int = 1,
+    additive: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forecasts ``(N, H)`` of the chosen models and their ``(alpha, beta, phi,
     multiplicative)`` ``(N, 4)`` (``multiplicative`` 1.0 for a multiplicative error).
@@ -143,11 +149,17 @@ def ets_forecasts(
     horizon : int
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
+    additive : bool, default False
+        The histories are on a log scale (a ``target_transform``'s): a season is always
+        taken off additively (:func:`~forecast.forecasters._local_smoothing.normalised`)
+        and only additive errors are fitted.
     """
-    x, factors, offsets = normalised(histories, seen, horizon, season_length)
+    x, factors, offsets = normalised(histories, seen, horizon, season_length, additive)
     grid, which = _grid()
     n = seen.sum(axis=1).astype(np.float64)
-    positive = np.where(seen, x, 1.0).min(axis=1) > 0
+    # A multiplicative error is relative to the forecast's distance from 0, which on a log
+    # scale is set by the data's units (log y > 0 only for y > 1): additive errors only.
+    positive = (np.where(seen, x, 1.0).min(axis=1) > 0) & (not additive)
 
     def choose(rows: slice, *sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sse, relative, logs, not_positive = sums
@@ -211,7 +223,7 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     _n_coefficients = 4
 
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return ets_forecasts(values, seen, self.horizon, self.season_length)
+        return ets_forecasts(values, seen, self.horizon, self.season_length, self._additive())
 
     def _coefficient_states(self, coefficients: np.ndarray) -> dict[str, np.ndarray]:
         return {"smoothing_": coefficients[..., :3], "multiplicative_error_": coefficients[..., 3]}

@@ -226,7 +226,11 @@ def _dynamic_forecasts(
 
 
 def optimised_theta_forecasts(
-    histories: np.ndarray, seen: np.ndarray, horizon: int, season_length: int = 1
+    histories: np.ndarray,
+    seen: np.ndarray,
+    horizon: int,
+    season_length: int = 1,
+    additive: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forecasts ``(N, H)`` and the fitted ``(alpha, theta)`` ``(N, 2)`` of ``N`` histories.
 
@@ -240,8 +244,11 @@ def optimised_theta_forecasts(
     horizon : int
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
+    additive : bool, default False
+        The histories are on a log scale (a ``target_transform``'s): a season is always
+        taken off additively (:func:`~forecast.forecasters._local_smoothing.normalised`).
     """
-    x, factors, offsets = normalised(histories, seen, horizon, season_length)
+    x, factors, offsets = normalised(histories, seen, horizon, season_length, additive)
     n_rows = len(x)
     n_seen = seen.sum(axis=1).astype(np.float64)
     gaps = trailing_gaps(seen)
@@ -322,7 +329,9 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     _n_coefficients = 2
 
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return optimised_theta_forecasts(values, seen, self.horizon, self.season_length)
+        return optimised_theta_forecasts(
+            values, seen, self.horizon, self.season_length, self._additive()
+        )
 
     def _coefficient_states(self, coefficients: np.ndarray) -> dict[str, np.ndarray]:
         return {"alpha_": coefficients[..., 0], "theta_": coefficients[..., 1]}

@@ -11,8 +11,10 @@ computed here, per series and target, from the history before each forecast orig
    :func:`forecast.data.seasonality.seasonal_components`); a seasonal series with a value
    ``<= 0``, or with an index under 0.01, has its additive seasonal components subtracted
    instead, as statsforecast's Theta does (on the Tourism competition's monthly series, 61
-   of 366 with zeros, MASE 1.750 before against 1.676 with them); a series with fewer than
-   three seasons is left as it is;
+   of 366 with zeros, MASE 1.750 before against 1.676 with them), and so has every seasonal
+   series on a log scale (``target_transform="log"``, ``"log1p"``, ``"boxcox"``: there a
+   change of the data's units shifts the values, which ratios do not follow); a series
+   with fewer than three seasons is left as it is;
 2. simple exponential smoothing, the level started at the first value and ``alpha`` in
    ``[0.001, 0.999]`` minimising the in-sample sum of squared one-step errors;
 3. the drift: with ``b`` the least-squares slope of the values on time (the "theta = 0"
@@ -108,7 +110,11 @@ def _best_alpha(x: np.ndarray, seen: np.ndarray) -> np.ndarray:
 
 
 def theta_forecasts(
-    histories: np.ndarray, seen: np.ndarray, horizon: int, season_length: int = 1
+    histories: np.ndarray,
+    seen: np.ndarray,
+    horizon: int,
+    season_length: int = 1,
+    additive: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Theta forecasts ``(N, H)`` and the smoothing coefficients ``(N,)`` of ``N`` histories.
 
@@ -122,8 +128,11 @@ def theta_forecasts(
     horizon : int
     season_length : int, default 1
         ``m``; below 2, nothing is de-seasonalised.
+    additive : bool, default False
+        The histories are on a log scale (a ``target_transform``'s): a season is always
+        taken off additively (:func:`~forecast.forecasters._local_smoothing.normalised`).
     """
-    x, factors, offsets = normalised(histories, seen, horizon, season_length)
+    x, factors, offsets = normalised(histories, seen, horizon, season_length, additive)
     point, alpha = adjusted_theta_forecasts(x, seen, horizon)
     return point * factors + offsets, alpha
 
@@ -196,7 +205,9 @@ series_ids_, cutoffs_, training_start_, quantile_levels_
     _n_coefficients = 1
 
     def _forecast_rows(self, values: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        point, alpha = theta_forecasts(values, seen, self.horizon, self.season_length)
+        point, alpha = theta_forecasts(
+            values, seen, self.horizon, self.season_length, self._additive()
+        )
         return point, alpha[:, None]
 
     def _coefficient_states(self, coefficients: np.ndarray) -> dict[str, np.ndarray]:
