@@ -124,3 +124,47 @@ def test_a_series_one_member_cannot_serve_is_a_bad_series_of_the_combination():
     assert set(fc["unique_id"]) == set(df["unique_id"])
     (entry,) = fc.attrs["bad_series"]["bad"]
     assert (entry["id"], entry["reason"]) == ("new", "unseen")
+
+
+def _near_1e8() -> pd.DataFrame:
+    """The long frame's series as counts near 1e8 that grow by 3 a month: float32 holds
+    them only to steps of 8."""
+    df = make_long_frame()
+    return df.assign(y=1e8 + 3.0 * df.groupby("unique_id").cumcount())
+
+
+@pytest.mark.parametrize("network_first", [True, False])
+def test_each_member_reads_the_data_as_it_does_alone_whichever_comes_first(network_first):
+    # The frame was converted at the first member's dtype: after a network, Theta read
+    # float32 (1e8 + 3t in steps of 8: its forecasts off by up to 3); before one, the
+    # network read float64 (off by ~1e-6, and predict(df) unequal to predict()).
+    df = _near_1e8()
+    pair = (network(), theta())
+    model = CombinedForecaster(*(pair if network_first else pair[::-1])).fit(df)
+    members = model.members_ if network_first else model.members_[::-1]
+    alone = [network().fit(df), theta().fit(df)]
+    for args in ((), (df,)):
+        for member, single in zip(members, alone, strict=True):
+            np.testing.assert_array_equal(
+                _values(member.predict(*args)), _values(single.predict(*args))
+            )
+        expected = 0.5 * _values(alone[0].predict(*args)) + 0.5 * _values(alone[1].predict(*args))
+        np.testing.assert_array_equal(_values(model.predict(*args)), expected)
+    # a backtest reads a float64 panel: each member narrows it as predict() reads its fit
+    result = backtest(model, df, n_windows=1, metrics=["mae"])
+    got = result.forecasts.sort_values(["unique_id", "ds"])["forecast"].to_numpy()
+    np.testing.assert_array_equal(got, _values(result.models[0].predict()))
+
+
+@pytest.mark.parametrize("network_first", [True, False])
+def test_a_value_the_network_cannot_hold_makes_a_bad_series_whichever_comes_first(network_first):
+    df = make_long_frame()
+    pair = (network(), theta())
+    model = CombinedForecaster(*(pair if network_first else pair[::-1])).fit(df)
+    night = df.copy()
+    night.loc[night.index[night["unique_id"] == "b"][5], "y"] = 1e39  # beyond float32
+    with pytest.warns(UserWarning, match="1 bad series"):
+        fc = model.predict(night, on_bad_series="skip")
+    assert set(fc["unique_id"]) == {"a", "c"}
+    (entry,) = fc.attrs["bad_series"]["bad"]
+    assert (entry["id"], entry["reason"]) == ("b", "invalid")

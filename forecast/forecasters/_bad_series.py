@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -193,6 +194,14 @@ def members_unservable(members: Sequence[Any], panel: Panel) -> dict[int, tuple[
     return found
 
 
+def _narrowest_dtype(model: BaseForecaster) -> np.dtype:
+    """The narrowest dtype ``model``, or any member of it, reads: a series with a value that
+    dtype cannot hold is bad, also where a combination converts at a wider one (its
+    network member's float32 would refuse the whole panel at predict)."""
+    dtypes = [model._panel_dtype(), *map(_narrowest_dtype, model._fitted_members())]
+    return min(dtypes, key=lambda dtype: dtype.itemsize)
+
+
 def check_series(
     model: BaseForecaster,
     df: pd.DataFrame,
@@ -223,7 +232,7 @@ def check_series(
     for code, detail in missing_values(rest, used, codes, times, allow_nan).items():
         bad[code] = BadSeries(ids[code], "missing_values", detail)
     clean = np.setdiff1d(np.arange(len(ids)), np.fromiter(bad, dtype=np.int64, count=len(bad)))
-    convert = model._to_fitted_panel
+    convert = partial(model._to_fitted_panel, dtype=_narrowest_dtype(model))
     for code in failing_series(convert, df, codes, clean):
         rows = np.flatnonzero(codes == code)
         why = classify_failure(convert, df.iloc[rows], times[rows], ids[code], model.freq_)

@@ -317,7 +317,10 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             horizon=self.horizon,
             coverage=coverage,
             fit=fit_head,
-            forecast=lambda p, series, ends: transformed.forecast(self, p, series, ends).point,
+            # forecasts read the model's dtype (predict(df)'s too); scores the float64 data
+            forecast=lambda p, s, e: (
+                transformed.forecast(self, p.astype(narrow.values.dtype), s, e).point
+            ),
         )
         self._fit_series(narrow, layout)  # the final model sees everything
         fitted = positions(panel, self.series_ids_)
@@ -403,8 +406,13 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         """Forecasts from many origins (see :meth:`_forecast`), with conformal bounds if
         calibrated: used by ``predict(df)``, backtests and meta-forecasters. The bounds scale
         by the histories in ``scale_from``: default ``panel``; ``predict(df)`` passes the
-        same rows in float64 (a float32 copy can round a history's steps to nothing)."""
-        forecast = transformed.forecast(self, panel, series, ends, future)
+        same rows in float64 (a float32 copy can round a history's steps to nothing).
+
+        ``panel`` may be wider than :meth:`_panel_dtype` (a backtest's float64 panel, a
+        combination's of a network and a statistical model): the model reads it narrowed
+        to its own dtype, as ``predict(df)`` gives it alone."""
+        own = panel.astype(self._panel_dtype())  # no copy when it is already
+        forecast = transformed.forecast(self, own, series, ends, future)
         histories = panel if scale_from is None else scale_from
         forecast = self._with_bounds(forecast, lambda: history_scale(histories, series, ends))
         return forecast.checked_finite(

@@ -12,9 +12,10 @@ issue 22). The cost is the statistical model's fit, a fraction of a second.
 
 :class:`CombinedForecaster` is a forecaster like the others: the data parameters
 (``horizon``, ``target``, ``id_col``...) are its first forecaster's, read-only; the frame is
-validated and converted once and both are fitted on it; backtests, plots, the command line's
-``predict`` and model files (both members nested in one file) take it as they take a single
-model.
+validated and converted once, at the widest dtype of the two, and each reads it in its own
+(a network float32, a statistical model float64), as alone; backtests, plots, the command
+line's ``predict`` and model files (both members nested in one file) take it as they take a
+single model.
 
 Symbols: N forecasts, H horizon, T targets.
 """
@@ -194,7 +195,14 @@ static_covariates, past_covariates
         return self._pair()[0]._covariates()
 
     def _panel_dtype(self) -> np.dtype:
-        return self._pair()[0]._panel_dtype()
+        """The widest of the members' (float64 beside a network's float32): the frame is
+        converted once, and each member narrows it to its own (``fit_members``,
+        ``_forecast_at``), so each reads what it reads alone. The first member's dtype
+        would hand a statistical partner float32, which rounds 1e8 + 3t to steps of 8."""
+        return np.result_type(*(member._panel_dtype() for member in self._pair()))
+
+    def _fit_dtype(self) -> np.dtype:
+        return np.result_type(*(member._fit_dtype() for member in self._pair()))
 
     def _quantile_levels(self) -> list[float]:
         return []

@@ -76,12 +76,20 @@ def delegated_parameter(holder: str, name: str) -> Any:
 def fit_members(members: list[BaseForecaster], panel: Panel, layout: Layout) -> None:
     """Fit a meta-forecaster's ``members`` on one panel: every member's refusals of the data
     first, before any trains, then each fit; a warning about the data once, not once per
-    member (:func:`forecast._warnings.once_per_scope`)."""
+    member (:func:`forecast._warnings.once_per_scope`).
+
+    ``panel`` is of the widest dtype the members fit on; each member is fitted on it in its
+    own (:meth:`~forecast.BaseForecaster._fit_dtype`), as ``fit`` converts it alone: a
+    statistical model reads float64 beside a float32 network, and the network float32.
+    """
     with once_per_scope():
-        for member in members:
-            transformed.check_fit_domain(member, panel)
-        for member in members:
-            member._fit_panel(panel, layout)
+        # Narrowed (and refused, beyond float32's range) before any member trains; no copy
+        # where a member's dtype is the panel's.
+        own = [panel.astype(member._fit_dtype()) for member in members]
+        for member, part in zip(members, own, strict=True):
+            transformed.check_fit_domain(member, part)
+        for member, part in zip(members, own, strict=True):
+            member._fit_panel(part, layout)
 
 
 def _base_parameter(name: str) -> Any:
