@@ -293,3 +293,84 @@ def test_cli_backtest_skip_writes_the_metrics_report_and_exit_status(tmp_path):
     assert report["n_series"] == 4
     assert report["n_bad"] == 3
     assert list(pd.read_csv(tmp_path / "metrics.csv").id.unique()) == ["a"]
+
+
+def _weekly(n: int = 42) -> pd.DataFrame:
+    """Two daily series with a weekly pattern; b gets a NaN in its middle (a bad series whose
+    last week is whole, so seasonal naive is possible)."""
+    t = np.arange(n)
+    parts = [
+        pd.DataFrame(
+            {
+                "id": sid,
+                "ds": pd.date_range("2024-01-01", periods=n, freq="D"),
+                "y": 100 + 30 * np.sin(2 * np.pi * t / 7) + 0.5 * t + k,
+            }
+        )
+        for k, sid in enumerate(["a", "b"])
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _fallback(model, night: pd.DataFrame, **kw) -> tuple[str, np.ndarray]:
+    with pytest.warns(UserWarning, match="1 bad series"):
+        out = model.predict(night, on_bad_series="fallback", **kw)
+    (entry,) = out.attrs["bad_series"]["bad"]
+    return entry["action"], out[out.id == "b"].y.to_numpy()
+
+
+def _members(kind: str):
+    from forecast import CombinedForecaster, EnsembleForecaster, ThetaForecaster
+    from forecast.presets import panel_forecaster
+
+    cols = {"id_col": "id", "time_col": "ds", "horizon": 3}
+    tiny = {"hidden_size": 4, "max_epochs": 1, "progress_bar": False, "random_state": 0}
+    if kind == "panel_forecaster":  # a network, Theta, damped trend and ETS, all of season 7
+        return panel_forecaster(7, 3, id_col="id", time_col="ds", **tiny)
+    if kind == "combined":
+        return CombinedForecaster(ThetaForecaster(season_length=7, **cols), NaiveForecaster(**cols))
+    deseasonalized = {"target_transform": "deseasonalize", "season_length": 7}
+    network = RNNForecaster(seq_len=7, validation_size=0, **cols, **tiny)
+    return EnsembleForecaster(network, n_members=2, member_params=[{}, deseasonalized])
+
+
+@pytest.mark.parametrize("kind", ["panel_forecaster", "combined", "ensemble"])
+def test_a_combination_or_ensemble_falls_back_on_its_members_season(kind):
+    # They have no season_length of their own, only their members': the fallback was naive.
+    df = _weekly()
+    night = df.copy()
+    night.loc[night.index[night.id == "b"][20], "y"] = np.nan
+    model = _members(kind).fit(df)
+    b = night[night.id == "b"].y.to_numpy()
+    assert _fallback(model, night) == ("seasonal_naive", pytest.approx(b[-7:-4]))
+    assert _fallback(model, night, fallback_season=1) == ("naive", pytest.approx([b[-1]] * 3))
+
+
+def test_members_of_different_seasons_fall_back_on_the_largest(tmp_path, capsys):
+    from conftest import run_main
+
+    from forecast import CombinedForecaster
+
+    df = _weekly(n=42)
+    night = df.copy()
+    night.loc[night.index[night.id == "b"][10], "y"] = np.nan
+    cols = {"id_col": "id", "time_col": "ds", "horizon": 3}
+    model = CombinedForecaster(
+        SeasonalNaiveForecaster(season_length=7, **cols),
+        SeasonalNaiveForecaster(season_length=14, **cols),
+    ).fit(df)
+    b = night[night.id == "b"].y.to_numpy()
+    assert _fallback(model, night) == ("seasonal_naive", pytest.approx(b[-14:-11]))
+    assert _fallback(model, night, fallback_season=7) == ("seasonal_naive", pytest.approx(b[-7:-4]))
+    # the command line: the members' season by default, --fallback-season over it
+    model.save(tmp_path / "m.safetensors")
+    night.to_csv(tmp_path / "night.csv", index=False)
+    for flags, expected in (([], b[-14:-11]), (["--fallback-season", "1"], [b[-1]] * 3)):
+        code, _, err = run_main(
+            capsys, "predict", "--model", tmp_path / "m.safetensors", "--data",
+            tmp_path / "night.csv", "--out", tmp_path / "fc.csv", "--on-bad-series",
+            "fallback", "--max-bad-fraction", "1", *flags,
+        )  # fmt: skip
+        assert code == 0, err
+        written = pd.read_csv(tmp_path / "fc.csv")
+        np.testing.assert_allclose(written[written.id == "b"].y, expected)

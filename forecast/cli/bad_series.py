@@ -85,7 +85,8 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--fallback-season", type=int, metavar="M", default=s,
-        help="season length of the fallback baseline (default: naive)",
+        help="season length of the fallback baseline (default: the model's season_length, "
+        "the largest of its members'; 1: naive)",
     )  # fmt: skip
 
 

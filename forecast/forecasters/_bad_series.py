@@ -35,8 +35,9 @@ What is done (``on_bad_series``):
     every good series is forecast; the bad ones are left out, with a warning naming them.
 ``"fallback"``
     the bad series are forecast by a baseline from their own last rows as given: seasonal
-    naive with ``fallback_season`` (default: the model's ``season_length``, if it has one)
-    when the series' last ``m`` rows are finite and regular, else naive (the last row) when
+    naive with ``fallback_season`` (default: the model's ``season_length``, or the largest
+    of its members', if any has one; see :func:`_fallback_season`) when the series' last
+    ``m`` rows are finite and regular, else naive (the last row) when
     that row is finite, else nothing (the series is then skipped, and the report says so).
     A stale series' fallback continues its last value (or season) up to the dates every
     other series is forecast for, after the latest timestamp of ``df``. The output gains a
@@ -283,9 +284,28 @@ def check_series(
 
 
 def _fallback_season(model: BaseForecaster, season: int | None) -> int:
+    """The fallback's season length: ``season`` if given, else the largest ``season_length``
+    of the model and its fitted members (nested), else 1 (naive).
+
+    A combination or an ensemble has no ``season_length`` of its own, only its members':
+    ``panel_forecaster(12, ...)``'s Theta, damped trend and ETS, a network that
+    de-seasonalises. Members without one (a network of the raw series) do not make the
+    data unseasonal. Where members disagree (12 beside 4), the largest: its seasonal naive
+    repeats the last whole cycle of the longest season, which repeats every season that
+    divides it, and a series too short or irregular for it still falls back to naive.
+    Refusing would fail the very predict the fallback keeps going; ``fallback_season``
+    (``--fallback-season``) overrides.
+    """
     if season is not None:
         return int(season)
-    return int(model.get_params().get("season_length", 1) or 1)
+    return max(_season_lengths(model), default=1)
+
+
+def _season_lengths(model: BaseForecaster) -> list[int]:
+    """The ``season_length`` of ``model`` (if set) and of each of its fitted members."""
+    own = model.get_params(deep=False).get("season_length")
+    nested = [m for member in model._fitted_members() for m in _season_lengths(member)]
+    return ([int(own)] if own else []) + nested
 
 
 def _baseline(
