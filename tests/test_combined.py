@@ -134,6 +134,7 @@ def _near_1e8() -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("network_first", [True, False])
+@pytest.mark.filterwarnings("ignore:Column 'y' of series 'a' .* rounds away:UserWarning")  # it does
 def test_each_member_reads_the_data_as_it_does_alone_whichever_comes_first(network_first):
     # The frame was converted at the first member's dtype: after a network, Theta read
     # float32 (1e8 + 3t in steps of 8: its forecasts off by up to 3); before one, the

@@ -201,7 +201,7 @@ def test_a_recurrent_models_bounds_from_the_fitted_frame_equal_its_own(make):
     model = make(
         horizon=2, intervals="conformal", coverage=0.8, calibration_windows=10, **SMALL, **LONG
     )
-    with pytest.warns(UserWarning, match="series 'level' moves by steps of .* float32"):
+    with pytest.warns(UserWarning, match="series 'level' moves by steps that float32"):
         model.fit(frame)  # said, as the network reads that copy
     own, given = model.predict(), model.predict(frame)
     width = (given["y_q0.9"] - given["y_q0.1"]).to_numpy().reshape(2, 2)

@@ -120,11 +120,11 @@ def test_steps_float32_rounds_away_are_warned_of_with_the_series(calibrated):
         if calibrated
         else TINY
     )
-    with pytest.warns(UserWarning, match="rounds by") as caught:
+    with pytest.warns(UserWarning, match="rounds away") as caught:
         RNNForecaster(**params, id_col="id", time_col="t").fit(_near_1e8(0.01))
     messages = [str(w.message) for w in caught if "rounds" in str(w.message)]
     assert len(messages) == 1, messages
-    assert messages[0].startswith("Column 'y' of series 'near_1e8' moves by steps of")
+    assert messages[0].startswith("Column 'y' of series 'near_1e8' moves by steps that float32")
     assert "float32" in messages[0]
     assert "Subtract a constant" in messages[0]
 
@@ -136,7 +136,7 @@ def test_the_rounding_check_leaves_missing_values_out(steps):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         to_panel(frame, id_col="id", time_col="t", missing="mask")
-    said = [str(w.message) for w in caught if "rounds by" in str(w.message)]
+    said = [str(w.message) for w in caught if "rounds away" in str(w.message)]
     assert len(said) == (steps == 0.01)
     assert all("series 'near_1e8'" in m and "nan" not in m for m in said)
 

@@ -114,12 +114,15 @@ def _warn_if_column_rounded(
     k = int(codes[starts[block]])
     level = float(np.nanmax(np.abs(wide[codes == k])))
     others = int(rounded.sum()) - 1
+    # No per-fit statistics in the message: a calibrated fit converts the series cut for its
+    # calibration model, then whole, and warn_once says one message once.
+    spacing = float(np.spacing(narrow.dtype.type(level)))
     warn_once(
         f"Column {column!r} of {label(k)}"
         + (f" (and {others} other series)" if others else "")
-        + f" moves by steps of {mean_step[block]:.3g} on average, which {narrow.dtype.name}, the "
-        f"network's precision, rounds by {mean_error[block]:.3g} on average at its level (up to "
-        f"{level:.3g}): the network reads a rounded copy of it. Subtract a constant near its "
-        "level from the column (and add it back to the forecasts), or forecast it with a "
-        "statistical model, which reads float64.",
+        + f" moves by steps that {narrow.dtype.name}, the network's precision, rounds away: "
+        f"at its level it holds numbers only to steps of {spacing:.3g}, and the network reads "
+        "a rounded copy of the series. Subtract a constant near its level from the column "
+        "(and add it back to the forecasts), or forecast it with a statistical model, which "
+        "reads float64.",
     )

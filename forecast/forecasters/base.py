@@ -46,6 +46,7 @@ from forecast._exceptions import (
     ModelFileError,
 )
 from forecast._validation import check_int, check_option, series_name
+from forecast._warnings import once_per_scope
 from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
 from forecast.data.output import forecast_frame
@@ -263,9 +264,10 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         self._check_params()
         transformed.check_transform(self)
         frame, kind = to_pandas(df)
-        panel, layout = self._to_panel(frame, self._fit_dtype())
-        # predict() answers in the fitted frame's library: layout_.source.
-        self._fit_panel(panel, replace(layout, source=None if kind.is_pandas else kind))
+        with once_per_scope():  # a data warning once, not again for the calibration model
+            panel, layout = self._to_panel(frame, self._fit_dtype())
+            # predict() answers in the fitted frame's library: layout_.source.
+            self._fit_panel(panel, replace(layout, source=None if kind.is_pandas else kind))
         return self
 
     def _clear_fitted(self) -> None:
