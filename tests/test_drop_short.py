@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST, make_long_frame
+from sklearn.base import clone
 
 from forecast import DataError, EnsembleForecaster, RNNForecaster
 from forecast.backtest import backtest
@@ -121,3 +122,36 @@ def test_an_ensemble_of_drop_short_members_on_its_training_frame():
     with pytest.warns(UserWarning, match=r"No forecast for 1 series that RNNForecaster"):
         fc = ensemble.predict(_frame())
     pd.testing.assert_frame_equal(fc, ensemble.predict())
+
+
+def test_backtest_without_refit_of_a_fitted_scaler_leaves_the_dropped_series_out():
+    """scaler='standard' has no statistics for 'd', which the model never saw: the backtest
+    leaves it out with a warning (as left_out.py says), not a DataError for the whole run,
+    and scores the other series as a backtest without 'd' does."""
+    df = _frame()
+    with pytest.warns(UserWarning, match="series .d.") as warned:
+        result = backtest(_model("standard"), df, n_windows=2, refit=False)
+    assert any("No backtest forecast for series 'd'" in str(w.message) for w in warned)
+    assert set(result.metrics["unique_id"]) == {"a", "b", "c"}
+    without = backtest(_model("standard"), df[df["unique_id"] != SHORT], n_windows=2, refit=False)
+    pd.testing.assert_frame_equal(result.metrics, without.metrics)
+
+
+def test_conformal_calibration_from_parts_of_a_drop_short_model_as_in_one_process(tmp_path):
+    """The calibration pass over a part holding a series the calibration model dropped
+    forecasts only the kept series: the unseen one is no error (scaler='standard')."""
+    import forecast
+
+    df = _frame()
+    (tmp_path / "parts").mkdir()
+    df.to_parquet(tmp_path / "parts" / "p0.parquet", index=False)
+    model = _model("standard").set_params(
+        intervals="conformal", coverage=0.8, calibration_windows=2, max_epochs=1
+    )
+    with pytest.warns(UserWarning, match="Dropped 1 series too short"):
+        single = clone(model).fit(df)
+    with pytest.warns(UserWarning, match="Dropped 1 series too short"):
+        parts = clone(model).fit(forecast.parts(tmp_path / "parts"))
+    assert parts.series_ids_ == single.series_ids_ == ["a", "b", "c"]
+    np.testing.assert_allclose(parts.conformal_quantiles_, single.conformal_quantiles_, atol=1e-5)
+    assert parts.n_calibration_ == single.n_calibration_ == 3 * 2

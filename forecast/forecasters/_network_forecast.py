@@ -108,7 +108,7 @@ class NetworkRunner:
         if self.causal_inputs is not None:
             windows = self.causal_inputs(windows, ends - self.seq_len)
         static = None if panel.static is None else panel.static[series]
-        fitted = self._fitted_positions(panel)[series]
+        fitted = self._fitted_positions(panel, series)
         return self.windows(
             windows.astype(np.float32, copy=False),
             fitted,
@@ -117,18 +117,26 @@ class NetworkRunner:
             label=lambda i: panel.series_label(int(series[i])),
         )
 
-    def _fitted_positions(self, panel: Panel) -> np.ndarray:
-        """Position at fit of each series of ``panel`` (for fitted scaling statistics)."""
+    def _fitted_positions(self, panel: Panel, series: np.ndarray) -> np.ndarray:
+        """Position at fit of the series of each forecast ``series`` ``(N,)`` (positions in
+        ``panel``), for fitted scaling statistics.
+
+        Only the series forecast are looked up: a panel may hold series the model never saw
+        (left out by ``drop_short``, or by a backtest's fold) that nobody forecasts here.
+        """
         if not self.scaler.is_global:
-            return np.zeros(panel.n_series, dtype=np.int64)
-        positions, unknown = series_positions(panel.ids, self.series_ids)
+            return np.zeros(len(series), dtype=np.int64)
+        wanted = np.unique(series)
+        found, unknown = series_positions([panel.ids[i] for i in wanted], self.series_ids)
         if unknown:
             raise DataError(
                 f"Series {unknown[:10]} were not seen at fit, so there are no fitted "
                 f"scaling statistics for them (scaler={self.scaler.method!r}). Refit with them, "
                 "or use scaler='window', which needs none."
             )
-        return positions
+        positions = np.zeros(panel.n_series, dtype=np.int64)
+        positions[wanted] = found
+        return positions[series]
 
     def windows(
         self,
