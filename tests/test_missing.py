@@ -669,3 +669,55 @@ def test_score_skips_missing_actuals() -> None:
     h1 = df.iloc[30:57]["y"].to_numpy()
     s1 = np.abs(df.iloc[57:60]["y"] - h1[-1]).mean() / np.abs(np.diff(h1)).mean()
     assert score == pytest.approx(-(s0 + s1) / 2)
+
+
+def _flat_then_jump(nan_in: str | None) -> pd.DataFrame:
+    """'a' constant for 9 days then a jump (its MASE is undefined), 'b' random; one NaN in
+    the history of ``nan_in``, if any."""
+    t = pd.date_range("2020-01-01", periods=12, freq="D")
+    a = pd.DataFrame({"id": "a", "t": t, "y": [5.0] * 9 + [9.0] * 3})
+    b = pd.DataFrame({"id": "b", "t": t, "y": np.random.default_rng(0).normal(size=12) + 5})
+    df = pd.concat([a, b], ignore_index=True)
+    if nan_in is not None:
+        df.loc[df.index[df["id"] == nan_in][2], "y"] = np.nan
+    return df
+
+
+@pytest.mark.parametrize("nan_in", [None, "b"])
+def test_an_undefined_mase_of_a_complete_history_is_an_error_whatever_other_series_hold(
+    nan_in,
+) -> None:
+    """A NaN in 'b' once turned 'a''s error into a NaN that score and summary() averaged
+    away: the choice is per history, so 'a' fails as it does without any NaN."""
+    df = _flat_then_jump(nan_in)
+    model = NaiveForecaster(id_col="id", time_col="t", target="y", horizon=3, missing="mask")
+    with pytest.raises(DataError, match=r"MASE is undefined for target 'y' of .*series 'a'"):
+        model.fit(df).score(df)
+    with pytest.raises(DataError, match="MASE is undefined for target 'y' of series 'a'"):
+        backtest(model, df, n_windows=1)
+
+
+def test_a_complete_history_too_short_for_the_season_is_an_error_beside_a_nan() -> None:
+    df = _flat_then_jump("b")
+    df.loc[df["id"] == "a", "y"] = np.arange(12.0)  # a defined scale, but only 9 rows
+    model = NaiveForecaster(id_col="id", time_col="t", target="y", horizon=3, missing="mask")
+    with pytest.raises(DataError, match="season_length=9 needs more than 9 history rows"):
+        backtest(model, df, n_windows=1, season_length=9)
+
+
+def test_an_undefined_masked_mase_is_named_where_means_leave_it_out() -> None:
+    """'a' has a NaN of its own: its MASE is NaN, legitimately; score and summary() average
+    the others and say which series and windows they left out."""
+    df = _flat_then_jump("a")
+    model = NaiveForecaster(id_col="id", time_col="t", target="y", horizon=3, missing="mask")
+    with pytest.warns(UserWarning, match=r"score leaves out 1 of 2 MASE term\(s\).*series 'a'"):
+        score = model.fit(df).score(df)
+    b = df[df["id"] == "b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # b alone is fully defined: nothing to say
+        assert score == pytest.approx(model.fit(b).score(b))
+    result = backtest(model.fit(df), df, n_windows=1)
+    assert result.metrics["mase"].isna().tolist() == [True, False]
+    with pytest.warns(UserWarning, match=r"'mase' at 1 of 2 row\(s\) \(id 'a' window 0\)"):
+        summary = result.summary()
+    assert summary.loc["y", "mase"] == result.metrics["mase"].iloc[1]

@@ -30,7 +30,7 @@ from sklearn.base import clone
 
 from forecast._exceptions import BadSeriesError, DataError, InvalidParameterError
 from forecast._validation import check_int, check_option
-from forecast._warnings import once_per_scope
+from forecast._warnings import once_per_scope, warn
 from forecast.data.distributed import engine_of
 from forecast.data.frames import to_native, to_pandas
 from forecast.data.output import quantile_column
@@ -84,6 +84,10 @@ class BacktestResult:
     def summary(self) -> Any:
         """Each metric averaged over all windows and series, one row per target.
 
+        A metric that is NaN in a row (with ``missing="mask"``: no observed actual in that
+        window, or MASE's scale undefined on a history with gaps) is left out of that
+        metric's mean, with a warning naming the series and windows left out.
+
         Returns
         -------
         pandas.DataFrame
@@ -102,7 +106,35 @@ class BacktestResult:
             means = [F.mean(F.col(f"`{n}`")).alias(n) for n in names]
             return self.metrics.groupBy("target").agg(*means)
         metrics, kind = to_pandas(self.metrics)
+        _warn_left_out_of_means(metrics, names)
         return to_native(metrics.groupby("target", sort=False)[names].mean(), kind)
+
+
+def _warn_left_out_of_means(metrics: pd.DataFrame, names: list[str]) -> None:
+    """Name the rows whose metric is NaN: the means skip them, and a mean over fewer series
+    than the others' is no longer comparable with them."""
+    nan = metrics[names].isna()
+    if not nan.to_numpy().any():
+        return
+    keys = list(metrics.columns[: list(metrics.columns).index("cutoff")])  # [id], window
+    if metrics["target"].nunique() > 1:
+        keys.append("target")
+    said = []
+    for name in names:
+        rows = metrics.loc[nan[name].to_numpy(), keys]
+        if len(rows):
+            shown = ", ".join(
+                " ".join(f"{k} {v!r}" if k != "window" else f"window {v}" for k, v in r.items())
+                for r in rows.head(5).to_dict("records")
+            )
+            more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+            said.append(f"{name!r} at {len(rows)} of {len(metrics)} row(s) ({shown}{more})")
+    warn(
+        "summary() leaves NaN metrics out of its means, which are then over fewer series "
+        f"or windows: {'; '.join(said)}. With missing='mask' a metric is NaN where the "
+        "window has no observed actual, and MASE where its history's observed values give "
+        "no seasonal-naive scale (no two values season_length apart that differ)."
+    )
 
 
 def _refit_windows(refit: bool | int, n_windows: int) -> list[int]:

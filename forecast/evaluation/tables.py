@@ -46,24 +46,34 @@ def seasonal_scale(
 
     ``mean(|y[t] - y[t - m]|)`` over the history, one vectorised sum per history
     (:func:`~forecast.data.ranges.range_sums`). ``label(i)`` names history ``i`` in errors.
+
+    A history of ``m`` rows or fewer is a ``DataError``, as is a target whose history
+    repeats itself exactly (scale 0). Under ``missing="mask"`` a history (of one target)
+    holding NaN is scaled over the pairs ``y[t], y[t - m]`` both observed, and is NaN where
+    it has no such pair or they all repeat: gaps are expected there. The choice is made per
+    history and target, so one NaN elsewhere in the panel changes nothing for the others.
     """
-    n_targets = len(panel.target_names)
-    y = panel.values[:, :n_targets].astype(np.float64)
-    diff = np.zeros_like(y)
-    diff[m:] = np.abs(y[m:] - y[:-m])  # rows whose lag crosses a series start are never summed
+    y = panel.values[:, : len(panel.target_names)].astype(np.float64)
     count = ends - starts - m  # (N,)
-    if np.isnan(y).any():  # missing="mask": the pairs whose both values are observed
-        return _observed_scale(diff, starts, ends, m, count, label, panel)
     short = np.flatnonzero(count < 1)
-    if short.size:
+    if short.size:  # too few rows, observed or not: no pair m steps apart can exist
         i = int(short[0])
         raise DataError(
             f"MASE with season_length={m} needs more than {m} history rows, but "
             f"{label(i)} has {ends[i] - starts[i]}. Use a smaller season_length, a longer "
             "history, or leave 'mase' out of metrics."
         )
-    scale = range_sums(diff, starts + m, ends) / count[:, None]  # (N, T)
-    zero_rows, zero_cols = np.nonzero(scale == 0)
+    diff = np.zeros_like(y)
+    diff[m:] = np.abs(y[m:] - y[:-m])  # rows whose lag crosses a series start are never summed
+    seen = ~np.isnan(diff)
+    # Summed with the NaN pairs as 0 (and counted out), so that a NaN of one history never
+    # reaches the sums of another.
+    total = range_sums(np.where(seen, diff, 0.0), starts + m, ends)
+    pairs = range_sums(seen.astype(np.float64), starts + m, ends)
+    gappy = pairs < count[:, None]  # (N, T): a missing value in that history's target
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = total / pairs
+    zero_rows, zero_cols = np.nonzero((scale == 0) & ~gappy)
     if zero_rows.size:
         i = int(zero_rows[0])
         raise DataError(
@@ -71,30 +81,7 @@ def seasonal_scale(
             f"its history repeats itself exactly every {m} step(s), so the seasonal-naive "
             "scale is 0. Leave 'mase' out of metrics, or drop that series."
         )
-    return scale
-
-
-def _observed_scale(
-    diff: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    m: int,
-    count: np.ndarray,
-    label: Any,
-    panel: Panel,
-) -> np.ndarray:
-    """:func:`seasonal_scale` over the pairs ``y[t], y[t - m]`` that are both observed.
-
-    A history with no such pair, or whose pairs all repeat exactly, gets NaN (its MASE is
-    then NaN, and counted as such), not an error: gaps are expected with missing="mask".
-    """
-    seen = np.isfinite(diff)
-    seen[:m] = False
-    total = range_sums(np.where(seen, diff, 0.0), starts + m, np.maximum(ends, starts + m))
-    pairs = range_sums(seen.astype(np.float64), starts + m, np.maximum(ends, starts + m))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = total / pairs
-    return np.where((pairs > 0) & (scale > 0), scale, np.nan)
+    return np.where(scale > 0, scale, np.nan)
 
 
 def _actuals(panel: Panel, folds: Folds) -> np.ndarray:
