@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -155,3 +157,21 @@ def test_conformal_calibration_from_parts_of_a_drop_short_model_as_in_one_proces
     assert parts.series_ids_ == single.series_ids_ == ["a", "b", "c"]
     np.testing.assert_allclose(parts.conformal_quantiles_, single.conformal_quantiles_, atol=1e-5)
     assert parts.n_calibration_ == single.n_calibration_ == 3 * 2
+
+
+def test_backtest_checks_only_the_pairs_it_scores():
+    """'d' (11 rows at the cutoff, left out) would fail MASE with season_length=11 and MAPE
+    with its zero actual, and add a missing actual: checks of rows that are then cut."""
+    df = _frame()
+    last = df.index[df["unique_id"] == SHORT][-1]
+    options = {"n_windows": 1, "metrics": ["mae", "mape", "mase"], "season_length": 11}
+    without = backtest(_model("window"), df[df["unique_id"] != SHORT], **options)
+    for value, masked in ((0.0, False), (np.nan, True)):
+        df.loc[last, "y"] = value
+        model = _model("window").set_params(missing="mask" if masked else "raise")
+        with warnings.catch_warnings(record=True) as warned:  # masked: 'y' was complete at fit
+            warnings.simplefilter("always")
+            result = backtest(model, df, **options)
+        assert any("No backtest forecast for series 'd'" in str(w.message) for w in warned)
+        assert result.missing_actuals == 0
+        pd.testing.assert_frame_equal(result.metrics, without.metrics)

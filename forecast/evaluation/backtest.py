@@ -187,17 +187,22 @@ def _scored_tables(
     n_targets, horizon = forecast.shape[-1], forecast.shape[2]
     test_rows = (panel.offsets[:-1] + folds.ends)[..., None] + np.arange(horizon)  # (W, S, H)
     actual = panel.values[test_rows, :n_targets]  # (W, S, H, T)
-    missing_actuals = int(np.isnan(actual).sum())
     left_out = placeholders(panel, actual, forecast, quantiles)
+    # Only the pairs in the tables: a left-out pair's missing actuals are not the result's.
+    missing_actuals = int(np.isnan(actual[~left_out]).sum())
     tidy = forecasts_table(panel, layout, folds, forecast, quantiles, levels)
     scores = metrics_table(
-        panel, layout, folds, forecast, tuple(metrics), season_length, quantiles, levels
+        panel,
+        layout,
+        folds,
+        forecast,
+        tuple(metrics),
+        season_length,
+        quantiles,
+        levels,
+        scored=~left_out,
     )
-    return (
-        without_left_out(tidy, left_out, n_targets * horizon),
-        without_left_out(scores, left_out, n_targets),
-        missing_actuals,
-    )
+    return without_left_out(tidy, left_out, n_targets * horizon), scores, missing_actuals
 
 
 def _check_params(

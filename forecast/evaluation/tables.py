@@ -181,6 +181,7 @@ def metrics_table(
     season_length: int,
     quantiles: np.ndarray | None = None,
     levels: tuple[float, ...] | list[float] = (),
+    scored: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per window, series and target: ``[id_col], window, cutoff, target, *names``.
 
@@ -190,19 +191,30 @@ def metrics_table(
     ``(W, S, H, T, Q)`` at ``levels``, the interval metrics of :func:`_interval_metrics`
     follow (``pinball``, and ``coverage_80``, ``width_80``, ``winkler_80`` for the 80 %
     interval ...). Every column after ``target`` is a metric.
+
+    ``scored`` ``(W, S)``, if given, holds the (window, series) pairs to score; the others
+    (those a ``drop_short`` model left out) get no row, and none of the checks (MASE's
+    history, MAPE's zero actuals, missing actuals) looks at them.
     """
     actual = _actuals(panel, folds)  # (W, S, H, T)
     n_windows, n_series, horizon, n_targets = actual.shape
     w, s, t = np.indices((n_windows, n_series, n_targets)).reshape(3, -1)
+    # (H, W·S·T): one column per row of the table, so each metric is one vectorised call.
+    y_true = actual.transpose(2, 0, 1, 3).reshape(horizon, -1)
+    y_pred = forecast.transpose(2, 0, 1, 3).reshape(horizon, -1)
+    y_quant = None
+    if quantiles is not None:
+        y_quant = quantiles.transpose(2, 0, 1, 3, 4).reshape(horizon, -1, len(levels))
+    if scored is not None:
+        keep = np.flatnonzero(scored[w, s])
+        w, s, t, y_true, y_pred = w[keep], s[keep], t[keep], y_true[:, keep], y_pred[:, keep]
+        y_quant = None if y_quant is None else y_quant[:, keep]
     begin = panel.offsets[:-1]
     cutoffs = panel.times[begin[s] + folds.ends[w, s] - 1]
 
     def label(i: int) -> str:
         return f"{panel.series_label(s[i])} at window {w[i]} (cutoff {cutoffs[i]})"
 
-    # (H, W·S·T): one column per row of the table, so each metric is one vectorised call.
-    y_true = actual.transpose(2, 0, 1, 3).reshape(horizon, -1)
-    y_pred = forecast.transpose(2, 0, 1, 3).reshape(horizon, -1)
     columns: dict[Any, Any] = {}
     if layout.is_long:
         columns[layout.id_col] = pd.Index(panel.ids).to_numpy()[s]
@@ -215,9 +227,6 @@ def metrics_table(
             starts = (begin[None, :] + folds.starts)[w, s]
             ends = (begin[None, :] + folds.ends)[w, s]
             scale = seasonal_scale(panel, starts, ends, season_length, label)[np.arange(len(t)), t]
-        y_quant = None
-        if quantiles is not None:
-            y_quant = quantiles.transpose(2, 0, 1, 3, 4).reshape(horizon, -1, len(levels))
         columns["target"] = np.asarray(panel.target_names, dtype=object)[t]
         columns.update(_observed_metrics(y_true, y_pred, names, scale, y_quant, levels))
         return pd.DataFrame(columns)
@@ -237,8 +246,7 @@ def metrics_table(
                 "metrics, or use smape or mase."
             )
         columns[name] = _POINT_METRICS[name](y_true, y_pred, multioutput="raw_values")
-    if quantiles is not None:
-        y_quant = quantiles.transpose(2, 0, 1, 3, 4).reshape(horizon, -1, len(levels))
+    if y_quant is not None:
         columns.update(_interval_metrics(y_true, y_quant, levels))
     return pd.DataFrame(columns)
 
