@@ -374,3 +374,43 @@ def test_members_of_different_seasons_fall_back_on_the_largest(tmp_path, capsys)
         assert code == 0, err
         written = pd.read_csv(tmp_path / "fc.csv")
         np.testing.assert_allclose(written[written.id == "b"].y, expected)
+
+
+def test_backtest_skip_ignores_nan_in_a_column_the_model_does_not_read():
+    """past_covariates=[]: 'notes' is not read, so its NaN (in 'a') is no reason to leave
+    'a' out; predict's isolation checks only the columns read, and so does the backtest's."""
+    from forecast.backtest import backtest
+
+    df = _panel(ids=["a", "b"], n=20).assign(notes=1.0)
+    df.loc[3, "notes"] = np.nan
+    model = RNNForecaster(
+        id_col="id", time_col="ds", target="y", past_covariates=[], seq_len=4, horizon=2,
+        hidden_size=4, max_epochs=1, validation_size=0, progress_bar=False, random_state=0,
+    )  # fmt: skip
+    result = backtest(model, df, n_windows=1, on_bad_series="skip")
+    assert result.bad_series == []
+    pd.testing.assert_frame_equal(result.metrics, backtest(model, df, n_windows=1).metrics)
+
+
+def test_backtest_skip_counts_timestamps_not_rows_under_masking():
+    """missing='mask': 'b' lacks 2 of its 12 timestamps, which the folds insert as missing
+    rows, so it has the 12 the windows need; 'c' has 10 timestamps and is short."""
+    from forecast.backtest import backtest
+
+    df = _panel(ids=["a", "b", "c"], n=12)
+    b, c = df.index[df.id == "b"], df.index[df.id == "c"]
+    df = df.drop(index=[b[3], b[5], c[0], c[1]])
+    model = NaiveForecaster(id_col="id", time_col="ds", freq="D", horizon=3, missing="mask")
+    options = {"n_windows": 3, "step": 4, "metrics": ["mae"]}
+    with pytest.warns(UserWarning, match="Left 1 bad series out of the backtest: 'c': short"):
+        result = backtest(model, df, on_bad_series="skip", **options)
+    assert result.bad_series == [
+        {
+            "id": "c",
+            "reason": "short",
+            "detail": "10 timestamp(s), missing ones included; the windows need 12",
+            "action": "skipped",
+        }
+    ]
+    without_c = df[df.id != "c"]
+    pd.testing.assert_frame_equal(result.metrics, backtest(model, without_c, **options).metrics)

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast._exceptions import DataError
+from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast.data.conventions import default_columns
 from forecast.data.frequency import check_on_frequency, resolve_freq
-from forecast.data.panel import _canonical_order, _split_layout
+from forecast.data.panel import _canonical_order, _select_columns, _split_layout
 
 __all__ = [
     "classify_failure",
@@ -30,6 +30,7 @@ __all__ = [
     "isolate_for_backtest",
     "missing_values",
     "series_codes",
+    "used_columns",
 ]
 
 
@@ -113,19 +114,24 @@ def isolate_for_backtest(
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The rows of the series of ``df`` a backtest can use, and one entry per series left out.
 
-    Left out: NaN (unless ``missing="mask"`` serves it) or infinity in a numeric column,
-    rows the estimator's conversion refuses (a gap, a duplicate timestamp), fewer than
-    ``needed_rows`` rows. A problem of the whole
-    frame (a missing column) is raised by the conversion of the good rows, as it is.
+    Left out: NaN (unless ``missing="mask"`` serves it) or infinity in a column the
+    estimator reads (targets, past and known-future covariates, as ``predict`` checks;
+    :func:`used_columns`), rows the estimator's conversion refuses (a gap, a duplicate
+    timestamp), fewer than ``needed_rows`` rows in the panel the folds are cut from (with
+    ``missing="mask"``, its timestamps from first to last, absent ones included). A problem
+    of the whole frame (a missing column) is raised by the conversion of the good rows, as
+    it is.
     """
-    id_col, time_col, _ = default_columns(df, estimator.id_col, estimator.time_col, None)
+    id_col, time_col, target = default_columns(
+        df, estimator.id_col, estimator.time_col, estimator.target
+    )
     rest, _, times, raw_ids = _split_layout(df, id_col, time_col)
     codes, ids = series_codes(raw_ids, len(rest))
-    numeric = [c for c in rest.columns if pd.api.types.is_numeric_dtype(rest[c])]
+    masked = estimator.get_params().get("missing") == "mask"
     bad: dict[int, tuple[str, str]] = {
         code: ("missing_values", detail)
         for code, detail in missing_values(
-            rest, numeric, codes, times, estimator.get_params().get("missing") == "mask"
+            rest, used_columns(estimator, rest, target), codes, times, masked
         ).items()
     }
     convert = estimator._to_panel
@@ -135,11 +141,35 @@ def isolate_for_backtest(
         rows = np.flatnonzero(codes == code)
         bad[code] = classify_failure(convert, df.iloc[rows], times[rows], ids[code], freq)
     lengths = np.bincount(codes, minlength=len(ids))
+    what = "row(s)"
+    good = np.setdiff1d(np.arange(len(ids)), list(bad))
+    if masked and good.size:
+        # The folds count the panel's rows, where absent timestamps are inserted as missing:
+        # the user's rows would call a series with gaps shorter than the folds find it.
+        panel, _ = convert(df.iloc[np.flatnonzero(np.isin(codes, good))])
+        lengths[good] = panel.lengths  # the same canonical order as the codes
+        what = "timestamp(s), missing ones included"
     for code in np.flatnonzero(lengths < needed_rows).tolist():
-        bad.setdefault(code, ("short", f"{lengths[code]} row(s); the windows need {needed_rows}"))
+        bad.setdefault(code, ("short", f"{lengths[code]} {what}; the windows need {needed_rows}"))
     entries = [
         {"id": ids[code], "reason": reason, "detail": detail, "action": "skipped"}
         for code, (reason, detail) in sorted(bad.items())
     ]
     keep = np.flatnonzero(~np.isin(codes, list(bad)))
     return df.iloc[keep], entries
+
+
+def used_columns(estimator: Any, rest: pd.DataFrame, target: Any) -> list[Any]:
+    """The columns of ``rest`` (a frame without ids and timestamps) that ``estimator``
+    (unfitted) would read as targets, past or known-future covariates.
+
+    A column it does not read may hold anything: a NaN there is no reason to leave a
+    series out. Where the roles cannot be decided (a frame ``fit`` would refuse as a
+    whole), every numeric column, and the conversion says what is wrong.
+    """
+    future, static = estimator._covariates()
+    try:
+        roles = _select_columns(rest, target, None, future, static, estimator.past_covariates)
+    except (DataError, DataTypeError, InvalidParameterError):
+        return [c for c in rest.columns if pd.api.types.is_numeric_dtype(rest[c])]
+    return [*roles.targets, *roles.past, *roles.future]
