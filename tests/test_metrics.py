@@ -125,6 +125,16 @@ def test_mape_refuses_zeros_and_says_where():
             r"y_pred lacks \['b'\] and has \['c'\]",
         ),
         (pd.DataFrame({"a": ["x"]}), [1.0], r"y_true column\(s\) \['a'\] are not numeric"),
+        (  # numeric, but y[c] of a repeated name is a frame: once called "not numeric"
+            pd.DataFrame([[1.0, 2.0]], columns=["a", "a"]),
+            pd.DataFrame([[1.0, 2.0]], columns=["a", "a"]),
+            r"y_true has repeated column names \['a'\]; columns are matched by name",
+        ),
+        (
+            pd.DataFrame([[1.0, 2.0]], columns=["a", "b"]),
+            pd.DataFrame([[1.0, 2.0]], columns=["b", "b"]),
+            r"y_pred has repeated column names \['b'\]",
+        ),
     ],
 )
 def test_bad_input_is_named(y_true, y_pred, message):

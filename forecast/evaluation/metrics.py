@@ -77,6 +77,14 @@ class _Data:
             y = y.to_frame()
         elif isinstance(y, pd.DataFrame):
             self.index, self.columns = y.index, list(y.columns)
+            # Columns are matched by name (align), and y[c] of a repeated name is a frame,
+            # which the numeric check below would call "not numeric": said as what it is.
+            repeated = y.columns[y.columns.duplicated()].unique().tolist()
+            if repeated:
+                raise DataError(
+                    f"{name} has repeated column names {repeated}; columns are matched by "
+                    "name between y_true and y_pred, so each must be unique. Rename them."
+                )
             bad = [c for c in y.columns if not pd.api.types.is_numeric_dtype(y[c])]
             if bad:
                 raise DataError(f"{name} column(s) {bad} are not numeric.")
