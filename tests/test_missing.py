@@ -11,6 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pandas.tseries.holiday import USFederalHolidayCalendar
 from sklearn.base import clone
 
 from forecast import (
@@ -369,6 +370,33 @@ def test_a_masked_fit_on_complete_data_equals_the_normal_fit() -> None:
     assert masked.missing_columns_ == []
     assert masked.predict().equals(plain.predict())
     assert masked.predict(df).equals(plain.predict(df))
+
+
+@pytest.mark.parametrize(
+    "freq", ["B", pd.offsets.CustomBusinessDay(calendar=USFederalHolidayCalendar())]
+)
+def test_a_masked_fit_on_complete_business_day_data_equals_the_normal_fit(freq) -> None:
+    # A weekday missing from trading data is a closure (a holiday; Good Friday is none of
+    # the federal calendar's), not a gap: masking inserted it as a missing row, so complete
+    # data got observed channels, input hiding and other forecasts.
+    days = pd.bdate_range("2024-02-01", periods=60)
+    closed = USFederalHolidayCalendar().holidays("2024-02-01", "2024-06-01")
+    days = days[~days.isin(closed.append(pd.DatetimeIndex(["2024-03-29"])))]
+    rng = np.random.default_rng(0)
+    n = len(days)
+    df = pd.DataFrame({"y": 10 + np.sin(np.arange(n) / 3), "x": rng.normal(size=n)}, index=days)
+    kw = dict(target="y", past_covariates=["x"], freq=freq, **TINY)
+    plain = RNNForecaster(**kw).fit(df)
+    masked = RNNForecaster(missing="mask", **kw).fit(df)
+    assert masked.missing_columns_ == []
+    assert masked.predict().equals(plain.predict())
+    assert masked.predict(df).equals(plain.predict(df))
+    # NaN values in the rows there are still masked; no row is added
+    gappy = df.copy()
+    gappy.iloc[10, 0] = np.nan
+    panel, _ = to_panel(gappy, target="y", past=["x"], freq=freq, missing="mask")
+    assert len(panel.times) == n
+    assert RNNForecaster(missing="mask", **kw).fit(gappy).missing_columns_ == ["y"]
 
 
 def _gappy() -> pd.DataFrame:

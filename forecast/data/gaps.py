@@ -4,7 +4,8 @@
   grid are inserted as rows of NaN, in a wide or long frame, for users who want to look at
   or impute the gaps themselves;
 * :func:`insert_missing_rows`: the same on a panel's arrays, which ``to_panel`` does with
-  ``missing="mask"`` (:mod:`forecast.data.masking` then imputes and masks them);
+  ``missing="mask"`` (:mod:`forecast.data.masking` then imputes and masks them), except on
+  a business-day frequency, where a missing weekday is a closure of the calendar;
 * :func:`nan_fix`, :func:`gap_fix`: the fixes the NaN and gap errors suggest, with code
   that is right for the layout the user passed (a long frame is filled per series: never
   ``df.ffill()`` across series, never ``df.resample`` on a long frame).
@@ -26,6 +27,7 @@ from forecast._exceptions import DataError, DataTypeError
 from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data.frequency import (
+    _is_business_day,
     _localize,
     _wall_times,
     follows_local_calendar,
@@ -127,7 +129,14 @@ def insert_missing_rows(
     inserted rows get ``rows == -1``. Each series spans its own first to last timestamp
     (nothing is added before or after). Returned unchanged when nothing is missing, or
     when a timestamp is off the grid of ``offset`` (which the frequency check then names).
+
+    Returned unchanged too on a business-day offset (``"B"``, ``CustomBusinessDay``): there a
+    missing weekday is a day the market was closed, not a gap (the observations are used in
+    order, as :func:`~forecast.data.frequency.check_on_frequency` reads them), so a masked
+    fit on complete trading data is the unmasked fit; only its NaN values are masked.
     """
+    if _is_business_day(offset):
+        return values, times, offsets, rows
     wall = _wall_times(times, offset)
     grid = _grid(wall, offset)
     position = grid.get_indexer(wall)  # (R,)
@@ -175,6 +184,9 @@ def fill_gaps(
     freq : str or pandas.DateOffset
         The frequency the data should follow (``"D"``, ``"MS"``, ``"B"``, a
         ``CustomBusinessDay``...). Required: with gaps it cannot be inferred reliably.
+        Every step of it is inserted: with ``"B"``, every weekday, holidays too (the
+        estimators, even with ``missing="mask"``, take a missing business day for a closure
+        and insert nothing); a ``CustomBusinessDay`` with the holidays leaves them out.
     id_col, time_col : str, optional
         The series id and timestamp columns (see above).
     start, end : timestamp-like, optional

@@ -602,7 +602,7 @@ def to_panel(
         Of ``Panel.values``: float32 feeds the network; metrics and baselines ask for
         float64 so that they see the user's numbers unrounded.
     missing : {"raise", "mask"}, default "raise"
-        ``"mask"``: NaN kept, missing timestamps inserted as NaN rows (:mod:`.gaps`).
+        ``"mask"``: NaN kept, missing timestamps as NaN rows (:mod:`.gaps`; none on business days).
 
     Returns
     -------
@@ -677,7 +677,7 @@ def to_panel(
     values = _float_values(rest, used, order, times, codes, labels, np.dtype(dtype), layout, mask)
     static_values = _static_values(rest, roles.static, order, codes, offsets, labels)
     offset = panel_freq(freq, times, offsets, labels, layout)
-    if mask:  # missing timestamps become rows of NaN (input row -1)
+    if mask:  # missing timestamps (not closures) become rows of NaN (input row -1)
         values, times, offsets, order = insert_missing_rows(values, times, offsets, order, offset)
     check_on_frequency(times, offsets, ids, offset, gap_fix(freq_code(offset), layout))
 
