@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
 
-from forecast import DataError, GRUForecaster, NaiveForecaster, load
+from forecast import DataError, GRUForecaster, NaiveForecaster, fill_gaps, load
 from forecast.features import calendar_features
 
 HORIZON = 4
@@ -136,3 +138,25 @@ def test_multiindex_layout():
     assert future.index.names == ["store", "date"]
     assert not future.isna().any().any()
     assert model.predict(future_covariates=future).shape == (2 * HORIZON, 1)
+
+
+def test_calendar_features_are_recognised_and_computed_through_a_gap_under_mask():
+    # The rows missing='mask' inserts for a gap are NaN: the calendar columns were compared
+    # with them too, so none was recognised and predict asked for them as future covariates.
+    data = _daily_panel()
+    gappy = data.drop(index=[10, 11, 70]).reset_index(drop=True)  # missing days in a and b
+    long = {"id_col": "store", "time_col": "date", "freq": "D", "missing": "mask"}
+    model = _model(future_covariates=[*CALENDAR, "promo"], **long).fit(gappy)
+    assert model.calendar_features_ == CALENDAR
+    assert model.missing_columns_ == ["sales", "promo"]  # the calendar computed, not imputed
+    future = model.make_future_frame().fillna({"promo": 0.0})
+    # as a fit on the gap's rows given, with their calendar values and NaN elsewhere
+    filled = fill_gaps(gappy, freq="D", id_col="store", time_col="date")
+    filled[CALENDAR] = calendar_features(filled["date"], "D")[CALENDAR]
+    given = _model(future_covariates=[*CALENDAR, "promo"], **long).fit(filled)
+    expected = given.predict(future_covariates=future)
+    pd.testing.assert_frame_equal(model.predict(future_covariates=future), expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the calendar is not 'missing at predict'
+        history = model.predict(gappy, future_covariates=future)
+    pd.testing.assert_frame_equal(history, given.predict(filled, future_covariates=future))

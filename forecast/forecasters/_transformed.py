@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "check_domain",
     "check_fit_domain",
     "check_transform",
+    "filled_calendar",
     "forecast",
     "in_original_units",
     "invert",
@@ -183,17 +185,48 @@ def _trained_series(owner: Any, panel: Panel) -> np.ndarray:
 def calendar_columns(panel: Panel) -> list[str]:
     """The known-future covariates of ``panel`` that are calendar features (``forecast.features``).
 
-    Named as a feature of ``CALENDAR_FEATURES`` and equal to it at every row (to float32
-    rounding): a column named ``month`` that holds 1..12 is the user's, not ours.
+    Named as a feature of ``CALENDAR_FEATURES`` and equal to it at every observed row (to
+    float32 rounding): a column named ``month`` that holds 1..12 is the user's, not ours.
+    Rows where the column is NaN (a gap's inserted rows under ``missing="mask"``) say
+    nothing either way, so they are left out of the comparison.
     """
-    found = []
-    for name in panel.future_names:
-        if name in CALENDAR_FEATURES:
-            expected = calendar_features(panel.times, features=[name])[name].to_numpy()
-            column = panel.values[:, panel.feature_names.index(name)]
-            if np.allclose(column, expected, rtol=0, atol=1e-6):
-                found.append(name)
-    return found
+    return [name for name in panel.future_names if _calendar_values(panel, name) is not None]
+
+
+def filled_calendar(panel: Panel, names: list[str] | None = None) -> Panel:
+    """``panel`` with the NaN of its calendar-feature columns computed from the timestamps.
+
+    Under ``missing="mask"`` a gap's inserted rows are NaN in every column; a calendar
+    feature's value there is known, not missing, so it is computed rather than imputed
+    (and the column gets no observed channel). Done for the columns among ``names``
+    (default: the known-future covariates) that :func:`calendar_columns` recognises; the
+    panel itself is returned when there is nothing to fill.
+    """
+    values = None
+    for name in panel.future_names if names is None else names:
+        j = panel.feature_names.index(name)
+        gaps = np.isnan(panel.values[:, j])
+        expected = _calendar_values(panel, name) if gaps.any() else None
+        if expected is not None:
+            values = panel.values.copy() if values is None else values
+            values[gaps, j] = expected[gaps]
+    if values is None:
+        return panel
+    values.setflags(write=False)  # as to_panel's: the panel is shared read-only
+    return replace(panel, values=values)
+
+
+def _calendar_values(panel: Panel, name: str) -> np.ndarray | None:
+    """The calendar feature ``name`` at ``panel``'s timestamps ``(R,)``, if ``panel``'s
+    column ``name`` holds it at every row where it is not NaN (one row at least)."""
+    if name not in CALENDAR_FEATURES:
+        return None
+    column = panel.values[:, panel.feature_names.index(name)]
+    seen = ~np.isnan(column)
+    if not seen.any():
+        return None
+    expected = calendar_features(panel.times, features=[name])[name].to_numpy()
+    return expected if np.allclose(column[seen], expected[seen], rtol=0, atol=1e-6) else None
 
 
 def save_extras(owner: Any, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:

@@ -363,7 +363,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
     def _to_panel(self, df: pd.DataFrame, dtype: Any = None) -> tuple[Panel, Layout]:
         """``df`` validated and converted as ``fit`` converts it (``dtype`` default float64)."""
         future, static = self._covariates()
-        return to_panel(
+        panel, layout = to_panel(
             df,
             target=self.target,
             id_col=self.id_col,
@@ -375,6 +375,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             past=self.past_covariates,
             missing=self.missing,
         )
+        return transformed.filled_calendar(panel), layout  # a gap's calendar values known
 
     def _to_fitted_panel(self, df: pd.DataFrame, dtype: Any = None) -> Panel:
         """A newer ``df`` with the columns seen at fit, converted (default :meth:`_panel_dtype`)."""
@@ -393,7 +394,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             dtype=self._panel_dtype() if dtype is None else dtype,
             missing=self.missing,
         )
-        return panel
+        return transformed.filled_calendar(panel, self.__dict__.get("calendar_features_", []))
 
     # ================================================================== forecasts
 
