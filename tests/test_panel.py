@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from forecast import DataError, GRUForecaster, InvalidParameterError, LSTMForecaster, RNNForecaster
+from forecast.data.panel import to_panel
 from forecast.features import calendar_features
 from tests.conftest import FAST
 
@@ -131,6 +132,33 @@ def test_static_covariates_must_be_constant_per_series() -> None:
     frame.loc[5, "size"] = 9.0
     with pytest.raises(DataError, match=r"'size' is not constant within series 'store0'"):
         RNNForecaster(**LONG, seq_len=5, static_covariates="size", **FAST).fit(frame)
+
+
+def test_static_covariates_are_compared_exactly() -> None:
+    # np.isclose's default rtol (1e-5) let 1,000,000 and 1,000,009 pass as one value
+    frame = _promo_panel(n_series=2)
+    frame["size"] = frame["size"] + 1_000_000
+    frame.loc[5, "size"] = 1_000_009.0
+    message = r"'size' is not constant within series 'store0': 1000000.0 .* 1000009.0 at 2023-01-06"
+    with pytest.raises(DataError, match=message):
+        to_panel(frame, id_col="unique_id", time_col="ds", target="y", static=["size"])
+
+
+@pytest.mark.parametrize(
+    ("value", "what"), [(np.inf, "an infinite value"), (1e300, "a value beyond float32 range")]
+)
+def test_a_static_covariate_float32_cannot_hold_is_named_at_fit_and_predict(value, what) -> None:
+    # Scaled, it became NaN: the fit failed with 'the training loss is nan', predict asked
+    # to refit; the column, series and timestamp are named instead.
+    frame = _promo_panel(n_series=3).drop(columns="promo")
+    bad = frame.assign(size=frame["size"].where(frame["unique_id"] != "store1", value))
+    named = rf"Static covariate 'size' has {what}.* in series 'store1' at 2023-01-02"
+    model = RNNForecaster(**LONG, seq_len=5, horizon=2, static_covariates=["size"], **FAST)
+    with pytest.raises(DataError, match=named):
+        model.fit(bad)
+    model.fit(frame)
+    with pytest.raises(DataError, match=named):
+        model.predict(bad)
 
 
 def test_static_covariates_reach_the_head() -> None:

@@ -33,6 +33,7 @@ from forecast.data.frequency import check_on_frequency, freq_code
 from forecast.data.gaps import gap_fix, insert_missing_rows, panel_freq
 from forecast.data.past_covariates import choose_past
 from forecast.data.representable import unfit_for, warn_if_rounded, what_is_wrong
+from forecast.data.static import static_values as static_values_of
 
 __all__ = ["Columns", "Layout", "Panel", "series_positions", "to_panel"]
 
@@ -443,38 +444,6 @@ def _select_columns(
     return Columns(targets, past, future=future_names, static=static_names, chosen=chosen)
 
 
-def _static_values(
-    rest: pd.DataFrame,
-    names: list[str],
-    order: np.ndarray | None,
-    codes: np.ndarray,
-    offsets: np.ndarray,
-    labels: list[str],
-) -> np.ndarray | None:
-    """One row of static covariates per series; they must be constant within a series."""
-    if not names:
-        return None
-    values = rest[names].to_numpy(dtype=np.float64, na_value=np.nan)  # (R, Z)
-    if order is not None:
-        values = values[order]
-    first = values[offsets[:-1]]  # (S, Z)
-    differs = ~np.isclose(values, first[codes], equal_nan=True) | np.isnan(values)
-    if differs.any():
-        row = int(np.flatnonzero(differs.any(axis=1))[0])
-        col = int(np.flatnonzero(differs[row])[0])
-        if np.isnan(values[row, col]):
-            raise DataError(
-                f"Static covariate {names[col]!r} is missing (NaN) in {labels[codes[row]]}; "
-                "give every series a value."
-            )
-        raise DataError(
-            f"Static covariate {names[col]!r} is not constant within {labels[codes[row]]} "
-            f"({first[codes[row], col]!r} and {values[row, col]!r}). Static covariates hold "
-            "one value per series; use a past or future covariate for values that change."
-        )
-    return first.astype(np.float32)
-
-
 def _float_values(
     rest: pd.DataFrame,
     used: list[str],
@@ -675,7 +644,7 @@ def to_panel(
 
     mask = missing == "mask"
     values = _float_values(rest, used, order, times, codes, labels, np.dtype(dtype), layout, mask)
-    static_values = _static_values(rest, roles.static, order, codes, offsets, labels)
+    static_values = static_values_of(rest, roles.static, order, codes, offsets, labels, times)
     offset = panel_freq(freq, times, offsets, labels, layout)
     if mask:  # missing timestamps (not closures) become rows of NaN (input row -1)
         values, times, offsets, order = insert_missing_rows(values, times, offsets, order, offset)
