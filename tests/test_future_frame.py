@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import FAST
 
-from forecast import DataError, GRUForecaster, NaiveForecaster, fill_gaps, load
+from forecast import DataError, DataTypeError, GRUForecaster, NaiveForecaster, fill_gaps, load
 from forecast.features import calendar_features
 
 HORIZON = 4
@@ -160,3 +160,63 @@ def test_calendar_features_are_recognised_and_computed_through_a_gap_under_mask(
         warnings.simplefilter("error")  # the calendar is not 'missing at predict'
         history = model.predict(gappy, future_covariates=future)
     pd.testing.assert_frame_equal(history, given.predict(filled, future_covariates=future))
+
+
+def _filled(model) -> pd.DataFrame:
+    return model.make_future_frame().fillna({"promo": 1.0})
+
+
+def test_a_future_frame_as_fit_takes_its_shape(fitted):
+    # set_index([...], drop=False) keeps the ids and timestamps as columns too (fit reads
+    # those): pandas' reset_index failed with 'cannot insert store, already exists'
+    future = _filled(fitted)
+    both = future.set_index(["store", "date"], drop=False)
+    pd.testing.assert_frame_equal(
+        fitted.predict(future_covariates=both), fitted.predict(future_covariates=future)
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        # a repeated column: numpy's 'cannot reshape array'
+        (
+            lambda f: pd.concat([f, f[["promo"]]], axis=1),
+            DataError,
+            r"repeated column names \['promo'\]",
+        ),
+        # strings: numpy's 'could not convert string to float', or '1.0' read as a number
+        # though fit refuses a column of strings
+        (
+            lambda f: f.assign(promo=f["promo"].map({1.0: "yes"}).astype("category")),
+            DataTypeError,
+            "column 'promo' must be numeric, as at fit; it has dtype category",
+        ),
+        (
+            lambda f: f.assign(promo=f["promo"].astype(str)),
+            DataTypeError,
+            "column 'promo' must be numeric, as at fit",
+        ),
+        # pandas' DateParseError
+        (
+            lambda f: f.assign(date=f["date"].astype(str).where(f.index != 2, "not a date")),
+            DataTypeError,
+            "Cannot read the timestamps in future_covariates column 'date' as dates",
+        ),
+        # scaled, they overflowed: 'refit the model on data that includes it'
+        (
+            lambda f: f.assign(promo=f["promo"].where(f.index != 1, np.inf)),
+            DataError,
+            r"column 'promo' has an infinite value for series 'a' at 2024-04-02",
+        ),
+        (
+            lambda f: f.assign(promo=f["promo"].where(f.index != 5, 1e39)),
+            DataError,
+            r"column 'promo' has a value beyond float32 range for series 'b' at 2024-03-29",
+        ),
+    ],
+    ids=["repeated", "category", "strings", "date", "inf", "beyond-float32"],
+)
+def test_a_future_frame_fit_would_refuse_is_refused_by_name(fitted, change, error, message):
+    with pytest.raises(error, match=message):
+        fitted.predict(future_covariates=change(_filled(fitted)))

@@ -8,38 +8,99 @@ training data, and names the series and dates that are missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from forecast._exceptions import DataError
+from forecast._exceptions import DataError, DataTypeError
 from forecast._validation import series_name
 from forecast.data.frequency import future_times
-from forecast.data.panel import Layout
+from forecast.data.panel import Layout, _to_datetime
+from forecast.data.representable import unfit_for, what_is_wrong
 
 __all__ = ["future_block"]
 
+_DTYPE = np.dtype(np.float32)  # what the network reads them in
+
 
 def _future_frame_index(frame: pd.DataFrame, layout: Layout) -> pd.DataFrame:
-    """``frame`` with a (id, time) or time index, whatever layout it came in."""
+    """``frame`` with a (id, time) or time index, whatever layout it came in.
+
+    As at fit (:func:`forecast.data.panel.to_panel`): a long frame's ids and timestamps are
+    its id and time columns, or, when it has neither, its ``MultiIndex (id, time)`` (which
+    ``set_index([...], drop=False)`` keeps beside the columns: then the columns are read).
+    """
     if layout.is_long:
-        if isinstance(frame.index, pd.MultiIndex):
-            frame = frame.reset_index()
-        for col in (layout.id_col, layout.time_col):
+        keys = [layout.id_col, layout.time_col]
+        if isinstance(frame.index, pd.MultiIndex) and not set(keys) & set(frame.columns):
+            by_name = set(frame.index.names) == set(keys)
+            if not by_name and frame.index.nlevels != 2:
+                raise DataTypeError(
+                    f"future_covariates has a MultiIndex of {frame.index.nlevels} levels; "
+                    f"give it 2 (id, time), or columns {keys} (as at fit)."
+                )
+            frame = frame.reset_index() if by_name else frame.reset_index(names=keys)
+        for col in keys:
             if col not in frame.columns:
                 raise DataError(
                     f"future_covariates needs column {col!r} (as at fit) to say which series "
                     f"and timestamp each row is for. Columns: {list(frame.columns)}."
                 )
-        keys = [frame[layout.id_col], pd.DatetimeIndex(pd.to_datetime(frame[layout.time_col]))]
-        return frame.set_index(pd.MultiIndex.from_arrays(keys))
+        where = f"future_covariates column {layout.time_col!r}"
+        times = _to_datetime(frame[layout.time_col], where)
+        return frame.set_index(pd.MultiIndex.from_arrays([frame[layout.id_col], times]))
     if layout.time_col is not None and layout.time_col in frame.columns:
-        return frame.set_index(pd.DatetimeIndex(pd.to_datetime(frame[layout.time_col])))
+        where = f"future_covariates column {layout.time_col!r}"
+        return frame.set_index(_to_datetime(frame[layout.time_col], where))
     if not isinstance(frame.index, pd.DatetimeIndex):
         raise DataError(
             "future_covariates must be indexed by the future timestamps (a DatetimeIndex), "
             f"like the training data; got a {type(frame.index).__name__}."
         )
     return frame
+
+
+def _check_columns(frame: pd.DataFrame, names: list[str]) -> None:
+    """The frame's columns: each name once, the model's covariates there and numeric (as
+    ``fit`` wants them: a column of strings is refused there, even of number-like ones)."""
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if repeated:
+        raise DataError(
+            f"future_covariates has repeated column names {repeated}: give each column once "
+            "(e.g. df.loc[:, ~df.columns.duplicated()])."
+        )
+    absent = [c for c in names if c not in frame.columns]
+    if absent:
+        raise DataError(
+            f"future_covariates lacks column(s) {absent}; the model was fitted with {names}."
+        )
+    for c in names:
+        column = frame[c]
+        if not (is_numeric_dtype(column) or is_bool_dtype(column)):
+            raise DataTypeError(
+                f"future_covariates column {c!r} must be numeric, as at fit; it has dtype "
+                f"{column.dtype}. Convert it, as for fit (pandas.to_numeric(future[{c!r}]))."
+            )
+
+
+def _check_representable(
+    values: np.ndarray, names: list[str], who: Callable[[int], str], steps: np.ndarray
+) -> None:
+    """Refuse infinities and values float32 cannot hold in ``values (S, H, C)``, the first
+    named by column, series and timestamp (scaled, they overflowed: 'refit the model')."""
+    bad = unfit_for(values, _DTYPE) & ~np.isnan(values)
+    if not bad.any():
+        return
+    s, h, c = (int(i[0]) for i in np.nonzero(bad))
+    value = float(values[s, h, c])
+    what, fix = what_is_wrong(value, _DTYPE, col=names[c])
+    fix = "Give finite values." if np.isinf(value) else fix  # not 'before fitting'
+    raise DataError(
+        f"future_covariates column {names[c]!r} has {what} for {who(s)} at "
+        f"{pd.Timestamp(steps[s, h])} ({int(bad.sum())} such value(s)). {fix}"
+    )
 
 
 def future_block(
@@ -71,18 +132,17 @@ def future_block(
     Raises
     ------
     DataError
-        No frame, missing columns, or missing/NaN values, naming the series and dates.
+        No frame, missing or repeated columns, missing/NaN values, or values float32
+        cannot hold (infinite, beyond its range), naming the series and dates.
+    DataTypeError
+        A covariate column that is not numeric, timestamps that are not dates.
     """
     if frame is None:
         raise DataError(
             f"This model uses known-future covariates {names}: pass their values for the next "
             f"{horizon} step(s) of every series as predict(..., future_covariates=frame)."
         )
-    absent = [c for c in names if c not in frame.columns]
-    if absent:
-        raise DataError(
-            f"future_covariates lacks column(s) {absent}; the model was fitted with {names}."
-        )
+    _check_columns(frame, names)
     indexed = _future_frame_index(frame, layout)
     if not indexed.index.is_unique:
         raise DataError(
@@ -99,19 +159,21 @@ def future_block(
     else:
         wanted = wanted_times
     values = indexed[names].reindex(wanted).to_numpy(dtype=np.float64, na_value=np.nan)
+    label = (lambda s: series_name(ids[s])) if layout.is_long else (lambda s: "the series")
+    block = values.reshape(len(ids), horizon, len(names))
     missing = np.isnan(values).any(axis=1).reshape(len(ids), horizon)
     if missing.any():
         s = int(np.flatnonzero(missing.any(axis=1))[0])
-        nan = np.isnan(values.reshape(len(ids), horizon, len(names))[s]).any(axis=0)
+        nan = np.isnan(block[s]).any(axis=0)
         columns = [n for n, bad in zip(names, nan, strict=True) if bad]
         dates = [str(pd.Timestamp(t)).removesuffix(" 00:00:00") for t in steps[s][missing[s]]]
-        who = "the series" if not layout.is_long else series_name(ids[s])
         more = int(missing.any(axis=1).sum()) - 1
         raise DataError(
-            f"future_covariates has no values (or NaN) in {columns} for {who} at {dates[:5]}"
+            f"future_covariates has no values (or NaN) in {columns} for {label(s)} at {dates[:5]}"
             + (f" and {len(dates) - 5} more" if len(dates) > 5 else "")
             + (f" ({more} other series too)" if more > 0 else "")
             + f": the model needs {names} at the {horizon} step(s) after each series' last "
             "timestamp (model.make_future_frame() lays them out, calendar features filled)."
         )
-    return values.reshape(len(ids), horizon, len(names)).astype(np.float32)
+    _check_representable(block, names, label, steps)
+    return block.astype(np.float32)
