@@ -227,9 +227,15 @@ def _read_data(
     prefix: str = "",
     role: str = "data",
     model_zone: str | None = None,
+    model: BaseForecaster | None = None,
 ) -> Any:
     """``--data`` (or ``--future-data`` with ``prefix="future_"``) from wherever it lives;
-    dates in ``--timezone``, else timestamps with UTC offsets in ``model_zone``."""
+    dates in ``--timezone``, else timestamps with UTC offsets in ``model_zone``.
+
+    For an unfitted ``model`` given no column arguments, the time column is Nixtla's ``ds``
+    when the data has ``unique_id, ds, y`` (:func:`forecast.data.conventions.default_columns`),
+    so that ``--date-format`` and ``--timezone`` apply to it as they would to ``--time-col``.
+    """
     from forecast.cli.sources import read_source
 
     return read_source(
@@ -242,6 +248,7 @@ def _read_data(
         table=_option(args, f"{prefix}table"),
         query=_option(args, f"{prefix}query"),
         role=role,
+        convention=model is not None and model.id_col is None and model.time_col is None,
     )
 
 
@@ -284,7 +291,7 @@ def run_fit(args: argparse.Namespace) -> int:
         if parts.fit_parts(model, data, out, folder, init):
             save(model, out)
         return 0
-    df = _read_data(args, data, time_col=model.time_col)  # an ensemble shows its base's
+    df = _read_data(args, data, time_col=model.time_col, model=model)  # an ensemble: its base's
     model = _for_data(model, args, df)  # a preset's settings for df's series
     df = _with_calendar(model, df)
     start = time.perf_counter()
@@ -420,7 +427,8 @@ def run_backtest(args: argparse.Namespace) -> int:
     out_table = _option(args, "out_table")
     check_sink(out, out_table)
     _check_out(out)
-    df = _with_calendar(model, _read_data(args, data, time_col=model.time_col, model_zone=zone))
+    df = _read_data(args, data, time_col=model.time_col, model_zone=zone, model=model)
+    df = _with_calendar(model, df)
     options = {
         key: value
         for key, value in (

@@ -94,6 +94,7 @@ def read_source(
     role: str = "data",
     timezone: Any = None,
     model_zone: Any = None,
+    convention: bool = False,
 ) -> pd.DataFrame:
     """Read the table that ``spec`` names (see the module docstring), dates parsed.
 
@@ -113,6 +114,11 @@ def read_source(
         What the source is (``"data"``, ``"actuals"``), for messages.
     timezone, model_zone : str or tzinfo, optional
         ``--timezone``, and a saved model's zone (:func:`~forecast.cli.dates.parse_dates`).
+    convention : bool
+        Without ``time_col``, parse the time column of Nixtla's convention (``ds`` of a frame
+        with ``unique_id, ds, y``, :func:`~forecast.data.conventions.default_columns`): the
+        one a model without column arguments is fitted on, whose dates need ``--date-format``
+        and ``--timezone`` as much as a named column's.
 
     Returns
     -------
@@ -148,6 +154,10 @@ def read_source(
         from forecast.cli.tables import read_table
 
         frame, where = read_table(spec_text), f"{role} file '{spec}'"
+    if convention and time_col is None and time_index is None:
+        from forecast.data.conventions import default_columns
+
+        time_col = default_columns(frame, None, None, None)[1]
     zones = (timezone, model_zone)
     return _with_dates(frame, where, time_col, time_index, date_format, zones)
 

@@ -1,0 +1,84 @@
+"""The command line as a cron job runs it: dates of the default columns, outputs checked before
+any work, database round trips across a daylight-saving change, logs and reports that
+cannot be written refused up front."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_main as _run
+
+from forecast import load
+
+
+def monthly_day_first(path: Path) -> Path:
+    """Two monthly series in Nixtla's columns, dates day-first (01/02/2023 is February)."""
+    times = pd.date_range("2023-01-01", periods=12, freq="MS")
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": sid, "ds": times.strftime("%d/%m/%Y"), "y": k + np.arange(12.0)}
+            )
+            for k, sid in enumerate(["s1", "s2"])
+        ],
+        ignore_index=True,
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def hourly(days: int = 3, start: str = "2024-10-26") -> pd.DataFrame:
+    """Two hourly series, naive wall times of Europe/Berlin over its fall-back night."""
+    times = pd.date_range(start, periods=24 * days, freq="h")
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": sid, "ds": times, "y": np.sin(np.arange(len(times)) / 5) + k}
+            )
+            for k, sid in enumerate(["a", "b"])
+        ],
+        ignore_index=True,
+    )
+
+
+# ------------------------------------------------------------------------------ default columns
+
+
+def test_fit_parses_the_default_time_column_with_date_format(tmp_path, capsys):
+    data = monthly_day_first(tmp_path / "monthly.csv")
+    out = tmp_path / "m.safetensors"
+    code, _, err = _run(
+        capsys, "fit", "--estimator", "naive", "--horizon", "3", "--data", data,
+        "--date-format", "%d/%m/%Y", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    model = load(out)
+    assert list(model.cutoffs_) == [pd.Timestamp("2023-12-01")] * 2  # not 2023-01-12, daily
+    assert model.freq_ == "MS"
+
+
+def test_backtest_parses_the_default_time_column_with_date_format(tmp_path, capsys):
+    data = monthly_day_first(tmp_path / "monthly.csv")
+    code, out, err = _run(
+        capsys, "backtest", "--estimator", "naive", "--horizon", "3", "--data", data,
+        "--date-format", "%d/%m/%Y", "--no-metadata", "--out", "-",
+    )  # fmt: skip
+    assert code == 0, err
+    assert set(pd.read_csv(io.StringIO(out))["cutoff"]) == {"2023-09-01"}
+
+
+def test_fit_reads_the_default_time_column_in_timezone(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    data = tmp_path / "hourly.parquet"
+    hourly(start="2024-06-01").to_parquet(data, index=False)
+    out = tmp_path / "m.safetensors"
+    code, _, err = _run(
+        capsys, "fit", "--estimator", "naive", "--horizon", "3", "--data", data,
+        "--timezone", "Europe/Berlin", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert str(load(out).cutoffs_.tz) == "Europe/Berlin"
