@@ -279,3 +279,38 @@ def test_fit_from_a_duckdb_table_equals_the_python_fit(tmp_path, capsys):
         seq_len=6, horizon=3, id_col="unique_id", time_col="ds", **{**FAST, "hidden_size": 4}
     ).fit(df)
     assert out == model.predict().to_csv(index=False)
+
+
+@pytest.mark.parametrize("zone_from", ["--model", "--timezone"])
+def test_tz_aware_forecasts_round_trip_sqlite_across_a_fall_back(zone_from, tmp_path, capsys):
+    """A Europe/Berlin model's forecasts over the night clocks go back: two rows at 02:00 wall
+    time, an hour apart. SQLAlchemy's DATETIME stored both as '2024-10-27 02:00:00', and
+    score then found duplicate keys (or, read in --timezone, a repeated wall time)."""
+    times = pd.date_range("2024-10-25", periods=60, freq="h", tz="Europe/Berlin")
+    actuals = pd.DataFrame({"unique_id": "a", "ds": times, "y": np.arange(60.0)})
+    actuals.iloc[:49].to_parquet(tmp_path / "history.parquet", index=False)
+    actuals.to_parquet(tmp_path / "actuals.parquet", index=False)
+    model, url = tmp_path / "m.safetensors", f"sqlite:///{tmp_path / 'jobs.db'}"
+    code, _, err = _run(
+        capsys, "fit", "--estimator", "naive", "--horizon", "6",
+        "--data", tmp_path / "history.parquet", "--out", model,
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = _run(
+        capsys, "predict", "--model", model, "--out", url, "--out-table", "forecasts"
+    )
+    assert code == 0, err
+    stored = _read(url, "SELECT ds FROM forecasts")["ds"].tolist()
+    assert len(set(stored)) == 6  # the two 02:00 apart
+    how = ["--model", model] if zone_from == "--model" else [
+        "--timezone", "Europe/Berlin", "--id-col", "unique_id", "--time-col", "ds"
+    ]  # fmt: skip
+    code, out, err = _run(
+        capsys, "score", "--forecasts", url, "--forecasts-table", "forecasts",
+        "--actuals", tmp_path / "actuals.parquet", *how, "--no-metadata",
+    )  # fmt: skip
+    assert code == 0, err
+    scores = pd.read_csv(io.StringIO(out))
+    # The last value (48, at 00:00+02:00) against the next six hours' 49..54.
+    assert scores["n"].tolist() == [6, 6]
+    assert scores["mae"].tolist() == [3.5, 3.5]

@@ -22,7 +22,9 @@ name the file left behind: it is not among them.)
 **Outputs.** ``--out PATH`` (CSV or Parquet, atomically, :mod:`forecast.cli.tables`), ``--out
 -`` (CSV on stdout), or ``--out URL --out-table NAME``: rows appended to a database table
 (created if missing) in one transaction, with :meth:`pandas.DataFrame.to_sql`: a failed run
-appends nothing. Timestamps are written as the database's timestamp type (text in SQLite).
+appends nothing. Timestamps are written as the database's timestamp type; in SQLite, which
+has none, as text, ISO 8601 with the UTC offset when they have a time zone (SQLAlchemy's
+``DATETIME`` would drop it), so that ``forecast score`` reads back the same instants.
 The same three for ``predict``, ``backtest`` and ``score``.
 """
 
@@ -198,6 +200,8 @@ def append_to_table(frame: pd.DataFrame, url: str, table: str) -> None:
         rows = frame.reset_index()
     schema, _, name = table.rpartition(".")
     engine = engine_for(url)
+    if engine.dialect.name == "sqlite":
+        rows = _offsets_as_text(rows)
     try:
         with engine.begin() as conn:  # commits at the end, rolls back on any error
             rows.to_sql(name, conn, schema=schema or None, if_exists="append", index=False)
@@ -209,3 +213,25 @@ def append_to_table(frame: pd.DataFrame, url: str, table: str) -> None:
         ) from None
     finally:
         engine.dispose()
+
+
+def _offsets_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its tz-aware timestamp columns as ISO 8601 text with their UTC offsets.
+
+    SQLite has no timestamp type: SQLAlchemy's ``DATETIME`` stores the wall time and drops
+    the offset, so the two 02:00 of a fall-back night become one time, repeated, and every
+    row loses its instant. The text keeps the instant, and reads back as a CSV's offsets do
+    (:func:`forecast.cli.dates.parse_dates`: in ``--timezone``, else the model's zone).
+    """
+    import pandas as pd
+
+    aware = [
+        c for c in frame.columns
+        if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
+    ]  # fmt: skip
+    if not aware:
+        return frame
+    out = frame.copy()
+    for c in aware:
+        out[c] = [None if pd.isna(t) else t.isoformat() for t in frame[c]]
+    return out
