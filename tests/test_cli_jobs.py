@@ -82,3 +82,39 @@ def test_fit_reads_the_default_time_column_in_timezone(tmp_path, capsys):
     )  # fmt: skip
     assert code == 0, err
     assert str(load(out).cutoffs_.tz) == "Europe/Berlin"
+
+
+# ------------------------------------------------------------------------------ up front
+
+
+@pytest.fixture
+def naive_model(tmp_path, capsys) -> tuple[Path, Path]:
+    """A naive model of two daily series, and its history (CSV)."""
+    data = tmp_path / "history.csv"
+    hourly(start="2024-06-01").to_csv(data, index=False)
+    model = tmp_path / "m.safetensors"
+    code, _, err = _run(
+        capsys, "fit", "--estimator", "naive", "--horizon", "3", "--data", data, "--out", model
+    )
+    assert code == 0, err
+    return model, data
+
+
+def test_a_log_file_in_a_missing_folder_is_refused_before_any_output(naive_model, tmp_path, capsys):
+    pytest.importorskip("sqlalchemy")
+    model, data = naive_model
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    log = tmp_path / "nodir" / "run.log"
+    code, _, err = _run(
+        capsys, "--log-file", log, "predict", "--model", model, "--data", data,
+        "--out", url, "--out-table", "forecasts",
+    )  # fmt: skip
+    assert code == 2, err
+    assert "Cannot append to --log-file" in err
+    assert not (tmp_path / "jobs.db").exists()  # nothing appended: a retry appends once
+    code, _, err = _run(
+        capsys, "--log-file", log, "fit", "--estimator", "naive", "--horizon", "3",
+        "--data", data, "--out", tmp_path / "new.safetensors",
+    )  # fmt: skip
+    assert code == 2, err
+    assert not (tmp_path / "new.safetensors").exists()

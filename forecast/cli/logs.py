@@ -11,7 +11,8 @@
   record too (``level: "ERROR"``, ``error``: the exception's type, ``exit_code``).
 * ``--log-file PATH``: records are appended to ``PATH`` (created if missing) instead of
   stderr; stderr then carries nothing but the error line of a failed run, which is appended
-  to the file too.
+  to the file too. A file that cannot be opened (a missing folder) is refused before any
+  work, exit 2.
 
 Times are UTC, ISO 8601 with milliseconds and a ``Z``.
 """
@@ -22,6 +23,8 @@ import datetime as dt
 import json
 import logging
 from typing import Any, TextIO
+
+from forecast._exceptions import UsageError
 
 __all__ = ["JsonFormatter", "TextFormatter", "error_record", "make_handler"]
 
@@ -58,10 +61,24 @@ class JsonFormatter(logging.Formatter):
 
 
 def make_handler(log_format: str, stream: TextIO, log_file: str | None) -> logging.Handler:
-    """A handler writing ``log_format`` records to ``log_file`` (appended), else ``stream``."""
+    """A handler writing ``log_format`` records to ``log_file`` (appended), else ``stream``.
+
+    Raises
+    ------
+    UsageError
+        ``log_file`` cannot be opened for appending (a missing folder, no permission).
+    """
     handler: logging.Handler
     if log_file is not None:
-        handler = logging.FileHandler(log_file, mode="a", encoding="utf-8", delay=True)
+        # Opened now, not at the first record (delay=True): a log file that cannot be
+        # opened (a missing folder) is refused before any work, not after the forecasts
+        # are appended to a table, where a cron retry would append them twice.
+        try:
+            handler = logging.FileHandler(log_file, mode="a", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot append to --log-file '{log_file}': {exc.strerror or exc}."
+            ) from None
     else:
         handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
