@@ -544,7 +544,7 @@ def test_a_partner_without_what_it_needs_is_a_usage_error(tmp_path, capsys, argv
 
 
 def test_a_plain_value_error_raised_anywhere_in_forecast_is_bad_input():
-    from forecast.cli.main import _from_our_code
+    from forecast.cli.logs import _from_our_code
     from forecast.data.panel import Panel
 
     panel = Panel(

@@ -5,6 +5,7 @@ cannot be written refused up front."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,58 @@ def test_a_log_file_in_a_missing_folder_is_refused_before_any_output(naive_model
     )  # fmt: skip
     assert code == 2, err
     assert not (tmp_path / "new.safetensors").exists()
+
+
+# ------------------------------------------------------------------------------ --report
+
+
+def test_the_report_says_how_the_run_ended_after_the_output(naive_model, tmp_path, capsys):
+    """The check passes (exit status 0), then the append fails: the report said 0."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    model, data = naive_model
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+    with engine.begin() as conn:  # a table of another shape: the append fails
+        conn.execute(sqlalchemy.text("CREATE TABLE forecasts (other TEXT)"))
+    engine.dispose()
+    report = tmp_path / "report.json"
+    code, _, err = _run(
+        capsys, "predict", "--model", model, "--data", data, "--on-bad-series", "skip",
+        "--report", report, "--out", f"sqlite:///{tmp_path / 'jobs.db'}",
+        "--out-table", "forecasts",
+    )  # fmt: skip
+    assert code == 2, err
+    assert "Cannot append to table 'forecasts'" in err
+    assert json.loads(report.read_text())["exit_status"] == 2
+
+
+def test_backtest_writes_the_report_when_every_series_is_bad(tmp_path, capsys):
+    data = tmp_path / "short.csv"
+    hourly(days=1).groupby("unique_id").head(2).to_csv(data, index=False)
+    report = tmp_path / "report.json"
+    code, _, err = _run(
+        capsys, "backtest", "--estimator", "naive", "--horizon", "3", "--data", data,
+        "--on-bad-series", "skip", "--report", report, "--out", tmp_path / "m.csv",
+    )  # fmt: skip
+    assert code == 2, err
+    assert "every series is bad" in err
+    written = json.loads(report.read_text())
+    assert written["exit_status"] == 2
+    assert written["n_bad"] == written["n_series"] == 2
+    assert {b["id"] for b in written["bad"]} == {"a", "b"}
+    assert not (tmp_path / "m.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["predict", "backtest"])
+def test_a_report_in_a_missing_folder_is_refused_before_any_work(
+    command, naive_model, tmp_path, capsys
+):
+    model, data = naive_model
+    out = tmp_path / "out.csv"
+    how = ["--model", model] if command == "predict" else ["--estimator", "naive", "--horizon", "3"]
+    code, _, err = _run(
+        capsys, command, *how, "--data", data, "--on-bad-series", "skip",
+        "--report", tmp_path / "nodir" / "r.json", "--out", out,
+    )  # fmt: skip
+    assert code == 2, err
+    assert "Cannot write --report" in err
+    assert not out.exists()

@@ -9,11 +9,13 @@
 id a line) or ``--expect-fitted-ids`` (the ids seen at fit) and ``--fallback-season M`` are
 ``predict``'s arguments (:mod:`forecast.forecasters._bad_series` says what each does).
 
-``--report PATH`` writes the report as JSON, atomically, once the series are checked (also
-when ``fail`` stops the run): ``n_series``, ``n_bad``, ``bad_fraction``, ``latest``,
-``max_bad_fraction``, ``exit_status`` and, per bad series, its ``id``, ``reason``, ``detail``
-and ``action``. A problem of the whole input (a missing column, an unreadable file) is no
-series' fault: exit 2 with its message, and no report.
+``--report PATH`` writes the report as JSON, atomically, once the output is written (also
+when ``fail``, or ``skip`` with every series bad, stops the run; and when writing the output
+fails, with that failure's exit status): ``n_series``, ``n_bad``, ``bad_fraction``,
+``latest``, ``max_bad_fraction``, ``exit_status`` and, per bad series, its ``id``,
+``reason``, ``detail`` and ``action``. A problem of the whole input (a missing column, an
+unreadable file) is no series' fault: exit 2 with its message, and no report. A report that
+cannot be written (a missing folder) is refused before any work (:func:`check_report`).
 
 Exit status: 0 when the bad fraction (bad series, absent ones included, over the series of
 the data plus the absent ones) is at most ``--max-bad-fraction``; else 2, **with the
@@ -27,19 +29,31 @@ them bad points to a broken upstream extract.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import BadSeriesError, UsageError
+from forecast.cli.logs import exit_code
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from forecast.forecasters.base import BaseForecaster
 
-__all__ = ["BACKTEST_OPTIONS", "OPTIONS", "add_backtest_flags", "add_flags", "backtest", "predict"]
+__all__ = [
+    "BACKTEST_OPTIONS",
+    "OPTIONS",
+    "Report",
+    "add_backtest_flags",
+    "add_flags",
+    "backtest",
+    "check_report",
+    "predict",
+]
 
 logger = logging.getLogger("forecast")
 
@@ -115,6 +129,53 @@ def _write_report(path: str | None, report: dict[str, Any]) -> None:
     atomic_write_bytes(path, (json.dumps(report, indent=2, default=str) + "\n").encode())
 
 
+def check_report(path: Any) -> None:
+    """Refuse a ``--report`` that cannot be written, before any work: found out after the
+    forecasts were appended to a table, the run would fail and a retry append them twice."""
+    if path is None:
+        return
+    from forecast.io.atomic import unwritable
+
+    problem = unwritable(path)
+    if problem is not None:
+        raise UsageError(f"Cannot write --report '{path}': {problem}.")
+
+
+class Report:
+    """A run's bad-series report, to write with the run's exit status once its output is.
+
+    Parameters
+    ----------
+    path : str or None
+        ``--report`` (None: nothing is written).
+    report : dict
+        What the series check found.
+    limit : float
+        ``--max-bad-fraction``.
+    status : int
+        The exit status the check gives (0, or 2 above the limit).
+    """
+
+    def __init__(self, path: str | None, report: dict[str, Any], limit: float, status: int):
+        self.path, self.report, self.limit, self.status = path, report, limit, status
+
+    @contextlib.contextmanager
+    def written(self) -> Iterator[None]:
+        """Write the report after the block (the output), with ``status``; with the exit
+        status of the block's error if it fails, so that no report says 0 for a failed run
+        (an interrupted run writes nothing, as it writes no output)."""
+        try:
+            yield
+        except Exception as exc:
+            self._write(exit_code(exc))
+            raise
+        self._write(self.status)
+
+    def _write(self, status: int) -> None:
+        _write_report(self.path, {**self.report, "max_bad_fraction": self.limit,
+                                  "exit_status": status})  # fmt: skip
+
+
 def _mode_and_limit(options: dict[str, Any]) -> tuple[str, float]:
     """``on_bad_series`` and the ``--max-bad-fraction`` that applies to it (checked)."""
     mode = options.get("on_bad_series") or "fail"
@@ -125,12 +186,12 @@ def _mode_and_limit(options: dict[str, Any]) -> tuple[str, float]:
     return mode, limit
 
 
-def _settle(report: dict[str, Any], limit: float, path: str | None, written: str) -> int:
-    """The exit status of a run with this ``report``; the report written to ``path`` with it,
-    and an error logged above the limit (``written``: what was written all the same)."""
+def _settle(report: dict[str, Any], limit: float, path: str | None, written: str) -> Report:
+    """The exit status of a run with this ``report``, with the report to write to ``path``
+    once the output is; an error logged above the limit (``written``: what is written all
+    the same)."""
     fraction = float(report.get("bad_fraction", 0.0))
     status = 0 if fraction <= limit else 2
-    _write_report(path, {**report, "max_bad_fraction": limit, "exit_status": status})
     if status:
         logger.error(
             "bad fraction %.3g is above --max-bad-fraction %.3g: exit status 2 (%s are written)",
@@ -138,7 +199,7 @@ def _settle(report: dict[str, Any], limit: float, path: str | None, written: str
             limit,
             written,
         )
-    return status
+    return Report(path, report, limit, status)
 
 
 def predict(
@@ -147,13 +208,14 @@ def predict(
     options: dict[str, Any],
     horizon: int | None,
     future: Any = None,
-) -> tuple[pd.DataFrame, int]:
+) -> tuple[pd.DataFrame, Report]:
     """``model.predict(df)`` under the isolation ``options`` (None: not given), with the
-    known-future covariates ``future``; the forecast frame and the exit status. Raises
-    :class:`~forecast.BadSeriesError` (exit 2) after writing the report when nothing may be
-    written."""
+    known-future covariates ``future``; the forecast frame and its :class:`Report` (the exit
+    status). Raises :class:`~forecast.BadSeriesError` (exit 2) after writing the report when
+    nothing may be written."""
     if all(options.get(name) in (None, False) for name in OPTIONS):
-        return model.predict(df, horizon=horizon, future_covariates=future), 0
+        frame = model.predict(df, horizon=horizon, future_covariates=future)
+        return frame, Report(None, {}, 0.0, 0)
     from forecast.forecasters._bad_series import predict_isolated
 
     mode, limit = _mode_and_limit(options)
@@ -197,10 +259,17 @@ def add_backtest_flags(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def backtest(run: Any, options: dict[str, Any]) -> tuple[Any, int]:
-    """``run(on_bad_series)`` (a backtest), its report written; the result and exit status."""
+def backtest(run: Any, options: dict[str, Any]) -> tuple[Any, Report]:
+    """``run(on_bad_series)`` (a backtest); the result and its :class:`Report`. Raises
+    :class:`~forecast.BadSeriesError` (exit 2) after writing the report when every series
+    is bad."""
     mode, limit = _mode_and_limit(options)
-    result = run(mode)
+    try:
+        result = run(mode)
+    except BadSeriesError as exc:
+        report = {"on_bad_series": mode, **exc.report, "max_bad_fraction": limit}
+        _write_report(options.get("report"), {**report, "exit_status": 2})
+        raise
     bad = list(result.bad_series)
     fitted = {sid for model in result.models for sid in model.series_ids_}
     n_series = len(fitted) + len(bad)
@@ -211,5 +280,4 @@ def backtest(run: Any, options: dict[str, Any]) -> tuple[Any, int]:
         "bad_fraction": len(bad) / n_series if n_series else 0.0,
         "bad": bad,
     }
-    status = _settle(report, limit, options.get("report"), "the metrics of the good series")
-    return result, status
+    return result, _settle(report, limit, options.get("report"), "the metrics of the good series")

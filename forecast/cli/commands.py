@@ -331,6 +331,7 @@ def run_predict(args: argparse.Namespace) -> int:
     out_table = _option(args, "out_table")
     check_sink(out, out_table)
     _check_out(out)
+    bad_series.check_report(_option(args, "report"))
     own = _option(args, "estimator")
     if own is not None:  # defines the class the file names (forecast.io.registry)
         from forecast.cli.params import resolve_cli_estimator
@@ -348,14 +349,15 @@ def run_predict(args: argparse.Namespace) -> int:
     df, future = _future_data(args, model, df, time_col, time_index)
     isolation = {name: _option(args, name) for name in bad_series.OPTIONS}
     with _about(data):
-        forecast, status = bad_series.predict(model, df, isolation, horizon, future)
-    if _option(args, "metadata") is not False:
-        from forecast.cli.sinks import origins, run_metadata, with_metadata
+        forecast, report = bad_series.predict(model, df, isolation, horizon, future)
+    with report.written():  # after the output, with the run's exit status
+        if _option(args, "metadata") is not False:
+            from forecast.cli.sinks import origins, run_metadata, with_metadata
 
-        forecast = with_metadata(
-            forecast, origins(model, df), run_metadata(path), id_col=model.layout_.id_col
-        )
-    where = write_output(forecast, out, out_table)
+            forecast = with_metadata(
+                forecast, origins(model, df), run_metadata(path), id_col=model.layout_.id_col
+            )
+        where = write_output(forecast, out, out_table)
     logger.info(
         "wrote %d forecast rows to %s",
         len(forecast),
@@ -372,7 +374,7 @@ def run_predict(args: argparse.Namespace) -> int:
             }
         },
     )
-    return status
+    return report.status
 
 
 def _future_data(
@@ -427,6 +429,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     out_table = _option(args, "out_table")
     check_sink(out, out_table)
     _check_out(out)
+    bad_series.check_report(_option(args, "report"))
     df = _read_data(args, data, time_col=model.time_col, model_zone=zone, model=model)
     df = _with_calendar(model, df)
     options = {
@@ -444,15 +447,19 @@ def run_backtest(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     isolation = {name: _option(args, name) for name in bad_series.BACKTEST_OPTIONS}
     with _about(data):
-        result, status = bad_series.backtest(
+        result, report = bad_series.backtest(
             lambda mode: backtest(model, df, **options, on_bad_series=mode), isolation
         )
-    metrics = result.metrics
-    if _option(args, "metadata") is not False:
-        metrics = with_run_columns(metrics, run_metadata())
-    where = write_output(metrics, out, out_table)
+    metrics, summary = result.metrics, result.summary()
+    with report.written():  # after the outputs, with the run's exit status
+        if _option(args, "metadata") is not False:
+            metrics = with_run_columns(metrics, run_metadata())
+        where = write_output(metrics, out, out_table)
+        if model_path is not None:
+            from forecast.cli.score import record_backtest
+
+            record_backtest(model_path, summary, result.metrics, options)
     logger.info("wrote %d metric rows to %s", len(metrics), where)
-    summary = result.summary()
     logger.info(
         "backtest summary:\n%s",
         summary.to_string(),
@@ -466,11 +473,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         },
     )
     if model_path is not None:
-        from forecast.cli.score import record_backtest
-
-        record_backtest(model_path, summary, result.metrics, options)
         logger.info("recorded the backtest in %s", model_path)
-    return status
+    return report.status
 
 
 def zone_of(model: BaseForecaster) -> str | None:

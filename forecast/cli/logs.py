@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 from typing import Any, TextIO
 
-from forecast._exceptions import UsageError
+from forecast._exceptions import ForecastError, UsageError
 
-__all__ = ["JsonFormatter", "TextFormatter", "error_record", "make_handler"]
+__all__ = ["JsonFormatter", "TextFormatter", "error_record", "exit_code", "make_handler"]
 
 FORMATS = ("text", "json")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -83,6 +84,24 @@ def make_handler(log_format: str, stream: TextIO, log_file: str | None) -> loggi
         handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     return handler
+
+
+def exit_code(exc: Exception) -> int:
+    """The exit status of a run that fails with ``exc``: 2 for bad usage or input (our
+    errors, and a ValueError raised in forecast), 1 for anything else."""
+    bad_input = isinstance(exc, ForecastError) or (
+        isinstance(exc, ValueError) and _from_our_code(exc)
+    )
+    return 2 if bad_input else 1
+
+
+def _from_our_code(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` is in forecast (a plain ValueError of ours)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # forecast/
+    return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(package)
 
 
 def error_record(exc: BaseException, message: str, exit_code: int) -> str:

@@ -56,11 +56,11 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from forecast._exceptions import ForecastError, Terminated, UsageError
+from forecast._exceptions import Terminated, UsageError
 from forecast.cli import bad_series, training
 from forecast.cli import commands as commands_
 from forecast.cli import engines as cli_engines
-from forecast.cli.logs import FORMATS, error_record, make_handler
+from forecast.cli.logs import FORMATS, error_record, exit_code, make_handler
 from forecast.cli.score import add_score_command
 from forecast.cli.sinks import REPORT_METADATA, add_output_flags, add_sink_flags
 from forecast.cli.sources import add_source_flags
@@ -261,15 +261,6 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------ main
 
 
-def _from_our_code(exc: BaseException) -> bool:
-    """Whether the innermost frame of ``exc`` is in forecast (a plain ValueError of ours)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # forecast/
-    return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(package)
-
-
 @contextlib.contextmanager
 def _logging(args: argparse.Namespace) -> Iterator[None]:
     """Our log records and warnings as one line each on stderr; restored afterwards."""
@@ -379,10 +370,7 @@ def _main(argv: list[str]) -> int:
     except Exception as exc:  # the last line of defence of a scheduled job
         if verbose:
             traceback.print_exc()
-        bad_input = isinstance(exc, ForecastError) or (
-            isinstance(exc, ValueError) and _from_our_code(exc)
-        )
-        code = 2 if bad_input else 1
+        code = exit_code(exc)
         line = _error(exc, argv, code)
         print(line, file=sys.stderr)
         _append_to_log_file(argv, line)

@@ -262,7 +262,8 @@ def _skip_bad(
     if bad:
         shown = "; ".join(f"{b['id']!r}: {b['reason']} ({b['detail']})" for b in bad[:10])
         if not len(good):
-            raise BadSeriesError(f"Nothing to backtest: every series is bad: {shown}.")
+            report = {"n_series": len(bad), "n_bad": len(bad), "bad_fraction": 1.0, "bad": bad}
+            raise BadSeriesError(f"Nothing to backtest: every series is bad: {shown}.", report)
         warn(f"Left {len(bad)} bad series out of the backtest: {shown}.")
     return good, bad
 
