@@ -174,3 +174,77 @@ def test_a_report_in_a_missing_folder_is_refused_before_any_work(
     assert code == 2, err
     assert "Cannot write --report" in err
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------ --out
+
+
+def test_a_database_output_is_checked_before_the_backtest(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("sqlalchemy")
+    from forecast.evaluation import backtest
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("backtested")
+
+    monkeypatch.setattr(backtest, "backtest", refuse)
+    data = monthly_day_first(tmp_path / "monthly.csv")
+    code, _, err = _run(
+        capsys, "backtest", "--estimator", "naive", "--horizon", "3", "--data", data,
+        "--date-format", "%d/%m/%Y", "--out", f"sqlite:///{tmp_path / 'nodir' / 'm.db'}",
+        "--out-table", "metrics",
+    )  # fmt: skip
+    assert code == 2, err
+    assert "does not exist" in err
+
+
+def test_an_output_over_the_input_is_refused(naive_model, tmp_path, capsys):
+    model, data = naive_model
+    before = data.read_bytes()
+    code, _, err = _run(
+        capsys, "fit", "--estimator", "naive", "--horizon", "3", "--data", data, "--out", data
+    )
+    assert code == 2, err
+    assert "would overwrite the input" in err
+    code, _, err = _run(capsys, "predict", "--model", model, "--data", data, "--out", data)
+    assert code == 2, err
+    assert "would overwrite the input" in err
+    assert data.read_bytes() == before
+    code, _, err = _run(capsys, "score", "--forecasts", model, "--actuals", data, "--out", data)
+    assert code == 2, err
+    assert "would overwrite the input" in err
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "a.csv").write_bytes(before)
+    code, _, err = _run(
+        capsys, "predict", "--model", model, "--data", parts, "--out", parts / "fc.csv"
+    )
+    assert code == 2, err
+    assert "inside the input folder" in err
+
+
+def test_an_empty_out_is_refused_not_read_as_stdout(naive_model, capsys):
+    model, data = naive_model
+    for command in (
+        ["predict", "--model", model, "--data", data],
+        ["backtest", "--estimator", "naive", "--horizon", "3", "--data", data],
+        ["score", "--forecasts", data, "--actuals", data],
+    ):
+        code, out, err = _run(capsys, *command, "--out", "")
+        assert code == 2, err
+        assert "--out is empty" in err
+        assert out == ""
+
+
+def test_zst_without_zstandard_is_refused_up_front(naive_model, tmp_path, capsys):
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("zstandard is installed")
+    model, data = naive_model
+    code, _, err = _run(
+        capsys, "predict", "--model", model, "--data", data, "--out", tmp_path / "fc.csv.zst"
+    )
+    assert code == 2, err
+    assert "zstandard" in err

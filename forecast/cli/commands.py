@@ -252,21 +252,18 @@ def _read_data(
     )
 
 
-def _check_out(path: Any, *, table: bool = True) -> None:
-    """Refuse an output that cannot be written, before any work (not after an hour's fit):
-    a folder that is missing or read-only, a file system that takes no files, and for a
-    ``table``, an extension that names no format."""
-    from forecast.cli.sources import is_database_url
-    from forecast.cli.tables import check_output
-    from forecast.io.atomic import unwritable
+def _check_out(path: Any, *, table: bool = True, inputs: tuple[Any, ...] = ()) -> None:
+    """Refuse an output that cannot be written, or that is one of the run's ``inputs``,
+    before any work (:func:`forecast.cli.sinks.check_out`)."""
+    from forecast.cli.sinks import check_out
 
-    if path is None or str(path) == "-" or is_database_url(path):
-        return
-    if table:
-        check_output(path)
-    problem = unwritable(path)
-    if problem is not None:
-        raise UsageError(f"Cannot write '{path}': {problem}.")
+    check_out(path, table=table, inputs=inputs)
+
+
+def _out(args: argparse.Namespace) -> Any:
+    """``--out``, ``-`` (standard output) when not given; an empty one is refused later."""
+    out = _option(args, "out")
+    return "-" if out is None else out
 
 
 # ------------------------------------------------------------------------------ commands
@@ -284,7 +281,7 @@ def run_fit(args: argparse.Namespace) -> int:
         )
     model = training.init_from(_estimator(args), init, args)
     data, out = _option(args, "data", required=True), _option(args, "out", required=True)
-    _check_out(out, table=False)  # before training, not after
+    _check_out(out, table=False, inputs=(data,))  # before training, not after
     if parts.wants_parts(model, data):  # each DDP rank reads its own parts (cli/parts.py)
         if preset is not None:  # the parts are read rank by rank, during the fit
             logger.info("--preset %s on parts: seq_len not capped by the series' lengths", preset)
@@ -327,10 +324,10 @@ def run_predict(args: argparse.Namespace) -> int:
     if _option(args, "engine") is not None:  # Spark or Dask (cli/engines.py)
         return cli_engines.run_predict(args, lambda name, **kw: _option(args, name, **kw))
     path, data = _option(args, "model", required=True), _option(args, "data")
-    out, horizon = _option(args, "out") or "-", _option(args, "horizon")
+    out, horizon = _out(args), _option(args, "horizon")
     out_table = _option(args, "out_table")
     check_sink(out, out_table)
-    _check_out(out)
+    _check_out(out, inputs=(path, data, _option(args, "future_data")))
     bad_series.check_report(_option(args, "report"))
     own = _option(args, "estimator")
     if own is not None:  # defines the class the file names (forecast.io.registry)
@@ -425,10 +422,10 @@ def run_backtest(args: argparse.Namespace) -> int:
     model, zone = (
         (_estimator(args), None) if model_path is None else _saved_estimator(args, model_path)
     )
-    data, out = _option(args, "data", required=True), _option(args, "out") or "-"
+    data, out = _option(args, "data", required=True), _out(args)
     out_table = _option(args, "out_table")
     check_sink(out, out_table)
-    _check_out(out)
+    _check_out(out, inputs=(data, model_path))
     bad_series.check_report(_option(args, "report"))
     df = _read_data(args, data, time_col=model.time_col, model_zone=zone, model=model)
     df = _with_calendar(model, df)

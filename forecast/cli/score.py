@@ -83,6 +83,7 @@ def _get(args: argparse.Namespace, name: str) -> Any:
 def run_score(args: argparse.Namespace) -> int:
     from forecast.cli.sinks import (
         METADATA_COLUMNS,
+        check_out,
         check_sink,
         run_metadata,
         with_run_columns,
@@ -95,8 +96,10 @@ def run_score(args: argparse.Namespace) -> int:
     missing = [m for m, v in zip(missing, (forecasts_spec, actuals_spec), strict=True) if v is None]
     if missing:
         raise UsageError(f"forecast score needs {' and '.join(missing)}.")
-    out, out_table = _get(args, "out") or "-", _get(args, "out_table")
+    out, out_table = _get(args, "out"), _get(args, "out_table")
+    out = "-" if out is None else out
     check_sink(out, out_table)
+    check_out(out, inputs=(forecasts_spec, actuals_spec))
     id_col, time_col, targets, zone = _columns(args)
     kwargs: dict[str, Any] = {
         "date_format": _get(args, "date_format"),

@@ -47,6 +47,7 @@ __all__ = [
     "REPORT_METADATA",
     "add_output_flags",
     "add_sink_flags",
+    "check_out",
     "check_sink",
     "origins",
     "run_metadata",
@@ -177,6 +178,102 @@ def check_sink(out: Any, out_table: str | None) -> None:
             f"--out {redact_url(str(out))!r} is a database: name the table to append to with "
             "--out-table NAME."
         )
+
+
+def check_out(
+    out: Any, *, table: bool = True, inputs: Sequence[Any] = (), flag: str = "--out"
+) -> None:
+    """Refuse an output that cannot be written, before any work (not after an hour's fit).
+
+    Refused: an empty value (an unset ``$OUT`` in a cron line, which would otherwise mean
+    standard output); a path that is one of the run's ``inputs`` or inside an input folder
+    (the input would be destroyed, or read back as a part the next night); a missing or
+    read-only folder, a file system that takes no files; for a ``table``, an extension that
+    names no format, or one whose package is missing (Parquet without pyarrow, ``.zst``
+    without zstandard); a database URL whose driver is missing, whose file cannot be
+    created, or that does not connect.
+    """
+    from forecast.io.atomic import unwritable
+
+    if out is None:
+        return
+    text = os.fspath(out) if isinstance(out, os.PathLike) else str(out)
+    if not text.strip():
+        raise UsageError(
+            f"{flag} is empty (an unset variable in a cron line?): give a file, - for "
+            "standard output, or a database URL."
+        )
+    if text == "-":
+        return
+    if is_database_url(text):
+        _check_database(text, flag)
+        return
+    if table:
+        from forecast.cli.tables import check_output
+
+        check_output(text)
+        _need_compression(text)
+    for spec in inputs:
+        clash = _overwrites(text, spec)
+        if clash is not None:
+            raise UsageError(f"{flag} '{text}' {clash}: write the output elsewhere.")
+    problem = unwritable(text)
+    if problem is not None:
+        raise UsageError(f"Cannot write '{text}': {problem}.")
+
+
+def _overwrites(out: str, spec: Any) -> str | None:
+    """How writing ``out`` harms the input ``spec`` (replaces it, or adds a file to its
+    folder of parts), or None. Paths are compared resolved (links, ``..``)."""
+    if spec is None:
+        return None
+    spec_text = os.fspath(spec) if isinstance(spec, os.PathLike) else str(spec)
+    if spec_text in ("", "-") or is_database_url(spec_text):
+        return None
+    target, source = os.path.realpath(out), os.path.realpath(spec_text)
+    if os.path.isdir(source) and os.path.commonpath([target, source]) == source:
+        return f"is inside the input folder '{spec_text}', where the next run reads it as a part"
+    if target == source:
+        return f"would overwrite the input '{spec_text}'"
+    return None
+
+
+def _need_compression(path: str) -> None:
+    """Refuse ``.csv.zst`` without zstandard, which pandas would need only at the write."""
+    import importlib.util
+
+    if path.lower().endswith(".zst") and importlib.util.find_spec("zstandard") is None:
+        raise UsageError(
+            f"Cannot write '{path}': a .zst file needs the zstandard package, which is not "
+            "installed (`pip install zstandard`); or write .csv.gz."
+        )
+
+
+def _check_database(url: str, flag: str) -> None:
+    """The driver is there, and a file database can be created (not created here: a failed
+    run leaves no empty database), or a server database connects."""
+    import sqlalchemy
+
+    from forecast.io.atomic import unwritable
+
+    engine = engine_for(url)
+    try:
+        database = engine.url.database
+        if engine.dialect.name in ("sqlite", "duckdb") and database:
+            if database == ":memory:" or database.startswith("file:"):
+                return
+            if not os.path.exists(database):
+                problem = unwritable(database)
+                if problem is not None:
+                    raise UsageError(f"Cannot write {flag} {redact_url(url)}: {problem}.")
+                return
+        with engine.connect():
+            pass
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"Cannot open {flag} {redact_url(url)}: {first}") from None
+    finally:
+        engine.dispose()
 
 
 def write_output(frame: pd.DataFrame, out: Any, out_table: str | None = None) -> str:
