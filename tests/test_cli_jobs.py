@@ -248,3 +248,35 @@ def test_zst_without_zstandard_is_refused_up_front(naive_model, tmp_path, capsys
     )
     assert code == 2, err
     assert "zstandard" in err
+
+
+# ------------------------------------------------------------------------------ messages
+
+
+def test_a_missing_table_names_the_reason(naive_model, tmp_path, capsys):
+    pytest.importorskip("sqlalchemy")
+    model, _ = naive_model
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    for how in (["--table", "sales"], ["--query", "SELECT *\nFROM sales"]):
+        code, _, err = _run(capsys, "predict", "--model", model, "--data", url, *how, "--out", "-")
+        assert code == 2, err
+        assert "no such table: sales" in err
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("s3://bucket/history.parquet", "is a remote file (s3://)"),
+        ("https://example.com/history.csv", "is a remote file (https://)"),
+        ("file:///srv/history.csv", "is a file URL: give the path itself ('/srv/history.csv')"),
+    ],
+)
+def test_a_url_of_files_is_not_taken_for_a_database(spec, message, naive_model, capsys):
+    model, _ = naive_model
+    code, _, err = _run(capsys, "predict", "--model", model, "--data", spec, "--out", "-")
+    assert code == 2, err
+    assert message in err
+    assert "--table" not in err
+    code, _, err = _run(capsys, "predict", "--model", model, "--out", spec)
+    assert code == 2, err
+    assert message in err

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from forecast._exceptions import DataError, UsageError
-from forecast.cli.sources import engine_for, is_database_url, redact_url
+from forecast.cli.sources import engine_for, is_database_url, redact_url, refuse_file_url
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,7 +167,10 @@ def origins(model: Any, df: pd.DataFrame | None) -> pd.Series:
 
 
 def check_sink(out: Any, out_table: str | None) -> None:
-    """Refuse a database output without a table, or a table without a database, up front."""
+    """Refuse a database output without a table, or a table without a database, up front;
+    and a URL of files (``s3://``), which is neither."""
+    if is_database_url(out):
+        refuse_file_url(str(out), "--out")
     if out_table is not None and not is_database_url(out):
         raise UsageError(
             f"--out-table appends to a database table; --out must then be a database URL "

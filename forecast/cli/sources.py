@@ -47,6 +47,7 @@ __all__ = [
     "is_database_url",
     "read_source",
     "redact_url",
+    "refuse_file_url",
 ]
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -58,6 +59,28 @@ _CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst", ".csv.zip")
 def is_database_url(spec: Any) -> bool:
     """Whether ``spec`` is a SQLAlchemy URL (``dialect[+driver]://...``), not a path."""
     return isinstance(spec, str) and bool(_URL.match(spec)) and not os.path.exists(spec)
+
+
+# Schemes of files elsewhere, not of databases: SQLAlchemy would take them for dialects.
+_FILE_SCHEMES = {"file", "s3", "s3a", "gs", "gcs", "http", "https", "ftp", "sftp", "hdfs",
+                 "abfs", "abfss", "az", "adl"}  # fmt: skip
+SUPPORTED = (
+    "a local file, folder or glob (CSV or Parquet), - (CSV on standard input), or a "
+    "database URL (sqlite:///jobs.db, duckdb:///wh.duckdb, postgresql+psycopg://host/db)"
+)
+
+
+def refuse_file_url(spec: str, what: str) -> None:
+    """Refuse a URL of files (``file://``, ``s3://``...) as ``what`` (``"The data source"``,
+    ``"--out"``), which :func:`is_database_url` would take for a database's."""
+    scheme = spec.split("://", 1)[0].lower()
+    if scheme == "file":
+        raise UsageError(f"{what} '{spec}' is a file URL: give the path itself ({spec[7:]!r}).")
+    if scheme in _FILE_SCHEMES:
+        raise UsageError(
+            f"{what} '{redact_url(spec)}' is a remote file ({scheme}://), which forecast does "
+            f"not read or write: copy it to a local path (or mount it). Supported: {SUPPORTED}."
+        )
 
 
 def redact_url(url: str) -> str:
@@ -140,6 +163,7 @@ def read_source(
             "database URL (such as sqlite:///jobs.db or postgresql+psycopg://host/db)."
         )
     if database:
+        refuse_file_url(spec_text, f"The {role} source")
         frame, where = _read_database(spec_text, table, query, role), redact_url(spec_text)
     elif spec_text == "-":
         frame, where = _read_stdin(role), f"{role} from standard input"
@@ -321,15 +345,19 @@ def engine_for(url: str) -> Any:
         ) from None
     except sqlalchemy.exc.ArgumentError as exc:
         raise UsageError(
-            f"'{redact_url(url)}' is not a database URL SQLAlchemy knows: {exc}"
+            f"'{redact_url(url)}' is not a database URL SQLAlchemy knows: {exc}. Supported: "
+            f"{SUPPORTED}."
         ) from None
     except sqlalchemy.exc.NoSuchModuleError as exc:
-        raise UsageError(f"Database URL '{redact_url(url)}': {exc}.") from None
+        raise UsageError(
+            f"Database URL '{redact_url(url)}': {exc}. Supported: {SUPPORTED}."
+        ) from None
 
 
 def _read_database(url: str, table: str | None, query: str | None, role: str) -> pd.DataFrame:
     import pandas as pd
 
+    engine = engine_for(url)  # first: a scheme that names no database is refused as such
     if (table is None) == (query is None):
         raise UsageError(
             f"The {role} source '{redact_url(url)}' is a database: give --table NAME or "
@@ -337,7 +365,6 @@ def _read_database(url: str, table: str | None, query: str | None, role: str) ->
         )
     import sqlalchemy
 
-    engine = engine_for(url)
     try:
         with engine.connect() as conn:
             if table is not None:
@@ -351,7 +378,18 @@ def _read_database(url: str, table: str | None, query: str | None, role: str) ->
             return pd.read_sql_query(sqlalchemy.text(str(query)), conn)
     except (sqlalchemy.exc.SQLAlchemyError, pd.errors.DatabaseError, ValueError) as exc:
         what = f"table {table!r}" if table is not None else "the query"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"Cannot read {what} from {redact_url(url)}: {first}") from None
+        raise DataError(f"Cannot read {what} from {redact_url(url)}: {_reason(exc)}") from None
     finally:
         engine.dispose()
+
+
+def _reason(exc: BaseException) -> str:
+    """The database's own message (``no such table: sales``), on one line: not the first line
+    of pandas' ``Execution failed on sql 'SELECT *``, which the statement's newline cuts."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        orig = getattr(cause, "orig", None)  # SQLAlchemy's DBAPIError: the driver's error
+        if orig is not None and str(orig).strip():
+            return " ".join(str(orig).split())
+        cause = cause.__cause__ or cause.__context__
+    return " ".join(str(exc).split("[SQL:")[0].split()) or type(exc).__name__
