@@ -280,3 +280,61 @@ def test_a_url_of_files_is_not_taken_for_a_database(spec, message, naive_model, 
     code, _, err = _run(capsys, "predict", "--model", model, "--out", spec)
     assert code == 2, err
     assert message in err
+
+
+# ------------------------------------------------------------------------------ score
+
+
+def test_score_reads_the_wide_parquet_predict_wrote(tmp_path, capsys):
+    """Parquet keeps a wide forecast's timestamps as its index, which score took for the
+    first column ('y' does not hold dates)."""
+    pytest.importorskip("pyarrow")
+    from forecast.baselines import NaiveForecaster
+
+    times = pd.date_range("2020-01-01", periods=30, freq="D", name="date")
+    df = pd.DataFrame({"y": np.arange(30.0) ** 1.5}, index=times)
+    model = tmp_path / "wide.safetensors"
+    NaiveForecaster(horizon=3).fit(df.iloc[:26]).save(model)
+    fc = tmp_path / "fc.parquet"
+    code, _, err = _run(capsys, "predict", "--model", model, "--out", fc)
+    assert code == 0, err
+    expected = np.mean(np.abs(df["y"].iloc[26:29].to_numpy() - df["y"].iloc[25]))
+    df.to_csv(tmp_path / "actuals.csv")
+    df.to_parquet(tmp_path / "actuals.parquet")  # the time index too
+    for actuals, how in (("actuals.csv", ["--model", model]), ("actuals.parquet", [])):
+        code, out, err = _run(
+            capsys, "score", "--forecasts", fc, "--actuals", tmp_path / actuals, *how,
+            "--no-metadata",
+        )  # fmt: skip
+        assert code == 0, err
+        scores = pd.read_csv(io.StringIO(out))
+        assert scores["n"].tolist() == [3, 3]
+        assert scores["mae"].tolist() == pytest.approx([expected, expected])
+
+
+def test_score_names_key_columns_of_different_types(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    times = pd.date_range("2020-01-01", periods=3, freq="D")
+    forecasts = pd.DataFrame({"id": ["001"] * 3, "ds": times, "y": [1.0, 2.0, 3.0]})
+    forecasts.to_parquet(tmp_path / "fc.parquet", index=False)  # ids stay text
+    forecasts.to_csv(tmp_path / "actuals.csv", index=False)  # read back as the number 1
+    utc = forecasts.assign(id=1, ds=times.tz_localize("UTC"))
+    utc.to_parquet(tmp_path / "fc_utc.parquet", index=False)
+    cases = (
+        ("fc.parquet", "Column 'id' holds text in the forecasts and numbers in the actuals"),
+        ("fc_utc.parquet", "Column 'ds' holds timestamps in UTC in the forecasts and "
+                           "timestamps without a time zone in the actuals"),
+    )  # fmt: skip
+    for fc, message in cases:
+        code, _, err = _run(
+            capsys, "score", "--forecasts", tmp_path / fc, "--actuals", tmp_path / "actuals.csv",
+            "--id-col", "id", "--time-col", "ds",
+        )  # fmt: skip
+        assert code == 2, err
+        assert message in err
+    assert "--timezone" in err
+    code, _, err = _run(
+        capsys, "score", "--forecasts", tmp_path / "fc_utc.parquet", "--actuals",
+        tmp_path / "actuals.csv", "--id-col", "id", "--time-col", "ds", "--timezone", "UTC",
+    )  # fmt: skip
+    assert code == 0, err

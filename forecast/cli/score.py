@@ -106,18 +106,20 @@ def run_score(args: argparse.Namespace) -> int:
         "timezone": _get(args, "timezone"),
         "model_zone": zone,  # a tz-aware model's forecasts, as predict wrote them to CSV
     }
-    if time_col is None:  # a wide table: its first column holds the timestamps
+    if time_col is None:  # a wide table: the timestamps are its index or first column
         forecasts = read_source(forecasts_spec, **kwargs, **_db(args, "forecasts"))
+        if not _plain_index(forecasts):  # Parquet keeps the time index predict wrote
+            forecasts = forecasts.reset_index()
         time_col = str(forecasts.columns[0])
         forecasts = _parsed(forecasts, time_col, forecasts_spec, **kwargs)
+        columns: dict[str, Any] = {"time_index": time_col}  # a column, or the index already
     else:
         forecasts = read_source(
             forecasts_spec, time_col=time_col, role="forecasts", **kwargs,
             **_db(args, "forecasts"),
         )  # fmt: skip
-    actuals = read_source(
-        actuals_spec, time_col=time_col, role="actuals", **kwargs, **_db(args, "actuals")
-    )
+        columns = {"time_col": time_col}
+    actuals = read_source(actuals_spec, **columns, role="actuals", **kwargs, **_db(args, "actuals"))
     forecasts = forecasts.drop(columns=[c for c in METADATA_COLUMNS if c in forecasts.columns])
     scores, n_pending = score_forecasts(forecasts, actuals, id_col, time_col, targets)
     written = scores
@@ -152,6 +154,13 @@ def run_score(args: argparse.Namespace) -> int:
 
 def _db(args: argparse.Namespace, name: str) -> dict[str, Any]:
     return {"table": _get(args, f"{name}_table"), "query": _get(args, f"{name}_query")}
+
+
+def _plain_index(frame: pd.DataFrame) -> bool:
+    """Whether ``frame``'s index is a plain row number, not data (a wide Parquet's times)."""
+    import pandas as pd
+
+    return isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
 
 
 def _parsed(frame: pd.DataFrame, col: str, where: Any, **dates: Any) -> pd.DataFrame:
@@ -245,6 +254,7 @@ def score_forecasts(
                 f"The {name} hold {int(dup.sum())} duplicate row(s) for {keys}, the first "
                 f"{first}; keep one row per series and timestamp."
             )
+    _check_key_types(forecasts, actuals, keys)
     quantile_cols = {t: quantile_columns(forecasts.columns, t) for t in targets}
     right = actuals[keys + targets].rename(columns={t: f"{t}__actual" for t in targets})
     merged = forecasts.merge(right, on=keys, how="left", validate="one_to_one")
@@ -287,6 +297,47 @@ def score_forecasts(
     if id_col is not None:
         scores = scores.rename(columns={"series": id_col})
     return scores, n_pending
+
+
+def _key_kind(column: pd.Series) -> str:
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return f"timestamps in {column.dtype.tz}"
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return "timestamps without a time zone"
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return "numbers"
+    if pd.api.types.is_string_dtype(column):
+        return "text"
+    return str(column.dtype)
+
+
+def _check_key_types(forecasts: pd.DataFrame, actuals: pd.DataFrame, keys: list[str]) -> None:
+    """Refuse key columns of different kinds, which pandas' merge refuses with its own
+    ValueError (exit 1): the column, both kinds and the fix."""
+    for key in keys:
+        left, right = _key_kind(forecasts[key]), _key_kind(actuals[key])
+        if left == right:
+            continue
+        if "timestamps" in left and "timestamps" in right:
+            if left.startswith("timestamps in") and right.startswith("timestamps in"):
+                continue  # two zones: the same instants, which the merge compares
+            fix = (
+                "read both in one zone with --timezone ZONE (naive timestamps are then that "
+                "zone's wall times; those with a UTC offset are converted to it)"
+            )
+        elif {left, right} == {"numbers", "text"}:
+            fix = (
+                "write the ids the same way in both: a CSV reader takes ids such as '001' for "
+                "the number 1, so keep them as text (Parquet, a database) or numbers in both"
+            )
+        else:
+            fix = "write the column with the same type in both tables"
+        raise DataError(
+            f"Column {key!r} holds {left} in the forecasts and {right} in the actuals, so no "
+            f"row would match: {fix}."
+        )
 
 
 def _refuse_non_finite(
