@@ -9,6 +9,13 @@ built from :mod:`forecast.engines._schema`: ``"id"`` and ``"time"`` with ``df``'
 ``"float"`` as ``float64``, ``"int"`` as ``Int64`` (nullable: the message rows have none),
 ``"str"`` as strings, ``"own"`` as the input's column (integers and booleans nullable).
 
+A categorical id (``category``, as pandas writes it to Parquet and ``read_parquet`` reads
+it back) comes out of ``predict`` and ``backtest`` as its values, as in pandas, typed as
+its categories (when Dask does not know them, as after ``read_parquet``, as the first
+partition's: its ids are read once for that). ``fold_history`` returns the input's own
+categorical, as pandas does; with unknown categories each partition keeps its own (their
+values, not the placeholder that Dask's ``meta`` holds).
+
 With ``predict``'s ``future_covariates``, that frame is shuffled on the id into as many
 partitions, and ``map_partitions`` pairs the two frames' partitions by number.
 
@@ -24,6 +31,7 @@ from typing import Any
 import dask
 import dask.dataframe as dd
 import pandas as pd
+from dask.dataframe.utils import has_known_categories
 
 from forecast.engines._partition import KIND, MESSAGE, Job, raise_messages, run_partition
 
@@ -40,11 +48,32 @@ def _nullable(dtype: Any) -> Any:
     return dtype
 
 
+def _values(df: dd.DataFrame, name: str) -> Any:
+    """The dtype of the values of ``df[name]``: a categorical's categories', any other dtype
+    itself."""
+    dtype = df._meta.dtypes[name]
+    if not isinstance(dtype, pd.CategoricalDtype):
+        return dtype
+    if _unknown(dtype):
+        # Unknown categories are a placeholder ('__UNKNOWN_CATEGORIES__'), whose dtype is not
+        # the values' (a cast to it made every id null); one partition's column tells them.
+        # Not object: Dask's to_parquet cannot infer a schema from an object meta.
+        dtype = df[name].partitions[0].compute().dtype
+    return dtype.categories.dtype
+
+
+def _unknown(dtype: Any) -> bool:
+    """Whether ``dtype`` is a categorical whose categories Dask does not know."""
+    return isinstance(dtype, pd.CategoricalDtype) and not has_known_categories(
+        pd.Series(dtype=dtype)
+    )
+
+
 def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) -> pd.DataFrame:
     """The result's empty frame: ``columns`` (name -> kind) typed, and the message columns."""
     given = df._meta.dtypes
     types = {
-        "id": given[id_col],
+        "id": _values(df, id_col) if "id" in columns.values() else None,
         "time": given[time_col],
         "float": "float64",
         "int": "Int64",
@@ -61,16 +90,20 @@ def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) 
     return frame
 
 
+def _cast(out: pd.DataFrame, empty: pd.DataFrame) -> pd.DataFrame:
+    """``out`` in ``empty``'s dtypes; a categorical of unknown categories stays the
+    partition's own (a cast to the placeholder would null its values)."""
+    return out.astype({k: v for k, v in empty.dtypes.to_dict().items() if not _unknown(v)})
+
+
 def _partition(frame: pd.DataFrame, job: Job, raw: bytes, empty: pd.DataFrame) -> pd.DataFrame:
-    out = run_partition(job, raw, frame)
-    return out.astype(empty.dtypes.to_dict())
+    return _cast(run_partition(job, raw, frame), empty)
 
 
 def _pair(
     frame: pd.DataFrame, future: pd.DataFrame, job: Job, raw: bytes, empty: pd.DataFrame
 ) -> pd.DataFrame:
-    out = run_partition(job, raw, frame, future)
-    return out.astype(empty.dtypes.to_dict())
+    return _cast(run_partition(job, raw, frame, future), empty)
 
 
 def from_pandas(df: dd.DataFrame, frame: pd.DataFrame) -> dd.DataFrame:
@@ -117,8 +150,11 @@ def execute(
     # map_partitions pairs (align_dataframes=False: by position; divisions are unknown).
     # Were a series' rows ever apart, its partition would lack its future rows and raise
     # the error naming it: never a forecast with another series' covariates.
+    # A categorical hashes as its values: the future's ids are cast to those values' dtype
+    # (left as they are when Dask does not know the categories, never to the placeholder).
     n = df.npartitions
-    future = future.astype({id_col: df._meta.dtypes[id_col]})
+    if not _unknown(df._meta.dtypes[id_col]):
+        future = future.astype({id_col: _values(df, id_col)})
     left, right = df.shuffle(on=id_col, npartitions=n), future.shuffle(on=id_col, npartitions=n)
     frame = dd.map_partitions(
         _pair, left, right, job, shipped, empty, meta=empty, align_dataframes=False
