@@ -230,13 +230,14 @@ def _read_data(
     model: BaseForecaster | None = None,
 ) -> Any:
     """``--data`` (or ``--future-data`` with ``prefix="future_"``) from wherever it lives;
-    dates in ``--timezone``, else timestamps with UTC offsets in ``model_zone``.
+    dates in ``--timezone``, else timestamps with UTC offsets in ``model_zone``; series ids
+    as ``model`` reads them (:func:`~forecast.cli.sources.id_options`).
 
     For an unfitted ``model`` given no column arguments, the time column is Nixtla's ``ds``
     when the data has ``unique_id, ds, y`` (:func:`forecast.data.conventions.default_columns`),
     so that ``--date-format`` and ``--timezone`` apply to it as they would to ``--time-col``.
     """
-    from forecast.cli.sources import read_source
+    from forecast.cli.sources import id_options, read_source
 
     return read_source(
         data,
@@ -249,6 +250,7 @@ def _read_data(
         query=_option(args, f"{prefix}query"),
         role=role,
         convention=model is not None and model.id_col is None and model.time_col is None,
+        **id_options(model),
     )
 
 
@@ -341,8 +343,9 @@ def run_predict(args: argparse.Namespace) -> int:
     time_index = None if time_col else model.layout_.time_name
     if data is not None:
         df = _read_data(
-            args, data, time_col=time_col, time_index=time_index, model_zone=zone_of(model)
-        )
+            args, data, time_col=time_col, time_index=time_index, model_zone=zone_of(model),
+            model=model,
+        )  # fmt: skip
     df, future = _future_data(args, model, df, time_col, time_index)
     isolation = {name: _option(args, name) for name in bad_series.OPTIONS}
     with _about(data):
@@ -410,7 +413,7 @@ def _future_data(
     with _about(future_path):
         return df, _read_data(
             args, future_path, time_col=time_col, time_index=time_index,
-            prefix="future_", role="future data", model_zone=zone_of(model),
+            prefix="future_", role="future data", model_zone=zone_of(model), model=model,
         )  # fmt: skip
 
 

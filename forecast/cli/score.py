@@ -116,10 +116,12 @@ def run_score(args: argparse.Namespace) -> int:
     else:
         forecasts = read_source(
             forecasts_spec, time_col=time_col, role="forecasts", **kwargs,
-            **_db(args, "forecasts"),
+            **_db(args, "forecasts"), id_col=id_col,
         )  # fmt: skip
         columns = {"time_col": time_col}
-    actuals = read_source(actuals_spec, **columns, role="actuals", **kwargs, **_db(args, "actuals"))
+    actuals = read_source(
+        actuals_spec, **columns, role="actuals", **kwargs, **_db(args, "actuals"), id_col=id_col
+    )
     forecasts = forecasts.drop(columns=[c for c in METADATA_COLUMNS if c in forecasts.columns])
     scores, n_pending = score_forecasts(forecasts, actuals, id_col, time_col, targets)
     written = scores

@@ -7,11 +7,11 @@ One argument names the source; what it is decides how it is read:
   file in it (recursively; names starting with ``.`` or ``_``, such as Spark's ``_SUCCESS``,
   are skipped, as pyarrow skips them), all Parquet or all CSV, read as one table in
   the order of their paths. **Hive-style partitions** (``id=A/part-0.parquet``) become columns
-  (``id``). Parquet parts are read with ``pyarrow.dataset`` (``partitioning="hive"``: one
-  schema for all parts, partition values typed as pyarrow infers them); CSV parts each with
-  pandas, as a single CSV file is (pyarrow's CSV reader infers each column's type from the
-  first part only and would refuse a later part whose floats follow integers), their
-  partition values as text;
+  (``id``), their values as text (URI-decoded, as pyarrow writes them: ``A%2CB`` is ``A,B``);
+  a part that has a column of its partition folder's name is refused. Parquet parts are
+  read with ``pyarrow.dataset`` (one schema for all parts); CSV parts each with pandas, as a
+  single CSV file is (pyarrow's CSV reader infers each column's type from the first part
+  only and would refuse a later part whose floats follow integers);
 * ``-``: CSV on standard input;
 * a **database**: a SQLAlchemy URL (``sqlite:///jobs.db``, ``duckdb:///warehouse.duckdb``,
   ``postgresql+psycopg://user@host/db``) with ``--table NAME`` (``schema.name`` allowed) or
@@ -21,6 +21,13 @@ One argument names the source; what it is decides how it is read:
 
 Dates in the time column are parsed after reading, the same way for every source
 (:mod:`forecast.cli.dates`: ``--date-format`` or ISO 8601, and ``--timezone``).
+
+**Series ids** (``id_col``) are never re-typed by a text reader: in CSV (files, parts,
+stdin) and hive folder names they are read as text, so ``007`` stays ``007`` (pandas would
+read ``7``, and each CSV part on its own, one series could become two: ``7`` and
+``"007"``); Parquet and databases keep their own types. With a fitted model's ids
+(``series_ids``: ``predict``'s ``--data`` and ``--future-data``), they are then typed as the
+model's are (:func:`typed_ids`).
 """
 
 from __future__ import annotations
@@ -31,9 +38,10 @@ import io
 import os
 import re
 import sys
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from forecast._exceptions import DataError, UsageError
 from forecast.cli.dates import add_timezone_flag, parse_dates
@@ -44,10 +52,12 @@ if TYPE_CHECKING:
 __all__ = [
     "add_source_flags",
     "engine_for",
+    "id_options",
     "is_database_url",
     "read_source",
     "redact_url",
     "refuse_file_url",
+    "typed_ids",
 ]
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -118,6 +128,8 @@ def read_source(
     timezone: Any = None,
     model_zone: Any = None,
     convention: bool = False,
+    id_col: str | None = None,
+    series_ids: Sequence[Any] | None = None,
 ) -> pd.DataFrame:
     """Read the table that ``spec`` names (see the module docstring), dates parsed.
 
@@ -142,6 +154,10 @@ def read_source(
         with ``unique_id, ds, y``, :func:`~forecast.data.conventions.default_columns`): the
         one a model without column arguments is fitted on, whose dates need ``--date-format``
         and ``--timezone`` as much as a named column's.
+    id_col : str, optional
+        The series id column: read as text from CSV and hive folder names.
+    series_ids : sequence, optional
+        A fitted model's ids: ``id_col`` is typed as they are (:func:`typed_ids`).
 
     Returns
     -------
@@ -150,7 +166,8 @@ def read_source(
     Raises
     ------
     DataError
-        A source that cannot be read, holds nothing, or has no ``time_col`` or no dates there.
+        A source that cannot be read, holds nothing, or has no ``time_col`` or no dates there;
+        an id that cannot be typed as the model's.
     UsageError
         ``--table``/``--query`` without a URL or a URL with neither, an unknown extension,
         a missing optional package.
@@ -166,24 +183,109 @@ def read_source(
         refuse_file_url(spec_text, f"The {role} source")
         frame, where = _read_database(spec_text, table, query, role), redact_url(spec_text)
     elif spec_text == "-":
-        frame, where = _read_stdin(role), f"{role} from standard input"
+        frame, where = _read_stdin(role, id_col), f"{role} from standard input"
     elif os.path.isdir(spec_text):
         files = sorted(_data_files(Path(spec_text)))
-        frame, where = _read_parts(files, Path(spec_text), spec_text, role), f"{role} '{spec}'"
+        frame = _read_parts(files, Path(spec_text), spec_text, role, id_col)
+        where = f"{role} '{spec}'"
     elif _GLOB.search(spec_text) and not os.path.exists(spec_text):
         files = sorted(Path(p) for p in glob.glob(spec_text, recursive=True) if os.path.isfile(p))
         base = Path(_glob_base(spec_text))
-        frame, where = _read_parts(files, base, spec_text, role), f"{role} '{spec}'"
+        frame, where = _read_parts(files, base, spec_text, role, id_col), f"{role} '{spec}'"
     else:
         from forecast.cli.tables import read_table
 
-        frame, where = read_table(spec_text), f"{role} file '{spec}'"
+        frame, where = read_table(spec_text, id_col=id_col), f"{role} file '{spec}'"
     if convention and time_col is None and time_index is None:
         from forecast.data.conventions import default_columns
 
         time_col = default_columns(frame, None, None, None)[1]
+    if series_ids is not None and id_col is not None and id_col in frame.columns:
+        frame[id_col] = typed_ids(frame[id_col], series_ids, id_col, where)
     zones = (timezone, model_zone)
     return _with_dates(frame, where, time_col, time_index, date_format, zones)
+
+
+def id_options(model: Any) -> dict[str, Any]:
+    """``read_source``'s ``id_col`` and ``series_ids`` for data that ``model`` reads: a
+    fitted model's id column and ids; an estimator's id column (Nixtla's ``unique_id`` when
+    it names no column), no ids (it fits on them as read)."""
+    if model is None:
+        return {}
+    if hasattr(model, "layout_"):
+        id_col = model.layout_.id_col
+        ids = list(model.series_ids_) if id_col is not None else None
+        return {"id_col": None if id_col is None else str(id_col), "series_ids": ids}
+    id_col, time_col = getattr(model, "id_col", None), getattr(model, "time_col", None)
+    if id_col is None and time_col is None:
+        id_col = "unique_id"  # forecast.data.conventions: unique_id, ds, y
+    return {"id_col": None if id_col is None else str(id_col)}
+
+
+def _text_ids(id_col: str | None) -> dict[str, Any] | None:
+    """``read_csv``'s ``dtype``: the id column as text (never ``007`` -> ``7``)."""
+    return None if id_col is None else {id_col: str}
+
+
+def typed_ids(values: pd.Series, fitted: Sequence[Any], id_col: str, where: str) -> pd.Series:
+    """``values`` (a source's series ids) typed as a fitted model's ids ``fitted`` are.
+
+    A model fitted on integer ids (Parquet, a database, or CSV before ids were read as
+    text) gets integers: ``"007"`` is ``7``, and an id that is not an integer is an error.
+    A model fitted on text ids gets text: an integer ``42`` (Parquet) is ``"42"``, which
+    matches the model's ``"42"``, not its ``"0042"``. Ids of other types are left as given.
+
+    Raises
+    ------
+    DataError
+        An id that is not an integer where the model's ids are (the first one named).
+    """
+    import numpy as np
+    import pandas as pd
+
+    fitted = list(fitted)
+    known = values.notna()
+    if not fitted or not known.any():
+        return values
+    if all(isinstance(i, int | np.integer) and not isinstance(i, bool) for i in fitted):
+        if pd.api.types.is_integer_dtype(values.dtype):
+            return values
+        out = []
+        for value in values[known]:
+            number = _integer(value)
+            if number is None:
+                raise DataError(
+                    f"Series id {value!r} in column {id_col!r} of the {where} is not an "
+                    f"integer, but the model's series ids are (e.g. {fitted[0]!r}): give the "
+                    "ids the model was fitted with."
+                )
+            out.append(number)
+        if known.all():
+            return pd.Series(out, index=values.index, name=values.name, dtype="int64")
+        typed = pd.Series(pd.NA, index=values.index, name=values.name, dtype="Int64")
+        typed[known] = out
+        return typed
+    if all(isinstance(i, str) for i in fitted):
+        if values[known].map(lambda v: isinstance(v, str)).all():
+            return values
+        # numbers as their text (np.int64(42) -> "42"), nulls left null
+        return values.where(~known, values[known].map(str)).astype(object)
+    return values
+
+
+def _integer(value: Any) -> int | None:
+    """``value`` as an int if it is one (``"007"``, ``7``, ``7.0``), else None."""
+    import numpy as np
+
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return int(value) if float(value).is_integer() else None
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    return None
 
 
 def _with_dates(
@@ -207,7 +309,7 @@ def _with_dates(
     return frame
 
 
-def _read_stdin(role: str) -> pd.DataFrame:
+def _read_stdin(role: str, id_col: str | None = None) -> pd.DataFrame:
     import pandas as pd
 
     if sys.stdin is None or sys.stdin.isatty():
@@ -219,7 +321,7 @@ def _read_stdin(role: str) -> pd.DataFrame:
     if not raw.strip():
         raise DataError(f"The {role} on standard input is empty (no CSV header, no rows).")
     try:
-        return pd.read_csv(io.BytesIO(raw))
+        return pd.read_csv(io.BytesIO(raw), dtype=_text_ids(id_col))
     except (ValueError, UnicodeDecodeError) as exc:
         raise DataError(
             f"Cannot read the {role} on standard input as CSV: {' '.join(str(exc).split())}"
@@ -253,7 +355,9 @@ def _kind(path: Path) -> str | None:
     return None
 
 
-def _read_parts(files: list[Path], base: Path, spec: str, role: str) -> pd.DataFrame:
+def _read_parts(
+    files: list[Path], base: Path, spec: str, role: str, id_col: str | None = None
+) -> pd.DataFrame:
     import pandas as pd
 
     files = [f for f in files if not _hidden(f, base)]
@@ -280,13 +384,9 @@ def _read_parts(files: list[Path], base: Path, spec: str, role: str) -> pd.DataF
             return _read_parquet_parts(files, base)
         frames = []
         for f in files:
-            part = pd.read_csv(f)
+            part = pd.read_csv(f, dtype=_text_ids(id_col))
             for key, value in _hive_keys(f, base):
-                if key in part.columns:
-                    raise DataError(
-                        f"Part '{f}' has a column {key!r} and sits in the partition folder "
-                        f"{key}={value}; rename one of them."
-                    )
+                _refuse_both(f, key, value, part.columns)
                 part[key] = value
             frames.append(part)
         return pd.concat(frames, ignore_index=True)
@@ -298,13 +398,25 @@ def _read_parts(files: list[Path], base: Path, spec: str, role: str) -> pd.DataF
         ) from None
 
 
+def _refuse_both(part: Path, key: str, value: str, columns: Any) -> None:
+    """A part's column of its partition folder's name: which one holds the value is unknown
+    (pyarrow would silently take the folder's)."""
+    if key in columns:
+        raise DataError(
+            f"Part '{part}' has a column {key!r} and sits in the partition folder "
+            f"{key}={value}; rename one of them."
+        )
+
+
 def _hive_keys(path: Path, base: Path) -> list[tuple[str, str]]:
     """``[(key, value)]`` of the ``key=value`` folders between ``base`` and ``path``."""
     try:
         folders = path.relative_to(base).parts[:-1]
     except ValueError:
         return []
-    return [tuple(p.split("=", 1)) for p in folders if "=" in p]  # type: ignore[misc]
+    # URI-decoded, as pyarrow writes and reads them (A%2CB is A,B)
+    pairs = [p.split("=", 1) for p in folders if "=" in p]
+    return [(unquote(key), unquote(value)) for key, value in pairs]
 
 
 def _read_parquet_parts(files: list[Path], base: Path) -> pd.DataFrame:
@@ -315,13 +427,32 @@ def _read_parquet_parts(files: list[Path], base: Path) -> pd.DataFrame:
             "Parquet parts need pyarrow, which is not installed. Install it with "
             "`pip install 'forecast-rnn[parquet]'`."
         ) from None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    keys: dict[str, None] = {}
+    for f in files:
+        found = _hive_keys(f, base)
+        if found:  # the footer only: the columns a folder name would hide
+            names = pq.read_schema(f).names
+            for key, value in found:
+                _refuse_both(f, key, value, names)
+                keys[key] = None
+    # Partition values as text, as in CSV parts: inferred, '007' would be 7
+    schema = pa.schema([(key, pa.string()) for key in keys])
     dataset = ds.dataset(
         [str(f) for f in files],
         format="parquet",
-        partitioning="hive",
+        partitioning=ds.partitioning(schema, flavor="hive"),
         partition_base_dir=str(base),
     )
-    frame: pd.DataFrame = dataset.to_table().to_pandas()
+    try:
+        frame: pd.DataFrame = dataset.to_table().to_pandas()
+    except pa.ArrowException as exc:  # ArrowTypeError is no ValueError: parts that disagree
+        raise DataError(
+            f"Cannot read the Parquet parts under '{base}' as one table: "
+            f"{' '.join(str(exc).split())}. Write every part with the same column types."
+        ) from None
     return frame
 
 

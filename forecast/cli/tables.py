@@ -56,12 +56,17 @@ def _dates(values: pd.Series | pd.Index, col: Hashable, path: str | Path) -> Any
 
 
 def read_table(
-    path: str | Path, *, time_col: str | None = None, time_index: Hashable | None = None
+    path: str | Path,
+    *,
+    time_col: str | None = None,
+    time_index: Hashable | None = None,
+    id_col: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file, parsing the dates in ``time_col``.
 
     ``time_index`` names a column to parse and make the index (a wide frame saved with its
-    ``DatetimeIndex``), if the file has it.
+    ``DatetimeIndex``), if the file has it. A CSV's ``id_col`` is read as text (``007``
+    stays ``007``); Parquet keeps its types.
 
     Raises
     ------
@@ -82,7 +87,7 @@ def read_table(
             _need_pyarrow(path)
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, dtype=None if id_col is None else {id_col: str})
     except (OSError, ValueError, UnicodeDecodeError) as exc:  # ParserError is a ValueError
         raise DataError(f"Cannot read data file '{path}': {' '.join(str(exc).split())}") from None
     if time_col is not None:
