@@ -81,3 +81,57 @@ def test_dask_keeps_categorical_ids_of_unknown_and_known_categories(dask_client,
     assert code == 0, err
     got = _sorted(pd.read_parquet(tmp_path / "out"))
     assert got["unique_id"].tolist() == expected["unique_id"].astype(str).tolist()
+
+
+# ------------------------------------------------------------------------------ time zones
+
+
+def _berlin() -> pd.DataFrame:
+    """Two daily series on Europe/Berlin midnights, ending the day before the spring change."""
+    times = pd.date_range("2024-03-01", "2024-03-30", freq="D", tz="Europe/Berlin")
+    return pd.concat(
+        [
+            pd.DataFrame({"unique_id": sid, "ds": times, "y": np.arange(len(times)) + 10.0 * k})
+            for k, sid in enumerate(["a", "b"])
+        ],
+        ignore_index=True,
+    )
+
+
+def _instants(values) -> list[pd.Timestamp]:
+    return [pd.Timestamp(v).tz_convert("UTC") for v in values]
+
+
+def test_a_tz_aware_model_forecasts_in_its_zone_whatever_zone_the_engine_hands_over(
+    spark, dask_client, tmp_path, capsys
+):
+    """The history in UTC (Dask) or as Spark's session-time instants: forecasts were at
+    23:00 UTC after the change to summer time, 01:00 in Berlin, not its midnights."""
+    import dask.dataframe as dd
+
+    berlin = _berlin()
+    model = NaiveForecaster(horizon=3).fit(berlin)
+    expected = _sorted(model.predict(berlin))  # 03-31 00:00+01:00, then 00:00+02:00
+    assert expected["ds"].dt.hour.eq(0).all()
+    utc = berlin.assign(ds=berlin["ds"].dt.tz_convert("UTC"))
+    got = _sorted(model.predict(dd.from_pandas(utc, npartitions=2)).compute())
+    assert str(got["ds"].dt.tz) == "Europe/Berlin"  # the model's zone, as in pandas
+    assert got["ds"].tolist() == expected["ds"].tolist()
+    rows = model.predict(spark.createDataFrame(utc)).toPandas()  # session zone: UTC
+    rows = _sorted(rows.assign(ds=pd.to_datetime(rows["ds"]).dt.tz_localize("UTC")))
+    assert rows["ds"].tolist() == _instants(expected["ds"])
+    # the command line: Dask writes the model's zone, Spark UTC instants marked as such
+    utc.to_parquet(tmp_path / "utc.parquet", index=False)
+    model.save(tmp_path / "m.safetensors")
+    base = ("predict", "--model", tmp_path / "m.safetensors", "--data", tmp_path / "utc.parquet")
+    for name, extra in (
+        ("dask", ("--engine-address", dask_client.scheduler.address)),
+        ("spark", ()),  # the fixture's session, which the command finds
+    ):
+        out = tmp_path / name
+        code, _, err = run_main(capsys, *base, "--out", out, "--engine", name, *extra)
+        assert code == 0, err
+        written = _sorted(pd.read_parquet(out))
+        assert str(written["ds"].dt.tz) == ("Europe/Berlin" if name == "dask" else "UTC")
+        assert _instants(written["ds"]) == _instants(expected["ds"]), name
+    assert spark.conf.get("spark.sql.parquet.outputTimestampType") != "TIMESTAMP_MICROS"

@@ -22,6 +22,12 @@ covariates other than calendar features; ``--report``, ``--max-bad-fraction`` an
 ``--expect-ids`` need the whole panel in one place and are refused with ``--engine``;
 so are the in-process readers' ``--table``, ``--query``, ``--date-format`` and
 ``--timezone`` (the engine reads typed Parquet timestamps as they were written).
+
+A tz-aware model reads the history's tz-aware timestamps in its own zone, whatever zone
+they were written in (:class:`forecast.engines._partition.Job`), as on one machine; its
+forecasts are in that zone with Dask, and UTC instants with Spark, whose timestamps carry
+no zone (written as Parquet timestamps marked UTC, not Spark's default INT96, which reads
+back as naive times).
 """
 
 from __future__ import annotations
@@ -129,6 +135,24 @@ def _dask(address: str | None) -> tuple[Any, Callable[[], None]]:
     return client, close
 
 
+def _write_spark(forecast: Any, out: str, zoned: bool) -> None:
+    """``forecast`` as Parquet parts; a tz-aware model's timestamps as UTC instants marked
+    as such (``TIMESTAMP_MICROS``): Spark's default INT96 reads back as naive times, which
+    a reader would take as the model zone's wall times."""
+    conf = forecast.sparkSession.conf
+    key = "spark.sql.parquet.outputTimestampType"
+    before = conf.get(key, None)
+    if zoned:
+        conf.set(key, "TIMESTAMP_MICROS")
+    try:
+        forecast.write.parquet(out)
+    finally:  # the session may be the caller's: left as it was
+        if zoned and before is None:
+            conf.unset(key)
+        elif zoned:
+            conf.set(key, before)
+
+
 def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
     """``forecast predict --engine ...`` (see the module docstring); returns the exit code."""
     from forecast.cli.sinks import run_metadata
@@ -170,7 +194,8 @@ def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
             forecast = model.predict(frame, horizon=option("horizon"), **isolation)
             for name, value in metadata.items():
                 forecast = forecast.withColumn(name, F.lit(value))
-            forecast.write.parquet(out)
+            zoned = getattr(model.__dict__.get("cutoffs_"), "tz", None) is not None
+            _write_spark(forecast, out, zoned)
         else:
             import dask.dataframe as dd
 

@@ -263,6 +263,7 @@ def run(model: Forecaster, method: str, df: Any, options: dict[str, Any]) -> Any
         [name for name, _ in columns],
         ints=tuple(name for name, kind in columns if kind == "int"),
         future=() if future is None else tuple(str(c) for c in future.columns),
+        zone=getattr(model.__dict__.get("cutoffs_"), "tz", None),
     )
     adapter = _adapter(engine)
     id_col, time_col = str(layout.id_col), str(layout.time_col)

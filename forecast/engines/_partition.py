@@ -27,6 +27,7 @@ import hashlib
 import json
 import warnings
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,17 @@ class Job:
     future : tuple of str
         The columns of ``predict``'s ``future_covariates`` frame, which each partition gets
         beside its history (empty: none is given).
+    zone : tzinfo, optional
+        The zone of the data the model was fitted on (its cutoffs'): tz-aware timestamps
+        are converted to it before the model reads them, as the command line's readers do
+        on one machine, so that a daily series on Europe/Berlin midnights handed over in
+        UTC is forecast on Berlin midnights, not on 23:00 UTC across a daylight-saving
+        change. ``None``: a naive model (or ``fold_history``'s estimator), nothing converted.
+    naive_zone : str, optional
+        The zone that naive timestamps of the input are instants in: Spark's session zone
+        for a ``timestamp`` column (``mapInPandas`` hands its instants over as naive wall
+        times there). ``None``: naive timestamps are wall times, left as they are (a Dask
+        frame's, a Spark ``timestamp_ntz``), as the command line leaves them.
     """
 
     method: str
@@ -79,6 +91,8 @@ class Job:
     ints: tuple[str, ...] = ()
     dates: tuple[str, ...] = field(default=())
     future: tuple[str, ...] = ()
+    zone: tzinfo | None = None
+    naive_zone: str | None = None
 
     @property
     def out_columns(self) -> list[str]:
@@ -140,9 +154,29 @@ def _calendar(model: Forecaster, frame: pd.DataFrame) -> pd.DataFrame:
     return future
 
 
+def _in_zone(job: Job, frame: pd.DataFrame | None, time_col: Any) -> pd.DataFrame | None:
+    """``frame`` with its timestamps in the model's zone (see :class:`Job`'s ``zone``)."""
+    if job.zone is None or frame is None or time_col not in frame.columns:
+        return frame
+    times = frame[time_col]
+    if not pd.api.types.is_datetime64_any_dtype(times):
+        return frame
+    if times.dt.tz is None:
+        if job.naive_zone is None:
+            return frame  # wall times: the model reads them as they are
+        # Spark's instants, as the session zone's wall times; at a fall-back hour, which
+        # such wall times cannot tell apart, standard time (as pyspark itself localizes)
+        times = times.dt.tz_localize(job.naive_zone, ambiguous=False, nonexistent="shift_forward")
+    return frame.assign(**{time_col: times.dt.tz_convert(job.zone)})
+
+
 def _call(
     job: Job, model: Forecaster, frame: pd.DataFrame, future: pd.DataFrame | None
 ) -> list[pd.DataFrame]:
+    if job.zone is not None:
+        time_col = model.layout_.time_col
+        frame = _in_zone(job, frame, time_col)  # type: ignore[assignment]
+        future = _in_zone(job, future, time_col)
     if job.method == "predict":
         options = dict(job.options)
         if future is not None:  # the user's: the rows of this partition's hash of the ids

@@ -8,6 +8,8 @@ moves it to each worker once and keeps it there. ``meta`` (the result's empty fr
 built from :mod:`forecast.engines._schema`: ``"id"`` and ``"time"`` with ``df``'s dtypes,
 ``"float"`` as ``float64``, ``"int"`` as ``Int64`` (nullable: the message rows have none),
 ``"str"`` as strings, ``"own"`` as the input's column (integers and booleans nullable).
+Tz-aware timestamps come out in the model's zone, whatever zone the input's are in (the
+worker converts them before the model reads them).
 
 A categorical id (``category``, as pandas writes it to Parquet and ``read_parquet`` reads
 it back) comes out of ``predict`` and ``backtest`` as its values, as in pandas, typed as
@@ -69,12 +71,23 @@ def _unknown(dtype: Any) -> bool:
     )
 
 
-def meta(df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str) -> pd.DataFrame:
-    """The result's empty frame: ``columns`` (name -> kind) typed, and the message columns."""
+def _time(dtype: Any, zone: Any) -> Any:
+    """The result's timestamps: tz-aware ones in the model's zone (the worker converts them
+    to it: :class:`~forecast.engines._partition.Job`), naive ones as given."""
+    if zone is None or not isinstance(dtype, pd.DatetimeTZDtype):
+        return dtype
+    return pd.DatetimeTZDtype(dtype.unit, zone)
+
+
+def meta(
+    df: dd.DataFrame, columns: dict[str, str], id_col: str, time_col: str, zone: Any = None
+) -> pd.DataFrame:
+    """The result's empty frame: ``columns`` (name -> kind) typed, and the message columns;
+    tz-aware timestamps in ``zone`` (the model's), if given."""
     given = df._meta.dtypes
     types = {
         "id": _values(df, id_col) if "id" in columns.values() else None,
-        "time": given[time_col],
+        "time": _time(given[time_col], zone),
         "float": "float64",
         "int": "Int64",
         "str": "string",
@@ -139,7 +152,7 @@ def execute(
 ) -> DaskResult:
     """Run ``job`` over ``df``'s series (see the module docstring), with ``predict``'s
     ``future`` rows of each series if given; persisted, not computed into this process."""
-    empty = meta(df, columns, id_col, time_col)
+    empty = meta(df, columns, id_col, time_col, job.zone)
     shipped = dask.delayed(raw, pure=True)
     if future is None:
         by_series = df.shuffle(on=id_col)

@@ -24,6 +24,7 @@ bytes then travel in the function's closure, once per task.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -143,7 +144,10 @@ def execute(
     ``future`` rows of each series if given; persisted, not collected."""
     out_schema = schema(df, columns, id_col, time_col)
     dates = tuple(f.name for f in out_schema.fields if isinstance(f.dataType, T.DateType))
-    job = Job(job.method, job.estimator, job.options, job.columns, job.ints, dates, job.future)
+    naive = None  # a timestamp column's instants arrive as the session zone's wall times
+    if isinstance(df.schema[time_col].dataType, T.TimestampType):
+        naive = df.sparkSession.conf.get("spark.sql.session.timeZone")
+    job = replace(job, dates=dates, naive_zone=naive)
     inline: bytes | None = None  # what the closure carries: the bytes only without broadcast
     try:
         shipped: Any = df.sparkSession.sparkContext.broadcast(raw)
