@@ -135,3 +135,39 @@ def test_a_tz_aware_model_forecasts_in_its_zone_whatever_zone_the_engine_hands_o
         assert str(written["ds"].dt.tz) == ("Europe/Berlin" if name == "dask" else "UTC")
         assert _instants(written["ds"]) == _instants(expected["ds"]), name
     assert spark.conf.get("spark.sql.parquet.outputTimestampType") != "TIMESTAMP_MICROS"
+
+
+# ---------------------------------------------------------------------------- --data checks
+
+
+@pytest.mark.parametrize("engine", ["dask", "spark"])
+def test_cli_engine_refuses_a_missing_or_non_parquet_data_naming_it(engine, tmp_path, capsys):
+    """These exited 1 with a worker's FileNotFoundError or ArrowInvalid (after starting
+    the engine); --future-data is checked as --data is."""
+    panel = _panel()
+    NaiveForecaster(horizon=2).fit(panel).save(tmp_path / "m.safetensors")
+    panel.to_csv(tmp_path / "h.csv", index=False)
+    panel.to_parquet(tmp_path / "h.parquet", index=False)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "_SUCCESS").write_text("")
+    (tmp_path / "mixed").mkdir()
+    panel.to_parquet(tmp_path / "mixed" / "a.parquet", index=False)
+    panel.to_csv(tmp_path / "mixed" / "b.csv", index=False)
+    cases = [
+        (("--data", tmp_path / "nope.parquet"), "no such file or folder"),
+        (("--data", f"{tmp_path}/nothing-*.parquet"), "no file matches it"),
+        (("--data", tmp_path / "h.csv"), "'{p}/h.csv' is not a Parquet file"),
+        (("--data", tmp_path / "empty"), "holds no Parquet parts"),
+        (("--data", tmp_path / "mixed"), "'{p}/mixed/b.csv' is not a Parquet file"),
+        (("--data", tmp_path / "h.parquet", "--future-data", tmp_path / "h.csv"),
+         "--future-data '{p}/h.csv': '{p}/h.csv' is not a Parquet file"),
+    ]  # fmt: skip
+    for args, message in cases:
+        code, out, err = run_main(
+            capsys, "predict", "--model", tmp_path / "m.safetensors", *args, "--out",
+            tmp_path / "out", "--engine", engine,
+        )  # fmt: skip
+        assert (code, out) == (2, ""), err
+        assert err.startswith("forecast: error: DataError: --"), err
+        assert message.format(p=tmp_path) in err
+    assert not (tmp_path / "out").exists()

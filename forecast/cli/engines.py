@@ -33,6 +33,7 @@ back as naive times).
 from __future__ import annotations
 
 import argparse
+import glob
 import logging
 import os
 import sys
@@ -41,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from forecast._exceptions import UsageError
+from forecast._exceptions import DataError, UsageError
 
 __all__ = ["ENGINE_OPTIONS", "add_flags", "run_predict"]
 
@@ -97,12 +98,46 @@ def _check(option: Callable[..., Any], engine: str) -> tuple[str, str]:
             "text, not converted to another zone). Write the data to Parquet with the "
             "timestamps you want, or run without --engine."
         )
+    for flag in ("data", "future_data"):  # here, not as a worker's FileNotFoundError
+        _check_parquet(option(flag), flag)
     if os.path.exists(out):
         raise UsageError(
             f"--out {out!r} exists; --engine writes a new folder of Parquet parts and never "
             "mixes them with another run's: remove it or name another."
         )
     return str(data), str(out)
+
+
+def _check_parquet(spec: Any, flag: str) -> None:
+    """Refuse a local ``--data`` (``--future-data``) that is missing or not Parquet, naming
+    it; a URL (``s3://``, ``hdfs://``) is the engine's to read."""
+    if spec is None or "://" in str(spec):
+        return
+    name = f"--{flag.replace('_', '-')} {str(spec)!r}"
+    path = Path(spec)
+    if path.is_dir():
+        files = [p for p in sorted(path.rglob("*")) if p.is_file()]
+    elif path.exists():
+        files = [path]
+    else:
+        files = [Path(p) for p in sorted(glob.glob(str(spec), recursive=True))]
+        if not files:
+            raise DataError(f"{name}: no such file or folder, and no file matches it.")
+    # pyarrow's rule: names starting with '.' or '_' (Spark's _SUCCESS) are not parts
+    rel = [(p, p.relative_to(path).parts if path.is_dir() else (p.name,)) for p in files]
+    files = [p for p, parts in rel if not any(x.startswith((".", "_")) for x in parts)]
+    if not files:
+        raise DataError(
+            f"{name} holds no Parquet parts (names starting with '.' or '_' are skipped)."
+        )
+    for file in files:
+        with open(file, "rb") as f:
+            magic = f.read(4)
+        if magic != b"PAR1":
+            raise DataError(
+                f"{name}: '{file}' is not a Parquet file; --engine reads Parquet only (a file, "
+                "a folder of parts or a glob). Convert it, or run without --engine."
+            )
 
 
 def _spark(address: str | None) -> tuple[Any, Callable[[], None]]:
