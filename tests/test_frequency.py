@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from forecast import DataError, LSTMForecaster, NaiveForecaster, RNNForecaster
+from forecast import (
+    DataError,
+    LSTMForecaster,
+    NaiveForecaster,
+    RNNForecaster,
+    SeasonalNaiveForecaster,
+)
 from forecast.data import frequency
 from forecast.data.frequency import check_on_frequency, future_times, infer_freq, resolve_freq
 from forecast.datasets import load_stock_prices
@@ -261,6 +267,25 @@ def test_forecasts_cross_a_dst_change_at_local_midnights() -> None:
     long = frame.reset_index().assign(unique_id="a")
     out = NaiveForecaster(horizon=4, id_col="unique_id", time_col="when").fit(long).predict()
     assert list(out["when"]) == list(forecast.index)
+
+
+@pytest.mark.parametrize("model", ["naive", "seasonal"])
+def test_a_history_written_in_another_zone_is_read_on_the_models_calendar(model) -> None:
+    # A Berlin model given its history in UTC forecast 23:00 UTC on a UTC calendar: after the
+    # change to summer time that is 01:00 in Berlin (and weekday features read the day before).
+    frame = _berlin("2024-03-01", n=29)  # ends 2024-03-29; clocks go forward on the 31st
+    if model == "naive":
+        fitted = NaiveForecaster(horizon=4).fit(frame)
+    else:
+        fitted = SeasonalNaiveForecaster(season_length=7, horizon=4).fit(frame)
+    in_utc = frame.tz_convert("UTC")
+    with pytest.warns(UserWarning, match="in UTC, the model's in Europe/Berlin: they were conv"):
+        got = fitted.predict(in_utc)
+    pd.testing.assert_frame_equal(got, fitted.predict())
+    assert str(got.index[-1]) == "2024-04-02 00:00:00+02:00"
+    with pytest.warns(UserWarning, match="converted to Europe/Berlin"):  # across the change
+        later = fitted.predict(_berlin("2024-03-10", n=25).tz_convert("UTC"))
+    assert (later.index == later.index.normalize()).all()
 
 
 def test_the_suggested_resample_gives_data_that_fits() -> None:

@@ -16,7 +16,7 @@ from pandas.tseries.frequencies import to_offset
 
 from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import series_name
-from forecast._warnings import warn
+from forecast._warnings import warn, warn_once
 
 __all__ = [
     "check_on_frequency",
@@ -372,3 +372,21 @@ def _localize(wall: pd.DatetimeIndex, tz: Any) -> pd.DatetimeIndex:
             "change repeats that local time. Convert the data to UTC (df.tz_convert('UTC')) "
             "or to a zone without the change."
         ) from exc
+
+
+def in_zone(times: pd.DatetimeIndex, zone: Any) -> pd.DatetimeIndex:
+    """``times`` converted to ``zone`` when both have a zone and they differ (warned of).
+
+    A model fitted on Europe/Berlin days reads a history written in UTC as the same instants
+    on Berlin's calendar: otherwise its days would be 23:00 UTC, forecast on a UTC calendar
+    that drifts an hour off Berlin's at each daylight-saving change, and its calendar
+    features read the previous day. Naive timestamps are left as they are (wall times).
+    """
+    if zone is None or times.tz is None or str(times.tz) == str(zone):
+        return times
+    warn_once(
+        f"The timestamps are in {times.tz}, the model's in {zone}: they were converted to "
+        f"{zone} (the same instants on the calendar the model was fitted on), and the "
+        f"forecasts are in {zone}."
+    )
+    return times.tz_convert(zone)

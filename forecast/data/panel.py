@@ -29,7 +29,7 @@ from forecast._exceptions import DataError, DataTypeError, InvalidParameterError
 from forecast._validation import series_name
 from forecast._warnings import warn, warn_once
 from forecast.data.conventions import default_columns
-from forecast.data.frequency import check_on_frequency, freq_code
+from forecast.data.frequency import check_on_frequency, freq_code, in_zone
 from forecast.data.gaps import gap_fix, insert_missing_rows, panel_freq
 from forecast.data.past_covariates import choose_past
 from forecast.data.representable import unfit_for, warn_if_rounded, what_is_wrong
@@ -541,6 +541,7 @@ def to_panel(
     dtype: Any = np.float32,
     past: str | list[str] | None = None,
     missing: str = "raise",
+    zone: Any = None,
 ) -> tuple[Panel, Layout]:
     """Validate a wide or long frame and convert it to a :class:`Panel`.
 
@@ -572,6 +573,10 @@ def to_panel(
         float64 so that they see the user's numbers unrounded.
     missing : {"raise", "mask"}, default "raise"
         ``"mask"``: NaN kept, missing timestamps as NaN rows (:mod:`.gaps`; none on business days).
+    zone : str, tzinfo or None
+        A fitted model's time zone: tz-aware timestamps in another zone are converted to it
+        (with a warning) before any check, so that its calendar (days, hours, daylight
+        saving) is the one the model was fitted on, whichever zone the data was written in.
 
     Returns
     -------
@@ -588,6 +593,7 @@ def to_panel(
     if columns is None:  # at fit; predict passes the fitted layout
         id_col, time_col, target = default_columns(df, id_col, time_col, target)
     rest, layout, times, raw_ids = _split_layout(df, id_col, time_col)
+    times = in_zone(times, zone)
     if isinstance(columns, tuple):
         columns = Columns(targets=list(columns[0]), past=list(columns[1]))
     roles = _select_columns(rest, target, columns, future, static, past)

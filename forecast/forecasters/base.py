@@ -393,6 +393,7 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
             ),
             dtype=self._panel_dtype() if dtype is None else dtype,
             missing=self.missing,
+            zone=self.cutoffs_.tz,
         )
         return transformed.filled_calendar(panel, self.__dict__.get("calendar_features_", []))
 
