@@ -148,3 +148,44 @@ def test_parquet_parts_whose_types_disagree_are_a_clear_error(tmp_path, capsys):
     code, out, err = _predict(capsys, tmp_path / "m.safetensors", "--data", tmp_path / "parts")
     assert (code, out) == (2, "")
     assert "DataError: Cannot read the Parquet parts under" in err
+
+
+def test_a_warm_start_from_csv_takes_new_series_beside_the_models_integer_ids(tmp_path, capsys):
+    """fit --init-from typed the CSV's ids as the model's and refused a new series 'x' as
+    not an integer, where a warm start serves new series; its old series keep their ids."""
+    from forecast import RNNForecaster, load
+
+    old = _panel(["1", "2"]).assign(unique_id=lambda d: d["unique_id"].astype(int))
+    base = dict(seq_len=3, horizon=2, hidden_size=4, max_epochs=1, random_state=0)
+    RNNForecaster(**base, progress_bar=False).fit(old).save(tmp_path / "old.safetensors")
+    pd.concat([old, _panel(["x"])]).to_csv(tmp_path / "new.csv", index=False)
+    code, _, err = run_main(
+        capsys, "fit", "--init-from", tmp_path / "old.safetensors", "--data",
+        tmp_path / "new.csv", "--out", tmp_path / "new.safetensors", "--max-epochs", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    assert sorted(map(str, load(tmp_path / "new.safetensors").series_ids_)) == ["1", "2", "x"]
+
+
+def test_hive_keys_other_than_the_id_keep_their_numbers(tmp_path, capsys):
+    """Every hive key was read as text: a numeric partition column ('year=2024') that a model
+    reads as a covariate became a string (refused at predict; dropped at fit)."""
+
+    parts = tmp_path / "parts"
+    for year, frame in _panel().assign(year=lambda d: 2023 + d.index % 2).groupby("year"):
+        folder = parts / f"year={year}"
+        folder.mkdir(parents=True)
+        frame.drop(columns="year").to_parquet(folder / "part-0.parquet", index=False)
+    model = tmp_path / "m.safetensors"
+    code, _, err = run_main(
+        capsys, "fit", "--data", parts, "--out", model, "--estimator", "naive", "--horizon", "2"
+    )
+    assert code == 0, err
+    code, out, err = _predict(capsys, model, "--data", parts)
+    assert code == 0, err
+    assert _ids(out) == sorted(IDS)
+    from forecast.cli.sources import read_source
+
+    frame = read_source(str(parts), time_col="ds", id_col="unique_id")
+    assert pd.api.types.is_integer_dtype(frame["year"])
+    assert sorted(frame["unique_id"].unique()) == sorted(IDS)

@@ -83,6 +83,38 @@ def test_dask_keeps_categorical_ids_of_unknown_and_known_categories(dask_client,
     assert got["unique_id"].tolist() == expected["unique_id"].astype(str).tolist()
 
 
+def test_dask_engine_reads_integer_parquet_ids_as_the_text_ids_of_a_csv_fitted_model(
+    dask_client, tmp_path, capsys
+):
+    """The command line reads CSV ids as text: a model fitted from CSV on ids 1, 2 holds
+    '1', '2'. In-process predict types Parquet's integer ids as the model's; --engine did
+    not (a raw TypeError from the null id of the 'not seen at fit' message row)."""
+    import dask.dataframe as dd
+
+    panel = _panel().assign(unique_id=lambda d: d["unique_id"].map({"007": 1, "A,B": 2, "x": 3}))
+    panel.to_csv(tmp_path / "h.csv", index=False)
+    panel.to_parquet(tmp_path / "h.parquet", index=False)
+    model = tmp_path / "m.safetensors"
+    code, _, err = run_main(
+        capsys, "fit", "--data", tmp_path / "h.csv", "--out", model, "--estimator", "lstm",
+        "--horizon", "2", "--seq-len", "3", "--hidden-size", "4", "--max-epochs", "1",
+        "--scaler", "standard", "--batch-size", "4",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = run_main(
+        capsys, "predict", "--model", model, "--data", tmp_path / "h.parquet", "--out",
+        tmp_path / "out", "--engine", "dask", "--engine-address", dask_client.scheduler.address,
+    )  # fmt: skip
+    assert code == 0, err
+    got = _sorted(pd.read_parquet(tmp_path / "out"))
+    assert sorted(got["unique_id"].unique()) == ["1", "2", "3"]
+    import forecast
+
+    fitted = forecast.load(model)
+    with pytest.raises(forecast.DataError, match="not seen at fit"):  # the library: no typing
+        fitted.predict(dd.from_pandas(panel, npartitions=1)).compute()
+
+
 # ------------------------------------------------------------------------------ time zones
 
 

@@ -255,3 +255,20 @@ def test_a_window_scaled_past_float32_is_refused_by_name(method):
     windows = np.array([[[1e-37], [1.1e-37], [1e6]]])  # (1, L + H, 1)
     with pytest.raises(NumericalError, match=rf"scaler='{method}'.*overflow float32"):
         SeriesScaler(method).scale_windows(windows, np.array([0]), n_input=2)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 18])
+def test_the_rounding_check_reads_series_in_chunks_as_in_one(monkeypatch, chunk):
+    # Whole series per chunk (a series longer than a chunk is one chunk): the same warning.
+    from forecast.data import representable
+
+    monkeypatch.setattr(representable, "_CHUNK_ROWS", chunk)
+    frame = pd.concat([_near_1e8(50.0), _near_1e8(0.01).assign(id=lambda d: d["id"] + "2")])
+    frame.loc[frame.index[[3, 40]], "y"] = np.nan
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        to_panel(frame.reset_index(drop=True), id_col="id", time_col="t", missing="mask")
+    said = [str(w.message) for w in caught if "rounds away" in str(w.message)]
+    assert len(said) == 1, said  # near_1e8 moves by 50: float32 holds it to steps of 8
+    assert said[0].startswith("Column 'y' of series 'near_1e82' moves by steps that float32")
+    assert "only to steps of 8," in said[0]

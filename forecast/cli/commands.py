@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from forecast._exceptions import ForecastError, UsageError
+from forecast._exceptions import DataError, ForecastError, UsageError
 from forecast.cli import bad_series, parts, training
 from forecast.cli import engines as cli_engines
 
@@ -228,18 +228,24 @@ def _read_data(
     role: str = "data",
     model_zone: str | None = None,
     model: BaseForecaster | None = None,
+    refit: bool = False,
 ) -> Any:
     """``--data`` (or ``--future-data`` with ``prefix="future_"``) from wherever it lives;
     dates in ``--timezone``, else timestamps with UTC offsets in ``model_zone``; series ids
     as ``model`` reads them (:func:`~forecast.cli.sources.id_options`).
 
+    ``refit``: ``model`` (fitted: a warm start) is fitted again on the data, which may add
+    series; their ids are typed as the model's where all of them can be, else left as read.
+
     For an unfitted ``model`` given no column arguments, the time column is Nixtla's ``ds``
     when the data has ``unique_id, ds, y`` (:func:`forecast.data.conventions.default_columns`),
     so that ``--date-format`` and ``--timezone`` apply to it as they would to ``--time-col``.
     """
-    from forecast.cli.sources import id_options, read_source
+    from forecast.cli.sources import id_options, read_source, typed_ids
 
-    return read_source(
+    options = id_options(model)
+    fitted_ids = options.pop("series_ids", None) if refit else None
+    frame = read_source(
         data,
         time_col=time_col,
         time_index=time_index,
@@ -250,8 +256,14 @@ def _read_data(
         query=_option(args, f"{prefix}query"),
         role=role,
         convention=model is not None and model.id_col is None and model.time_col is None,
-        **id_options(model),
+        **options,
     )
+    id_col = options.get("id_col")
+    if fitted_ids and isinstance(id_col, str) and id_col in frame.columns:
+        # old series keep their ids; where a new one is not of their kind, all stay as read
+        with contextlib.suppress(DataError):
+            frame[id_col] = typed_ids(frame[id_col], fitted_ids, id_col, role)
+    return frame
 
 
 def _check_out(path: Any, *, table: bool = True, inputs: tuple[Any, ...] = ()) -> None:
@@ -290,7 +302,9 @@ def run_fit(args: argparse.Namespace) -> int:
         if parts.fit_parts(model, data, out, folder, init):
             save(model, out)
         return 0
-    df = _read_data(args, data, time_col=model.time_col, model=model)  # an ensemble: its base's
+    df = _read_data(
+        args, data, time_col=model.time_col, model=model, refit=True
+    )  # ensemble: base's
     model = _for_data(model, args, df)  # a preset's settings for df's series
     df = _with_calendar(model, df)
     start = time.perf_counter()

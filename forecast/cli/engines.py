@@ -188,6 +188,22 @@ def _write_spark(forecast: Any, out: str, zoned: bool) -> None:
             conf.set(key, before)
 
 
+def _text_ids(frame: Any, model: Any, engine: str) -> Any:
+    """``frame`` with its ids as text where the model's are (a model fitted from CSV, whose
+    ids the command line reads as text, given Parquet with integer ids), as the in-process
+    ``predict`` types them (:func:`forecast.cli.sources.typed_ids`); missing ids stay so."""
+    id_col = model.layout_.id_col
+    if id_col is None or id_col not in frame.columns:
+        return frame
+    if not all(isinstance(i, str) for i in model.series_ids_):
+        return frame
+    if engine == "spark":
+        from pyspark.sql import functions as F
+
+        return frame.withColumn(id_col, F.col(id_col).cast("string"))
+    return frame.assign(**{id_col: frame[id_col].astype("string")})  # NA stays missing
+
+
 def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
     """``forecast predict --engine ...`` (see the module docstring); returns the exit code."""
     from forecast.cli.sinks import run_metadata
@@ -223,9 +239,11 @@ def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
         if engine == "spark":
             from pyspark.sql import functions as F
 
-            frame = client.read.parquet(data)
+            frame = _text_ids(client.read.parquet(data), model, engine)
             if future is not None:
-                isolation["future_covariates"] = client.read.parquet(future)
+                isolation["future_covariates"] = _text_ids(
+                    client.read.parquet(future), model, engine
+                )
             forecast = model.predict(frame, horizon=option("horizon"), **isolation)
             for name, value in metadata.items():
                 forecast = forecast.withColumn(name, F.lit(value))
@@ -234,9 +252,9 @@ def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
         else:
             import dask.dataframe as dd
 
-            frame = dd.read_parquet(data)
+            frame = _text_ids(dd.read_parquet(data), model, engine)
             if future is not None:
-                isolation["future_covariates"] = dd.read_parquet(future)
+                isolation["future_covariates"] = _text_ids(dd.read_parquet(future), model, engine)
             forecast = model.predict(frame, horizon=option("horizon"), **isolation)
             forecast = forecast.assign(**metadata)
             Path(out).mkdir(parents=True)

@@ -381,7 +381,7 @@ def _read_parts(
         )
     try:
         if kinds[files[0]] == "parquet":
-            return _read_parquet_parts(files, base)
+            return _read_parquet_parts(files, base, id_col)
         frames = []
         for f in files:
             part = pd.read_csv(f, dtype=_text_ids(id_col))
@@ -419,7 +419,16 @@ def _hive_keys(path: Path, base: Path) -> list[tuple[str, str]]:
     return [(unquote(key), unquote(value)) for key, value in pairs]
 
 
-def _read_parquet_parts(files: list[Path], base: Path) -> pd.DataFrame:
+def _hive_type(key: str, values: list[str], id_col: str | None) -> Any:
+    """The Arrow type of hive partition ``key``: text for the id column (and by default)."""
+    import pyarrow as pa
+
+    if key != id_col and all(re.fullmatch(r"-?\d{1,9}", v) for v in values):
+        return pa.int32()
+    return pa.string()
+
+
+def _read_parquet_parts(files: list[Path], base: Path, id_col: str | None = None) -> pd.DataFrame:
     try:
         import pyarrow.dataset as ds
     except ImportError:
@@ -430,16 +439,18 @@ def _read_parquet_parts(files: list[Path], base: Path) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    keys: dict[str, None] = {}
+    keys: dict[str, list[str]] = {}
     for f in files:
         found = _hive_keys(f, base)
         if found:  # the footer only: the columns a folder name would hide
             names = pq.read_schema(f).names
             for key, value in found:
                 _refuse_both(f, key, value, names)
-                keys[key] = None
-    # Partition values as text, as in CSV parts: inferred, '007' would be 7
-    schema = pa.schema([(key, pa.string()) for key in keys])
+                keys.setdefault(key, []).append(value)
+    # The id key's values as text, as in CSV parts (inferred, '007' would be 7); the other
+    # keys as pyarrow infers them (int32 where every value is one), so that a numeric key a
+    # model reads as a covariate stays a number.
+    schema = pa.schema([(key, _hive_type(key, values, id_col)) for key, values in keys.items()])
     dataset = ds.dataset(
         [str(f) for f in files],
         format="parquet",

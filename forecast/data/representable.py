@@ -16,6 +16,7 @@ __all__ = ["unfit_for", "warn_if_rounded", "what_is_wrong"]
 # A series whose mean rounding error is at least this share of its mean one-step change
 # reads as a staircase (or a constant) in the narrow copy.
 ROUNDED_SHARE = 0.1
+_CHUNK_ROWS = 1 << 18
 
 
 def unfit_for(column: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -82,29 +83,23 @@ def _warn_if_column_rounded(
     label: Callable[[int], str],
     column: str,
 ) -> None:
-    # Sums per series with np.add.reduceat over each series' block of rows (np.bincount
-    # with weights is several times slower on millions of rows); NaN (masked) entries are
-    # zeroed and left out of the counts, in copies made only when there are any.
     starts = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1])
-    lengths = np.diff(np.append(starts, len(codes)))
-    error = np.abs(narrow - wide)  # float64
-    step = np.empty_like(error)
-    np.subtract(wide[1:], wide[:-1], out=step[:-1])
-    np.abs(step, out=step)
-    step[starts[1:] - 1] = 0.0  # no step from one series to the next
-    step[-1] = 0.0
-    error_n, step_n = lengths, lengths - 1
-    if np.isnan(error).any():
-        seen = ~np.isnan(error)
-        stepped = np.isfinite(step)
-        stepped[starts[1:] - 1] = stepped[-1] = False
-        error_n = np.add.reduceat(seen.astype(np.int64), starts)
-        step_n = np.add.reduceat(stepped.astype(np.int64), starts)
-        error[~seen], step[~stepped] = 0.0, 0.0
-    error_sum = np.add.reduceat(error, starts)
-    step_sum = np.add.reduceat(step, starts)
-    moving = (step_sum > 0) & (error_n > 0)
+    ends = np.append(starts[1:], len(codes))
     n = len(starts)
+    error_sum, step_sum = np.zeros(n), np.zeros(n)
+    error_n, step_n = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    # Whole series at a time, about _CHUNK_ROWS rows: the float64 temporaries stay a few MB
+    # beside the column, however long the panel.
+    first = 0
+    while first < n:
+        last = int(np.searchsorted(ends, starts[first] + _CHUNK_ROWS, side="right"))
+        last = min(max(last, first + 1), n)
+        a, b = int(starts[first]), int(ends[last - 1])
+        sums = _sums(wide[a:b], narrow[a:b], starts[first:last] - a)
+        error_sum[first:last], step_sum[first:last] = sums[0], sums[1]
+        error_n[first:last], step_n[first:last] = sums[2], sums[3]
+        first = last
+    moving = (step_sum > 0) & (error_n > 0)
     mean_error = np.divide(error_sum, error_n, out=np.zeros(n), where=moving)
     mean_step = np.divide(step_sum, step_n, out=np.zeros(n), where=moving)
     rounded = moving & (mean_error >= ROUNDED_SHARE * mean_step)
@@ -126,3 +121,28 @@ def _warn_if_column_rounded(
         "(and add it back to the forecasts), or forecast it with a statistical model, which "
         "reads float64.",
     )
+
+
+def _sums(wide: np.ndarray, narrow: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per series (rows from each of ``starts`` to the next): the sums of the rounding's
+    size and of the one-step changes' sizes, and their counts, NaN (masked) left out.
+
+    np.add.reduceat over each series' block of rows (np.bincount with weights is several
+    times slower); the NaN-free copies are made only when there are NaN.
+    """
+    lengths = np.diff(np.append(starts, len(wide)))
+    error = np.abs(narrow - wide)  # float64
+    step = np.empty_like(error)
+    np.subtract(wide[1:], wide[:-1], out=step[:-1])
+    np.abs(step, out=step)
+    step[starts[1:] - 1] = 0.0  # no step from one series to the next
+    step[-1] = 0.0
+    error_n, step_n = lengths, lengths - 1
+    if np.isnan(error).any():
+        seen = ~np.isnan(error)
+        stepped = np.isfinite(step)
+        stepped[starts[1:] - 1] = stepped[-1] = False
+        error_n = np.add.reduceat(seen.astype(np.int64), starts)
+        step_n = np.add.reduceat(stepped.astype(np.int64), starts)
+        error[~seen], step[~stepped] = 0.0, 0.0
+    return np.add.reduceat(error, starts), np.add.reduceat(step, starts), error_n, step_n

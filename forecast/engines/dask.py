@@ -106,7 +106,11 @@ def meta(
 def _cast(out: pd.DataFrame, empty: pd.DataFrame) -> pd.DataFrame:
     """``out`` in ``empty``'s dtypes; a categorical of unknown categories stays the
     partition's own (a cast to the placeholder would null its values)."""
-    return out.astype({k: v for k, v in empty.dtypes.to_dict().items() if not _unknown(v)})
+    dtypes = {k: v for k, v in empty.dtypes.to_dict().items() if not _unknown(v)}
+    for name, dtype in dtypes.items():  # a message row's missing id: nullable integers
+        if pd.api.types.is_integer_dtype(dtype) and name in out and out[name].isna().any():
+            dtypes[name] = pd.Int64Dtype()
+    return out.astype(dtypes)
 
 
 def _partition(frame: pd.DataFrame, job: Job, raw: bytes, empty: pd.DataFrame) -> pd.DataFrame:
