@@ -317,11 +317,17 @@ def test_score_names_key_columns_of_different_types(tmp_path, capsys):
     times = pd.date_range("2020-01-01", periods=3, freq="D")
     forecasts = pd.DataFrame({"id": ["001"] * 3, "ds": times, "y": [1.0, 2.0, 3.0]})
     forecasts.to_parquet(tmp_path / "fc.parquet", index=False)  # ids stay text
-    forecasts.to_csv(tmp_path / "actuals.csv", index=False)  # read back as the number 1
-    utc = forecasts.assign(id=1, ds=times.tz_localize("UTC"))
+    forecasts.to_csv(tmp_path / "actuals.csv", index=False)  # CSV ids are read as text too
+    code, _, err = _run(
+        capsys, "score", "--forecasts", tmp_path / "fc.parquet", "--actuals",
+        tmp_path / "actuals.csv", "--id-col", "id", "--time-col", "ds",
+    )  # fmt: skip
+    assert code == 0, err
+    forecasts.assign(id=1).to_parquet(tmp_path / "fc_int.parquet", index=False)
+    utc = forecasts.assign(ds=times.tz_localize("UTC"))
     utc.to_parquet(tmp_path / "fc_utc.parquet", index=False)
     cases = (
-        ("fc.parquet", "Column 'id' holds text in the forecasts and numbers in the actuals"),
+        ("fc_int.parquet", "Column 'id' holds numbers in the forecasts and text in the actuals"),
         ("fc_utc.parquet", "Column 'ds' holds timestamps in UTC in the forecasts and "
                            "timestamps without a time zone in the actuals"),
     )  # fmt: skip
