@@ -93,8 +93,17 @@ class NumericalError(ForecastError, ArithmeticError):
     """A computation gave NaN or infinity; the message says where it arose and what to change.
 
     Raised instead of returning a non-finite forecast: a fit whose loss diverged, weights that
-    are not finite, a history so far outside the training data that scaling it overflows.
+    are not finite, a history so far outside the training data that scaling it overflows,
+    a Box-Cox forecast beyond the transform's range.
+
+    ``series`` lists the ids of the series at fault where the fault is each series' own
+    (a forecast beyond the target transform's range), for callers that skip or fall back on
+    bad series (``on_bad_series``); it is empty otherwise.
     """
+
+    def __init__(self, message: str, series: list | None = None) -> None:
+        super().__init__(message)
+        self.series = list(series or [])
 
 
 class UsageError(ForecastError, ValueError):

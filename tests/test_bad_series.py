@@ -15,6 +15,7 @@ import pytest
 
 from forecast import (
     BadSeriesError,
+    DampedTrendForecaster,
     DataError,
     InvalidParameterError,
     NaiveForecaster,
@@ -414,3 +415,39 @@ def test_backtest_skip_counts_timestamps_not_rows_under_masking():
     ]
     without_c = df[df.id != "c"]
     pd.testing.assert_frame_equal(result.metrics, backtest(model, without_c, **options).metrics)
+
+
+def test_a_boxcox_forecast_beyond_the_range_is_a_bad_series():
+    """A series whose Box-Cox forecast leaves the range (its back-transform undefined) failed
+    the whole predict, on_bad_series='skip' included: now it is isolated, by name."""
+    t = np.arange(40.0)
+    ds = pd.date_range("2000-01-01", periods=40, freq="MS")
+    df = pd.concat(
+        [
+            pd.DataFrame({"id": "falling", "ds": ds, "y": 1000 - 24.9 * t}),
+            pd.DataFrame({"id": "fine", "ds": ds, "y": 500 + 3 * np.sin(t)}),
+        ]
+    )
+    model = DampedTrendForecaster(
+        horizon=6, id_col="id", time_col="ds", target="y", target_transform="boxcox"
+    ).fit(df)
+    alone = model.predict(df[df["id"] == "fine"])
+    with pytest.warns(UserWarning, match="falling.*transform_range"):
+        skipped = model.predict(df, on_bad_series="skip")
+    pd.testing.assert_frame_equal(skipped, alone, check_like=True)
+    (entry,) = skipped.attrs["bad_series"]["bad"]
+    assert (entry["id"], entry["reason"], entry["action"]) == (
+        "falling",
+        "transform_range",
+        "skipped",
+    )
+    assert "boxcox" in entry["detail"]
+    with pytest.warns(UserWarning, match="transform_range"):
+        fallback = model.predict(df, on_bad_series="fallback")
+    rows = fallback[fallback["id"] == "falling"]
+    assert (rows["source"] == "naive").all()
+    np.testing.assert_allclose(rows["y"], 1000 - 24.9 * 39)
+    np.testing.assert_allclose(fallback.loc[fallback["id"] == "fine", "y"], alone["y"])
+    with pytest.raises(BadSeriesError, match=r"falling.*transform_range") as info:
+        model.predict(df, expect_ids=["falling", "fine"])
+    assert info.value.report["bad"][0]["action"] == "failed"

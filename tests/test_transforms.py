@@ -12,16 +12,18 @@ from hypothesis.extra.numpy import arrays
 from scipy import stats
 
 from forecast import (
+    DampedTrendForecaster,
     DataError,
     InvalidParameterError,
     NaiveForecaster,
+    NumericalError,
     RNNForecaster,
     SeasonalNaiveForecaster,
     load,
 )
 from forecast.backtest import backtest
 from forecast.data.panel import to_panel
-from forecast.data.transforms import LAMBDA_RANGE, fit_lambdas, forward, inverse
+from forecast.data.transforms import LAMBDA_RANGE, fit_lambdas, forward, inverse, out_of_range
 
 LONG = {"id_col": "unique_id", "time_col": "ds"}
 
@@ -174,3 +176,47 @@ def test_a_boxcox_lambda_next_to_zero_is_the_log_both_ways(lam):
     np.testing.assert_allclose(z, np.log(values), rtol=1e-12)
     back = inverse(z.reshape(1, -1, 1), "boxcox", lambdas)[0, :, 0]
     np.testing.assert_allclose(back, values, rtol=1e-12)
+
+
+def falling_panel() -> pd.DataFrame:
+    """'falling' drops from 1000 to 29 (Box-Cox lambda about 0.72): a damped trend on its
+    transformed values runs below -1/lambda within 6 steps; 'fine' stays near 500."""
+    t = np.arange(40.0)
+    ds = pd.date_range("2000-01-01", periods=40, freq="MS")
+    return pd.concat(
+        [
+            pd.DataFrame({"id": "falling", "ds": ds, "y": 1000 - 24.9 * t}),
+            pd.DataFrame({"id": "fine", "ds": ds, "y": 500 + 3 * np.sin(t)}),
+        ]
+    )
+
+
+def test_a_boxcox_forecast_beyond_the_range_is_named_as_such():
+    """It was "NaN or infinite ...: the model or its inputs overflowed. Refit the model":
+    nothing overflowed, and a refit forecasts the same."""
+    df = falling_panel()
+    model = DampedTrendForecaster(
+        horizon=6, id_col="id", time_col="ds", target="y", target_transform="boxcox"
+    ).fit(df)
+    expected = r"'falling'.*left the range of target_transform='boxcox'.*below -1/lambda"
+    for predict in (model.predict, lambda: model.predict(df)):
+        with pytest.raises(NumericalError, match=expected) as info:
+            predict()
+        assert "overflowed" not in str(info.value)
+        assert "target_transform='log'" in str(info.value)
+        assert info.value.series == ["falling"]
+
+
+def test_out_of_range_on_both_sides_of_lambda():
+    """Above -1/lambda for lambda < 0 (infinite or NaN there); an overflow within the range
+    and a forecast already NaN are not this."""
+    z = np.array([[[-3.0], [0.0]], [[1.0], [3.0]], [[np.nan], [0.0]]])  # (N=3, H=2, T=1)
+    lambdas = np.array([[0.5], [-0.5], [0.5]])
+    back = inverse(z, "boxcox", lambdas)
+    mask, detail = out_of_range(z, back, lambdas, ["y"])
+    np.testing.assert_array_equal(mask, [True, True, False])
+    assert "below -1/lambda = -2," in detail
+    assert "step 1 " in detail
+    mask, detail = out_of_range(z[1:], back[1:], lambdas[1:], ["y"])
+    assert "above -1/lambda = 2," in detail
+    assert "step 2 " in detail

@@ -54,6 +54,7 @@ __all__ = [
     "forward",
     "inverse",
     "no_season",
+    "out_of_range",
 ]
 
 TRANSFORMS = (None, "log", "log1p", "boxcox", "deseasonalize")
@@ -235,11 +236,12 @@ def inverse(
     """Forecasts ``(N, H, T)`` or ``(N, H, T, Q)`` back in original units (float64).
 
     ``lambdas`` ``(N, T)``: Box-Cox's, one row per forecast. A Box-Cox forecast beyond the
-    transform's range (``lambda * z + 1 <= 0``) has no original value: NaN, which the
-    forecaster's finiteness check refuses, naming the series. With ``"deseasonalize"``,
-    ``lambdas`` are the divisors and offsets ``(N, T, m, 2)`` and ``positions`` ``(N, H)``
-    the season position of each forecast step: each forecast is multiplied by its divisor,
-    then has its offset added (a positive divisor keeps the quantiles in order).
+    transform's range (``lambda * z + 1 <= 0``) has no original value: NaN (or infinity),
+    which :func:`out_of_range` finds for the forecaster to refuse, naming the series. With
+    ``"deseasonalize"``, ``lambdas`` are the divisors and offsets ``(N, T, m, 2)`` and
+    ``positions`` ``(N, H)`` the season position of each forecast step: each forecast is
+    multiplied by its divisor, then has its offset added (a positive divisor keeps the
+    quantiles in order).
     """
     if method is None:
         return values
@@ -262,3 +264,39 @@ def inverse(
     if values.ndim == 4:
         lam = lam[..., None]  # (N, 1, T, 1)
     return np.asarray(special.inv_boxcox(values, _log_below_tiny(lam)))
+
+
+def out_of_range(
+    values: np.ndarray, original: np.ndarray, lambdas: np.ndarray, targets: list[str]
+) -> tuple[np.ndarray, str]:
+    """Which Box-Cox forecasts left the transform's range, and what the first one did.
+
+    ``values``: forecasts ``(N, H, T)`` or ``(N, H, T, Q)`` on the transformed scale;
+    ``original``: :func:`inverse` of them; ``lambdas`` ``(N, T)``; ``targets``: the T names.
+    Returns a mask ``(N,)`` of the forecasts with a finite value ``z`` beyond the range
+    (``lambda * z + 1 <= 0``: below ``-1/lambda`` for lambda > 0, above it for lambda < 0)
+    whose original value is not finite, and a description of the first such value ("" if
+    none). A finite ``z`` within the range that inverts to infinity is an overflow, not
+    this: it is left to the forecaster's finiteness check.
+    """
+    # (N, 1, T); a lambda taken as the log (0) is never out: lambda * z + 1 = 1
+    lam = np.where(np.abs(lambdas) < _LOG_LAMBDA, 0.0, lambdas)[:, None, :]
+    if values.ndim == 4:
+        lam = lam[..., None]
+    with np.errstate(invalid="ignore", over="ignore"):
+        beyond = np.isfinite(values) & ~np.isfinite(original) & (lam * values + 1 <= 0)
+    per_forecast = beyond.reshape(len(values), -1).any(axis=1)
+    if not per_forecast.any():
+        return per_forecast, ""
+    n, h, j, *_ = (int(k[0]) for k in np.nonzero(beyond))
+    z = np.nanmin(values[n, h, j]) if lambdas[n, j] > 0 else np.nanmax(values[n, h, j])
+    side, there = (
+        ("below", "undefined (no value > 0 maps there)")
+        if lambdas[n, j] > 0
+        else ("above", "infinite or undefined")
+    )
+    return per_forecast, (
+        f"target {targets[j]!r} (lambda {lambdas[n, j]:.4g}) is forecast at {z:.4g} on the "
+        f"Box-Cox scale at step {h + 1} of the horizon, {side} -1/lambda = "
+        f"{-1 / lambdas[n, j]:.4g}, where the back-transform is {there}"
+    )

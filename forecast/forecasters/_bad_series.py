@@ -22,6 +22,10 @@ are classified once, in :func:`check_series`, the one place that knows the reaso
 ``"short"``, ``"unseen"``
     fewer rows than the model reads, or an id whose per-series statistics the model does
     not have (:meth:`BaseForecaster._unservable`, each forecaster's own hook).
+``"transform_range"``
+    found by forecasting, not by :func:`check_series`: the series' forecast left the range
+    of ``target_transform="boxcox"`` (a :class:`~forecast.NumericalError` whose ``series``
+    names it); the other series are forecast again without it (:func:`_forecast_good`).
 
 A missing-value policy that accepts gaps (``missing="mask"``) changes only
 :mod:`forecast.evaluation.isolation` (shared with ``backtest``): the rest reads the reasons.
@@ -63,7 +67,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast._exceptions import BadSeriesError, InvalidParameterError
+from forecast._exceptions import BadSeriesError, InvalidParameterError, NumericalError
 from forecast._validation import series_name
 from forecast._warnings import warn
 from forecast.data.frequency import future_times
@@ -361,6 +365,46 @@ def _ordered(frame: pd.DataFrame, model: BaseForecaster, ids: list[Any]) -> pd.D
     return frame.iloc[np.argsort(key, kind="stable")]
 
 
+def _forecast_good(
+    model: BaseForecaster,
+    check: SeriesCheck,
+    future_covariates: Any,
+    horizon: int | None,
+    again: bool = True,
+) -> pd.DataFrame | None:
+    """``model.predict`` of ``check.good`` (None: no good series left).
+
+    A series the model refuses to forecast by a fault of its own forecast (a
+    :class:`~forecast.NumericalError` with ``series``: a Box-Cox forecast beyond the
+    transform's range) joins ``check.bad`` as ``"transform_range"`` and leaves
+    ``check.good``; the rest are forecast again, if ``again`` (``on_bad_series="fail"``
+    fails anyway: None). Any other error is raised as it is.
+    """
+    while len(check.good):
+        try:
+            return model.predict(check.good, future_covariates=future_covariates, horizon=horizon)
+        except NumericalError as exc:
+            layout = model.layout_
+            _, _, _, raw_ids = _split_layout(check.good, layout.id_col, layout.time_col)
+            codes, ids = series_codes(raw_ids, len(check.good))
+            failed = [code for code, sid in enumerate(ids) if sid in exc.series]
+            if not failed:  # not a series' own fault (or none left to blame): not isolated
+                raise
+            detail = (
+                "its forecast left the range of target_transform='boxcox', where the "
+                "back-transform is undefined; use target_transform='log' or None"
+            )
+            rank = {sid: i for i, sid in enumerate(check.ids)}
+            present = [b for b in check.bad if b.reason != "absent"]
+            present += [BadSeries(ids[code], "transform_range", detail) for code in failed]
+            present.sort(key=lambda b: rank[b.id])
+            check.bad = present + [b for b in check.bad if b.reason == "absent"]
+            check.good = check.good.iloc[np.flatnonzero(~np.isin(codes, failed))]
+            if not again:
+                break
+    return None
+
+
 def predict_isolated(
     model: BaseForecaster,
     df: pd.DataFrame | None,
@@ -401,23 +445,23 @@ def predict_isolated(
             f"{fallback_season!r} instead."
         )
     check = check_series(model, df, max_staleness=max_staleness, expect_ids=expect_ids)
-    present = [b for b in check.bad if b.reason != "absent"]
-    if on_bad_series == "fail":
-        if check.bad:
+    failing = on_bad_series == "fail"
+    frame = None
+    if not (failing and check.bad):  # a series' forecast can make it bad too
+        frame = _forecast_good(model, check, future_covariates, horizon, again=not failing)
+    if failing:
+        if check.bad or frame is None:
             raise BadSeriesError(
                 f"{_describe(check.bad)}. Fix the data, or pass on_bad_series='skip' "
                 "(forecast the others) or 'fallback' (a baseline for these).",
                 check.report(on_bad_series),
             )
-        result = model.predict(df, future_covariates=future_covariates, horizon=horizon)
-        result.attrs["bad_series"] = check.report(on_bad_series)
-        return result
+        frame.attrs["bad_series"] = check.report(on_bad_series)
+        return frame
+    present = [b for b in check.bad if b.reason != "absent"]
     frames = []
-    if len(check.good):
-        frame = model.predict(check.good, future_covariates=future_covariates, horizon=horizon)
-        if on_bad_series == "fallback":
-            frame = frame.assign(source="model")
-        frames.append(frame)
+    if frame is not None:
+        frames.append(frame.assign(source="model") if on_bad_series == "fallback" else frame)
     done: list[BadSeries] = []
     if on_bad_series == "fallback":
         season = _fallback_season(model, fallback_season)

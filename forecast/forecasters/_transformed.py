@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast._exceptions import InvalidParameterError, ModelFileError
+from forecast._exceptions import InvalidParameterError, ModelFileError, NumericalError
+from forecast._validation import series_name
 from forecast._warnings import warn_once
 from forecast.data.features import CALENDAR_FEATURES, calendar_features
 from forecast.data.panel import Panel, series_positions
@@ -39,6 +40,7 @@ from forecast.data.transforms import (
     forward,
     inverse,
     no_season,
+    out_of_range,
 )
 from forecast.forecasters._fit_windows import too_short
 from forecast.neural.loss_names import RELATIVE_LOSSES
@@ -49,12 +51,14 @@ __all__ = [
     "check_domain",
     "check_fit_domain",
     "check_transform",
+    "end_label",
     "filled_calendar",
     "forecast",
     "in_original_units",
     "invert",
     "lambdas_for",
     "notice_relative_loss",
+    "origin_label",
     "prepare_fit",
     "restore_extras",
     "restored_lambdas",
@@ -307,11 +311,35 @@ def forecast(
     series: np.ndarray,
     ends: np.ndarray,
     future: np.ndarray | None = None,
+    *,
+    checked: bool = False,
 ) -> Forecast:
-    """``owner._forecast(panel, series, ends, future)`` in original units (no bounds)."""
+    """``owner._forecast(panel, series, ends, future)`` in original units (no bounds).
+
+    ``checked``: a Box-Cox forecast beyond the transform's range is refused, naming its
+    series (:func:`origin_label`), instead of left NaN (calibration and scores take NaN
+    as a missing forecast).
+    """
+    named = None
+    if checked:
+        named = (origin_label(panel, series, ends), lambda i: panel.ids[int(series[i])])
     return in_original_units(
-        lambda p: owner._forecast(p, series, ends, future), panel, series, ends, owner
+        lambda p: owner._forecast(p, series, ends, future), panel, series, ends, owner, named
     )
+
+
+def origin_label(panel: Panel, series: np.ndarray, ends: np.ndarray) -> Callable[[int], str]:
+    """What names forecast ``i`` from origins ``series``, ``ends`` of ``panel`` in errors."""
+    return lambda i: f"{panel.series_label(int(series[i]))} (from {panel.times[ends[i] - 1]})"
+
+
+def end_label(ids: list[Any]) -> Callable[[int], str]:
+    """What names the forecast from the end of fitted series ``i`` (of ``ids``) in errors."""
+    return lambda i: "the series" if ids == [None] else series_name(ids[i])
+
+
+# What names forecast i in an error, and the id of its series.
+_Named = tuple[Callable[[int], str], Callable[[int], Any]]
 
 
 def in_original_units(
@@ -320,9 +348,11 @@ def in_original_units(
     series: np.ndarray,
     ends: np.ndarray,
     owner: Any,
+    named: _Named | None = None,
 ) -> Forecast:
     """``forecast(transformed panel)`` (from origins ``series``, ``ends``) in original units,
-    as ``owner`` (a fitted forecaster) transforms its targets."""
+    as ``owner`` (a fitted forecaster) transforms its targets; with ``named``, a Box-Cox
+    forecast beyond the range is refused (:func:`_invert`)."""
     method = owner.target_transform
     if method is None:
         return forecast(panel)
@@ -332,30 +362,62 @@ def in_original_units(
         lambdas = lambdas_for(panel, series, ends, owner)
     result = forecast(forward(panel, method, lambdas))
     where = _horizon_positions(owner, panel.times[ends - 1], panel.freq, result.point.shape[1])
-    return _invert(result, method, None if lambdas is None else lambdas[series], where)
+    lambdas = None if lambdas is None else lambdas[series]
+    return _invert(result, owner, lambdas, where, named)
 
 
 def invert(forecast: Forecast, owner: Any) -> Forecast:
-    """``forecast`` from the end of ``owner``'s fitted series, in original units."""
+    """``forecast`` from the end of ``owner``'s fitted series, in original units; a Box-Cox
+    forecast beyond the range is refused, naming its series."""
     where = _horizon_positions(owner, owner.cutoffs_, owner.freq_, forecast.point.shape[1])
     lambdas = owner.__dict__.get("target_lambdas_")
-    return _invert(forecast, owner.target_transform, lambdas, where)
+    ids = owner.series_ids_
+    return _invert(forecast, owner, lambdas, where, (end_label(ids), lambda i: ids[i]))
 
 
 def _invert(
     forecast: Forecast,
-    method: str | None,
+    owner: Any,
     lambdas: np.ndarray | None,
     positions: np.ndarray | None = None,
+    named: _Named | None = None,
 ) -> Forecast:
-    """``forecast`` (points and quantiles) in original units; ``lambdas`` ``(N, T)`` (or
-    ``(N, T, m, 2)`` with season ``positions`` ``(N, H)``)."""
+    """``forecast`` (points and quantiles) in original units, as ``owner`` transforms its
+    targets; ``lambdas`` ``(N, T)`` (or ``(N, T, m, 2)`` with season ``positions``
+    ``(N, H)``).
+
+    With ``named`` (what names forecast ``i``, and its series' id), Box-Cox forecasts
+    beyond the transform's range are a :class:`~forecast.NumericalError` that names the
+    first and lists every such series in ``series`` (``on_bad_series`` isolates them).
+    Not clipped to the bound: a forecast there is the model's extrapolation of a
+    transformed series past where it means anything, and 0 (the bound's value, for
+    lambda > 0) would be a silent guess at a series that is still falling.
+    """
+    method = owner.target_transform
     if method is None:
         return forecast
     quantiles = forecast.quantiles
-    return Forecast(
+    result = Forecast(
         inverse(forecast.point, method, lambdas, positions),
         None if quantiles is None else inverse(quantiles, method, lambdas, positions),
+    )
+    if named is None or method != "boxcox" or lambdas is None:
+        return result
+    label, id_of = named
+    found = {"forecast": out_of_range(forecast.point, result.point, lambdas, owner.target_names_)}
+    if quantiles is not None and result.quantiles is not None:
+        found["interval"] = out_of_range(quantiles, result.quantiles, lambdas, owner.target_names_)
+    bad = np.logical_or.reduce([mask for mask, _ in found.values()])
+    if not bad.any():
+        return result
+    what, (mask, detail) = next((w, f) for w, f in found.items() if f[0].any())
+    first = int(np.flatnonzero(mask)[0])
+    raise NumericalError(
+        f"The {what} of {label(first)} left the range of target_transform='boxcox' "
+        f"({int(bad.sum())} forecast(s) in all): {detail}. Refitting will not help: the "
+        "model extrapolates the transformed series past the range. Use "
+        "target_transform='log' (defined for any forecast) or None.",
+        series=[id_of(int(i)) for i in np.flatnonzero(bad)],
     )
 
 

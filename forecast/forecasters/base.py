@@ -45,7 +45,7 @@ from forecast._exceptions import (
     InvalidParameterError,
     ModelFileError,
 )
-from forecast._validation import check_int, check_option, series_name
+from forecast._validation import check_int, check_option
 from forecast._warnings import once_per_scope
 from forecast.data.frames import PANDAS, FrameKind, to_native, to_pandas
 from forecast.data.frequency import resolve_freq
@@ -416,21 +416,16 @@ class BaseForecaster(BaseEstimator, FutureFrames, EngineFrames, Forecaster, ABC)
         combination's of a network and a statistical model): the model reads it narrowed
         to its own dtype, as ``predict(df)`` gives it alone."""
         own = panel.astype(self._panel_dtype())  # no copy when it is already
-        forecast = transformed.forecast(self, own, series, ends, future)
+        forecast = transformed.forecast(self, own, series, ends, future, checked=True)
         histories = panel if scale_from is None else scale_from
         forecast = self._with_bounds(forecast, lambda: history_scale(histories, series, ends))
-        return forecast.checked_finite(
-            lambda i: f"{panel.series_label(int(series[i]))} (from {panel.times[ends[i] - 1]})"
-        )
+        return forecast.checked_finite(transformed.origin_label(panel, series, ends))
 
     def _forecast_end(self, future: np.ndarray | None = None) -> Forecast:
         """Forecasts from the end of each fitted series, with conformal bounds if calibrated."""
         fitted = transformed.invert(self._forecast_fitted(future), self)
         forecast = self._with_bounds(fitted, lambda: self.conformal_scale_)
-        ids = self.series_ids_
-        return forecast.checked_finite(
-            lambda i: "the series" if ids == [None] else series_name(ids[i])
-        )
+        return forecast.checked_finite(transformed.end_label(self.series_ids_))
 
     def _forecastable(self, panel: Panel, series: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Which origins this model can forecast from (a ``drop_short`` model: not all)."""
