@@ -10,6 +10,8 @@ import pytest
 from conftest import FAST
 
 from forecast import DataError, DataTypeError, GRUForecaster, NaiveForecaster, fill_gaps, load
+from forecast.data.covariates import future_block
+from forecast.data.panel import Layout
 from forecast.features import calendar_features
 
 HORIZON = 4
@@ -220,3 +222,74 @@ def test_a_future_frame_as_fit_takes_its_shape(fitted):
 def test_a_future_frame_fit_would_refuse_is_refused_by_name(fitted, change, error, message):
     with pytest.raises(error, match=message):
         fitted.predict(future_covariates=change(_filled(fitted)))
+
+
+WIDE = Layout(id_col=None, time_col=None, time_name=None)
+LONG = Layout(id_col="id", time_col="ds", time_name="ds")
+BERLIN_CUTOFF = pd.DatetimeIndex(["2024-03-29"], tz="Europe/Berlin")  # DST on the 31st
+
+
+def _zoned_future(layout: Layout, tz: str | None = "Europe/Berlin") -> pd.DataFrame:
+    """The 4 days after BERLIN_CUTOFF (across the change to summer time), x = 1..4, in
+    ``tz`` (None: Berlin's wall times, naive)."""
+    days = pd.date_range("2024-03-30", periods=4, freq="D", tz="Europe/Berlin")
+    days = days.tz_localize(None) if tz is None else days.tz_convert(tz)  # None: wall times
+    future = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]}, index=days)
+    return future if not layout.is_long else future.reset_index(names="ds").assign(id="a")
+
+
+def _block(frame: pd.DataFrame, layout: Layout, cutoffs=BERLIN_CUTOFF) -> np.ndarray:
+    ids = ["a"] if layout.is_long else [None]
+    return future_block(frame, ["x"], layout, ids, cutoffs, pd.offsets.Day(), 4).ravel()
+
+
+@pytest.mark.parametrize("layout", [WIDE, LONG], ids=["wide", "long"])
+def test_a_future_frame_in_another_zone_names_the_same_instants(layout):
+    expected = [1.0, 2.0, 3.0, 4.0]
+    np.testing.assert_array_equal(_block(_zoned_future(layout, "UTC"), layout), expected)
+    np.testing.assert_array_equal(_block(_zoned_future(layout, "Asia/Tokyo"), layout), expected)
+    if layout.is_long:  # a MultiIndex (id, time) in UTC too
+        utc = _zoned_future(layout, "UTC").set_index(["id", "ds"])
+        np.testing.assert_array_equal(_block(utc, layout), expected)
+
+
+@pytest.mark.parametrize(
+    ("layout", "fix"),
+    [(WIDE, "future.tz_localize('Europe/Berlin')"), (LONG, "future['ds'].dt.tz_localize")],
+    ids=["wide", "long"],
+)
+def test_a_naive_future_frame_for_a_zoned_model_names_both_zones(layout, fix):
+    """It was 'no values (or NaN) in ['x'] ... at [every step]': the naive wall times were
+    looked up among Berlin's instants."""
+    naive = _zoned_future(layout, None)
+    with pytest.raises(DataError, match=r"no time zone.*Europe/Berlin") as info:
+        _block(naive, layout)
+    assert fix in str(info.value)
+    assert "no values (or NaN)" not in str(info.value)
+    with pytest.raises(
+        DataError, match=r"in Europe/Berlin.*have no time zone.*tz_localize\(None\)"
+    ):
+        _block(_zoned_future(layout), layout, BERLIN_CUTOFF.tz_localize(None))
+
+
+def test_a_periodindex_future_frame_is_read_as_fit_reads_one():
+    """fit reads a wide frame's PeriodIndex (periods' starts); its future frame was refused."""
+    months = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0]}, index=pd.period_range("2024-04", periods=3, freq="M")
+    )
+    cutoff = pd.DatetimeIndex(["2024-03-01"])
+    block = future_block(months, ["x"], WIDE, [None], cutoff, pd.offsets.MonthBegin(), 3)
+    np.testing.assert_array_equal(block.ravel(), [1.0, 2.0, 3.0])
+    days = _zoned_future(WIDE, None).to_period("D")
+    np.testing.assert_array_equal(
+        _block(days, WIDE, BERLIN_CUTOFF.tz_localize(None)), [1.0, 2.0, 3.0, 4.0]
+    )
+    with pytest.raises(DataError, match=r"to_timestamp\(\)\.tz_localize\('Europe/Berlin'\)"):
+        _block(days, WIDE)
+
+
+def test_predict_names_the_zones_of_a_future_frame_that_differ_from_the_models(fitted):
+    future = _filled(fitted)
+    future["date"] = future["date"].dt.tz_localize("UTC")
+    with pytest.raises(DataError, match=r"are in UTC .*the model's have no time zone"):
+        fitted.predict(future_covariates=future)

@@ -9,6 +9,7 @@ training data, and names the series and dates that are missing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,12 +55,58 @@ def _future_frame_index(frame: pd.DataFrame, layout: Layout) -> pd.DataFrame:
     if layout.time_col is not None and layout.time_col in frame.columns:
         where = f"future_covariates column {layout.time_col!r}"
         return frame.set_index(_to_datetime(frame[layout.time_col], where))
-    if not isinstance(frame.index, pd.DatetimeIndex):
+    if not isinstance(frame.index, pd.DatetimeIndex | pd.PeriodIndex):
         raise DataError(
-            "future_covariates must be indexed by the future timestamps (a DatetimeIndex), "
-            f"like the training data; got a {type(frame.index).__name__}."
+            "future_covariates must be indexed by the future timestamps (a DatetimeIndex or "
+            f"PeriodIndex), like the training data; got a {type(frame.index).__name__}."
         )
-    return frame
+    # As fit reads a wide frame's index: a PeriodIndex is its periods' start times.
+    return frame.set_axis(_to_datetime(frame.index, "the future_covariates index"))
+
+
+def _in_zone(
+    indexed: pd.DataFrame, zone: Any, layout: Layout, wanted: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """``indexed`` (:func:`_future_frame_index`) with its timestamps in ``zone`` (None:
+    naive), that of the cutoffs and of the timestamps ``wanted`` over the horizon.
+
+    Timestamps in another zone are the same instants, converted (as ``predict(df)`` reads a
+    history). A naive frame for a zoned model, or the reverse, is refused naming both:
+    a wall time is no instant, and looking it up among instants found nothing, which was
+    reported as missing values at every step.
+    """
+    long = layout.is_long
+    times = pd.DatetimeIndex(indexed.index.get_level_values(1) if long else indexed.index)
+    if (times.tz is None) == (zone is None):
+        if zone is None or str(times.tz) == str(zone):
+            return indexed
+        times = times.tz_convert(zone)
+        if long:
+            ids = indexed.index.get_level_values(0)
+            return indexed.set_axis(pd.MultiIndex.from_arrays([ids, times]))
+        return indexed.set_axis(times)
+    col = layout.time_col
+    example = f"{times[0]}" if len(times) else "none"
+    first = f"{wanted[0]}" if len(wanted) else "none"
+    if zone is None:
+        raise DataError(
+            f"future_covariates' timestamps are in {times.tz} (e.g. {example}), the "
+            f"model's have no time zone (e.g. {first}). Drop the zone, keeping the wall "
+            "times: "
+            + (f"future[{col!r}].dt.tz_localize(None)" if long else "future.tz_localize(None)")
+            + " (first .tz_convert(...) to the zone whose wall times the model was fitted on)."
+        )
+    to = f"tz_localize({str(zone)!r})"
+    raise DataError(
+        f"future_covariates' timestamps have no time zone (e.g. {example}), the model's are "
+        f"in {zone} (e.g. {first}): naive times name no instant to match. Localise them to "
+        "the model's zone: "
+        + (
+            f"future[{col!r}] = future[{col!r}].dt.{to}."
+            if long
+            else f"future.{to} (a PeriodIndex: future.to_timestamp().{to})."
+        )
+    )
 
 
 def _check_columns(frame: pd.DataFrame, names: list[str]) -> None:
@@ -152,6 +199,7 @@ def future_block(
         )
     steps = np.stack([t.to_numpy() for t in future_times(cutoffs, freq, horizon)], axis=1)
     wanted_times = pd.DatetimeIndex(steps.reshape(-1))  # (S * H,)
+    indexed = _in_zone(indexed, cutoffs.tz, layout, wanted_times)
     if layout.is_long:
         wanted = pd.MultiIndex.from_arrays(
             [np.repeat(np.asarray(ids, dtype=object), horizon), wanted_times]
