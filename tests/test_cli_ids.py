@@ -33,6 +33,11 @@ def _panel(ids=IDS) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _parquet(frame: pd.DataFrame, path):
+    frame.to_parquet(path, index=False)
+    return path
+
+
 def _ids(text: str) -> list[str]:
     """The ids of a forecast written as CSV, as text."""
     return sorted(set(pd.read_csv(io.StringIO(text), dtype={"unique_id": str})["unique_id"]))
@@ -189,3 +194,36 @@ def test_hive_keys_other_than_the_id_keep_their_numbers(tmp_path, capsys):
     frame = read_source(str(parts), time_col="ds", id_col="unique_id")
     assert pd.api.types.is_integer_dtype(frame["year"])
     assert sorted(frame["unique_id"].unique()) == sorted(IDS)
+
+
+def test_score_with_a_model_types_both_tables_ids_as_the_models(tmp_path, capsys):
+    """Forecasts kept as CSV (text ids '7') and actuals in Parquet (integer 7) of a model
+    fitted on integer ids did not match: score read only the model's card, not its ids, and
+    refused the key types (exit 2). With --model both tables' ids are typed as predict types
+    its --data; without it, the error says to give it."""
+    numbers = _panel(["007", "0042", "99"]).astype({"unique_id": int})
+    model = tmp_path / "int.safetensors"
+    NaiveForecaster(horizon=2).fit(numbers.groupby("unique_id").head(6)).save(model)
+    code, out, err = _predict(
+        capsys,
+        model,
+        "--data",
+        _parquet(numbers.groupby("unique_id").head(6), tmp_path / "h.parquet"),
+    )
+    assert code == 0, err
+    (tmp_path / "fc.csv").write_text(out)
+    _parquet(numbers, tmp_path / "actuals.parquet")
+    numbers.to_csv(tmp_path / "actuals.csv", index=False)
+    _parquet(pd.read_csv(tmp_path / "fc.csv", parse_dates=["ds"]), tmp_path / "fc.parquet")
+    for fc, actuals in (("fc.csv", "actuals.parquet"), ("fc.parquet", "actuals.csv")):
+        args = ("--forecasts", tmp_path / fc, "--actuals", tmp_path / actuals, "--no-metadata")
+        code, out, err = run_main(capsys, "score", "--model", model, "--out", "-", *args)
+        assert code == 0, (fc, err)
+        scores = pd.read_csv(io.StringIO(out))
+        assert scores["n"].tolist() == [2, 2, 2, 6], fc
+        code, out, err = run_main(
+            capsys, "score", "--id-col", "unique_id", "--time-col", "ds", *args
+        )
+        assert (code, out) == (2, ""), fc
+        assert "Column 'unique_id' holds" in err
+        assert "give --model M to type both tables' ids" in err

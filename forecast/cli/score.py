@@ -14,6 +14,9 @@ actuals a table in the training layout. Rows are matched on (id, time); forecast
 actual has not arrived yet are left out and counted in the log. Columns (``--id-col``,
 ``--time-col``, ``--target``) come from ``--model`` when given, else the flags; without
 ``--target``, every column the two tables share besides those and the metadata is a target.
+With ``--model``, both tables' series ids are typed as the model's
+(:func:`~forecast.cli.sources.typed_ids`, as ``predict`` types its ``--data``); without it,
+as their sources hold them (text in CSV).
 
 The output has one row per series and target (``scope = "series"``) and one per target over
 all series (``scope = "overall"``, the metrics of all matched rows pooled), with ``n`` (rows
@@ -100,12 +103,15 @@ def run_score(args: argparse.Namespace) -> int:
     out = "-" if out is None else out
     check_sink(out, out_table)
     check_out(out, inputs=(forecasts_spec, actuals_spec))
-    id_col, time_col, targets, zone = _columns(args)
+    id_col, time_col, targets, zone, series_ids = _columns(args)
     kwargs: dict[str, Any] = {
         "date_format": _get(args, "date_format"),
         "timezone": _get(args, "timezone"),
         "model_zone": zone,  # a tz-aware model's forecasts, as predict wrote them to CSV
     }
+    # Both tables' ids typed as the model's, as predict types its --data: forecasts kept as
+    # CSV (text '1') then match actuals in Parquet (integer 1).
+    ids: dict[str, Any] = {"id_col": id_col, "series_ids": series_ids}
     if time_col is None:  # a wide table: the timestamps are its index or first column
         forecasts = read_source(forecasts_spec, **kwargs, **_db(args, "forecasts"))
         if not _plain_index(forecasts):  # Parquet keeps the time index predict wrote
@@ -116,11 +122,11 @@ def run_score(args: argparse.Namespace) -> int:
     else:
         forecasts = read_source(
             forecasts_spec, time_col=time_col, role="forecasts", **kwargs,
-            **_db(args, "forecasts"), id_col=id_col,
+            **_db(args, "forecasts"), **ids,
         )  # fmt: skip
         columns = {"time_col": time_col}
     actuals = read_source(
-        actuals_spec, **columns, role="actuals", **kwargs, **_db(args, "actuals"), id_col=id_col
+        actuals_spec, **columns, role="actuals", **kwargs, **_db(args, "actuals"), **ids
     )
     forecasts = forecasts.drop(columns=[c for c in METADATA_COLUMNS if c in forecasts.columns])
     scores, n_pending = score_forecasts(forecasts, actuals, id_col, time_col, targets)
@@ -174,14 +180,14 @@ def _parsed(frame: pd.DataFrame, col: str, where: Any, **dates: Any) -> pd.DataF
 
 def _columns(
     args: argparse.Namespace,
-) -> tuple[str | None, str | None, list[str] | None, str | None]:
-    """id, time and target columns, and the data's time zone: from ``--model``, else the
-    flags (no zone)."""
+) -> tuple[str | None, str | None, list[str] | None, str | None, list[Any] | None]:
+    """id, time and target columns, the data's time zone and the model's series ids: from
+    ``--model``, else the flags (no zone, no ids: ids are read as their sources hold them)."""
     target = _get(args, "target")
     targets = None if target is None else [t.strip() for t in str(target).split(",")]
     path = _get(args, "model")
     if path is None:
-        return _get(args, "id_col"), _get(args, "time_col"), targets, None
+        return _get(args, "id_col"), _get(args, "time_col"), targets, None, None
     from forecast.io.card import ModelCard
     from forecast.io.model_file import read
 
@@ -190,7 +196,8 @@ def _columns(
     if time_col is None and card.id_col is None:
         time_col = None  # wide: the time index is the first column of the files
     zone = card.tz if card.tz is not None and is_iana_zone(card.tz) else None  # as zone_of
-    return card.id_col, time_col, targets or [str(t) for t in card.targets], zone
+    ids = list(card.series_ids) if card.id_col is not None else None
+    return card.id_col, time_col, targets or [str(t) for t in card.targets], zone, ids
 
 
 def score_forecasts(
@@ -330,9 +337,11 @@ def _check_key_types(forecasts: pd.DataFrame, actuals: pd.DataFrame, keys: list[
                 "zone's wall times; those with a UTC offset are converted to it)"
             )
         elif {left, right} == {"numbers", "text"}:
+            # CSV ids are read as text, Parquet and databases keep theirs: the usual cause
             fix = (
-                "write the ids the same way in both: a CSV reader takes ids such as '001' for "
-                "the number 1, so keep them as text (Parquet, a database) or numbers in both"
+                "ids in CSV are read as text, in Parquet or a database as stored; give "
+                "--model M to type both tables' ids as the model's, or store the ids with "
+                "the same type in both"
             )
         else:
             fix = "write the column with the same type in both tables"
