@@ -203,3 +203,47 @@ def test_cli_engine_refuses_a_missing_or_non_parquet_data_naming_it(engine, tmp_
         assert err.startswith("forecast: error: DataError: --"), err
         assert message.format(p=tmp_path) in err
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_engine_checks_out_before_starting_the_engine(dask_client, tmp_path, capsys):
+    """An empty --out (an unset $OUT) exited 1 after starting the engine; --out inside the
+    --data folder wrote the forecast there as parts of the next night's history, exit 0;
+    --out forecast.csv wrote a folder of Parquet under a CSV file's name; one under a file
+    failed in the engine. Missing folders above --out are still created."""
+    import os
+
+    panel = _panel()
+    NaiveForecaster(horizon=2).fit(panel).save(tmp_path / "m.safetensors")
+    (tmp_path / "parts").mkdir()
+    panel.to_parquet(tmp_path / "parts" / "a.parquet", index=False)
+    panel.to_parquet(tmp_path / "h.parquet", index=False)
+    (tmp_path / "file").write_text("")
+    cases = [
+        ("", "--out is empty"),
+        (tmp_path / "parts" / "forecast", "is inside the input folder '{p}/parts'"),
+        (tmp_path / "forecast.csv", "names a CSV file"),
+        (tmp_path / "file" / "forecast", "'{p}/file' is not a folder"),
+    ]
+    if os.geteuid() != 0:  # root writes anywhere
+        (tmp_path / "ro").mkdir(mode=0o555)
+        cases.append((tmp_path / "ro" / "new" / "forecast", "Cannot write '{p}/ro/new/forecast'"))
+    address = dask_client.scheduler.address
+    engine = ("--engine", "dask", "--engine-address", address)
+    for out, message in cases:
+        code, stdout, err = run_main(
+            capsys, "predict", "--model", tmp_path / "m.safetensors", "--data",
+            tmp_path / "parts", "--out", out, *engine,
+        )  # fmt: skip
+        assert (code, stdout) == (2, ""), err
+        assert err.startswith("forecast: error: UsageError: "), err
+        assert message.format(p=tmp_path) in err
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["a.parquet"]
+    out = tmp_path / "new" / "nightly" / "forecast"
+    code, _, err = run_main(
+        capsys, "predict", "--model", tmp_path / "m.safetensors", "--data", tmp_path / "h.parquet",
+        "--out", out, "--no-metadata", *engine,
+    )  # fmt: skip
+    assert code == 0, err
+    got = _sorted(pd.read_parquet(out))
+    expected = _sorted(NaiveForecaster(horizon=2).fit(panel).predict(panel))
+    pd.testing.assert_frame_equal(got[list(expected.columns)], expected, check_dtype=False)

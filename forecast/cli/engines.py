@@ -6,7 +6,9 @@ fitted model's ``predict`` runs per partition of whole series (:mod:`forecast.en
 ``--out`` is written by the engine as a **folder of Parquet parts** (Spark's
 ``write.parquet``, Dask's ``to_parquet``): one file per partition, written in parallel,
 which any Parquet reader, ``forecast --data`` included, reads as one table. An existing
-``--out`` is refused (never mixed with another run's parts).
+``--out`` is refused (never mixed with another run's parts), as are, before the engine
+starts, the outputs ``check_out`` refuses on one machine where they apply to a folder
+(:func:`_check_out`).
 
 The engine is local by default (Spark ``local[*]``, a Dask ``LocalCluster`` of processes),
 or the cluster at ``--engine-address`` (a Spark master URL such as ``spark://host:7077`` or
@@ -79,6 +81,11 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
 
 def _check(option: Callable[..., Any], engine: str) -> tuple[str, str]:
     data, out = option("data"), option("out")
+    if out is not None and not str(out).strip():
+        raise UsageError(
+            "--out is empty (an unset variable in a cron line?): --engine writes a folder of "
+            "Parquet parts there; give its path."
+        )
     if data is None or out is None or str(out) == "-":
         raise UsageError(
             f"--engine {engine} reads --data (Parquet: a file, a folder of parts or a glob) "
@@ -100,12 +107,50 @@ def _check(option: Callable[..., Any], engine: str) -> tuple[str, str]:
         )
     for flag in ("data", "future_data"):  # here, not as a worker's FileNotFoundError
         _check_parquet(option(flag), flag)
-    if os.path.exists(out):
+    _check_out(str(out), (data, option("future_data")))
+    return str(data), str(out)
+
+
+def _check_out(out: str, inputs: tuple[Any, ...]) -> None:
+    """Refuse an ``--out`` folder that cannot be written, before the engine starts: the
+    checks of :func:`forecast.cli.sinks.check_out` that apply to a folder of Parquet parts.
+
+    Refused: a name with a CSV extension (a job that reads ``forecast.csv`` would find a
+    folder of Parquet); an existing path (never mixed with another run's parts); a folder
+    in an input folder (read back as a part the next night); one under a file, or whose
+    nearest existing folder takes no files. The engine creates missing folders, so a missing
+    parent is not refused. A URL (``hdfs://``, ``s3://``) is the engine's to check.
+    """
+    from forecast.cli.sinks import overwrites
+    from forecast.cli.sources import _CSV
+    from forecast.io.atomic import unwritable
+
+    if "://" in out:
+        return
+    if out.lower().endswith(_CSV):
+        raise UsageError(
+            f"--out {out!r} names a CSV file, but --engine writes a folder of Parquet parts: "
+            "name a folder (such as forecast/ or forecast.parquet), or run without --engine."
+        )
+    for spec in inputs:
+        clash = overwrites(out, spec)
+        if clash is not None:
+            raise UsageError(f"--out '{out}' {clash}: write the output elsewhere.")
+    if os.path.lexists(out):
         raise UsageError(
             f"--out {out!r} exists; --engine writes a new folder of Parquet parts and never "
             "mixes them with another run's: remove it or name another."
         )
-    return str(data), str(out)
+    folder = Path(os.path.abspath(out)).parent
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"Cannot write '{out}': '{folder}' is not a folder.")
+    # A probe file where the first folder will be created: permissions, a read-only file
+    # system, answer as they will for the engine (which would fail after starting).
+    problem = unwritable(folder / ".forecast-write-probe")
+    if problem is not None:
+        raise UsageError(f"Cannot write '{out}': {problem}.")
 
 
 def _check_parquet(spec: Any, flag: str) -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "check_out",
     "check_sink",
     "origins",
+    "overwrites",
     "run_metadata",
     "utc_now",
     "with_metadata",
@@ -217,7 +218,7 @@ def check_out(
         check_output(text)
         _need_compression(text)
     for spec in inputs:
-        clash = _overwrites(text, spec)
+        clash = overwrites(text, spec)
         if clash is not None:
             raise UsageError(f"{flag} '{text}' {clash}: write the output elsewhere.")
     problem = unwritable(text)
@@ -225,7 +226,7 @@ def check_out(
         raise UsageError(f"Cannot write '{text}': {problem}.")
 
 
-def _overwrites(out: str, spec: Any) -> str | None:
+def overwrites(out: str, spec: Any) -> str | None:
     """How writing ``out`` harms the input ``spec`` (replaces it, or adds a file to its
     folder of parts), or None. Paths are compared resolved (links, ``..``)."""
     if spec is None:
