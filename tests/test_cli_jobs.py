@@ -256,6 +256,7 @@ def test_zst_without_zstandard_is_refused_up_front(naive_model, tmp_path, capsys
 def test_a_missing_table_names_the_reason(naive_model, tmp_path, capsys):
     pytest.importorskip("sqlalchemy")
     model, _ = naive_model
+    (tmp_path / "empty.db").touch()  # an empty SQLite database (a missing one is refused)
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     for how in (["--table", "sales"], ["--query", "SELECT *\nFROM sales"]):
         code, _, err = _run(capsys, "predict", "--model", model, "--data", url, *how, "--out", "-")

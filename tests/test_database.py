@@ -216,6 +216,34 @@ def test_database_misuse_is_a_clear_error(saved, tmp_path, capsys, args, message
     assert "secret" not in err
 
 
+@pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
+def test_reading_a_missing_database_file_refuses_it_and_creates_nothing(
+    scheme, saved, tmp_path, capsys, monkeypatch
+):
+    """A mistyped URL created an empty database (SQLite a 0-byte file, DuckDB 12 KB) and
+    reported only a missing table; score's --actuals is read the same way."""
+    if scheme == "duckdb":
+        pytest.importorskip("duckdb_engine")
+    path, model, df = saved
+    model.predict(df).to_csv(tmp_path / "f.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    cases = [
+        (f"{scheme}:///typo.db", "'typo.db' (relative to"),
+        (f"{scheme}:///{tmp_path}/typo.db", f"'{tmp_path}/typo.db' does"),
+    ]
+    for url, name in cases:
+        code, out, err = _run(capsys, "predict", "--model", path, "--data", url, "--table", "t")
+        assert (code, out) == (2, ""), err
+        assert f"DataError: The data source {url}: database file {name}" in err
+        code, out, err = _run(
+            capsys, "score", "--forecasts", tmp_path / "f.csv", "--actuals", url,
+            "--actuals-table", "t", "--model", path,
+        )  # fmt: skip
+        assert (code, out) == (2, ""), err
+        assert f"The actuals source {url}: database file" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["f.csv"]
+
+
 def test_postgres_end_to_end_in_subprocesses(saved, tmp_path):
     url = os.environ.get("FORECAST_POSTGRES_URL")
     if not url:

@@ -18,6 +18,8 @@ One argument names the source; what it is decides how it is read:
   ``--query "SELECT ..."``, read with :func:`pandas.read_sql_query`. Needs the optional
   extra ``forecast-rnn[sql]`` (SQLAlchemy; the database's own driver besides, e.g.
   ``duckdb-engine`` or ``psycopg[binary]``). SQLAlchemy is imported only when a URL is given.
+  A SQLite or DuckDB file that does not exist is refused before connecting, which would
+  create it.
 
 Dates in the time column are parsed after reading, the same way for every source
 (:mod:`forecast.cli.dates`: ``--date-format`` or ISO 8601, and ``--timezone``).
@@ -505,6 +507,7 @@ def _read_database(url: str, table: str | None, query: str | None, role: str) ->
             f"The {role} source '{redact_url(url)}' is a database: give --table NAME or "
             "--query 'SELECT ...' (one of them)."
         )
+    _refuse_missing_file(engine, url, role)
     import sqlalchemy
 
     try:
@@ -523,6 +526,26 @@ def _read_database(url: str, table: str | None, query: str | None, role: str) ->
         raise DataError(f"Cannot read {what} from {redact_url(url)}: {_reason(exc)}") from None
     finally:
         engine.dispose()
+
+
+def _refuse_missing_file(engine: Any, url: str, role: str) -> None:
+    """Refuse a SQLite or DuckDB file that does not exist, naming it: connecting creates it
+    (SQLite an empty file, DuckDB a 12 KB one), so a mistyped URL would leave a database
+    behind and report only that the table is missing. ``:memory:`` and SQLite's ``file:``
+    URIs (whose ``mode`` decides) are the driver's."""
+    database = engine.url.database
+    if engine.dialect.name not in ("sqlite", "duckdb") or not database:
+        return
+    if database == ":memory:" or database.startswith("file:"):
+        return
+    if not os.path.exists(database):
+        engine.dispose()
+        where = "" if os.path.isabs(database) else f" (relative to '{os.getcwd()}')"
+        raise DataError(
+            f"The {role} source {redact_url(url)}: database file '{database}'{where} does not "
+            "exist; check the URL (sqlite:///relative.db, sqlite:////absolute/path.db). A "
+            "read does not create a database."
+        )
 
 
 def _reason(exc: BaseException) -> str:
