@@ -365,6 +365,46 @@ def test_spark_chunks_hold_whole_series_whatever_the_batches_cut(monkeypatch, pa
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), rows)
 
 
+@pytest.mark.parametrize("progress", [False, True])
+def test_a_spark_session_the_command_creates_shows_progress_bars_only_on_a_terminal(
+    progress, monkeypatch
+):
+    """Spark drew its [Stage ...] progress bars on stderr whatever it was (a cron job's log,
+    CI), against "no progress bar unless stderr is a terminal"."""
+    from forecast.cli import engines
+
+    conf: dict[str, str] = {}
+
+    class Builder:
+        def master(self, value):
+            return self
+
+        def appName(self, value):
+            return self
+
+        def config(self, key, value):
+            conf[key] = value
+            return self
+
+        def getOrCreate(self):
+            return Session()
+
+    class Session:
+        builder = Builder()
+
+        @staticmethod
+        def getActiveSession():
+            return None
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr("pyspark.sql.SparkSession", Session)
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # _spark sets it if unset
+    engines._spark(None, progress)
+    assert conf["spark.ui.showConsoleProgress"] == str(progress).lower()
+
+
 # ------------------------------------------------------------------ known-future covariates
 
 

@@ -185,7 +185,13 @@ def _check_parquet(spec: Any, flag: str) -> None:
             )
 
 
-def _spark(address: str | None) -> tuple[Any, Callable[[], None]]:
+def _spark(address: str | None, progress: bool = False) -> tuple[Any, Callable[[], None]]:
+    """The active Spark session (the caller's, left as it is) or a new one.
+
+    A new session shows Spark's ``[Stage ...]`` console progress bars only when
+    ``progress`` (stderr is a terminal and not ``--quiet``): Spark draws them whenever
+    its console is not silenced, and in a cron job's or a CI log they are line noise.
+    """
     from pyspark.sql import SparkSession
 
     existing = SparkSession.getActiveSession()
@@ -194,7 +200,10 @@ def _spark(address: str | None) -> tuple[Any, Callable[[], None]]:
     if address is None or address.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers: this Python
     session = (
-        SparkSession.builder.master(address or "local[*]").appName("forecast predict").getOrCreate()
+        SparkSession.builder.master(address or "local[*]")
+        .appName("forecast predict")
+        .config("spark.ui.showConsoleProgress", "true" if progress else "false")
+        .getOrCreate()
     )
     return session, session.stop
 
@@ -279,7 +288,12 @@ def run_predict(args: argparse.Namespace, option: Callable[..., Any]) -> int:
         if option(name) is not None
     }
     start = time.perf_counter()
-    client, close = (_spark if engine == "spark" else _dask)(address)
+    if engine == "spark":
+        stderr = sys.stderr
+        progress = stderr is not None and stderr.isatty() and not getattr(args, "quiet", False)
+        client, close = _spark(address, progress)
+    else:
+        client, close = _dask(address)
     try:
         if engine == "spark":
             from pyspark.sql import functions as F
