@@ -216,6 +216,55 @@ def test_database_misuse_is_a_clear_error(saved, tmp_path, capsys, args, message
     assert "secret" not in err
 
 
+def test_the_guides_score_query_scores_overlapping_nightly_appends(tmp_path, capsys, monkeypatch):
+    """The guide scored --forecasts-table forecasts, which failed from the second night on
+    ("hold 6 duplicate row(s)"): with a horizon over 1, the nights' appends overlap. Its
+    query (each key's latest run) is run here as printed in docs/guide/cli.md."""
+    from forecast.baselines import NaiveForecaster
+    from forecast.cli import sinks
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "guide" / "cli.md").read_text()
+    query = " ".join(re.search(r'--forecasts-query "([^"]+)"', page).group(1).split())
+    times = pd.date_range("2024-03-01", periods=12, freq="D")
+    sales = pd.concat(
+        [pd.DataFrame({"store": s, "day": times, "units": np.arange(12.0) * (k + 1)})
+         for k, s in enumerate(["north", "south", "east"])],
+        ignore_index=True,
+    )  # fmt: skip
+    model = tmp_path / "m.safetensors"
+    NaiveForecaster(horizon=3, id_col="store", time_col="day").fit(sales).save(model)
+    url = f"sqlite:///{tmp_path / 'forecasts.db'}"
+    for night, stamp in ((9, "2024-03-09T23:00:00Z"), (10, "2024-03-10T23:00:00Z")):
+        # two runs in one second would share created_at, which the query tells apart
+        monkeypatch.setattr(sinks, "utc_now", lambda stamp=stamp: stamp)
+        sales[sales["day"] < times[night]].to_parquet(tmp_path / "h.parquet", index=False)
+        code, _, err = _run(
+            capsys, "predict", "--model", model, "--data", tmp_path / "h.parquet",
+            "--out", url, "--out-table", "forecasts",
+        )  # fmt: skip
+        assert code == 0, err
+    sales.to_csv(tmp_path / "sales_today.csv", index=False)
+    score = ("score", "--forecasts", url, "--actuals", tmp_path / "sales_today.csv")
+    score += ("--model", model, "--no-metadata")
+    code, _, err = _run(capsys, *score, "--forecasts-table", "forecasts")
+    assert code == 2
+    assert "hold 6 duplicate row(s)" in err
+    code, out, err = _run(capsys, *score, "--forecasts-query", query)
+    assert code == 0, err
+    scores = pd.read_csv(io.StringIO(out))
+    # each store's day 10 (index 9) from the first night's run (its last value, u[8]), days
+    # 11 and 12 from the second night's (u[9]); day 13 is pending
+    assert scores.loc[scores["scope"] == "series", "n"].tolist() == [3, 3, 3]
+    assert "(3 not yet known)" in err
+    expected = {
+        s: (abs(u.iloc[9] - u.iloc[8]) + abs(u.iloc[10] - u.iloc[9]) + abs(u.iloc[11] - u.iloc[9]))
+        / 3
+        for s, u in sales.groupby("store")["units"]
+    }
+    got = scores[scores["scope"] == "series"].set_index("store")["mae"]
+    assert got.to_dict() == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
 def test_reading_a_missing_database_file_refuses_it_and_creates_nothing(
     scheme, saved, tmp_path, capsys, monkeypatch

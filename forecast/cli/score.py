@@ -14,6 +14,10 @@ actuals a table in the training layout. Rows are matched on (id, time); forecast
 actual has not arrived yet are left out and counted in the log. Columns (``--id-col``,
 ``--time-col``, ``--target``) come from ``--model`` when given, else the flags; without
 ``--target``, every column the two tables share besides those and the metadata is a target.
+Each (id, time) must appear once in each table: a table that nightly runs append to holds
+every run's forecasts, which overlap when the horizon is over 1; pick one forecast per key
+with ``--forecasts-query`` (each key's latest ``created_at``, or one night's
+``forecast_origin``: docs/guide/cli.md).
 With ``--model``, both tables' series ids are typed as the model's
 (:func:`~forecast.cli.sources.typed_ids`, as ``predict`` types its ``--data``); without it,
 as their sources hold them (text in CSV).
