@@ -339,7 +339,7 @@ def test_score_names_key_columns_of_different_types(tmp_path, capsys):
         )  # fmt: skip
         assert code == 2, err
         assert message in err
-        if fc == "fc.parquet":  # what to do: a model types both tables' ids
+        if fc == "fc_int.parquet":  # what to do: a model types both tables' ids
             assert "give --model M" in err
     assert "--timezone" in err
     code, _, err = _run(
