@@ -125,6 +125,31 @@ def test_a_warm_start_from_parts_continues_as_a_warm_start_in_one_process(tmp_pa
     assert np.abs(cold.predict()["y"] - model.predict()["y"]).max() > 1e-2
 
 
+@pytest.mark.parametrize("transform", ["boxcox", "deseasonalize"])
+def test_a_warm_start_from_parts_keeps_the_transform_state_of_the_seen_series(tmp_path, transform):
+    """One process reading parts: the series the old model saw keep their lambdas (or
+    seasons), in whose units the kept scalers' statistics are; a new series gets its own."""
+    df = _panel()
+    week = np.array([0.7, 1.0, 1.1, 1.2, 1.0, 0.9, 1.1])
+    t = (df["ds"] - df["ds"].min()).dt.days.to_numpy()
+    df["y"] = df["y"] * np.exp(0.03 * t) * week[df["ds"].dt.day_of_week.to_numpy()]
+    _write(df, tmp_path / "parts", GROUPS)
+    seen = df["unique_id"] != "s5"
+    first = df[seen & (df["ds"] < df["ds"].min() + pd.Timedelta(days=30))]
+    params = {**PARAMS, "target_transform": transform, "season_length": 7}
+    old = LSTMForecaster(**params).fit(first)
+    before = old.predict(df[seen])
+    model = copy.deepcopy(old).set_params(
+        warm_start=True, warm_start_shrink=1.0, learning_rate=1e-30, trainer_kwargs={"max_steps": 1}
+    )
+    model.fit(forecast.parts(tmp_path / "parts"))
+    np.testing.assert_array_equal(model.target_lambdas_[:5], old.target_lambdas_)
+    np.testing.assert_allclose(model.predict(df[seen])["y"], before["y"], rtol=1e-6)
+    cold = LSTMForecaster(**params).fit(df)
+    np.testing.assert_allclose(model.target_lambdas_[5], cold.target_lambdas_[5], rtol=1e-12)
+    assert np.abs(cold.target_lambdas_[:5] - old.target_lambdas_).max() > 1e-2
+
+
 def test_a_warm_start_that_does_not_match_the_parts_is_refused_before_training(tmp_path):
     df = _panel()
     _write(df, tmp_path / "parts", GROUPS)

@@ -99,6 +99,39 @@ def test_scalers_are_kept_for_seen_series_and_fitted_for_new_ones(fitted):
     assert model.series_ids_ == ["a", "b", "c", "d"]
 
 
+def _positive(ids=("a", "b", "c"), n=40) -> pd.DataFrame:
+    """Growing positive series with a weekly season: Box-Cox lambdas and seasonal indices
+    fitted on 40 days differ from those fitted on 60."""
+    df = _frame(ids, n=n, level=50.0)
+    t = (df["ds"] - df["ds"].min()).dt.days.to_numpy()
+    week = np.array([0.7, 1.0, 1.1, 1.2, 1.0, 0.9, 1.1])
+    df["y"] = df["y"] * np.exp(0.02 * t) * week[df["ds"].dt.day_of_week.to_numpy()]
+    return df
+
+
+@pytest.mark.parametrize(
+    "transform", [{"target_transform": "boxcox"}, {"target_transform": "deseasonalize"}]
+)
+def test_a_warm_start_keeps_the_transform_state_of_the_series_it_has_seen(transform):
+    params = {**SMALL, **transform, "season_length": 7}
+    model = RNNForecaster(**params).fit(_positive())
+    old = model.target_lambdas_.copy()
+    new = _positive(ids=("a", "b", "c", "d"), n=60)
+    seen = new[new["id"] != "d"]
+    before = model.predict(seen)
+    # Weights held fixed (continued exactly, a step of a learning rate that moves nothing):
+    # the forecasts of the seen series must not move.
+    model.set_params(warm_start=True, warm_start_shrink=1.0, learning_rate=1e-30)
+    model.set_params(trainer_kwargs={"max_steps": 1}).fit(new)
+    np.testing.assert_array_equal(model.target_lambdas_[:3], old)  # a, b, c: as fitted
+    np.testing.assert_allclose(model.predict(seen)["y"], before["y"], rtol=1e-6)
+    # d is new to the model: its own state, as a cold fit gives it; refitted, the state of
+    # a, b, c would have been another (so the check above means something).
+    cold = RNNForecaster(**params).fit(new)
+    np.testing.assert_allclose(model.target_lambdas_[3], cold.target_lambdas_[3], rtol=1e-12)
+    assert np.abs(cold.target_lambdas_[:3] - old).max() > 1e-2
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [

@@ -231,7 +231,7 @@ class _Shard:
                  f"{panel.describe(np.arange(panel.n_series))}.")  # fmt: skip
             read = RankRead(rank, files, rows, [], 0, base, _memory("VmHWM"))
             return {"error": None, "read": read, "ids": []}
-        panel, lambdas = transformed_targets(model, model._select_series(panel))
+        panel, lambdas = transformed_targets(model, model._select_series(panel), self.warm)
         self.panel = panel
         read = RankRead(
             rank, files, rows, list(panel.ids), panel.values.nbytes, base, _memory("VmHWM")

@@ -56,6 +56,7 @@ __all__ = [
     "forecast",
     "in_original_units",
     "invert",
+    "kept_lambdas",
     "lambdas_for",
     "notice_relative_loss",
     "origin_label",
@@ -112,18 +113,60 @@ def prepare_fit(owner: Any, panel: Panel) -> Panel:
     if owner.past_covariates is None and owner._reads_past_covariates:
         notice_implicit(type(owner).__name__, panel.covariate_names)
     owner.calendar_features_ = calendar_columns(panel)
-    panel, owner.target_lambdas_ = transformed_targets(owner, panel)
+    # A warm start (only a fitted network starts one) keeps the lambdas of the series seen.
+    panel, owner.target_lambdas_ = transformed_targets(owner, panel, warm=owner)
     return panel
 
 
-def transformed_targets(owner: Any, panel: Panel) -> tuple[Panel, np.ndarray | None]:
+def transformed_targets(
+    owner: Any, panel: Panel, warm: Any = None
+) -> tuple[Panel, np.ndarray | None]:
     """``panel`` with its targets transformed as ``owner`` transforms them, and what the
     transform fitted on it: Box-Cox lambdas ``(S, T)``, the seasons ``(S, T, m, 2)``, or
     None. What :func:`prepare_fit` does to the panel ``_fit`` gets, and each rank of a fit
-    from parts to the series it reads (:mod:`forecast.forecasters._partitioned`)."""
+    from parts to the series it reads (:mod:`forecast.forecasters._partitioned`).
+
+    ``warm`` is the fitted model a warm start continues (``owner`` itself in one process,
+    its copy in a fit from parts), or None: the series it was fitted on keep its lambdas
+    (:func:`kept_lambdas`).
+    """
     method = owner.target_transform
     lambdas = fit_lambdas(panel, method, getattr(owner, "season_length", None))
+    if warm is not None:
+        lambdas = kept_lambdas(owner, warm, panel, lambdas)
     return forward(panel, method, lambdas), lambdas
+
+
+def kept_lambdas(
+    owner: Any, warm: Any, panel: Panel, lambdas: np.ndarray | None
+) -> np.ndarray | None:
+    """``lambdas`` (fitted on ``panel``) with those of the series ``warm`` was fitted on
+    replaced by ``warm``'s, when a fit of ``owner`` would start warm from ``warm``.
+
+    Why: a warm start keeps the fitted scalers' statistics of those series
+    (:func:`~forecast.forecasters._warm_start.warm_state`), which are in the units of the
+    fitted lambdas; refitted on the new data, the lambdas would put the series in other
+    units than the kept statistics and weights read (a Box-Cox lambda of -0.18 refitted to
+    -0.09 moved the forecasts of unchanged weights by 42%). Series new to the model get
+    the lambdas fitted on their own data, as a cold fit gives them. Where the fitted state
+    cannot be kept (another transform, season length or number of targets), the fresh
+    lambdas are returned: the warm start's check then refuses the fit, naming why.
+    """
+    fitted = warm.__dict__.get("target_lambdas_")
+    if (
+        lambdas is None
+        or fitted is None
+        or not getattr(warm, "warm_start", False)
+        or "network_" not in warm.__dict__
+        or warm.__dict__.get("fitted_transform_", transform_of(owner)) != transform_of(owner)
+        or fitted.shape[1:] != lambdas.shape[1:]
+    ):
+        return lambdas
+    positions, _ = series_positions(panel.ids, warm.series_ids_)
+    seen = positions >= 0
+    lambdas = lambdas.copy()
+    lambdas[seen] = fitted[positions[seen]]
+    return lambdas
 
 
 def check_fit_domain(owner: Any, panel: Panel) -> None:
