@@ -200,3 +200,41 @@ def test_a_series_too_short_to_calibrate_is_refused_as_a_single_model_refuses_it
         clone(base).fit(short)
     with pytest.raises(DataError, match=match):
         EnsembleForecaster(base, n_members=2).fit(short)
+
+
+def test_a_warm_start_continues_each_member_from_its_fitted_member():
+    """warm_start=True on the base estimator: member i continues fitted member i (before,
+    every refit's members were fresh clones and started cold without a word)."""
+    frame = make_long_frame()
+    base = _base(**LONG, warm_start=True, warm_start_shrink=1.0, validation_size=0)
+    model = EnsembleForecaster(base, n_members=2).fit(frame)
+    first, members = model.predict(), list(model.members_)
+    # Weights continued exactly, a step of a learning rate that moves nothing: the same model.
+    model.set_params(estimator__learning_rate=1e-30, estimator__trainer_kwargs={"max_steps": 1})
+    model.fit(frame)
+    assert model.members_ == members  # the fitted members, continued
+    pd.testing.assert_frame_equal(model.predict(), first, rtol=1e-6)
+    cold = EnsembleForecaster(clone(model.estimator).set_params(warm_start=False), n_members=2)
+    assert np.abs(cold.fit(frame).predict()["y"] - first["y"]).max() > 1e-3
+    # A larger ensemble: the new member starts cold, as a first fit does.
+    model.set_params(n_members=3).fit(frame)
+    assert model.members_[:2] == members
+    assert model.members_[2] not in members
+
+
+def test_a_warm_start_of_an_ensemble_that_does_not_match_is_refused_before_training(
+    monkeypatch,
+):
+    frame = make_long_frame()
+    model = EnsembleForecaster(_base(**LONG, warm_start=True, validation_size=0), n_members=2)
+    model.fit(frame)
+    from forecast.neural import training
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained")
+
+    monkeypatch.setattr(training.L.Trainer, "fit", refuse)  # member 0 must not train
+    model.set_params(member_params=[{}, {"hidden_size": 8}])
+    with pytest.raises(InvalidParameterError, match=r"hidden_size: 4 -> 8"):
+        model.fit(frame)
+    assert not hasattr(model, "members_")  # left unfitted, as a single model is

@@ -33,6 +33,7 @@ from forecast.forecasters import _transformed as transformed
 from forecast.forecasters import baselines, recurrent  # noqa: F401  (see below)
 from forecast.forecasters._bad_series import members_unservable
 from forecast.forecasters._calibration import check_calibration_rows
+from forecast.forecasters._ensemble_warm import continued_members
 from forecast.forecasters.base import BaseForecaster
 from forecast.protocol import Forecast
 
@@ -109,7 +110,9 @@ class EnsembleForecaster(BaseForecaster):
         Parameters that differ between members: member ``i`` is the base estimator with
         ``member_params[i % len(member_params)]`` set (and seeded ``random_state + i``),
         e.g. ``[{}, {"target_transform": "deseasonalize"}]``. Not the data parameters
-        (``horizon``, ``target``, ``id_col``...), which all members share.
+        (``horizon``, ``target``, ``id_col``...), which all members share. With
+        ``warm_start=True`` on the estimator, a refit's member ``i`` continues fitted
+        member ``i`` (members added by a larger ``n_members`` start cold).
     aggregate : {"median", "mean"}, default "median"
         How the members' forecasts are combined, step by step and column by column: the
         point forecasts, and each quantile level of quantile or conformal members (the
@@ -279,6 +282,8 @@ class EnsembleForecaster(BaseForecaster):
         seeds = [first + i for i in range(self.n_members)]
         overrides = self._member_overrides()
         members = [self._member(overrides[i % len(overrides)], s) for i, s in enumerate(seeds)]
+        # warm_start=True: member i continues fitted member i (see _ensemble_warm)
+        members = continued_members(self.__dict__.get("members_"), members, panel)
         fit_members(members, panel, layout)
         self.seeds_, self.members_ = seeds, members
 
