@@ -354,3 +354,39 @@ def test_cosine_lr_schedule_reaches_the_optimiser(sine_frame) -> None:
     assert rates[0] == pytest.approx(0.01)
     assert all(np.diff(rates) < 0)  # decays every step
     assert rates[-1] < 0.01 * 0.05
+
+
+@pytest.mark.parametrize(
+    "numpy_params",
+    [
+        {"hidden_size": np.int64(4)},
+        {"num_layers": np.int64(2), "dropout": np.float64(0.1)},
+        {"max_epochs": np.int64(2)},
+        {"batch_size": np.int64(16)},
+        {"horizon": np.int64(3)},
+        {"seq_len": np.int64(7)},
+        {"learning_rate": np.logspace(-3, -2, 2)[1]},
+        {"weight_decay": np.float64(1e-4)},
+        {"early_stopping_patience": np.int64(1), "gradient_clip_val": np.float32(1.0)},
+        {"trainer_kwargs": {"max_steps": np.int64(100)}},
+    ],
+    ids=lambda p: "-".join(p),
+)
+def test_numpy_scalar_parameters_fit_as_their_python_values(sine_frame, numpy_params) -> None:
+    """A grid search over np.arange / np.logspace gives NumPy scalars: they failed in
+    nn.LSTM, Lightning or the DataLoader, or (with validation, the default) only after all
+    the training, reading the best epoch's checkpoint back. Now they fit as the Python
+    numbers they hold, and get_params still returns them as set (for clone)."""
+    base = {"seq_len": 6, "horizon": 2, "hidden_size": 4, "max_epochs": 1, "batch_size": 32,
+            "progress_bar": False, "random_state": 0}  # fmt: skip
+    python = {
+        k: ({kk: vv.item() for kk, vv in v.items()} if isinstance(v, dict) else v.item())
+        for k, v in numpy_params.items()
+    }
+    frame = sine_frame[["y"]]
+    model = LSTMForecaster(**{**base, **numpy_params}).fit(frame)
+    expected = LSTMForecaster(**{**base, **python}).fit(frame).predict()
+    pd.testing.assert_frame_equal(model.predict(), expected)
+    assert model.best_epoch_ is not None  # validated, the best epoch read back
+    for name, value in numpy_params.items():
+        assert model.get_params()[name] is value

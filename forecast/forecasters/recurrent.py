@@ -491,7 +491,7 @@ class RNNForecaster(BaseForecaster, TrainedForecaster):
             )
             return DataLoader(
                 data,
-                batch_size=self.batch_size,
+                batch_size=int(self.batch_size),  # np.int64 is refused
                 sampler=ShuffledWindowSampler(data) if training else None,
                 collate_fn=WindowDataset.collate,
             )

@@ -105,7 +105,16 @@ class RecurrentModule(FastHookName, L.LightningModule):
                 "Quantiles are trained with the pinball loss, and the pinball loss needs "
                 f"quantiles: got loss={loss!r} with quantiles={quantiles!r}."
             )
-        self.save_hyperparameters()
+        # As Python numbers: the hyperparameters are pickled into the best epoch's checkpoint,
+        # which is read back with weights_only=True (refusing NumPy scalars, a grid search's
+        # np.int64), and nn.LSTM refuses an np.int64 hidden_size.
+        hidden_size, num_layers, horizon = int(hidden_size), int(num_layers), int(horizon)
+        input_size, n_targets = int(input_size), int(n_targets)
+        n_future, n_static = int(n_future), int(n_static)
+        dropout, learning_rate = float(dropout), float(learning_rate)
+        weight_decay = float(weight_decay)
+        quantiles = None if quantiles is None else [float(q) for q in quantiles]
+        self.save_hyperparameters()  # reads the arguments as converted above
         self.net = RecurrentRegressor(
             RecurrentConfig(
                 cell=cell,

@@ -405,6 +405,11 @@ def _check_finite_weights(module: torch.nn.Module) -> None:
         )
 
 
+def _python_number(value: Any) -> Any:
+    """``value`` as the Python number it holds, if it is a NumPy scalar (others as they are)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _loggable(value: Any) -> Any:
     """``value`` as YAML and TensorBoard can hold it (Lightning skips, with a warning, what not)."""
     if value is None or isinstance(value, (bool, str)):
@@ -448,7 +453,14 @@ def fit_module(
     string or container of them written as its ``repr`` (its class, if the repr is only an
     address).
     """
-    user = dict(trainer_kwargs or {})
+    # NumPy scalars (a parameter grid over np.arange) as the Python numbers Lightning checks
+    # for (it refuses np.int64 where it wants an int, or fails on it mid-run).
+    user = {key: _python_number(value) for key, value in (trainer_kwargs or {}).items()}
+    max_epochs = int(max_epochs)
+    if early_stopping_patience is not None:
+        early_stopping_patience = int(early_stopping_patience)
+    if gradient_clip_val is not None:
+        gradient_clip_val = float(gradient_clip_val)
     with _working_dir() as tmp, _quiet(verbose):
         history = _History(tmp / "history.json")
         callbacks: list[L.Callback] = [history, *list(user.pop("callbacks", None) or [])]
