@@ -292,6 +292,22 @@ def test_trainer_kwargs_reach_the_lightning_trainer(sine_frame) -> None:
     assert CountEpochs.epochs == 3
 
 
+def test_a_single_callback_is_taken_as_lightning_takes_it(sine_frame) -> None:
+    """trainer_kwargs={"callbacks": C()} (no list), which Lightning accepts, raised
+    TypeError: 'C' object is not iterable."""
+    import lightning as L
+
+    class CountEpochs(L.Callback):
+        epochs = 0
+
+        def on_train_epoch_end(self, trainer, pl_module) -> None:
+            CountEpochs.epochs += 1
+
+    kwargs = {"callbacks": CountEpochs(), "max_epochs": 2, "accelerator": "cpu"}
+    RNNForecaster(seq_len=10, horizon=2, trainer_kwargs=kwargs, **FAST).fit(sine_frame)
+    assert CountEpochs.epochs == 2
+
+
 def test_a_users_logger_gets_the_estimators_parameters_beside_the_networks(
     sine_frame, tmp_path
 ) -> None:

@@ -611,11 +611,12 @@ def _fit_parts(model: Any, source: Parts, warm: Any, cut: int = 0) -> None:
 def _trainer_kwargs(model: Any, shard: _Shard) -> dict[str, Any]:
     from forecast.neural.checkpoints import current
     from forecast.neural.sharded import ReplayedRandomState
+    from forecast.neural.training import callback_list
 
     kwargs = dict(model.trainer_kwargs or {})
     kwargs["use_distributed_sampler"] = False  # the sampler shards already
     if current() is not None:  # checkpointed: the next epoch's shuffle resumes too
-        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), ReplayedRandomState(shard)]
+        kwargs["callbacks"] = [*callback_list(kwargs.get("callbacks")), ReplayedRandomState(shard)]
     return kwargs
 
 

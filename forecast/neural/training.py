@@ -60,7 +60,7 @@ from forecast.neural.network import non_finite_weights
 from forecast.neural.progress import EpochProgressBar
 from forecast.neural.progress import wanted as progress_wanted
 
-__all__ = ["TrainingResult", "fit_module", "seeded"]
+__all__ = ["TrainingResult", "callback_list", "fit_module", "seeded"]
 
 logger = logging.getLogger("forecast")
 
@@ -405,6 +405,13 @@ def _check_finite_weights(module: torch.nn.Module) -> None:
         )
 
 
+def callback_list(value: Any) -> list[Any]:
+    """``trainer_kwargs["callbacks"]`` as a list: Lightning takes one callback or a list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, L.Callback) else list(value)
+
+
 def _python_number(value: Any) -> Any:
     """``value`` as the Python number it holds, if it is a NumPy scalar (others as they are)."""
     return value.item() if isinstance(value, np.generic) else value
@@ -463,7 +470,7 @@ def fit_module(
         gradient_clip_val = float(gradient_clip_val)
     with _working_dir() as tmp, _quiet(verbose):
         history = _History(tmp / "history.json")
-        callbacks: list[L.Callback] = [history, *list(user.pop("callbacks", None) or [])]
+        callbacks: list[L.Callback] = [history, *callback_list(user.pop("callbacks", None))]
         averaging = None if swa_start is None else TailWeightAveraging(swa_start)
         if averaging is not None:
             callbacks.append(averaging)
