@@ -406,3 +406,14 @@ def test_numpy_scalar_parameters_fit_as_their_python_values(sine_frame, numpy_pa
     assert model.best_epoch_ is not None  # validated, the best epoch read back
     for name, value in numpy_params.items():
         assert model.get_params()[name] is value
+
+
+def test_enable_checkpointing_false_with_validation_is_refused_saying_why(sine_frame) -> None:
+    """It failed naming a ModelCheckpoint in the callbacks list that the user never added."""
+    from forecast import InvalidParameterError
+
+    kwargs = {"enable_checkpointing": False}
+    model = RNNForecaster(seq_len=10, horizon=2, trainer_kwargs=kwargs, **FAST)
+    with pytest.raises(InvalidParameterError, match=r"best epoch's weights .* validation_size=0"):
+        model.fit(sine_frame)
+    model.set_params(validation_size=0).fit(sine_frame)  # no validation: taken

@@ -463,6 +463,15 @@ def fit_module(
     # NumPy scalars (a parameter grid over np.arange) as the Python numbers Lightning checks
     # for (it refuses np.int64 where it wants an int, or fails on it mid-run).
     user = {key: _python_number(value) for key, value in (trainer_kwargs or {}).items()}
+    if val is not None and user.get("enable_checkpointing") is False:
+        # Lightning would refuse our own ModelCheckpoint, naming a callback the user never
+        # added: say why there is one.
+        raise InvalidParameterError(
+            "The 'trainer_kwargs' parameter cannot set enable_checkpointing=False while the "
+            "fit validates: the best epoch's weights are kept through a checkpoint in a "
+            "temporary folder (removed after the fit). Leave enable_checkpointing out, or "
+            "set validation_size=0 to train without validation."
+        )
     max_epochs = int(max_epochs)
     if early_stopping_patience is not None:
         early_stopping_patience = int(early_stopping_patience)
