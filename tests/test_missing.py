@@ -749,3 +749,23 @@ def test_an_undefined_masked_mase_is_named_where_means_leave_it_out() -> None:
     with pytest.warns(UserWarning, match=r"'mase' at 1 of 2 row\(s\) \(id 'a' window 0\)"):
         summary = result.summary()
     assert summary.loc["y", "mase"] == result.metrics["mase"].iloc[1]
+
+
+def test_masked_frequency_inference_reads_a_series_without_gaps() -> None:
+    """The frequency was inferred from the longest series only: under missing='mask', when
+    that one had a gap, the fit was refused ('irregular ... fit with missing='mask' and
+    freq=') although masking was set and another series showed the grid (a fit from parts
+    reads a sample of its first part, where this is likelier)."""
+    df = _long(n_series=3, n=40)
+    longest = pd.DataFrame(
+        {"id": "s9", "t": pd.date_range("2020-12-01", periods=60, freq="D"), "y": 1.0, "x": 0.0}
+    ).drop(index=[10, 11, 30])  # longest, with gaps
+    frame = pd.concat([df, longest], ignore_index=True)
+    panel, _ = to_panel(frame, id_col="id", time_col="t", target="y", missing="mask")
+    assert panel.freq == pd.offsets.Day()
+    assert panel.lengths.tolist() == [40, 40, 40, 60]  # s9's gaps inserted as rows
+    with pytest.raises(DataError, match="fit with missing='mask' and freq="):
+        to_panel(frame, id_col="id", time_col="t", target="y")  # unmasked: as before
+    gaps_only = longest.assign(id="s8")
+    with pytest.raises(DataError, match=r"With missing='mask', pass freq= \(e.g. freq='D'\)"):
+        to_panel(gaps_only, id_col="id", time_col="t", target="y", missing="mask")

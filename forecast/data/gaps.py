@@ -76,15 +76,43 @@ def gap_fix(freq: str | None, layout: Any) -> str:
     )
 
 
+# Under missing="mask", how many of the longest series inference tries for one without gaps.
+_MASKED_TRIES = 50
+
+
 def panel_freq(
-    freq: Any, times: pd.DatetimeIndex, offsets: np.ndarray, labels: list[str], layout: Any
+    freq: Any,
+    times: pd.DatetimeIndex,
+    offsets: np.ndarray,
+    labels: list[str],
+    layout: Any,
+    masked: bool = False,
 ) -> pd.offsets.BaseOffset:
-    """``freq`` resolved, or inferred from the longest series (the hint names the fixes)."""
+    """``freq`` resolved, or inferred from the longest series (the hint names the fixes).
+
+    Under ``missing="mask"`` (``masked``) gaps are expected: when the longest series has one,
+    the next longest are tried (up to 50), so that a panel whose longest series is the one
+    with gaps is read as it would be if another were longest (a fit from parts reads a
+    sample of its first part, where that is likelier). Their grids are checked after.
+    """
     if freq is not None:
         return freq if isinstance(freq, pd.offsets.BaseOffset) else resolve_freq(freq)
-    longest = int(np.argmax(np.diff(offsets)))
-    stamps = times[offsets[longest] : offsets[longest + 1]]
-    return infer_freq(stamps, labels[longest], gap_fix(None, layout))
+    hint = (
+        "With missing='mask', pass freq= (e.g. freq='D'): no series has enough timestamps "
+        "without gaps to infer it from."
+        if masked
+        else gap_fix(None, layout)
+    )
+    order = np.argsort(-np.diff(offsets), kind="stable")[: _MASKED_TRIES if masked else 1]
+    first_error: DataError | None = None
+    for i in order:
+        stamps = times[offsets[i] : offsets[i + 1]]
+        try:
+            return infer_freq(stamps, labels[i], hint)
+        except DataError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
 
 
 def _grid(

@@ -651,7 +651,7 @@ def to_panel(
     mask = missing == "mask"
     values = _float_values(rest, used, order, times, codes, labels, np.dtype(dtype), layout, mask)
     static_values = static_values_of(rest, roles.static, order, codes, offsets, labels, times)
-    offset = panel_freq(freq, times, offsets, labels, layout)
+    offset = panel_freq(freq, times, offsets, labels, layout, masked=mask)
     if mask:  # missing timestamps (not closures) become rows of NaN (input row -1)
         values, times, offsets, order = insert_missing_rows(values, times, offsets, order, offset)
     check_on_frequency(times, offsets, ids, offset, gap_fix(freq_code(offset), layout))
