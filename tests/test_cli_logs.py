@@ -236,3 +236,14 @@ def test_a_forecast_that_is_not_a_number_is_named_by_its_series_and_timestamp(co
     assert f"The {table} hold 1 NaN" in message
     assert f"column {name!r}" in message
     assert "['b', Timestamp('2024-01-02 00:00:00')]" in message
+
+
+def test_integer_series_ids_are_scored_and_written_as_integers():
+    # The overall row's missing id made the column float: ids 1 and 2 were written 1.0, 2.0.
+    from forecast.cli.score import score_forecasts
+
+    t = pd.date_range("2024-01-01", periods=2, freq="D")
+    actuals = pd.DataFrame({"id": [1, 1, 2, 2], "t": [*t, *t], "y": [1.0, 2.0, 3.0, 4.0]})
+    scores, _ = score_forecasts(actuals.assign(y=0.0), actuals, "id", "t", None)
+    assert scores["id"].tolist() == [1, 2, None]
+    assert scores.to_csv(index=False).splitlines()[1].startswith("series,1,y,")

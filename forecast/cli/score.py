@@ -307,6 +307,8 @@ def score_forecasts(
                     row[f"pinball_q{level:g}"] = float(metrics.pinball_loss(y, q, level))
                 rows.append(row)
     scores = pd.DataFrame(rows)
+    # Ids as they are: beside the overall row's missing id, integer ids became floats (1.0).
+    scores["series"] = pd.Series([row["series"] for row in rows], dtype=object)
     if id_col is not None:
         scores = scores.rename(columns={"series": id_col})
     return scores, n_pending
