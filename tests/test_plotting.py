@@ -331,3 +331,43 @@ def test_one_series_with_a_time_column_and_a_series_missing_from_the_history():
     panel = NaiveForecaster(horizon=6, id_col="id", time_col="ds").fit(long)
     with pytest.raises(DataError, match="The history has no rows of id 'b', which the forecast"):
         plot_forecast(panel.predict(), long[long["id"] == "a"])
+
+
+def _two_daily_series(ids) -> pd.DataFrame:
+    ds = pd.date_range("2024-01-01", periods=30, freq="D")
+    y = np.r_[np.arange(30) + 100.0, np.arange(30.0)]
+    return pd.DataFrame({"unique_id": np.repeat(ids, 30), "ds": np.tile(ds, 2), "y": y})
+
+
+def test_integer_ids_of_a_forecast_frame_are_read_as_fit_reads_them() -> None:
+    # Integer ids in Nixtla's unique_id, ds, y: once drawn as the target, both series in one.
+    df = _two_daily_series([7, 3])
+    forecast = NaiveForecaster(horizon=3).fit(df).predict()
+    fig = plot_forecast(forecast, df, n_history=3)
+    assert [ax.get_title() for ax in fig.axes] == ["unique_id 3", "unique_id 7"]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["y", "y"]
+    history, drawn = fig.axes[1].get_lines()[:2]
+    np.testing.assert_array_equal(history.get_ydata(), [127.0, 128.0, 129.0])
+    np.testing.assert_array_equal(drawn.get_ydata(), [129.0, 129.0, 129.0])
+    # Other names: a number column could be ids or values, so the plot asks.
+    names = {"unique_id": "store", "ds": "date", "y": "sales"}
+    with pytest.raises(TypeError, match=r"'date' repeat.*Pass id_col=.*\['store', 'sales'\]"):
+        plot_forecast(forecast.rename(columns=names), df.rename(columns=names))
+
+
+def test_arrow_dates_are_read_as_dates() -> None:
+    pl = pytest.importorskip("polars")
+    pytest.importorskip("pyarrow")
+    df = pl.from_pandas(_two_daily_series(["b", "a"])).with_columns(pl.col("ds").cast(pl.Date))
+    forecast = NaiveForecaster(horizon=3).fit(df).predict().to_arrow()  # ds is a date32
+    fig = plot_forecast(forecast, df.to_arrow(), n_history=3)
+    assert [ax.get_title() for ax in fig.axes] == ["unique_id a", "unique_id b"]
+    drawn = fig.axes[0].get_lines()[1]
+    assert [_when(x) for x in drawn.get_xdata()] == list(
+        pd.date_range("2024-01-31", periods=3, freq="D")
+    )
+    # A wide frame whose time column (named by the model) is a date32 too.
+    one = df.filter(pl.col("unique_id") == "a").drop("unique_id").rename({"ds": "date"})
+    wide = NaiveForecaster(horizon=3, time_col="date").fit(one).predict().to_arrow()
+    ax = plot_forecast(wide, one.to_arrow(), n_history=3)
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), [29.0, 29.0, 29.0])

@@ -20,6 +20,7 @@ import pandas as pd
 
 from forecast._exceptions import DataError, DataTypeError
 from forecast._warnings import warn
+from forecast.data.conventions import default_columns
 from forecast.data.output import QUANTILE_SUFFIX, quantile_columns
 from forecast.evaluation.tables import interval_pairs
 
@@ -87,15 +88,29 @@ class FrameLayout:
 
     @classmethod
     def guess(cls, frame: pd.DataFrame, id_col: str | None, time_col: str | None) -> FrameLayout:
-        """Columns named by the caller, else a MultiIndex, a DatetimeIndex or the only
-        datetime column and the only text column."""
+        """Where ``frame`` (a forecast) keeps its series ids and timestamps.
+
+        In order: a MultiIndex, the columns the caller named, Nixtla's ``unique_id, ds, y``
+        (:func:`forecast.data.conventions.default_columns`, as ``fit`` reads them), a
+        DatetimeIndex, else the only date column and the only text column.
+
+        Raises
+        ------
+        DataTypeError
+            No single date column, several text columns, or repeated timestamps with no
+            text column to tell the series apart (integer ids need ``id_col=``).
+        """
         if isinstance(frame.index, pd.MultiIndex):
             return cls(*_level_names(frame.index))
         if id_col is not None or time_col is not None:
             return cls(id_col, time_col)
+        # The convention fit applies: integer ids in unique_id are ids, not a value column.
+        nixtla_id, nixtla_time, _ = default_columns(frame, None, None, None)
+        if nixtla_id is not None:
+            return cls(nixtla_id, nixtla_time)
         if isinstance(frame.index, pd.DatetimeIndex):
             return cls()
-        dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+        dates = [c for c in frame.columns if _holds_dates(frame[c])]
         texts = [
             c
             for c in frame.columns
@@ -108,7 +123,27 @@ class FrameLayout:
                 "time_col= (and id_col= for many series), or the fitted model instead of "
                 "its forecast."
             )
+        if not texts and frame[dates[0]].duplicated().any():
+            # Several series whose ids are numbers: drawing them as one would merge them,
+            # and a number column could as well be a value column.
+            numbers = [c for c in frame.columns if c not in dates]
+            raise DataTypeError(
+                f"The timestamps in {dates[0]!r} repeat, so the frame holds several series, "
+                "but no text column holds their ids. Pass id_col= naming the column that "
+                f"does (one of {numbers}) and time_col={dates[0]!r}."
+            )
         return cls(texts[0] if texts else None, dates[0])
+
+
+def _holds_dates(column: pd.Series) -> bool:
+    """Whether ``column`` holds timestamps: a datetime dtype, or ``datetime.date`` objects
+    (what pandas makes of an Arrow ``date32``, which ``fit`` reads as dates too)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in (
+        "date",
+        "datetime",
+    )
 
 
 def _level_names(index: pd.MultiIndex) -> list[Any]:

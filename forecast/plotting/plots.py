@@ -160,8 +160,9 @@ def plot_forecast(
         Passed to ``model.predict`` for a model with known-future covariates.
     id_col, time_col : str, optional
         Where a forecast frame (not a model) keeps series ids and timestamps; guessed when
-        omitted (a ``DatetimeIndex``, a ``MultiIndex``, or the only datetime and text
-        columns).
+        omitted (a ``MultiIndex``, Nixtla's ``unique_id, ds, y`` as ``fit`` reads them, a
+        ``DatetimeIndex``, or the only date and text columns; repeated timestamps without
+        a text column, as with integer ids under other names, need ``id_col=``).
     title : str, optional
     fig : matplotlib.figure.Figure, optional
         Figure to draw the panels of many series into; a new one when omitted.
