@@ -128,6 +128,18 @@ def test_a_polars_backtest_has_polars_tables_with_date_cutoffs(long_frame):
     assert summary["mase"].item() == expected.summary().loc["y", "mase"]
 
 
+def test_polars_and_pyarrow_summaries_equal_the_pandas_one(long_frame):
+    # Two targets, so the order of the rows counts too. A pyarrow summary raised
+    # "'target' is not in list": a Table's .columns are its arrays, not names.
+    frame = long_frame.assign(x=long_frame["y"] * 2.0 + 1.0)
+    model = NaiveForecaster(horizon=3, target=["y", "x"])
+    want = backtest(model, frame, n_windows=2).summary()
+    for native in (pl.from_pandas(frame), pa.Table.from_pandas(frame, preserve_index=False)):
+        got = backtest(model, native, n_windows=2).summary()
+        assert type(got) is type(native)
+        pd.testing.assert_frame_equal(got.to_pandas().set_index("target"), want)
+
+
 def test_plots_take_polars_frames(long_frame):
     frame = _long(long_frame, pl.Date)
     model = NaiveForecaster(horizon=3).fit(frame)

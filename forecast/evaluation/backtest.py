@@ -95,19 +95,26 @@ class BacktestResult:
             pyarrow frame gets a frame of that library, with ``target`` as its first column;
             of a Spark or Dask frame, a frame of that engine, computed there.
         """
-        columns = list(self.metrics.columns)
-        names = columns[columns.index("target") + 1 :]
         engine = engine_of(self.metrics)  # a backtest on Spark or Dask: computed there
+        if engine is None:
+            # pandas, polars or pyarrow: read as pandas (a pyarrow Table's .columns are its
+            # ChunkedArrays, not names).
+            metrics, kind = to_pandas(self.metrics)
+            names = _metric_names(list(metrics.columns))
+            _warn_left_out_of_means(metrics, names)
+            return to_native(metrics.groupby("target", sort=False)[names].mean(), kind)
+        names = _metric_names(list(self.metrics.columns))
         if engine == "dask":
             return self.metrics.groupby("target")[names].mean()
-        if engine == "spark":
-            from pyspark.sql import functions as F
+        from pyspark.sql import functions as F  # engine == "spark"
 
-            means = [F.mean(F.col(f"`{n}`")).alias(n) for n in names]
-            return self.metrics.groupBy("target").agg(*means)
-        metrics, kind = to_pandas(self.metrics)
-        _warn_left_out_of_means(metrics, names)
-        return to_native(metrics.groupby("target", sort=False)[names].mean(), kind)
+        means = [F.mean(F.col(f"`{n}`")).alias(n) for n in names]
+        return self.metrics.groupBy("target").agg(*means)
+
+
+def _metric_names(columns: list[str]) -> list[str]:
+    """The metric columns: those after ``target`` (the keys come first)."""
+    return columns[columns.index("target") + 1 :]
 
 
 def _warn_left_out_of_means(metrics: pd.DataFrame, names: list[str]) -> None:
