@@ -371,3 +371,15 @@ def test_arrow_dates_are_read_as_dates() -> None:
     wide = NaiveForecaster(horizon=3, time_col="date").fit(one).predict().to_arrow()
     ax = plot_forecast(wide, one.to_arrow(), n_history=3)
     np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), [29.0, 29.0, 29.0])
+
+
+def test_backtest_cutoffs_within_a_day_are_labelled_with_their_time() -> None:
+    # Hourly windows were all labelled by their date: 'cutoff 2024-01-01' twice.
+    df = _two_daily_series(["b", "a"])
+    df["ds"] = np.tile(pd.date_range("2024-01-01", periods=30, freq="h"), 2)
+    fig = plot_backtest(backtest(NaiveForecaster(horizon=3), df, n_windows=3))
+    fig.canvas.draw()
+    top, bottom = fig.axes
+    stamps = ["2024-01-01 20:00", "2024-01-01 23:00", "2024-01-02 02:00"]
+    assert _legend(top) == ["actual", *(f"cutoff {s}" for s in stamps)]
+    assert [t.get_text() for t in bottom.get_xticklabels()] == stamps

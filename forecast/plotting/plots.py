@@ -334,13 +334,11 @@ def plot_backtest(
     top.plot(actual[time_col], actual["actual"], color="black", lw=1.3, label="actual")
     # With quantiles or intervals: the widest central interval of each window as a band.
     bands = interval_columns(quantile_columns(names, "forecast"))[:1]
-    cutoffs = []
-    for w, colour in zip(windows, colours, strict=True):
-        part = frame[frame["window"] == w].sort_values(time_col)
-        cutoff = part["cutoff"].iloc[0]
-        cutoffs.append(cutoff)
-        top.plot(part[time_col], part["forecast"], color=colour, lw=1.8,
-                 label=f"cutoff {cutoff:%Y-%m-%d}")  # fmt: skip
+    parts = [frame[frame["window"] == w].sort_values(time_col) for w in windows]
+    cutoffs = [part["cutoff"].iloc[0] for part in parts]
+    names = _cutoff_names(cutoffs)
+    for w, colour, part, cutoff, name in zip(windows, colours, parts, cutoffs, names, strict=True):
+        top.plot(part[time_col], part["forecast"], color=colour, lw=1.8, label=f"cutoff {name}")
         top.axvline(cutoff, color=colour, ls=":", lw=1)
         for coverage, lower, upper in bands:
             top.fill_between(
@@ -372,7 +370,7 @@ def plot_backtest(
     bottom.bar(positions, per_window.to_numpy(), color=colours, width=0.6)
     mean = float(np.nanmean(per_window.to_numpy()))
     bottom.axhline(mean, color="0.4", ls="--", lw=1, label=f"mean {mean:.4g}")
-    bottom.set_xticks(positions, [f"{c:%Y-%m-%d}" for c in cutoffs], fontsize="small")
+    bottom.set_xticks(positions, names, fontsize="small")
     if len(windows) > 6:
         bottom.tick_params(axis="x", labelrotation=30)
         for tick in bottom.get_xticklabels():
@@ -383,6 +381,19 @@ def plot_backtest(
     bottom.set_xlabel("cutoff" + averaged)
     bottom.legend(loc="best", fontsize="small")
     return top.figure
+
+
+def _cutoff_names(cutoffs: list[Any]) -> list[str]:
+    """The cutoffs as dates, with the time of day when one is not at midnight (hourly
+    windows would otherwise read the same date twice), and seconds when one has them."""
+    stamps = [pd.Timestamp(c) for c in cutoffs]
+    if all(s == s.normalize() for s in stamps):
+        fmt = "%Y-%m-%d"
+    elif all(s.second == 0 and s.microsecond == 0 and s.nanosecond == 0 for s in stamps):
+        fmt = "%Y-%m-%d %H:%M"
+    else:
+        fmt = "%Y-%m-%d %H:%M:%S"
+    return [s.strftime(fmt) for s in stamps]
 
 
 def plot_history(model: BaseForecaster, ax: Any = None, *, logy: bool = False) -> Any:
