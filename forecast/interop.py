@@ -79,6 +79,18 @@ def _long_or_wide(
             raise DataError(f"{name}={col!r} is not a column of the data: {list(frame.columns)}.")
     if id_col is not None and time_col is None:
         raise DataError(f"id_col={id_col!r} needs time_col= too.")
+    index = frame.index
+    if time_col is None and not (
+        isinstance(index, pd.PeriodIndex) or pd.api.types.is_datetime64_any_dtype(index)
+    ):
+        # fit refuses this frame too; converted as it is, its date column would be a value
+        # column of a series indexed 0, 1, 2 (a polars or pyarrow frame has no index).
+        dated = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+        hint = f" Column {dated[0]!r} holds dates: pass time_col={dated[0]!r}." if dated else ""
+        raise DataTypeError(
+            f"The index is a {type(index).__name__}, not datetime-like, and no time_col was "
+            f"given. Pass time_col= (or a frame indexed by its timestamps).{hint}"
+        )
     targets = None if target is None else [target] if isinstance(target, str) else list(target)
     return frame, id_col, time_col, targets
 
@@ -125,7 +137,8 @@ def to_darts(
     DataTypeError
         Darts is not installed, or the timestamps have a time zone (a ``TimeSeries`` has
         none: ``df[time_col].dt.tz_convert("UTC").dt.tz_localize(None)`` first, or
-        ``.dt.tz_localize(None)`` for local wall times, which are irregular across DST).
+        ``.dt.tz_localize(None)`` for local wall times, which are irregular across DST), or
+        a wide frame has no ``time_col`` and no datetime-like index (as ``fit`` refuses it).
 
     Examples
     --------
@@ -268,6 +281,12 @@ def to_sktime(df: Any, *, id_col: str | None = None, time_col: str | None = None
         Long: sktime's ``"pd-multiindex"`` panel, indexed by ``(id_col, time_col)`` sorted
         (sktime's order), every other column kept. Wide: indexed by its timestamps
         (sktime's ``"pd.DataFrame"``). Select ``y`` and ``X`` from its columns.
+
+    Raises
+    ------
+    DataTypeError
+        A wide frame with no ``time_col`` and no datetime-like index (a polars or pyarrow
+        frame has no index: name its time column), as ``fit`` refuses it.
 
     Examples
     --------

@@ -124,3 +124,27 @@ def test_an_sktime_panel_of_periods_reads_as_timestamps(sktime_datatypes) -> Non
     assert sktime_datatypes.check_is_mtype(hierarchy, "pd_multiindex_hier", return_metadata=False)
     with pytest.raises(DataError, match="3 index levels"):
         from_sktime(hierarchy)
+
+
+def _wide_polars() -> tuple[pd.DatetimeIndex, object]:
+    pl = optional("polars")
+    optional("narwhals")
+    dates = pd.date_range("2024-01-01", periods=4, freq="D")
+    return dates, pl.DataFrame({"date": dates, "sales": [1.0, 2.0, 3.0, 4.0]})
+
+
+def test_a_wide_frame_without_an_index_needs_its_time_column() -> None:
+    # A polars frame has no index: to_sktime gave it back unchanged, its dates a value
+    # column of a series indexed 0, 1, 2, 3, without a word. fit refuses it, naming time_col=.
+    dates, wide = _wide_polars()
+    with pytest.raises(DataTypeError, match=r"RangeIndex.*pass time_col='date'"):
+        to_sktime(wide)
+    out = to_sktime(wide, time_col="date")
+    assert out.index.equals(pd.DatetimeIndex(dates, name="date"))
+    assert list(out.columns) == ["sales"]
+
+
+def test_a_wide_frame_without_an_index_needs_its_time_column_for_darts(darts) -> None:
+    _, wide = _wide_polars()
+    with pytest.raises(DataTypeError, match=r"RangeIndex.*pass time_col='date'"):
+        to_darts(wide)
