@@ -225,3 +225,27 @@ def test_ddp_spawn_on_two_cpu_processes_predicts_like_one(long_frame, capfd) -> 
     out, err = capfd.readouterr()
     for banner in ("Initializing distributed", "distributed_backend", "LeafSpec", "stopped"):
         assert banner not in out + err
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    ["timestamp[us][pyarrow]", "timestamp[ns, tz=UTC][pyarrow]", "date32[pyarrow]", "dates"],
+)
+def test_a_wide_frame_indexed_by_arrow_timestamps_or_dates(dtype) -> None:
+    # Such an index was refused ("The index is a Index, not datetime-like").
+    from forecast import NaiveForecaster
+
+    days = pd.date_range("2024-01-01", periods=10, freq="D")
+    frame = pd.DataFrame({"ds": days, "y": np.arange(10.0)})
+    if dtype == "dates":  # datetime.date objects, as fit reads them in a time column
+        frame["ds"] = [d.date() for d in days]
+    else:
+        pytest.importorskip("pyarrow")
+        frame = frame.astype({"ds": dtype})
+    wide = frame.set_index("ds")
+    panel, _ = to_panel(wide)
+    expected = days.tz_localize("UTC") if "UTC" in dtype else days
+    assert list(panel.times) == list(expected)
+    forecast = NaiveForecaster(horizon=2).fit(wide).predict()
+    np.testing.assert_array_equal(forecast["y"].to_numpy(), [9.0, 9.0])
+    assert list(forecast.index) == list(pd.date_range(expected[-1], periods=3, freq="D")[1:])

@@ -264,6 +264,14 @@ def _to_datetime(values: Any, where: str) -> pd.DatetimeIndex:
         ) from exc
 
 
+def _datetime_like(index: pd.Index) -> bool:
+    """Timestamps of any dtype _to_datetime converts: Arrow timestamps and dates too."""
+    kind = pd.api.types.infer_dtype(index, skipna=True) if index.dtype == object else ""
+    return isinstance(index, pd.PeriodIndex) or bool(
+        pd.api.types.is_datetime64_any_dtype(index) or kind in ("date", "datetime")
+    )
+
+
 def _split_layout(
     df: pd.DataFrame, id_col: str | None, time_col: str | None
 ) -> tuple[pd.DataFrame, Layout, pd.DatetimeIndex, np.ndarray | None]:
@@ -312,7 +320,7 @@ def _split_layout(
         )
         rest = df.drop(columns=[c for c in (id_col, time_col) if c is not None])
     else:
-        if not isinstance(df.index, pd.DatetimeIndex | pd.PeriodIndex):
+        if not _datetime_like(df.index):
             dated = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
             hint = f" Column {dated[0]!r} holds dates: pass time_col={dated[0]!r}." if dated else ""
             raise DataTypeError(
