@@ -285,6 +285,7 @@ def test_history_plot_marks_the_best_epoch(sine_frame, tmp_path) -> None:
     np.testing.assert_allclose(val.get_ydata(), model.history_["val_loss"])
     assert list(best.get_xdata()) == [model.best_epoch_] * 2
     assert ax.get_xlabel() == "epoch"
+    assert ax.get_ylabel() == "mse loss (scaled values)"  # loss=None: once 'None loss'
     assert ax.get_title() == "RNN: loss per epoch"
     assert _legend(ax)[-1].startswith("best epoch")
 
@@ -295,6 +296,11 @@ def test_history_plot_without_validation_or_network(sine_frame) -> None:
     assert plot_history(model, ax, logy=True) is ax
     assert _labels(ax) == ["train loss"]
     assert ax.get_yscale() == "log"
+    quantiles = RNNForecaster(seq_len=10, horizon=2, validation_size=0, quantiles=[0.1, 0.9])
+    ax = plot_history(quantiles.set_params(**FAST).fit(sine_frame))
+    assert ax.get_ylabel() == "pinball loss (scaled values)"
+    mae = RNNForecaster(seq_len=10, horizon=2, validation_size=0, loss="mae", **FAST)
+    assert plot_history(mae.fit(sine_frame)).get_ylabel() == "mae loss (scaled values)"
     with pytest.raises(NotFittedError):
         plot_history(RNNForecaster())
     with pytest.raises(InvalidParameterError, match=r"NaiveForecaster, which trains no network"):

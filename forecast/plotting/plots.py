@@ -25,6 +25,7 @@ from forecast._exceptions import DataError, InvalidParameterError
 from forecast._validation import check_int
 from forecast.data.frames import to_pandas
 from forecast.forecasters.base import BaseForecaster
+from forecast.neural.loss_names import resolve_loss
 
 if TYPE_CHECKING:
     from forecast.protocol import TrainedForecaster
@@ -462,7 +463,9 @@ def plot_history(model: BaseForecaster, ax: Any = None, *, logy: bool = False) -
     name = str(params.get("cell") or type(model).__name__).upper()
     ax.set_title(f"{name}: loss per epoch{ended}", fontsize="medium")
     ax.set_xlabel("epoch")
-    ax.set_ylabel(f"{params.get('loss', 'loss')} loss (scaled values)")
+    # The loss trained with: loss=None means mse, or pinball with quantiles (as fit reads it).
+    loss = resolve_loss(params.get("loss"), params.get("quantiles"))
+    ax.set_ylabel(f"{loss} loss (scaled values)")
     if logy:
         ax.set_yscale("log")
     ax.legend(loc="best", fontsize="small")
