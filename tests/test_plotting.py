@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from conftest import FAST
 from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
 from sklearn.exceptions import NotFittedError
 
 from forecast import DataError, InvalidParameterError, NaiveForecaster, RNNForecaster
@@ -145,7 +146,10 @@ def test_panel_gets_one_subplot_per_series(long_frame, tmp_path) -> None:
         assert _when(ax.get_lines()[2].get_xdata()[0]) == ends[sid]
     assert fig.get_suptitle() == "y: 4-step forecast"
     one = plot_forecast(model.predict(), long_frame, ids="b", id_col="unique_id", time_col="ds")
+    # A panel gives a Figure even for one series, as the docstring now says (it said Axes).
+    assert isinstance(one, Figure)
     assert len(one.axes) == 1
+    assert one.get_suptitle() == "y: 4-step forecast (1 of 3 series)"
     assert one.axes[0].get_title() == "unique_id b"
 
 

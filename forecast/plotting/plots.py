@@ -171,8 +171,10 @@ def plot_forecast(
     Returns
     -------
     matplotlib.axes.Axes or matplotlib.figure.Figure
-        The Axes for one series (or when ``ax`` is given), else the Figure with one Axes
-        per series.
+        The Axes for a one-series (wide) frame or model, or the ``ax`` given; else, for a
+        panel (a long frame or a ``MultiIndex``), the Figure with one Axes per chosen
+        series, even when ``ids`` chooses one (``fig.axes[0]``): what is returned depends
+        on the data's layout, not on how many series are drawn.
 
     Raises
     ------
