@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def test_fallback_is_seasonal_naive_with_a_season_and_naive_when_its_rows_are_mi
     df = _panel(ids=["a", "b", "c"], n=30)
     model = NaiveForecaster(id_col="id", time_col="ds", horizon=5).fit(df)
     night = df.copy()
-    night.loc[night.index[night.id == "b"][-1], "y"] = np.nan  # no finite last row
+    night.loc[night.index[night.id == "b"][-1], "y"] = np.nan  # no finite last row: naive
     night.loc[night.index[night.id == "c"][-2], "y"] = np.nan  # last season not whole
     night = night[~((night.id == "a") & (night.ds == night.ds.max()))]  # a: 1 day stale
     with pytest.warns(UserWarning, match="3 bad series"):
@@ -124,14 +125,40 @@ def test_fallback_is_seasonal_naive_with_a_season_and_naive_when_its_rows_are_mi
     report = _reasons(out.attrs["bad_series"])
     assert report == {
         "a": ("stale", "seasonal_naive"),
-        "b": ("missing_values", "skipped"),
+        "b": ("missing_values", "naive"),
         "c": ("missing_values", "naive"),
     }
     a = night[night.id == "a"].y.to_numpy()
     # a ends one day before the latest: its forecast for days 2..6 after its end
     # repeats the last week: y[T + d - 7] for d = 2..6.
     np.testing.assert_array_equal(out[out.id == "a"].y, a[len(a) - 1 + np.arange(2, 7) - 7])
-    assert list(out.id.unique()) == ["a", "c"]
+    assert list(out.id.unique()) == ["a", "b", "c"]
+    b = night[night.id == "b"].y.to_numpy()
+    np.testing.assert_array_equal(out[out.id == "b"].y, np.repeat(b[-2], 5))  # last finite
+
+
+def test_fallback_forecasts_a_history_that_ends_in_nan_even_with_warnings_off():
+    # A series whose latest value is not in yet: the fallback gave it no rows, which only
+    # the (here suppressed) warning said. It now continues its last finite value.
+    df = _panel(ids=["a", "b", "c"], n=30)
+    model = NaiveForecaster(id_col="id", time_col="ds", horizon=3).fit(df)
+    night = df.copy()
+    b_rows = night.index[night.id == "b"]
+    night.loc[b_rows[-2:], "y"] = np.nan  # the last two days missing
+    night.loc[night.id == "c", "y"] = np.nan  # nothing to continue: skipped, and said so
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = model.predict(night, on_bad_series="fallback")
+    assert list(out.id.unique()) == ["a", "b"]
+    b = out[out.id == "b"]
+    np.testing.assert_array_equal(b.y, np.repeat(night.loc[b_rows[-3], "y"], 3))
+    assert list(b.source) == ["naive"] * 3
+    assert list(b.ds) == list(pd.date_range(night.ds.max(), periods=4)[1:])  # after its end
+    entries = {e["id"]: e for e in out.attrs["bad_series"]["bad"]}
+    assert entries["b"]["action"] == "naive"
+    assert "naive from its last finite value" in entries["b"]["detail"]
+    assert entries["c"]["action"] == "skipped"
+    assert "a target has no finite value" in entries["c"]["detail"]
 
 
 def test_gaps_duplicates_short_and_absent_series_are_classified(history):

@@ -41,8 +41,10 @@ What is done (``on_bad_series``):
     the bad series are forecast by a baseline from their own last rows as given: seasonal
     naive with ``fallback_season`` (default: the model's ``season_length``, or the largest
     of its members', if any has one; see :func:`_fallback_season`) when the series' last
-    ``m`` rows are finite and regular, else naive (the last row) when
-    that row is finite, else nothing (the series is then skipped, and the report says so).
+    ``m`` rows are finite and regular, else naive: the last row, or where it is not finite
+    (the latest value not in yet) each target's last finite value, continued past the
+    missing rows as a stale series' is; nothing only when a target has no finite value
+    (the series is then skipped, and the report says so).
     A stale series' fallback continues its last value (or season) up to the dates every
     other series is forecast for, after the latest timestamp of ``df``. The output gains a
     ``source`` column: ``"model"``, ``"naive"`` or ``"seasonal_naive"``; quantile columns
@@ -346,7 +348,17 @@ def _baseline(
         why = f"its last {season} rows are not {season} regular finite rows; "
     if np.isfinite(values[-1]).all():
         return "naive", np.repeat(values[-1:], horizon, axis=0), cutoff, why
-    return "skipped", None, None, why + "its last row is not finite"
+    # A history ending in NaN (its latest value not in yet) is the case a fallback is for:
+    # continue each target's last finite value past the missing rows, as a stale series'
+    # last value is continued past the periods it lacks. Skipping it left it out silently
+    # wherever the warning was suppressed.
+    finite = np.isfinite(values)
+    if not finite.any(axis=0).all():
+        return "skipped", None, None, why + "a target has no finite value"
+    rows = len(values) - 1 - np.argmax(finite[::-1], axis=0)  # (T,) last finite row each
+    last = values[rows, np.arange(values.shape[1])]
+    why += f"its last row is not finite: naive from its last finite value, at {times[rows.min()]}"
+    return "naive", np.repeat(last[None, :], horizon, axis=0), cutoff, why
 
 
 # ------------------------------------------------------------------------------ predict
