@@ -265,11 +265,17 @@ def _to_datetime(values: Any, where: str) -> pd.DatetimeIndex:
 
 
 def _datetime_like(index: pd.Index) -> bool:
-    """Timestamps of any dtype _to_datetime converts: Arrow timestamps and dates too."""
-    kind = pd.api.types.infer_dtype(index, skipna=True) if index.dtype == object else ""
-    return isinstance(index, pd.PeriodIndex) or bool(
-        pd.api.types.is_datetime64_any_dtype(index) or kind in ("date", "datetime")
-    )
+    """Timestamps of any dtype _to_datetime converts: Arrow timestamps and dates too (by
+    the dtype: pandas 2.2 does not call an Index of Arrow timestamps datetime-like)."""
+    dtype = index.dtype
+    if isinstance(index, pd.PeriodIndex) or pd.api.types.is_datetime64_any_dtype(dtype):
+        return True
+    if isinstance(dtype, pd.ArrowDtype):
+        arrow = str(dtype.pyarrow_dtype)
+        return arrow.startswith(("timestamp", "date"))
+    if not pd.api.types.is_object_dtype(dtype):
+        return False
+    return pd.api.types.infer_dtype(index, skipna=True) in ("date", "datetime")
 
 
 def _split_layout(
