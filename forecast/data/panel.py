@@ -203,8 +203,8 @@ class Panel:
                 f"{self.series_label(series)} ({int(bad[:, j].sum())} such value(s) in that "
                 f"column). {fix}"
             )
-        narrow, codes = self.values.astype(dtype), self.series_of(np.arange(len(self.values)))
-        warn_if_rounded(self.values, narrow, codes, self.series_label, self.feature_names)
+        narrow = self.values.astype(dtype)
+        warn_if_rounded(self.values, narrow, self.offsets, self.series_label, self.feature_names)
         return replace(self, values=narrow)
 
     @property
@@ -468,6 +468,7 @@ def _float_values(
     dtype: np.dtype,
     layout: Layout | None = None,
     allow_nan: bool = False,
+    offsets: np.ndarray | None = None,
 ) -> np.ndarray:
     """The used columns as one ``(R, F)`` array of ``dtype`` in sorted order.
 
@@ -488,7 +489,8 @@ def _float_values(
             first_bad.append((row, j, int(bad.sum()), float(column[row])))
             continue  # refused below; not cast (an overflow warning would come first)
         values[:, j] = column
-        warn_if_rounded(column, values[:, j], codes, labels.__getitem__, name)
+        if offsets is not None:  # the rows of each series, for the rounding check
+            warn_if_rounded(column, values[:, j], offsets, labels.__getitem__, name)
     if first_bad:
         row, j, count, value = min(first_bad)  # the earliest offending row, then column
         what, fix = what_is_wrong(value, dtype, layout, used[j])
@@ -663,7 +665,9 @@ def to_panel(
         )
 
     mask = missing == "mask"
-    values = _float_values(rest, used, order, times, codes, labels, np.dtype(dtype), layout, mask)
+    values = _float_values(
+        rest, used, order, times, codes, labels, np.dtype(dtype), layout, mask, offsets
+    )
     static_values = static_values_of(rest, roles.static, order, codes, offsets, labels, times)
     offset = panel_freq(freq, times, offsets, labels, layout, masked=mask)
     if mask:  # missing timestamps (not closures) become rows of NaN (input row -1)

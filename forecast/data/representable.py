@@ -53,7 +53,7 @@ def what_is_wrong(value: float, dtype: np.dtype, layout: Any = None, col: str = 
 def warn_if_rounded(
     wide: np.ndarray,
     narrow: np.ndarray,
-    codes: np.ndarray,
+    offsets: np.ndarray,
     label: Callable[[int], str],
     names: str | list[str],
 ) -> None:
@@ -61,8 +61,8 @@ def warn_if_rounded(
 
     float32 holds about 7 significant digits: a series near 1e8 that moves by 0.01 is a
     constant to it, and a network reading it forecasts a rounded copy without a word. Per
-    series (``codes``: its number for every row, rows sorted by series; ``label`` names
-    it) and column (``names``: one, or one per column of 2-D arrays), the mean size of the
+    series (``offsets``: where each one's rows start, and the end; ``label`` names it) and
+    column (``names``: one, or one per column of 2-D arrays), the mean size of the
     rounding ``narrow - wide`` is compared with the mean size of the one-step change of
     ``wide``; NaN (masked) entries count for neither. One column at a time: a few N-long
     temporaries (0.1 s for 5 million rows).
@@ -70,21 +70,20 @@ def warn_if_rounded(
     if narrow.dtype.itemsize >= wide.dtype.itemsize or len(wide) < 2:
         return
     if isinstance(names, str):
-        _warn_if_column_rounded(wide, narrow, codes, label, names)
+        _warn_if_column_rounded(wide, narrow, offsets, label, names)
         return
     for j, name in enumerate(names):
-        _warn_if_column_rounded(wide[:, j], narrow[:, j], codes, label, name)
+        _warn_if_column_rounded(wide[:, j], narrow[:, j], offsets, label, name)
 
 
 def _warn_if_column_rounded(
     wide: np.ndarray,
     narrow: np.ndarray,
-    codes: np.ndarray,
+    offsets: np.ndarray,
     label: Callable[[int], str],
     column: str,
 ) -> None:
-    starts = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1])
-    ends = np.append(starts[1:], len(codes))
+    starts, ends = offsets[:-1], offsets[1:]
     n = len(starts)
     error_sum, step_sum = np.zeros(n), np.zeros(n)
     error_n, step_n = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
@@ -105,9 +104,8 @@ def _warn_if_column_rounded(
     rounded = moving & (mean_error >= ROUNDED_SHARE * mean_step)
     if not rounded.any():
         return
-    block = int(np.argmax(rounded))
-    k = int(codes[starts[block]])
-    level = float(np.nanmax(np.abs(wide[codes == k])))
+    k = int(np.argmax(rounded))
+    level = float(np.nanmax(np.abs(wide[starts[k] : ends[k]])))
     others = int(rounded.sum()) - 1
     # No per-fit statistics in the message: a calibrated fit converts the series cut for its
     # calibration model, then whole, and warn_once says one message once.
