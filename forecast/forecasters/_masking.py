@@ -263,7 +263,9 @@ def masked_panel(
     check_observed(
         panel.values, ends, seq_len, n_targets, lambda i: panel.series_label(int(series[i]))
     )
-    unmasked = [panel.feature_names[j] for j in nan_columns if panel.feature_names[j] not in names]
+    # Columns with missing values but no observed channel (complete at fit): positions, names.
+    no_channel = np.array([j for j in nan_columns if panel.feature_names[j] not in names], int)
+    unmasked = [panel.feature_names[j] for j in no_channel]
     if unmasked:
         warn(
             f"Columns {unmasked} have missing values but were complete at fit, so the model "
@@ -277,10 +279,9 @@ def masked_panel(
     if names:
         fixes.append(_causal(panel, channels, positions, channel_cols, seq_len))
     if unmasked:  # imputed too: no input may read past its window's cutoff through them
-        columns = np.array([panel.feature_names.index(n) for n in unmasked], dtype=np.int64)
-        observed = ~np.isnan(panel.values[:, columns])
-        known = carried(panel.values, panel.offsets, columns)
-        fixes.append(CausalColumns(observed, known, positions[columns], seq_len))
+        observed = ~np.isnan(panel.values[:, no_channel])
+        known = carried(panel.values, panel.offsets, no_channel)
+        fixes.append(CausalColumns(observed, known, positions[no_channel], seq_len))
     return replace(panel, values=values), _chained(fixes)
 
 
